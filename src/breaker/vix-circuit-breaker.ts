@@ -1,0 +1,272 @@
+import { LRUCache } from 'lru-cache';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { parseOptions } from '../clock/clock-options.js';
+import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
+import { normalizeScope } from '../clock/scope.js';
+import { withTimeout } from '../clock/with-timeout.js';
+import { InvalidInputError, StoreBusyError, StoreTimeoutError, VixTtlError } from '../errors.js';
+import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
+import type { PanicPolicyOptions } from '../policy/policy-config.js';
+import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
+import type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker-hooks.js';
+
+/** What a caller's VIX says about the market. */
+export type VixStatus = 'calm' | 'elevated' | 'panic';
+
+/** Input of {@link VixCircuitBreaker.getTtl}. */
+export interface GetTtlInput {
+  /** TTL in seconds the data would have without any panic. */
+  baseTtl: number;
+  /**
+   * The caller's VIX status (seed mode). Omit it to read the status a publisher
+   * (the VIX engine) keeps on the shared clock: a stored start means panic.
+   */
+  vixStatus?: VixStatus;
+  match?: MatchContext;
+  /** Panic scope (a league, a match id…); default the global scope. */
+  scope?: string;
+}
+
+/** Options of {@link VixCircuitBreaker}. */
+export interface VixCircuitBreakerOptions {
+  /** Where the panic start lives; `null` runs without one, and every panic then fails safe (TTL 0). */
+  clock: PanicClock | null;
+  /** A policy, or options to build one. Default: the seed's tier table. */
+  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  /** A pino (or pino-compatible) logger. Default: silent. */
+  logger?: BreakerLogger;
+  /** Reuse what the clock said for this long, extrapolating the duration locally. Default 100 ms; 0 asks the clock every time. */
+  syncIntervalMs?: number;
+  /** Longest wait for the clock per decision; past it, a panic fails safe. Default 50 ms. */
+  timeoutMs?: number;
+  /** Most scopes whose state is kept (least recently used dropped first). Default 10,000. */
+  maxScopes?: number;
+  hooks?: BreakerHooks;
+  /** Local time source in ms, used to age what was synced. Default `Date.now`. */
+  now?: () => number;
+}
+
+const optionsSchema = z.strictObject({
+  clock: z.custom<PanicClock | null>(
+    (v) => v === null || (typeof v === 'object' && typeof (v as PanicClock).observe === 'function'),
+    { message: 'is required: pass a PanicClock, or null to run without one (panics then fail safe)' },
+  ),
+  policy: z
+    .custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' })
+    .optional(),
+  logger: z
+    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
+      message: 'must have info, warn and debug methods (a pino logger fits)',
+    })
+    .optional(),
+  syncIntervalMs: z.number().min(0).max(60_000).default(100),
+  timeoutMs: z.number().positive().max(60_000).default(50),
+  maxScopes: z.number().int().min(1).default(10_000),
+  hooks: z.custom<BreakerHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
+});
+
+type Synced = { obs: PanicObservation; localMs: number };
+type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'] } | { ok: false; reason: FailSafeReason };
+
+interface ScopeState {
+  synced: Synced | null;
+  inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
+  /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
+  logged: Map<string, string>;
+}
+
+const VIX_STATUSES = new Set(['calm', 'elevated', 'panic']);
+
+/**
+ * The imperative shell around {@link AdaptivePanicQuota}: it observes the shared
+ * panic clock, turns the panic's duration into a decision, fails safe (TTL 0) when
+ * the start cannot be had reliably, and logs only when a scope's state changes.
+ */
+export class VixCircuitBreaker {
+  /** The policy in use. */
+  readonly policy: AdaptivePanicQuota;
+  readonly #clock: PanicClock | null;
+  readonly #logger: BreakerLogger;
+  readonly #hooks: BreakerHooks;
+  readonly #syncIntervalMs: number;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #scopes: LRUCache<string, ScopeState>;
+  #closed = false;
+
+  /** @throws InvalidConfigError naming the bad option. */
+  constructor(options: VixCircuitBreakerOptions) {
+    const resolved = parseOptions(optionsSchema, options, 'VixCircuitBreaker');
+    this.#clock = resolved.clock;
+    this.policy = resolved.policy instanceof AdaptivePanicQuota ? resolved.policy : new AdaptivePanicQuota(resolved.policy);
+    this.#logger = resolved.logger ?? pino({ level: 'silent' });
+    this.#hooks = resolved.hooks ?? {};
+    this.#syncIntervalMs = resolved.syncIntervalMs;
+    this.#timeoutMs = resolved.timeoutMs;
+    this.#now = resolved.now ?? Date.now;
+    this.#scopes = new LRUCache({ max: resolved.maxScopes });
+  }
+
+  /** The clock this breaker observes, or null. */
+  get clock(): PanicClock | null {
+    return this.#clock;
+  }
+
+  /**
+   * Decides the TTL for one piece of data. Never throws for a store failure and
+   * never waits longer than `timeoutMs` for the store.
+   * @throws InvalidInputError for an invalid input (named field), VixTtlError after close().
+   */
+  async getTtl(input: GetTtlInput): Promise<TtlDecision> {
+    if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
+    const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    const scope = normalizeScope(scopeInput);
+    const importance = this.policy.classify(match);
+    const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
+    if (this.#clock === null && kind === 'read') {
+      throw new InvalidInputError('vixStatus', 'is required when the breaker has no clock to read a published status from', vixStatus);
+    }
+    const classified = { importance };
+    let decision: TtlDecision;
+    if (this.#clock === null) {
+      decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
+    } else {
+      const state = this.#stateOf(scope);
+      const outcome = await this.#observe(this.#clock, scope, state, kind);
+      decision = this.#decide(baseTtl, classified, kind, outcome, state);
+    }
+    this.#report(scope, decision);
+    return decision;
+  }
+
+  /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
+    await Promise.allSettled(pending);
+    this.#scopes.clear();
+  }
+
+  #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, outcome: Outcome, state: ScopeState): TtlDecision {
+    if (kind === 'calm') return this.policy.calculateTtlStrategy(baseTtl, null, match);
+    if (!outcome.ok) {
+      const lastKnownCalm = kind === 'read' && state.synced !== null && !state.synced.obs.active;
+      return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, outcome.reason);
+    }
+    const { obs, localMs } = outcome.synced;
+    if (!obs.active || obs.startedAtMs === null) return this.policy.calculateTtlStrategy(baseTtl, null, match);
+    if (outcome.repaired) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
+    const durationMs = Math.max(0, obs.clockNowMs - obs.startedAtMs + (this.#now() - localMs));
+    return this.policy.calculateTtlStrategy(baseTtl, durationMs / 60_000, match);
+  }
+
+  /** One clock call per scope and kind at a time; answers reused for `syncIntervalMs`. */
+  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind): Promise<Outcome> {
+    const cached = this.#fromSync(state, kind);
+    if (cached) return Promise.resolve({ ok: true, synced: cached, repaired: null });
+    const running = state.inflight[kind];
+    if (running) return running;
+    const startedAt = performance.now();
+    const call = withTimeout(clock.observe(scope, kind), this.#timeoutMs)
+      .then(
+        (obs): Outcome => {
+          this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
+          const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
+          state.synced = synced;
+          if (obs.repaired) this.#repaired(scope, obs.repaired);
+          return { ok: true, synced, repaired: obs.repaired };
+        },
+        (error: unknown): Outcome => {
+          const [outcome, reason] = classifyFailure(error);
+          this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome });
+          this.#logger.debug({ scope, kind, err: (error as Error)?.message }, 'VIX_TTL_STORE_FAILURE');
+          return { ok: false, reason };
+        },
+      )
+      .finally(() => {
+        delete state.inflight[kind];
+      });
+    state.inflight[kind] = call;
+    return call;
+  }
+
+  #fromSync(state: ScopeState, kind: ObservationKind): Synced | null {
+    const synced = state.synced;
+    if (!synced || this.#syncIntervalMs === 0 || this.#now() - synced.localMs >= this.#syncIntervalMs) return null;
+    if (kind === 'panic') return synced.obs.active ? synced : null;
+    if (kind === 'calm') return synced.obs.active ? null : synced;
+    return synced;
+  }
+
+  #report(scope: string, decision: TtlDecision): void {
+    this.#hook('onDecision', { scope, decision });
+    const state = this.#stateOf(scope);
+    const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
+    const previous = state.logged.get(decision.importance);
+    const fields = {
+      scope,
+      importance: decision.importance,
+      mode: decision.mode,
+      tier: decision.tier,
+      ttl: decision.ttl,
+      panic_duration_min: decision.panicDurationMin,
+    };
+    if (previous === signature) {
+      if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(fields, 'VIX_TTL_DECISION');
+      return;
+    }
+    state.logged.set(decision.importance, signature);
+    if (decision.failSafe) {
+      const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
+      this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
+      return;
+    }
+    const [previousMode, previousTier] = previous ? previous.split('|') : [null, null];
+    this.#logger.info({ ...fields, previous_mode: previousMode, previous_tier: previousTier === null ? null : Number(previousTier) }, 'VIX_TTL_STATE_CHANGE');
+  }
+
+  #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
+    this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw }, 'PANIC_START_REPAIRED');
+    this.#hook('onRepair', { scope, corrupt });
+  }
+
+  #stateOf(scope: string): ScopeState {
+    let state = this.#scopes.get(scope);
+    if (!state) {
+      state = { synced: null, inflight: {}, logged: new Map() };
+      this.#scopes.set(scope, state);
+    }
+    return state;
+  }
+
+  #hook<K extends keyof BreakerHooks>(name: K, event: Parameters<NonNullable<BreakerHooks[K]>>[0]): void {
+    const hook = this.#hooks[name] as ((e: typeof event) => void) | undefined;
+    if (!hook) return;
+    try {
+      hook.call(this.#hooks, event);
+    } catch {
+      // A broken metrics hook must not change a decision.
+    }
+  }
+}
+
+function validateInput(input: GetTtlInput): GetTtlInput {
+  if (typeof input !== 'object' || input === null) throw new InvalidInputError('input', 'must be an object { baseTtl, vixStatus, match, scope }', input);
+  const { baseTtl, vixStatus } = input;
+  if (typeof baseTtl !== 'number' || !Number.isFinite(baseTtl) || baseTtl < 0) {
+    throw new InvalidInputError('baseTtl', 'must be a finite number ≥ 0', baseTtl);
+  }
+  if (vixStatus !== undefined && !VIX_STATUSES.has(vixStatus)) {
+    throw new InvalidInputError('vixStatus', 'must be calm, elevated or panic (or omitted to read the published status)', vixStatus);
+  }
+  return input;
+}
+
+function classifyFailure(error: unknown): [StoreOutcome, FailSafeReason] {
+  if (error instanceof StoreTimeoutError) return ['timeout', 'store_timeout'];
+  if (error instanceof StoreBusyError) return ['busy', 'store_busy'];
+  return ['error', 'store_error'];
+}

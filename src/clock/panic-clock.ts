@@ -1,0 +1,74 @@
+/**
+ * What a worker tells the shared clock about its scope: it sees a panic, it sees
+ * calm, or (publisher mode) it only reads what a publisher decided.
+ */
+export type ObservationKind = 'panic' | 'calm' | 'read';
+
+/** Why a stored panic start was not usable. */
+export type CorruptionReason = 'unparsable' | 'implausible' | 'future' | 'wrong_type';
+
+/** A stored value that was not a plausible start and was repaired (replaced with now, or deleted on calm). */
+export interface CorruptValue {
+  reason: CorruptionReason;
+  /** The value as found (for a key of the wrong Redis type, that type's name). */
+  raw: string;
+}
+
+/** The shared state of one scope right after an observation. */
+export interface PanicObservation {
+  /** Whether a panic is running in this scope. */
+  active: boolean;
+  /** Start of that panic in ms on the clock's timeline (Redis `TIME`), null when none. */
+  startedAtMs: number | null;
+  /** The clock's own time when it handled the observation, in ms. */
+  clockNowMs: number;
+  /** True when this observation set the start (first writer). */
+  created: boolean;
+  /** Set when the stored value was corrupt and has been repaired. */
+  repaired: CorruptValue | null;
+}
+
+/** A side-effect-free look at one scope, for `vix-ttl status` and the dashboard. */
+export interface PanicInspection {
+  scope: string;
+  /** Where the start lives (the Redis key, or `memory:<scope>`). */
+  location: string;
+  active: boolean;
+  startedAtMs: number | null;
+  durationMs: number | null;
+  /** Time until the dead man's switch (or the calm grace) removes the start; null when none. */
+  expiresInMs: number | null;
+  /** True while a calm observation keeps the start only for `calmGraceSeconds`. */
+  inGrace: boolean;
+  raw: string | null;
+  corrupt: CorruptValue | null;
+  clockNowMs: number;
+}
+
+/** Options of {@link PanicClock.startPanic}. */
+export interface StartPanicOptions {
+  /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
+  ageMs?: number;
+}
+
+/**
+ * The shared panic clock: where a scope's panic start lives and how long ago it was,
+ * measured on one clock for every worker. Implementations: {@link MemoryPanicClock}
+ * (one process) and {@link RedisPanicClock} (many processes and hosts).
+ */
+export interface PanicClock {
+  /** `'memory'` or `'redis'`, for logs and the dashboard. */
+  readonly kind: string;
+  /** Records what a worker sees and returns the scope's state; one atomic step. */
+  observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
+  /** Reads a scope without changing it. */
+  inspect(scope?: string): Promise<PanicInspection>;
+  /** Starts (or restarts) a panic now, or backdated by `ageMs`; for drills and demos. */
+  startPanic(scope?: string, options?: StartPanicOptions): Promise<PanicObservation>;
+  /** Ends a scope's panic; true when there was one to end. */
+  reset(scope?: string): Promise<boolean>;
+  /** Resolves when the store answers; rejects when it does not (readiness). */
+  ping(): Promise<void>;
+  /** Releases what the clock itself owns (never the caller's Redis client). */
+  close(): Promise<void>;
+}

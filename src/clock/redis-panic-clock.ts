@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { InvalidConfigError, StoreBusyError, StoreError, VixTtlError } from '../errors.js';
+import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
+import { validAge } from './memory-panic-clock.js';
+import type { CorruptionReason, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
+import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
+import { parseStartValue, rawToText } from './start-value.js';
+import { withTimeout } from './with-timeout.js';
+
+/** An ioredis client: a single node (`Redis`) or a cluster (`Cluster`). */
+export type RedisClient = Redis | Cluster;
+
+/** Options of {@link RedisPanicClock}. */
+export interface RedisPanicClockOptions {
+  /** Key of the global scope; named scopes append `:<scope>`. Default `brain:panic_start_ts` (the Python workers' key). */
+  keyPrefix?: string;
+  /** Seconds a start lives without a new panic observation. Default 86,400. */
+  deadManSwitchSeconds?: number;
+  /** Longest wait for Redis per call, whatever the client's retry and offline-queue settings. Default 50 ms. */
+  timeoutMs?: number;
+  /** Keep the start this long after calm, so a flickering panic continues. Default 0 (delete at once). */
+  calmGraceSeconds?: number;
+  /** A start further than this in Redis's future is corrupt. Default 300 s. */
+  maxClockSkewSeconds?: number;
+  /** Keys whose bookkeeping (clock offset, stuck command) is kept. Default 10,000. */
+  maxScopes?: number;
+}
+
+const optionsSchema = z
+  .strictObject({
+    keyPrefix: z.string().regex(/^[A-Za-z0-9:_.{}-]{1,128}$/, 'must be 1–128 characters of A-Z a-z 0-9 : _ . - { }').default('brain:panic_start_ts'),
+    ...sharedClockFields,
+    timeoutMs: z.number().positive().max(60_000).default(50),
+    maxClockSkewSeconds: z.number().min(0).default(300),
+    maxScopes: z.number().int().min(1).default(10_000),
+  })
+  .superRefine(refineGrace);
+
+type ResolvedOptions = z.output<typeof optionsSchema>;
+
+interface KeyState {
+  /** Redis time minus local time, from the last quick round trip; null until one. */
+  offsetMs: number | null;
+  /** A command that outlived the timeout and has not settled yet. */
+  stuck: { token: object; sinceMs: number } | null;
+}
+
+const OBSERVE_SHA = sha1(OBSERVE_SCRIPT);
+const INSPECT_SHA = sha1(INSPECT_SCRIPT);
+const OBSERVE_STATES = new Set(['created', 'active', 'none', 'ended', 'grace']);
+const CORRUPTION_REASONS = new Set<string>(['unparsable', 'implausible', 'future', 'wrong_type']);
+
+/**
+ * The shared panic clock on Redis. Each observation is one atomic script that reads
+ * Redis `TIME`, so every worker on every host measures the same duration; the key
+ * and value are those the Python workers use.
+ */
+export class RedisPanicClock implements PanicClock {
+  readonly kind = 'redis';
+  /** The validated options, frozen. */
+  readonly options: Readonly<ResolvedOptions>;
+  readonly #redis: RedisClient;
+  readonly #keys: LRUCache<string, KeyState>;
+  readonly #abandonAfterMs: number;
+
+  /** @throws InvalidConfigError when `redis` is not an ioredis client or an option is invalid. */
+  constructor(redis: RedisClient, options: RedisPanicClockOptions = {}) {
+    if (!redis || typeof (redis as Redis).evalsha !== 'function' || typeof (redis as Redis).eval !== 'function') {
+      throw new InvalidConfigError('redis', 'must be an ioredis Redis or Cluster client');
+    }
+    this.#redis = redis;
+    this.options = parseOptions(optionsSchema, options, 'RedisPanicClock');
+    this.#keys = new LRUCache({ max: this.options.maxScopes });
+    this.#abandonAfterMs = Math.max(1000, 20 * this.options.timeoutMs);
+  }
+
+  /** The Redis key of a scope. */
+  keyFor(scope?: string): string {
+    const name = normalizeScope(scope);
+    return name === GLOBAL_SCOPE ? this.options.keyPrefix : `${this.options.keyPrefix}:${name}`;
+  }
+
+  async observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation> {
+    if (kind !== 'panic' && kind !== 'calm' && kind !== 'read') {
+      throw new VixTtlError('VIX_TTL_INVALID_INPUT', `kind must be panic, calm or read, got ${String(kind)}`);
+    }
+    return this.#observe(this.keyFor(scope), kind, 0);
+  }
+
+  async startPanic(scope?: string, options: StartPanicOptions = {}): Promise<PanicObservation> {
+    return this.#observe(this.keyFor(scope), 'start', validAge(options.ageMs));
+  }
+
+  async inspect(scope?: string): Promise<PanicInspection> {
+    const name = normalizeScope(scope);
+    const key = this.keyFor(name);
+    const { reply } = await this.#call(key, () => this.#script(INSPECT_SCRIPT, INSPECT_SHA, key, []));
+    const [nowText, type, raw, pttlText] = expectStrings(reply, 4) as [string, string, string, string];
+    const clockNowMs = secondsToMs(nowText);
+    const pttl = Number(pttlText);
+    const base = { scope: name, location: key, clockNowMs, expiresInMs: pttl >= 0 ? pttl : null };
+    if (type === 'none') {
+      return { ...base, active: false, startedAtMs: null, durationMs: null, expiresInMs: null, inGrace: false, raw: null, corrupt: null };
+    }
+    if (type !== 'string') {
+      return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw: type, corrupt: { reason: 'wrong_type', raw: type } };
+    }
+    const parsed = parseStartValue(raw, clockNowMs, this.options.maxClockSkewSeconds);
+    if (parsed.corrupt) {
+      return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw, corrupt: parsed.corrupt };
+    }
+    const graceMs = this.options.calmGraceSeconds * 1000;
+    const inGrace = graceMs > 0 && pttl >= 0 && pttl <= graceMs;
+    return {
+      ...base,
+      active: !inGrace,
+      startedAtMs: parsed.startMs,
+      durationMs: Math.max(0, clockNowMs - parsed.startMs),
+      inGrace,
+      raw,
+      corrupt: null,
+    };
+  }
+
+  async reset(scope?: string): Promise<boolean> {
+    const key = this.keyFor(scope);
+    const { reply } = await this.#call(key, () => this.#redis.del(key));
+    return reply === 1;
+  }
+
+  async ping(): Promise<void> {
+    await this.#call('PING', () => this.#redis.ping());
+  }
+
+  async close(): Promise<void> {
+    this.#keys.clear();
+  }
+
+  async #observe(key: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
+    const state = this.#stateOf(key);
+    const issuedAt = state.offsetMs === null ? '' : ((Date.now() + state.offsetMs) / 1000).toFixed(6);
+    const args = [
+      kind,
+      String(this.options.deadManSwitchSeconds),
+      String(Math.round(this.options.calmGraceSeconds * 1000)),
+      String(this.options.maxClockSkewSeconds),
+      issuedAt,
+      String(this.#abandonAfterMs / 1000),
+      (ageMs / 1000).toFixed(6),
+    ];
+    const { reply, sentMs, receivedMs } = await this.#call(key, () => this.#script(OBSERVE_SCRIPT, OBSERVE_SHA, key, args));
+    const [stateText, startText, nowText, reason, raw] = expectStrings(reply, 5) as [string, string, string, string, string];
+    if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
+      throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
+    }
+    const clockNowMs = secondsToMs(nowText);
+    if (receivedMs - sentMs <= this.options.timeoutMs) state.offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
+    return {
+      active: stateText === 'created' || stateText === 'active',
+      startedAtMs: startText === '' ? null : secondsToMs(startText),
+      clockNowMs,
+      created: stateText === 'created',
+      repaired: reason === '' ? null : { reason: reason as CorruptionReason, raw },
+    };
+  }
+
+  /**
+   * Runs one command under the clock's own timeout. A command that outlives the
+   * timeout marks its key as stuck, and later calls fail fast (StoreBusyError)
+   * instead of piling up in the client's offline queue until it settles or is
+   * abandoned.
+   */
+  async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
+    const state = this.#stateOf(key);
+    const sentMs = Date.now();
+    if (state.stuck) {
+      if (sentMs - state.stuck.sinceMs < this.#abandonAfterMs) throw new StoreBusyError(key);
+      state.stuck = null;
+    }
+    const token = {};
+    const pending = Promise.resolve()
+      .then(send)
+      .finally(() => {
+        if (state.stuck?.token === token) state.stuck = null;
+      });
+    try {
+      const reply = await withTimeout(pending, this.options.timeoutMs, () => {
+        state.stuck ??= { token, sinceMs: sentMs };
+      });
+      return { reply, sentMs, receivedMs: Date.now() };
+    } catch (error) {
+      if (error instanceof VixTtlError) throw error;
+      throw new StoreError(`Redis command for ${key} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  }
+
+  async #script(script: string, sha: string, key: string, args: string[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(sha, 1, key, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return this.#redis.eval(script, 1, key, ...args);
+    }
+  }
+
+  #stateOf(key: string): KeyState {
+    let state = this.#keys.get(key);
+    if (!state) {
+      state = { offsetMs: null, stuck: null };
+      this.#keys.set(key, state);
+    }
+    return state;
+  }
+}
+
+function expectStrings(reply: unknown, length: number): string[] {
+  if (!Array.isArray(reply) || reply.length !== length) {
+    throw new StoreError(`unexpected reply from Redis: expected ${length} values, got ${JSON.stringify(reply)?.slice(0, 80)}`);
+  }
+  return reply.map((value: unknown) => {
+    if (typeof value === 'string' || typeof value === 'number' || Buffer.isBuffer(value)) return rawToText(value);
+    if (value === null) return '';
+    throw new StoreError(`unexpected value in a Redis reply: ${typeof value}`);
+  });
+}
+
+function secondsToMs(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds)) throw new StoreError(`unexpected time in a Redis reply: ${JSON.stringify(text)}`);
+  return seconds * 1000;
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}

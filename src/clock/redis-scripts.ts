@@ -1,0 +1,110 @@
+/**
+ * The panic clock's one round trip. Runs atomically on the Redis server, so "first
+ * writer wins" and "compare-and-delete" need no other lock, and the duration is
+ * measured on Redis's own clock (`TIME`).
+ *
+ * KEYS[1]  the scope's key
+ * ARGV[1]  'panic' | 'calm' | 'read' | 'start'
+ * ARGV[2]  dead man's switch, seconds
+ * ARGV[3]  calm grace, ms (0 = delete on calm)
+ * ARGV[4]  tolerated clock skew of writers, seconds
+ * ARGV[5]  when the caller issued the command, Unix seconds on Redis's clock ('' if unknown)
+ * ARGV[6]  age past which a queued observation is stale, seconds
+ * ARGV[7]  for 'start': how far to backdate the start, seconds
+ *
+ * Returns { state, start, now, corruptReason, corruptRaw }, all strings:
+ * state is 'created' | 'active' | 'none' | 'ended' | 'grace'.
+ */
+export const OBSERVE_SCRIPT = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local key = KEYS[1]
+local kind = ARGV[1]
+local deadman = tonumber(ARGV[2])
+local graceMs = tonumber(ARGV[3])
+local maxSkew = tonumber(ARGV[4])
+local issuedAt = tonumber(ARGV[5])
+local staleAfter = tonumber(ARGV[6])
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local nowStr = string.format('%.6f', now)
+
+if kind == 'start' then
+  local startStr = string.format('%.6f', now - tonumber(ARGV[7]))
+  redis.call('SET', key, startStr, 'EX', deadman)
+  return {'created', startStr, nowStr, '', ''}
+end
+
+-- A panic observation that waited too long in a client queue must not start a
+-- panic the market may have left since; it only reads.
+if kind == 'panic' and issuedAt and now - issuedAt > staleAfter then kind = 'read' end
+
+local raw = redis.pcall('GET', key)
+local corrupt = ''
+local start = nil
+if type(raw) == 'table' then
+  corrupt = 'wrong_type'
+  raw = redis.call('TYPE', key)['ok']
+elseif raw then
+  start = tonumber(raw)
+  if start == nil or start ~= start then corrupt = 'unparsable'
+  elseif start < 1000000000 then corrupt = 'implausible'
+  elseif start > now + maxSkew then corrupt = 'future'
+  end
+  if corrupt ~= '' then start = nil end
+end
+local rawStr = raw or ''
+
+if kind == 'calm' then
+  if not raw then return {'none', '', nowStr, '', ''} end
+  if not start then
+    redis.call('DEL', key)
+    return {'none', '', nowStr, corrupt, rawStr}
+  end
+  local startStr = string.format('%.6f', start)
+  -- Compare-and-delete: a panic that began after this calm was seen is newer; keep it.
+  if issuedAt and start > issuedAt then return {'active', startStr, nowStr, '', ''} end
+  if graceMs > 0 then
+    local pttl = redis.call('PTTL', key)
+    if pttl < 0 or pttl > graceMs then redis.call('PEXPIRE', key, graceMs) end
+    return {'grace', startStr, nowStr, '', ''}
+  end
+  redis.call('DEL', key)
+  return {'ended', startStr, nowStr, '', ''}
+end
+
+if not start then
+  if kind == 'read' and not raw then return {'none', '', nowStr, '', ''} end
+  if corrupt == 'wrong_type' then redis.call('DEL', key) end
+  if kind == 'read' and corrupt ~= 'wrong_type' then
+    redis.call('SET', key, nowStr, 'KEEPTTL')
+  else
+    redis.call('SET', key, nowStr, 'EX', deadman)
+  end
+  return {'created', nowStr, nowStr, corrupt, rawStr}
+end
+
+local startStr = string.format('%.6f', start)
+if kind == 'panic' then
+  redis.call('EXPIRE', key, deadman)
+  return {'active', startStr, nowStr, '', ''}
+end
+if graceMs > 0 then
+  local pttl = redis.call('PTTL', key)
+  if pttl >= 0 and pttl <= graceMs then return {'grace', startStr, nowStr, '', ''} end
+end
+return {'active', startStr, nowStr, '', ''}
+`;
+
+/**
+ * Read-only look at a key: { now, type, raw, pttl }. Never writes, so it is safe
+ * for `vix-ttl status` and for replicas.
+ */
+export const INSPECT_SCRIPT = `
+local t = redis.call('TIME')
+local nowStr = string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000)
+local typ = redis.call('TYPE', KEYS[1])['ok']
+local raw = ''
+if typ == 'string' then raw = redis.call('GET', KEYS[1]) end
+return {nowStr, typ, raw, tostring(redis.call('PTTL', KEYS[1]))}
+`;

@@ -1,0 +1,24 @@
+import { InvalidInputError } from '../errors.js';
+
+/** The scope used when none is given; it maps to the seed's key without suffix. */
+export const GLOBAL_SCOPE = 'global';
+
+const SCOPE_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
+
+/**
+ * Validates a scope name and returns its canonical form (undefined and `''` are
+ * the global scope).
+ * @throws InvalidInputError for names that are too long or hold other characters.
+ */
+export function normalizeScope(scope: unknown): string {
+  if (scope === undefined || scope === null || scope === '') return GLOBAL_SCOPE;
+  if (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope)) {
+    throw new InvalidInputError('scope', 'must be 1–64 characters of A-Z a-z 0-9 : _ . -', scope);
+  }
+  return scope;
+}
+
+/** Whether a value is an acceptable scope name. */
+export function isValidScope(scope: unknown): boolean {
+  return scope === undefined || (typeof scope === 'string' && (scope === '' || SCOPE_PATTERN.test(scope)));
+}

@@ -1,0 +1,71 @@
+/**
+ * Base class of every error vix-ttl throws on purpose. `code` is stable across
+ * releases, so callers can branch on it instead of parsing messages.
+ */
+export class VixTtlError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A call received a value it cannot work with; `field` names the argument. */
+export class InvalidInputError extends VixTtlError {
+  readonly field: string;
+
+  constructor(field: string, rule: string, value: unknown) {
+    super('VIX_TTL_INVALID_INPUT', `${field} ${rule}, got ${describeValue(value)}`);
+    this.field = field;
+  }
+}
+
+/** A configuration object was rejected at construction; `field` is its dotted path. */
+export class InvalidConfigError extends VixTtlError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('VIX_TTL_INVALID_CONFIG', `${field || 'options'}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** The panic store (Redis) failed or answered something unusable. */
+export class StoreError extends VixTtlError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VIX_TTL_STORE_ERROR', message, options);
+  }
+}
+
+/** The panic store did not answer within the configured timeout. */
+export class StoreTimeoutError extends VixTtlError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super('VIX_TTL_STORE_TIMEOUT', `panic store did not answer within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Renders a value for an error message: short, and never a multi-line dump. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  return `a ${typeof value}`;
+}
+
+/**
+ * An earlier command for the same key is still unanswered past the timeout, so no
+ * new one is queued behind it: during an outage the client's queue stays bounded.
+ */
+export class StoreBusyError extends VixTtlError {
+  constructor(key: string) {
+    super('VIX_TTL_STORE_BUSY', `an earlier command for ${key} is still unanswered; not queueing another`);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Folds a league or match-type name for matching: accents, case and punctuation
+ * are ignored, so "Ligue des Champions", "ligue-des-champions" and "LIGUE DES
+ * CHAMPIONS" are the same name.
+ */
+export function normalizeName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}

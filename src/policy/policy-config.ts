@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { InvalidConfigError } from '../errors.js';
+import { IMPORTANCES, type Importance } from './importance.js';
+import { normalizeName } from './normalize-name.js';
+
+/**
+ * When each tier starts and what TTL it allows, for one importance.
+ * `thresholdsMin[i]` is the panic minute at which tier `i + 2` begins.
+ */
+export interface TierTable {
+  thresholdsMin: readonly [number, number, number];
+  ttlSeconds: readonly [number, number, number, number];
+}
+
+/** Options of {@link AdaptivePanicQuota}; every field overrides the seed default it names. */
+export interface PanicPolicyOptions {
+  tiers?: Partial<Record<Importance, TierTable>>;
+  /** League names (and aliases) per importance; replaces the default list of that importance. */
+  leagues?: Partial<Record<Importance, readonly string[]>>;
+  /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance. */
+  matchTypes?: Partial<Record<Importance, readonly string[]>>;
+}
+
+/** A policy with every default filled in and names normalised, frozen after construction. */
+export interface ResolvedPanicPolicy {
+  readonly tiers: Readonly<Record<Importance, TierTable>>;
+  readonly leagues: ReadonlyMap<string, Importance>;
+  readonly matchTypes: ReadonlyMap<string, Importance>;
+}
+
+/** The seed's tier table (SPEC §2). */
+export const DEFAULT_TIERS: Readonly<Record<Importance, TierTable>> = {
+  high_stakes: { thresholdsMin: [60, 180, 360], ttlSeconds: [0, 5, 30, 60] },
+  medium_stakes: { thresholdsMin: [30, 90, 180], ttlSeconds: [0, 5, 30, 60] },
+  low_stakes: { thresholdsMin: [15, 45, 90], ttlSeconds: [0, 5, 20, 45] },
+};
+
+/** Leagues known out of the box, with the aliases people actually type. */
+export const DEFAULT_LEAGUES: Readonly<Record<Importance, readonly string[]>> = {
+  high_stakes: [
+    'Champions League', 'UEFA Champions League', 'UCL', 'Ligue des Champions',
+    'World Cup', 'FIFA World Cup', 'Coupe du Monde',
+    'Euro', 'UEFA Euro', 'European Championship', 'Championnat d\'Europe',
+    'Copa América', 'Copa Libertadores',
+  ],
+  medium_stakes: [
+    'Ligue 1', 'Premier League', 'English Premier League', 'EPL',
+    'La Liga', 'LaLiga', 'Serie A', 'Bundesliga', 'Eredivisie', 'Primeira Liga',
+    'Europa League', 'UEFA Europa League', 'UEL', 'Conference League',
+  ],
+  low_stakes: [
+    'Ligue 2', 'Championship', 'EFL Championship', 'Segunda División', 'LaLiga 2',
+    'Serie B', '2. Bundesliga', 'Bundesliga 2', 'National',
+    'Friendlies', 'Club Friendlies', 'International Friendlies', 'Amicaux', 'Matchs amicaux',
+  ],
+};
+
+/** Match types that override the league. */
+export const DEFAULT_MATCH_TYPES: Readonly<Record<Importance, readonly string[]>> = {
+  high_stakes: [
+    'final', 'cup final', 'finale', 'semi-final', 'semifinal', 'demi-finale',
+    'derby', 'El Clásico', 'clasico', 'le classique', 'classique',
+  ],
+  medium_stakes: [],
+  low_stakes: ['friendly', 'friendlies', 'amical', 'amicaux', 'pre-season', 'preseason', 'testimonial'],
+};
+
+const tierTableSchema = z
+  .strictObject({
+    thresholdsMin: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    ttlSeconds: z.tuple([z.number().nonnegative(), z.number().nonnegative(), z.number().nonnegative(), z.number().nonnegative()]),
+  })
+  .superRefine((table, ctx) => {
+    const [t2, t3, t4] = table.thresholdsMin;
+    if (!(t2 < t3 && t3 < t4)) {
+      ctx.addIssue({ code: 'custom', path: ['thresholdsMin'], message: `thresholds must be strictly increasing, got [${table.thresholdsMin.join(', ')}]` });
+    }
+    const ttls = table.ttlSeconds;
+    if (ttls.some((ttl, i) => i > 0 && ttl < ttls[i - 1]!)) {
+      ctx.addIssue({ code: 'custom', path: ['ttlSeconds'], message: `TTLs must not decrease from one tier to the next, got [${ttls.join(', ')}]` });
+    }
+  });
+
+const nameListSchema = z.array(z.string().trim().min(1, 'names must not be empty'));
+
+const perImportance = <T extends z.ZodType>(schema: T) =>
+  z.strictObject({ high_stakes: schema.optional(), medium_stakes: schema.optional(), low_stakes: schema.optional() });
+
+const optionsSchema = z
+  .strictObject({
+    tiers: perImportance(tierTableSchema).optional(),
+    leagues: perImportance(nameListSchema).optional(),
+    matchTypes: perImportance(nameListSchema).optional(),
+  })
+  .optional();
+
+/**
+ * Validates policy options and fills in the defaults.
+ * @throws InvalidConfigError naming the first offending field.
+ */
+export function resolvePanicPolicy(options?: PanicPolicyOptions): ResolvedPanicPolicy {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw configErrorFrom(parsed.error, 'policy');
+  const given = parsed.data ?? {};
+  const tiers = {} as Record<Importance, TierTable>;
+  for (const importance of IMPORTANCES) {
+    const table = given.tiers?.[importance] ?? DEFAULT_TIERS[importance];
+    tiers[importance] = Object.freeze({
+      thresholdsMin: Object.freeze([...table.thresholdsMin]) as unknown as TierTable['thresholdsMin'],
+      ttlSeconds: Object.freeze([...table.ttlSeconds]) as unknown as TierTable['ttlSeconds'],
+    });
+  }
+  return Object.freeze({
+    tiers: Object.freeze(tiers),
+    leagues: indexNames('policy.leagues', { ...DEFAULT_LEAGUES, ...given.leagues }),
+    matchTypes: indexNames('policy.matchTypes', { ...DEFAULT_MATCH_TYPES, ...given.matchTypes }),
+  });
+}
+
+function indexNames(field: string, lists: Partial<Record<Importance, readonly string[]>>): ReadonlyMap<string, Importance> {
+  const index = new Map<string, Importance>();
+  for (const importance of IMPORTANCES) {
+    for (const name of lists[importance] ?? []) {
+      const key = normalizeName(name);
+      const previous = index.get(key);
+      if (previous !== undefined && previous !== importance) {
+        throw new InvalidConfigError(`${field}.${importance}`, `"${name}" is already listed under ${previous}`);
+      }
+      index.set(key, importance);
+    }
+  }
+  return index;
+}
+
+/** Turns the first zod issue into an {@link InvalidConfigError} naming its path. */
+export function configErrorFrom(error: z.ZodError, root: string): InvalidConfigError {
+  const issue = error.issues[0]!;
+  const path = [root, ...issue.path.map(String)].filter(Boolean).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return new InvalidConfigError(path, `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`);
+  }
+  return new InvalidConfigError(path, issue.message);
+}

@@ -1,0 +1,121 @@
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { commandCalls, diffCalls } from '../support/commandstats.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
+const CALM = { baseTtl: 60, vixStatus: 'calm', match: { league: 'Ligue 1' } } as const;
+
+async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - start };
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('a burst against a real redis-server', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => server.stop());
+
+  it('1,000 concurrent panic calls cost one Redis round trip', async () => {
+    const admin = server.client();
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 1000 }), syncIntervalMs: 0, timeoutMs: 1000 });
+    await admin.flushall();
+    await breaker.getTtl({ ...CALM, scope: 'warm-up' }); // loads the script once (EVALSHA, then EVAL on NOSCRIPT)
+    const before = await commandCalls(admin);
+    const decisions = await Promise.all(Array.from({ length: 1000 }, () => breaker.getTtl(PANIC)));
+    const delta = diffCalls(before, await commandCalls(admin));
+    expect((delta.evalsha ?? 0) + (delta.eval ?? 0)).toBe(1);
+    expect(decisions.every((d) => d.tier === 1 && !d.failSafe)).toBe(true);
+  });
+});
+
+describe.each([
+  ['paused (SIGSTOP)', 'pause'],
+  ['killed (SIGKILL)', 'kill'],
+] as const)('redis-server %s', (_label, fault) => {
+  let server: RedisServer;
+  let redis: Redis;
+  let breaker: VixCircuitBreaker;
+  let lines: Array<Record<string, unknown>>;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = server.client();
+    const captured = captureLogger('info');
+    lines = captured.lines;
+    breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50, logger: captured.logger });
+    await breaker.getTtl(PANIC);
+    if (fault === 'pause') server.pause();
+    else await server.kill();
+  });
+  afterEach(() => undefined);
+  afterAll(async () => {
+    await breaker.close();
+    await server.stop();
+  });
+
+  it('a panic decision resolves fail-safe (TTL 0) in under 250 ms with timeoutMs 50', async () => {
+    const { value, ms } = await timed(breaker.getTtl(PANIC));
+    expect(value).toMatchObject({ ttl: 0, mode: 'PANIC_FULL', tier: 1, failSafe: true });
+    expect(['store_timeout', 'store_error', 'store_busy']).toContain(value.reason);
+    expect(ms).toBeLessThan(250);
+    expect(lines.some((l) => l.msg === 'PANIC_WITHOUT_RELIABLE_TIMESTAMP' && l.redis_status === 'configured_but_error')).toBe(true);
+  });
+
+  it('every call during the outage stays under 250 ms, and none throws', async () => {
+    for (let i = 0; i < 20; i += 1) {
+      const { value, ms } = await timed(breaker.getTtl(PANIC));
+      expect(value.failSafe).toBe(true);
+      expect(ms).toBeLessThan(250);
+    }
+  });
+
+  it('a calm decision gives the base TTL', async () => {
+    const { value, ms } = await timed(breaker.getTtl(CALM));
+    expect(value).toMatchObject({ ttl: 60, mode: 'NORMAL', failSafe: false });
+    expect(ms).toBeLessThan(250);
+  });
+
+  it('once redis-server is back, the same breaker recovers without a restart', async () => {
+    if (fault === 'pause') server.resume();
+    else await server.restart();
+    await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe);
+    const decision = await breaker.getTtl(PANIC);
+    expect(decision).toMatchObject({ tier: 1, ttl: 0, failSafe: false });
+    expect(lines.filter((l) => l.msg === 'VIX_TTL_STATE_CHANGE').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('an outage does not pile commands up in the client queue', () => {
+  it('50 panic calls while redis-server is paused send at most 2 commands', async () => {
+    const server = await RedisServer.start();
+    try {
+      const admin = server.client();
+      const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
+      await breaker.getTtl(PANIC);
+      const before = await commandCalls(admin);
+      server.pause();
+      for (let i = 0; i < 50; i += 1) expect((await breaker.getTtl(PANIC)).failSafe).toBe(true);
+      server.resume();
+      await new Promise((r) => setTimeout(r, 200));
+      const delta = diffCalls(before, await commandCalls(admin));
+      expect((delta.evalsha ?? 0) + (delta.eval ?? 0)).toBeLessThanOrEqual(2);
+    } finally {
+      await server.stop();
+    }
+  });
+});

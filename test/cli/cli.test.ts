@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const run = promisify(execFile);
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), env });
+  return { code, out, err };
+}
+
+describe('vix-ttl plan', () => {
+  it('prints the tier plans of the three importances', async () => {
+    const { code, out } = await cli(['plan']);
+    expect(code).toBe(0);
+    for (const text of ['high_stakes', 'medium_stakes', 'low_stakes', '0–60 min', '360–∞ min', '45 s']) expect(out).toContain(text);
+  });
+
+  it('--json gives the classified plan of one match', async () => {
+    const { out } = await cli(['plan', '--league', 'Ligue des Champions', '--base-ttl', '30', '--json']);
+    const plan = JSON.parse(out);
+    expect(plan.importance).toBe('high_stakes');
+    expect(plan.tiers.map((t: { ttl: number }) => t.ttl)).toEqual([0, 5, 30, 30]);
+  });
+});
+
+describe('vix-ttl decide', () => {
+  it('decides like the pure policy', async () => {
+    const { code, out } = await cli(['decide', '--base-ttl', '60', '--status', 'panic', '--minutes', '45', '--league', 'Ligue 1', '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ ttl: 5, tier: 2, mode: 'PANIC_PARTIAL' });
+  });
+
+  it('prints a readable table without --json', async () => {
+    const { out } = await cli(['decide', '--status', 'calm']);
+    expect(out).toMatch(/ttl\s+mode/);
+    expect(out).toContain('NORMAL');
+  });
+});
+
+describe('bad command lines: one line, exit code 2, no stack trace', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['decide', '--status', 'panic'], /--minutes is required/],
+    [['decide', '--status', 'panic', '--minutes', 'abc'], /--minutes must be a finite number ≥ 0, got "abc"/],
+    [['decide', '--status', 'panic', '--minutes=-5'], /--minutes must be a finite number ≥ 0, got "-5"/],
+    [['decide', '--status', 'PANIC', '--minutes', '5'], /--status must be one of calm, elevated, panic/],
+    [['decide', '--status', 'calm', '--minutes', '5'], /--minutes only applies/],
+    [['decide', '--bogus'], /unknown option '--bogus'/],
+    [['plan', '--importance', 'ultra'], /--importance must be one of/],
+    [['plan', '--base-ttl'], /--base-ttl/],
+    [['plan', 'extra'], /Unexpected argument 'extra'/],
+    [['status'], /needs a shared clock/],
+    [['status', '--redis', 'not a url'], /--redis must be a URL/],
+    [['reset', '--redis', 'http://127.0.0.1:1'], /--redis must use redis:\/\//],
+    [['reset', '--redis', 'redis://127.0.0.1:1', '--scope', 'bad scope'], /scope must be/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [args, message] of cases) {
+    it(`vix-ttl ${args.join(' ')}`, async () => {
+      const { code, err } = await cli(args);
+      expect(code).toBe(2);
+      expect(err).toMatch(message);
+      expect(err.trim().split('\n')).toHaveLength(1);
+      expect(err).not.toMatch(/\bat .*\(.*:\d+:\d+\)/);
+    });
+  }
+
+  it('an unreachable Redis is exit code 1 with one line', async () => {
+    const { code, err } = await cli(['status', '--redis', 'redis://127.0.0.1:1']);
+    expect(code).toBe(1);
+    expect(err.trim()).toMatch(/^vix-ttl status: cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*ECONNREFUSED/);
+  });
+});
+
+describe('vix-ttl status and reset against a real redis-server', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => server.stop());
+
+  it('status shows a panic, its tiers per importance, and reset ends it', async () => {
+    const redis = server.client();
+    const [seconds] = await redis.time();
+    await redis.set('brain:panic_start_ts:ucl', String(Number(seconds) - 100 * 60), 'EX', 86_400);
+    const status = await cli(['status', '--redis', server.url, '--scope', 'ucl', '--json']);
+    expect(status.code).toBe(0);
+    const view = JSON.parse(status.out);
+    expect(view).toMatchObject({ scope: 'ucl', active: true });
+    expect(view.decisions.map((d: { tier: number }) => d.tier)).toEqual([2, 3, 4]);
+    const table = await cli(['status', '--scope', 'ucl'], {});
+    expect(table.code).toBe(2);
+    const readable = await cli(['status', '--redis', server.url, '--scope', 'ucl']);
+    expect(readable.out).toContain('PANIC');
+    expect(readable.out).toMatch(/medium_stakes\s+DEGRADED\s+3/);
+    const reset = await cli(['reset', '--redis', server.url, '--scope', 'ucl', '--json']);
+    expect(JSON.parse(reset.out)).toMatchObject({ scope: 'ucl', ended: true });
+    expect(await redis.exists('brain:panic_start_ts:ucl')).toBe(0);
+    expect((await cli(['reset', '--redis', server.url, '--scope', 'ucl'])).out).toContain('no panic to end');
+  });
+
+  it('REDIS_URL is read from the environment', async () => {
+    process.env.REDIS_URL = server.url;
+    try {
+      expect((await cli(['status'])).code).toBe(0);
+    } finally {
+      delete process.env.REDIS_URL;
+    }
+  });
+});
+
+describe('the installed binary', () => {
+  it('runs from bin/ through the built dist/ and exits 2 on a bad flag without a stack trace', async () => {
+    await run('npm', ['run', 'build', '--silent']);
+    const ok = await run(process.execPath, ['bin/vix-ttl.js', 'decide', '--status', 'panic', '--minutes', '200', '--league', 'UCL', '--json']);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ tier: 3, ttl: 30 });
+    const bad = await run(process.execPath, ['bin/vix-ttl.js', 'decide', '--minutes', 'x']).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
+});

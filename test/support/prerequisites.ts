@@ -1,0 +1,14 @@
+import { hasCommand } from './redis-server.js';
+
+/** What the test suite needs besides npm packages, and how to get it on Debian. */
+const REQUIRED: Array<{ command: string; why: string; install: string }> = [
+  { command: 'redis-server', why: 'tests run against a real Redis', install: 'apt-get install redis-server' },
+];
+
+/** Vitest global setup: stop at once, in plain words, when a tool is missing. */
+export default function checkPrerequisites(): void {
+  const missing = REQUIRED.filter((tool) => !hasCommand(tool.command));
+  if (missing.length === 0) return;
+  const lines = missing.map((tool) => `  - ${tool.command} (${tool.why}): ${tool.install}`);
+  throw new Error(`npm test needs these programs, which are not on PATH:\n${lines.join('\n')}\nInstall them, or run \`bash .ci/run\`, which installs them and runs the tests.`);
+}

@@ -1,0 +1,157 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A free TCP port on loopback, as the kernel hands it out. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Whether a command is on PATH. */
+export function hasCommand(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A real `redis-server` of the test's own, on a free loopback port (never 6379),
+ * with no persistence. It can be paused (SIGSTOP), killed (SIGKILL) and restarted
+ * on the same port.
+ */
+export class RedisServer {
+  readonly port: number;
+  readonly #args: string[];
+  readonly #dir: string;
+  readonly #clients = new Set<Redis>();
+  #process: ChildProcess | null = null;
+
+  private constructor(port: number, args: string[]) {
+    this.port = port;
+    this.#args = args;
+    this.#dir = mkdtempSync(join(tmpdir(), 'vix-ttl-redis-'));
+  }
+
+  /** Starts a server; `args` are extra redis-server flags. */
+  static async start(args: string[] = []): Promise<RedisServer> {
+    for (let attempt = 0; ; attempt += 1) {
+      const server = new RedisServer(await freePort(), args);
+      try {
+        await server.#spawn();
+        return server;
+      } catch (error) {
+        server.#cleanupDir();
+        if (attempt >= 4) throw error;
+      }
+    }
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** A client that the server closes with `stop()`. */
+  client(options: RedisOptions = {}): Redis {
+    const client = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: false, ...options });
+    client.on('error', () => {});
+    this.#clients.add(client);
+    return client;
+  }
+
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.#process = null;
+  }
+
+  /** Starts the server again on the same port (after kill). */
+  async restart(): Promise<void> {
+    await this.kill();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.#spawn();
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.#clients) client.disconnect();
+    this.#clients.clear();
+    this.resume();
+    await this.kill();
+    this.#cleanupDir();
+  }
+
+  async #spawn(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', this.#dir, '--loglevel', 'warning', ...this.#args],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
+    this.#process = child;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}) on port ${this.port}: ${stderr.trim()}`);
+      if (await answersPing(this.port)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`redis-server did not answer PING on port ${this.port} within 10 s`);
+  }
+
+  #cleanupDir(): void {
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('data', (data) => done(String(data).startsWith('+PONG')));
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}
