@@ -33,3 +33,9 @@ export {
   StoreTimeoutError,
   StoreBusyError,
 } from './errors.js';
+
+// — service (src/server, src/web) —
+
+// — adaptive cache (src/cache) —
+
+// — VIX engine (src/vix) —

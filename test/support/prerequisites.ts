@@ -3,6 +3,9 @@ import { hasCommand } from './redis-server.js';
 /** What the test suite needs besides npm packages, and how to get it on Debian. */
 const REQUIRED: Array<{ command: string; why: string; install: string }> = [
   { command: 'redis-server', why: 'tests run against a real Redis', install: 'apt-get install redis-server' },
+  { command: 'redis-cli', why: 'the Redis Cluster test creates its cluster with it', install: 'apt-get install redis-tools' },
+  { command: 'chromium', why: 'the dashboard is tested in a real headless Chromium', install: 'apt-get install chromium' },
+  { command: 'promtool', why: 'metrics and alert rules are checked by promtool', install: 'apt-get install prometheus' },
 ];
 
 /** Vitest global setup: stop at once, in plain words, when a tool is missing. */
