@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,20 +36,25 @@ export function hasCommand(command: string): boolean {
 export class RedisServer {
   readonly port: number;
   readonly #args: string[];
+  readonly #config: string | undefined;
   readonly #dir: string;
   readonly #clients = new Set<Redis>();
   #process: ChildProcess | null = null;
 
-  private constructor(port: number, args: string[]) {
+  private constructor(port: number, args: string[], config: string | undefined) {
     this.port = port;
     this.#args = args;
+    this.#config = config;
     this.#dir = mkdtempSync(join(tmpdir(), 'vix-ttl-redis-'));
   }
 
-  /** Starts a server; `args` are extra redis-server flags. */
-  static async start(args: string[] = []): Promise<RedisServer> {
+  /**
+   * Starts a server; `args` are extra redis-server flags. `config` is written to a
+   * config file of the server's own (needed by sentinels, which rewrite it).
+   */
+  static async start(args: string[] = [], options: { config?: string } = {}): Promise<RedisServer> {
     for (let attempt = 0; ; attempt += 1) {
-      const server = new RedisServer(await freePort(), args);
+      const server = new RedisServer(await freePort(), args, options.config);
       try {
         await server.#spawn();
         return server;
@@ -116,10 +121,17 @@ export class RedisServer {
     this.#cleanupDir();
   }
 
+  /** The server's own working directory (cluster and sentinel files live there). */
+  get dir(): string {
+    return this.#dir;
+  }
+
   async #spawn(): Promise<void> {
+    const configFile = join(this.#dir, 'redis.conf');
+    if (this.#config !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.#config);
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', this.#dir, '--loglevel', 'warning', ...this.#args],
+      [...(this.#config !== undefined ? [configFile] : []), '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', this.#dir, '--loglevel', 'warning', ...this.#args],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     running.add(child);

@@ -1,0 +1,72 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { RedisClusterFixture } from '../support/redis-cluster.js';
+import { spawnWorkers, stopWorkers } from '../support/spawn-workers.js';
+
+const KEY = 'brain:panic_start_ts';
+const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
+
+describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
+  let cluster: RedisClusterFixture;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    cluster = await RedisClusterFixture.start(3);
+    client = cluster.client();
+  }, 40_000);
+  afterAll(async () => cluster.stop());
+
+  it('keeps each scope in one slot: the script runs, and named scopes spread over the masters', async () => {
+    const clock = new RedisPanicClock(client, { timeoutMs: 1000 });
+    const scopes = Array.from({ length: 12 }, (_, i) => `league-${i}`);
+    for (const scope of scopes) expect((await clock.observe(scope, 'panic')).created).toBe(true);
+    const owners = new Set(await Promise.all(scopes.map(async (s) => (await cluster.ownerOf(clock.keyFor(s))).port)));
+    expect(owners.size).toBeGreaterThan(1);
+    for (const scope of scopes) expect((await clock.observe(scope, 'calm')).active).toBe(false);
+  });
+
+  it('8 real processes racing on a fresh panic leave one start and all decide tier 1', async () => {
+    await client.del(KEY);
+    const workers = spawnWorkers('breaker-worker.ts', 8, [cluster.url, '0']);
+    try {
+      await Promise.all(workers.map((w) => w.next()));
+      const at = Date.now() + 300;
+      for (const w of workers) w.send({ at, observe: true, input: { baseTtl: 60, vixStatus: 'panic' } });
+      const observations = (await Promise.all(workers.map((w) => w.next()))).map((a) => a.observation as { created: boolean; startedAtMs: number });
+      expect(observations.filter((o) => o.created)).toHaveLength(1);
+      expect(new Set(observations.map((o) => o.startedAtMs)).size).toBe(1);
+      for (const w of workers) w.send({ input: PANIC });
+      const decisions = (await Promise.all(workers.map((w) => w.next()))).map((a) => a.decision as { tier: number; ttl: number; failSafe: boolean });
+      expect(decisions.every((d) => d.tier === 1 && d.ttl === 0 && !d.failSafe)).toBe(true);
+    } finally {
+      stopWorkers(workers);
+    }
+  }, 40_000);
+
+  it('fails safe within 250 ms while the master of the key is paused, and recovers after', async () => {
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
+    await breaker.getTtl(PANIC);
+    const owner = await cluster.ownerOf(KEY);
+    owner.pause();
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        const started = performance.now();
+        const decision = await breaker.getTtl(PANIC);
+        expect(performance.now() - started).toBeLessThan(250);
+        expect(decision).toMatchObject({ ttl: 0, failSafe: true });
+      }
+      expect((await breaker.getTtl({ ...PANIC, vixStatus: 'calm' })).ttl).toBe(60);
+    } finally {
+      owner.resume();
+    }
+    const deadline = Date.now() + 10_000;
+    let decision = await breaker.getTtl(PANIC);
+    while (decision.failSafe && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      decision = await breaker.getTtl(PANIC);
+    }
+    expect(decision).toMatchObject({ tier: 1, failSafe: false });
+    await breaker.close();
+  });
+});
