@@ -119,3 +119,34 @@ describe('an outage does not pile commands up in the client queue', () => {
     }
   });
 });
+
+describe.each([
+  ['retries forever (maxRetriesPerRequest: null)', { maxRetriesPerRequest: null }],
+  ['no offline queue (enableOfflineQueue: false)', { enableOfflineQueue: false }],
+  ['a long command timeout of its own (commandTimeout: 10000)', { commandTimeout: 10_000 }],
+] as const)('the clock\'s own timeout holds whatever the client %s', (_label, clientOptions) => {
+  it('paused and killed redis-server: panic decisions are fail-safe in under 250 ms', async () => {
+    const server = await RedisServer.start();
+    try {
+      const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client({ ...clientOptions }), { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
+      await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe);
+      server.pause();
+      for (let i = 0; i < 3; i += 1) {
+        const { value, ms } = await timed(breaker.getTtl(PANIC));
+        expect(value).toMatchObject({ ttl: 0, failSafe: true });
+        expect(ms).toBeLessThan(250);
+      }
+      await server.kill();
+      for (let i = 0; i < 3; i += 1) {
+        const { value, ms } = await timed(breaker.getTtl(PANIC));
+        expect(value).toMatchObject({ ttl: 0, failSafe: true });
+        expect(ms).toBeLessThan(250);
+      }
+      await server.restart();
+      await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe);
+      await breaker.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
