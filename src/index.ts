@@ -37,5 +37,26 @@ export {
 // — service (src/server, src/web) —
 
 // — adaptive cache (src/cache) —
+export {
+  AdaptiveCache,
+  type AdaptiveCacheOptions,
+  type ResolvedAdaptiveCacheOptions,
+  type CoalesceOptions,
+  type CacheResult,
+  type CacheStatus,
+  type CacheLoader,
+  type CacheLoaderContext,
+  type TtlSource,
+} from './cache/adaptive-cache.js';
+export type { CacheStore, StoredEntry, StoreRead } from './cache/cache-store.js';
+export { RedisCacheStore } from './cache/redis-cache-store.js';
+export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
+export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
+export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation } from './cache/cache-events.js';
+export type { StoreFailure } from './cache/store-guard.js';
+export { physicalExpiryMs } from './cache/physical-expiry.js';
+export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';
+export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fastify-cache-control.js';
+export { cacheMetricsHooks, type CacheMetricsOptions } from './cache/cache-metrics.js';
 
 // — VIX engine (src/vix) —

@@ -1,0 +1,59 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { InvalidInputError } from '../errors.js';
+import type { CacheEvent, CacheHooks } from './cache-events.js';
+
+/** Options of {@link cacheMetricsHooks}. */
+export interface CacheMetricsOptions {
+  /** The registry the metrics are registered on (never the global one unless you pass it). */
+  registry: Registry;
+  /** Metric name prefix. Default `vix_ttl_cache_`. */
+  prefix?: string;
+  /** A label value telling caches apart (e.g. `odds`). Default `default`. */
+  cache?: string;
+}
+
+/**
+ * Registers prom-client metrics for an {@link AdaptiveCache} on `registry` and
+ * returns the hooks that feed them: `<prefix>events_total{cache,type,detail}`
+ * (hit, miss by reason, load ok/error, stale, coalesced by scope, store_error by
+ * operation, corrupt, not_cached) and `<prefix>load_duration_seconds{cache,outcome}`.
+ * Calling it twice on one registry reuses the metrics.
+ */
+export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
+  const { registry, prefix = 'vix_ttl_cache_', cache = 'default' } = options ?? ({} as CacheMetricsOptions);
+  if (!registry || typeof registry.getSingleMetric !== 'function') throw new InvalidInputError('registry', 'must be a prom-client Registry', registry);
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidInputError('prefix', 'must be a valid Prometheus metric name prefix', prefix);
+  const events =
+    (registry.getSingleMetric(`${prefix}events_total`) as Counter<'cache' | 'type' | 'detail'> | undefined) ??
+    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, stale, coalesced, store_error, corrupt, not_cached).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
+  const loads =
+    (registry.getSingleMetric(`${prefix}load_duration_seconds`) as Histogram<'cache' | 'outcome'> | undefined) ??
+    new Histogram({
+      name: `${prefix}load_duration_seconds`,
+      help: 'Time the adaptive cache spent in loader calls.',
+      labelNames: ['cache', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+  return {
+    onCacheEvent(event: CacheEvent): void {
+      events.inc({ cache, type: event.type, detail: detailOf(event) });
+      if (event.type === 'load') loads.observe({ cache, outcome: event.ok ? 'ok' : 'error' }, event.durationMs / 1000);
+    },
+  };
+}
+
+function detailOf(event: CacheEvent): string {
+  switch (event.type) {
+    case 'miss':
+      return event.reason;
+    case 'load':
+      return event.ok ? 'ok' : 'error';
+    case 'coalesced':
+      return event.across;
+    case 'store_error':
+      return `${event.operation}_${event.failure}`;
+    default:
+      return '';
+  }
+}
