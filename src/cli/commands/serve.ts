@@ -1,0 +1,135 @@
+import cluster from 'node:cluster';
+import { pino, type Logger } from 'pino';
+import { InvalidInputError } from '../../errors.js';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../../server/admin-auth.js';
+import { runClusterPrimary } from '../../server/cluster-primary.js';
+import { startService, type ServiceConfig } from '../../server/run-service.js';
+import { CliUsageError } from '../cli-error.js';
+import type { CliIo } from '../cli-io.js';
+import { parseFlags, type FlagValues } from '../parse-flags.js';
+import { redisUrlFrom } from '../redis-connection.js';
+
+export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
+  The HTTP service (POST /v1/ttl, /v1/state, /v1/events, /metrics, /healthz, /readyz,
+  admin routes) and the Brain Lab dashboard at /. --workers N needs --redis. --demo runs
+  the in-memory clock ×120 with a simulated odds feed. Stops on SIGTERM/SIGINT after draining.`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const MAX_WORKERS = 64;
+
+/** `vix-ttl serve`: runs the service until SIGTERM or SIGINT; resolves once it has shut down. */
+export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    redis: { type: 'string' },
+    workers: { type: 'string' },
+    demo: { type: 'boolean' },
+    'demo-speed': { type: 'string' },
+  });
+  if (flags.help) return io.out(SERVE_HELP), 0;
+  const config = serviceConfig(flags, io.env);
+  const level = logLevel(io.env.LOG_LEVEL);
+  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(line.replace(/\n$/, '')) });
+  if (config.demo && io.env.REDIS_URL) logger.info('VIX_TTL_DEMO: REDIS_URL ignored, the demo runs the in-memory clock');
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io);
+  return serveOne(config, logger, io);
+}
+
+async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+  const service = await startService(config, logger);
+  const stop = stopRequests(io);
+  try {
+    await stop.requested;
+    await service.close();
+  } finally {
+    stop.dispose();
+  }
+  if (cluster.isWorker) cluster.worker?.disconnect();
+  return 0;
+}
+
+async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+  const stop = stopRequests(io);
+  void stop.requested.then(() => primary.shutdown());
+  try {
+    return await primary.done;
+  } finally {
+    stop.dispose();
+  }
+}
+
+/**
+ * `requested` resolves on the first SIGTERM or SIGINT (or, in a worker, when the
+ * primary goes away); a second signal while draining exits at once. `dispose`
+ * removes the handlers once the service is down.
+ */
+function stopRequests(io: CliIo): { requested: Promise<void>; dispose(): void } {
+  let requested = false;
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  const onSignal = (signal: NodeJS.Signals | 'disconnect') => {
+    if (!requested) {
+      requested = true;
+      resolve();
+      return;
+    }
+    if (signal === 'disconnect') return;
+    io.err(`vix-ttl serve: second ${signal} while draining; exiting now`);
+    process.exit(1);
+  };
+  const onDisconnect = () => onSignal('disconnect');
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  if (cluster.isWorker) process.on('disconnect', onDisconnect);
+  return {
+    requested: promise,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('disconnect', onDisconnect);
+    },
+  };
+}
+
+/** Validates flags and environment into a service configuration (a usage error names the flag). */
+export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): ServiceConfig {
+  const demo = flags.demo === true;
+  const port = integer(flags.port !== undefined ? '--port' : 'PORT', (flags.port as string | undefined) ?? (env.PORT || undefined), 8080, 0, 65_535);
+  const host = (flags.host as string | undefined) ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]_-]{1,255}$/.test(host)) throw new InvalidInputError('--host', 'must be a host name or an IP address', host);
+  const workers = integer('--workers', flags.workers as string | undefined, 1, 1, MAX_WORKERS);
+  const demoSpeed = integer('--demo-speed', flags['demo-speed'] as string | undefined, 120, 1, 10_000);
+  if (flags['demo-speed'] !== undefined && !demo) throw new CliUsageError('--demo-speed only applies with --demo');
+  if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
+  if (demo && workers > 1) throw new CliUsageError('--demo runs in one process; drop --workers');
+  const redisUrl = demo ? undefined : redisUrlFrom(flags.redis as string | undefined, env);
+  if (workers > 1 && redisUrl === undefined) {
+    throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
+  }
+  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000 };
+}
+
+function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(number) || number < min || number > max) throw new InvalidInputError(name, `must be an integer from ${min} to ${max}`, value);
+  return number;
+}
+
+function logLevel(value: string | undefined): string {
+  if (value === undefined || value === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidInputError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`, value);
+  return value;
+}
+
+/** The admin token, never echoed in an error. */
+function adminToken(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new CliUsageError(`VIX_TTL_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
+  }
+  if (value.length > 1024 || /\s/.test(value)) throw new CliUsageError('VIX_TTL_ADMIN_TOKEN must be at most 1024 characters, without spaces');
+  return value;
+}

@@ -1,0 +1,39 @@
+import { VixTtlError } from '../errors.js';
+
+/** The stable `error` values of the service's JSON error bodies. */
+export type HttpErrorName =
+  | 'invalid_body'
+  | 'invalid_json'
+  | 'body_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'admin_disabled'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'too_many_clients'
+  | 'store_unavailable'
+  | 'bad_request'
+  | 'internal_error';
+
+/**
+ * A request the service refuses, with the HTTP status, a stable `error` name and
+ * the field at fault (a dotted path such as `match.league`, or `body`). Rendered as
+ * `{ error, field, message }` by the error handler.
+ */
+export class HttpError extends VixTtlError {
+  readonly statusCode: number;
+  readonly error: HttpErrorName;
+  readonly field: string | null;
+
+  constructor(statusCode: number, error: HttpErrorName, field: string | null, message: string) {
+    super('VIX_TTL_HTTP_ERROR', message);
+    this.statusCode = statusCode;
+    this.error = error;
+    this.field = field;
+  }
+}
+
+/** A 400 for a body field: `field` is the dotted path, the message starts with it. */
+export function invalidBody(field: string, rule: string): HttpError {
+  return new HttpError(400, 'invalid_body', field, `${field} ${rule}`);
+}

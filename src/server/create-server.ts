@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import helmet from '@fastify/helmet';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { VixCircuitBreaker } from '../breaker/vix-circuit-breaker.js';
+import { parseOptions } from '../clock/clock-options.js';
+import type { PanicClock } from '../clock/panic-clock.js';
+import type { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
+import type { PanicPolicyOptions } from '../policy/policy-config.js';
+import { MIN_ADMIN_TOKEN_LENGTH } from './admin-auth.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { HttpError } from './body-error.js';
+import { loadDashboardAssets } from './dashboard-assets.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
+import { handleError } from './error-handler.js';
+import { EventStream } from './event-stream.js';
+import { registerHealthRoutes } from './health-routes.js';
+import { parseJsonBody } from './json-body-parser.js';
+import { ServiceState, type VixProvider } from './service-state.js';
+import { ServiceTelemetry } from './service-telemetry.js';
+import { registerStateRoutes } from './state-routes.js';
+import { StoreHealth } from './store-health.js';
+import { registerTtlRoutes } from './ttl-routes.js';
+
+/** Options of {@link createServer}. */
+export interface VixTtlServerOptions {
+  /** The panic clock decisions are taken on (memory or Redis). The caller keeps ownership and closes it. */
+  clock: PanicClock;
+  /** A policy, or options to build one. Default: the seed's tier table. */
+  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  /** The breaker's `syncIntervalMs`. Default 100 ms. */
+  syncIntervalMs?: number;
+  /** The breaker's store timeout. Default 50 ms. */
+  timeoutMs?: number;
+  /** A pino logger for the server and the breaker. Default: silent. */
+  logger?: Logger;
+  /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
+  adminToken?: string | null;
+  /** Largest request body, in bytes. Default 16 KiB. */
+  bodyLimit?: number;
+  /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
+  maxTrackedScopes?: number;
+  /** Most dashboards on the event stream at once. Default 100. */
+  maxEventClients?: number;
+  /** Period of the state events. Default 1,000 ms. */
+  eventIntervalMs?: number;
+  /** Period of the event stream's heartbeat comments. Default 15,000 ms. */
+  heartbeatMs?: number;
+  /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
+  readyTimeoutMs?: number;
+  /** Longest wait for the store in an admin call. Default 2,000 ms. */
+  adminTimeoutMs?: number;
+  /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
+  displayBaseTtl?: number;
+  /** The clock's time source (the breaker ages what it synced on it). Default `Date.now`. */
+  now?: () => number;
+  /** How much faster than real time the clock runs (the demo's accelerated clock), for labels. Default 1. */
+  timeScale?: number;
+  /** Supplies each scope's VIX for the dashboard (the VIX engine, the demo feed). */
+  vix?: VixProvider;
+  /** Register prom-client's default process metrics. Default true. */
+  defaultMetrics?: boolean;
+}
+
+/** What {@link createServer} builds: the Fastify app and the parts behind it. */
+export interface VixTtlServer {
+  app: FastifyInstance;
+  breaker: VixCircuitBreaker;
+  telemetry: ServiceTelemetry;
+  state: ServiceState;
+  health: StoreHealth;
+  events: EventStream;
+}
+
+const fn = (message: string) => z.custom<(...args: never[]) => unknown>((v) => v === undefined || typeof v === 'function', { message }).optional();
+
+const optionsSchema = z.strictObject({
+  clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).inspect === 'function', { message: 'is required: a PanicClock (MemoryPanicClock or RedisPanicClock)' }),
+  policy: z.custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' }).optional(),
+  syncIntervalMs: z.number().min(0).max(60_000).optional(),
+  timeoutMs: z.number().positive().max(60_000).optional(),
+  logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
+  adminToken: z.string().min(MIN_ADMIN_TOKEN_LENGTH, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`).max(1024).nullable().default(null),
+  bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
+  maxEventClients: z.number().int().min(1).max(100_000).default(100),
+  eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  heartbeatMs: z.number().int().min(100).max(300_000).default(15_000),
+  readyTimeoutMs: z.number().int().min(1).max(60_000).default(250),
+  adminTimeoutMs: z.number().int().min(1).max(60_000).default(2000),
+  displayBaseTtl: z.number().min(0).default(60),
+  now: fn('must be a function returning ms'),
+  timeScale: z.number().min(1).max(1_000_000).default(1),
+  vix: fn('must be a function (scope) => VixReading | null'),
+  defaultMetrics: z.boolean().default(true),
+});
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `GET /v1/state`,
+ * `GET /v1/events`, `GET /metrics`, `GET /healthz`, `GET /readyz`, the admin routes
+ * and the Brain Lab dashboard at `GET /`, around a breaker wired to metrics. Call
+ * `app.listen()` to serve and `app.close()` to drain and stop (the clock is the
+ * caller's to close).
+ * @throws InvalidConfigError naming the bad option.
+ */
+export async function createServer(options: VixTtlServerOptions): Promise<VixTtlServer> {
+  const o = parseOptions(optionsSchema, options, 'createServer');
+  const logger = o.logger ?? pino({ level: 'silent' });
+  const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
+  const breaker = new VixCircuitBreaker({
+    clock: o.clock,
+    policy: o.policy,
+    logger,
+    syncIntervalMs: o.syncIntervalMs,
+    timeoutMs: o.timeoutMs,
+    hooks: telemetry.hooks,
+    now: o.now as (() => number) | undefined,
+  });
+  const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics });
+  const state = new ServiceState({
+    clock: o.clock,
+    policy: breaker.policy,
+    tracker: telemetry.scopes,
+    health,
+    displayBaseTtl: o.displayBaseTtl,
+    timeScale: o.timeScale,
+    inspectTimeoutMs: o.readyTimeoutMs,
+    vix: o.vix as VixProvider | undefined,
+  });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: o.bodyLimit,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    genReqId: requestIdGenerator(),
+  });
+  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log });
+  telemetry.scopes.onChange = () => events.notify();
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        'upgrade-insecure-requests': null,
+      },
+    },
+  });
+  installJsonParser(app, o.bodyLimit);
+  installHooks(app, telemetry);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
+  });
+  app.addHook('preClose', async () => events.close());
+  app.addHook('onClose', async () => breaker.close());
+
+  registerTtlRoutes(app, breaker);
+  registerStateRoutes(app, { state, events, metrics: telemetry.metrics });
+  registerHealthRoutes(app, health);
+  registerAdminRoutes(app, {
+    clock: o.clock,
+    adminToken: o.adminToken,
+    timeoutMs: o.adminTimeoutMs,
+    onChange: (scope) => {
+      telemetry.scopes.touch(scope);
+      events.notify();
+    },
+  });
+  const { assets, missing } = loadDashboardAssets();
+  if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
+  registerDashboardRoutes(app, assets);
+  return { app, breaker, telemetry, state, health, events };
+}
+
+/** Only JSON bodies; prototype-pollution keys refused with the path named. */
+function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry): void {
+  const pid = String(process.pid);
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.header('x-vix-ttl-worker', pid);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    telemetry.metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime);
+    if (reply.statusCode >= 500) request.log.warn({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'VIX_TTL_HTTP_5XX');
+    done();
+  });
+}
+
+function requestIdGenerator(): (req: { headers: Record<string, string | string[] | undefined> }) => string {
+  let counter = 0;
+  return (req) => {
+    const given = req.headers['x-request-id'];
+    if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+    counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+    return `req-${counter.toString(36)}`;
+  };
+}
+
+const PACKAGE_VERSION = ((): string => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();

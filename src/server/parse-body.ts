@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import { describeValue } from '../errors.js';
+import { invalidBody } from './body-error.js';
+
+/**
+ * Validates a parsed JSON body with a zod schema (no coercion: `"60"` is not 60).
+ * @throws HttpError 400 naming the first field at fault, e.g. `match.league`.
+ */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidBody('body', `must be a JSON object, got ${describeValue(body)}`);
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw invalidBody([...issue.path, issue.keys[0]!].join('.'), 'is not a known field');
+  }
+  const field = issue.path.length === 0 ? 'body' : issue.path.join('.');
+  const value = valueAt(body, issue.path);
+  if (value === undefined) throw invalidBody(field, 'is required');
+  throw invalidBody(field, `${issue.message}, got ${describeValue(value)}`);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

@@ -1,0 +1,182 @@
+import type { PanicClock, PanicInspection } from '../clock/panic-clock.js';
+import { withTimeout } from '../clock/with-timeout.js';
+import { StoreBusyError, StoreTimeoutError } from '../errors.js';
+import type { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
+import { IMPORTANCES, type Importance } from '../policy/importance.js';
+import type { Tier } from '../policy/panic-mode.js';
+import type { TtlDecision } from '../policy/ttl-decision.js';
+import type { TierRates } from './rate-window.js';
+import type { ScopeActivity, ScopeTracker } from './scope-tracker.js';
+import type { StoreHealth, StoreHealthReport } from './store-health.js';
+
+/** A scope's volatility index, when something (the VIX engine, the demo feed) computes one. */
+export interface VixReading {
+  index: number;
+  status: 'calm' | 'elevated' | 'panic';
+}
+
+/** Supplies the VIX of a scope, or null when none is known. */
+export type VixProvider = (scope: string) => VixReading | null;
+
+/** Decisions per second, in total and per tier (index 0 = no panic … 4). */
+export interface RatesView {
+  total: number;
+  byTier: TierRates;
+}
+
+/** What a scope's panic means for one importance right now. */
+export type ImportanceView = Pick<TtlDecision, 'tier' | 'mode' | 'ttl' | 'nextTierInMin' | 'failSafe' | 'reason'>;
+
+/** One scope in {@link ServiceStateSnapshot}. */
+export interface ScopeStateView {
+  scope: string;
+  /** The shared clock's view of the panic; null when the store could not be read. */
+  panic: {
+    active: boolean;
+    startedAt: string | null;
+    durationMs: number | null;
+    inGrace: boolean;
+    expiresInMs: number | null;
+    corrupt: string | null;
+  } | null;
+  /** Why the panic could not be read (`store_timeout`…), or null. */
+  error: string | null;
+  /** Tier and TTL (for `displayBaseTtl`) per importance; null when the panic is unknown. */
+  tiers: Record<Importance, ImportanceView> | null;
+  /** Highest tier over the importances (0 when calm or unknown). */
+  maxTier: Tier;
+  decisions: number;
+  decisionsPerSecond: RatesView;
+  /** The last decision in this scope failed safe, and why. */
+  failSafe: { active: boolean; reason: string | null; since: string | null };
+  /** Reserved for the VIX engine; null until something provides it. */
+  vix: VixReading | null;
+}
+
+/** What `GET /v1/state` returns and `GET /v1/events` streams. */
+export interface ServiceStateSnapshot {
+  generatedAt: string;
+  /** The panic clock's time (accelerated in the demo), in ms. */
+  clockNowMs: number;
+  worker: { pid: number };
+  clock: { kind: string; timeScale: number; accelerated: boolean; label: string };
+  store: StoreHealthReport;
+  /** Base TTL the per-importance TTLs are shown for. */
+  displayBaseTtl: number;
+  decisionsPerSecond: RatesView;
+  /** An extended panic (tier 3 or 4) somewhere. */
+  alert: { active: boolean; tier: Tier; scopes: Array<{ scope: string; importance: Importance; tier: Tier; mode: string }> };
+  scopes: ScopeStateView[];
+}
+
+/** Options of {@link ServiceState}. */
+export interface ServiceStateOptions {
+  clock: PanicClock;
+  policy: AdaptivePanicQuota;
+  tracker: ScopeTracker;
+  health: StoreHealth;
+  displayBaseTtl: number;
+  timeScale: number;
+  /** Longest wait for one scope's inspection. */
+  inspectTimeoutMs: number;
+  vix?: VixProvider;
+}
+
+/**
+ * Builds the service's state (every tracked scope's panic, tiers per importance,
+ * decision rates, store health) from the clock and the telemetry. Snapshots are
+ * reused for a short while and concurrent requests share one build, so many
+ * dashboards and scrapes cost one round of store reads.
+ */
+export class ServiceState {
+  readonly #options: ServiceStateOptions;
+  #last: { snapshot: ServiceStateSnapshot; atMs: number } | null = null;
+  #building: Promise<ServiceStateSnapshot> | null = null;
+
+  constructor(options: ServiceStateOptions) {
+    this.#options = options;
+  }
+
+  /** A snapshot no older than `maxAgeMs` (0: a fresh one). */
+  snapshot(maxAgeMs = 0): Promise<ServiceStateSnapshot> {
+    if (this.#last && maxAgeMs > 0 && Date.now() - this.#last.atMs < maxAgeMs) return Promise.resolve(this.#last.snapshot);
+    this.#building ??= this.#build().finally(() => {
+      this.#building = null;
+    });
+    return this.#building;
+  }
+
+  async #build(): Promise<ServiceStateSnapshot> {
+    const { clock, tracker, health, timeScale, displayBaseTtl } = this.#options;
+    const activities = tracker.list();
+    const [store, ...views] = await Promise.all([health.check(1000), ...activities.map((activity) => this.#scopeView(activity))]);
+    const nowMs = Date.now();
+    const clockNowMs = views.find((v) => v.clockNowMs !== null)?.clockNowMs ?? nowMs;
+    const scopes = views.map((v) => v.view);
+    const alertScopes = scopes.flatMap((view) =>
+      view.panic?.active && view.tiers ? IMPORTANCES.filter((i) => view.tiers![i].tier >= 3).map((importance) => ({ scope: view.scope, importance, tier: view.tiers![importance].tier, mode: view.tiers![importance].mode })) : [],
+    );
+    const snapshot: ServiceStateSnapshot = {
+      generatedAt: new Date(nowMs).toISOString(),
+      clockNowMs,
+      worker: { pid: process.pid },
+      clock: { kind: clock.kind, timeScale, accelerated: timeScale !== 1, label: timeScale === 1 ? 'real time' : `accelerated clock ×${timeScale}` },
+      store,
+      displayBaseTtl,
+      decisionsPerSecond: ratesView(tracker.totalRates().perSecond(nowMs)),
+      alert: { active: alertScopes.length > 0, tier: alertScopes.reduce<Tier>((max, a) => (a.tier > max ? a.tier : max), 0), scopes: alertScopes },
+      scopes,
+    };
+    this.#last = { snapshot, atMs: nowMs };
+    return snapshot;
+  }
+
+  async #scopeView(activity: ScopeActivity): Promise<{ view: ScopeStateView; clockNowMs: number | null }> {
+    const { clock, inspectTimeoutMs, vix } = this.#options;
+    const nowMs = Date.now();
+    const common = {
+      scope: activity.scope,
+      decisions: activity.decisions,
+      decisionsPerSecond: ratesView(activity.rates.perSecond(nowMs)),
+      failSafe: { active: activity.failSafe, reason: activity.failSafeReason, since: activity.failSafeSinceMs === null ? null : new Date(activity.failSafeSinceMs).toISOString() },
+      vix: vix?.(activity.scope) ?? null,
+    };
+    let inspection: PanicInspection;
+    try {
+      inspection = await withTimeout(clock.inspect(activity.scope), inspectTimeoutMs);
+    } catch (error) {
+      return { view: { ...common, panic: null, error: failureName(error), tiers: null, maxTier: 0 }, clockNowMs: null };
+    }
+    const tiers = this.#tiers(inspection);
+    const maxTier = Math.max(...IMPORTANCES.map((i) => tiers[i].tier)) as Tier;
+    const panic = {
+      active: inspection.active,
+      startedAt: inspection.startedAtMs === null ? null : new Date(inspection.startedAtMs).toISOString(),
+      durationMs: inspection.active ? inspection.durationMs : null,
+      inGrace: inspection.inGrace,
+      expiresInMs: inspection.expiresInMs,
+      corrupt: inspection.corrupt?.reason ?? null,
+    };
+    return { view: { ...common, panic, error: null, tiers, maxTier }, clockNowMs: inspection.clockNowMs };
+  }
+
+  #tiers(inspection: PanicInspection): Record<Importance, ImportanceView> {
+    const { policy, displayBaseTtl } = this.#options;
+    const minutes = inspection.active && inspection.durationMs !== null ? inspection.durationMs / 60_000 : null;
+    const entries = IMPORTANCES.map((importance) => {
+      const { tier, mode, ttl, nextTierInMin, failSafe, reason } = policy.calculateTtlStrategy(displayBaseTtl, minutes, { importance });
+      return [importance, { tier, mode, ttl, nextTierInMin, failSafe, reason }] as const;
+    });
+    return Object.fromEntries(entries) as Record<Importance, ImportanceView>;
+  }
+}
+
+function ratesView(byTier: TierRates): RatesView {
+  return { total: Math.round(byTier.reduce((sum, rate) => sum + rate, 0) * 100) / 100, byTier };
+}
+
+function failureName(error: unknown): string {
+  if (error instanceof StoreTimeoutError) return 'store_timeout';
+  if (error instanceof StoreBusyError) return 'store_busy';
+  return 'store_error';
+}

@@ -1,0 +1,328 @@
+/* global document, window, EventSource, ResizeObserver, performance, uPlot */
+// Brain Lab: renders the state that GET /v1/events streams. Plain script, no build
+// step; uPlot is served from node_modules by the service itself (no CDN).
+(function () {
+  'use strict';
+
+  var IMPORTANCES = ['high_stakes', 'medium_stakes', 'low_stakes'];
+  var SHORT = { high_stakes: 'high', medium_stakes: 'medium', low_stakes: 'low' };
+  var TIER_COLORS = ['#6b7280', '#dc2626', '#ea580c', '#b45309', '#2563eb'];
+  var IMPORTANCE_COLORS = { high_stakes: '#dc2626', medium_stakes: '#2563eb', low_stakes: '#15803d' };
+  var MAX_CARDS = 12;
+  var HISTORY = 300;
+
+  var cards = new Map();
+  var rateHistory = [[], [], [], [], [], []];
+  var rateChart = null;
+  var latest = null;
+  var receivedAt = 0;
+
+  function $(testId) {
+    return document.querySelector('[data-testid="' + testId + '"]');
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function pad(n) {
+    return n < 10 ? '0' + n : String(n);
+  }
+
+  /** 45 s · 12 min 05 s · 2 h 03 min */
+  function duration(ms) {
+    if (ms === null || ms === undefined || !isFinite(ms)) return '—';
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + ' s';
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + ' min ' + pad(s % 60) + ' s';
+    return Math.floor(m / 60) + ' h ' + pad(m % 60) + ' min';
+  }
+
+  /** A countdown: 1:19:59 or 4:05 */
+  function countdown(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    return (h > 0 ? h + ':' + pad(m) : String(m)) + ':' + pad(s % 60);
+  }
+
+  function elapsedClockMs() {
+    if (!latest) return 0;
+    return (performance.now() - receivedAt) * latest.clock.timeScale;
+  }
+
+  function chartsAvailable() {
+    return typeof uPlot === 'function';
+  }
+
+  function chartWidth(container) {
+    return Math.max(200, Math.floor(container.getBoundingClientRect().width));
+  }
+
+  // ---- summary -----------------------------------------------------------
+
+  function renderSummary(state) {
+    var clock = $('clock-label');
+    clock.textContent = state.clock.accelerated ? '⏩ ' + state.clock.label + ' (demo)' : 'clock: ' + state.clock.kind + ', real time';
+    clock.classList.toggle('accelerated', state.clock.accelerated);
+
+    var store = state.store;
+    var storeStatus = $('store-status');
+    storeStatus.textContent = store.kind + (store.up ? ' · up' : ' · DOWN');
+    storeStatus.className = 'big ' + (store.up ? 'ok' : 'bad');
+    $('store-detail').textContent = store.up ? 'ping ' + store.latencyMs + ' ms' : store.error || 'unreachable';
+
+    var failing = state.scopes.filter(function (s) { return s.failSafe.active; });
+    var failsafe = $('failsafe-status');
+    failsafe.textContent = failing.length ? 'ACTIVE' : 'off';
+    failsafe.className = 'big ' + (failing.length ? 'bad' : 'ok');
+    $('failsafe-detail').textContent = failing.length
+      ? failing.map(function (s) { return s.scope + ': ' + s.failSafe.reason; }).join(', ')
+      : 'decisions use the shared panic start';
+
+    $('rate-total').textContent = state.decisionsPerSecond.total.toFixed(1);
+    renderTierChips($('rate-by-tier'), state.decisionsPerSecond.byTier);
+    $('base-ttl').textContent = String(state.displayBaseTtl);
+
+    var banner = $('alert-banner');
+    banner.hidden = !state.alert.active;
+    if (state.alert.active) {
+      $('alert-title').textContent = 'Extended panic · tier ' + state.alert.tier;
+      $('alert-text').textContent = state.alert.scopes
+        .map(function (a) { return a.scope + ' ' + SHORT[a.importance] + ' stakes: tier ' + a.tier + ' (' + a.mode + ')'; })
+        .join(' · ');
+    }
+  }
+
+  function renderTierChips(container, byTier) {
+    container.textContent = '';
+    byTier.forEach(function (rate, tier) {
+      var chip = el('span', 'tier-chip t' + tier, 't' + tier + ' ' + rate.toFixed(1));
+      chip.setAttribute('data-testid', container.getAttribute('data-testid') + '-' + tier);
+      container.appendChild(chip);
+    });
+  }
+
+  function pushRates(state) {
+    var t = Date.parse(state.generatedAt) / 1000;
+    var last = rateHistory[0];
+    if (last.length && last[last.length - 1] >= t) return;
+    rateHistory[0].push(t);
+    for (var tier = 0; tier < 5; tier++) rateHistory[tier + 1].push(state.decisionsPerSecond.byTier[tier]);
+    if (rateHistory[0].length > HISTORY) rateHistory.forEach(function (series) { series.shift(); });
+    if (!chartsAvailable()) return;
+    var container = $('rate-chart');
+    if (!rateChart) {
+      var series = [{}];
+      for (var i = 0; i < 5; i++) series.push({ label: 'tier ' + i, stroke: TIER_COLORS[i], width: 2 });
+      rateChart = new uPlot({ width: chartWidth(container), height: 120, series: series, axes: [{}, { size: 40 }], legend: { live: false } }, rateHistory, container);
+      observeWidth(container, function (w) { rateChart.setSize({ width: w, height: 120 }); });
+    } else {
+      rateChart.setData(rateHistory);
+    }
+  }
+
+  // ---- scopes ------------------------------------------------------------
+
+  function orderScopes(scopes) {
+    var global = scopes.filter(function (s) { return s.scope === 'global'; });
+    var named = scopes.filter(function (s) { return s.scope !== 'global'; }).sort(function (a, b) {
+      var pa = a.panic && a.panic.active ? 1 : 0;
+      var pb = b.panic && b.panic.active ? 1 : 0;
+      return pb - pa || b.maxTier - a.maxTier || b.decisionsPerSecond.total - a.decisionsPerSecond.total || (a.scope < b.scope ? -1 : 1);
+    });
+    return global.concat(named);
+  }
+
+  function renderScopes(state) {
+    var container = $('scopes');
+    var ordered = orderScopes(state.scopes);
+    var shown = ordered.slice(0, MAX_CARDS);
+    var keep = new Set(shown.map(function (s) { return s.scope; }));
+    cards.forEach(function (card, scope) {
+      if (keep.has(scope)) return;
+      if (card.chart) card.chart.destroy();
+      card.root.remove();
+      cards.delete(scope);
+    });
+    shown.forEach(function (view) {
+      var card = cards.get(view.scope) || createCard(view.scope);
+      updateCard(card, view, state);
+      container.appendChild(card.root);
+    });
+    var more = $('more-scopes');
+    more.hidden = ordered.length <= MAX_CARDS;
+    more.textContent = ordered.length > MAX_CARDS ? ordered.length - MAX_CARDS + ' more scopes not shown (see /v1/state)' : '';
+  }
+
+  function createCard(scope) {
+    var root = el('article', 'card scope');
+    root.setAttribute('data-testid', 'scope-' + scope);
+    var head = el('div', 'scope-head');
+    head.appendChild(el('h3', '', scope));
+    var badge = el('span', 'badge', 'calm');
+    badge.setAttribute('data-testid', 'panic-' + scope);
+    var since = el('span', 'muted');
+    since.setAttribute('data-testid', 'duration-' + scope);
+    var vix = el('span', 'muted vix');
+    vix.setAttribute('data-testid', 'vix-' + scope);
+    head.append(badge, since, vix);
+
+    var table = el('table', 'tiers');
+    var thead = el('thead');
+    var hr = el('tr');
+    ['stakes', 'tier', 'mode', 'TTL', 'next tier in'].forEach(function (h) { hr.appendChild(el('th', '', h)); });
+    thead.appendChild(hr);
+    var tbody = el('tbody');
+    var rows = {};
+    IMPORTANCES.forEach(function (importance) {
+      var tr = el('tr');
+      var cells = { tier: el('td', 'tier t0', '0'), mode: el('td', 'mode', 'NORMAL'), ttl: el('td', '', '—'), next: el('td', '', '—') };
+      cells.tier.setAttribute('data-testid', 'tier-' + scope + '-' + importance);
+      cells.ttl.setAttribute('data-testid', 'ttl-' + scope + '-' + importance);
+      cells.next.setAttribute('data-testid', 'countdown-' + scope + '-' + importance);
+      tr.append(el('td', '', SHORT[importance]), cells.tier, cells.mode, cells.ttl, cells.next);
+      tbody.appendChild(tr);
+      rows[importance] = cells;
+    });
+    table.append(thead, tbody);
+
+    var foot = el('div', 'scope-foot');
+    var rates = el('div', 'tier-rates');
+    rates.setAttribute('data-testid', 'rates-' + scope);
+    var failsafe = el('span', 'failsafe', 'fail-safe: off');
+    failsafe.setAttribute('data-testid', 'failsafe-' + scope);
+    foot.append(el('span', 'muted', 'decisions/s'), rates, failsafe);
+
+    var chart = el('div', 'chart');
+    chart.setAttribute('data-testid', 'chart-' + scope);
+    root.append(head, table, foot, chart);
+
+    var card = { root: root, badge: badge, since: since, vix: vix, rows: rows, rates: rates, failsafe: failsafe, chartEl: chart, chart: null, view: null, history: [[], [], [], []] };
+    cards.set(scope, card);
+    return card;
+  }
+
+  function updateCard(card, view, state) {
+    card.view = view;
+    var active = !!(view.panic && view.panic.active);
+    card.root.classList.toggle('panic', active);
+    card.root.classList.toggle('extended', active && view.maxTier >= 3);
+    card.badge.textContent = view.panic === null ? 'unknown' : active ? 'PANIC' : view.panic.inGrace ? 'calm (grace)' : 'calm';
+    card.badge.className = 'badge ' + (view.panic === null ? 'unknown' : active ? 'on' : 'off');
+    card.vix.textContent = view.vix ? 'VIX ' + view.vix.index.toFixed(1) + ' · ' + view.vix.status : '';
+    IMPORTANCES.forEach(function (importance) {
+      var cells = card.rows[importance];
+      var tier = view.tiers ? view.tiers[importance] : null;
+      cells.tier.textContent = tier ? String(tier.tier) : '?';
+      cells.tier.className = 'tier t' + (tier ? tier.tier : 0);
+      cells.mode.textContent = tier ? tier.mode : view.error || 'unknown';
+      cells.ttl.textContent = tier ? tier.ttl + ' s' : '—';
+    });
+    renderTierChips(card.rates, view.decisionsPerSecond.byTier);
+    card.failsafe.textContent = view.failSafe.active ? 'fail-safe: ' + view.failSafe.reason : 'fail-safe: off';
+    card.failsafe.classList.toggle('on', view.failSafe.active);
+    pushHistory(card, view, state);
+  }
+
+  function pushHistory(card, view, state) {
+    var t = Date.parse(state.generatedAt) / 1000;
+    var h = card.history;
+    if (h[0].length && h[0][h[0].length - 1] >= t) return;
+    h[0].push(t);
+    IMPORTANCES.forEach(function (importance, i) { h[i + 1].push(view.tiers ? view.tiers[importance].tier : null); });
+    if (h[0].length > HISTORY) h.forEach(function (series) { series.shift(); });
+    if (!chartsAvailable()) return;
+    if (!card.chart) {
+      var series = [{}].concat(IMPORTANCES.map(function (importance) {
+        return { label: SHORT[importance], stroke: IMPORTANCE_COLORS[importance], width: 2, paths: uPlot.paths.stepped({ align: 1 }) };
+      }));
+      card.chart = new uPlot({
+        width: chartWidth(card.chartEl),
+        height: 130,
+        series: series,
+        scales: { y: { range: [0, 4.2] } },
+        axes: [{}, { size: 30, splits: [0, 1, 2, 3, 4] }],
+        legend: { live: false },
+      }, h, card.chartEl);
+      observeWidth(card.chartEl, function (w) { if (card.chart) card.chart.setSize({ width: w, height: 130 }); });
+    } else {
+      card.chart.setData(h);
+    }
+  }
+
+  function observeWidth(node, onWidth) {
+    if (typeof ResizeObserver !== 'function') return;
+    var last = 0;
+    new ResizeObserver(function () {
+      var w = chartWidth(node);
+      if (Math.abs(w - last) > 2) {
+        last = w;
+        onWidth(w);
+      }
+    }).observe(node.parentNode);
+  }
+
+  // ---- live countdowns ------------------------------------------------------
+
+  function tick() {
+    if (!latest) return;
+    var extra = elapsedClockMs();
+    var scale = latest.clock.timeScale;
+    cards.forEach(function (card) {
+      var view = card.view;
+      if (!view) return;
+      var active = view.panic && view.panic.active;
+      card.since.textContent = active ? 'for ' + duration(view.panic.durationMs + extra) : '';
+      IMPORTANCES.forEach(function (importance) {
+        var tier = view.tiers ? view.tiers[importance] : null;
+        var cell = card.rows[importance].next;
+        if (!tier || tier.nextTierInMin === null) {
+          cell.textContent = tier && tier.tier === 4 ? 'last tier' : '—';
+          return;
+        }
+        var left = tier.nextTierInMin * 60000 - extra;
+        cell.textContent = left <= 0 ? 'now' : countdown(left) + (scale > 1 ? ' (≈ ' + duration(left / scale) + ' real)' : '');
+      });
+    });
+  }
+
+  // ---- connection --------------------------------------------------------
+
+  function setConnection(text, ok) {
+    var pill = $('connection');
+    pill.textContent = text;
+    pill.classList.toggle('live', ok);
+    pill.classList.toggle('down', !ok);
+  }
+
+  function onState(state) {
+    latest = state;
+    receivedAt = performance.now();
+    renderSummary(state);
+    renderScopes(state);
+    pushRates(state);
+    tick();
+    document.body.setAttribute('data-updated', state.generatedAt);
+  }
+
+  function connect() {
+    var source = new EventSource('/v1/events');
+    source.addEventListener('open', function () { setConnection('live', true); });
+    source.addEventListener('error', function () { setConnection('reconnecting…', false); });
+    source.addEventListener('state', function (event) {
+      try {
+        onState(JSON.parse(event.data));
+      } catch (error) {
+        setConnection('bad event: ' + error.message, false);
+      }
+    });
+  }
+
+  connect();
+  window.setInterval(tick, 250);
+})();

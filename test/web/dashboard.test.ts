@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TOKEN = 'dashboard-test-token-0123456789';
+const ARTIFACTS = 'test-artifacts';
+
+/** Opens the dashboard and collects every console error and page error. */
+async function openDashboard(browser: Browser, url: string, viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  return { page, errors };
+}
+
+const text = (page: Page, testId: string) => page.locator(`[data-testid="${testId}"]`).textContent();
+
+describe('the Brain Lab dashboard in headless Chromium', () => {
+  let server: VixTtlServer;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await createServer({ clock: new MemoryPanicClock(), adminToken: TOKEN, eventIntervalMs: 500 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    base = server.app.listeningOrigin;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.app.close();
+  });
+
+  it('reads the tier per importance, then shows the tier 3/4 banner after a drill panic started through the admin API', async () => {
+    const { page, errors } = await openDashboard(browser, `${base}/`, { width: 1280, height: 900 });
+    await page.waitForSelector('[data-testid="tier-global-medium_stakes"]');
+    expect(await text(page, 'tier-global-high_stakes')).toBe('0');
+    expect(await text(page, 'tier-global-medium_stakes')).toBe('0');
+    expect(await text(page, 'tier-global-low_stakes')).toBe('0');
+    expect(await page.locator('[data-testid="alert-banner"]').isHidden()).toBe(true);
+    expect(await text(page, 'store-status')).toContain('memory · up');
+
+    for (const league of ['Champions League', 'Premier League', 'Ligue 2']) {
+      const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league }, scope: 'drill' }) });
+      expect(response.status).toBe(200);
+    }
+    const drill = await fetch(`${base}/v1/admin/panic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ ageMinutes: 100 }),
+    });
+    expect(drill.status).toBe(200);
+
+    await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 5000 });
+    // 100 minutes of panic: high stakes tier 2, medium tier 3 (90–180), low tier 4 (≥ 90).
+    expect(await text(page, 'tier-global-high_stakes')).toBe('2');
+    expect(await text(page, 'tier-global-medium_stakes')).toBe('3');
+    expect(await text(page, 'tier-global-low_stakes')).toBe('4');
+    expect(await text(page, 'ttl-global-medium_stakes')).toBe('30 s');
+    expect(await text(page, 'panic-global')).toBe('PANIC');
+    expect(await text(page, 'alert-text')).toContain('global medium stakes: tier 3 (DEGRADED)');
+    expect(await text(page, 'countdown-global-medium_stakes')).toMatch(/^1:(19:\d\d|20:00)$/);
+    expect(await text(page, 'countdown-global-low_stakes')).toBe('last tier');
+    expect(await text(page, 'tier-drill-high_stakes')).toBe('1');
+    await page.waitForFunction(() => document.querySelectorAll('.uplot').length >= 2);
+
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone screen without horizontal scrolling or console errors', async () => {
+    const { page, errors } = await openDashboard(browser, `${base}/`, { width: 390, height: 844 });
+    await page.waitForSelector('[data-testid="tier-global-medium_stakes"]');
+    await page.waitForFunction(() => document.querySelectorAll('.uplot').length >= 1);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
