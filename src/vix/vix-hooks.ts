@@ -1,0 +1,48 @@
+import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
+import type { RejectReason } from './tick.js';
+
+/** Why a scope's status changed: its index crossed a threshold long enough, or its ticks stopped. */
+export type TransitionCause = 'index' | 'idle';
+
+/** A scope's status changed (`calm | elevated | panic`). */
+export interface VixTransition {
+  scope: string;
+  from: VixStatus;
+  to: VixStatus;
+  /** The scope's tick time (ms since the epoch) at which the change happened. */
+  ts: number;
+  /** The index at that moment. */
+  index: number;
+  cause: TransitionCause;
+}
+
+/** A scope's index after one accepted tick. */
+export interface VixIndexEvent {
+  scope: string;
+  ts: number;
+  index: number;
+  status: VixStatus;
+  warm: boolean;
+}
+
+/** A tick that was not used. */
+export interface VixRejectEvent {
+  reason: RejectReason;
+  rule: 'reject' | 'ignore';
+  /** The tick as given (do not keep it: it may be large). */
+  tick: unknown;
+}
+
+/**
+ * Typed observability hooks of {@link VixEngine}: metrics, SSE and the publisher
+ * plug in here. They run synchronously inside `ingest`; a hook that throws is
+ * ignored, so observability never breaks ingestion.
+ */
+export interface VixHooks {
+  /** When a scope's status changes. */
+  onTransition?(event: VixTransition): void;
+  /** After every accepted tick, once per scope it fed (so at least `global`): keep it cheap, or sample `snapshot()` instead. */
+  onIndex?(event: VixIndexEvent): void;
+  /** When a tick is rejected or ignored. */
+  onReject?(event: VixRejectEvent): void;
+}

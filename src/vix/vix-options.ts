@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { parseOptions } from '../clock/clock-options.js';
+import type { VixHooks } from './vix-hooks.js';
+
+/** Thresholds and minimum durations of one status level (`elevated` or `panic`). */
+export interface VixLevelOptions {
+  /** The index must reach this value (≥) … */
+  enter?: number;
+  /** … and stay there this long (ms of tick time) for the status to rise to this level. */
+  enterDelayMs?: number;
+  /** The index must fall below this value (<, lower than `enter`) … */
+  exit?: number;
+  /** … and stay below it this long (ms of tick time) for the status to leave this level. */
+  exitDelayMs?: number;
+}
+
+/** Options of {@link VixEngine}; every one has a default. */
+export interface VixEngineOptions {
+  /** Half-life of the fast variance, ms. Default 15 s. */
+  fastHalfLifeMs?: number;
+  /** Half-life of the slow variance (the baseline), ms. Default 15 min. */
+  slowHalfLifeMs?: number;
+  /** Returns a scope must have seen before its status may leave calm. Default 100. */
+  warmupReturns?: number;
+  /** Tick time a scope must have covered before its status may leave calm, ms. Default 5 min. */
+  warmupMs?: number;
+  /** Default `{ enter: 2, exit: 1.5, enterDelayMs: 10 s, exitDelayMs: 30 s }`. */
+  elevated?: VixLevelOptions;
+  /** Default `{ enter: 4, exit: 2, enterDelayMs: 10 s, exitDelayMs: 60 s }`. */
+  panic?: VixLevelOptions;
+  /** Added to both variances, so a market that does not move has index 1, not 0/0. Default 1e-6 (a 0.1 % move, squared). */
+  varianceFloor?: number;
+  /** One squared return counts for at most this many times the baseline variance, so one wild tick cannot make a panic. Default 20. */
+  spikeCap?: number;
+  /** Keep the baseline fixed while a scope is not calm, so a long panic is measured against the calm before it. Default true. */
+  freezeBaseline?: boolean;
+  /** A tick further than this after its market's previous one starts the market afresh (no return across the gap), ms. Default 5 min. */
+  maxGapMs?: number;
+  /** A scope without ticks for this long (of the newest tick time seen) is dropped, and calm if it was not. Default 30 min. */
+  scopeIdleMs?: number;
+  /** Most markets remembered; past it the one seen first is forgotten. Default 100,000. */
+  maxMarkets?: number;
+  /** Most scopes (besides `global`); ticks of a further scope are rejected (`too_many_scopes`). Default 10,000. */
+  maxScopes?: number;
+  hooks?: VixHooks;
+}
+
+const DAY_MS = 86_400_000;
+const delay = z.number().min(0).max(DAY_MS);
+const threshold = z.number().positive().max(1e6);
+
+const levelSchema = (enter: number, exit: number, enterDelayMs: number, exitDelayMs: number) =>
+  z
+    .strictObject({
+      enter: threshold.default(enter),
+      exit: threshold.default(exit),
+      enterDelayMs: delay.default(enterDelayMs),
+      exitDelayMs: delay.default(exitDelayMs),
+    })
+    .prefault({});
+
+const optionsSchema = z
+  .strictObject({
+    fastHalfLifeMs: z.number().positive().max(DAY_MS).default(15_000),
+    slowHalfLifeMs: z.number().positive().max(30 * DAY_MS).default(900_000),
+    warmupReturns: z.number().int().min(0).default(100),
+    warmupMs: delay.default(300_000),
+    elevated: levelSchema(2, 1.5, 10_000, 30_000),
+    panic: levelSchema(4, 2, 10_000, 60_000),
+    varianceFloor: z.number().positive().max(1).default(1e-6),
+    spikeCap: z.number().min(1).max(1e9).default(20),
+    freezeBaseline: z.boolean().default(true),
+    maxGapMs: z.number().positive().max(30 * DAY_MS).default(300_000),
+    scopeIdleMs: z.number().positive().max(30 * DAY_MS).default(1_800_000),
+    maxMarkets: z.number().int().min(1).default(100_000),
+    maxScopes: z.number().int().min(1).default(10_000),
+    hooks: z.custom<VixHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    for (const level of ['elevated', 'panic'] as const) {
+      const { enter, exit } = o[level];
+      if (exit >= enter) issue([level, 'exit'], `must be lower than ${level}.enter (${enter}), got ${exit}`);
+    }
+    if (o.panic.enter < o.elevated.enter) issue(['panic', 'enter'], `must be ≥ elevated.enter (${o.elevated.enter}), got ${o.panic.enter}`);
+    if (o.panic.exit < o.elevated.exit) issue(['panic', 'exit'], `must be ≥ elevated.exit (${o.elevated.exit}), got ${o.panic.exit}`);
+    if (o.fastHalfLifeMs >= o.slowHalfLifeMs) issue(['fastHalfLifeMs'], `must be shorter than slowHalfLifeMs (${o.slowHalfLifeMs}), got ${o.fastHalfLifeMs}`);
+  });
+
+/** The engine's options with every default filled in, frozen. */
+export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks'>> & { readonly hooks?: VixHooks };
+
+/**
+ * Validates {@link VixEngineOptions} and fills in the defaults.
+ * @throws InvalidConfigError naming the first offending field (`VixEngine.panic.exit`…).
+ */
+export function resolveVixOptions(options?: VixEngineOptions): ResolvedVixOptions {
+  const resolved = parseOptions(optionsSchema, options, 'VixEngine');
+  Object.freeze(resolved.elevated);
+  Object.freeze(resolved.panic);
+  return resolved;
+}
