@@ -12,6 +12,7 @@ export type HttpErrorName =
   | 'method_not_allowed'
   | 'too_many_clients'
   | 'store_unavailable'
+  | 'metrics_unavailable'
   | 'bad_request'
   | 'internal_error';
 

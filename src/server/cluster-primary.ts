@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { answerClusterMetrics } from './cluster-metrics.js';
 
 /** Options of {@link runClusterPrimary}. */
 export interface ClusterPrimaryOptions {
@@ -23,7 +24,8 @@ export interface ClusterPrimary {
 /**
  * Runs the primary of `serve --workers N` with node:cluster: it forks N workers that
  * share the port (each runs the same command line as a single service), restarts
- * a worker that crashes, gives up on a crash loop, and on shutdown drains them all.
+ * a worker that crashes, gives up on a crash loop, aggregates the workers' metrics
+ * for `GET /metrics`, and on shutdown drains them all.
  */
 export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimary {
   const { workers: count, logger, shutdownTimeoutMs } = options;
@@ -39,6 +41,7 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
   const fork = () => live.add(cluster.fork());
+  const stopAnsweringMetrics = answerClusterMetrics();
 
   const shutdown = (code = 0) => {
     exitCode = Math.max(exitCode, code);
@@ -55,6 +58,7 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   const finish = () => {
     cluster.removeListener('exit', onExit);
     cluster.removeListener('listening', onListening);
+    stopAnsweringMetrics();
     logger.info({ exit_code: exitCode }, 'VIX_TTL_CLUSTER_STOPPED');
     resolveDone(exitCode);
   };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { VixCircuitBreaker } from '../breaker/vix-circuit-breaker.js';
 import { parseOptions } from '../clock/clock-options.js';
@@ -61,6 +62,11 @@ export interface VixTtlServerOptions {
   vix?: VixProvider;
   /** Register prom-client's default process metrics. Default true. */
   defaultMetrics?: boolean;
+  /**
+   * Given this server's registry, returns what `GET /metrics` renders instead of it:
+   * a cluster worker passes one that asks the primary for every worker's metrics.
+   */
+  aggregateMetrics?: (registry: Registry) => () => Promise<string>;
 }
 
 /** What {@link createServer} builds: the Fastify app and the parts behind it. */
@@ -94,6 +100,7 @@ const optionsSchema = z.strictObject({
   timeScale: z.number().min(1).max(1_000_000).default(1),
   vix: fn('must be a function (scope) => VixReading | null'),
   defaultMetrics: z.boolean().default(true),
+  aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -165,7 +172,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   app.addHook('onClose', async () => breaker.close());
 
   registerTtlRoutes(app, breaker);
-  registerStateRoutes(app, { state, events, metrics: telemetry.metrics });
+  const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
+  registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
   registerHealthRoutes(app, health);
   registerAdminRoutes(app, {
     clock: o.clock,

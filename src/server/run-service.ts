@@ -5,6 +5,7 @@ import { MemoryPanicClock } from '../clock/memory-panic-clock.js';
 import type { PanicClock } from '../clock/panic-clock.js';
 import { RedisPanicClock } from '../clock/redis-panic-clock.js';
 import { acceleratedTime } from './accelerated-time.js';
+import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer } from './create-server.js';
 import { DemoFeed } from './demo-feed.js';
 
@@ -49,6 +50,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
     vix: (scope) => feed?.vix(scope) ?? null,
+    aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
   if (config.demo) feed = new DemoFeed({ breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') });
   try {

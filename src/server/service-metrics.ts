@@ -31,11 +31,9 @@ export class ServiceMetrics {
   readonly #storeLatency: Histogram<'kind' | 'outcome'>;
   readonly #repairs: Counter<'reason'>;
   readonly #storeUp: Gauge;
-  readonly #panicDuration: Gauge<'scope'>;
-  readonly #panicActive: Gauge<'scope'>;
-  readonly #currentTier: Gauge<'scope' | 'importance'>;
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
+  #scopeSource: (() => Promise<readonly ScopeGaugeValues[]>) | null = null;
 
   constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -50,13 +48,44 @@ export class ServiceMetrics {
       registers,
     });
     this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
-    this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', registers });
-    this.#panicDuration = new Gauge({ name: 'vix_ttl_panic_duration_seconds', help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.', labelNames: ['scope'], registers });
-    this.#panicActive = new Gauge({ name: 'vix_ttl_panic_active', help: 'Whether a scope is panicking (1) or calm (0).', labelNames: ['scope'], registers });
-    this.#currentTier = new Gauge({ name: 'vix_ttl_current_tier', help: 'Current tier of a scope per importance: 0 no panic, 1 panic full … 4 new normal.', labelNames: ['scope', 'importance'], registers });
+    this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
+    const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => async () => apply(await this.#scopeValues());
+    const panicDuration: Gauge<'scope'> = new Gauge({
+      name: 'vix_ttl_panic_duration_seconds',
+      help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.',
+      labelNames: ['scope'],
+      aggregator: 'max',
+      registers,
+      collect: scopes((values) => {
+        panicDuration.reset();
+        for (const v of values) panicDuration.set({ scope: v.scope }, v.panicDurationSeconds);
+      }),
+    });
+    const panicActive: Gauge<'scope'> = new Gauge({
+      name: 'vix_ttl_panic_active',
+      help: 'Whether a scope is panicking (1) or calm (0).',
+      labelNames: ['scope'],
+      aggregator: 'max',
+      registers,
+      collect: scopes((values) => {
+        panicActive.reset();
+        for (const v of values) panicActive.set({ scope: v.scope }, v.panicActive ? 1 : 0);
+      }),
+    });
+    const currentTier: Gauge<'scope' | 'importance'> = new Gauge({
+      name: 'vix_ttl_current_tier',
+      help: 'Current tier of a scope per importance: 0 no panic, 1 panic full … 4 new normal.',
+      labelNames: ['scope', 'importance'],
+      aggregator: 'max',
+      registers,
+      collect: scopes((values) => {
+        currentTier.reset();
+        for (const v of values) for (const [importance, tier] of Object.entries(v.tiers)) currentTier.set({ scope: v.scope, importance }, tier);
+      }),
+    });
     this.#http = new Histogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
     this.#eventClients = new Gauge({ name: 'vix_ttl_event_stream_clients', help: 'Dashboards connected to the server-sent event stream.', registers });
-    const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], registers });
+    const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], aggregator: 'first', registers });
     info.set({ clock: options.clockKind ?? 'unknown', time_scale: String(options.timeScale ?? 1), version: options.version ?? 'unknown' }, 1);
     this.#storeUp.set(1);
   }
@@ -90,16 +119,16 @@ export class ServiceMetrics {
     this.#eventClients.set(count);
   }
 
-  /** Replaces the per-scope gauges with these values; scopes not listed disappear. */
-  scopes(values: readonly ScopeGaugeValues[]): void {
-    this.#panicDuration.reset();
-    this.#panicActive.reset();
-    this.#currentTier.reset();
-    for (const value of values) {
-      this.#panicDuration.set({ scope: value.scope }, value.panicDurationSeconds);
-      this.#panicActive.set({ scope: value.scope }, value.panicActive ? 1 : 0);
-      for (const [importance, tier] of Object.entries(value.tiers)) this.#currentTier.set({ scope: value.scope, importance }, tier);
-    }
+  /**
+   * Where the per-scope gauges (panic duration, panic active, current tier) read
+   * their values at each scrape; scopes not listed disappear from them.
+   */
+  setScopeSource(source: () => Promise<readonly ScopeGaugeValues[]>): void {
+    this.#scopeSource = source;
+  }
+
+  async #scopeValues(): Promise<readonly ScopeGaugeValues[]> {
+    return this.#scopeSource ? this.#scopeSource() : [];
   }
 
   /** The Prometheus text exposition. */

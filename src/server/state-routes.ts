@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { HttpError } from './body-error.js';
 import type { EventStream } from './event-stream.js';
-import type { ServiceMetrics } from './service-metrics.js';
+import type { ScopeGaugeValues, ServiceMetrics } from './service-metrics.js';
 import type { ServiceState, ServiceStateSnapshot } from './service-state.js';
 
-/** `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics` (Prometheus). */
-export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics }): void {
+/**
+ * `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics`
+ * (Prometheus: this process's registry, or `render`, e.g. every worker's metrics).
+ */
+export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics; render?: () => Promise<string> }): void {
   const { state, events, metrics } = deps;
 
   app.get('/v1/state', async (_request, reply) => {
@@ -16,14 +20,19 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     events.attach(request, reply);
   });
 
+  metrics.setScopeSource(async () => gaugeValues(await state.snapshot(0)));
   app.get('/metrics', async (_request, reply) => {
-    metrics.scopes(gaugeValues(await state.snapshot(0)));
     void reply.header('cache-control', 'no-store').type(metrics.contentType);
-    return metrics.render();
+    if (!deps.render) return metrics.render();
+    try {
+      return await deps.render();
+    } catch (error) {
+      throw new HttpError(503, 'metrics_unavailable', null, (error as Error).message);
+    }
   });
 }
 
-function gaugeValues(snapshot: ServiceStateSnapshot) {
+function gaugeValues(snapshot: ServiceStateSnapshot): ScopeGaugeValues[] {
   return snapshot.scopes
     .filter((scope) => scope.tiers !== null)
     .map((scope) => ({

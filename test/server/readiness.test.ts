@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+import { RedisServer } from '../support/redis-server.js';
+import { eventually, httpRequest, postJson } from './http-helpers.js';
+
+describe('/readyz follows a real redis-server', () => {
+  let redis: RedisServer;
+  let server: VixTtlServer;
+  let base: string;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 50 }), timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 200 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    base = server.app.listeningOrigin;
+  });
+
+  afterAll(async () => {
+    await server.app.close();
+    await redis.stop();
+  });
+
+  it('is 200 while Redis answers', async () => {
+    const ready = await httpRequest(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', store: { kind: 'redis', up: true, error: null } });
+  });
+
+  it('is 503 while redis-server is SIGSTOPped, decisions fail safe instead of failing, and it is 200 again after SIGCONT', async () => {
+    await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'epl' }));
+    redis.pause();
+    try {
+      const unready = await httpRequest(`${base}/readyz`);
+      expect(unready.status).toBe(503);
+      expect(unready.json()).toMatchObject({ status: 'unready', store: { kind: 'redis', up: false } });
+      expect(['store_timeout', 'store_busy']).toContain((unready.json().store as { error: string }).error);
+
+      const decision = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'epl' }));
+      expect(decision.status).toBe(200);
+      expect(decision.json()).toMatchObject({ ttl: 0, tier: 1, failSafe: true });
+
+      const state = await httpRequest(`${base}/v1/state`);
+      expect(state.status).toBe(200);
+      const epl = (state.json().scopes as Array<{ scope: string; error: string | null; tiers: unknown; failSafe: { active: boolean } }>).find((s) => s.scope === 'epl')!;
+      expect(epl.error).not.toBeNull();
+      expect(epl.tiers).toBeNull();
+      expect(epl.failSafe.active).toBe(true);
+
+      const metrics = (await httpRequest(`${base}/metrics`)).text;
+      expect(metrics).toMatch(/^vix_ttl_store_up 0$/m);
+      expect(metrics).toMatch(/^vix_ttl_fail_safe_total\{reason="store_(timeout|busy)"\} [1-9]/m);
+      expect(metrics).toMatch(/^vix_ttl_store_latency_seconds_count\{kind="ping",outcome="(timeout|busy)"\} [1-9]/m);
+    } finally {
+      redis.resume();
+    }
+    await eventually(async () => (await httpRequest(`${base}/readyz`)).status === 200, 5000, '/readyz 200 after SIGCONT');
+    expect((await httpRequest(`${base}/metrics`)).text).toMatch(/^vix_ttl_store_up 1$/m);
+  });
+});

@@ -1,0 +1,104 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { freePort } from '../support/redis-server.js';
+import { eventually, httpRequest, postJson } from './http-helpers.js';
+import { serve, type ServeProcess } from './serve-process.js';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), env });
+  return { code, out, err };
+}
+
+describe('vix-ttl serve: bad flags and environment are one line, exit code 2', () => {
+  const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    ['several workers need Redis', ['--workers', '2'], {}, /--workers 2 needs a shared clock: pass --redis .* \(in-memory clocks cannot agree across processes\)/],
+    ['a port out of range', ['--port', '70000'], {}, /--port must be an integer from 0 to 65535, got "70000"/],
+    ['a port that is not a number', ['--port', '80a'], {}, /--port must be an integer/],
+    ['a bad PORT variable', [], { PORT: 'http' }, /PORT must be an integer from 0 to 65535, got "http"/],
+    ['zero workers', ['--workers', '0', '--redis', 'redis://127.0.0.1:1'], {}, /--workers must be an integer from 1 to 64/],
+    ['a host with a space', ['--host', 'local host'], {}, /--host must be a host name or an IP address/],
+    ['a Redis URL of another scheme', ['--redis', 'http://127.0.0.1:6379'], {}, /--redis must use redis:\/\//],
+    ['a bad REDIS_URL', [], { REDIS_URL: 'not a url' }, /REDIS_URL must be a URL/],
+    ['the demo with Redis', ['--demo', '--redis', 'redis://127.0.0.1:1'], {}, /--demo .* cannot use --redis/],
+    ['the demo with workers', ['--demo', '--workers', '2'], {}, /--demo runs in one process/],
+    ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
+    ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
+  ];
+
+  it.each(cases)('%s', async (_name, args, env, message) => {
+    const { code, err } = await cli(['serve', ...args], env);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a short admin token is refused without being echoed', async () => {
+    const { code, err } = await cli(['serve'], { VIX_TTL_ADMIN_TOKEN: 'hunter2' });
+    expect(code).toBe(2);
+    expect(err).toMatch(/VIX_TTL_ADMIN_TOKEN must be at least 16 characters \(it has 7\)/);
+    expect(err).not.toContain('hunter2');
+  });
+
+  it('--help describes serve and the general help lists it', async () => {
+    expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
+    expect((await cli(['help'])).out).toContain('vix-ttl serve');
+  });
+});
+
+describe('vix-ttl serve --demo as a real process', () => {
+  const TOKEN = 'serve-test-admin-token-0123456789';
+  let service: ServeProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: '' });
+    await service.waitFor('VIX_TTL_LISTENING');
+  });
+
+  afterAll(() => {
+    if (service.child.exitCode === null) service.child.kill('SIGKILL');
+  });
+
+  it('logs the embedded memory clock and runs the accelerated clock, labelled as such', async () => {
+    const listening = await service.waitFor('VIX_TTL_LISTENING');
+    expect(listening).toMatchObject({ clock: 'memory', admin: 'enabled', demo: { speed: 1200 } });
+    expect(String(listening.store)).toContain('embedded default');
+    const state = (await httpRequest(`${base}/v1/state`)).json() as { clock: Record<string, unknown> };
+    expect(state.clock).toMatchObject({ kind: 'memory', timeScale: 1200, accelerated: true, label: 'accelerated clock ×1200' });
+  });
+
+  it('the simulated feed starts a panic after a short calm and the decisions per second move', async () => {
+    type Scope = { scope: string; panic: { active: boolean } | null; maxTier: number; vix: { index: number } | null };
+    let scopes: Scope[] = [];
+    await eventually(async () => {
+      const state = (await httpRequest(`${base}/v1/state`)).json() as { scopes: Scope[]; decisionsPerSecond: { total: number } };
+      scopes = state.scopes;
+      return state.decisionsPerSecond.total > 0 && scopes.some((s) => s.scope === 'champions-league' && s.panic?.active && s.maxTier >= 1);
+    }, 10_000, 'a demo panic');
+    expect(scopes.map((s) => s.scope)).toEqual(expect.arrayContaining(['global', 'champions-league', 'premier-league', 'ligue-2']));
+    expect(scopes.find((s) => s.scope === 'champions-league')!.vix).not.toBeNull();
+  });
+
+  it('SIGTERM closes the event streams, drains and exits 0', async () => {
+    const streamEnded = new Promise<void>((resolve, reject) => {
+      const req = request(`${base}/v1/events`, { agent: false }, (res) => {
+        res.on('data', () => {});
+        res.on('end', resolve);
+        res.on('error', reject);
+        service.child.kill('SIGTERM');
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await streamEnded;
+    expect(await service.exited).toBe(0);
+    expect(service.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['VIX_TTL_DRAINING', 'VIX_TTL_STOPPED']));
+    await expect(postJson(`${base}/v1/ttl`, '{"baseTtl":1}')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
