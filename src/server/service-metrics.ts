@@ -6,6 +6,13 @@ import type { TtlDecision } from '../policy/ttl-decision.js';
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
 export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 1];
 
+/**
+ * prom-client default gauges whose `_total` suffix `promtool check metrics` rejects
+ * (only counters may end in `_total`); their per-type twins without the suffix
+ * (`nodejs_active_handles{type}`…) carry the same information.
+ */
+const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
 
 /** Per-scope values the metrics publish, taken from a state snapshot. */
@@ -37,7 +44,10 @@ export class ServiceMetrics {
 
   constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
     const registers = [(this.registry = new Registry())];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
     this.#decisions = new Counter({ name: 'vix_ttl_decisions_total', help: 'TTL decisions taken, by mode, tier and importance.', labelNames: ['mode', 'tier', 'importance'], registers });
     this.#failSafe = new Counter({ name: 'vix_ttl_fail_safe_total', help: 'Fail-safe decisions (TTL 0 because the panic start could not be had reliably), by reason.', labelNames: ['reason'], registers });
     this.#storeLatency = new Histogram({

@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const GRAFANA = `${ROOT}ops/grafana/vix-ttl.json`;
+const ALERTS = `${ROOT}ops/prometheus/alerts.yml`;
+
+function promtool(args: string[], input?: string): { status: number | null; output: string } {
+  const result = spawnSync('promtool', args, { cwd: ROOT, input, encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Metric family names (`# TYPE` lines) of a Prometheus text exposition. */
+function families(text: string): Set<string> {
+  return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+}
+
+/** The vix_ttl_* names a PromQL text refers to, histogram suffixes folded into their family. */
+function referencedFamilies(promql: string): string[] {
+  return [...new Set([...promql.matchAll(/\bvix_ttl_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
+}
+
+describe('a real /metrics scrape', () => {
+  let redis: RedisServer;
+  let server: VixTtlServer;
+  let scrape: string;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const admin = redis.client();
+    await admin.set('brain:panic_start_ts:corrupt', 'not-a-timestamp');
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 1000 }), timeoutMs: 1000 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const post = (body: object) => fetch(`${server.app.listeningOrigin}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await post({ baseTtl: 60, vixStatus: 'panic', scope: 'corrupt' });
+    await post({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: 'epl' });
+    await post({ baseTtl: 60, vixStatus: 'calm' });
+    await post({ baseTtl: 'bad' });
+    scrape = await (await fetch(`${server.app.listeningOrigin}/metrics`)).text();
+  });
+
+  afterAll(async () => {
+    await server.app.close();
+    await redis.stop();
+  });
+
+  it('passes promtool check metrics', () => {
+    const { status, output } = promtool(['check', 'metrics'], scrape);
+    expect(output.trim()).toBe('');
+    expect(status).toBe(0);
+  });
+
+  it('has the vix_ttl_ families, with a repaired corrupt value counted', () => {
+    const names = families(scrape);
+    for (const name of [
+      'vix_ttl_decisions_total',
+      'vix_ttl_fail_safe_total',
+      'vix_ttl_store_latency_seconds',
+      'vix_ttl_panic_duration_seconds',
+      'vix_ttl_current_tier',
+      'vix_ttl_corrupt_repairs_total',
+      'vix_ttl_store_up',
+      'process_cpu_user_seconds_total',
+    ]) {
+      expect(names.has(name), name).toBe(true);
+    }
+    expect(scrape).toMatch(/^vix_ttl_corrupt_repairs_total\{reason="unparsable"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_fail_safe_total\{reason="corrupt_value_repaired"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_store_latency_seconds_count\{kind="panic",outcome="ok"\} [1-9]/m);
+    expect(scrape).toMatch(/^vix_ttl_current_tier\{scope="epl",importance="medium_stakes"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="POST",route="\/v1\/ttl",status_code="400"\} 1$/m);
+  });
+
+  it('every metric the Grafana dashboard and the alert rules use exists in the scrape', () => {
+    const names = families(scrape);
+    const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as { panels: Array<{ title: string; type: string; targets?: Array<{ expr: string }> }> };
+    const exprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => t.expr));
+    const rules = readFileSync(ALERTS, 'utf8');
+    const used = referencedFamilies([...exprs, rules].join('\n'));
+    expect(used.length).toBeGreaterThanOrEqual(6);
+    expect(used.filter((name) => !names.has(name))).toEqual([]);
+  });
+});
+
+describe('the Grafana dashboard', () => {
+  const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as {
+    uid: string;
+    panels: Array<{ id: number; title: string; type: string; gridPos: { x: number; w: number }; targets?: Array<{ expr: string; refId: string }> }>;
+  };
+
+  it('is valid JSON with a stable uid and unique panel ids inside a 24-column grid', () => {
+    expect(dashboard.uid).toBe('vix-ttl');
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const panel of dashboard.panels) expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);
+  });
+
+  it.each([
+    ['tier distribution', /sum by \(tier\) \(rate\(vix_ttl_decisions_total/],
+    ['panic duration', /vix_ttl_panic_duration_seconds/],
+    ['fail-safe rate', /rate\(vix_ttl_fail_safe_total/],
+    ['store latency', /histogram_quantile\(0\.99, sum by \(le, kind\) \(rate\(vix_ttl_store_latency_seconds_bucket/],
+    ['current tier', /vix_ttl_current_tier/],
+  ])('has a panel for the %s', (_name, pattern) => {
+    const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
+    expect(panel).toBeDefined();
+  });
+});
+
+describe('the Prometheus alert rules', () => {
+  it('pass promtool check rules', () => {
+    const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
+    expect(output).toContain('SUCCESS: 5 rules found');
+    expect(status).toBe(0);
+  });
+
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down', () => {
+    const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
+    expect(output).toContain('SUCCESS');
+    expect(status).toBe(0);
+  });
+});
