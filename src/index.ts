@@ -35,6 +35,17 @@ export {
 } from './errors.js';
 
 // — service (src/server, src/web) —
+export { createServer, type VixTtlServerOptions, type VixTtlServer } from './server/create-server.js';
+export { startService, type ServiceConfig, type RunningService } from './server/run-service.js';
+export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker } from './server/demo-feed.js';
+export { acceleratedTime, type TimeSource } from './server/accelerated-time.js';
+export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues } from './server/service-metrics.js';
+export type { ServiceTelemetry, ServiceTelemetryOptions } from './server/service-telemetry.js';
+export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixReading, VixProvider } from './server/service-state.js';
+export type { StoreHealth, StoreHealthReport } from './server/store-health.js';
+export type { EventStream } from './server/event-stream.js';
+export { HttpError, type HttpErrorName } from './server/body-error.js';
+export type { ErrorBody } from './server/error-handler.js';
 
 // — adaptive cache (src/cache) —
 export {
@@ -60,3 +71,30 @@ export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fast
 export { cacheMetricsHooks, type CacheMetricsOptions } from './cache/cache-metrics.js';
 
 // — VIX engine (src/vix) —
+export { VixEngine, type VixScopeSnapshot, type VixEngineStats } from './vix/vix-engine.js';
+export type { VixEngineOptions, VixLevelOptions, ResolvedVixOptions } from './vix/vix-options.js';
+export type { VixHooks, VixTransition, VixIndexEvent, VixRejectEvent, TransitionCause } from './vix/vix-hooks.js';
+export type { PendingStatus } from './vix/status-hysteresis.js';
+export { REJECT_RULES, REJECT_REASONS, type Tick, type RejectReason, type IngestResult, type BatchResult } from './vix/tick.js';
+export { tickTimeMs } from './vix/tick-time.js';
+export { VixPublisher, type VixPublisherOptions, type PublisherHooks, type PublishEvent, type PublishReason } from './vix/vix-publisher.js';
+export {
+  VixReplay,
+  type VixReplayOptions,
+  type ReplayResult,
+  type ReplayScope,
+  type ReplayPanic,
+  type ReplayTransition,
+  type TierStep,
+} from './vix/vix-replay.js';
+export { renderReplayReport, type ReplayReportOptions } from './vix/replay-report.js';
+export { readTickFile, tickFileFormat, TickFileError, type TickFileFormat } from './vix/tick-file.js';
+export {
+  simulateTicks,
+  type SimulationOptions,
+  type SimulatedScope,
+  type SimulatedEvent,
+  type SimulatedRecord,
+  type SimulatedBadTick,
+} from './vix/simulate-ticks.js';
+export { SeededRandom } from './vix/seeded-random.js';

@@ -3,6 +3,7 @@ import { CliUsageError } from './cli-error.js';
 import type { CliIo, Command } from './cli-io.js';
 import { decideCommand, DECIDE_HELP } from './commands/decide.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
+import { replayCommand, REPLAY_HELP } from './commands/replay.js';
 import { resetCommand, RESET_HELP } from './commands/reset.js';
 import { statusCommand, STATUS_HELP } from './commands/status.js';
 
@@ -11,12 +12,13 @@ const COMMANDS: Record<string, Command> = {
   decide: decideCommand,
   status: statusCommand,
   reset: resetCommand,
+  replay: replayCommand,
 };
 
 export const HELP = `vix-ttl — cache TTLs that follow a market panic
 
 Usage:
-${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP].map((h) => `  ${h.replace(/\n/g, '\n  ')}`).join('\n')}
+${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP, REPLAY_HELP].map((h) => `  ${h.replace(/\n/g, '\n  ')}`).join('\n')}
 
 Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN`;
 

@@ -18,7 +18,7 @@ export interface VixScopeSnapshot {
   warm: boolean;
   fastVariance: number;
   slowVariance: number;
-  /** Whether the baseline is frozen (the status is not calm and `freezeBaseline` is on). */
+  /** Whether the baseline is frozen (`freezeBaseline` on, warm, and not calm or rising). */
   baselineFrozen: boolean;
   ticks: number;
   returns: number;
@@ -269,7 +269,7 @@ export class VixEngine {
     const t = state.time;
     state.ticks += 1;
     const o = this.options;
-    if (squaredReturn >= 0) state.volatility.add(t, squaredReturn, !o.freezeBaseline || state.status.level === 0);
+    if (squaredReturn >= 0) state.volatility.add(t, squaredReturn, this.#learnsBaseline(state));
     const index = state.volatility.index;
     state.index = index;
     if (!state.warm && state.volatility.returns >= o.warmupReturns && t - state.firstTs >= o.warmupMs) state.warm = true;
@@ -277,6 +277,16 @@ export class VixEngine {
     const to = state.status.evaluate(t, index, state.warm);
     if (to >= 0) this.#transition(state, from, to, t, 'index');
     if (this.#onIndex.length > 0) this.#emit(this.#onIndex, { scope: state.name, ts: t, index, status: state.status.status, warm: state.warm });
+  }
+
+  /**
+   * The baseline learns during warm-up, and afterwards only while the scope is calm
+   * and no rise is under way (index below elevated.enter), so the first seconds of a
+   * shock do not leak into the calm it is measured against.
+   */
+  #learnsBaseline(state: ScopeState): boolean {
+    if (!this.options.freezeBaseline || !state.warm) return true;
+    return state.status.level === 0 && state.index < this.options.elevated.enter;
   }
 
   #transition(state: ScopeState, from: number, to: number, ts: number, cause: VixTransition['cause']): void {
@@ -313,7 +323,7 @@ export class VixEngine {
       warm: state.warm,
       fastVariance: volatility.fastVariance,
       slowVariance: volatility.slowVariance,
-      baselineFrozen: this.options.freezeBaseline && status.level !== 0,
+      baselineFrozen: !this.#learnsBaseline(state),
       ticks: state.ticks,
       returns: volatility.returns,
       firstTs: state.firstTs,

@@ -32,7 +32,7 @@ export interface VixEngineOptions {
   varianceFloor?: number;
   /** One squared return counts for at most this many times the baseline variance, so one wild tick cannot make a panic. Default 20. */
   spikeCap?: number;
-  /** Keep the baseline fixed while a scope is not calm, so a long panic is measured against the calm before it. Default true. */
+  /** After warm-up, keep the baseline fixed while a scope is not calm or is rising (index ≥ elevated.enter), so a long panic is measured against the calm before it. Default true. */
   freezeBaseline?: boolean;
   /** A tick further than this after its market's previous one starts the market afresh (no return across the gap), ms. Default 5 min. */
   maxGapMs?: number;

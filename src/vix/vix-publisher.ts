@@ -1,0 +1,221 @@
+import { pino } from 'pino';
+import { z } from 'zod';
+import type { BreakerLogger } from '../breaker/breaker-hooks.js';
+import { parseOptions } from '../clock/clock-options.js';
+import type { PanicClock } from '../clock/panic-clock.js';
+import { withTimeout } from '../clock/with-timeout.js';
+import { VixTtlError } from '../errors.js';
+import { VixEngine } from './vix-engine.js';
+import type { VixTransition } from './vix-hooks.js';
+
+/** Why the publisher wrote a scope's state to the clock. */
+export type PublishReason = 'transition' | 'refresh' | 'first_sight' | 'retry';
+
+/** One write of a scope's panic state to the shared clock. */
+export interface PublishEvent {
+  scope: string;
+  kind: 'panic' | 'calm';
+  reason: PublishReason;
+  outcome: 'ok' | 'error';
+  durationMs: number;
+  /** The error's message when `outcome` is `error`. */
+  error?: string;
+}
+
+/** Typed hooks of {@link VixPublisher}; one that throws is ignored. */
+export interface PublisherHooks {
+  /** After every write to the clock, successful or not. */
+  onPublish?(event: PublishEvent): void;
+}
+
+/** Options of {@link VixPublisher}. */
+export interface VixPublisherOptions {
+  /** The engine whose statuses are published. */
+  engine: VixEngine;
+  /** The shared clock the workers read (a {@link RedisPanicClock} across processes). */
+  clock: PanicClock;
+  /** A pino (or compatible) logger. Default: silent. */
+  logger?: BreakerLogger;
+  /** How often a scope in panic is re-observed, so the dead man's switch never ends a live panic, ms. Default 60 s. */
+  refreshIntervalMs?: number;
+  /** Wait before a failed write is tried again, ms. Default 1 s. */
+  retryDelayMs?: number;
+  /** Longest wait for one write, ms; past it the write counts as failed and is retried. Default 2 s. */
+  timeoutMs?: number;
+  hooks?: PublisherHooks;
+}
+
+const optionsSchema = z.strictObject({
+  engine: z.custom<VixEngine>((v) => v instanceof VixEngine, { message: 'must be a VixEngine' }),
+  clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).observe === 'function', { message: 'must be a PanicClock' }),
+  logger: z
+    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
+      message: 'must have info, warn and debug methods (a pino logger fits)',
+    })
+    .optional(),
+  refreshIntervalMs: z.number().min(10).max(3_600_000).default(60_000),
+  retryDelayMs: z.number().min(1).max(600_000).default(1_000),
+  timeoutMs: z.number().positive().max(60_000).default(2_000),
+  hooks: z.custom<PublisherHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+});
+
+type Kind = 'panic' | 'calm';
+
+interface ScopeEntry {
+  desired: Kind;
+  published: Kind | null;
+  reason: PublishReason;
+  inflight: Promise<void> | null;
+  failed: boolean;
+}
+
+/**
+ * Publisher mode: writes the engine's panic state to the shared clock, so workers
+ * call `getTtl({ baseTtl, match, scope })` without a `vixStatus` and read it (a stored
+ * start means panic). A scope entering panic is observed as `panic` (first writer
+ * sets the start), leaving it as `calm`; while it lasts it is re-observed every
+ * `refreshIntervalMs`. Failed writes are logged and retried, never thrown into the
+ * ingest path. Run one publisher per scope.
+ */
+export class VixPublisher {
+  readonly #engine: VixEngine;
+  readonly #clock: PanicClock;
+  readonly #logger: BreakerLogger;
+  readonly #hooks: PublisherHooks;
+  readonly #options: z.output<typeof optionsSchema>;
+  readonly #scopes = new Map<string, ScopeEntry>();
+  readonly #unsubscribe: () => void;
+  readonly #timer: NodeJS.Timeout;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  /** Subscribes to the engine and starts the refresh timer. @throws InvalidConfigError for bad options. */
+  constructor(options: VixPublisherOptions) {
+    this.#options = parseOptions(optionsSchema, options, 'VixPublisher');
+    this.#engine = this.#options.engine;
+    this.#clock = this.#options.clock;
+    this.#logger = this.#options.logger ?? pino({ level: 'silent' });
+    this.#hooks = this.#options.hooks ?? {};
+    this.#unsubscribe = this.#engine.addHooks({ onTransition: (event) => this.#onTransition(event) });
+    for (const name of this.#engine.scopeNames()) if (this.#engine.status(name) === 'panic') this.#want(name, 'panic', 'transition');
+    this.#timer = setInterval(() => void this.refresh(), this.#options.refreshIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** What was last written to the clock for each scope (null: nothing yet). */
+  published(): Map<string, Kind | null> {
+    return new Map([...this.#scopes].map(([scope, entry]) => [scope, entry.published]));
+  }
+
+  /**
+   * Re-observes every scope in panic (the dead man's switch), retries failed writes,
+   * and writes each warm scope the publisher has not written yet (so a panic left by
+   * an earlier publisher ends once this engine is warm and calm). The timer calls it;
+   * call it yourself to force one. Resolves when the writes are done; never rejects.
+   */
+  async refresh(): Promise<void> {
+    if (this.#closed) return;
+    for (const [scope, entry] of this.#scopes) {
+      if (entry.desired === 'panic' || entry.failed) this.#send(scope, entry, entry.failed ? 'retry' : 'refresh');
+    }
+    for (const scope of [...this.#engine.scopeNames()]) {
+      if (this.#scopes.has(scope) || !this.#engine.snapshot(scope)?.warm) continue;
+      this.#want(scope, this.#engine.status(scope) === 'panic' ? 'panic' : 'calm', 'first_sight');
+    }
+    this.#forgetGone();
+    await this.idle();
+  }
+
+  /** Resolves when no write is under way. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const pending = [...this.#scopes.values()].map((e) => e.inflight).filter((p): p is Promise<void> => p !== null);
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /** Stops publishing: unsubscribes from the engine, stops the timers, waits for the writes under way. Does not close the clock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    clearInterval(this.#timer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    await this.idle();
+  }
+
+  #onTransition(event: VixTransition): void {
+    if (event.to === 'panic') this.#want(event.scope, 'panic', 'transition');
+    else if (event.from === 'panic') this.#want(event.scope, 'calm', 'transition');
+  }
+
+  #want(scope: string, kind: Kind, reason: PublishReason): void {
+    if (this.#closed) return;
+    let entry = this.#scopes.get(scope);
+    if (!entry) {
+      entry = { desired: kind, published: null, reason, inflight: null, failed: false };
+      this.#scopes.set(scope, entry);
+    }
+    entry.desired = kind;
+    entry.reason = reason;
+    if (entry.published !== kind || entry.failed) this.#send(scope, entry, reason);
+  }
+
+  /** Writes the entry's desired state, one write per scope at a time; the latest desired state wins. */
+  #send(scope: string, entry: ScopeEntry, reason: PublishReason): void {
+    if (entry.inflight) return;
+    const kind = entry.desired;
+    const startedAt = performance.now();
+    // A clock that throws synchronously becomes a rejected write, not an exception in ingest().
+    const write = new Promise((resolve) => resolve(this.#clock.observe(scope, kind)));
+    entry.inflight = withTimeout(write, this.#options.timeoutMs)
+      .then(
+        () => {
+          const changed = entry.published !== kind;
+          entry.published = kind;
+          entry.failed = false;
+          this.#report({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt });
+          if (changed) this.#logger.info({ scope, status: kind, reason }, 'VIX_STATUS_PUBLISHED');
+        },
+        (error: unknown) => {
+          entry.failed = true;
+          const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
+          this.#report({ scope, kind, reason, outcome: 'error', durationMs: performance.now() - startedAt, error: message });
+          this.#logger.warn({ scope, status: kind, reason, err: message, retry_in_ms: this.#options.retryDelayMs }, 'VIX_STATUS_PUBLISH_FAILED');
+          this.#scheduleRetry();
+        },
+      )
+      .finally(() => {
+        entry.inflight = null;
+        if (!this.#closed && !entry.failed && entry.published !== entry.desired) this.#send(scope, entry, entry.reason);
+      });
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer || this.#closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      for (const [scope, entry] of this.#scopes) if (entry.failed) this.#send(scope, entry, 'retry');
+    }, this.#options.retryDelayMs);
+    this.#retryTimer.unref();
+  }
+
+  /** Drops entries of scopes the engine no longer holds once they are published calm. */
+  #forgetGone(): void {
+    const live = new Set(this.#engine.scopeNames());
+    for (const [scope, entry] of this.#scopes) {
+      if (!live.has(scope) && entry.desired === 'calm' && entry.published === 'calm' && !entry.inflight) this.#scopes.delete(scope);
+    }
+  }
+
+  #report(event: PublishEvent): void {
+    const hook = this.#hooks.onPublish;
+    if (!hook) return;
+    try {
+      hook.call(this.#hooks, event);
+    } catch {
+      // A broken hook must not stop publishing.
+    }
+  }
+}
