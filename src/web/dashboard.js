@@ -67,7 +67,7 @@
 
   function renderSummary(state) {
     var clock = $('clock-label');
-    clock.textContent = state.clock.accelerated ? '⏩ ' + state.clock.label + ' (demo)' : 'clock: ' + state.clock.kind + ', real time';
+    clock.textContent = state.clock.accelerated ? state.clock.label + ' (demo: tiers move fast)' : 'clock: ' + state.clock.kind + ', real time';
     clock.classList.toggle('accelerated', state.clock.accelerated);
 
     var store = state.store;
@@ -286,7 +286,8 @@
           return;
         }
         var left = tier.nextTierInMin * 60000 - extra;
-        cell.textContent = left <= 0 ? 'now' : countdown(left) + (scale > 1 ? ' (≈ ' + duration(left / scale) + ' real)' : '');
+        cell.textContent = left <= 0 ? 'now' : countdown(left);
+        if (left > 0 && scale > 1) cell.appendChild(el('span', 'real', ' (≈ ' + duration(left / scale) + ' real)'));
       });
     });
   }

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+import { startService, type RunningService } from '../../src/server/run-service.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = 'dashboard-test-token-0123456789';
@@ -22,21 +24,28 @@ async function openDashboard(browser: Browser, url: string, viewport: { width: n
 
 const text = (page: Page, testId: string) => page.locator(`[data-testid="${testId}"]`).textContent();
 
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
 describe('the Brain Lab dashboard in headless Chromium', () => {
   let server: VixTtlServer;
-  let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     server = await createServer({ clock: new MemoryPanicClock(), adminToken: TOKEN, eventIntervalMs: 500 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = server.app.listeningOrigin;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
-    await browser?.close();
     await server?.app.close();
   });
 
@@ -85,6 +94,34 @@ describe('the Brain Lab dashboard in headless Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the demo in headless Chromium: accelerated clock and simulated feed', () => {
+  let service: RunningService;
+
+  beforeAll(async () => {
+    const config = { port: 0, host: '127.0.0.1', redisUrl: undefined, workers: 1, demo: true, demoSpeed: 1200, adminToken: null, shutdownTimeoutMs: 2000 };
+    service = await startService(config, pino({ level: 'silent' }));
+  });
+
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('labels the accelerated clock and shows the feed panic walking up to the tier 3/4 banner', async () => {
+    const { page, errors } = await openDashboard(browser, `${service.address}/`, { width: 1280, height: 900 });
+    await page.waitForSelector('[data-testid="tier-champions-league-high_stakes"]', { timeout: 5000 });
+    expect(await text(page, 'clock-label')).toContain('accelerated clock ×1200');
+    // ×1200: the feed's first panic starts after 10 clock minutes (0.5 s); low stakes reach tier 3 at 45 minutes of panic (~2.3 s).
+    await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 15_000 });
+    expect(await text(page, 'panic-champions-league')).toBe('PANIC');
+    expect(Number(await text(page, 'tier-champions-league-low_stakes'))).toBeGreaterThanOrEqual(3);
+    expect(await text(page, 'vix-champions-league')).toMatch(/^VIX \d+\.\d · panic$/);
+    expect(await text(page, 'countdown-champions-league-high_stakes')).toMatch(/\(≈ .* real\)$/);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-demo.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
