@@ -12,6 +12,7 @@ import type { CliIo } from '../cli-io.js';
 import { formatTable } from '../format-table.js';
 import { numberFlag } from '../parse-flags.js';
 
+/** Usage of `vix-ttl replay`, also shown in `vix-ttl help`. */
 export const REPLAY_HELP = `vix-ttl replay <ticks.csv|ticks.jsonl> [--json] [--report report.html] [--base-ttl 60]
   Replays odds ticks through the VIX engine: status and tier timeline per scope, bad ticks.`;
 
