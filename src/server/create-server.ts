@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -17,6 +16,7 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { handleError } from './error-handler.js';
 import { EventStream } from './event-stream.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
 import { ServiceState, type VixProvider } from './service-state.js';
 import { ServiceTelemetry } from './service-telemetry.js';
@@ -145,25 +145,12 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     return503OnClosing: true,
     genReqId: requestIdGenerator(),
   });
-  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log });
+  const headers = await securityHeaders();
+  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange = () => events.notify();
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: {
-        'default-src': ["'self'"],
-        'script-src': ["'self'"],
-        'style-src': ["'self'"],
-        'img-src': ["'self'", 'data:'],
-        'connect-src': ["'self'"],
-        'frame-ancestors': ["'none'"],
-        'upgrade-insecure-requests': null,
-      },
-    },
-  });
   installJsonParser(app, o.bodyLimit);
-  installHooks(app, telemetry);
+  installHooks(app, telemetry, headers);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw new HttpError(404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
@@ -202,10 +189,10 @@ function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
   });
 }
 
-function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry): void {
-  const pid = String(process.pid);
+function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securityHeaders: Record<string, string>): void {
+  const headers = { ...securityHeaders, 'x-vix-ttl-worker': String(process.pid) };
   app.addHook('onRequest', (_request, reply, done) => {
-    void reply.header('x-vix-ttl-worker', pid);
+    void reply.headers(headers);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -15,6 +15,8 @@ export interface EventStreamOptions {
   maxClients?: number;
   metrics?: ServiceMetrics;
   logger?: FastifyBaseLogger;
+  /** Extra response headers (the security headers: a hijacked reply skips the app's hooks' headers). */
+  headers?: Record<string, string>;
 }
 
 /** A client whose socket buffers more than this is too slow to follow and is dropped. */
@@ -33,6 +35,7 @@ export class EventStream {
   readonly #maxClients: number;
   readonly #metrics: ServiceMetrics | undefined;
   readonly #logger: FastifyBaseLogger | undefined;
+  readonly #headers: Record<string, string>;
   readonly #clients = new Set<ServerResponse>();
   #ticker: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
@@ -47,6 +50,7 @@ export class EventStream {
     this.#maxClients = options.maxClients ?? 100;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
+    this.#headers = options.headers ?? {};
   }
 
   get clients(): number {
@@ -60,6 +64,7 @@ export class EventStream {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
+      ...this.#headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',

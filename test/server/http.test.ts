@@ -259,6 +259,8 @@ describe('state, events, health and metrics', () => {
       req.end();
     });
     expect(first.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(first.headers['x-content-type-options']).toBe('nosniff');
+    expect(String(first.headers['content-security-policy'])).toContain("connect-src 'self'");
     expect(first.frame).toMatch(/^retry: 3000\n\n/);
     const data = JSON.parse(/data: (.*)\n/.exec(first.frame)![1]!) as { scopes: unknown[] };
     expect(data.scopes.length).toBeGreaterThan(0);
