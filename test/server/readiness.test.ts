@@ -58,3 +58,32 @@ describe('/readyz follows a real redis-server', () => {
     expect((await httpRequest(`${base}/metrics`)).text).toMatch(/^vix_ttl_store_up 1$/m);
   });
 });
+
+describe('shutdown drains the requests in flight', () => {
+  it('app.close() stops accepting at once, lets a request that waits on a paused Redis finish, then resolves', async () => {
+    const redis = await RedisServer.start();
+    const server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 1500 }), timeoutMs: 1500, syncIntervalMs: 0 });
+    try {
+      await server.app.listen({ port: 0, host: '127.0.0.1' });
+      const base = server.app.listeningOrigin;
+      await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic' }));
+      redis.pause();
+      const inFlight = postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic' }));
+      await new Promise((r) => setTimeout(r, 200));
+      let closedAt = 0;
+      const closing = server.app.close().then(() => (closedAt = Date.now()));
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(httpRequest(`${base}/healthz`)).rejects.toThrow(/ECONNREFUSED/);
+      const response = await inFlight;
+      const answeredAt = Date.now();
+      expect(response.status).toBe(200);
+      expect(response.json()).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_timeout' });
+      await closing;
+      expect(closedAt).toBeGreaterThanOrEqual(answeredAt - 5);
+    } finally {
+      redis.resume();
+      await server.app.close();
+      await redis.stop();
+    }
+  });
+});
