@@ -6,7 +6,7 @@ import { spawnWorkers, stopWorkers, type Worker } from '../support/spawn-workers
 const PROCESSES = 4;
 const CONCURRENCY = 25;
 const ROUNDS = 5;
-const LOAD_MS = 100;
+const LOAD_MS = 200;
 
 interface Answer {
   pid: number;

@@ -54,7 +54,9 @@ describe('AdaptiveCache on a real redis-server', () => {
     const clock = new MemoryPanicClock({ now: () => now });
     const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, now: () => now });
     const events: CacheEvent[] = [];
-    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(server.client()), timeoutMs: 1000, hooks: { onCacheEvent: (e) => events.push(e) }, ...options });
+    // The store shares the test's connected client, so no command waits for a connection
+    // and commands of caches built one after the other reach Redis in that order.
+    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(redis), timeoutMs: 1000, hooks: { onCacheEvent: (e) => events.push(e) }, ...options });
     return { cache, clock, events, advance: (ms: number) => (now += ms) };
   }
 
