@@ -3,7 +3,7 @@
 // same connections and duration. autocannon runs in a worker thread; the targets
 // alternate over ROUNDS rounds and each keeps its best round, so load from other
 // processes on a shared machine hits every target alike.
-// Run: npx tsx bench/http.bench.ts → bench/results/http.json  (BENCH_HTTP_SECONDS=4 per run by default)
+// Run: npx tsx bench/http.bench.ts → bench/results/http.json  (BENCH_HTTP_SECONDS=3 per run by default)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -12,8 +12,8 @@ import { MemoryPanicClock } from '../src/index.js';
 import { createServer } from '../src/server/create-server.js';
 import { printTable } from './print-table.js';
 
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
-const ROUNDS = 2;
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
+const ROUNDS = 3;
 const CONNECTIONS = 32;
 const PIPELINING = 1;
 
