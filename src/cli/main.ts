@@ -5,6 +5,7 @@ import { decideCommand, DECIDE_HELP } from './commands/decide.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { replayCommand, REPLAY_HELP } from './commands/replay.js';
 import { resetCommand, RESET_HELP } from './commands/reset.js';
+import { serveCommand, SERVE_HELP } from './commands/serve.js';
 import { statusCommand, STATUS_HELP } from './commands/status.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -13,12 +14,13 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   reset: resetCommand,
   replay: replayCommand,
+  serve: serveCommand,
 };
 
 export const HELP = `vix-ttl — cache TTLs that follow a market panic
 
 Usage:
-${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP, REPLAY_HELP].map((h) => `  ${h.replace(/\n/g, '\n  ')}`).join('\n')}
+${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP, SERVE_HELP, REPLAY_HELP].map((h) => `  ${h.replace(/\n/g, '\n  ')}`).join('\n')}
 
 Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN`;
 
