@@ -89,10 +89,6 @@ export class ScopeTracker {
   totalRates(): RateWindow {
     return this.#total;
   }
-
-  get size(): number {
-    return this.#scopes.size + 1;
-  }
 }
 
 function newActivity(scope: string, nowMs: number): ScopeActivity {

@@ -41,11 +41,6 @@ export class StoreHealth {
     this.#metrics = options.metrics;
   }
 
-  /** The last report, or null before the first check. */
-  get last(): StoreHealthReport | null {
-    return this.#last;
-  }
-
   /** Checks the store, reusing an answer younger than `maxAgeMs` (0: always ping, but share a ping under way). */
   check(maxAgeMs = 0): Promise<StoreHealthReport> {
     if (this.#last && maxAgeMs > 0 && Date.now() - this.#last.checkedAtMs < maxAgeMs) return Promise.resolve(this.#last);

@@ -87,6 +87,7 @@
     $('rate-total').textContent = state.decisionsPerSecond.total.toFixed(1);
     renderTierChips($('rate-by-tier'), state.decisionsPerSecond.byTier);
     $('base-ttl').textContent = String(state.displayBaseTtl);
+    $('worker-pid').textContent = String(state.worker.pid);
 
     var banner = $('alert-banner');
     banner.hidden = !state.alert.active;

@@ -57,6 +57,7 @@ describe('the Brain Lab dashboard in headless Chromium', () => {
     expect(await text(page, 'tier-global-low_stakes')).toBe('0');
     expect(await page.locator('[data-testid="alert-banner"]').isHidden()).toBe(true);
     expect(await text(page, 'store-status')).toContain('memory · up');
+    expect(await text(page, 'worker-pid')).toBe(String(process.pid));
 
     for (const league of ['Champions League', 'Premier League', 'Ligue 2']) {
       const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league }, scope: 'drill' }) });

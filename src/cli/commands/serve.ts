@@ -9,6 +9,7 @@ import type { CliIo } from '../cli-io.js';
 import { parseFlags, type FlagValues } from '../parse-flags.js';
 import { redisUrlFrom } from '../redis-connection.js';
 
+/** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
   The HTTP service (POST /v1/ttl, /v1/state, /v1/events, /metrics, /healthz, /readyz,
   admin routes) and the Brain Lab dashboard at /. --workers N needs --redis. --demo runs
