@@ -16,7 +16,8 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     return state.snapshot(250);
   });
 
-  app.get('/v1/events', (request, reply) => {
+  // No HEAD twin: a HEAD request must not hold an event-stream slot open.
+  app.get('/v1/events', { exposeHeadRoute: false }, (request, reply) => {
     events.attach(request, reply);
   });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisServer } from '../support/redis-server.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
@@ -50,6 +51,9 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^vix_ttl_decisions_total\{mode="DEGRADED",tier="3",importance="medium_stakes"\} 500$/m);
     expect(metrics.text).toMatch(/^vix_ttl_current_tier\{scope="global",importance="medium_stakes"\} 3$/m);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics.text, encoding: 'utf8' });
+    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
+    expect(lint.status).toBe(0);
 
     // A worker that crashes is replaced, and the service keeps answering alike.
     const [victim] = [...pids].map(Number);
