@@ -14,12 +14,22 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    throw invalidBody([...issue.path, issue.keys[0]!].join('.'), 'is not a known field');
+    throw invalidBody(fieldPath([...issue.path, issue.keys[0]!]), 'is not a known field');
   }
-  const field = issue.path.length === 0 ? 'body' : issue.path.join('.');
+  const field = issue.path.length === 0 ? 'body' : fieldPath(issue.path);
   const value = valueAt(body, issue.path);
   if (value === undefined) throw invalidBody(field, 'is required');
   throw invalidBody(field, `${issue.message}, got ${describeValue(value)}`);
+}
+
+/** A dotted path; a key that is empty or not a plain name is quoted, so `{"": 1}` names `""`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key) => {
+      if (typeof key === 'number') return String(key);
+      return typeof key === 'string' && /^[A-Za-z0-9_$-]+$/.test(key) ? key : JSON.stringify(String(key));
+    })
+    .join('.');
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,0 +1,69 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/redis-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A `vix-ttl serve` process tree run from the built package, as in production. */
+export interface ServeUnderTest {
+  url: string;
+  /** Worker pids, from the primary's VIX_TTL_CLUSTER_READY line. */
+  pids: number[];
+  /** Every JSON log line seen so far. */
+  lines: Array<Record<string, unknown>>;
+  stderr: () => string;
+  stop(): Promise<number | null>;
+}
+
+/** Builds dist/ and starts `serve --workers N --redis URL` on a free port. */
+export async function startServe(redisUrl: string, workers: number): Promise<ServeUnderTest> {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['bin/vix-ttl.js', 'serve', '--workers', String(workers), '--redis', redisUrl, '--port', String(port)], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not get ready: ${stderr}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      try {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        lines.push(line);
+        if (line.msg === 'VIX_TTL_CLUSTER_READY') {
+          clearTimeout(timer);
+          resolve(line);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+  const readyLine = await ready;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pids: readyLine.pids as number[],
+    lines,
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Resident set size of a process in bytes, from /proc (0 when it is gone). */
+export function rssBytes(pid: number): number {
+  try {
+    const status = execFileSync('cat', [`/proc/${pid}/status`]).toString();
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
