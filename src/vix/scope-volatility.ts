@@ -29,6 +29,9 @@ export class ScopeVolatility {
   /**
    * Adds one squared log return observed at tick time `t`. It is capped at
    * `spikeCap` × the baseline; the baseline learns it only when `learnBaseline`.
+   * A frozen baseline does not age either: the time it spends frozen is not
+   * counted as decay when it learns again, or a long panic would leave a baseline
+   * of the first few returns after it (and a spurious second panic).
    */
   add(t: number, squaredReturn: number, learnBaseline: boolean): void {
     let x = squaredReturn;
@@ -46,7 +49,10 @@ export class ScopeVolatility {
     this.#fastSum += x;
     this.#fastWeight += 1;
     this.returns += 1;
-    if (!learnBaseline) return;
+    if (!learnBaseline) {
+      if (t > this.#slowTs) this.#slowTs = t;
+      return;
+    }
     const slowDt = t - this.#slowTs;
     if (slowDt > 0) {
       const decay = Math.exp(-slowDt * this.#slowRate);

@@ -214,6 +214,18 @@ describe('the baseline is frozen while a scope is not calm (freezeBaseline)', ()
     const end = a.find((t) => t.from === 'panic')!;
     expect(end.ts - panic.ts).toBeLessThan(60 * MINUTE);
   });
+
+  it('a frozen baseline does not age: after a 7-hour panic the calm stays calm (no second panic from a baseline of a few returns)', () => {
+    const { engine, transitions } = recordingEngine();
+    const night = stream({ seed: 62, durationMs: 460 * MINUTE, events: [{ scope: 'a', atMs: 10 * MINUTE, durationMs: 420 * MINUTE, volatility: 5 }] });
+    feed(engine, night);
+    const a = of(transitions, 'a');
+    expect(a.map((t) => `${t.from}→${t.to}`)).toEqual(['calm→panic', 'panic→calm']);
+    expect(a[1]!.ts).toBeGreaterThan(START + 430 * MINUTE);
+    const after = engine.snapshot('a')!;
+    expect(after.status).toBe('calm');
+    expect(after.index).toBeLessThan(engine.options.elevated.exit);
+  });
 });
 
 describe('snapshot', () => {
