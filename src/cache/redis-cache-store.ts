@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { RedisClient } from '../clock/redis-panic-clock.js';
-import { InvalidConfigError, StoreError } from '../errors.js';
+import { assertRedisClient, RedisScript, type RedisClient } from '../clock/redis-script.js';
+import { StoreError } from '../errors.js';
 import type { CacheStore, StoreRead, StoredEntry } from './cache-store.js';
 import { READ_SCRIPT, UNLOCK_SCRIPT, WRITE_SCRIPT } from './cache-scripts.js';
 
-const READ_SHA = sha1(READ_SCRIPT);
-const WRITE_SHA = sha1(WRITE_SCRIPT);
-const UNLOCK_SHA = sha1(UNLOCK_SCRIPT);
+const READ = new RedisScript(READ_SCRIPT);
+const WRITE = new RedisScript(WRITE_SCRIPT);
+const UNLOCK = new RedisScript(UNLOCK_SCRIPT);
 const STAMP = /^(\d{1,16}):/;
 /** A stamp further than this in Redis's future was not written by this store. */
 const MAX_FUTURE_MS = 300_000;
@@ -27,14 +25,12 @@ export class RedisCacheStore implements CacheStore {
 
   /** @throws InvalidConfigError when `redis` is not an ioredis client. */
   constructor(redis: RedisClient) {
-    if (!redis || typeof (redis as Redis).evalsha !== 'function' || typeof (redis as Redis).eval !== 'function') {
-      throw new InvalidConfigError('redis', 'must be an ioredis Redis or Cluster client');
-    }
+    assertRedisClient(redis);
     this.#redis = redis;
   }
 
   async read(key: string): Promise<StoreRead> {
-    const reply = await this.#script(READ_SCRIPT, READ_SHA, key, []);
+    const reply = await READ.run(this.#redis, key, []);
     if (!Array.isArray(reply) || reply.length !== 4) throw new StoreError(`unexpected reply from the cache read script: ${JSON.stringify(reply)?.slice(0, 80)}`);
     const [state, raw, seconds, micros] = reply.map((v: unknown) => (v === null ? '' : String(v))) as [string, string, string, string];
     const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
@@ -47,7 +43,7 @@ export class RedisCacheStore implements CacheStore {
 
   async write(key: string, payload: string, expiryMs: number): Promise<void> {
     if (!Number.isInteger(expiryMs) || expiryMs < 1) throw new StoreError(`expiry must be a whole number of ms ≥ 1, got ${expiryMs}`);
-    await this.#script(WRITE_SCRIPT, WRITE_SHA, key, [payload, String(expiryMs)]);
+    await WRITE.run(this.#redis, key, [payload, String(expiryMs)]);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -59,17 +55,9 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async unlock(key: string, token: string): Promise<void> {
-    await this.#script(UNLOCK_SCRIPT, UNLOCK_SHA, key, [token]);
+    await UNLOCK.run(this.#redis, key, [token]);
   }
 
-  async #script(script: string, sha: string, key: string, args: string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(sha, 1, key, ...args);
-    } catch (error) {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      return this.#redis.eval(script, 1, key, ...args);
-    }
-  }
 }
 
 /** Splits `<writtenAtMs>:<payload>`; null for anything this store did not write. */
@@ -79,8 +67,4 @@ function parseEntry(raw: string, nowMs: number): StoredEntry | null {
   const writtenAtMs = Number(match[1]);
   if (writtenAtMs > nowMs + MAX_FUTURE_MS) return null;
   return { writtenAtMs, payload: raw.slice(match[0].length) };
-}
-
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
 }

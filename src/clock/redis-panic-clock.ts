@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { InvalidConfigError, StoreBusyError, StoreError, VixTtlError } from '../errors.js';
+import { StoreBusyError, StoreError, VixTtlError } from '../errors.js';
 import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
 import type { CorruptionReason, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import { assertRedisClient, RedisScript, type RedisClient } from './redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
 import { parseStartValue, rawToText } from './start-value.js';
 import { withTimeout } from './with-timeout.js';
 
-/** An ioredis client: a single node (`Redis`) or a cluster (`Cluster`). */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 /** Options of {@link RedisPanicClock}. */
 export interface RedisPanicClockOptions {
@@ -49,8 +47,8 @@ interface KeyState {
   stuck: { token: object; sinceMs: number } | null;
 }
 
-const OBSERVE_SHA = sha1(OBSERVE_SCRIPT);
-const INSPECT_SHA = sha1(INSPECT_SCRIPT);
+const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
+const INSPECT = new RedisScript(INSPECT_SCRIPT);
 const OBSERVE_STATES = new Set(['created', 'active', 'none', 'ended', 'grace']);
 const CORRUPTION_REASONS = new Set<string>(['unparsable', 'implausible', 'future', 'wrong_type']);
 
@@ -69,9 +67,7 @@ export class RedisPanicClock implements PanicClock {
 
   /** @throws InvalidConfigError when `redis` is not an ioredis client or an option is invalid. */
   constructor(redis: RedisClient, options: RedisPanicClockOptions = {}) {
-    if (!redis || typeof (redis as Redis).evalsha !== 'function' || typeof (redis as Redis).eval !== 'function') {
-      throw new InvalidConfigError('redis', 'must be an ioredis Redis or Cluster client');
-    }
+    assertRedisClient(redis);
     this.#redis = redis;
     this.options = parseOptions(optionsSchema, options, 'RedisPanicClock');
     this.#keys = new LRUCache({ max: this.options.maxScopes });
@@ -98,7 +94,7 @@ export class RedisPanicClock implements PanicClock {
   async inspect(scope?: string): Promise<PanicInspection> {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
-    const { reply } = await this.#call(key, () => this.#script(INSPECT_SCRIPT, INSPECT_SHA, key, []));
+    const { reply } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
     const [nowText, type, raw, pttlText] = expectStrings(reply, 4) as [string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
     const pttl = Number(pttlText);
@@ -152,7 +148,7 @@ export class RedisPanicClock implements PanicClock {
       String(this.#abandonAfterMs / 1000),
       (ageMs / 1000).toFixed(6),
     ];
-    const { reply, sentMs, receivedMs } = await this.#call(key, () => this.#script(OBSERVE_SCRIPT, OBSERVE_SHA, key, args));
+    const { reply, sentMs, receivedMs } = await this.#call(key, () => OBSERVE.run(this.#redis, key, args));
     const [stateText, startText, nowText, reason, raw] = expectStrings(reply, 5) as [string, string, string, string, string];
     if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
       throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
@@ -198,15 +194,6 @@ export class RedisPanicClock implements PanicClock {
     }
   }
 
-  async #script(script: string, sha: string, key: string, args: string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(sha, 1, key, ...args);
-    } catch (error) {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      return this.#redis.eval(script, 1, key, ...args);
-    }
-  }
-
   #stateOf(key: string): KeyState {
     let state = this.#keys.get(key);
     if (!state) {
@@ -232,8 +219,4 @@ function secondsToMs(text: string): number {
   const seconds = Number(text);
   if (!Number.isFinite(seconds)) throw new StoreError(`unexpected time in a Redis reply: ${JSON.stringify(text)}`);
   return seconds * 1000;
-}
-
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
 }
