@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import type { BreakerLogger } from '../breaker/breaker-hooks.js';
 import { parseOptions } from '../clock/clock-options.js';
-import type { PanicClock } from '../clock/panic-clock.js';
+import type { PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { withTimeout } from '../clock/with-timeout.js';
 import { VixTtlError } from '../errors.js';
 import { VixEngine } from './vix-engine.js';
@@ -20,6 +20,13 @@ export interface PublishEvent {
   durationMs: number;
   /** The error's message when `outcome` is `error`. */
   error?: string;
+  /**
+   * A calm write that found and removed a stored start. Expected when a panic ends
+   * (`transition`); on a `refresh` or `first_sight` it means the store held a panic
+   * the engine never had: left by an earlier publisher, or resurrected by a Redis
+   * failover that lost a calm deletion.
+   */
+  removedStart: boolean;
 }
 
 /** Typed hooks of {@link VixPublisher}; one that throws is ignored. */
@@ -36,7 +43,12 @@ export interface VixPublisherOptions {
   clock: PanicClock;
   /** A pino (or compatible) logger. Default: silent. */
   logger?: BreakerLogger;
-  /** How often a scope in panic is re-observed, so the dead man's switch never ends a live panic, ms. Default 60 s. */
+  /**
+   * How often every warm scope's state is written again, ms. Default 60 s. A panic is
+   * re-observed, so the dead man's switch never ends a live panic; a calm scope is
+   * observed calm, which removes a start a Redis failover resurrected (an asynchronous
+   * replica can lose the calm deletion) within one interval.
+   */
   refreshIntervalMs?: number;
   /** Wait before a failed write is tried again, ms. Default 1 s. */
   retryDelayMs?: number;
@@ -73,9 +85,10 @@ interface ScopeEntry {
  * Publisher mode: writes the engine's panic state to the shared clock, so workers
  * call `getTtl({ baseTtl, match, scope })` without a `vixStatus` and read it (a stored
  * start means panic). A scope entering panic is observed as `panic` (first writer
- * sets the start), leaving it as `calm`; while it lasts it is re-observed every
- * `refreshIntervalMs`. Failed writes are logged and retried, never thrown into the
- * ingest path. Run one publisher per scope.
+ * sets the start), leaving it as `calm`; every `refreshIntervalMs` each warm scope is
+ * observed again, panic or calm (one call per scope per interval, on a timer, never
+ * in `ingest`). Failed writes are logged and retried, never thrown into the ingest
+ * path. Run one publisher per scope.
  */
 export class VixPublisher {
   readonly #engine: VixEngine;
@@ -108,20 +121,26 @@ export class VixPublisher {
   }
 
   /**
-   * Re-observes every scope in panic (the dead man's switch), retries failed writes,
-   * and writes each warm scope the publisher has not written yet (so a panic left by
-   * an earlier publisher ends once this engine is warm and calm). The timer calls it;
-   * call it yourself to force one. Resolves when the writes are done; never rejects.
+   * Writes every warm scope's state again: a panic is re-observed (the dead man's
+   * switch), a calm one observed calm (which ends a panic left by an earlier
+   * publisher, or resurrected by a failover); failed writes are retried. A scope
+   * still warming up is left alone. The timer calls it; call it yourself to force
+   * one. Resolves when the writes are done; never rejects.
    */
   async refresh(): Promise<void> {
     if (this.#closed) return;
-    for (const [scope, entry] of this.#scopes) {
-      if (entry.desired === 'panic' || entry.failed) this.#send(scope, entry, entry.failed ? 'retry' : 'refresh');
+    const live = new Set<string>();
+    for (const scope of this.#engine.scopeNames()) live.add(scope);
+    for (const scope of live) {
+      const entry = this.#scopes.get(scope);
+      if (!entry) {
+        if (this.#engine.snapshot(scope)?.warm) this.#want(scope, this.#engine.status(scope) === 'panic' ? 'panic' : 'calm', 'first_sight');
+        continue;
+      }
+      entry.desired = this.#engine.status(scope) === 'panic' ? 'panic' : 'calm';
+      this.#send(scope, entry, entry.failed ? 'retry' : 'refresh');
     }
-    for (const scope of [...this.#engine.scopeNames()]) {
-      if (this.#scopes.has(scope) || !this.#engine.snapshot(scope)?.warm) continue;
-      this.#want(scope, this.#engine.status(scope) === 'panic' ? 'panic' : 'calm', 'first_sight');
-    }
+    for (const [scope, entry] of this.#scopes) if (entry.failed && !live.has(scope)) this.#send(scope, entry, 'retry');
     this.#forgetGone();
     await this.idle();
   }
@@ -168,20 +187,24 @@ export class VixPublisher {
     const kind = entry.desired;
     const startedAt = performance.now();
     // A clock that throws synchronously becomes a rejected write, not an exception in ingest().
-    const write = new Promise((resolve) => resolve(this.#clock.observe(scope, kind)));
+    const write = new Promise<PanicObservation>((resolve) => resolve(this.#clock.observe(scope, kind)));
     entry.inflight = withTimeout(write, this.#options.timeoutMs)
       .then(
-        () => {
+        (observation) => {
           const changed = entry.published !== kind;
           entry.published = kind;
           entry.failed = false;
-          this.#report({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt });
+          const removedStart = kind === 'calm' && isObservation(observation) && !observation.active && observation.startedAtMs !== null;
+          this.#report({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart });
           if (changed) this.#logger.info({ scope, status: kind, reason }, 'VIX_STATUS_PUBLISHED');
+          if (removedStart && (reason === 'refresh' || reason === 'first_sight')) {
+            this.#logger.warn({ scope, reason, started_at_ms: (observation as PanicObservation).startedAtMs }, 'VIX_STALE_PANIC_REMOVED: the store held a panic this engine does not have');
+          }
         },
         (error: unknown) => {
           entry.failed = true;
           const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
-          this.#report({ scope, kind, reason, outcome: 'error', durationMs: performance.now() - startedAt, error: message });
+          this.#report({ scope, kind, reason, outcome: 'error', durationMs: performance.now() - startedAt, error: message, removedStart: false });
           this.#logger.warn({ scope, status: kind, reason, err: message, retry_in_ms: this.#options.retryDelayMs }, 'VIX_STATUS_PUBLISH_FAILED');
           this.#scheduleRetry();
         },
@@ -218,4 +241,8 @@ export class VixPublisher {
       // A broken hook must not stop publishing.
     }
   }
+}
+
+function isObservation(value: unknown): value is PanicObservation {
+  return typeof value === 'object' && value !== null && typeof (value as PanicObservation).active === 'boolean';
 }
