@@ -3,7 +3,8 @@ import { InvalidInputError } from '../errors.js';
 /** The scope used when none is given; it maps to the seed's key without suffix. */
 export const GLOBAL_SCOPE = 'global';
 
-const SCOPE_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
+/** What a scope name may hold: 1–64 characters of `A-Z a-z 0-9 : _ . -` (the VIX engine checks tick scopes with it too). */
+export const SCOPE_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
 
 /**
  * Validates a scope name and returns its canonical form (undefined and `''` are

@@ -1,5 +1,5 @@
 import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
-import { GLOBAL_SCOPE } from '../clock/scope.js';
+import { GLOBAL_SCOPE, SCOPE_PATTERN } from '../clock/scope.js';
 import { InvalidInputError } from '../errors.js';
 import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
@@ -66,7 +66,6 @@ class ScopeState {
   }
 }
 
-const SCOPE_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
 const SWEEP_EVERY_MS = 1000;
 
 /**
