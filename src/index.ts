@@ -37,11 +37,15 @@ export {
 // — service (src/server, src/web) —
 export { createServer, type VixTtlServerOptions, type VixTtlServer } from './server/create-server.js';
 export { startService, type ServiceConfig, type RunningService } from './server/run-service.js';
-export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker } from './server/demo-feed.js';
+export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker, type TickSink } from './server/demo-feed.js';
 export { acceleratedTime, type TimeSource } from './server/accelerated-time.js';
 export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues } from './server/service-metrics.js';
 export type { ServiceTelemetry, ServiceTelemetryOptions } from './server/service-telemetry.js';
-export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixReading, VixProvider } from './server/service-state.js';
+export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixReading, VixProvider, VixSummary } from './server/service-state.js';
+export { LocalVix, type LocalVixOptions } from './server/local-vix.js';
+export { RemoteVix, type RemoteVixOptions, type IpcChannel } from './server/remote-vix.js';
+export { VixUnavailableError, type VixSource, type VixView, type VixScopeReading, type VixTransitionView, type TickBatchAnswer } from './server/vix-source.js';
+export { VixMetrics, OTHER_SCOPE_LABEL, type VixMetricsOptions } from './server/vix-metrics.js';
 export type { StoreHealth, StoreHealthReport } from './server/store-health.js';
 export type { EventStream } from './server/event-stream.js';
 export { HttpError, type HttpErrorName } from './server/body-error.js';

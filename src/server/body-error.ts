@@ -5,6 +5,7 @@ export type HttpErrorName =
   | 'invalid_body'
   | 'invalid_json'
   | 'body_too_large'
+  | 'too_many_ticks'
   | 'unsupported_media_type'
   | 'unauthorized'
   | 'admin_disabled'
@@ -13,6 +14,7 @@ export type HttpErrorName =
   | 'too_many_clients'
   | 'store_unavailable'
   | 'metrics_unavailable'
+  | 'vix_unavailable'
   | 'bad_request'
   | 'internal_error';
 

@@ -22,7 +22,10 @@ import { ServiceState, type VixProvider } from './service-state.js';
 import { ServiceTelemetry } from './service-telemetry.js';
 import { registerStateRoutes } from './state-routes.js';
 import { StoreHealth } from './store-health.js';
+import { LocalVix } from './local-vix.js';
+import { registerTickRoutes } from './tick-routes.js';
 import { registerTtlRoutes } from './ttl-routes.js';
+import type { VixSource } from './vix-source.js';
 
 /** Options of {@link createServer}. */
 export interface VixTtlServerOptions {
@@ -58,7 +61,18 @@ export interface VixTtlServerOptions {
   now?: () => number;
   /** How much faster than real time the clock runs (the demo's accelerated clock), for labels. Default 1. */
   timeScale?: number;
-  /** Supplies each scope's VIX for the dashboard (the VIX engine, the demo feed). */
+  /**
+   * Where `POST /v1/ticks` sends ticks and the VIX shown per scope comes from. Default:
+   * a {@link LocalVix} (a `VixEngine` with its defaults, publishing to `clock`), which
+   * the server closes with itself; a source passed in stays the caller's to close.
+   * `null`: no engine and no `/v1/ticks`.
+   */
+  vixSource?: VixSource | null;
+  /** Largest `POST /v1/ticks` body, in bytes. Default 1 MiB. */
+  ticksBodyLimit?: number;
+  /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
+  maxTicksPerBatch?: number;
+  /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
   vix?: VixProvider;
   /** Register prom-client's default process metrics. Default true. */
   defaultMetrics?: boolean;
@@ -77,6 +91,8 @@ export interface VixTtlServer {
   state: ServiceState;
   health: StoreHealth;
   events: EventStream;
+  /** The VIX engine the server uses, or null. */
+  vix: VixSource | null;
 }
 
 const fn = (message: string) => z.custom<(...args: never[]) => unknown>((v) => v === undefined || typeof v === 'function', { message }).optional();
@@ -99,6 +115,13 @@ const optionsSchema = z.strictObject({
   now: fn('must be a function returning ms'),
   timeScale: z.number().min(1).max(1_000_000).default(1),
   vix: fn('must be a function (scope) => VixReading | null'),
+  vixSource: z
+    .custom<VixSource | null>((v) => v === undefined || v === null || (typeof v === 'object' && typeof (v as VixSource).ingest === 'function' && typeof (v as VixSource).view === 'function'), {
+      message: 'must be a VixSource (LocalVix, RemoteVix) or null',
+    })
+    .optional(),
+  ticksBodyLimit: z.number().int().min(256).max(104_857_600).default(1_048_576),
+  maxTicksPerBatch: z.number().int().min(1).max(1_000_000).default(10_000),
   defaultMetrics: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
@@ -106,9 +129,10 @@ const optionsSchema = z.strictObject({
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `GET /v1/state`,
- * `GET /v1/events`, `GET /metrics`, `GET /healthz`, `GET /readyz`, the admin routes
- * and the Brain Lab dashboard at `GET /`, around a breaker wired to metrics. Call
+ * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ticks`
+ * (the VIX engine's feed), `GET /v1/state`, `GET /v1/events`, `GET /metrics`,
+ * `GET /healthz`, `GET /readyz`, the admin routes and the Brain Lab dashboard at
+ * `GET /`, around a breaker and a VIX engine wired to metrics. Call
  * `app.listen()` to serve and `app.close()` to drain and stop (the clock is the
  * caller's to close).
  * @throws InvalidConfigError naming the bad option.
@@ -126,6 +150,9 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     hooks: telemetry.hooks,
     now: o.now as (() => number) | undefined,
   });
+  const ownsVix = o.vixSource === undefined;
+  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined }) : (o.vixSource ?? null);
+  if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics });
   const state = new ServiceState({
     clock: o.clock,
@@ -135,6 +162,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     displayBaseTtl: o.displayBaseTtl,
     timeScale: o.timeScale,
     inspectTimeoutMs: o.readyTimeoutMs,
+    vixSource: vix,
+    maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
   const app = Fastify({
@@ -148,6 +177,10 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const headers = await securityHeaders();
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange = () => events.notify();
+  const stopTransitions = vix?.onTransition((transition) => {
+    events.send('transition', transition);
+    events.notify();
+  });
 
   installJsonParser(app, o.bodyLimit);
   installHooks(app, telemetry, headers);
@@ -156,9 +189,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     throw new HttpError(404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
   });
   app.addHook('preClose', async () => events.close());
-  app.addHook('onClose', async () => breaker.close());
+  app.addHook('onClose', async () => {
+    stopTransitions?.();
+    await breaker.close();
+    if (ownsVix) await vix?.close();
+  });
 
   registerTtlRoutes(app, breaker);
+  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
   registerHealthRoutes(app, health);
@@ -174,7 +212,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const { assets, missing } = loadDashboardAssets();
   if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
   registerDashboardRoutes(app, assets);
-  return { app, breaker, telemetry, state, health, events };
+  return { app, breaker, telemetry, state, health, events, vix };
 }
 
 /** Only JSON bodies; prototype-pollution keys refused with the path named. */

@@ -24,9 +24,10 @@ const MAX_BUFFERED_BYTES = 1_048_576;
 
 /**
  * `GET /v1/events`: the service state as server-sent events (`event: state`),
- * every `intervalMs` and soon after a change, with heartbeats. One snapshot is
- * built per tick and written to every client; timers run only while a client is
- * connected, and a disconnected client is forgotten at once.
+ * every `intervalMs` and soon after a change, with heartbeats, and other events as
+ * they happen (`event: transition`, a VIX status change). One snapshot is built per
+ * tick and written to every client; timers run only while a client is connected,
+ * and a disconnected client is forgotten at once.
  */
 export class EventStream {
   readonly #state: ServiceState;
@@ -89,6 +90,13 @@ export class EventStream {
       this.#pending = null;
       void this.#broadcast(0);
     }, 100);
+  }
+
+  /** Sends one event of another kind (`transition`…) to every client now; nothing when none is connected. */
+  send(event: string, data: unknown): void {
+    if (this.#clients.size === 0 || this.#closed) return;
+    this.#sequence += 1;
+    this.#write(`id: ${this.#sequence}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   /** Ends every stream and stops the timers (on shutdown). */

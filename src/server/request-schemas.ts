@@ -44,5 +44,14 @@ export const adminResetSchema = z.strictObject({
   scope: scope.optional(),
 });
 
+/**
+ * Body of `POST /v1/ticks`: `{ ticks: [...] }`, strict. Each tick is judged by the VIX
+ * engine's rules (a bad tick is counted and reported, not a 400), so one bad tick
+ * does not cost a feed its whole batch.
+ */
+export const ticksRequestSchema = z.strictObject({
+  ticks: z.array(z.unknown(), { error: 'must be an array of ticks { market, price, ts, scope? }' }),
+});
+
 /** A validated `POST /v1/ttl` body. */
 export type TtlRequest = z.output<typeof ttlRequestSchema>;

@@ -91,6 +91,11 @@ export class ScopeTracker {
   }
 }
 
+/** A blank activity: a scope listed without decisions (one the VIX engine follows). Not tracked. */
+export function untrackedActivity(scope: string, nowMs: number): ScopeActivity {
+  return newActivity(scope, nowMs);
+}
+
 function newActivity(scope: string, nowMs: number): ScopeActivity {
   return { scope, rates: new RateWindow(10, nowMs), decisions: 0, lastDecisionAtMs: null, failSafe: false, failSafeReason: null, failSafeSinceMs: null, signatures: new Map() };
 }

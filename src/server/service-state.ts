@@ -6,13 +6,33 @@ import { IMPORTANCES, type Importance } from '../policy/importance.js';
 import type { Tier } from '../policy/panic-mode.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import type { TierRates } from './rate-window.js';
-import type { ScopeActivity, ScopeTracker } from './scope-tracker.js';
+import { untrackedActivity, type ScopeActivity, type ScopeTracker } from './scope-tracker.js';
 import type { StoreHealth, StoreHealthReport } from './store-health.js';
+import type { VixScopeReading, VixSource, VixView } from './vix-source.js';
 
-/** A scope's volatility index, when something (the VIX engine, the demo feed) computes one. */
+/**
+ * A scope's volatility index and status, from the service's VIX engine (or a
+ * {@link VixProvider}, which may give only `index` and `status`).
+ */
 export interface VixReading {
   index: number;
   status: 'calm' | 'elevated' | 'panic';
+  /** False while the engine warms the scope up (its status stays calm until then). */
+  warm?: boolean;
+  /** Tick time of the last status change (ISO-8601), null while always calm. */
+  since?: string | null;
+  /** A status change under way, and in how many ms of tick time it happens if the index holds. */
+  pending?: { status: 'calm' | 'elevated' | 'panic'; inMs: number } | null;
+  /** Tick time of the scope's newest tick (ISO-8601). */
+  lastTickAt?: string;
+  /** Ticks the scope has taken. */
+  ticks?: number;
+}
+
+/** The service's VIX engine in `/v1/state`: where it runs, tick counts, thresholds, the latest transitions. */
+export interface VixSummary extends Omit<VixView, 'scopes'> {
+  /** `engine`: in the process that answered; `primary`: in the cluster primary (this is its latest sample). */
+  location: 'engine' | 'primary';
 }
 
 /** Supplies the VIX of a scope, or null when none is known. */
@@ -49,7 +69,7 @@ export interface ScopeStateView {
   decisionsPerSecond: RatesView;
   /** The last decision in this scope failed safe, and why. */
   failSafe: { active: boolean; reason: string | null; since: string | null };
-  /** Reserved for the VIX engine; null until something provides it. */
+  /** The scope's VIX (index, status, warm-up, pending change); null when no engine follows it. */
   vix: VixReading | null;
 }
 
@@ -66,6 +86,9 @@ export interface ServiceStateSnapshot {
   decisionsPerSecond: RatesView;
   /** An extended panic (tier 3 or 4) somewhere. */
   alert: { active: boolean; tier: Tier; scopes: Array<{ scope: string; importance: Importance; tier: Tier; mode: string }> };
+  /** The VIX engine, or null when the service has none. */
+  vix: VixSummary | null;
+  /** Global first, then the scopes with decisions (most recent first), then the VIX engine's other scopes. */
   scopes: ScopeStateView[];
 }
 
@@ -79,6 +102,11 @@ export interface ServiceStateOptions {
   timeScale: number;
   /** Longest wait for one scope's inspection. */
   inspectTimeoutMs: number;
+  /** The service's VIX engine: its scopes are listed (at most `maxVixScopes` without decisions) with their readings. */
+  vixSource?: VixSource | null;
+  /** Most scopes listed only because the VIX engine follows them. Default 200. */
+  maxVixScopes?: number;
+  /** Readings for scopes the engine does not follow (an external VIX). */
   vix?: VixProvider;
 }
 
@@ -108,8 +136,10 @@ export class ServiceState {
 
   async #build(): Promise<ServiceStateSnapshot> {
     const { clock, tracker, health, timeScale, displayBaseTtl } = this.#options;
-    const activities = tracker.list();
-    const [store, ...views] = await Promise.all([health.check(1000), ...activities.map((activity) => this.#scopeView(activity))]);
+    const vixView = this.#options.vixSource?.view() ?? null;
+    const readings = new Map((vixView?.scopes ?? []).map((reading) => [reading.scope, reading]));
+    const activities = this.#activities(tracker.list(), vixView);
+    const [store, ...views] = await Promise.all([health.check(1000), ...activities.map((activity) => this.#scopeView(activity, readings))]);
     const nowMs = Date.now();
     const clockNowMs = views.find((v) => v.clockNowMs !== null)?.clockNowMs ?? nowMs;
     const scopes = views.map((v) => v.view);
@@ -125,13 +155,26 @@ export class ServiceState {
       displayBaseTtl,
       decisionsPerSecond: ratesView(tracker.totalRates().perSecond(nowMs)),
       alert: { active: alertScopes.length > 0, tier: alertScopes.reduce<Tier>((max, a) => (a.tier > max ? a.tier : max), 0), scopes: alertScopes },
+      vix: vixView ? summaryOf(vixView, this.#options.vixSource!.location) : null,
       scopes,
     };
     this.#last = { snapshot, atMs: nowMs };
     return snapshot;
   }
 
-  async #scopeView(activity: ScopeActivity): Promise<{ view: ScopeStateView; clockNowMs: number | null }> {
+  /** The tracked scopes, then those only the VIX engine follows (bounded). */
+  #activities(tracked: ScopeActivity[], vixView: VixView | null): ScopeActivity[] {
+    if (!vixView) return tracked;
+    const known = new Set(tracked.map((a) => a.scope));
+    const nowMs = Date.now();
+    const extra = vixView.scopes
+      .filter((reading) => !known.has(reading.scope))
+      .slice(0, this.#options.maxVixScopes ?? 200)
+      .map((reading) => untrackedActivity(reading.scope, nowMs));
+    return [...tracked, ...extra];
+  }
+
+  async #scopeView(activity: ScopeActivity, readings: Map<string, VixScopeReading>): Promise<{ view: ScopeStateView; clockNowMs: number | null }> {
     const { clock, inspectTimeoutMs, vix } = this.#options;
     const nowMs = Date.now();
     const common = {
@@ -139,7 +182,7 @@ export class ServiceState {
       decisions: activity.decisions,
       decisionsPerSecond: ratesView(activity.rates.perSecond(nowMs)),
       failSafe: { active: activity.failSafe, reason: activity.failSafeReason, since: activity.failSafeSinceMs === null ? null : new Date(activity.failSafeSinceMs).toISOString() },
-      vix: vix?.(activity.scope) ?? null,
+      vix: readingOf(readings.get(activity.scope)) ?? vix?.(activity.scope) ?? null,
     };
     let inspection: PanicInspection;
     try {
@@ -169,6 +212,17 @@ export class ServiceState {
     });
     return Object.fromEntries(entries) as Record<Importance, ImportanceView>;
   }
+}
+
+function readingOf(reading: VixScopeReading | undefined): VixReading | null {
+  if (!reading) return null;
+  const { index, status, warm, since, pending, lastTickAt, ticks } = reading;
+  return { index, status, warm, since, pending, lastTickAt, ticks };
+}
+
+function summaryOf(view: VixView, location: VixSummary['location']): VixSummary {
+  const { sampledAt, timeMs, totalScopes, ticks, transitions, thresholds, recent, publishing } = view;
+  return { location, sampledAt, timeMs, totalScopes, ticks, transitions, thresholds, recent, publishing };
 }
 
 function ratesView(byTier: TierRates): RatesView {

@@ -1,0 +1,125 @@
+import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
+import { VixUnavailableError, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
+
+/** The IPC channel to the primary; `process` in a cluster worker. */
+export interface IpcChannel {
+  send?: (message: unknown) => boolean;
+  readonly connected?: boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** Options of {@link RemoteVix}. */
+export interface RemoteVixOptions {
+  /** Longest wait for the primary's answer to a batch, ms; past it `ingest` rejects (503). Default 5,000. */
+  timeoutMs?: number;
+  /** Default `process` (the worker's channel to the cluster primary). */
+  channel?: IpcChannel;
+}
+
+interface Pending {
+  resolve: (answer: TickBatchAnswer) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The VIX engine of a multi-worker service, seen from a worker: the engine runs
+ * once, in the primary. Batches go to it over IPC (with a request id and a
+ * timeout), and the primary's samples (about one a second, and soon after a
+ * transition) come back for `/v1/state`, the event stream and the dashboard.
+ */
+export class RemoteVix implements VixSource {
+  readonly location = 'primary';
+  readonly #channel: IpcChannel;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<(transition: VixTransitionView) => void>();
+  readonly #onMessage = (message: unknown) => this.#receive(message);
+  #view: VixView | null = null;
+  #lastSeq: number | null = null;
+  #next = 0;
+  #closed = false;
+
+  constructor(options: RemoteVixOptions = {}) {
+    this.#channel = options.channel ?? (process as unknown as IpcChannel);
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#channel.on('message', this.#onMessage);
+  }
+
+  ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer> {
+    return new Promise((resolve, reject) => {
+      const channel = this.#channel;
+      if (this.#closed || !channel.send || channel.connected === false) {
+        reject(new VixUnavailableError('the VIX engine runs in the cluster primary, and this worker has no connection to it'));
+        return;
+      }
+      const id = (this.#next = (this.#next + 1) % Number.MAX_SAFE_INTEGER);
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new VixUnavailableError(`the cluster primary did not answer within ${this.#timeoutMs} ms; the ticks may not have been ingested`));
+      }, this.#timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      try {
+        channel.send({ type: VIX_TICKS_REQUEST, id, ticks });
+      } catch (error) {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(new VixUnavailableError(`could not send the ticks to the cluster primary: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  view(): VixView | null {
+    return this.#view;
+  }
+
+  onTransition(listener: (transition: VixTransitionView) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.off('message', this.#onMessage);
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new VixUnavailableError('the service is shutting down'));
+      this.#pending.delete(id);
+    }
+    this.#listeners.clear();
+  }
+
+  #receive(message: unknown): void {
+    if (isVixMessage(message, VIX_TICKS_RESPONSE)) {
+      const pending = this.#pending.get(message.id);
+      if (!pending) return;
+      this.#pending.delete(message.id);
+      clearTimeout(pending.timer);
+      if (message.answer) pending.resolve(message.answer);
+      else pending.reject(new VixUnavailableError(`the cluster primary could not ingest the ticks: ${message.error ?? 'no answer'}`));
+      return;
+    }
+    if (isVixMessage(message, VIX_VIEW)) this.#update(message.view);
+  }
+
+  /** Keeps the sample; transitions newer than the last seen are passed on (the first sample only sets the mark). */
+  #update(view: VixView): void {
+    this.#view = view;
+    const newest = view.recent.at(-1)?.seq ?? 0;
+    const last = this.#lastSeq;
+    this.#lastSeq = Math.max(last ?? 0, newest);
+    if (last === null) return;
+    for (const transition of view.recent) {
+      if (transition.seq <= last) continue;
+      for (const listener of this.#listeners) {
+        try {
+          listener(transition);
+        } catch {
+          // A broken listener must not stop the others.
+        }
+      }
+    }
+  }
+}
