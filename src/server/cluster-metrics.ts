@@ -15,14 +15,20 @@ interface MetricsMessage {
 /**
  * In the primary of a multi-worker service: answers a worker's request for the
  * metrics of the whole service with prom-client's cluster aggregation (counters
- * and histograms summed, gauges by their own aggregator). A scrape that lands on
- * any worker thus sees every worker. Returns a function that stops answering.
+ * and histograms summed, gauges by their own aggregator), followed by `extra`: the
+ * primary's own metrics (the VIX engine runs there), whose families no worker has.
+ * A scrape that lands on any worker thus sees every worker and the primary.
+ * Returns a function that stops answering.
  */
-export function answerClusterMetrics(): () => void {
+export function answerClusterMetrics(extra?: () => Promise<string>): () => void {
   const aggregator = new AggregatorRegistry();
+  const collect = async () => {
+    const [workers, primary] = await Promise.all([aggregator.clusterMetrics(), extra ? extra() : Promise.resolve('')]);
+    return primary === '' ? workers : `${workers}\n${primary}`;
+  };
   const onMessage = (worker: { send(message: MetricsMessage): unknown }, message: MetricsMessage) => {
     if (message?.type !== REQUEST) return;
-    aggregator.clusterMetrics().then(
+    collect().then(
       (text) => worker.send({ type: RESPONSE, id: message.id, text }),
       (error: Error) => worker.send({ type: RESPONSE, id: message.id, error: error.message }),
     );

@@ -11,6 +11,8 @@ export interface ClusterPrimaryOptions {
   /** More than `maxRestarts` crashes within `restartWindowMs` stops the service (exit 1) instead of looping. */
   maxRestarts?: number;
   restartWindowMs?: number;
+  /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
+  extraMetrics?: () => Promise<string>;
 }
 
 /** The primary of a multi-worker service. */
@@ -25,7 +27,7 @@ export interface ClusterPrimary {
  * Runs the primary of `serve --workers N` with node:cluster: it forks N workers that
  * share the port (each runs the same command line as a single service), restarts
  * a worker that crashes, gives up on a crash loop, aggregates the workers' metrics
- * for `GET /metrics`, and on shutdown drains them all.
+ * (and its own `extraMetrics`) for `GET /metrics`, and on shutdown drains them all.
  */
 export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimary {
   const { workers: count, logger, shutdownTimeoutMs } = options;
@@ -41,7 +43,7 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
   const fork = () => live.add(cluster.fork());
-  const stopAnsweringMetrics = answerClusterMetrics();
+  const stopAnsweringMetrics = answerClusterMetrics(options.extraMetrics);
 
   const shutdown = (code = 0) => {
     exitCode = Math.max(exitCode, code);

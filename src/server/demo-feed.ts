@@ -1,14 +1,16 @@
 import type { GetTtlInput } from '../breaker/vix-circuit-breaker.js';
 import type { Importance } from '../policy/importance.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
+import { SeededRandom } from '../vix/seeded-random.js';
+import { simulateTicks, type SimulatedEvent, type SimulatedRecord } from '../vix/simulate-ticks.js';
 import type { VixReading } from './service-state.js';
 
-/** One scope of the demo: when (in clock minutes of each cycle) its market panics. */
+/** One scope of the demo: when (in clock minutes of each cycle) its market is shaken. */
 export interface DemoScope {
   scope: string;
-  /** Panic windows `[fromMin, untilMin)` within a cycle; outside them the market is calm. */
+  /** Windows `[fromMin, untilMin)`: a goal at `fromMin` (prices jump, returns ×12 for 3 min), then returns ×5 until `untilMin`. The engine should panic. */
   panics: ReadonlyArray<readonly [number, number]>;
-  /** Windows where the market is nervous but not panicking. */
+  /** Windows of returns ×1.6: a nervous market the engine should call elevated, not panic. */
   elevated?: ReadonlyArray<readonly [number, number]>;
 }
 
@@ -17,26 +19,39 @@ export interface DecisionTaker {
   getTtl(input: GetTtlInput): Promise<TtlDecision>;
 }
 
+/** Where the ticks go; a {@link LocalVix} (or any `VixSource`) fits. */
+export interface TickSink {
+  ingest(ticks: readonly unknown[]): unknown;
+}
+
 /** Options of {@link DemoFeed}. */
 export interface DemoFeedOptions {
+  /** The VIX engine the odds ticks feed. */
+  ticks: TickSink;
+  /** Takes the demo's decision traffic, in publisher mode (no `vixStatus`). */
   breaker: DecisionTaker;
-  /** The (accelerated) clock the scenario runs on, in ms. */
+  /** The (accelerated) clock the scenario and the ticks' timestamps run on, in ms. */
   now: () => number;
-  /** Random source in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** Real ms between ticks when started with {@link DemoFeed.start}. Default 250. */
+  /** Seed of the odds and of the traffic; cycle `n` uses `seed + n`. Default 2024. */
+  seed?: number;
+  /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250. */
   tickMs?: number;
   /** Length of one scenario cycle in clock minutes; it then starts over. Default 480. */
   cycleMin?: number;
   scopes?: readonly DemoScope[];
-  /** Called when a decision fails (it should not); default: ignored. */
+  /** Markets per scope. Default 6. */
+  markets?: number;
+  /** Mean clock time between two ticks of one market, ms. Default 2,000. */
+  meanGapMs?: number;
+  /** Called when a decision or an ingestion fails (it should not); default: ignored. */
   onError?: (error: unknown) => void;
 }
 
 /**
- * A short calm, then a Champions League panic that lasts long enough for high
- * stakes to reach tier 4 (360 min), a Premier League panic 30 minutes later, and a
- * Ligue 2 market that only gets nervous. At ×120 a cycle takes four real minutes.
+ * A goal in the Champions League at minute 10 that leaves the market nervous long
+ * enough for high stakes to reach tier 4 (360 min), one in the Premier League 30
+ * minutes later, and a Ligue 2 market that only gets nervous. At ×120 a cycle takes
+ * four real minutes.
  */
 export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
   { scope: 'champions-league', panics: [[10, 450]] },
@@ -45,43 +60,48 @@ export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
 ];
 
 const IMPORTANCES: readonly Importance[] = ['high_stakes', 'medium_stakes', 'low_stakes'];
-const WINDOW = 30;
-
-interface Market {
-  odds: number;
-  returns: number[];
-}
+const MINUTE = 60_000;
+const GOAL_MIN = 3;
 
 /**
- * A simulated odds feed for the demo: per scope, odds follow a random walk whose
- * volatility jumps during the scenario's panics; a small volatility index is
- * computed from them, and every tick sends `getTtl` traffic for the three
- * importances with the scope's status. Self-contained, on an injected time source,
- * so the VIX engine can later drive the statuses instead.
+ * The demo's odds feed: seeded odds ticks ({@link simulateTicks}) on the injected
+ * (accelerated) clock go to the VIX engine, which decides when each scope panics and
+ * publishes it to the panic clock; every round also sends `getTtl` traffic for the
+ * three importances *without* `vixStatus`, so the decisions read the published
+ * status (publisher mode), as workers would. Nothing here says "panic": the engine does.
  */
 export class DemoFeed {
+  readonly #sink: TickSink;
   readonly #breaker: DecisionTaker;
   readonly #now: () => number;
-  readonly #random: () => number;
+  readonly #seed: number;
+  readonly #random: SeededRandom;
   readonly #tickMs: number;
-  readonly #cycleMin: number;
+  readonly #cycleMs: number;
   readonly #scopes: readonly DemoScope[];
+  readonly #markets: number;
+  readonly #meanGapMs: number;
   readonly #onError: (error: unknown) => void;
-  readonly #markets = new Map<string, Market>();
   readonly #originMs: number;
+  #cycle = -1;
+  #source: Iterator<SimulatedRecord> | null = null;
+  #next: Record<string, unknown> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
 
   constructor(options: DemoFeedOptions) {
+    this.#sink = options.ticks;
     this.#breaker = options.breaker;
     this.#now = options.now;
-    this.#random = options.random ?? Math.random;
+    this.#seed = options.seed ?? 2024;
+    this.#random = new SeededRandom(this.#seed);
     this.#tickMs = options.tickMs ?? 250;
-    this.#cycleMin = options.cycleMin ?? 480;
+    this.#cycleMs = (options.cycleMin ?? 480) * MINUTE;
     this.#scopes = options.scopes ?? DEFAULT_DEMO_SCOPES;
+    this.#markets = options.markets ?? 6;
+    this.#meanGapMs = options.meanGapMs ?? 2000;
     this.#onError = options.onError ?? (() => {});
     this.#originMs = this.#now();
-    for (const { scope } of this.#scopes) this.#markets.set(scope, { odds: 2 + this.#random(), returns: [] });
   }
 
   /** The scopes the feed drives. */
@@ -91,10 +111,10 @@ export class DemoFeed {
 
   /** Minutes into the current cycle, on the feed's clock. */
   cycleMinute(): number {
-    return ((this.#now() - this.#originMs) / 60_000) % this.#cycleMin;
+    return ((this.#now() - this.#originMs) % this.#cycleMs) / MINUTE;
   }
 
-  /** The market status the scenario gives a scope right now. */
+  /** What the scenario does to a scope's market right now (the engine, not this, decides the status). */
   status(scope: string): VixReading['status'] {
     const spec = this.#scopes.find((s) => s.scope === scope);
     if (!spec) return 'calm';
@@ -104,30 +124,25 @@ export class DemoFeed {
     return inside(spec.elevated) ? 'elevated' : 'calm';
   }
 
-  /** The simulated VIX of a scope (stdev of its last 30 odds log-returns × 1000: about 4 calm, 50 in a panic), or null for a scope the feed does not drive. */
-  vix(scope: string): VixReading | null {
-    const market = this.#markets.get(scope);
-    if (!market) return null;
-    return { index: Math.round(stdev(market.returns) * 10_000) / 10, status: this.status(scope) };
-  }
-
-  /** One tick: moves every market and sends its traffic. */
+  /** One round: the ticks up to now go to the engine, then the decision traffic. */
   async tick(): Promise<void> {
+    const batch = this.#ticksUntil(this.#now());
+    try {
+      if (batch.length > 0) await this.#sink.ingest(batch);
+    } catch (error) {
+      this.#onError(error);
+    }
     const calls: Array<Promise<unknown>> = [];
     for (const { scope } of this.#scopes) {
-      const status = this.status(scope);
-      this.#move(this.#markets.get(scope)!, status);
       for (const importance of IMPORTANCES) {
-        const requests = 1 + Math.floor(this.#random() * 3);
-        for (let i = 0; i < requests; i += 1) {
-          calls.push(this.#breaker.getTtl({ baseTtl: 60, vixStatus: status, match: { importance }, scope }).catch(this.#onError));
-        }
+        const requests = 1 + Math.floor(this.#random.next() * 3);
+        for (let i = 0; i < requests; i += 1) calls.push(this.#breaker.getTtl({ baseTtl: 60, match: { importance }, scope }).catch(this.#onError));
       }
     }
     await Promise.all(calls);
   }
 
-  /** Ticks every `tickMs` until {@link stop}; a slow tick is never overlapped. */
+  /** Ticks every `tickMs` until {@link stop}; a slow round is never overlapped. */
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
@@ -138,25 +153,49 @@ export class DemoFeed {
     }, this.#tickMs);
   }
 
-  /** Stops ticking and waits for the tick under way. */
+  /** Stops ticking and waits for the round under way. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.#ticking;
   }
 
-  #move(market: Market, status: VixReading['status']): void {
-    const sigma = status === 'panic' ? 0.05 : status === 'elevated' ? 0.02 : 0.004;
-    const shock = (this.#random() + this.#random() + this.#random() - 1.5) * 2 * sigma;
-    const next = Math.min(50, Math.max(1.01, market.odds * (1 + shock)));
-    market.returns.push(Math.log(next / market.odds));
-    if (market.returns.length > WINDOW) market.returns.shift();
-    market.odds = next;
+  /** The simulated ticks with a timestamp at or before `untilMs`, across cycles. */
+  #ticksUntil(untilMs: number): Array<Record<string, unknown>> {
+    const batch: Array<Record<string, unknown>> = [];
+    for (;;) {
+      const next = this.#peek(untilMs);
+      if (next === null || (next.ts as number) > untilMs) return batch;
+      batch.push(next);
+      this.#next = null;
+    }
   }
-}
 
-function stdev(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
+  #peek(untilMs: number): Record<string, unknown> | null {
+    while (this.#next === null) {
+      const record = this.#source?.next();
+      if (record && !record.done) {
+        this.#next = { ...(record.value.tick as Record<string, unknown>), market: `${(record.value.tick as { market: string }).market}~c${this.#cycle}` };
+        break;
+      }
+      const nextStartMs = this.#originMs + (this.#cycle + 1) * this.#cycleMs;
+      if (nextStartMs > untilMs) return null;
+      this.#cycle += 1;
+      this.#source = this.#cycleTicks(this.#cycle, nextStartMs);
+    }
+    return this.#next;
+  }
+
+  /** One cycle of the scenario as a seeded tick stream; markets are named per cycle, so no return spans two cycles. */
+  #cycleTicks(cycle: number, startMs: number): Iterator<SimulatedRecord> {
+    const events: SimulatedEvent[] = this.#scopes.flatMap(({ scope, panics, elevated }) => [
+      ...panics.flatMap(([from, until]) => [
+        { scope, atMs: from * MINUTE, durationMs: (until - from) * MINUTE, volatility: 5 },
+        { scope, atMs: from * MINUTE, durationMs: GOAL_MIN * MINUTE, volatility: 12, jump: 0.25 },
+      ]),
+      ...(elevated ?? []).map(([from, until]) => ({ scope, atMs: from * MINUTE, durationMs: (until - from) * MINUTE, volatility: 1.6 })),
+    ]);
+    const scopes = this.#scopes.map(({ scope }) => ({ scope, markets: this.#markets, meanGapMs: this.#meanGapMs }));
+    return simulateTicks({ seed: this.#seed + cycle, startMs, durationMs: this.#cycleMs, scopes, events });
+  }
 }

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import { MemoryPanicClock } from '../clock/memory-panic-clock.js';
 import type { PanicClock } from '../clock/panic-clock.js';
 import { RedisPanicClock } from '../clock/redis-panic-clock.js';
@@ -8,6 +9,11 @@ import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer } from './create-server.js';
 import { DemoFeed } from './demo-feed.js';
+import { LocalVix } from './local-vix.js';
+import { RemoteVix } from './remote-vix.js';
+import { connectStore, quitRedis, redactUrl } from './store-connection.js';
+import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
+import type { VixSource } from './vix-source.js';
 
 /** A validated configuration of `vix-ttl serve`. */
 export interface ServiceConfig {
@@ -29,34 +35,36 @@ export interface RunningService {
   server: VixTtlServer;
   /** `http://host:port` it listens on. */
   address: string;
-  /** Drains in-flight requests, stops the demo feed, closes the breaker, the clock and Redis. */
+  /** Drains in-flight requests, stops the demo feed, closes the breaker, the VIX publisher, the clock and Redis. */
   close(): Promise<void>;
 }
 
 /**
  * Starts one service process: the clock (Redis when a URL is given, else the
- * embedded memory clock, accelerated in the demo), the HTTP server and, in the
- * demo, the simulated odds feed.
+ * embedded memory clock, accelerated in the demo), the VIX engine (here, publishing
+ * to the clock; in a cluster worker, the primary's over IPC), the HTTP server and,
+ * in the demo, the simulated odds feed driving the engine.
  */
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
   const redis = config.redisUrl === undefined ? null : await connectStore(config.redisUrl, logger);
   const now = config.demo ? acceleratedTime(config.demoSpeed) : Date.now;
   const clock: PanicClock = redis ? new RedisPanicClock(redis, { timeoutMs: 50 }) : new MemoryPanicClock({ now });
-  let feed: DemoFeed | null = null;
+  const vix = vixSourceFor(config, redis, clock, now, logger);
   const server = await createServer({
     clock,
     logger,
     adminToken: config.adminToken,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
-    vix: (scope) => feed?.vix(scope) ?? null,
+    vixSource: vix,
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
-  if (config.demo) feed = new DemoFeed({ breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') });
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
   try {
     await server.app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await server.app.close();
+    await vix.close();
     redis?.disconnect();
     throw error;
   }
@@ -68,15 +76,29 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       clock: clock.kind,
       store: redis ? redactUrl(config.redisUrl!) : 'memory (embedded default: decisions agree within this process only)',
       demo: config.demo ? { speed: config.demoSpeed, scopes: feed!.scopes } : false,
+      vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
       admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
       worker: cluster.isWorker ? cluster.worker?.id : undefined,
     },
     'VIX_TTL_LISTENING',
   );
-  return { server, address, close: () => closeService(server, feed, clock, redis, config.shutdownTimeoutMs, logger) };
+  return { server, address, close: () => closeService(server, feed, vix, clock, redis, config.shutdownTimeoutMs, logger) };
 }
 
-async function closeService(server: VixTtlServer, feed: DemoFeed | null, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {
+/**
+ * The VIX engine of this process: in a cluster worker, the primary's (one engine per
+ * service); otherwise a {@link LocalVix} publishing to the clock. In the demo the
+ * publisher refreshes often enough for the accelerated clock's dead man's switch
+ * (24 clock hours are 12 real minutes at ×120, 8.6 s at ×10,000).
+ */
+function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicClock, now: () => number, logger: Logger): VixSource {
+  if (cluster.isWorker) return new RemoteVix();
+  const publishTo = redis ? new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
+  const refreshIntervalMs = config.demo ? Math.max(10, Math.min(60_000, Math.floor((DEFAULT_DEAD_MAN_SWITCH_SECONDS * 1000) / config.demoSpeed / 4))) : undefined;
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs });
+}
+
+async function closeService(server: VixTtlServer, feed: DemoFeed | null, vix: VixSource, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {
   logger.info({ timeout_ms: timeoutMs }, 'VIX_TTL_DRAINING');
   await feed?.stop();
   const cut = setTimeout(() => {
@@ -88,57 +110,8 @@ async function closeService(server: VixTtlServer, feed: DemoFeed | null, clock: 
   } finally {
     clearTimeout(cut);
   }
+  await vix.close(); // the publisher's last writes go out before Redis is quit
   await clock.close();
   if (redis) await quitRedis(redis);
   logger.info('VIX_TTL_STOPPED');
-}
-
-/**
- * Connects to Redis for a long-running service: commands fail fast while it is
- * down (no offline queue: the clock fails safe instead), and it keeps
- * reconnecting. A Redis that is down at start is logged, not fatal: the service
- * starts unready (`/readyz` 503) and fails safe until Redis answers.
- */
-async function connectStore(url: string, logger: Logger): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-  let lastLoggedMs = 0;
-  redis.on('error', (error: Error) => {
-    if (Date.now() - lastLoggedMs < 10_000) return;
-    lastLoggedMs = Date.now();
-    logger.warn({ err: error.message, redis: redactUrl(url) }, 'VIX_TTL_STORE_CONNECTION_ERROR');
-  });
-  try {
-    await redis.connect();
-  } catch (error) {
-    logger.warn({ err: (error as Error).message, redis: redactUrl(url) }, 'VIX_TTL_STORE_UNREACHABLE_AT_START: serving fail-safe decisions until it answers');
-  }
-  return redis;
-}
-
-async function quitRedis(redis: Redis): Promise<void> {
-  const timer = setTimeout(() => redis.disconnect(), 1000);
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
-  }
 }

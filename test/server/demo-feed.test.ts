@@ -1,90 +1,111 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock, VixCircuitBreaker, type GetTtlInput, type TtlDecision } from '../../src/index.js';
 import { acceleratedTime } from '../../src/server/accelerated-time.js';
 import { DemoFeed } from '../../src/server/demo-feed.js';
+import { LocalVix } from '../../src/server/local-vix.js';
 
 const START = Date.parse('2026-05-01T18:00:00Z');
 const MIN = 60_000;
+const SCOPES = ['champions-league', 'premier-league', 'ligue-2'] as const;
+const IMPORTANCES = ['high_stakes', 'medium_stakes', 'low_stakes'] as const;
 
-/** A seeded random source, so the feed's traffic and odds are the same on every run. */
-function seeded(seed = 42): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_664_525 + 1_013_904_223) % 4_294_967_296;
-    return state / 4_294_967_296;
-  };
+interface Minute {
+  minute: number;
+  /** Tier per scope and importance, from that round's decisions. */
+  tiers: Record<string, Record<string, number>>;
+  /** The engine's status and index per scope after that round's ticks. */
+  vix: Record<string, { status: string; index: number }>;
 }
 
-function recordingFeed() {
+/**
+ * Runs the demo minute by minute on an injected clock: the feed's ticks go to a real
+ * engine publishing to a real memory clock, and its decisions (publisher mode) to a
+ * real breaker on that clock.
+ */
+async function runDemo(minutes: number): Promise<{ timeline: Minute[]; inputs: GetTtlInput[]; local: LocalVix }> {
   let now = START;
   const clock = new MemoryPanicClock({ now: () => now });
+  const local = new LocalVix({ clock, now: () => now, idleCheckMs: 0 });
   const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, now: () => now });
-  const decisions: Array<{ input: GetTtlInput; decision: TtlDecision }> = [];
+  const inputs: GetTtlInput[] = [];
+  let round: Array<{ input: GetTtlInput; decision: TtlDecision }> = [];
   const feed = new DemoFeed({
-    breaker: { getTtl: async (input) => {
-      const decision = await breaker.getTtl(input);
-      decisions.push({ input, decision });
-      return decision;
-    } },
+    ticks: {
+      ingest: async (ticks) => {
+        local.ingestNow(ticks);
+        await local.publisher!.idle(); // the publisher's write lands before the round's decisions
+      },
+    },
+    breaker: {
+      getTtl: async (input) => {
+        const decision = await breaker.getTtl(input);
+        inputs.push(input);
+        round.push({ input, decision });
+        return decision;
+      },
+    },
     now: () => now,
-    random: seeded(),
   });
-  /** Moves the feed's clock to `minute` of the scenario and ticks once; returns that tick's decisions. */
-  const at = async (minute: number) => {
+  const timeline: Minute[] = [];
+  for (let minute = 0; minute <= minutes; minute += 1) {
     now = START + minute * MIN;
-    decisions.length = 0;
+    round = [];
     await feed.tick();
-    return [...decisions];
-  };
-  const tierOf = (list: typeof decisions, scope: string, importance: string) => {
-    const tiers = new Set(list.filter((d) => d.input.scope === scope && d.decision.importance === importance).map((d) => d.decision.tier));
-    expect(tiers.size).toBe(1);
-    return [...tiers][0];
-  };
-  return { feed, at, tierOf };
+    const tiers: Minute['tiers'] = {};
+    for (const { input, decision } of round) (tiers[input.scope!] ??= {})[decision.importance] = decision.tier;
+    const vix: Minute['vix'] = {};
+    for (const s of local.view().scopes) vix[s.scope] = { status: s.status, index: s.index };
+    timeline.push({ minute, tiers, vix });
+  }
+  await local.close();
+  await breaker.close();
+  return { timeline, inputs, local };
 }
 
-describe('the demo odds feed', () => {
-  it('starts calm, then walks the Champions League panic from tier 1 to tier 4 for high stakes by minute 370', async () => {
-    const { feed, at, tierOf } = recordingFeed();
-    const calm = await at(5);
-    expect(calm.length).toBeGreaterThanOrEqual(9); // three scopes × three importances, 1–3 requests each
-    expect(calm.every((d) => d.decision.tier === 0 && d.input.vixStatus === 'calm')).toBe(true);
+/** The first minute at which `test` holds, or null. */
+function firstMinute(timeline: Minute[], test: (m: Minute) => boolean, from = 0): number | null {
+  return timeline.find((m) => m.minute >= from && test(m))?.minute ?? null;
+}
 
-    const start = await at(10);
-    expect(tierOf(start, 'champions-league', 'high_stakes')).toBe(1);
-    expect(tierOf(start, 'premier-league', 'medium_stakes')).toBe(0);
-    expect(feed.status('champions-league')).toBe('panic');
+describe('the demo feed: odds ticks drive the VIX engine, which publishes the panics the decisions read', () => {
+  let timeline: Minute[];
+  let inputs: GetTtlInput[];
+  let local: LocalVix;
+  beforeAll(async () => ({ timeline, inputs, local } = await runDemo(500)));
 
-    const sequence: number[] = [];
-    for (const minute of [69, 70, 189, 190, 369, 370]) sequence.push(tierOf(await at(minute), 'champions-league', 'high_stakes')!);
-    expect(sequence).toEqual([1, 2, 2, 3, 3, 4]);
-
-    const late = await at(370);
-    // The Premier League panic started at minute 40: 330 minutes old.
-    expect(tierOf(late, 'premier-league', 'high_stakes')).toBe(3);
-    expect(tierOf(late, 'premier-league', 'medium_stakes')).toBe(4);
-    expect(tierOf(late, 'ligue-2', 'low_stakes')).toBe(0);
+  it('sends decision traffic for every scope and importance, never with a vixStatus (publisher mode), and only valid ticks', () => {
+    expect(inputs.length).toBeGreaterThan(500 * 9);
+    expect(inputs.every((input) => !('vixStatus' in input))).toBe(true);
+    for (const scope of SCOPES) for (const importance of IMPORTANCES) expect(timeline[5]!.tiers[scope]![importance]).toBe(0);
+    expect(local.engine.stats()).toMatchObject({ rejected: 0 });
+    expect(local.engine.stats().accepted).toBeGreaterThan(200_000);
   });
 
-  it('ends the panics after minute 450 and starts the next cycle at tier 1 again', async () => {
-    const { at, tierOf } = recordingFeed();
-    await at(10);
-    await at(449);
-    expect(tierOf(await at(455), 'champions-league', 'high_stakes')).toBe(0);
-    expect(tierOf(await at(480 + 10), 'champions-league', 'high_stakes')).toBe(1);
+  it('the goal at minute 10 makes the engine panic the Champions League within a minute; high stakes then walk tiers 1 → 4 on the published start', () => {
+    const tier = (minute: number) => timeline[minute]!.tiers['champions-league']!.high_stakes;
+    expect(timeline[9]!.vix['champions-league']!.status).toBe('calm');
+    expect(firstMinute(timeline, (m) => m.vix['champions-league']?.status === 'panic')).toBe(11);
+    // The start is when the publisher wrote the panic (the round of minute 11): tier 2 at 60 minutes, 3 at 180, 4 at 360.
+    expect([10, 11, 70, 71, 190, 191, 370, 371].map(tier)).toEqual([0, 1, 1, 2, 2, 3, 3, 4]);
+    expect(timeline[100]!.vix['champions-league']!.index).toBeGreaterThan(4);
   });
 
-  it('computes a higher VIX during a panic than in calm, from the simulated odds', async () => {
-    const { feed, at } = recordingFeed();
-    for (let minute = 0; minute < 10; minute += 0.25) await at(minute);
-    const calm = feed.vix('champions-league')!;
-    for (let minute = 10; minute < 20; minute += 0.25) await at(minute);
-    const panic = feed.vix('champions-league')!;
-    expect(calm.status).toBe('calm');
-    expect(panic.status).toBe('panic');
-    expect(panic.index).toBeGreaterThan(calm.index * 3);
-    expect(feed.vix('not-a-demo-scope')).toBeNull();
+  it('the Premier League panics 30 minutes later; Ligue 2 only gets elevated and never leaves tier 0', () => {
+    expect(firstMinute(timeline, (m) => m.tiers['premier-league']!.medium_stakes === 1)).toBe(41);
+    expect(firstMinute(timeline, (m) => m.tiers['premier-league']!.medium_stakes === 4)).toBe(41 + 180);
+    expect(timeline.some((m) => m.vix['ligue-2']?.status === 'elevated' && m.minute > 120 && m.minute < 200)).toBe(true);
+    expect(timeline.every((m) => m.vix['ligue-2']?.status !== 'panic')).toBe(true);
+    expect(timeline.every((m) => IMPORTANCES.every((i) => m.tiers['ligue-2']![i] === 0))).toBe(true);
+  });
+
+  it('after minute 450 the engine calms, the publisher ends the panics (tier 0), and the next cycle panics again from tier 1', () => {
+    const calmAt = firstMinute(timeline, (m) => m.tiers['champions-league']!.high_stakes === 0, 400)!;
+    expect(calmAt).toBeGreaterThan(450);
+    expect(calmAt).toBeLessThanOrEqual(455);
+    expect(timeline[calmAt]!.vix['champions-league']!.status).toBe('calm');
+    // One transition each way per scope and cycle: calm stays calm until the next goal (minute 480 + 10).
+    expect(timeline.filter((m) => m.minute > calmAt && m.minute <= 490).every((m) => m.tiers['champions-league']!.high_stakes === 0)).toBe(true);
+    expect(timeline[491]!.tiers['champions-league']!.high_stakes).toBe(1);
   });
 });
 

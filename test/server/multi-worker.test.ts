@@ -1,17 +1,31 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
-import { eventually, httpRequest, postJson } from './http-helpers.js';
+import { eventually, httpRequest, postJson, type HttpResult } from './http-helpers.js';
 import { alive, serve, type ServeProcess } from './serve-process.js';
+
+const MINUTE = 60_000;
+const VIX_SCOPE = 'rma-bay';
+
+function promtool(text: string): string {
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  return `${lint.stdout}${lint.stderr}`.trim() + (lint.status === 0 ? '' : ` (exit ${lint.status})`);
+}
 
 describe('serve --workers 2 --redis: every worker decides alike', () => {
   let redis: RedisServer;
   let service: ServeProcess;
   let port: number;
+  let base: string;
+  let admin: ReturnType<RedisServer['client']>;
+  const pids = new Set<string>();
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+    admin = redis.client();
     port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     service = serve(['--workers', '2', '--redis', redis.url, '--port', String(port)]);
     await service.waitFor('VIX_TTL_CLUSTER_READY');
   });
@@ -22,22 +36,21 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     await redis.stop();
   });
 
-  it('a panic start 100 minutes old gives 500 requests over both workers Premier League tier 3, TTL 30; a killed worker is replaced; SIGTERM drains and exits 0', async () => {
-    const admin = redis.client();
+  it('a panic start 100 minutes old gives 500 requests over both workers Premier League tier 3, TTL 30; /metrics aggregates the workers and the primary', async () => {
     const [seconds] = await admin.time();
     await admin.set('brain:panic_start_ts', (Number(seconds) - 100 * 60).toFixed(6), 'EX', 86_400);
 
     const body = JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' } });
     const answers: Array<{ pid: string; decision: Record<string, unknown> }> = [];
     for (let batch = 0; batch < 50; batch += 1) {
-      const responses = await Promise.all(Array.from({ length: 10 }, () => postJson(`http://127.0.0.1:${port}/v1/ttl`, body)));
+      const responses = await Promise.all(Array.from({ length: 10 }, () => postJson(`${base}/v1/ttl`, body)));
       for (const response of responses) {
         expect(response.status).toBe(200);
         answers.push({ pid: String(response.headers['x-vix-ttl-worker']), decision: response.json() });
       }
     }
     expect(answers).toHaveLength(500);
-    const pids = new Set(answers.map((a) => a.pid));
+    for (const { pid } of answers) pids.add(pid);
     expect(pids.size).toBe(2);
     expect(pids.has(String(service.child.pid))).toBe(false);
     for (const { decision } of answers) {
@@ -46,16 +59,17 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
       expect(decision.panicDurationMin).toBeLessThan(102);
     }
 
-    // A scrape on the shared port sees every worker: the primary aggregates their registries.
-    const metrics = await httpRequest(`http://127.0.0.1:${port}/metrics`);
+    // A scrape on the shared port sees every worker (the primary aggregates their registries) and the primary's VIX engine.
+    const metrics = await httpRequest(`${base}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^vix_ttl_decisions_total\{mode="DEGRADED",tier="3",importance="medium_stakes"\} 500$/m);
     expect(metrics.text).toMatch(/^vix_ttl_current_tier\{scope="global",importance="medium_stakes"\} 3$/m);
-    const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics.text, encoding: 'utf8' });
-    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
-    expect(lint.status).toBe(0);
+    expect(metrics.text).toMatch(/^vix_ttl_vix_scopes 0$/m);
+    expect(promtool(metrics.text)).toBe('');
+  });
 
-    // A worker that crashes is replaced, and the service keeps answering alike.
+  it('a killed worker is replaced, and the service keeps answering alike', async () => {
+    const body = JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' } });
     const [victim] = [...pids].map(Number);
     const listeningBefore = service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').length;
     process.kill(victim!, 'SIGKILL');
@@ -64,15 +78,81 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     await eventually(async () => service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').length > listeningBefore, 20_000, 'a replacement worker');
     const replacement = service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').at(-1)!.pid as number;
     expect(replacement).not.toBe(victim);
-    const after = await Promise.all(Array.from({ length: 20 }, () => postJson(`http://127.0.0.1:${port}/v1/ttl`, body)));
+    const after = await Promise.all(Array.from({ length: 20 }, () => postJson(`${base}/v1/ttl`, body)));
     expect(after.every((r) => r.status === 200 && r.json().tier === 3 && r.json().ttl === 30)).toBe(true);
     pids.delete(String(victim));
     pids.add(String(replacement));
+  });
 
+  it('one VIX engine, in the primary: a shock batch posted to either worker is published, and both workers read the same panic tier without vixStatus; a calm stretch ends it on both', async () => {
+    // Ten calm minutes (the warm-up) and a goal (returns ×10 for a minute) ending now, then four calm minutes
+    // whose timestamps run ahead of the wall clock: the engine's time is the ticks'.
+    const shockEndMs = Date.now();
+    const ticks = [
+      ...simulateTicks({
+        seed: 21,
+        startMs: shockEndMs - 11 * MINUTE,
+        durationMs: 15 * MINUTE,
+        scopes: [{ scope: VIX_SCOPE, markets: 4, meanGapMs: 1500 }],
+        events: [{ scope: VIX_SCOPE, atMs: 10 * MINUTE, durationMs: MINUTE, volatility: 10, jump: 0.3 }],
+      }),
+    ].map((r) => r.tick as { ts: number });
+    const shock = ticks.filter((t) => t.ts < shockEndMs);
+    const calm = ticks.filter((t) => t.ts >= shockEndMs);
+
+    const posted = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: shock }));
+    expect(posted.status).toBe(200);
+    expect(posted.json()).toMatchObject({ accepted: shock.length, rejected: 0 });
+    expect(pids.has(String(posted.headers['x-vix-ttl-worker']))).toBe(true); // a worker took it and forwarded it
+
+    const decide = () => postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, scope: VIX_SCOPE, match: { league: 'Premier League' } }));
+    const byWorker = async (tier: number) => {
+      const seen = new Map<string, HttpResult>();
+      await eventually(async () => {
+        const response = await decide();
+        if (response.json().tier === tier) seen.set(String(response.headers['x-vix-ttl-worker']), response);
+        return seen.size === 2;
+      }, 10_000, `both workers at tier ${tier}`);
+      return seen;
+    };
+    const panicked = await byWorker(1);
+    expect(new Set(panicked.keys())).toEqual(pids);
+    for (const response of panicked.values()) expect(response.json()).toMatchObject({ tier: 1, ttl: 0, mode: 'PANIC_FULL', failSafe: false });
+    expect(await admin.exists(`brain:panic_start_ts:${VIX_SCOPE}`)).toBe(1);
+
+    // Each worker shows the primary's sample in /v1/state.
+    await eventually(async () => {
+      const state = (await httpRequest(`${base}/v1/state`)).json() as { vix: { location: string } | null; scopes: Array<{ scope: string; vix: { status: string } | null }> };
+      return state.vix?.location === 'primary' && state.scopes.find((s) => s.scope === VIX_SCOPE)?.vix?.status === 'panic';
+    }, 5000, 'the primary’s VIX sample in /v1/state');
+
+    const calmed = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: calm }));
+    expect(calmed.json()).toMatchObject({ accepted: calm.length, rejected: 0 });
+    const back = await byWorker(0);
+    expect(new Set(back.keys())).toEqual(pids);
+    for (const response of back.values()) expect(response.json()).toMatchObject({ tier: 0, ttl: 60, mode: 'NORMAL' });
+    expect(await admin.exists(`brain:panic_start_ts:${VIX_SCOPE}`)).toBe(0);
+
+    // Seed mode keeps working beside it.
+    expect((await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'seed-mode' }))).json()).toMatchObject({ tier: 1 });
+
+    const metrics = (await httpRequest(`${base}/metrics`)).text;
+    expect(metrics).toMatch(new RegExp(`^vix_ttl_vix_status_transitions_total\\{scope="${VIX_SCOPE}",from="calm",to="panic"\\} 1$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^vix_ttl_vix_status_transitions_total\\{scope="${VIX_SCOPE}",from="panic",to="calm"\\} 1$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^vix_ttl_vix_index\\{scope="${VIX_SCOPE}"\\} `, 'm'));
+    expect(metrics).toMatch(/^vix_ttl_vix_ticks_total\{result="accepted"\} [1-9]/m);
+    expect(promtool(metrics)).toBe('');
+    expect(service.lines.filter((l) => l.msg === 'VIX_STATUS_CHANGE' && l.scope === VIX_SCOPE).map((l) => `${l.from}→${l.to}`)).toEqual(['calm→panic', 'panic→calm']);
+    expect(new Set(service.lines.filter((l) => l.msg === 'VIX_STATUS_CHANGE').map((l) => l.pid))).toEqual(new Set([service.child.pid])); // only the primary runs an engine
+  });
+
+  it('SIGTERM drains the workers, closes the publisher, quits Redis and exits 0', async () => {
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
     expect(service.lines.filter((l) => l.msg === 'VIX_TTL_STOPPED')).toHaveLength(2); // the two live workers drained
     expect(service.lines.some((l) => l.msg === 'VIX_TTL_CLUSTER_STOPPED' && l.exit_code === 0)).toBe(true);
     for (const pid of pids) expect(alive(Number(pid)), `worker ${pid} left running`).toBe(false);
+    const clients = String(await admin.client('LIST')).split('\n').filter((line) => line.includes('cmd='));
+    expect(clients).toHaveLength(1); // the workers' and the primary's connections are closed: only this test's is left
   });
 });

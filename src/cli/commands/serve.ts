@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../errors.js';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../../server/admin-auth.js';
 import { runClusterPrimary } from '../../server/cluster-primary.js';
 import { startService, type ServiceConfig } from '../../server/run-service.js';
+import { startVixHost } from '../../server/vix-host.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { parseFlags, type FlagValues } from '../parse-flags.js';
@@ -11,9 +12,11 @@ import { redisUrlFrom } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
-  The HTTP service (POST /v1/ttl, /v1/state, /v1/events, /metrics, /healthz, /readyz,
-  admin routes) and the Brain Lab dashboard at /. --workers N needs --redis. --demo runs
-  the in-memory clock ×120 with a simulated odds feed. Stops on SIGTERM/SIGINT after draining.`;
+  The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
+  /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
+  --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
+  --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
+  SIGTERM/SIGINT after draining.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_WORKERS = 64;
@@ -50,14 +53,17 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
   return 0;
 }
 
+/** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
 async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger });
+  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
   const stop = stopRequests(io);
   void stop.requested.then(() => primary.shutdown());
   try {
     return await primary.done;
   } finally {
     stop.dispose();
+    await vix.close(); // the publisher first, then Redis
   }
 }
 

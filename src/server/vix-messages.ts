@@ -1,0 +1,19 @@
+import type { TickBatchAnswer, VixView } from './vix-source.js';
+
+/** A worker asks the primary to ingest a batch (`POST /v1/ticks` landed on the worker). */
+export const VIX_TICKS_REQUEST = 'vix-ttl:vix-ticks-req';
+/** The primary's answer to {@link VIX_TICKS_REQUEST}, with the same id. */
+export const VIX_TICKS_RESPONSE = 'vix-ttl:vix-ticks-res';
+/** The primary's sample of its engine, sent to every worker about once a second and soon after a transition. */
+export const VIX_VIEW = 'vix-ttl:vix-view';
+
+/** IPC messages between a cluster worker and the primary about the VIX engine. */
+export type VixMessage =
+  | { type: typeof VIX_TICKS_REQUEST; id: number; ticks: unknown[] }
+  | { type: typeof VIX_TICKS_RESPONSE; id: number; answer?: TickBatchAnswer; error?: string }
+  | { type: typeof VIX_VIEW; view: VixView };
+
+/** Whether an IPC message is one of ours, of the given type. */
+export function isVixMessage<T extends VixMessage['type']>(message: unknown, type: T): message is Extract<VixMessage, { type: T }> {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
+}
