@@ -10,12 +10,15 @@
   var IMPORTANCE_COLORS = { high_stakes: '#dc2626', medium_stakes: '#2563eb', low_stakes: '#15803d' };
   var MAX_CARDS = 12;
   var HISTORY = 300;
+  var VIX_LEVEL = { calm: 0, elevated: 1, panic: 2 };
+  var VIX_COLOR = '#7c3aed';
 
   var cards = new Map();
   var rateHistory = [[], [], [], [], [], []];
   var rateChart = null;
   var latest = null;
   var receivedAt = 0;
+  var transitions = new Map(); // seq → transition, from the state and from `transition` events
 
   function $(testId) {
     return document.querySelector('[data-testid="' + testId + '"]');
@@ -84,6 +87,8 @@
       ? failing.map(function (s) { return s.scope + ': ' + s.failSafe.reason; }).join(', ')
       : 'decisions use the shared panic start';
 
+    renderVixSummary(state.vix);
+
     $('rate-total').textContent = state.decisionsPerSecond.total.toFixed(1);
     renderTierChips($('rate-by-tier'), state.decisionsPerSecond.byTier);
     $('base-ttl').textContent = String(state.displayBaseTtl);
@@ -97,6 +102,40 @@
         .map(function (a) { return a.scope + ' ' + SHORT[a.importance] + ' stakes: tier ' + a.tier + ' (' + a.mode + ')'; })
         .join(' · ');
     }
+  }
+
+  function renderVixSummary(vix) {
+    var summary = $('vix-summary');
+    if (!vix) {
+      summary.textContent = 'off';
+      summary.className = 'big';
+      $('vix-detail').textContent = 'this service has no VIX engine';
+      return;
+    }
+    var panics = latest.scopes.filter(function (s) { return s.vix && s.vix.status === 'panic'; }).length;
+    summary.textContent = panics ? panics + ' in panic' : 'no panic';
+    summary.className = 'big ' + (panics ? 'bad' : 'ok');
+    var where = vix.location === 'primary' ? 'cluster primary' : 'this process';
+    $('vix-detail').textContent = vix.totalScopes + ' scopes · ' + vix.ticks.accepted + ' ticks, ' + vix.ticks.rejected + ' not used · engine in ' + where + (vix.publishing ? ', publishing' : '');
+    vix.recent.forEach(rememberTransition);
+    renderTransitions();
+  }
+
+  function rememberTransition(t) {
+    transitions.set(t.seq, t);
+    if (transitions.size > 20) transitions.delete(transitions.keys().next().value);
+  }
+
+  function renderTransitions() {
+    var list = $('vix-transitions');
+    list.textContent = '';
+    var recent = Array.from(transitions.values()).sort(function (a, b) { return b.seq - a.seq; }).slice(0, 4);
+    recent.forEach(function (t) {
+      var item = el('li', 'to-' + t.to, t.at.slice(11, 19) + ' ' + t.scope + ' → ' + t.to);
+      item.title = t.scope + ': ' + t.from + ' → ' + t.to + ' at ' + t.at + ' (tick time), index ' + t.index.toFixed(1);
+      item.setAttribute('data-testid', 'vix-transition');
+      list.appendChild(item);
+    });
   }
 
   function renderTierChips(container, byTier) {
@@ -134,7 +173,9 @@
     var named = scopes.filter(function (s) { return s.scope !== 'global'; }).sort(function (a, b) {
       var pa = a.panic && a.panic.active ? 1 : 0;
       var pb = b.panic && b.panic.active ? 1 : 0;
-      return pb - pa || b.maxTier - a.maxTier || b.decisionsPerSecond.total - a.decisionsPerSecond.total || (a.scope < b.scope ? -1 : 1);
+      var va = a.vix ? VIX_LEVEL[a.vix.status] : -1;
+      var vb = b.vix ? VIX_LEVEL[b.vix.status] : -1;
+      return pb - pa || vb - va || b.maxTier - a.maxTier || b.decisionsPerSecond.total - a.decisionsPerSecond.total || (a.scope < b.scope ? -1 : 1);
     });
     return global.concat(named);
   }
@@ -147,6 +188,7 @@
     cards.forEach(function (card, scope) {
       if (keep.has(scope)) return;
       if (card.chart) card.chart.destroy();
+      if (card.vixChart) card.vixChart.destroy();
       card.root.remove();
       cards.delete(scope);
     });
@@ -169,9 +211,17 @@
     badge.setAttribute('data-testid', 'panic-' + scope);
     var since = el('span', 'muted');
     since.setAttribute('data-testid', 'duration-' + scope);
-    var vix = el('span', 'muted vix');
+    head.append(badge, since);
+
+    var vixRow = el('div', 'vix-row');
+    vixRow.hidden = true;
+    var vixBadge = el('span', 'vix-badge calm', 'calm');
+    vixBadge.setAttribute('data-testid', 'vix-status-' + scope);
+    var vix = el('span', 'vix');
     vix.setAttribute('data-testid', 'vix-' + scope);
-    head.append(badge, since, vix);
+    var vixPending = el('span', 'muted');
+    vixPending.setAttribute('data-testid', 'vix-pending-' + scope);
+    vixRow.append(vixBadge, vix, vixPending);
 
     var table = el('table', 'tiers');
     var thead = el('thead');
@@ -201,9 +251,15 @@
 
     var chart = el('div', 'chart');
     chart.setAttribute('data-testid', 'chart-' + scope);
-    root.append(head, table, foot, chart);
+    var vixChart = el('div', 'chart vix-chart');
+    vixChart.setAttribute('data-testid', 'vix-chart-' + scope);
+    vixChart.hidden = true;
+    root.append(head, vixRow, table, foot, chart, vixChart);
 
-    var card = { root: root, badge: badge, since: since, vix: vix, rows: rows, rates: rates, failsafe: failsafe, chartEl: chart, chart: null, view: null, history: [[], [], [], []] };
+    var card = {
+      root: root, badge: badge, since: since, vixRow: vixRow, vixBadge: vixBadge, vix: vix, vixPending: vixPending, rows: rows, rates: rates, failsafe: failsafe,
+      chartEl: chart, chart: null, vixChartEl: vixChart, vixChart: null, view: null, history: [[], [], [], []], vixHistory: [[], [], [], []],
+    };
     cards.set(scope, card);
     return card;
   }
@@ -215,7 +271,7 @@
     card.root.classList.toggle('extended', active && view.maxTier >= 3);
     card.badge.textContent = view.panic === null ? 'unknown' : active ? 'PANIC' : view.panic.inGrace ? 'calm (grace)' : 'calm';
     card.badge.className = 'badge ' + (view.panic === null ? 'unknown' : active ? 'on' : 'off');
-    card.vix.textContent = view.vix ? 'VIX ' + view.vix.index.toFixed(1) + ' · ' + view.vix.status : '';
+    renderVix(card, view.vix);
     IMPORTANCES.forEach(function (importance) {
       var cells = card.rows[importance];
       var tier = view.tiers ? view.tiers[importance] : null;
@@ -228,6 +284,52 @@
     card.failsafe.textContent = view.failSafe.active ? 'fail-safe: ' + view.failSafe.reason : 'fail-safe: off';
     card.failsafe.classList.toggle('on', view.failSafe.active);
     pushHistory(card, view, state);
+    pushVixHistory(card, view, state);
+  }
+
+  function renderVix(card, vix) {
+    card.vixRow.hidden = !vix;
+    if (!vix) {
+      card.vix.textContent = '';
+      return;
+    }
+    card.vixBadge.textContent = 'VIX ' + vix.status;
+    card.vixBadge.className = 'vix-badge ' + vix.status;
+    card.vix.textContent = 'VIX ' + vix.index.toFixed(1) + ' · ' + vix.status;
+    card.vixPending.textContent = vix.warm === false ? 'warming up' : '';
+  }
+
+  function pushVixHistory(card, view, state) {
+    if (!view.vix) return;
+    var t = Date.parse(state.generatedAt) / 1000;
+    var h = card.vixHistory;
+    if (h[0].length && h[0][h[0].length - 1] >= t) return;
+    var thresholds = state.vix ? state.vix.thresholds : { elevated: { enter: 2 }, panic: { enter: 4 } };
+    h[0].push(t);
+    h[1].push(Math.max(view.vix.index, 0.01));
+    h[2].push(thresholds.elevated.enter);
+    h[3].push(thresholds.panic.enter);
+    if (h[0].length > HISTORY) h.forEach(function (series) { series.shift(); });
+    card.vixChartEl.hidden = false;
+    if (!chartsAvailable()) return;
+    if (!card.vixChart) {
+      card.vixChart = new uPlot({
+        width: chartWidth(card.vixChartEl),
+        height: 110,
+        series: [
+          {},
+          { label: 'VIX index', stroke: VIX_COLOR, width: 2 },
+          { label: 'elevated', stroke: '#b45309', width: 1, dash: [4, 4] },
+          { label: 'panic', stroke: '#dc2626', width: 1, dash: [4, 4] },
+        ],
+        scales: { y: { distr: 3, log: 10 } },
+        axes: [{}, { size: 40 }],
+        legend: { live: false },
+      }, h, card.vixChartEl);
+      observeWidth(card.vixChartEl, function (w) { if (card.vixChart) card.vixChart.setSize({ width: w, height: 110 }); });
+    } else {
+      card.vixChart.setData(h);
+    }
   }
 
   function pushHistory(card, view, state) {
@@ -279,6 +381,11 @@
       if (!view) return;
       var active = view.panic && view.panic.active;
       card.since.textContent = active ? 'for ' + duration(view.panic.durationMs + extra) : '';
+      var pending = view.vix && view.vix.pending;
+      if (pending) {
+        var due = pending.inMs - extra;
+        card.vixPending.textContent = '→ ' + pending.status + (due <= 0 ? ' now' : ' in ' + countdown(due));
+      }
       IMPORTANCES.forEach(function (importance) {
         var tier = view.tiers ? view.tiers[importance] : null;
         var cell = card.rows[importance].next;
@@ -316,6 +423,14 @@
     var source = new EventSource('/v1/events');
     source.addEventListener('open', function () { setConnection('live', true); });
     source.addEventListener('error', function () { setConnection('reconnecting…', false); });
+    source.addEventListener('transition', function (event) {
+      try {
+        rememberTransition(JSON.parse(event.data));
+        renderTransitions();
+      } catch (error) {
+        setConnection('bad event: ' + error.message, false);
+      }
+    });
     source.addEventListener('state', function (event) {
       try {
         onState(JSON.parse(event.data));

@@ -58,6 +58,9 @@ describe('the Brain Lab dashboard in headless Chromium', () => {
     expect(await page.locator('[data-testid="alert-banner"]').isHidden()).toBe(true);
     expect(await text(page, 'store-status')).toContain('memory · up');
     expect(await text(page, 'worker-pid')).toBe(String(process.pid));
+    expect(await text(page, 'vix-summary')).toBe('no panic');
+    expect(await text(page, 'vix-detail')).toContain('0 ticks');
+    expect(await page.locator('[data-testid="vix-chart-global"]').isHidden()).toBe(true); // no ticks, no VIX chart
 
     for (const league of ['Champions League', 'Premier League', 'Ligue 2']) {
       const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league }, scope: 'drill' }) });
@@ -112,17 +115,34 @@ describe('the demo in headless Chromium: accelerated clock and simulated feed', 
     await service?.close();
   });
 
-  it('labels the accelerated clock and shows the feed panic walking up to the tier 3/4 banner', async () => {
+  it('labels the accelerated clock and shows the VIX engine panicking a scope, its index chart, and the tiers walking up to the tier 3/4 banner', async () => {
     const { page, errors } = await openDashboard(browser, `${service.address}/`, { width: 1280, height: 900 });
     await page.waitForSelector('[data-testid="tier-champions-league-high_stakes"]', { timeout: 5000 });
     expect(await text(page, 'clock-label')).toContain('accelerated clock ×1200');
-    // ×1200: the feed's first panic starts after 10 clock minutes (0.5 s); low stakes reach tier 3 at 45 minutes of panic (~2.3 s).
+    // ×1200: the goal comes after 10 clock minutes (0.5 s), the engine panics ~15 clock seconds later and
+    // publishes it; low stakes reach tier 3 at 45 minutes of panic (~2.3 s).
     await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 15_000 });
     expect(await text(page, 'panic-champions-league')).toBe('PANIC');
     expect(Number(await text(page, 'tier-champions-league-low_stakes'))).toBeGreaterThanOrEqual(3);
+    expect(await text(page, 'vix-status-champions-league')).toBe('VIX panic');
     expect(await text(page, 'vix-champions-league')).toMatch(/^VIX \d+\.\d · panic$/);
+    expect(Number(/VIX (\S+)/.exec((await text(page, 'vix-champions-league'))!)![1])).toBeGreaterThan(2);
+    expect(await text(page, 'vix-status-ligue-2')).toMatch(/^VIX (calm|elevated)$/);
+    expect(await text(page, 'vix-summary')).toMatch(/^\d+ in panic$/);
+    expect(await page.locator('[data-testid="vix-transition"]', { hasText: 'champions-league → panic' }).count()).toBe(1);
+    await page.waitForSelector('[data-testid="vix-chart-champions-league"] .uplot canvas');
     expect(await text(page, 'countdown-champions-league-high_stakes')).toMatch(/\(≈ .* real\)$/);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-demo.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('on a phone the demo with its VIX charts fits the screen without horizontal scrolling', async () => {
+    const { page, errors } = await openDashboard(browser, `${service.address}/`, { width: 390, height: 844 });
+    await page.waitForSelector('[data-testid="vix-chart-champions-league"] .uplot canvas', { timeout: 10_000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-demo-phone.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
