@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+import { LocalVix } from '../../src/server/local-vix.js';
+import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,6 +43,13 @@ describe('a real /metrics scrape', () => {
     await post({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: 'epl' });
     await post({ baseTtl: 60, vixStatus: 'calm' });
     await post({ baseTtl: 'bad' });
+    // The VIX engine: ten calm minutes, then a goal in rma-bay (returns ×10) up to now, and two bad ticks.
+    const startMs = Date.now() - 11 * 60_000;
+    const events = [{ scope: 'rma-bay', atMs: 10 * 60_000, durationMs: 60_000, volatility: 10, jump: 0.3 }];
+    const ticks = [...simulateTicks({ seed: 5, startMs, durationMs: 11 * 60_000, scopes: [{ scope: 'rma-bay', markets: 4, meanGapMs: 2000 }], events })].map((r) => r.tick);
+    const sent = await fetch(`${server.app.listeningOrigin}/v1/ticks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticks: [...ticks, { market: 'x', price: 0.5, ts: 1 }, { market: 'x' }] }) });
+    expect(sent.status).toBe(200);
+    if (server.vix instanceof LocalVix) await server.vix.publisher?.idle();
     scrape = await (await fetch(`${server.app.listeningOrigin}/metrics`)).text();
   });
 
@@ -65,6 +74,13 @@ describe('a real /metrics scrape', () => {
       'vix_ttl_current_tier',
       'vix_ttl_corrupt_repairs_total',
       'vix_ttl_store_up',
+      'vix_ttl_vix_index',
+      'vix_ttl_vix_status',
+      'vix_ttl_vix_scopes',
+      'vix_ttl_vix_ticks_total',
+      'vix_ttl_vix_status_transitions_total',
+      'vix_ttl_vix_publish_total',
+      'vix_ttl_vix_stale_starts_removed_total',
       'process_cpu_user_seconds_total',
     ]) {
       expect(names.has(name), name).toBe(true);
@@ -74,6 +90,20 @@ describe('a real /metrics scrape', () => {
     expect(scrape).toMatch(/^vix_ttl_store_latency_seconds_count\{kind="panic",outcome="ok"\} [1-9]/m);
     expect(scrape).toMatch(/^vix_ttl_current_tier\{scope="epl",importance="medium_stakes"\} 1$/m);
     expect(scrape).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="POST",route="\/v1\/ttl",status_code="400"\} 1$/m);
+  });
+
+  it('has the VIX engine: index and status per scope, ticks by result, transitions, publisher writes', () => {
+    const index = Number(/^vix_ttl_vix_index\{scope="rma-bay"\} (\S+)$/m.exec(scrape)?.[1]);
+    expect(index).toBeGreaterThan(4);
+    expect(scrape).toMatch(/^vix_ttl_vix_status\{scope="rma-bay"\} 2$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_index\{scope="global"\} /m);
+    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="accepted"\} [1-9]\d{3}$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="bad_price"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="missing_field"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="duplicate"\} 0$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_status_transitions_total\{scope="rma-bay",from="calm",to="panic"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_publish_total\{kind="panic",reason="transition",outcome="ok"\} [1-9]/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_scopes 2$/m);
   });
 
   it('every metric the Grafana dashboard and the alert rules use exists in the scrape', () => {
@@ -106,6 +136,9 @@ describe('the Grafana dashboard', () => {
     ['fail-safe rate', /rate\(vix_ttl_fail_safe_total/],
     ['store latency', /histogram_quantile\(0\.99, sum by \(le, kind\) \(rate\(vix_ttl_store_latency_seconds_bucket/],
     ['current tier', /vix_ttl_current_tier/],
+    ['VIX index per scope', /max by \(scope\) \(vix_ttl_vix_index/],
+    ['VIX status per scope', /vix_ttl_vix_status\{/],
+    ['publisher writes', /rate\(vix_ttl_vix_publish_total/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();
@@ -115,11 +148,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 5 rules found');
+    expect(output).toContain('SUCCESS: 6 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);
