@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { InvalidInputError } from '../errors.js';
 import { CliUsageError } from './cli-error.js';
+import { redactUrl } from '../clock/redact-url.js';
 
 /** The Redis URL from --redis or REDIS_URL, validated; undefined when neither is set. */
 export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -38,16 +39,5 @@ export async function connectRedis(url: string): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(lastError ?? (error as Error)).message}`);
-  }
-}
-
-/** A URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
   }
 }

@@ -11,7 +11,8 @@ import { createServer, type VixTtlServer } from './create-server.js';
 import { DemoFeed } from './demo-feed.js';
 import { LocalVix } from './local-vix.js';
 import { RemoteVix } from './remote-vix.js';
-import { connectStore, quitRedis, redactUrl } from './store-connection.js';
+import { redactUrl } from '../clock/redact-url.js';
+import { connectStore, quitRedis } from './store-connection.js';
 import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
 import type { VixSource } from './vix-source.js';
 

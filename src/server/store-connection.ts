@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { redactUrl } from '../clock/redact-url.js';
 
 /**
  * Connects to Redis for a long-running service: commands fail fast while it is
@@ -38,16 +39,5 @@ export async function quitRedis(redis: Redis): Promise<void> {
     redis.disconnect();
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** A URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
   }
 }
