@@ -4,7 +4,7 @@
 // longer than the fail-safe bound or failed (must be 0).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisServer } from '../test/support/redis-server.js';
 import { printTable } from './print-table.js';
 import { rssBytes, startServe } from './serve-under-test.js';
@@ -54,39 +54,46 @@ let failed = 0;
 let requests = 0;
 let failSafe = 0;
 let restarts = 0;
+const failSafeAt: number[] = [];
+const restartAt: number[] = [];
 const startedAt = Date.now();
 try {
-  let finish: (result: autocannon.Result) => void = () => {};
-  const finished = new Promise<autocannon.Result>((resolve) => (finish = resolve));
-  const load = autocannon({
-    url: service.url,
-    connections: 20,
-    overallRate: RATE,
-    duration: MINUTES * 60,
-    timeout: 5,
-    requests: BODIES.map((body) => ({
-      method: 'POST' as const,
-      path: '/v1/ttl',
-      headers: { 'content-type': 'application/json' },
-      body,
-      onResponse: (status: number, responseBody: string) => {
+  // A paced load: each of LOOPS callers sends one request every LOOPS / RATE seconds,
+  // offset from the others, so requests arrive evenly (autocannon's rate limit sends
+  // each second's requests in one burst, which can miss a short outage entirely).
+  const LOOPS = 20;
+  const latencies: number[] = [];
+  const deadline = startedAt + MINUTES * 60_000;
+  const loop = async (index: number): Promise<void> => {
+    const periodMs = (LOOPS / RATE) * 1000;
+    let next = startedAt + (index * periodMs) / LOOPS;
+    for (let i = 0; next < deadline; i += 1, next += periodMs) {
+      await sleep(Math.max(0, next - Date.now()));
+      const body = BODIES[(index + i) % BODIES.length]!;
+      const sent = performance.now();
+      try {
+        const response = await fetch(`${service.url}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+        const text = await response.text();
+        const ms = performance.now() - sent;
+        latencies.push(ms);
         requests += 1;
-        if (status !== 200) failed += 1;
-        if (responseBody.includes('"failSafe":true')) failSafe += 1;
-      },
-    })),
-  }, (error, result) => {
-    if (error) console.error(`soak: autocannon failed: ${error.message}`);
-    finish(result);
-  });
-  load.on('response', (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => {
-    if (responseTimeMs > BOUND_MS) slow += 1;
-  });
-  load.on('reqError', () => (failed += 1));
+        if (ms > BOUND_MS) slow += 1;
+        if (response.status !== 200) failed += 1;
+        if (text.includes('"failSafe":true')) {
+          failSafe += 1;
+          failSafeAt.push(Date.now());
+        }
+      } catch {
+        failed += 1;
+      }
+    }
+  };
+  const load = Promise.all(Array.from({ length: LOOPS }, (_, i) => loop(i)));
 
   const restarter = setInterval(() => {
     restarts += 1;
-    void redisServer.restart();
+    restartAt.push(Date.now());
+    redisServer.restart().catch((error: Error) => console.error(`soak: redis-server did not restart: ${error.message}`));
   }, 60_000);
   const sampler = setInterval(async () => {
     samples.push({
@@ -99,10 +106,13 @@ try {
     const last = samples.at(-1)!;
     console.log(`t=${last.minute.toFixed(1)} min  rss=${last.rssMb.join('/')} MB  heap(all workers)=${last.heapUsedMb?.toFixed(1)} MB  requests=${requests}  fail-safe=${failSafe}  slow=${slow}  failed=${failed}`);
   }, SAMPLE_EVERY_MS);
-  const result = await finished;
+  await load;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0);
   clearInterval(restarter);
   clearInterval(sampler);
 
+  const failSafePerRestart = restartAt.map((at, i) => failSafeAt.filter((t) => t >= at && t < (restartAt[i + 1] ?? Infinity)).length);
   const crashes = service.lines.filter((l) => String(l.msg).startsWith('VIX_TTL_WORKER_CRASHED')).length;
   const serverUnhandled = (service.stderr().match(/Unhandled|unhandledRejection/g) ?? []).length;
   const first = samples[1] ?? samples[0];
@@ -113,12 +123,13 @@ try {
     minutes: MINUTES,
     targetRate: RATE,
     redisRestarts: restarts,
-    requests: result.requests.total,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    requests,
+    latencyMs: { p50: percentile(0.5), p99: percentile(0.99), max: Math.round(latencies.at(-1) ?? 0) },
     requestsPastBound: slow,
     boundMs: BOUND_MS,
-    failedRequests: failed + result.errors + result.timeouts + result.non2xx,
+    failedRequests: failed,
     failSafeDecisions: failSafe,
+    failSafePerRestart,
     unhandledRejections: serverUnhandled + unhandled.length,
     workerCrashes: crashes,
     rssMbFirstLast: [first?.rssMb, last?.rssMb],
@@ -130,6 +141,7 @@ try {
     ['requests', 'p99 ms', 'max ms', `past ${BOUND_MS} ms`, 'failed', 'fail-safe decisions', 'unhandled rejections', 'worker crashes', 'RSS MB first → last', 'heap MB first → last'],
     [[summary.requests, summary.latencyMs.p99, summary.latencyMs.max, slow, summary.failedRequests, failSafe, summary.unhandledRejections, crashes, `${first?.rssMb.join('/')} → ${last?.rssMb.join('/')}`, `${first?.heapUsedMb?.toFixed(1)} → ${last?.heapUsedMb?.toFixed(1)}`]],
   );
+  console.log(`\nfail-safe decisions after each restart: ${failSafePerRestart.join(', ')}`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/soak.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
   if (summary.unhandledRejections > 0 || crashes > 0 || slow > 0 || summary.failedRequests > 0) process.exitCode = 1;
