@@ -129,15 +129,15 @@ export class VixCircuitBreaker {
       throw new InvalidInputError('vixStatus', 'is required when the breaker has no clock to read a published status from', vixStatus);
     }
     const classified = { importance };
+    const state = this.#stateOf(scope);
     let decision: TtlDecision;
     if (this.#clock === null) {
       decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
     } else {
-      const state = this.#stateOf(scope);
       const outcome = await this.#observe(this.#clock, scope, state, kind);
       decision = this.#decide(baseTtl, classified, kind, outcome, state);
     }
-    this.#report(scope, decision);
+    this.#report(scope, state, decision);
     return decision;
   }
 
@@ -201,24 +201,17 @@ export class VixCircuitBreaker {
     return synced;
   }
 
-  #report(scope: string, decision: TtlDecision): void {
+  /** Hooks every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
+  #report(scope: string, state: ScopeState, decision: TtlDecision): void {
     this.#hook('onDecision', { scope, decision });
-    const state = this.#stateOf(scope);
     const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
     const previous = state.logged.get(decision.importance);
-    const fields = {
-      scope,
-      importance: decision.importance,
-      mode: decision.mode,
-      tier: decision.tier,
-      ttl: decision.ttl,
-      panic_duration_min: decision.panicDurationMin,
-    };
     if (previous === signature) {
-      if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(fields, 'VIX_TTL_DECISION');
+      if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(logFields(scope, decision), 'VIX_TTL_DECISION');
       return;
     }
     state.logged.set(decision.importance, signature);
+    const fields = logFields(scope, decision);
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
       this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
@@ -251,6 +244,17 @@ export class VixCircuitBreaker {
       // A broken metrics hook must not change a decision.
     }
   }
+}
+
+function logFields(scope: string, decision: TtlDecision) {
+  return {
+    scope,
+    importance: decision.importance,
+    mode: decision.mode,
+    tier: decision.tier,
+    ttl: decision.ttl,
+    panic_duration_min: decision.panicDurationMin,
+  };
 }
 
 function validateInput(input: GetTtlInput): GetTtlInput {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../support/redis-server.js';
-import { spawnWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
 
 const PROCESSES = 4;
 const CONCURRENCY = 25;
@@ -24,9 +24,7 @@ describe(`${PROCESSES} real processes × ${CONCURRENCY} concurrent getOrLoad of 
   beforeAll(async () => {
     server = await RedisServer.start();
     redis = server.client();
-    workers = spawnWorkers('cache-worker.ts', PROCESSES, [server.url]);
-    const ready = await Promise.all(workers.map((w) => w.next()));
-    expect(ready.every((r) => r.ready === true)).toBe(true);
+    workers = await startWorkers('cache-worker.ts', PROCESSES, [server.url]);
   }, 60_000);
 
   afterAll(async () => {

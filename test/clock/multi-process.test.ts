@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../support/redis-server.js';
-import { spawnWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
 
 const KEY = 'brain:panic_start_ts';
 const WORKERS = 8;
@@ -14,9 +14,7 @@ describe(`${WORKERS} real processes observing a fresh panic at the same instant`
   beforeAll(async () => {
     server = await RedisServer.start();
     redis = server.client();
-    workers = spawnWorkers('breaker-worker.ts', WORKERS, [server.url, '0']);
-    const ready = await Promise.all(workers.map((w) => w.next()));
-    expect(ready.every((r) => r.ready === true)).toBe(true);
+    workers = await startWorkers('breaker-worker.ts', WORKERS, [server.url, '0']);
   }, 60_000);
 
   afterAll(async () => {

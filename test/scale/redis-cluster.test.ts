@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { RedisClusterFixture } from '../support/redis-cluster.js';
-import { spawnWorkers, stopWorkers } from '../support/spawn-workers.js';
+import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
 
 const KEY = 'brain:panic_start_ts';
 const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
@@ -28,9 +28,8 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
 
   it('8 real processes racing on a fresh panic leave one start and all decide tier 1', async () => {
     await client.del(KEY);
-    const workers = spawnWorkers('breaker-worker.ts', 8, [cluster.url, '0']);
+    const workers = await startWorkers('breaker-worker.ts', 8, [cluster.url, '0']);
     try {
-      await Promise.all(workers.map((w) => w.next()));
       const at = Date.now() + 300;
       for (const w of workers) w.send({ at, observe: true, input: { baseTtl: 60, vixStatus: 'panic' } });
       const observations = (await Promise.all(workers.map((w) => w.next()))).map((a) => a.observation as { created: boolean; startedAtMs: number });

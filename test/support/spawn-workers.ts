@@ -46,3 +46,14 @@ export function spawnWorkers(fixture: string, count: number, args: string[] = []
 export function stopWorkers(workers: Worker[]): void {
   for (const worker of workers) worker.child.kill('SIGKILL');
 }
+
+/** Spawns the workers and resolves once every one has printed `{ ready: true }`. */
+export async function startWorkers(fixture: string, count: number, args: string[] = []): Promise<Worker[]> {
+  const workers = spawnWorkers(fixture, count, args);
+  const ready = await Promise.all(workers.map((w) => w.next()));
+  if (!ready.every((line) => line.ready === true)) {
+    stopWorkers(workers);
+    throw new Error(`${fixture}: a worker did not report ready: ${JSON.stringify(ready)}`);
+  }
+  return workers;
+}

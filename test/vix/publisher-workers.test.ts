@@ -4,7 +4,7 @@ import { RedisPanicClock } from '../../src/clock/redis-panic-clock.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 import { VixPublisher } from '../../src/vix/vix-publisher.js';
 import { RedisServer } from '../support/redis-server.js';
-import { spawnWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
 import { MINUTE, stream } from './vix-streams.js';
 
 const SCOPE = 'rma-bay';
@@ -29,9 +29,7 @@ describe('publisher mode across processes: two real workers read the status the 
   beforeAll(async () => {
     server = await RedisServer.start();
     redis = server.client();
-    workers = spawnWorkers('vix-reader-worker.ts', 2, [server.url]);
-    const ready = await Promise.all(workers.map((w) => w.next()));
-    expect(ready.every((r) => r.ready === true)).toBe(true);
+    workers = await startWorkers('vix-reader-worker.ts', 2, [server.url]);
     engine = new VixEngine();
     publisher = new VixPublisher({ engine, clock: new RedisPanicClock(server.client(), { timeoutMs: 1000 }) });
     ticks = stream({ seed: 91, durationMs: 45 * MINUTE, scopes: [{ scope: SCOPE, markets: 4, meanGapMs: 2000 }, { scope: 'psg-bvb', markets: 4, meanGapMs: 2000 }], events: [{ scope: SCOPE, atMs: 20 * MINUTE, durationMs: 4 * MINUTE, volatility: 10, jump: 0.3 }] });
