@@ -69,3 +69,20 @@ export class StoreBusyError extends VixTtlError {
     super('VIX_TTL_STORE_BUSY', `an earlier command for ${key} is still unanswered; not queueing another`);
   }
 }
+
+/**
+ * A cache loader did not settle within `loadTimeout.hard`: the callers waiting on
+ * it are released with this error instead of waiting forever, and the key's single
+ * flight and cross-process lock are freed, so the next call loads again.
+ */
+export class LoaderTimeoutError extends VixTtlError {
+  /** The caller's cache key (without the namespace). */
+  readonly key: string;
+  readonly timeoutMs: number;
+
+  constructor(key: string, timeoutMs: number) {
+    super('VIX_TTL_LOAD_TIMEOUT', `loader for key ${describeValue(key)} did not settle within loadTimeout.hard = ${timeoutMs} ms`);
+    this.key = key;
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -32,6 +32,7 @@ export {
   StoreError,
   StoreTimeoutError,
   StoreBusyError,
+  LoaderTimeoutError,
 } from './errors.js';
 
 // — service (src/server, src/web) —
@@ -57,6 +58,7 @@ export {
   type AdaptiveCacheOptions,
   type ResolvedAdaptiveCacheOptions,
   type CoalesceOptions,
+  type LoadTimeoutOptions,
   type CacheResult,
   type CacheStatus,
   type CacheLoader,

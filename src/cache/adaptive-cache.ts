@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { GetTtlInput, VixCircuitBreaker } from '../breaker/vix-circuit-breaker.js';
 import { parseOptions } from '../clock/clock-options.js';
-import { InvalidConfigError, InvalidInputError } from '../errors.js';
+import { InvalidConfigError, InvalidInputError, LoaderTimeoutError } from '../errors.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
@@ -30,6 +30,23 @@ export interface CoalesceOptions {
   waitTimeoutMs?: number;
 }
 
+/** Bounds on one loader call. */
+export interface LoadTimeoutOptions {
+  /**
+   * Longest a loader call may take, in ms; no key can stay wedged behind a loader
+   * that never settles. Past it the callers waiting on that load get a
+   * {@link LoaderTimeoutError} (or a stale entry inside `staleIfErrorSeconds`, as for
+   * any failed load), the key's single flight and cross-process lock are released so
+   * the next call loads again, the loader's `signal` is aborted, and whatever the
+   * loader settles with later is discarded. Default 10,000 ms: a bound for a broken
+   * backend, not a latency target — far above a healthy backend call, so a slow but
+   * working backend is not cut (each cut starts another load on the next call while
+   * the abandoned one still runs), and below the 30–60 s after which the proxies and
+   * clients in front give up on their own.
+   */
+  hard?: number;
+}
+
 /** Options of {@link AdaptiveCache}. */
 export interface AdaptiveCacheOptions {
   /** Decides each read's TTL (the breaker's *current* decision). */
@@ -43,6 +60,8 @@ export interface AdaptiveCacheOptions {
   /** How old an entry may be to stand in for a load that failed. Default 0 (the loader's error propagates). */
   staleIfErrorSeconds?: number;
   coalesce?: CoalesceOptions;
+  /** Bounds on a loader call (`hard`, default 10 s). */
+  loadTimeout?: LoadTimeoutOptions;
   /** Longest wait for the store per call; past it the cache fails open (the loader is called). Default 50 ms. */
   timeoutMs?: number;
   /** Longest key accepted, in characters. Default 512. */
@@ -76,6 +95,12 @@ export interface CacheResult<T> {
 export interface CacheLoaderContext {
   key: string;
   decision: TtlDecision;
+  /**
+   * Aborted (reason: the {@link LoaderTimeoutError}) when the load passes
+   * `loadTimeout.hard`; pass it to `fetch` or your client so an abandoned load stops
+   * holding a backend connection.
+   */
+  signal: AbortSignal;
 }
 
 /** Fetches the value from the backend on a miss. */
@@ -101,6 +126,11 @@ const optionsSchema = z.strictObject({
       crossProcess: z.boolean().default(false),
       lockTtlMs: z.number().int().min(1).max(600_000).default(5_000),
       waitTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+    })
+    .prefault({}),
+  loadTimeout: z
+    .strictObject({
+      hard: z.number().int().min(1).max(600_000).default(10_000),
     })
     .prefault({}),
   timeoutMs: z.number().positive().max(60_000).default(50),
@@ -133,8 +163,9 @@ const MAX_POLL_MS = 50;
  * is below the current TTL), so an entry written before a panic is not served in
  * tier 1 and becomes servable again when a later tier allows. Concurrent loads of
  * one key share one loader call (optionally across processes), a failed load can
- * fall back to a stale entry, and a store that fails or hangs is bypassed within
- * `timeoutMs` (the cache fails open, the TTL fails safe).
+ * fall back to a stale entry, a loader that hangs is abandoned after
+ * `loadTimeout.hard` (no key can be wedged), and a store that fails or hangs is
+ * bypassed within `timeoutMs` (the cache fails open, the TTL fails safe).
  */
 export class AdaptiveCache {
   /** The validated options, frozen. */
@@ -165,7 +196,7 @@ export class AdaptiveCache {
   /**
    * The value under `key`: a fresh entry, or the loader's value (stored for the
    * current decision's TTL). See {@link getOrLoadWithMeta} for how it was obtained.
-   * @throws InvalidInputError for a bad key, loader or decision input; the loader's own error, unchanged, when it fails and no stale entry may stand in.
+   * @throws InvalidInputError for a bad key, loader or decision input; the loader's own error, unchanged, when it fails and no stale entry may stand in; LoaderTimeoutError when the load passes `loadTimeout.hard` and no stale entry may stand in.
    */
   async getOrLoad<T>(key: string, loader: CacheLoader<T>, input: GetTtlInput): Promise<T> {
     return (await this.getOrLoadWithMeta(key, loader, input)).value;
@@ -276,19 +307,58 @@ export class AdaptiveCache {
   }
 
   async #callLoader<T>(ctx: LoadContext<T>): Promise<Outcome<T>> {
-    const started = performance.now();
-    let value: T;
-    try {
-      value = await ctx.loader({ key: ctx.name, decision: ctx.decision });
-    } catch (error) {
-      this.#emit({ type: 'load', key: ctx.name, ok: false, durationMs: performance.now() - started });
-      const stale = this.#staleFallback<T>(ctx, error);
+    const settled = await this.#runLoader(ctx);
+    if (!settled.ok) {
+      const stale = this.#staleFallback<T>(ctx, settled.error);
       if (stale) return stale;
-      throw error;
+      throw settled.error;
     }
-    this.#emit({ type: 'load', key: ctx.name, ok: true, durationMs: performance.now() - started });
-    await this.#write(ctx, value);
-    return { value, status: 'miss', stale: false, ageMs: null };
+    await this.#write(ctx, settled.value);
+    return { value: settled.value, status: 'miss', stale: false, ageMs: null };
+  }
+
+  /**
+   * Calls the loader under `loadTimeout.hard`; never rejects. Past the bound the
+   * result is a {@link LoaderTimeoutError}, the loader's signal is aborted, and what
+   * the loader settles with later is only counted (`late_load`): it is never
+   * written, because its age is unknown (it would be stamped as fresh when written)
+   * and a newer load may already have stored a fresher value.
+   */
+  #runLoader<T>(ctx: LoadContext<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    const hardMs = this.options.loadTimeout.hard;
+    const started = performance.now();
+    const controller = new AbortController();
+    return new Promise((resolve) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        const error = new LoaderTimeoutError(ctx.name, hardMs);
+        this.#emit({ type: 'load_timeout', key: ctx.name, timeoutMs: hardMs });
+        resolve({ ok: false, error });
+        controller.abort(error);
+      }, hardMs);
+      const settle = (ok: boolean, valueOrError: unknown): void => {
+        const durationMs = performance.now() - started;
+        if (timedOut) {
+          this.#emit({ type: 'late_load', key: ctx.name, ok, durationMs });
+          return;
+        }
+        clearTimeout(timer);
+        this.#emit({ type: 'load', key: ctx.name, ok, durationMs });
+        resolve(ok ? { ok: true, value: valueOrError as T } : { ok: false, error: valueOrError });
+      };
+      let pending: Promise<T>;
+      try {
+        pending = Promise.resolve(ctx.loader({ key: ctx.name, decision: ctx.decision, signal: controller.signal }));
+      } catch (error) {
+        settle(false, error);
+        return;
+      }
+      pending.then(
+        (value) => settle(true, value),
+        (error: unknown) => settle(false, error),
+      );
+    });
   }
 
   /** The entry read at the start of the call, if it is younger than the stale window. */

@@ -15,8 +15,10 @@ export interface CacheMetricsOptions {
 /**
  * Registers prom-client metrics for an {@link AdaptiveCache} on `registry` and
  * returns the hooks that feed them: `<prefix>events_total{cache,type,detail}`
- * (hit, miss by reason, load ok/error, stale, coalesced by scope, store_error by
- * operation, corrupt, not_cached) and `<prefix>load_duration_seconds{cache,outcome}`.
+ * (hit, miss by reason, load ok/error, load_timeout, late_load ok/error, stale,
+ * coalesced by scope, store_error by operation, corrupt, not_cached) and
+ * `<prefix>load_duration_seconds{cache,outcome}` (outcome ok, error or timeout: a
+ * timed-out load is observed at its bound, so the histogram counts every loader call).
  * Calling it twice on one registry reuses the metrics.
  */
 export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
@@ -25,7 +27,7 @@ export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidInputError('prefix', 'must be a valid Prometheus metric name prefix', prefix);
   const events =
     (registry.getSingleMetric(`${prefix}events_total`) as Counter<'cache' | 'type' | 'detail'> | undefined) ??
-    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, stale, coalesced, store_error, corrupt, not_cached).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
+    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, load_timeout, late_load, stale, coalesced, store_error, corrupt, not_cached).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
   const loads =
     (registry.getSingleMetric(`${prefix}load_duration_seconds`) as Histogram<'cache' | 'outcome'> | undefined) ??
     new Histogram({
@@ -39,6 +41,7 @@ export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
     onCacheEvent(event: CacheEvent): void {
       events.inc({ cache, type: event.type, detail: detailOf(event) });
       if (event.type === 'load') loads.observe({ cache, outcome: event.ok ? 'ok' : 'error' }, event.durationMs / 1000);
+      else if (event.type === 'load_timeout') loads.observe({ cache, outcome: 'timeout' }, event.timeoutMs / 1000);
     },
   };
 }
@@ -48,6 +51,7 @@ function detailOf(event: CacheEvent): string {
     case 'miss':
       return event.reason;
     case 'load':
+    case 'late_load':
       return event.ok ? 'ok' : 'error';
     case 'coalesced':
       return event.across;

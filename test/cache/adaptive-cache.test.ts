@@ -3,12 +3,14 @@ import {
   AdaptiveCache,
   InvalidConfigError,
   InvalidInputError,
+  LoaderTimeoutError,
   MemoryCacheStore,
   MemoryPanicClock,
   VixCircuitBreaker,
   type AdaptiveCacheOptions,
   type CacheEvent,
   type CacheLoader,
+  type CacheLoaderContext,
   type CacheStore,
   type GetTtlInput,
   type PanicPolicyOptions,
@@ -149,6 +151,138 @@ describe('coalescing in one process', () => {
     const settled = await Promise.allSettled(Array.from({ length: 10 }, () => cache.getOrLoad('odds', loader, panic())));
     expect(loader.calls).toBe(1);
     expect(settled.every((s) => s.status === 'rejected' && s.reason === error)).toBe(true);
+  });
+});
+
+/** A loader that never settles by itself; `settle` ends it later, `signals` are what each call was given. */
+function hanging<T>(): CacheLoader<T> & { calls: number; signals: AbortSignal[]; settle(outcome: { value: T } | { error: Error }): void } {
+  const endings: Array<(outcome: { value: T } | { error: Error }) => void> = [];
+  const loader = Object.assign(
+    (context: CacheLoaderContext) => {
+      loader.calls += 1;
+      loader.signals.push(context.signal);
+      return new Promise<T>((resolve, reject) => endings.push((o) => ('error' in o ? reject(o.error) : resolve(o.value))));
+    },
+    { calls: 0, signals: [] as AbortSignal[], settle: (outcome: { value: T } | { error: Error }) => endings.shift()?.(outcome) },
+  );
+  return loader;
+}
+
+/** Resolves once `events` holds an event of `type` (polled; the cache emits it from a timer or a late settlement). */
+async function eventOf(events: CacheEvent[], type: CacheEvent['type']): Promise<CacheEvent> {
+  for (let waited = 0; waited < 5000; waited += 5) {
+    const found = events.find((e) => e.type === type);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`no ${type} event within 5 s`);
+}
+
+describe('loadTimeout.hard: no key can be wedged by a loader that never settles', () => {
+  const HARD_MS = 200;
+
+  it('every caller waiting on a hung load gets one LoaderTimeoutError after loadTimeout.hard, and the next call loads again', async () => {
+    const { cache, events } = fixture({ loadTimeout: { hard: HARD_MS } });
+    const hung = hanging<string>();
+    const started = performance.now();
+    const settled = await Promise.allSettled(Array.from({ length: 5 }, () => cache.getOrLoad('odds:psg-om', hung, panic())));
+    const elapsedMs = performance.now() - started;
+
+    expect(hung.calls).toBe(1); // the five callers shared one load
+    const errors = settled.map((s) => (s.status === 'rejected' ? (s.reason as unknown) : s.value));
+    expect(new Set(errors).size).toBe(1);
+    const error = errors[0] as LoaderTimeoutError;
+    expect(error).toBeInstanceOf(LoaderTimeoutError);
+    expect(error).toMatchObject({ code: 'VIX_TTL_LOAD_TIMEOUT', key: 'odds:psg-om', timeoutMs: HARD_MS });
+    expect(error.message).toBe('loader for key "odds:psg-om" did not settle within loadTimeout.hard = 200 ms');
+    expect(elapsedMs).toBeGreaterThanOrEqual(HARD_MS - 1); // not before the bound (timers may round down by 1 ms)
+    expect(elapsedMs).toBeLessThan(HARD_MS + 4000); // and not forever (a margin for a loaded machine)
+    expect(hung.signals[0]!.aborted).toBe(true); // the loader was told to stop
+    expect(hung.signals[0]!.reason).toBe(error);
+
+    const next = counting(() => 'fresh odds');
+    expect(await cache.getOrLoadWithMeta('odds:psg-om', next, panic())).toMatchObject({ status: 'miss', value: 'fresh odds' });
+    expect(next.calls).toBe(1);
+    expect(events.filter((e) => e.type === 'load_timeout')).toEqual([{ type: 'load_timeout', key: 'odds:psg-om', timeoutMs: HARD_MS }]);
+    expect(cache.stats()).toMatchObject({ loads: 2, loadTimeouts: 1, loadErrors: 0, lateLoads: 0 });
+  });
+
+  it('a hung loader blocks only its own key: another key loads meanwhile', async () => {
+    const { cache } = fixture({ loadTimeout: { hard: HARD_MS } });
+    const wedged = cache.getOrLoad('odds:a', hanging<string>(), panic()).catch((e: unknown) => e);
+    expect(await cache.getOrLoad('odds:b', counting(() => 'b'), panic())).toBe('b');
+    expect(await wedged).toBeInstanceOf(LoaderTimeoutError);
+  });
+
+  it('a value that arrives after the timeout is discarded: it never overwrites the newer entry a later call wrote', async () => {
+    const { cache, store, events } = fixture({ loadTimeout: { hard: HARD_MS } });
+    const slow = hanging<string>();
+    await expect(cache.getOrLoad('odds', slow, calm(60))).rejects.toBeInstanceOf(LoaderTimeoutError);
+    expect(await cache.getOrLoadWithMeta('odds', counting(() => 'newer'), calm(60))).toMatchObject({ status: 'miss', value: 'newer' });
+
+    slow.settle({ value: 'older' }); // the abandoned backend call finally answers
+    expect(await eventOf(events, 'late_load')).toMatchObject({ type: 'late_load', key: 'odds', ok: true });
+    expect(await cache.getOrLoadWithMeta('odds', counting(() => 'unused'), calm(60))).toMatchObject({ status: 'hit', value: 'newer' });
+    expect(JSON.parse((await store.read('vix-ttl:cache:odds')).entry!.payload)).toBe('newer');
+    expect(cache.stats()).toMatchObject({ loadTimeouts: 1, lateLoads: 1 });
+  });
+
+  it('a late value is not written even when no newer load came (its age is unknown), and a late rejection is absorbed', async () => {
+    const { cache, store, events } = fixture({ loadTimeout: { hard: HARD_MS } });
+    const slow = hanging<string>();
+    await expect(cache.getOrLoad('odds', slow, calm(60))).rejects.toBeInstanceOf(LoaderTimeoutError);
+    slow.settle({ value: 'late' });
+    await eventOf(events, 'late_load');
+    expect((await store.read('vix-ttl:cache:odds')).entry).toBeNull();
+
+    const failingLate = hanging<string>();
+    await expect(cache.getOrLoad('other', failingLate, calm(60))).rejects.toBeInstanceOf(LoaderTimeoutError);
+    failingLate.settle({ error: new Error('backend finally failed') }); // no unhandled rejection (vitest would fail the run)
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events.filter((e) => e.type === 'late_load').map((e) => (e as { ok: boolean }).ok)).toEqual([true, false]);
+  });
+
+  it('a timed-out load is a failed load: an entry inside staleIfErrorSeconds stands in, flagged stale, with the timeout as its error', async () => {
+    const { cache, events, advance } = fixture({ loadTimeout: { hard: HARD_MS }, staleIfErrorSeconds: 30 });
+    await cache.getOrLoad('odds', counting(() => 'last good'), calm(60));
+    advance(5 * SECOND);
+    const result = await cache.getOrLoadWithMeta('odds', hanging<string>(), panic());
+    expect(result).toMatchObject({ value: 'last good', status: 'stale', stale: true });
+    const stale = events.find((e) => e.type === 'stale') as Extract<CacheEvent, { type: 'stale' }>;
+    expect(stale.error).toBeInstanceOf(LoaderTimeoutError);
+  });
+
+  it('a loader that settles in time is not cut: no timeout fires after it returned', async () => {
+    const { cache, events } = fixture({ loadTimeout: { hard: 30 } });
+    expect(await cache.getOrLoad('odds', counting(() => 'quick'), panic())).toBe('quick');
+    await new Promise((r) => setTimeout(r, 100)); // well past the 30 ms bound
+    expect(events.some((e) => e.type === 'load_timeout')).toBe(false);
+    expect(cache.stats()).toMatchObject({ loads: 1, loadTimeouts: 0 });
+  });
+
+  it('defaults to 10 s, and rejects a bound that is not a whole number of ms in 1..600,000 or an unknown key', () => {
+    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock() });
+    const base = { breaker, store: new MemoryCacheStore() };
+    expect(new AdaptiveCache(base).options.loadTimeout).toEqual({ hard: 10_000 });
+    for (const [loadTimeout, field] of [
+      [{ hard: 0 }, 'AdaptiveCache.loadTimeout.hard'],
+      [{ hard: 1.5 }, 'AdaptiveCache.loadTimeout.hard'],
+      [{ hard: 600_001 }, 'AdaptiveCache.loadTimeout.hard'],
+      [{ hard: Number.POSITIVE_INFINITY }, 'AdaptiveCache.loadTimeout.hard'],
+      [{ hard: '5000' }, 'AdaptiveCache.loadTimeout.hard'],
+      [{ soft: 100 }, 'AdaptiveCache.loadTimeout'],
+      [5000, 'AdaptiveCache.loadTimeout'],
+    ] as const) {
+      const error = (() => {
+        try {
+          return new AdaptiveCache({ ...base, loadTimeout: loadTimeout as never });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, JSON.stringify(loadTimeout)).toBeInstanceOf(InvalidConfigError);
+      expect((error as InvalidConfigError).field).toBe(field);
+    }
   });
 });
 

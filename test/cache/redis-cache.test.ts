@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import {
   AdaptiveCache,
   InvalidConfigError,
+  LoaderTimeoutError,
   MemoryPanicClock,
   RedisCacheStore,
   RedisPanicClock,
@@ -162,6 +163,75 @@ describe('AdaptiveCache on a real redis-server', () => {
 
     it('cross-process mode needs a shared store', () => {
       expect(() => onFakeDecisionTime({ coalesce: { crossProcess: true }, store: { kind: 'x', shared: false } as never })).toThrow(InvalidConfigError);
+    });
+  });
+
+  describe('loadTimeout.hard on Redis: a hung loader releases the key, the lock and the other processes', () => {
+    const HARD_MS = 300;
+    const never = () => new Promise<string>(() => {});
+
+    async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+      for (let waited = 0; waited < 10_000; waited += 5) {
+        if (await condition()) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    }
+
+    it('the holder’s callers get LoaderTimeoutError, its lock is deleted at the timeout, and a cache waiting on that lock loads itself long before its waitTimeoutMs', async () => {
+      const options = { coalesce: { crossProcess: true, waitTimeoutMs: 30_000, lockTtlMs: 30_000 }, loadTimeout: { hard: HARD_MS } };
+      const holder = onFakeDecisionTime(options);
+      const waiter = onFakeDecisionTime(options);
+      const started = performance.now();
+      const wedged = Promise.all([holder.cache.getOrLoad('odds', never, panic()), holder.cache.getOrLoad('odds', never, panic())]).then(
+        () => null,
+        (e: unknown) => ({ error: e, atMs: performance.now() - started }),
+      );
+      await until(async () => (await redis.exists('vix-ttl:cache.lock:odds')) === 1, 'the holder’s lock');
+
+      const served = await waiter.cache.getOrLoadWithMeta('odds', async () => 'loaded by the waiter', panic());
+      const servedAtMs = performance.now() - started;
+      const timedOut = await wedged;
+      expect(timedOut?.error).toBeInstanceOf(LoaderTimeoutError);
+      expect(timedOut?.error).toMatchObject({ code: 'VIX_TTL_LOAD_TIMEOUT', key: 'odds', timeoutMs: HARD_MS });
+      expect(timedOut!.atMs).toBeGreaterThanOrEqual(HARD_MS - 1);
+      expect(served).toMatchObject({ status: 'miss', value: 'loaded by the waiter' });
+      expect(servedAtMs).toBeGreaterThanOrEqual(timedOut!.atMs - 50); // it waited for the holder (polls every ≤ 50 ms)…
+      expect(servedAtMs).toBeLessThan(10_000); // …but not for its 30 s waitTimeoutMs, nor the 30 s lock TTL
+      expect(await redis.exists('vix-ttl:cache.lock:odds')).toBe(0);
+      expect(waiter.events.some((e) => e.type === 'store_error')).toBe(false);
+
+      // The holder's own single flight is free again: its next call loads.
+      expect(await holder.cache.getOrLoadWithMeta('odds', async () => 'holder again', panic())).toMatchObject({ status: 'miss', value: 'holder again' });
+      expect(holder.cache.stats()).toMatchObject({ loadTimeouts: 1, loads: 2 });
+    });
+
+    it('a waiter whose own loader hangs too is released by its own bound', async () => {
+      const options = { coalesce: { crossProcess: true, waitTimeoutMs: 30_000, lockTtlMs: 30_000 }, loadTimeout: { hard: HARD_MS } };
+      const holder = onFakeDecisionTime(options);
+      const waiter = onFakeDecisionTime(options);
+      const first = holder.cache.getOrLoad('odds', never, panic()).catch((e: unknown) => e);
+      await until(async () => (await redis.exists('vix-ttl:cache.lock:odds')) === 1, 'the holder’s lock');
+      const started = performance.now();
+      const second = await waiter.cache.getOrLoad('odds', never, panic()).catch((e: unknown) => e);
+      const elapsedMs = performance.now() - started;
+      expect(await first).toBeInstanceOf(LoaderTimeoutError);
+      expect(second).toBeInstanceOf(LoaderTimeoutError);
+      expect(elapsedMs).toBeGreaterThanOrEqual(HARD_MS - 1); // its own full bound, after taking the lock over
+      expect(elapsedMs).toBeLessThan(10_000);
+      expect(await redis.exists('vix-ttl:cache.lock:odds')).toBe(0);
+    });
+
+    it('a value that arrives after the timeout never overwrites the newer entry in Redis', async () => {
+      const { cache, events } = onFakeDecisionTime({ loadTimeout: { hard: HARD_MS } });
+      let answer: (value: string) => void = () => {};
+      const slow = () => new Promise<string>((resolve) => (answer = resolve));
+      await expect(cache.getOrLoad('odds', slow, calm(60))).rejects.toBeInstanceOf(LoaderTimeoutError);
+      await cache.getOrLoad('odds', async () => 'newer', calm(60));
+      answer('older');
+      await until(async () => events.some((e) => e.type === 'late_load'), 'the late settlement');
+      expect((await redis.get('vix-ttl:cache:odds'))?.replace(/^\d+:/, '')).toBe('"newer"');
+      expect(await cache.getOrLoadWithMeta('odds', async () => 'unused', calm(60))).toMatchObject({ status: 'hit', value: 'newer' });
     });
   });
 
