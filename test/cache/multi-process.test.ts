@@ -68,3 +68,61 @@ describe(`${PROCESSES} real processes × ${CONCURRENCY} concurrent getOrLoad of 
     expect(perRound.every((n) => n === PROCESSES)).toBe(true);
   });
 });
+
+describe('2 real processes: one holds the key’s lock with a loader that never settles', () => {
+  const HARD_MS = 1000;
+  /** The waiter's waitTimeoutMs and the lock TTL: longer than the test may run, so only the holder's timeout can free the waiter. */
+  const WAIT_MS = 120_000;
+  let server: RedisServer;
+  let redis: Redis;
+  let workers: Worker[];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = server.client();
+    workers = await startWorkers('hung-loader-worker.ts', 2, [server.url]);
+  }, 60_000);
+
+  afterAll(async () => {
+    stopWorkers(workers);
+    await server.stop();
+  });
+
+  /** Sends the holder a hung load of `key` and resolves once its Redis lock exists. */
+  async function holdLock(holder: Worker, key: string): Promise<void> {
+    holder.send({ key, loader: 'hang', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
+    for (let waited = 0; (await redis.exists(`vix-ttl:cache.lock:${key}`)) === 0; waited += 5) {
+      if (waited > 20_000) throw new Error('the holder never took the lock');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  it('the holder fails with VIX_TTL_LOAD_TIMEOUT after loadTimeout.hard and deletes its lock; the other process stops waiting and loads itself; the holder’s next call loads again', async () => {
+    const [holder, other] = workers as [Worker, Worker];
+    await holdLock(holder, 'odds:hung-1');
+    other.send({ key: 'odds:hung-1', loader: 'value', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
+    const [held, waited] = await Promise.all([holder.next(), other.next()]);
+
+    expect(held).toMatchObject({ ok: false, code: 'VIX_TTL_LOAD_TIMEOUT', aborted: true, stats: { loadTimeouts: 1 } });
+    expect(held.elapsedMs as number).toBeGreaterThanOrEqual(HARD_MS - 1);
+    expect(waited).toMatchObject({ ok: true, status: 'miss', value: `loaded by ${other.child.pid}` });
+    expect(waited.elapsedMs as number).toBeLessThan(20_000); // far below its 120 s waitTimeoutMs and lock TTL
+    expect(await redis.exists('vix-ttl:cache.lock:odds:hung-1')).toBe(0);
+
+    holder.send({ key: 'odds:hung-1', loader: 'value', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
+    expect(await holder.next()).toMatchObject({ ok: true, status: 'miss', value: `loaded by ${holder.child.pid}` });
+  });
+
+  it('when the other process’s loader hangs as well, it fails by its own bound once it has taken the lock over', async () => {
+    const [holder, other] = workers as [Worker, Worker];
+    await holdLock(holder, 'odds:hung-2');
+    other.send({ key: 'odds:hung-2', loader: 'hang', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
+    const [held, waited] = await Promise.all([holder.next(), other.next()]);
+
+    expect(held).toMatchObject({ ok: false, code: 'VIX_TTL_LOAD_TIMEOUT' });
+    expect(waited).toMatchObject({ ok: false, code: 'VIX_TTL_LOAD_TIMEOUT', aborted: true });
+    expect(waited.elapsedMs as number).toBeGreaterThanOrEqual(HARD_MS - 1); // its own whole bound, after the holder's
+    expect(waited.elapsedMs as number).toBeLessThan(20_000);
+    expect(await redis.exists('vix-ttl:cache.lock:odds:hung-2')).toBe(0);
+  });
+});
