@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisPanicClock } from '../../src/index.js';
+import { Registry } from 'prom-client';
+import { AdaptiveCache, cacheMetricsHooks, MemoryCacheStore, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
 import { LocalVix } from '../../src/server/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
@@ -25,6 +26,26 @@ function families(text: string): Set<string> {
 /** The vix_ttl_* names a PromQL text refers to, histogram suffixes folded into their family. */
 function referencedFamilies(promql: string): string[] {
   return [...new Set([...promql.matchAll(/\bvix_ttl_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
+}
+
+/**
+ * What an application embedding an AdaptiveCache exports through cacheMetricsHooks
+ * (the service itself runs no cache): a load that succeeds, one that fails and one
+ * abandoned after loadTimeout.hard.
+ */
+async function cacheScrape(): Promise<string> {
+  const registry = new Registry();
+  const cache = new AdaptiveCache({
+    breaker: new VixCircuitBreaker({ clock: new MemoryPanicClock() }),
+    store: new MemoryCacheStore(),
+    loadTimeout: { hard: 20 },
+    hooks: cacheMetricsHooks({ registry, cache: 'odds' }),
+  });
+  const calm = { baseTtl: 60, vixStatus: 'calm' } as const;
+  await cache.getOrLoad('ok', async () => 1, calm);
+  await cache.getOrLoad('error', async () => Promise.reject(new Error('down')), calm).catch(() => {});
+  await cache.getOrLoad('hung', () => new Promise<number>(() => {}), calm).catch(() => {});
+  return registry.metrics();
 }
 
 describe('a real /metrics scrape', () => {
@@ -106,8 +127,11 @@ describe('a real /metrics scrape', () => {
     expect(scrape).toMatch(/^vix_ttl_vix_scopes 2$/m);
   });
 
-  it('every metric the Grafana dashboard and the alert rules use exists in the scrape', () => {
-    const names = families(scrape);
+  it('every metric the Grafana dashboard and the alert rules use exists in the scrape (or, for the cache, in what cacheMetricsHooks exports)', async () => {
+    const cacheText = await cacheScrape();
+    expect(promtool(['check', 'metrics'], cacheText).status).toBe(0);
+    expect(cacheText).toMatch(/^vix_ttl_cache_events_total\{cache="odds",type="load_timeout",detail=""\} 1$/m);
+    const names = new Set([...families(scrape), ...families(cacheText)]);
     const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as { panels: Array<{ title: string; type: string; targets?: Array<{ expr: string }> }> };
     const exprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => t.expr));
     const rules = readFileSync(ALERTS, 'utf8');
@@ -139,6 +163,7 @@ describe('the Grafana dashboard', () => {
     ['VIX index per scope', /max by \(scope\) \(vix_ttl_vix_index/],
     ['VIX status per scope', /vix_ttl_vix_status\{/],
     ['publisher writes', /rate\(vix_ttl_vix_publish_total/],
+    ['cache loader calls by outcome (timeouts included)', /sum by \(cache, outcome\) \(rate\(vix_ttl_cache_load_duration_seconds_count/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();
@@ -148,11 +173,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 6 rules found');
+    expect(output).toContain('SUCCESS: 7 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);
