@@ -6,6 +6,7 @@ export {
   DEFAULT_TIERS,
   DEFAULT_LEAGUES,
   DEFAULT_MATCH_TYPES,
+  DEFAULT_IGNORED_AFFIXES,
   type TierTable,
   type PanicPolicyOptions,
   type ResolvedPanicPolicy,

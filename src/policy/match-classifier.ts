@@ -1,11 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import { InvalidInputError } from '../errors.js';
 import { DEFAULT_IMPORTANCE, isImportance, type Importance } from './importance.js';
-import { normalizeName } from './normalize-name.js';
+import { nameVariants } from './name-variants.js';
 import type { ResolvedPanicPolicy } from './policy-config.js';
 import type { MatchContext } from './ttl-decision.js';
 
 const MEMO_SIZE = 2048;
+/** Longer names are classified again each time rather than kept: the memo stays small whatever callers send. */
+const MAX_MEMO_KEY_LENGTH = 512;
 
 /**
  * Classifies match contexts against one resolved policy. Results are memoised in a
@@ -19,7 +21,11 @@ export class MatchClassifier {
     this.#policy = policy;
   }
 
-  /** Explicit importance, then match type, then league; unknown or empty → medium_stakes. */
+  /**
+   * Explicit importance, then match type, then league; unknown or empty → medium_stakes.
+   * A name is found as written, without its edition (years, seasons) or without
+   * ignored sponsor and organiser affixes (see {@link nameVariants}).
+   */
   classify(match?: MatchContext | null): Importance {
     if (match === undefined || match === null) return DEFAULT_IMPORTANCE;
     if (typeof match !== 'object' || Array.isArray(match)) {
@@ -38,12 +44,17 @@ export class MatchClassifier {
     const memoKey = `${type}\u0000${name}`;
     const known = this.#memo.get(memoKey);
     if (known !== undefined) return known;
-    const found =
-      (type ? this.#policy.matchTypes.get(normalizeName(type)) : undefined) ??
-      (name ? this.#policy.leagues.get(normalizeName(name)) : undefined) ??
-      DEFAULT_IMPORTANCE;
-    this.#memo.set(memoKey, found);
+    const found = (type ? this.#find(this.#policy.matchTypes, type) : undefined) ?? (name ? this.#find(this.#policy.leagues, name) : undefined) ?? DEFAULT_IMPORTANCE;
+    if (memoKey.length <= MAX_MEMO_KEY_LENGTH) this.#memo.set(memoKey, found);
     return found;
+  }
+
+  #find(index: ReadonlyMap<string, Importance>, name: string): Importance | undefined {
+    for (const variant of nameVariants(name, this.#policy.ignoredAffixes)) {
+      const found = index.get(variant);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 }
 

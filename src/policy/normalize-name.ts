@@ -1,10 +1,11 @@
 /**
- * Folds a league or match-type name for matching: accents, case and punctuation
- * are ignored, so "Ligue des Champions", "ligue-des-champions" and "LIGUE DES
- * CHAMPIONS" are the same name.
+ * Folds a league or match-type name for matching: accents, case, punctuation and
+ * trademark signs are ignored, so "Ligue des Champions", "ligue-des-champions" and
+ * "LIGUE DES CHAMPIONS™" are the same name.
  */
 export function normalizeName(name: string): string {
   return name
+    .replace(/[™®©℠]/gu, ' ')
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()

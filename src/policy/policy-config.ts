@@ -19,6 +19,12 @@ export interface PanicPolicyOptions {
   leagues?: Partial<Record<Importance, readonly string[]>>;
   /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance. */
   matchTypes?: Partial<Record<Importance, readonly string[]>>;
+  /**
+   * Sponsor and organiser names ignored at either end of a league or match-type name
+   * ("Barclays Premier League", "Ligue 1 McDonald's", "UEFA Champions League");
+   * replaces {@link DEFAULT_IGNORED_AFFIXES}.
+   */
+  ignoredAffixes?: readonly string[];
 }
 
 /** A policy with every default filled in and names normalised, frozen after construction. */
@@ -26,6 +32,8 @@ export interface ResolvedPanicPolicy {
   readonly tiers: Readonly<Record<Importance, TierTable>>;
   readonly leagues: ReadonlyMap<string, Importance>;
   readonly matchTypes: ReadonlyMap<string, Importance>;
+  /** The ignored affixes, folded into words, longest first. */
+  readonly ignoredAffixes: readonly (readonly string[])[];
 }
 
 /** The seed's tier table (SPEC §2). */
@@ -35,35 +43,71 @@ export const DEFAULT_TIERS: Readonly<Record<Importance, TierTable>> = {
   low_stakes: { thresholdsMin: [15, 45, 90], ttlSeconds: [0, 5, 20, 45] },
 };
 
-/** Leagues known out of the box, with the aliases people actually type. */
+/**
+ * Leagues known out of the box, with the aliases people actually type. Names are
+ * matched whole once folded (case, accents, punctuation), with and without their
+ * edition (years, seasons) and {@link DEFAULT_IGNORED_AFFIXES}. Major finals
+ * tournaments are high stakes, men's or women's; their qualifiers and youth (U21…)
+ * editions are not listed, so they are medium stakes like any unknown name. The
+ * other confederations' Champions Leagues are listed as medium so that dropping
+ * their organiser ("CAF") does not make them the UEFA one.
+ */
 export const DEFAULT_LEAGUES: Readonly<Record<Importance, readonly string[]>> = {
   high_stakes: [
     'Champions League', 'UEFA Champions League', 'UCL', 'Ligue des Champions',
-    'World Cup', 'FIFA World Cup', 'Coupe du Monde',
-    'Euro', 'UEFA Euro', 'European Championship', 'Championnat d\'Europe',
-    'Copa América', 'Copa Libertadores',
+    'World Cup', 'FIFA World Cup', 'Coupe du Monde', 'Mondial', 'Mundial',
+    'Euro', 'UEFA Euro', 'Euros', 'European Championship', 'Championnat d\'Europe',
+    'Copa América', 'Copa Libertadores', 'Libertadores',
+    'Africa Cup of Nations', 'African Cup of Nations', 'AFCON', 'CAN', 'Coupe d\'Afrique des Nations',
+    'Asian Cup', 'Coupe d\'Asie des Nations', 'Gold Cup',
+    'Club World Cup', 'Coupe du Monde des Clubs',
+    'Nations League Finals', 'Finales de la Ligue des Nations',
+    'Women\'s World Cup', 'Coupe du Monde Féminine', 'Women\'s Euro', 'Euro Féminin',
   ],
   medium_stakes: [
     'Ligue 1', 'Premier League', 'English Premier League', 'EPL',
-    'La Liga', 'LaLiga', 'Serie A', 'Bundesliga', 'Eredivisie', 'Primeira Liga',
-    'Europa League', 'UEFA Europa League', 'UEL', 'Conference League',
+    'La Liga', 'LaLiga', 'Serie A', 'Bundesliga', 'Eredivisie', 'Primeira Liga', 'Liga Portugal',
+    'Europa League', 'UEFA Europa League', 'UEL', 'Ligue Europa',
+    'Conference League', 'Europa Conference League', 'Ligue Europa Conférence',
+    'Nations League', 'Ligue des Nations',
+    'CAF Champions League', 'AFC Champions League', 'CONCACAF Champions League', 'OFC Champions League',
   ],
   low_stakes: [
-    'Ligue 2', 'Championship', 'EFL Championship', 'Segunda División', 'LaLiga 2',
-    'Serie B', '2. Bundesliga', 'Bundesliga 2', 'National',
+    'Ligue 2', 'Championship', 'EFL Championship', 'Segunda División', 'LaLiga 2', 'LaLiga Hypermotion', 'LaLiga SmartBank',
+    'Serie B', 'Serie BKT', '2. Bundesliga', 'Bundesliga 2', 'National', 'Championnat National',
     'Friendlies', 'Club Friendlies', 'International Friendlies', 'Amicaux', 'Matchs amicaux',
   ],
 };
 
-/** Match types that override the league. */
+/**
+ * Match types that override the league. "Final", "Finals" and "Finale" are finals;
+ * semi-finals are high stakes too; quarter-finals and earlier rounds are not listed,
+ * so the league decides (a Champions League quarter-final stays high stakes).
+ */
 export const DEFAULT_MATCH_TYPES: Readonly<Record<Importance, readonly string[]>> = {
   high_stakes: [
-    'final', 'cup final', 'finale', 'semi-final', 'semifinal', 'demi-finale',
+    'final', 'finals', 'cup final', 'grand final', 'play-off final', 'playoff final', 'finale', 'finales',
+    'semi-final', 'semi-finals', 'semifinal', 'semifinals', 'demi-finale', 'demi-finales',
     'derby', 'El Clásico', 'clasico', 'le classique', 'classique',
   ],
   medium_stakes: [],
-  low_stakes: ['friendly', 'friendlies', 'amical', 'amicaux', 'pre-season', 'preseason', 'testimonial'],
+  low_stakes: ['friendly', 'friendlies', 'friendly match', 'amical', 'amicaux', 'match amical', 'matchs amicaux', 'pre-season', 'preseason', 'testimonial'],
 };
+
+/**
+ * Organisers and sponsors that do not change a competition: "UEFA Champions League",
+ * "Barclays Premier League", "Ligue 1 McDonald's", "Ligue 2 BKT", "Sky Bet Championship".
+ * A sponsor that names a different competition is not here: "LaLiga Hypermotion" is
+ * the second division, listed as such.
+ */
+export const DEFAULT_IGNORED_AFFIXES: readonly string[] = [
+  // organisers
+  'UEFA', 'FIFA', 'CONMEBOL', 'CONCACAF', 'CAF', 'AFC', 'OFC', 'EFL', 'LFP',
+  // sponsors, past and present
+  'Barclays', 'Barclaycard', 'Sky Bet', 'Emirates', 'Vanarama',
+  'Uber Eats', 'McDonald\'s', 'McDonalds', 'Conforama', 'Domino\'s', 'BKT', 'Orange',
+  'Santander', 'EA Sports', 'TIM', 'Enilive', 'Betclic', 'bwin', 'TotalEnergies', 'Trendyol',
+];
 
 const tierTableSchema = z
   .strictObject({
@@ -86,11 +130,19 @@ const nameListSchema = z.array(z.string().trim().min(1, 'names must not be empty
 const perImportance = <T extends z.ZodType>(schema: T) =>
   z.strictObject({ high_stakes: schema.optional(), medium_stakes: schema.optional(), low_stakes: schema.optional() });
 
+const affixListSchema = z.array(
+  z
+    .string()
+    .max(100, 'affixes must be at most 100 characters')
+    .refine((name) => normalizeName(name) !== '', 'affixes must contain a letter or a digit'),
+);
+
 const optionsSchema = z
   .strictObject({
     tiers: perImportance(tierTableSchema).optional(),
     leagues: perImportance(nameListSchema).optional(),
     matchTypes: perImportance(nameListSchema).optional(),
+    ignoredAffixes: affixListSchema.optional(),
   })
   .optional();
 
@@ -114,6 +166,7 @@ export function resolvePanicPolicy(options?: PanicPolicyOptions): ResolvedPanicP
     tiers: Object.freeze(tiers),
     leagues: indexNames('policy.leagues', { ...DEFAULT_LEAGUES, ...given.leagues }),
     matchTypes: indexNames('policy.matchTypes', { ...DEFAULT_MATCH_TYPES, ...given.matchTypes }),
+    ignoredAffixes: foldAffixes(given.ignoredAffixes ?? DEFAULT_IGNORED_AFFIXES),
   });
 }
 
@@ -130,6 +183,12 @@ function indexNames(field: string, lists: Partial<Record<Importance, readonly st
     }
   }
   return index;
+}
+
+/** Affixes as folded word lists, longest first, so "Sky Bet" is tried before a shorter affix it starts with. */
+function foldAffixes(affixes: readonly string[]): readonly (readonly string[])[] {
+  const unique = [...new Set(affixes.map(normalizeName))];
+  return Object.freeze(unique.map((affix) => Object.freeze(affix.split(' '))).sort((a, b) => b.length - a.length));
 }
 
 /** Turns the first zod issue into an {@link InvalidConfigError} naming its path. */
