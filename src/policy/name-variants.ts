@@ -44,7 +44,7 @@ export function* nameVariants(name: string, affixes: readonly (readonly string[]
   const whole = normalizeName(name);
   if (whole) yield whole;
   if (name.length > MAX_VARIANT_NAME_LENGTH) return;
-  const bare = withoutEdition(name);
+  const bare = /\p{N}/u.test(name) ? withoutEdition(name) : whole;
   if (!bare) return;
   if (bare !== whole) yield bare;
   const tokens = bare.split(' ');
