@@ -13,7 +13,10 @@ export const MatchImportance = {
   HIGH_STAKES: 'high_stakes',
   MEDIUM_STAKES: 'medium_stakes',
   LOW_STAKES: 'low_stakes',
-  /** Explicit importance, then match type, then league (aliases, any case or accents); unknown → medium_stakes. */
+  /**
+   * Explicit importance, then match type, then league (aliases, any case, accents or
+   * punctuation, with or without a year, a season, a sponsor or an organiser); unknown → medium_stakes.
+   */
   classify(match?: MatchContext | null): Importance {
     return defaultClassifier.classify(match);
   },
