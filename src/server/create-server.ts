@@ -8,7 +8,7 @@ import { parseOptions } from '../clock/clock-options.js';
 import type { PanicClock } from '../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
-import { MIN_ADMIN_TOKEN_LENGTH } from './admin-auth.js';
+import { API_CREDENTIAL, bearerAuthorizer, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { HttpError } from './body-error.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
@@ -41,6 +41,12 @@ export interface VixTtlServerOptions {
   logger?: Logger;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
   adminToken?: string | null;
+  /**
+   * Bearer token `POST /v1/ttl` and `POST /v1/ticks` require (they write the shared
+   * panic clock); null or absent leaves them open. At least 16 characters. The
+   * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
+   */
+  apiToken?: string | null;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
@@ -97,13 +103,16 @@ export interface VixTtlServer {
 
 const fn = (message: string) => z.custom<(...args: never[]) => unknown>((v) => v === undefined || typeof v === 'function', { message }).optional();
 
+const token = () => z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`).max(MAX_TOKEN_LENGTH).nullable().default(null);
+
 const optionsSchema = z.strictObject({
   clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).inspect === 'function', { message: 'is required: a PanicClock (MemoryPanicClock or RedisPanicClock)' }),
   policy: z.custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' }).optional(),
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
-  adminToken: z.string().min(MIN_ADMIN_TOKEN_LENGTH, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`).max(1024).nullable().default(null),
+  adminToken: token(),
+  apiToken: token(),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
@@ -195,8 +204,9 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     if (ownsVix) await vix?.close();
   });
 
-  registerTtlRoutes(app, breaker);
-  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch });
+  const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
+  registerTtlRoutes(app, breaker, authorize);
+  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
   registerHealthRoutes(app, health);

@@ -36,6 +36,6 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const { status, body } = errorResponse(error);
   if (status >= 500) request.log.error({ err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
   else request.log.debug({ status, field: body.field, url: request.url }, body.message);
-  if (status === 401) reply.header('www-authenticate', 'Bearer realm="vix-ttl admin"');
+  if (error instanceof HttpError) void reply.headers(error.headers);
   void reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -43,6 +43,13 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(err).not.toContain('hunter2');
   });
 
+  it('a short API token is refused without being echoed', async () => {
+    const { code, err } = await cli(['serve'], { VIX_TTL_API_TOKEN: 'swordfish' });
+    expect(code).toBe(2);
+    expect(err).toMatch(/VIX_TTL_API_TOKEN must be at least 16 characters \(it has 9\)/);
+    expect(err).not.toContain('swordfish');
+  });
+
   it('--help describes serve and the general help lists it', async () => {
     expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
     expect((await cli(['help'])).out).toContain('vix-ttl serve');

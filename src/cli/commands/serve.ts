@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import { InvalidInputError } from '../../errors.js';
-import { MIN_ADMIN_TOKEN_LENGTH } from '../../server/admin-auth.js';
+import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/bearer-auth.js';
 import { runClusterPrimary } from '../../server/cluster-primary.js';
 import { startService, type ServiceConfig } from '../../server/run-service.js';
 import { startVixHost } from '../../server/vix-host.js';
@@ -115,7 +115,9 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   if (workers > 1 && redisUrl === undefined) {
     throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
   }
-  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000 };
+  const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN);
+  const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN);
+  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken, apiToken, shutdownTimeoutMs: 10_000 };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -131,12 +133,12 @@ function logLevel(value: string | undefined): string {
   return value;
 }
 
-/** The admin token, never echoed in an error. */
-function adminToken(value: string | undefined): string | null {
+/** A bearer token from the environment (admin or API), never echoed in an error. */
+function bearerToken(variable: string, value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
-  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new CliUsageError(`VIX_TTL_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
+  if (value.length < MIN_TOKEN_LENGTH) {
+    throw new CliUsageError(`${variable} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
   }
-  if (value.length > 1024 || /\s/.test(value)) throw new CliUsageError('VIX_TTL_ADMIN_TOKEN must be at most 1024 characters, without spaces');
+  if (value.length > MAX_TOKEN_LENGTH || /\s/.test(value)) throw new CliUsageError(`${variable} must be at most ${MAX_TOKEN_LENGTH} characters, without spaces`);
   return value;
 }
