@@ -8,7 +8,7 @@ import { startVixHost } from '../../server/vix-host.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { parseFlags, type FlagValues } from '../parse-flags.js';
-import { redisUrlFrom } from '../redis-connection.js';
+import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
@@ -34,7 +34,9 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   if (flags.help) return io.out(SERVE_HELP), 0;
   const config = serviceConfig(flags, io.env);
   const level = logLevel(io.env.LOG_LEVEL);
-  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(line.replace(/\n$/, '')) });
+  // Every log line is scrubbed of the Redis URL's secrets, whatever a future log call puts in it.
+  const secrets = config.redisUrl === undefined ? [] : [config.redisUrl];
+  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(withoutSecrets(line.replace(/\n$/, ''), secrets)) });
   if (config.demo && io.env.REDIS_URL) logger.info('VIX_TTL_DEMO: REDIS_URL ignored, the demo runs the in-memory clock');
   if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io);
   return serveOne(config, logger, io);
