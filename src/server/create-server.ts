@@ -13,9 +13,11 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { HttpError } from './body-error.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
-import { handleError } from './error-handler.js';
+import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
+import { handleError, handleFrameworkError } from './error-handler.js';
 import { EventStream } from './event-stream.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
 import { securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
 import { ServiceState, type VixProvider } from './service-state.js';
@@ -49,6 +51,12 @@ export interface VixTtlServerOptions {
   apiToken?: string | null;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number;
+  /**
+   * Longest a request may take to arrive, headers and body (and a new connection
+   * to send its first request); past it the client gets a 408 and the connection
+   * is closed. Default 30,000 ms.
+   */
+  requestTimeoutMs?: number;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
   maxTrackedScopes?: number;
   /** Most dashboards on the event stream at once. Default 100. */
@@ -114,6 +122,7 @@ const optionsSchema = z.strictObject({
   adminToken: token(),
   apiToken: token(),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
   eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
@@ -175,15 +184,21 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
+  const headers = await securityHeaders();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: 30_000,
-    return503OnClosing: true,
+    ...httpServerOptions(o.requestTimeoutMs),
+    return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
+    clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(headers);
+      handleFrameworkError(error, request, reply);
+    },
     genReqId: requestIdGenerator(),
   });
-  const headers = await securityHeaders();
+  installServerLevelErrors(app.server);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange = () => events.notify();
   const stopTransitions = vix?.onTransition((transition) => {
@@ -237,10 +252,22 @@ function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
   });
 }
 
+/**
+ * Security headers on every answer; while closing, a 503 `shutting_down` for requests
+ * still arriving on open connections; a 400 naming `host` for an HTTP/1.1 request
+ * without one (Node's own answer has no body). Then the HTTP histogram.
+ */
 function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securityHeaders: Record<string, string>): void {
   const headers = { ...securityHeaders, 'x-vix-ttl-worker': String(process.pid) };
-  app.addHook('onRequest', (_request, reply, done) => {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers);
+    if (closing) return done(new HttpError(503, 'shutting_down', null, 'the service is shutting down; retry on another instance'));
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError(400, 'bad_request', 'host', 'host header is required in HTTP/1.1'));
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

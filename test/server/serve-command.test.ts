@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/redis-server.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
+import { rawExchange } from './raw-socket.js';
 import { serve, type ServeProcess } from './serve-process.js';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
@@ -90,6 +91,21 @@ describe('vix-ttl serve --demo as a real process', () => {
     }, 10_000, 'a demo panic');
     expect(scopes.map((s) => s.scope)).toEqual(expect.arrayContaining(['global', 'champions-league', 'premier-league', 'ligue-2']));
     expect(scopes.find((s) => s.scope === 'champions-league')!.vix).not.toBeNull();
+  });
+
+  it('a malformed request line, a bad escape and oversized headers answer the JSON error shape from the real process (raw sockets)', async () => {
+    const port = Number(new URL(base).port);
+    const cases: Array<[string, number, string, string | null]> = [
+      ['GARBAGE\r\n\r\n', 400, 'bad_request', 'method'],
+      ['GET /% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404, 'not_found', null],
+      [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large', 'headers'],
+    ];
+    for (const [raw, status, error, field] of cases) {
+      const answer = await rawExchange(port, [raw]);
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/json/);
+      expect(answer.json()).toEqual({ error, field, message: expect.any(String) });
+    }
   });
 
   it('SIGTERM closes the event streams, drains and exits 0', async () => {
