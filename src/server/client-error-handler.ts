@@ -40,7 +40,7 @@ export function clientErrorHandler(options: { requestTimeoutMs: number; logger: 
       socket.destroy();
       return;
     }
-    socket.end(rawResponse(status, body), () => socket.destroy());
+    endWith(socket, rawResponse(status, body));
   };
 }
 
@@ -71,7 +71,17 @@ export function installServerLevelErrors(server: Server): void {
   });
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     const body: ErrorBody = { error: 'method_not_allowed', field: 'method', message: 'method CONNECT is not allowed: this is not a proxy' };
-    socket.end(rawResponse(405, body), () => socket.destroy());
+    endWith(socket, rawResponse(405, body));
+  });
+}
+
+/** Writes the answer and closes; a client that never reads cannot hold the socket past a second. */
+function endWith(socket: Duplex, response: string): void {
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.end(response, () => {
+    clearTimeout(timer);
+    socket.destroy();
   });
 }
 

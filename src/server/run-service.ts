@@ -29,6 +29,8 @@ export interface ServiceConfig {
   adminToken: string | null;
   /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
   apiToken: string | null;
+  /** Longest a request may take to arrive (408 past it); default 30 s. */
+  requestTimeoutMs?: number;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
 }
@@ -58,6 +60,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger,
     adminToken: config.adminToken,
     apiToken: config.apiToken,
+    requestTimeoutMs: config.requestTimeoutMs,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,

@@ -95,6 +95,19 @@ describe('no secret of a Redis URL is ever printed, by any command that takes --
     }
   }, 240_000);
 
+  it.concurrent('vix-ttl serve: a password made of JSON punctuation is masked without breaking a log line', async () => {
+    const port = await freePort();
+    // The password is ":" — masked inside the lines' strings, never in their structure.
+    const run = vixTtl(['serve', '--port', String(port)], { REDIS_URL: `redis://ops::@127.0.0.1:${closedPort}` });
+    await eventually(async () => run.stdout().includes('VIX_TTL_STORE_UNREACHABLE_AT_START') && run.stdout().includes('VIX_TTL_LISTENING'), 30_000, 'the start logs');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const lines = run.stdout().trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(run.stdout()).not.toContain('ops::@');
+  }, 60_000);
+
   it.concurrent('vix-ttl serve --workers 2: the primary and both workers authenticate with a query password and print it nowhere', async () => {
     const port = await freePort();
     const run = vixTtl(['serve', '--workers', '2', '--port', String(port)], { REDIS_URL: `redis://127.0.0.1:${redis.port}/?password=${SECRET}` });

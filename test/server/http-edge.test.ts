@@ -94,6 +94,12 @@ describe('every error is ours: what Node and Fastify refuse before our handlers 
     expect(answer.elapsedMs - secondAfterMs).toBeLessThan(TIMEOUT_MS + CUT_MARGIN_MS);
   });
 
+  it('an event stream outlives the request timeout: it is a response, not a request still arriving', async () => {
+    const answer = await rawExchange(port, ['GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n'], { giveUpMs: TIMEOUT_MS * 3 }).catch((error: Error) => error);
+    expect(answer).toBeInstanceOf(Error); // still open when the client gave up, three timeouts later
+    expect((answer as Error & { received: string }).received).toMatch(/^HTTP\/1\.1 200 OK.*event: state/s);
+  });
+
   it('a request that pipelines in while the server closes gets a 503 shutting_down in our shape', async () => {
     const { server: closing, port: closingPort } = await (async () => {
       const s = await createServer({ clock: new MemoryPanicClock(), requestTimeoutMs: 10_000 });

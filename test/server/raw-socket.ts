@@ -17,7 +17,8 @@ export interface RawAnswer {
 /**
  * Opens a raw TCP connection, writes `chunks` (each after its `delayMs` and its
  * `beforeWrite`, as a slow or pipelining client does), and resolves once the server closes the connection (or
- * `giveUpMs` passes: then it closes it and says so). For requests an HTTP client
+ * `giveUpMs` passes: then it closes it and rejects with an error whose `received`
+ * holds what came). For requests an HTTP client
  * library would refuse to send.
  */
 export function rawExchange(
@@ -32,7 +33,7 @@ export function rawExchange(
     let drip: NodeJS.Timeout | null = null;
     const giveUp = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`the server kept the connection open for ${options.giveUpMs} ms; received: ${JSON.stringify(text.slice(0, 300))}`));
+      reject(Object.assign(new Error(`the server kept the connection open for ${options.giveUpMs ?? 20_000} ms; received: ${JSON.stringify(text.slice(0, 300))}`), { received: text }));
     }, options.giveUpMs ?? 20_000);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (text += chunk));

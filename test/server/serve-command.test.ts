@@ -28,6 +28,7 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
+    ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got "50"/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -59,13 +60,14 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
 
 describe('vix-ttl serve --demo as a real process', () => {
   const TOKEN = 'serve-test-admin-token-0123456789';
+  const REQUEST_TIMEOUT_MS = 2000;
   let service: ServeProcess;
   let base: string;
 
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: '' });
+    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port), '--request-timeout-ms', String(REQUEST_TIMEOUT_MS)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: '' });
     await service.waitFor('VIX_TTL_LISTENING');
   });
 
@@ -106,6 +108,14 @@ describe('vix-ttl serve --demo as a real process', () => {
       expect(answer.headers['content-type']).toMatch(/^application\/json/);
       expect(answer.json()).toEqual({ error, field, message: expect.any(String) });
     }
+  });
+
+  it('--request-timeout-ms cuts a dripping body at the timeout with a 408 in the JSON shape', async () => {
+    const answer = await rawExchange(Number(new URL(base).port), ['POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{'], { dripMs: 100 });
+    expect(answer.status).toBe(408);
+    expect(answer.json()).toMatchObject({ error: 'request_timeout', field: 'body' });
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+    expect(answer.elapsedMs).toBeLessThan(REQUEST_TIMEOUT_MS + 4000);
   });
 
   it('SIGTERM closes the event streams, drains and exits 0', async () => {
