@@ -62,7 +62,9 @@ function hasSecrets(url: string): boolean {
 
 /** The strings of `url` that must not be printed, longest first (so a secret containing another is masked whole). */
 function secretsOf(url: string): string[] {
-  const secrets = new Set<string>(hasSecrets(url) ? [url, url.trim()] : []);
+  // The whole string, when it can carry a credential (a string without `@` or `?` that does not parse cannot).
+  const whole = parses(url) ? hasSecrets(url) : /[@?]/.test(url);
+  const secrets = new Set<string>(whole ? [url, url.trim()] : []);
   // The userinfo as the writer typed it; when the URL does not parse, up to the last `@` (a password with `/`, `?` or `#`).
   const userinfo = (parses(url) ? /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/ : /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/(.*)@/s).exec(url)?.[1];
   if (userinfo !== undefined) {
@@ -86,8 +88,9 @@ function secretsOf(url: string): string[] {
   }
   for (const secret of [...secrets]) secrets.add(decode(secret)).add(decode(secret.replace(/\+/g, ' ')));
   for (const secret of [...secrets]) secrets.add(JSON.stringify(secret).slice(1, -1)); // as it reads inside a JSON log line
-  secrets.delete('');
-  return [...secrets].sort((a, b) => b.length - a.length);
+  return [...secrets]
+    .filter((secret) => secret.trim() !== '') // masking blanks would mangle every message
+    .sort((a, b) => b.length - a.length);
 }
 
 /** Scheme and host of a string that is not a URL, without anything else of it. */

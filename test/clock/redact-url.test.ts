@@ -31,6 +31,10 @@ describe('redactSecrets and redactUrlsIn: free text', () => {
     expect(masked).toContain('cannot use ***');
   });
 
+  it('a value that cannot carry a credential (blank, a word) masks nothing: messages stay readable', () => {
+    for (const value of [' ', 'a', 'not a url', 'redis://h:99999']) expect(redactSecrets('--redis must be a URL like redis://127.0.0.1:6379, got a bad one', value)).toBe('--redis must be a URL like redis://127.0.0.1:6379, got a bad one');
+  });
+
   it('leaves a URL without secrets as it is', () => {
     expect(redactSecrets('connect ECONNREFUSED redis://127.0.0.1:1', 'redis://127.0.0.1:1')).toBe('connect ECONNREFUSED redis://127.0.0.1:1');
     expect(redactUrlsIn('listening on http://127.0.0.1:8080')).toBe('listening on http://127.0.0.1:8080');
