@@ -1,4 +1,5 @@
 import { InvalidConfigError, InvalidInputError, VixTtlError } from '../errors.js';
+import { redactUrlsIn } from '../clock/redact-url.js';
 import { CliUsageError } from './cli-error.js';
 import type { CliIo, Command } from './cli-io.js';
 import { decideCommand, DECIDE_HELP } from './commands/decide.js';
@@ -7,6 +8,7 @@ import { replayCommand, REPLAY_HELP } from './commands/replay.js';
 import { resetCommand, RESET_HELP } from './commands/reset.js';
 import { serveCommand, SERVE_HELP } from './commands/serve.js';
 import { statusCommand, STATUS_HELP } from './commands/status.js';
+import { redisUrlsOf, withoutSecrets } from './redis-connection.js';
 
 const COMMANDS: Record<string, Command> = {
   plan: planCommand,
@@ -22,7 +24,7 @@ export const HELP = `vix-ttl — cache TTLs that follow a market panic
 Usage:
 ${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP, SERVE_HELP, REPLAY_HELP].map((h) => `  ${h.replace(/\n/g, '\n  ')}`).join('\n')}
 
-Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN`;
+Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN, VIX_TTL_API_TOKEN`;
 
 /** Registers another command (the service adds `serve`). */
 export function registerCommand(name: string, command: Command): void {
@@ -31,7 +33,8 @@ export function registerCommand(name: string, command: Command): void {
 
 /**
  * Runs one command line and returns the exit code: 0 done, 1 failed (a store
- * unreachable…), 2 bad usage. Errors are one line, never a stack trace.
+ * unreachable…), 2 bad usage. Errors are one line, never a stack trace, and never
+ * show a secret of the command line's Redis URL nor a URL's credentials.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -41,7 +44,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.err(`vix-ttl: unknown command "${name}" (try: ${Object.keys(COMMANDS).join(', ')})`);
+    io.err(`vix-ttl: unknown command "${redactUrlsIn(name)}" (try: ${Object.keys(COMMANDS).join(', ')})`);
     return 2;
   }
   try {
@@ -49,7 +52,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     const usage = error instanceof CliUsageError || error instanceof InvalidInputError || error instanceof InvalidConfigError;
     const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
-    io.err(`vix-ttl ${name}: ${message.split('\n')[0]}`);
+    io.err(`vix-ttl ${name}: ${withoutSecrets(redactUrlsIn(message.split('\n')[0]!), redisUrlsOf(rest, io.env))}`);
     return usage ? 2 : 1;
   }
 }

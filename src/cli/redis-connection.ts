@@ -1,34 +1,39 @@
 import { Redis } from 'ioredis';
 import { InvalidInputError } from '../errors.js';
 import { CliUsageError } from './cli-error.js';
-import { redactUrl } from '../clock/redact-url.js';
+import { redactSecrets, redactUrl } from '../clock/redact-url.js';
 
-/** The Redis URL from --redis or REDIS_URL, validated; undefined when neither is set. */
-export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/**
+ * The Redis URL from --redis or REDIS_URL, validated; undefined when neither is set.
+ * A URL that is refused is described without its secrets: an unparsable one by its
+ * scheme and host only, one of another scheme by its scheme.
+ */
+export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   const url = flag ?? (env.REDIS_URL || undefined);
   if (url === undefined) return undefined;
+  const field = flag === undefined ? 'REDIS_URL' : '--redis';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidInputError(flag === undefined ? 'REDIS_URL' : '--redis', 'must be a URL like redis://127.0.0.1:6379', url);
+    throw new InvalidInputError(field, 'must be a URL like redis://127.0.0.1:6379', redactUrl(url));
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new InvalidInputError(flag === undefined ? 'REDIS_URL' : '--redis', 'must use redis:// or rediss://', url);
+    throw new InvalidInputError(field, 'must use redis:// or rediss://', parsed.protocol);
   }
   return url;
 }
 
 /** Like {@link redisUrlFrom}, but a command that needs Redis says so when none is given. */
-export function requireRedisUrl(flag: string | undefined): string {
-  const url = redisUrlFrom(flag);
+export function requireRedisUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const url = redisUrlFrom(flag, env);
   if (url === undefined) {
     throw new CliUsageError(`needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (the in-memory clock lives inside one process)`);
   }
   return url;
 }
 
-/** Connects once, failing fast with a one-line error instead of retrying forever. */
+/** Connects once, failing fast with a one-line error (without the URL's secrets) instead of retrying forever. */
 export async function connectRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
   let lastError: Error | undefined;
@@ -38,6 +43,24 @@ export async function connectRedis(url: string): Promise<Redis> {
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(lastError ?? (error as Error)).message}`);
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${redactSecrets((lastError ?? (error as Error)).message, url)}`);
   }
+}
+
+/**
+ * The Redis URLs a command line carries (`--redis URL`, `--redis=URL`, `REDIS_URL`),
+ * whose secrets no output of the command may show.
+ */
+export function redisUrlsOf(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const urls = env.REDIS_URL ? [env.REDIS_URL] : [];
+  argv.forEach((arg, i) => {
+    if (arg === '--redis' && argv[i + 1] !== undefined) urls.push(argv[i + 1]!);
+    else if (arg.startsWith('--redis=')) urls.push(arg.slice('--redis='.length));
+  });
+  return urls;
+}
+
+/** `text` without the secrets of any of `urls` (see {@link redactSecrets}). */
+export function withoutSecrets(text: string, urls: readonly string[]): string {
+  return urls.reduce((result, url) => redactSecrets(result, url), text);
 }

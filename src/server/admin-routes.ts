@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PanicClock } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
 import { withTimeout } from '../clock/with-timeout.js';
-import { adminAuthorizer } from './admin-auth.js';
+import { ADMIN_CREDENTIAL, bearerAuthorizer } from './bearer-auth.js';
 import { HttpError } from './body-error.js';
 import { parseBody } from './parse-body.js';
 import { adminPanicSchema, adminResetSchema } from './request-schemas.js';
@@ -21,13 +21,14 @@ export interface AdminDeps {
 /**
  * `POST /v1/admin/panic` `{ scope?, ageMinutes? }` starts a drill panic (backdated by
  * `ageMinutes`), `POST /v1/admin/reset` `{ scope? }` ends a scope's panic. Both need
- * `Authorization: Bearer $VIX_TTL_ADMIN_TOKEN` and are logged.
+ * `Authorization: Bearer $VIX_TTL_ADMIN_TOKEN`, checked before the body is read, and
+ * are logged. Without a configured token they answer 403 `admin_disabled`.
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  const authorize = adminAuthorizer(deps.adminToken);
-  const preHandler = async (request: Parameters<typeof authorize>[0]) => authorize(request);
+  const authorize = deps.adminToken === null ? adminDisabled : bearerAuthorizer(deps.adminToken, ADMIN_CREDENTIAL);
+  const onRequest = async (request: FastifyRequest) => authorize(request);
 
-  app.post('/v1/admin/panic', { preHandler }, async (request) => {
+  app.post('/v1/admin/panic', { onRequest }, async (request) => {
     const body = parseBody(adminPanicSchema, request.body ?? {});
     const scope = normalizeScope(body.scope);
     const ageMinutes = body.ageMinutes ?? 0;
@@ -37,7 +38,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     return { scope, active: true, startedAt: new Date(observation.startedAtMs!).toISOString(), ageMinutes };
   });
 
-  app.post('/v1/admin/reset', { preHandler }, async (request) => {
+  app.post('/v1/admin/reset', { onRequest }, async (request) => {
     const body = parseBody(adminResetSchema, request.body ?? {});
     const scope = normalizeScope(body.scope);
     const ended = await store(withTimeout(deps.clock.reset(scope), deps.timeoutMs));
@@ -53,4 +54,8 @@ async function store<T>(call: Promise<T>): Promise<T> {
   } catch (error) {
     throw new HttpError(503, 'store_unavailable', null, `the panic store did not answer: ${(error as Error).message}`);
   }
+}
+
+function adminDisabled(): never {
+  throw new HttpError(403, 'admin_disabled', null, 'admin routes are disabled: start the service with VIX_TTL_ADMIN_TOKEN set');
 }

@@ -10,6 +10,10 @@ export type HttpErrorName =
   | 'unauthorized'
   | 'admin_disabled'
   | 'not_found'
+  | 'headers_too_large'
+  | 'request_timeout'
+  | 'expectation_failed'
+  | 'shutting_down'
   | 'method_not_allowed'
   | 'too_many_clients'
   | 'store_unavailable'
@@ -27,12 +31,15 @@ export class HttpError extends VixTtlError {
   readonly statusCode: number;
   readonly error: HttpErrorName;
   readonly field: string | null;
+  /** Headers the error response carries (a 401's `WWW-Authenticate` challenge). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(statusCode: number, error: HttpErrorName, field: string | null, message: string) {
+  constructor(statusCode: number, error: HttpErrorName, field: string | null, message: string, headers: Readonly<Record<string, string>> = {}) {
     super('VIX_TTL_HTTP_ERROR', message);
     this.statusCode = statusCode;
     this.error = error;
     this.field = field;
+    this.headers = headers;
   }
 }
 

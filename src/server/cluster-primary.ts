@@ -8,7 +8,11 @@ export interface ClusterPrimaryOptions {
   logger: Logger;
   /** How long workers get to drain after SIGTERM before they are killed. */
   shutdownTimeoutMs: number;
-  /** More than `maxRestarts` crashes within `restartWindowMs` stops the service (exit 1) instead of looping. */
+  /**
+   * More than `maxRestarts` unrequested worker exits (crashes, and clean exits the
+   * primary did not ask for) within `restartWindowMs` stop the service (exit 1)
+   * instead of looping. Default 5 in 30 s.
+   */
   maxRestarts?: number;
   restartWindowMs?: number;
   /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
@@ -25,9 +29,12 @@ export interface ClusterPrimary {
 
 /**
  * Runs the primary of `serve --workers N` with node:cluster: it forks N workers that
- * share the port (each runs the same command line as a single service), restarts
- * a worker that crashes, gives up on a crash loop, aggregates the workers' metrics
- * (and its own `extraMetrics`) for `GET /metrics`, and on shutdown drains them all.
+ * share the port (each runs the same command line as a single service), replaces
+ * every worker that exits without being asked to — a crash, or a clean exit 0 (a
+ * SIGTERM sent to the worker alone, a worker that returned) — gives up on a restart
+ * loop (exit 1), aggregates the workers' metrics (and its own `extraMetrics`) for
+ * `GET /metrics`, and on shutdown drains them all. Only a shutdown it was asked for
+ * ends with exit 0; a primary left without workers never does.
  */
 export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimary {
   const { workers: count, logger, shutdownTimeoutMs } = options;
@@ -35,14 +42,22 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   const restartWindowMs = options.restartWindowMs ?? 30_000;
   const live = new Set<Worker>();
   const listening = new Set<number>();
-  const crashes: number[] = [];
+  const exits: number[] = []; // times of the worker exits the primary did not ask for, within the window
   let stopping = false;
   let exitCode = 0;
   let ready = false;
   let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
-  const fork = () => live.add(cluster.fork());
+  const fork = () => {
+    if (stopping) return;
+    try {
+      live.add(cluster.fork());
+    } catch (error) {
+      logger.fatal({ err: (error as Error).message }, 'VIX_TTL_WORKER_FORK_FAILED: stopping');
+      shutdown(1);
+    }
+  };
   const stopAnsweringMetrics = answerClusterMetrics(options.extraMetrics);
 
   const shutdown = (code = 0) => {
@@ -80,20 +95,17 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
       if (live.size === 0) finish();
       return;
     }
-    if (code === 0 && signal === null) {
-      logger.info({ pid: worker.process.pid }, 'VIX_TTL_WORKER_STOPPED');
-      if (live.size === 0) finish();
-      return;
-    }
+    // Not asked to stop: whatever the exit code, the service is a worker short. Replace it, within the budget.
     const now = Date.now();
-    crashes.push(now);
-    while (crashes.length > 0 && now - crashes[0]! > restartWindowMs) crashes.shift();
-    if (crashes.length > maxRestarts) {
-      logger.fatal({ crashes: crashes.length, window_ms: restartWindowMs }, 'VIX_TTL_CRASH_LOOP: workers keep crashing; stopping');
+    exits.push(now);
+    while (exits.length > 0 && now - exits[0]! > restartWindowMs) exits.shift();
+    if (exits.length > maxRestarts) {
+      logger.fatal({ exits: exits.length, window_ms: restartWindowMs, workers_left: live.size }, 'VIX_TTL_CRASH_LOOP: workers keep exiting; stopping');
       shutdown(1);
       return;
     }
-    logger.warn({ pid: worker.process.pid, code, signal }, 'VIX_TTL_WORKER_CRASHED: restarting it');
+    const clean = code === 0 && signal === null;
+    logger.warn({ pid: worker.process.pid, code, signal }, clean ? 'VIX_TTL_WORKER_EXITED: it was not asked to stop; replacing it' : 'VIX_TTL_WORKER_CRASHED: restarting it');
     fork();
   };
 

@@ -8,14 +8,16 @@ import { parseOptions } from '../clock/clock-options.js';
 import type { PanicClock } from '../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
-import { MIN_ADMIN_TOKEN_LENGTH } from './admin-auth.js';
+import { API_CREDENTIAL, bearerAuthorizer, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { HttpError } from './body-error.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
-import { handleError } from './error-handler.js';
+import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
+import { handleError, handleFrameworkError } from './error-handler.js';
 import { EventStream } from './event-stream.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
 import { securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
 import { ServiceState, type VixProvider } from './service-state.js';
@@ -41,8 +43,20 @@ export interface VixTtlServerOptions {
   logger?: Logger;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
   adminToken?: string | null;
+  /**
+   * Bearer token `POST /v1/ttl` and `POST /v1/ticks` require (they write the shared
+   * panic clock); null or absent leaves them open. At least 16 characters. The
+   * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
+   */
+  apiToken?: string | null;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number;
+  /**
+   * Longest a request may take to arrive, headers and body (and a new connection
+   * to send its first request); past it the client gets a 408 and the connection
+   * is closed. Default 30,000 ms.
+   */
+  requestTimeoutMs?: number;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
   maxTrackedScopes?: number;
   /** Most dashboards on the event stream at once. Default 100. */
@@ -97,14 +111,18 @@ export interface VixTtlServer {
 
 const fn = (message: string) => z.custom<(...args: never[]) => unknown>((v) => v === undefined || typeof v === 'function', { message }).optional();
 
+const token = () => z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`).max(MAX_TOKEN_LENGTH).nullable().default(null);
+
 const optionsSchema = z.strictObject({
   clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).inspect === 'function', { message: 'is required: a PanicClock (MemoryPanicClock or RedisPanicClock)' }),
   policy: z.custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' }).optional(),
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
-  adminToken: z.string().min(MIN_ADMIN_TOKEN_LENGTH, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`).max(1024).nullable().default(null),
+  adminToken: token(),
+  apiToken: token(),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
   eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
@@ -166,15 +184,21 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
+  const headers = await securityHeaders();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: 30_000,
-    return503OnClosing: true,
+    ...httpServerOptions(o.requestTimeoutMs),
+    return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
+    clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(headers);
+      handleFrameworkError(error, request, reply);
+    },
     genReqId: requestIdGenerator(),
   });
-  const headers = await securityHeaders();
+  installServerLevelErrors(app.server);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange = () => events.notify();
   const stopTransitions = vix?.onTransition((transition) => {
@@ -195,8 +219,9 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     if (ownsVix) await vix?.close();
   });
 
-  registerTtlRoutes(app, breaker);
-  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch });
+  const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
+  registerTtlRoutes(app, breaker, authorize);
+  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
   registerHealthRoutes(app, health);
@@ -227,10 +252,22 @@ function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
   });
 }
 
+/**
+ * Security headers on every answer; while closing, a 503 `shutting_down` for requests
+ * still arriving on open connections; a 400 naming `host` for an HTTP/1.1 request
+ * without one (Node's own answer has no body). Then the HTTP histogram.
+ */
 function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securityHeaders: Record<string, string>): void {
   const headers = { ...securityHeaders, 'x-vix-ttl-worker': String(process.pid) };
-  app.addHook('onRequest', (_request, reply, done) => {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers);
+    if (closing) return done(new HttpError(503, 'shutting_down', null, 'the service is shutting down; retry on another instance'));
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError(400, 'bad_request', 'host', 'host header is required in HTTP/1.1'));
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -36,6 +36,20 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const { status, body } = errorResponse(error);
   if (status >= 500) request.log.error({ err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
   else request.log.debug({ status, field: body.field, url: request.url }, body.message);
-  if (status === 401) reply.header('www-authenticate', 'Bearer realm="vix-ttl admin"');
+  if (error instanceof HttpError) void reply.headers(error.headers);
   void reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Fastify `frameworkErrors`: what Fastify refuses before routing, in the same JSON
+ * shape. A path that is not valid percent-encoding (`/%`) names no route: 404
+ * `not_found`. Others (a parameter over the length limit) map like any error.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    const path = request.url.split('?')[0]!.slice(0, 100);
+    handleError(new HttpError(404, 'not_found', null, `no route ${request.method} ${path}: the path is not valid percent-encoding`), request, reply);
+    return;
+  }
+  handleError(error, request, reply);
 }

@@ -27,6 +27,10 @@ export interface ServiceConfig {
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
   adminToken: string | null;
+  /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
+  apiToken: string | null;
+  /** Longest a request may take to arrive (408 past it); default 30 s. */
+  requestTimeoutMs?: number;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
 }
@@ -55,6 +59,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     clock,
     logger,
     adminToken: config.adminToken,
+    apiToken: config.apiToken,
+    requestTimeoutMs: config.requestTimeoutMs,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,
@@ -79,6 +85,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       demo: config.demo ? { speed: config.demoSpeed, scopes: feed!.scopes } : false,
       vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
       admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
+      api: config.apiToken ? 'token required on POST /v1/ttl and POST /v1/ticks' : 'open (set VIX_TTL_API_TOKEN to require a token)',
       worker: cluster.isWorker ? cluster.worker?.id : undefined,
     },
     'VIX_TTL_LISTENING',

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redactUrl } from '../clock/redact-url.js';
+import { redactSecrets, redactUrl } from '../clock/redact-url.js';
 
 /**
  * Connects to Redis for a long-running service: commands fail fast while it is
@@ -20,12 +20,12 @@ export async function connectStore(url: string, logger: Logger): Promise<Redis> 
   redis.on('error', (error: Error) => {
     if (Date.now() - lastLoggedMs < 10_000) return;
     lastLoggedMs = Date.now();
-    logger.warn({ err: error.message, redis: redactUrl(url) }, 'VIX_TTL_STORE_CONNECTION_ERROR');
+    logger.warn({ err: redactSecrets(error.message, url), redis: redactUrl(url) }, 'VIX_TTL_STORE_CONNECTION_ERROR');
   });
   try {
     await redis.connect();
   } catch (error) {
-    logger.warn({ err: (error as Error).message, redis: redactUrl(url) }, 'VIX_TTL_STORE_UNREACHABLE_AT_START: serving fail-safe decisions until it answers');
+    logger.warn({ err: redactSecrets((error as Error).message, url), redis: redactUrl(url) }, 'VIX_TTL_STORE_UNREACHABLE_AT_START: serving fail-safe decisions until it answers');
   }
   return redis;
 }

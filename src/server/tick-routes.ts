@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from './body-error.js';
 import { parseBody } from './parse-body.js';
 import { ticksRequestSchema } from './request-schemas.js';
@@ -10,6 +10,8 @@ export interface TickRouteLimits {
   bodyLimit: number;
   /** Most ticks in one batch; more is a 413. */
   maxTicks: number;
+  /** The API token's check, run before the body is read; absent: the route is open. */
+  authorize?: (request: FastifyRequest) => void;
 }
 
 /**
@@ -20,7 +22,9 @@ export interface TickRouteLimits {
  * the field; an engine that cannot be reached (a silent cluster primary) a 503.
  */
 export function registerTickRoutes(app: FastifyInstance, source: VixSource, limits: TickRouteLimits): void {
-  app.post('/v1/ticks', { bodyLimit: limits.bodyLimit }, async (request, reply) => {
+  const { authorize } = limits;
+  const onRequest = authorize ? { onRequest: async (request: FastifyRequest) => authorize(request) } : {};
+  app.post('/v1/ticks', { bodyLimit: limits.bodyLimit, ...onRequest }, async (request, reply) => {
     const count = tickCount(request.body);
     if (count > limits.maxTicks) throw new HttpError(413, 'too_many_ticks', 'ticks', `ticks must hold at most ${limits.maxTicks} ticks per batch, got ${count}; split the batch`);
     const { ticks } = parseBody(ticksRequestSchema, request.body);

@@ -104,12 +104,8 @@ describe('vix-ttl status and reset against a real redis-server', () => {
   });
 
   it('REDIS_URL is read from the environment', async () => {
-    process.env.REDIS_URL = server.url;
-    try {
-      expect((await cli(['status'])).code).toBe(0);
-    } finally {
-      delete process.env.REDIS_URL;
-    }
+    expect((await cli(['status'], { REDIS_URL: server.url })).code).toBe(0);
+    expect((await cli(['reset'], { REDIS_URL: server.url })).code).toBe(0);
   });
 });
 

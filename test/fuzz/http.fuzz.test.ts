@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, RedisPanicClock, type VixTtlServer } from '../../src/index.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { RedisServer } from '../support/redis-server.js';
+import { MemoryPanicClock } from '../../src/index.js';
 import { httpRequest, type HttpResult } from '../server/http-helpers.js';
+import { rawExchange, splitResponses } from '../server/raw-socket.js';
 
 const TOKEN = 'fuzz-admin-token-0123456789';
 let redisServer: RedisServer;
@@ -97,4 +99,58 @@ describe('HTTP fuzzing against a service on a real redis-server', () => {
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(Object.prototype).not.toHaveProperty('x');
   });
+});
+
+describe('raw request fuzzing: whatever bytes arrive, every error answer is { error, field, message }', () => {
+  let rawServer: VixTtlServer;
+  let port: number;
+  let rawLog: Array<Record<string, unknown>>;
+  beforeAll(async () => {
+    const captured = captureLogger('info');
+    rawLog = captured.lines;
+    rawServer = await createServer({ clock: new MemoryPanicClock(), logger: captured.logger, adminToken: TOKEN, apiToken: TOKEN, requestTimeoutMs: 2000 });
+    await rawServer.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (rawServer.app.server.address() as { port: number }).port;
+  });
+  afterAll(async () => rawServer.app.close());
+
+  const token = (chars: string, max: number) => fc.string({ unit: fc.constantFrom(...chars), maxLength: max });
+  // Mostly well-formed parts, so that the routes and Fastify's own refusals are reached too, not only the parser's.
+  const method = fc.oneof({ arbitrary: fc.constantFrom('GET', 'POST'), weight: 6 }, fc.constantFrom('PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'PRI', 'get', 'G T', ''), token('ABCDEFGHIJKLMNOPQRSTUVWXYZ-_!\x00', 12));
+  const target = fc.oneof(
+    { arbitrary: fc.constantFrom('/v1/ttl', '/v1/ticks', '/v1/admin/reset'), weight: 3 },
+    fc.constantFrom('/', '/v1/ttl', '/v1/ticks', '/v1/state', '/metrics', '/healthz', '/v1/admin/panic', '/%', '/%zz', '/%E0%A4%A', '*', 'http://x/%', '//a', '/v1/state?x=%', '/assets/..%2f..%2fpackage.json'),
+    fc.webPath(),
+    fc.string({ maxLength: 60 }),
+  );
+  const version = fc.oneof({ arbitrary: fc.constant('HTTP/1.1'), weight: 6 }, fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'http/1.1', 'HTTP/1.1 extra', ''));
+  const header = fc.oneof(
+    { arbitrary: fc.constantFrom('Host: x', 'Content-Type: application/json', `Authorization: Bearer ${TOKEN}`), weight: 6 },
+    fc.constantFrom('Host: x', 'Content-Type: application/json', 'Content-Length: 14', 'Content-Length: -1', 'Content-Length: 99999999999999999999', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Expect: 100-continue', 'Expect: nothing', `Authorization: Bearer ${TOKEN}`, 'Connection: upgrade', 'Upgrade: websocket', ' folded', 'X: y\0z'),
+    fc.tuple(token('abcdefghijklmnopqrstuvwxyz-:', 20), fc.string({ maxLength: 40 })).map(([name, value]) => `${name}: ${value}`),
+    fc.string({ maxLength: 40 }),
+  );
+  const request = fc
+    .record({ method, target, version, headers: fc.tuple(fc.oneof({ arbitrary: fc.constant(['Host: x']), weight: 9 }, fc.constant([])), fc.array(header, { maxLength: 4 })).map(([host, rest]) => [...host, ...rest]), body: fc.oneof(fc.constant(''), fc.constant('{"baseTtl":60}'), fc.string({ maxLength: 80 })), eol: fc.oneof({ arbitrary: fc.constant('\r\n'), weight: 9 }, fc.constant('\n')) })
+    .map(({ method: m, target: t, version: v, headers, body, eol }) => [`${m} ${t} ${v}`.trimEnd(), ...headers, 'Connection: close', '', body].join(eol));
+
+  it('generated request lines, headers and bodies on a raw socket: 0 × 5xx, every 4xx in our JSON shape, the connection always ends', async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async (raw) => {
+        const answer = await rawExchange(port, [raw], { end: true, giveUpMs: 10_000 });
+        expect(answer.text).not.toMatch(/^HTTP\/1\.[01] 5\d\d/m);
+        const [first] = splitResponses(answer.text);
+        if (!first || first.status < 400 || raw.startsWith('HEAD ')) return;
+        expect(first.headers['content-type'], answer.text.slice(0, 200)).toMatch(/^application\/json/);
+        const body = JSON.parse(first.body) as Record<string, unknown>;
+        expect(Object.keys(body).sort()).toEqual(['error', 'field', 'message']);
+        expect(typeof body.error).toBe('string');
+        expect(body.field === null || typeof body.field === 'string').toBe(true);
+        expect(typeof body.message).toBe('string');
+      }),
+      { numRuns: 400 },
+    );
+    expect((await httpRequest(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect(rawLog.filter((line) => Number(line.level) >= 50)).toEqual([]);
+  }, 120_000);
 });

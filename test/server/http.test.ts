@@ -219,6 +219,96 @@ describe('admin routes', () => {
   });
 });
 
+describe('the API token (VIX_TTL_API_TOKEN): clients cannot write or end a panic without it', () => {
+  const API_TOKEN = 'http-test-api-token-0123456789abcdef';
+  const clock = new MemoryPanicClock();
+  let server: VixTtlServer;
+  let base: string;
+  beforeAll(async () => ({ server, base } = await listen({ clock, apiToken: API_TOKEN })));
+  afterAll(async () => server.app.close());
+
+  const panic = JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'guarded' });
+  const calm = JSON.stringify({ baseTtl: 60, vixStatus: 'calm', scope: 'guarded' });
+  const ticks = JSON.stringify({ ticks: [{ market: 'm1', price: 2.1, ts: Date.now(), scope: 'guarded' }] });
+
+  it.each([
+    ['no Authorization header', {}],
+    ['a wrong token', { authorization: 'Bearer not-the-right-token-at-all' }],
+    ['the admin token', { authorization: `Bearer ${TOKEN}` }],
+    ['the right token with another scheme', { authorization: `Basic ${API_TOKEN}` }],
+    ['a token prefix', { authorization: `Bearer ${API_TOKEN.slice(0, -1)}` }],
+    ['an empty bearer', { authorization: 'Bearer ' }],
+  ])('401 on POST /v1/ttl and POST /v1/ticks with %s, in the admin routes’ form', async (_name, headers) => {
+    for (const [route, body] of [['/v1/ttl', panic], ['/v1/ticks', ticks]] as const) {
+      const response = await postJson(`${base}${route}`, body, headers as Record<string, string>);
+      expect(response.status, route).toBe(401);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.json()).toMatchObject({ error: 'unauthorized', field: 'authorization' });
+      expect(String(response.json().message)).not.toContain(API_TOKEN);
+      expect(response.headers['www-authenticate']).toBe('Bearer realm="vix-ttl api"');
+    }
+    expect((await clock.inspect('guarded')).active).toBe(false); // nothing was written
+  });
+
+  it('names the variable to set when the header is missing', async () => {
+    const response = await postJson(`${base}/v1/ttl`, panic);
+    expect(response.json().message).toBe('authorization must be "Bearer <VIX_TTL_API_TOKEN>"');
+  });
+
+  it('a client without the token cannot end a live panic nor feed the engine; with it, both work', async () => {
+    const auth = { authorization: `Bearer ${API_TOKEN}` };
+    expect((await postJson(`${base}/v1/ttl`, panic, auth)).json()).toMatchObject({ tier: 1, mode: 'PANIC_FULL' });
+    const started = await clock.inspect('guarded');
+    expect(started.active).toBe(true);
+
+    expect((await postJson(`${base}/v1/ttl`, calm)).status).toBe(401);
+    expect(await clock.inspect('guarded')).toMatchObject({ active: true, startedAtMs: started.startedAtMs });
+    expect((await postJson(`${base}/v1/ticks`, ticks)).status).toBe(401);
+    expect(server.vix!.view()!.ticks.accepted).toBe(0);
+
+    expect((await postJson(`${base}/v1/ticks`, ticks, auth)).json()).toMatchObject({ accepted: 1 });
+    expect((await postJson(`${base}/v1/ttl`, calm, auth)).json()).toMatchObject({ tier: 0, mode: 'NORMAL' });
+    expect((await clock.inspect('guarded')).active).toBe(false);
+  });
+
+  it('the token is checked before the body is read: headers alone get the 401', async () => {
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/v1/ticks`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': '1000000' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+          req.destroy();
+        });
+      });
+      req.on('error', (error) => (error.message.includes('socket hang up') || (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+      req.flushHeaders(); // the promised megabyte never comes
+    });
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'unauthorized', field: 'authorization' });
+  });
+
+  it('the read-only routes and the dashboard stay open', async () => {
+    for (const route of ['/', '/assets/dashboard.js', '/v1/state', '/metrics', '/healthz', '/readyz']) {
+      expect((await httpRequest(`${base}${route}`)).status, route).toBe(200);
+    }
+    const events = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/v1/events`, { agent: false }, (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', (error) => (error.message.includes('aborted') || error.message.includes('socket hang up') ? undefined : reject(error)));
+      req.end();
+    });
+    expect(events).toBe(200);
+  });
+
+  it('refuses an API token shorter than 16 characters at construction', async () => {
+    await expect(createServer({ clock: new MemoryPanicClock(), apiToken: 'short' })).rejects.toThrow(/apiToken.*at least 16/);
+  });
+});
+
 describe('state, events, health and metrics', () => {
   let server: VixTtlServer;
   let base: string;

@@ -84,6 +84,29 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     pids.add(String(replacement));
   });
 
+  it('a worker stopped on its own with exit 0 (SIGTERM to it alone: a clean drain) is replaced too, and both workers answer again', async () => {
+    const [victim] = [...pids].map(Number);
+    const listeningBefore = service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').length;
+    process.kill(victim!, 'SIGTERM');
+    const exited = await service.waitFor('VIX_TTL_WORKER_EXITED: it was not asked to stop; replacing it');
+    expect(exited).toMatchObject({ pid: victim, code: 0, signal: null });
+    await eventually(async () => service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').length > listeningBefore, 20_000, 'a replacement worker');
+    const replacement = service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').at(-1)!.pid as number;
+    expect(replacement).not.toBe(victim);
+    expect(alive(victim!)).toBe(false);
+    pids.delete(String(victim));
+    pids.add(String(replacement));
+    const seen = new Set<string>();
+    await eventually(async () => {
+      const response = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' } }));
+      expect(response.json()).toMatchObject({ tier: 3, ttl: 30 });
+      seen.add(String(response.headers['x-vix-ttl-worker']));
+      return seen.size === 2;
+    }, 10_000, 'both workers answering');
+    expect(seen).toEqual(pids);
+    expect(service.child.exitCode).toBeNull(); // the primary kept running
+  });
+
   it('one VIX engine, in the primary: a shock batch posted to either worker is published, and both workers read the same panic tier without vixStatus; a calm stretch ends it on both', async () => {
     // Ten calm minutes (the warm-up) and a goal (returns ×10 for a minute) ending now, then four calm minutes
     // whose timestamps run ahead of the wall clock: the engine's time is the ticks'.
@@ -147,9 +170,10 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
   });
 
   it('SIGTERM drains the workers, closes the publisher, quits Redis and exits 0', async () => {
+    const stoppedBefore = service.lines.filter((l) => l.msg === 'VIX_TTL_STOPPED').length;
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
-    expect(service.lines.filter((l) => l.msg === 'VIX_TTL_STOPPED')).toHaveLength(2); // the two live workers drained
+    expect(service.lines.filter((l) => l.msg === 'VIX_TTL_STOPPED')).toHaveLength(stoppedBefore + 2); // the two live workers drained
     expect(service.lines.some((l) => l.msg === 'VIX_TTL_CLUSTER_STOPPED' && l.exit_code === 0)).toBe(true);
     for (const pid of pids) expect(alive(Number(pid)), `worker ${pid} left running`).toBe(false);
     const clients = String(await admin.client('LIST')).split('\n').filter((line) => line.includes('cmd='));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/redis-server.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
+import { rawExchange } from './raw-socket.js';
 import { serve, type ServeProcess } from './serve-process.js';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
@@ -27,6 +28,7 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
+    ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got "50"/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -43,6 +45,13 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(err).not.toContain('hunter2');
   });
 
+  it('a short API token is refused without being echoed', async () => {
+    const { code, err } = await cli(['serve'], { VIX_TTL_API_TOKEN: 'swordfish' });
+    expect(code).toBe(2);
+    expect(err).toMatch(/VIX_TTL_API_TOKEN must be at least 16 characters \(it has 9\)/);
+    expect(err).not.toContain('swordfish');
+  });
+
   it('--help describes serve and the general help lists it', async () => {
     expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
     expect((await cli(['help'])).out).toContain('vix-ttl serve');
@@ -51,13 +60,14 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
 
 describe('vix-ttl serve --demo as a real process', () => {
   const TOKEN = 'serve-test-admin-token-0123456789';
+  const REQUEST_TIMEOUT_MS = 2000;
   let service: ServeProcess;
   let base: string;
 
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: '' });
+    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port), '--request-timeout-ms', String(REQUEST_TIMEOUT_MS)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: '' });
     await service.waitFor('VIX_TTL_LISTENING');
   });
 
@@ -83,6 +93,29 @@ describe('vix-ttl serve --demo as a real process', () => {
     }, 10_000, 'a demo panic');
     expect(scopes.map((s) => s.scope)).toEqual(expect.arrayContaining(['global', 'champions-league', 'premier-league', 'ligue-2']));
     expect(scopes.find((s) => s.scope === 'champions-league')!.vix).not.toBeNull();
+  });
+
+  it('a malformed request line, a bad escape and oversized headers answer the JSON error shape from the real process (raw sockets)', async () => {
+    const port = Number(new URL(base).port);
+    const cases: Array<[string, number, string, string | null]> = [
+      ['GARBAGE\r\n\r\n', 400, 'bad_request', 'method'],
+      ['GET /% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404, 'not_found', null],
+      [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large', 'headers'],
+    ];
+    for (const [raw, status, error, field] of cases) {
+      const answer = await rawExchange(port, [raw]);
+      expect(answer.status).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/json/);
+      expect(answer.json()).toEqual({ error, field, message: expect.any(String) });
+    }
+  });
+
+  it('--request-timeout-ms cuts a dripping body at the timeout with a 408 in the JSON shape', async () => {
+    const answer = await rawExchange(Number(new URL(base).port), ['POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{'], { dripMs: 100 });
+    expect(answer.status).toBe(408);
+    expect(answer.json()).toMatchObject({ error: 'request_timeout', field: 'body' });
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+    expect(answer.elapsedMs).toBeLessThan(REQUEST_TIMEOUT_MS + 4000);
   });
 
   it('SIGTERM closes the event streams, drains and exits 0', async () => {

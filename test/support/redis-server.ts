@@ -163,7 +163,7 @@ function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('data', (data) => done(String(data).startsWith('+PONG')));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(String(data)))); // NOAUTH: up, with requirepass
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
   });
 }

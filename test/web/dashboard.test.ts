@@ -8,6 +8,8 @@ import { startService, type RunningService } from '../../src/server/run-service.
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = 'dashboard-test-token-0123456789';
+/** The demo runs with an API token: the dashboard only reads open routes (the page, its assets, the event stream). */
+const DEMO_API_TOKEN = 'dashboard-demo-api-token-0123456789';
 const ARTIFACTS = 'test-artifacts';
 
 /** Opens the dashboard and collects every console error and page error. */
@@ -103,11 +105,11 @@ describe('the Brain Lab dashboard in headless Chromium', () => {
   });
 });
 
-describe('the demo in headless Chromium: accelerated clock and simulated feed', () => {
+describe('the demo in headless Chromium, with an API token set: accelerated clock and simulated feed', () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    const config = { port: 0, host: '127.0.0.1', redisUrl: undefined, workers: 1, demo: true, demoSpeed: 1200, adminToken: null, shutdownTimeoutMs: 2000 };
+    const config = { port: 0, host: '127.0.0.1', redisUrl: undefined, workers: 1, demo: true, demoSpeed: 1200, adminToken: null, apiToken: DEMO_API_TOKEN, shutdownTimeoutMs: 2000 };
     service = await startService(config, pino({ level: 'silent' }));
   });
 
@@ -135,6 +137,9 @@ describe('the demo in headless Chromium: accelerated clock and simulated feed', 
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-demo.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+    // The token is really on: the routes that write the shared clock refuse a client without it.
+    const unauthorized = await fetch(`${service.address}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"baseTtl":60,"vixStatus":"calm"}' });
+    expect(unauthorized.status).toBe(401);
   });
 
   it('on a phone the demo with its VIX charts fits the screen without horizontal scrolling', async () => {

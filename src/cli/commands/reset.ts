@@ -12,7 +12,7 @@ export async function resetCommand(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, { redis: { type: 'string' }, scope: { type: 'string' }, 'key-prefix': { type: 'string' } });
   if (flags.help) return io.out(RESET_HELP), 0;
   const scope = normalizeScope(flags.scope);
-  const url = requireRedisUrl(flags.redis as string | undefined);
+  const url = requireRedisUrl(flags.redis as string | undefined, io.env);
   const redis = await connectRedis(url);
   try {
     const clock = new RedisPanicClock(redis, flags['key-prefix'] ? { keyPrefix: flags['key-prefix'] as string, timeoutMs: 3000 } : { timeoutMs: 3000 });

@@ -1,17 +1,18 @@
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import { InvalidInputError } from '../../errors.js';
-import { MIN_ADMIN_TOKEN_LENGTH } from '../../server/admin-auth.js';
+import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/bearer-auth.js';
 import { runClusterPrimary } from '../../server/cluster-primary.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../server/http-timeouts.js';
 import { startService, type ServiceConfig } from '../../server/run-service.js';
 import { startVixHost } from '../../server/vix-host.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { parseFlags, type FlagValues } from '../parse-flags.js';
-import { redisUrlFrom } from '../redis-connection.js';
+import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
-export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
+export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120] [--request-timeout-ms 30000]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
@@ -30,11 +31,13 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     workers: { type: 'string' },
     demo: { type: 'boolean' },
     'demo-speed': { type: 'string' },
+    'request-timeout-ms': { type: 'string' },
   });
   if (flags.help) return io.out(SERVE_HELP), 0;
   const config = serviceConfig(flags, io.env);
   const level = logLevel(io.env.LOG_LEVEL);
-  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(line.replace(/\n$/, '')) });
+  const scrub = secretScrubber(config.redisUrl);
+  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(scrub(line.replace(/\n$/, ''))) });
   if (config.demo && io.env.REDIS_URL) logger.info('VIX_TTL_DEMO: REDIS_URL ignored, the demo runs the in-memory clock');
   if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io);
   return serveOne(config, logger, io);
@@ -100,6 +103,23 @@ function stopRequests(io: CliIo): { requested: Promise<void>; dispose(): void } 
   };
 }
 
+/**
+ * Every log line is scrubbed of the Redis URL's secrets, whatever a future log call
+ * puts in it: inside the line's string values only, so that a password made of JSON
+ * punctuation cannot break the line.
+ */
+function secretScrubber(redisUrl: string | undefined): (line: string) => string {
+  if (redisUrl === undefined) return (line) => line;
+  const urls = [redisUrl];
+  return (line) => {
+    try {
+      return JSON.stringify(JSON.parse(line), (_key, value: unknown) => (typeof value === 'string' ? withoutSecrets(value, urls) : value));
+    } catch {
+      return withoutSecrets(line, urls);
+    }
+  };
+}
+
 /** Validates flags and environment into a service configuration (a usage error names the flag). */
 export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): ServiceConfig {
   const demo = flags.demo === true;
@@ -108,6 +128,7 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   if (!/^[A-Za-z0-9.:[\]_-]{1,255}$/.test(host)) throw new InvalidInputError('--host', 'must be a host name or an IP address', host);
   const workers = integer('--workers', flags.workers as string | undefined, 1, 1, MAX_WORKERS);
   const demoSpeed = integer('--demo-speed', flags['demo-speed'] as string | undefined, 120, 1, 10_000);
+  const requestTimeoutMs = integer('--request-timeout-ms', flags['request-timeout-ms'] as string | undefined, DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000);
   if (flags['demo-speed'] !== undefined && !demo) throw new CliUsageError('--demo-speed only applies with --demo');
   if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
   if (demo && workers > 1) throw new CliUsageError('--demo runs in one process; drop --workers');
@@ -115,7 +136,9 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   if (workers > 1 && redisUrl === undefined) {
     throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
   }
-  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000 };
+  const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN);
+  const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN);
+  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000 };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -131,12 +154,12 @@ function logLevel(value: string | undefined): string {
   return value;
 }
 
-/** The admin token, never echoed in an error. */
-function adminToken(value: string | undefined): string | null {
+/** A bearer token from the environment (admin or API), never echoed in an error. */
+function bearerToken(variable: string, value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
-  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new CliUsageError(`VIX_TTL_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
+  if (value.length < MIN_TOKEN_LENGTH) {
+    throw new CliUsageError(`${variable} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
   }
-  if (value.length > 1024 || /\s/.test(value)) throw new CliUsageError('VIX_TTL_ADMIN_TOKEN must be at most 1024 characters, without spaces');
+  if (value.length > MAX_TOKEN_LENGTH || /\s/.test(value)) throw new CliUsageError(`${variable} must be at most ${MAX_TOKEN_LENGTH} characters, without spaces`);
   return value;
 }

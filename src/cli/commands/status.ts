@@ -13,7 +13,7 @@ export const STATUS_HELP = `vix-ttl status [--redis URL] [--scope S] [--key-pref
 export async function statusCommand(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, { redis: { type: 'string' }, scope: { type: 'string' }, 'key-prefix': { type: 'string' } });
   if (flags.help) return io.out(STATUS_HELP), 0;
-  const url = requireRedisUrl(flags.redis as string | undefined);
+  const url = requireRedisUrl(flags.redis as string | undefined, io.env);
   const clockOptions = flags['key-prefix'] ? { keyPrefix: flags['key-prefix'] as string, timeoutMs: 3000 } : { timeoutMs: 3000 };
   const redis = await connectRedis(url);
   try {
