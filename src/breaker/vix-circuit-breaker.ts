@@ -222,7 +222,7 @@ export class VixCircuitBreaker {
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
-    this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw }, 'PANIC_START_REPAIRED');
+    this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw, raw_length: corrupt.rawLength }, 'PANIC_START_REPAIRED');
     this.#hook('onRepair', { scope, corrupt });
   }
 

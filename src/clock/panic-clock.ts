@@ -10,8 +10,14 @@ export type CorruptionReason = 'unparsable' | 'implausible' | 'future' | 'wrong_
 /** A stored value that was not a plausible start and was repaired (replaced with now, or deleted on calm). */
 export interface CorruptValue {
   reason: CorruptionReason;
-  /** The value as found (for a key of the wrong Redis type, that type's name). */
+  /**
+   * The value as found, cut to its first 32 characters (then ending with `…`), so a
+   * huge value never reaches a log line whole; for a key of the wrong Redis type,
+   * that type's name.
+   */
   raw: string;
+  /** Length of the whole value in bytes (of the type's name for a wrong type). */
+  rawLength: number;
 }
 
 /** The shared state of one scope right after an observation. */
@@ -40,6 +46,7 @@ export interface PanicInspection {
   expiresInMs: number | null;
   /** True while a calm observation keeps the start only for `calmGraceSeconds`. */
   inGrace: boolean;
+  /** The stored value, cut to 65 bytes (a valid start has at most 64); null when none. */
   raw: string | null;
   corrupt: CorruptValue | null;
   clockNowMs: number;

@@ -7,7 +7,7 @@ import type { CorruptionReason, ObservationKind, PanicClock, PanicInspection, Pa
 import { assertRedisClient, RedisScript, type RedisClient } from './redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
-import { parseStartValue, rawToText } from './start-value.js';
+import { corruptValue, parseStartValue, rawToText } from './start-value.js';
 import { withTimeout } from './with-timeout.js';
 
 export type { RedisClient };
@@ -95,7 +95,7 @@ export class RedisPanicClock implements PanicClock {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
     const { reply } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
-    const [nowText, type, raw, pttlText] = expectStrings(reply, 4) as [string, string, string, string];
+    const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
     const pttl = Number(pttlText);
     const base = { scope: name, location: key, clockNowMs, expiresInMs: pttl >= 0 ? pttl : null };
@@ -103,9 +103,9 @@ export class RedisPanicClock implements PanicClock {
       return { ...base, active: false, startedAtMs: null, durationMs: null, expiresInMs: null, inGrace: false, raw: null, corrupt: null };
     }
     if (type !== 'string') {
-      return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw: type, corrupt: { reason: 'wrong_type', raw: type } };
+      return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw: type, corrupt: corruptValue('wrong_type', type) };
     }
-    const parsed = parseStartValue(raw, clockNowMs, this.options.maxClockSkewSeconds);
+    const parsed = parseStartValue(raw, clockNowMs, this.options.maxClockSkewSeconds, Number(lengthText));
     if (parsed.corrupt) {
       return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw, corrupt: parsed.corrupt };
     }
@@ -149,7 +149,7 @@ export class RedisPanicClock implements PanicClock {
       (ageMs / 1000).toFixed(6),
     ];
     const { reply, sentMs, receivedMs } = await this.#call(key, () => OBSERVE.run(this.#redis, key, args));
-    const [stateText, startText, nowText, reason, raw] = expectStrings(reply, 5) as [string, string, string, string, string];
+    const [stateText, startText, nowText, reason, raw, lengthText] = expectStrings(reply, 6) as [string, string, string, string, string, string];
     if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
       throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
     }
@@ -160,7 +160,7 @@ export class RedisPanicClock implements PanicClock {
       startedAtMs: startText === '' ? null : secondsToMs(startText),
       clockNowMs,
       created: stateText === 'created',
-      repaired: reason === '' ? null : { reason: reason as CorruptionReason, raw },
+      repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
     };
   }
 
