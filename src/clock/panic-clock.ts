@@ -66,6 +66,8 @@ export interface StartPanicOptions {
 export interface PanicClock {
   /** `'memory'` or `'redis'`, for logs and the dashboard. */
   readonly kind: string;
+  /** Commands sent to the store and not answered yet, for a store that has a network between (Redis); absent otherwise. */
+  readonly inFlight?: number;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /** Reads a scope without changing it. */

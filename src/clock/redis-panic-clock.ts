@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { StoreBusyError, StoreError, VixTtlError } from '../errors.js';
+import { StoreError, VixTtlError } from '../errors.js';
 import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
 import type { CorruptionReason, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
@@ -8,7 +8,7 @@ import { assertRedisClient, RedisScript, type RedisClient } from './redis-script
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
 import { corruptValue, parseStartValue, rawToText } from './start-value.js';
-import { withTimeout } from './with-timeout.js';
+import { DEFAULT_MAX_IN_FLIGHT, StoreGuard } from './store-guard.js';
 
 export type { RedisClient };
 
@@ -24,8 +24,15 @@ export interface RedisPanicClockOptions {
   calmGraceSeconds?: number;
   /** A start further than this in Redis's future is corrupt. Default 300 s. */
   maxClockSkewSeconds?: number;
-  /** Keys whose bookkeeping (clock offset, stuck command) is kept. Default 10,000. */
+  /** Keys whose bookkeeping (clock offset) is kept. Default 10,000. */
   maxScopes?: number;
+  /**
+   * Most commands this clock has in flight at once (sent, not answered yet, timed
+   * out or not). Past it a call fails at once (`StoreBusyError`, a `store_busy`
+   * fail-safe decision) and its command is never sent, so a hung Redis collects at
+   * most this many commands whatever the traffic. Default 64.
+   */
+  maxInFlight?: number;
 }
 
 const optionsSchema = z
@@ -35,17 +42,11 @@ const optionsSchema = z
     timeoutMs: z.number().positive().max(60_000).default(50),
     maxClockSkewSeconds: z.number().min(0).default(300),
     maxScopes: z.number().int().min(1).default(10_000),
+    maxInFlight: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_IN_FLIGHT),
   })
   .superRefine(refineGrace);
 
 type ResolvedOptions = z.output<typeof optionsSchema>;
-
-interface KeyState {
-  /** Redis time minus local time, from the last quick round trip; null until one. */
-  offsetMs: number | null;
-  /** A command that outlived the timeout and has not settled yet. */
-  stuck: { token: object; sinceMs: number } | null;
-}
 
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
 const INSPECT = new RedisScript(INSPECT_SCRIPT);
@@ -62,16 +63,24 @@ export class RedisPanicClock implements PanicClock {
   /** The validated options, frozen. */
   readonly options: Readonly<ResolvedOptions>;
   readonly #redis: RedisClient;
-  readonly #keys: LRUCache<string, KeyState>;
-  readonly #abandonAfterMs: number;
+  readonly #guard: StoreGuard;
+  /** Redis time minus local time per key (its node's clock, in a Cluster), from the last quick round trip. */
+  readonly #offsets: LRUCache<string, number>;
+  /** The latest such offset for any key: stands in for a key not seen yet. */
+  #anyOffsetMs: number | null = null;
 
   /** @throws InvalidConfigError when `redis` is not an ioredis client or an option is invalid. */
   constructor(redis: RedisClient, options: RedisPanicClockOptions = {}) {
     assertRedisClient(redis);
     this.#redis = redis;
     this.options = parseOptions(optionsSchema, options, 'RedisPanicClock');
-    this.#keys = new LRUCache({ max: this.options.maxScopes });
-    this.#abandonAfterMs = Math.max(1000, 20 * this.options.timeoutMs);
+    this.#offsets = new LRUCache({ max: this.options.maxScopes });
+    this.#guard = new StoreGuard(this.options.timeoutMs, { maxInFlight: this.options.maxInFlight, label: 'the panic clock' });
+  }
+
+  /** Commands sent to Redis and not answered yet (at most `maxInFlight`). */
+  get inFlight(): number {
+    return this.#guard.inFlight;
   }
 
   /** The Redis key of a scope. */
@@ -94,9 +103,10 @@ export class RedisPanicClock implements PanicClock {
   async inspect(scope?: string): Promise<PanicInspection> {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
-    const { reply } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
+    const { reply, sentMs, receivedMs } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
     const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
+    this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
     const pttl = Number(pttlText);
     const base = { scope: name, location: key, clockNowMs, expiresInMs: pttl >= 0 ? pttl : null };
     if (type === 'none') {
@@ -128,24 +138,33 @@ export class RedisPanicClock implements PanicClock {
     return reply === 1;
   }
 
+  /**
+   * Runs the read-only INSPECT script on the global scope's key, by `EVALSHA` (or
+   * `EVAL` on NOSCRIPT) as decisions do: a Redis that answers PING but refuses
+   * scripts (renamed or ACL-denied `EVALSHA`/`EVAL`, a read-only replica's
+   * script limits, `BUSY`) is not ready. Never writes.
+   */
   async ping(): Promise<void> {
-    await this.#call('PING', () => this.#redis.ping());
+    await this.inspect();
   }
 
   async close(): Promise<void> {
-    this.#keys.clear();
+    this.#offsets.clear();
   }
 
   async #observe(key: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
-    const state = this.#stateOf(key);
-    const issuedAt = state.offsetMs === null ? '' : ((Date.now() + state.offsetMs) / 1000).toFixed(6);
+    // Without Redis's time, a command held in a queue cannot be recognised as stale
+    // (a panic seen long ago would start a 24 h panic when Redis comes back); learn it first.
+    if (kind !== 'start' && this.#anyOffsetMs === null) await this.inspect();
+    const offsetMs = this.#offsets.get(key) ?? this.#anyOffsetMs;
+    const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
     const args = [
       kind,
       String(this.options.deadManSwitchSeconds),
       String(Math.round(this.options.calmGraceSeconds * 1000)),
       String(this.options.maxClockSkewSeconds),
       issuedAt,
-      String(this.#abandonAfterMs / 1000),
+      String(this.#guard.abandonAfterMs / 1000),
       (ageMs / 1000).toFixed(6),
     ];
     const { reply, sentMs, receivedMs } = await this.#call(key, () => OBSERVE.run(this.#redis, key, args));
@@ -154,7 +173,7 @@ export class RedisPanicClock implements PanicClock {
       throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
     }
     const clockNowMs = secondsToMs(nowText);
-    if (receivedMs - sentMs <= this.options.timeoutMs) state.offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
+    this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
     return {
       active: stateText === 'created' || stateText === 'active',
       startedAtMs: startText === '' ? null : secondsToMs(startText),
@@ -164,43 +183,19 @@ export class RedisPanicClock implements PanicClock {
     };
   }
 
-  /**
-   * Runs one command under the clock's own timeout. A command that outlives the
-   * timeout marks its key as stuck, and later calls fail fast (StoreBusyError)
-   * instead of piling up in the client's offline queue until it settles or is
-   * abandoned.
-   */
+  /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`). */
   async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
-    const state = this.#stateOf(key);
     const sentMs = Date.now();
-    if (state.stuck) {
-      if (sentMs - state.stuck.sinceMs < this.#abandonAfterMs) throw new StoreBusyError(key);
-      state.stuck = null;
-    }
-    const token = {};
-    const pending = Promise.resolve()
-      .then(send)
-      .finally(() => {
-        if (state.stuck?.token === token) state.stuck = null;
-      });
-    try {
-      const reply = await withTimeout(pending, this.options.timeoutMs, () => {
-        state.stuck ??= { token, sinceMs: sentMs };
-      });
-      return { reply, sentMs, receivedMs: Date.now() };
-    } catch (error) {
-      if (error instanceof VixTtlError) throw error;
-      throw new StoreError(`Redis command for ${key} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-    }
+    const reply = await this.#guard.call(send, key);
+    return { reply, sentMs, receivedMs: Date.now() };
   }
 
-  #stateOf(key: string): KeyState {
-    let state = this.#keys.get(key);
-    if (!state) {
-      state = { offsetMs: null, stuck: null };
-      this.#keys.set(key, state);
-    }
-    return state;
+  /** Remembers Redis's clock against ours from a quick round trip (a slow one says little about when Redis read `TIME`). */
+  #learnOffset(key: string, clockNowMs: number, sentMs: number, receivedMs: number): void {
+    if (receivedMs - sentMs > this.options.timeoutMs) return;
+    const offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
+    this.#offsets.set(key, offsetMs);
+    this.#anyOffsetMs = offsetMs;
   }
 }
 
