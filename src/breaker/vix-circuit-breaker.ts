@@ -176,6 +176,7 @@ export class VixCircuitBreaker {
           this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
           const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
           state.synced = synced;
+          this.#hook('onObservation', { scope, kind, observation: synced.obs, localMs: synced.localMs });
           if (obs.repaired) this.#repaired(scope, obs.repaired);
           return { ok: true, synced, repaired: obs.repaired };
         },

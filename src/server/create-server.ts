@@ -53,6 +53,8 @@ export interface VixTtlServerOptions {
   heartbeatMs?: number;
   /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
   readyTimeoutMs?: number;
+  /** Period of the store health check (the clock's read-only script on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
+  healthIntervalMs?: number;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
   adminTimeoutMs?: number;
   /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
@@ -110,6 +112,7 @@ const optionsSchema = z.strictObject({
   eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
   heartbeatMs: z.number().int().min(100).max(300_000).default(15_000),
   readyTimeoutMs: z.number().int().min(1).max(60_000).default(250),
+  healthIntervalMs: z.number().int().min(100).max(600_000).default(5000),
   adminTimeoutMs: z.number().int().min(1).max(60_000).default(2000),
   displayBaseTtl: z.number().min(0).default(60),
   now: fn('must be a function returning ms'),
@@ -154,6 +157,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics });
+  telemetry.metrics.setInFlightSource(() => o.clock.inFlight ?? 0);
   const state = new ServiceState({
     clock: o.clock,
     policy: breaker.policy,
@@ -162,10 +166,13 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     displayBaseTtl: o.displayBaseTtl,
     timeScale: o.timeScale,
     inspectTimeoutMs: o.readyTimeoutMs,
+    now: o.now as (() => number) | undefined,
     vixSource: vix,
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
+  health.onInspection = (inspection) => state.learn(inspection);
+  health.start(o.healthIntervalMs);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
@@ -190,6 +197,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   app.addHook('preClose', async () => events.close());
   app.addHook('onClose', async () => {
+    health.stop();
     stopTransitions?.();
     await breaker.close();
     if (ownsVix) await vix?.close();
@@ -206,6 +214,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     timeoutMs: o.adminTimeoutMs,
     onChange: (scope) => {
       telemetry.scopes.touch(scope);
+      state.forget(scope);
       events.notify();
     },
   });

@@ -40,7 +40,8 @@ export class ServiceMetrics {
   readonly #storeUp: Gauge;
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
-  #scopeSource: (() => Promise<readonly ScopeGaugeValues[]>) | null = null;
+  #scopeSource: (() => readonly ScopeGaugeValues[]) | null = null;
+  #inFlightSource: (() => number) | null = null;
 
   constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -59,7 +60,7 @@ export class ServiceMetrics {
     });
     this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
     this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
-    const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => async () => apply(await this.#scopeValues());
+    const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => () => apply(this.#scopeSource?.() ?? []);
     const panicDuration: Gauge<'scope'> = new Gauge({
       name: 'vix_ttl_panic_duration_seconds',
       help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.',
@@ -95,6 +96,13 @@ export class ServiceMetrics {
     });
     this.#http = new Histogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
     this.#eventClients = new Gauge({ name: 'vix_ttl_event_stream_clients', help: 'Dashboards connected to the server-sent event stream.', registers });
+    const inFlight: Gauge = new Gauge({
+      name: 'vix_ttl_store_in_flight',
+      help: 'Commands the panic clock has sent to the store and not had answered yet (bounded by its maxInFlight).',
+      aggregator: 'sum',
+      registers,
+      collect: () => inFlight.set(this.#inFlightSource?.() ?? 0),
+    });
     const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], aggregator: 'first', registers });
     info.set({ clock: options.clockKind ?? 'unknown', time_scale: String(options.timeScale ?? 1), version: options.version ?? 'unknown' }, 1);
     this.#storeUp.set(1);
@@ -131,14 +139,16 @@ export class ServiceMetrics {
 
   /**
    * Where the per-scope gauges (panic duration, panic active, current tier) read
-   * their values at each scrape; scopes not listed disappear from them.
+   * their values at each scrape; scopes not listed disappear from them. The source
+   * is synchronous: a scrape reads local state and never waits for the store.
    */
-  setScopeSource(source: () => Promise<readonly ScopeGaugeValues[]>): void {
+  setScopeSource(source: () => readonly ScopeGaugeValues[]): void {
     this.#scopeSource = source;
   }
 
-  async #scopeValues(): Promise<readonly ScopeGaugeValues[]> {
-    return this.#scopeSource ? this.#scopeSource() : [];
+  /** Where `vix_ttl_store_in_flight` reads the clock's commands in flight at each scrape (a local count). */
+  setInFlightSource(source: () => number): void {
+    this.#inFlightSource = source;
   }
 
   /** The Prometheus text exposition. */

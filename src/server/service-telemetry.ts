@@ -1,4 +1,5 @@
 import type { BreakerHooks } from '../breaker/breaker-hooks.js';
+import { knowledgeFromFailure, knowledgeFromObservation } from './panic-knowledge.js';
 import { ScopeTracker } from './scope-tracker.js';
 import { ServiceMetrics } from './service-metrics.js';
 
@@ -32,8 +33,12 @@ export class ServiceTelemetry {
         this.metrics.decision(decision);
         this.scopes.record(scope, decision);
       },
-      onStoreCall: ({ kind, durationMs, outcome }) => this.metrics.storeCall(kind, durationMs, outcome),
+      onStoreCall: ({ scope, kind, durationMs, outcome }) => {
+        this.metrics.storeCall(kind, durationMs, outcome);
+        if (outcome !== 'ok') this.scopes.learn(scope, knowledgeFromFailure(`store_${outcome}`, Date.now()));
+      },
       onRepair: ({ corrupt }) => this.metrics.repair(corrupt),
+      onObservation: ({ scope, observation, localMs }) => this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now())),
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { StoreOutcome } from '../breaker/breaker-hooks.js';
-import type { PanicClock } from '../clock/panic-clock.js';
+import type { PanicClock, PanicInspection } from '../clock/panic-clock.js';
 import { withTimeout } from '../clock/with-timeout.js';
 import { StoreBusyError, StoreTimeoutError } from '../errors.js';
 import type { ServiceMetrics } from './service-metrics.js';
@@ -9,7 +9,7 @@ export interface StoreHealthReport {
   /** `memory` or `redis`. */
   kind: string;
   up: boolean;
-  /** Round trip of the ping in ms; null when it failed. */
+  /** Round trip of the check in ms; null when it failed. */
   latencyMs: number | null;
   /** Why the store is considered down (`store_timeout`, `store_busy`, `store_error: …`), or null. */
   error: string | null;
@@ -18,22 +18,28 @@ export interface StoreHealthReport {
 
 /** Options of {@link StoreHealth}. */
 export interface StoreHealthOptions {
-  /** Longest wait for a ping. Default 250 ms. */
+  /** Longest wait for a check. Default 250 ms. */
   timeoutMs?: number;
   metrics?: ServiceMetrics;
 }
 
 /**
- * Pings the panic clock's store with a short timeout, for `/readyz`, the dashboard
- * and `vix_ttl_store_up`. Concurrent checks share one ping, and a recent answer is
- * reused, so a flood of probes never becomes a flood of pings.
+ * Checks the panic clock's store with a short timeout, for `/readyz`, the dashboard
+ * and `vix_ttl_store_up`. A check is what decisions do: the clock's read-only
+ * script on the global scope's key (`EVALSHA`/`EVAL` on Redis), not a mere PING,
+ * so a Redis that answers PING but refuses scripts is not ready. Concurrent checks
+ * share one, a recent answer is reused, and `start()` keeps a check running every
+ * few seconds, so metrics read the last answer instead of asking the store.
  */
 export class StoreHealth {
+  /** Called with the global scope's panic each time a check reads it. */
+  onInspection: ((inspection: PanicInspection) => void) | null = null;
   readonly #clock: PanicClock;
   readonly #timeoutMs: number;
   readonly #metrics: ServiceMetrics | undefined;
   #last: StoreHealthReport | null = null;
   #running: Promise<StoreHealthReport> | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(clock: PanicClock, options: StoreHealthOptions = {}) {
     this.#clock = clock;
@@ -41,21 +47,39 @@ export class StoreHealth {
     this.#metrics = options.metrics;
   }
 
-  /** Checks the store, reusing an answer younger than `maxAgeMs` (0: always ping, but share a ping under way). */
+  /** Checks the store, reusing an answer younger than `maxAgeMs` (0: always check, but share a check under way). */
   check(maxAgeMs = 0): Promise<StoreHealthReport> {
     if (this.#last && maxAgeMs > 0 && Date.now() - this.#last.checkedAtMs < maxAgeMs) return Promise.resolve(this.#last);
-    this.#running ??= this.#ping().finally(() => {
+    this.#running ??= this.#check().finally(() => {
       this.#running = null;
     });
     return this.#running;
   }
 
-  async #ping(): Promise<StoreHealthReport> {
+  /** The last answer, without asking the store; null before the first check. */
+  latest(): StoreHealthReport | null {
+    return this.#last;
+  }
+
+  /** Checks every `intervalMs` (an unreferenced timer) until {@link stop}; `/readyz` and the first state build check by themselves. */
+  start(intervalMs: number): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.check(0), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  async #check(): Promise<StoreHealthReport> {
     const started = performance.now();
     let outcome: StoreOutcome = 'ok';
     let error: string | null = null;
+    let inspection: PanicInspection | null = null;
     try {
-      await withTimeout(this.#clock.ping(), this.#timeoutMs);
+      inspection = await withTimeout(this.#clock.inspect(), this.#timeoutMs);
     } catch (failure) {
       [outcome, error] = describeFailure(failure);
     }
@@ -64,6 +88,13 @@ export class StoreHealth {
     this.#metrics?.storeUp(outcome === 'ok');
     const report = { kind: this.#clock.kind, up: outcome === 'ok', latencyMs: outcome === 'ok' ? round(latencyMs) : null, error, checkedAtMs: Date.now() };
     this.#last = report;
+    if (inspection) {
+      try {
+        this.onInspection?.(inspection);
+      } catch {
+        // What a listener does with the reading must not change the store's health.
+      }
+    }
     return report;
   }
 }
