@@ -52,6 +52,21 @@ export interface PanicInspection {
   clockNowMs: number;
 }
 
+/**
+ * Whether the store may evict panic starts under memory pressure. A Redis
+ * `maxmemory-policy` other than `noeviction` can (starts have an expiry, so even
+ * the `volatile-*` policies pick them), and an evicted start silently restarts a
+ * scope's panic at tier 1.
+ */
+export interface EvictionPolicy {
+  /** `maxmemory-policy` (`noeviction`, `allkeys-lru`…), or null when the store would not say. */
+  policy: string | null;
+  /** True when panic starts can be evicted, false for `noeviction`, null when unknown (which is not unsafe, only unknown). */
+  canEvictPanicStarts: boolean | null;
+  /** Why it is unknown (`CONFIG` renamed or denied, as on many managed Redis), or null. */
+  detail: string | null;
+}
+
 /** Options of {@link PanicClock.startPanic}. */
 export interface StartPanicOptions {
   /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
@@ -68,6 +83,10 @@ export interface PanicClock {
   readonly kind: string;
   /** Commands sent to the store and not answered yet, for a store that has a network between (Redis); absent otherwise. */
   readonly inFlight?: number;
+  /** Seconds a start lives without a panic observation (the dead man's switch). */
+  readonly deadManSwitchSeconds?: number;
+  /** What the store says about evicting keys under memory pressure; absent for a store that never evicts (memory). */
+  evictionPolicy?(): Promise<EvictionPolicy>;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /** Reads a scope without changing it. */

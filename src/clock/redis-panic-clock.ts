@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { StoreError, VixTtlError } from '../errors.js';
 import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
-import type { CorruptionReason, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import type { CorruptionReason, EvictionPolicy, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
 import { assertRedisClient, RedisScript, type RedisClient } from './redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
-import { corruptValue, parseStartValue, rawToText } from './start-value.js';
+import { corruptValue, parseStartValue, rawExcerpt, rawToText } from './start-value.js';
 import { DEFAULT_MAX_IN_FLIGHT, StoreGuard } from './store-guard.js';
 
 export type { RedisClient };
@@ -83,6 +83,11 @@ export class RedisPanicClock implements PanicClock {
     return this.#guard.inFlight;
   }
 
+  /** Seconds a start lives without a panic observation. */
+  get deadManSwitchSeconds(): number {
+    return this.options.deadManSwitchSeconds;
+  }
+
   /** The Redis key of a scope. */
   keyFor(scope?: string): string {
     const name = normalizeScope(scope);
@@ -146,6 +151,31 @@ export class RedisPanicClock implements PanicClock {
    */
   async ping(): Promise<void> {
     await this.inspect();
+  }
+
+  /**
+   * Redis's `maxmemory-policy` (`CONFIG GET`, one command): anything but
+   * `noeviction` can evict panic starts under memory pressure. A server that
+   * refuses `CONFIG` (renamed or ACL-denied, as on many managed Redis) gives an
+   * unknown policy, not an unsafe one. With a Cluster client, one node answers.
+   * @throws StoreError, StoreTimeoutError or StoreBusyError when Redis does not answer.
+   */
+  async evictionPolicy(): Promise<EvictionPolicy> {
+    let reply: unknown;
+    try {
+      ({ reply } = await this.#call('CONFIG', () => this.#redis.config('GET', 'maxmemory-policy')));
+    } catch (error) {
+      const cause = (error as { cause?: { name?: unknown; message?: unknown } }).cause;
+      if (error instanceof StoreError && cause?.name === 'ReplyError') {
+        return { policy: null, canEvictPanicStarts: null, detail: `CONFIG GET maxmemory-policy refused: ${rawExcerpt(String(cause.message))}` };
+      }
+      throw error;
+    }
+    const policy = Array.isArray(reply) && reply.length === 2 ? rawToText(reply[1] as string | Buffer) : null;
+    if (policy === null || !/^[a-z-]{1,32}$/.test(policy)) {
+      return { policy: null, canEvictPanicStarts: null, detail: `unexpected reply to CONFIG GET maxmemory-policy: ${rawExcerpt(JSON.stringify(reply) ?? 'undefined')}` };
+    }
+    return { policy, canEvictPanicStarts: policy !== 'noeviction', detail: null };
   }
 
   async close(): Promise<void> {

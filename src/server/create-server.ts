@@ -37,6 +37,8 @@ export interface VixTtlServerOptions {
   syncIntervalMs?: number;
   /** The breaker's store timeout. Default 50 ms. */
   timeoutMs?: number;
+  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
+  maxPanicScopes?: number;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
@@ -104,6 +106,7 @@ const optionsSchema = z.strictObject({
   policy: z.custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' }).optional(),
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
+  maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: z.string().min(MIN_ADMIN_TOKEN_LENGTH, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`).max(1024).nullable().default(null),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
@@ -150,14 +153,15 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     logger,
     syncIntervalMs: o.syncIntervalMs,
     timeoutMs: o.timeoutMs,
+    maxPanicScopes: o.maxPanicScopes,
     hooks: telemetry.hooks,
     now: o.now as (() => number) | undefined,
   });
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
-  const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics });
-  telemetry.metrics.setInFlightSource(() => o.clock.inFlight ?? 0);
+  const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
+  telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
   const state = new ServiceState({
     clock: o.clock,
     policy: breaker.policy,

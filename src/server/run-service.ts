@@ -26,6 +26,8 @@ export interface ServiceConfig {
   demo: boolean;
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
+  /** The breaker's `maxPanicScopes` (default 1,000 when absent). */
+  maxPanicScopes?: number;
   adminToken: string | null;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
@@ -55,6 +57,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     clock,
     logger,
     adminToken: config.adminToken,
+    maxPanicScopes: config.maxPanicScopes,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,

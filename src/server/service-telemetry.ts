@@ -31,7 +31,9 @@ export class ServiceTelemetry {
     this.hooks = {
       onDecision: ({ scope, decision }) => {
         this.metrics.decision(decision);
-        this.scopes.record(scope, decision);
+        // A panic refused past maxPanicScopes is counted, not tracked: a flood of new
+        // scope names must not push the real scopes out of the dashboard and the metrics.
+        if (decision.reason !== 'scope_limit') this.scopes.record(scope, decision);
       },
       onStoreCall: ({ scope, kind, durationMs, outcome }) => {
         this.metrics.storeCall(kind, durationMs, outcome);

@@ -27,6 +27,8 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
+    ['a zero panic-scope limit', ['--max-panic-scopes', '0'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "0"/],
+    ['a panic-scope limit that is not a number', ['--max-panic-scopes', '1e3'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "1e3"/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
