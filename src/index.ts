@@ -18,6 +18,7 @@ export type {
   ObservationKind,
   CorruptValue,
   CorruptionReason,
+  EvictionPolicy,
   StartPanicOptions,
 } from './clock/panic-clock.js';
 export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-panic-clock.js';
@@ -39,7 +40,7 @@ export { createServer, type VixTtlServerOptions, type VixTtlServer } from './ser
 export { startService, type ServiceConfig, type RunningService } from './server/run-service.js';
 export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker, type TickSink } from './server/demo-feed.js';
 export { acceleratedTime, type TimeSource } from './server/accelerated-time.js';
-export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues } from './server/service-metrics.js';
+export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues, type MetricSources } from './server/service-metrics.js';
 export type { ServiceTelemetry, ServiceTelemetryOptions } from './server/service-telemetry.js';
 export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixReading, VixProvider, VixSummary } from './server/service-state.js';
 export { LocalVix, type LocalVixOptions } from './server/local-vix.js';
