@@ -19,6 +19,7 @@ export type {
   CorruptValue,
   CorruptionReason,
   EvictionPolicy,
+  LateObservation,
   StartPanicOptions,
 } from './clock/panic-clock.js';
 export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-panic-clock.js';

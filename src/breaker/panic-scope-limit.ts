@@ -41,6 +41,16 @@ export class PanicScopeLimit {
     return 'reserved';
   }
 
+  /**
+   * The clock confirmed a panic this process observed in `scope`: it is held, even
+   * past `max` (a late answer released it while a newer command was writing its start;
+   * at most the commands in flight can do that). A start that exists is counted.
+   */
+  confirm(scope: string, nowMs: number): void {
+    this.#held.delete(scope);
+    this.#held.set(scope, nowMs);
+  }
+
   /** The scope is not in panic any more (or its reservation was never used). */
   release(scope: string): void {
     this.#held.delete(scope);

@@ -108,6 +108,7 @@ export class VixCircuitBreaker {
   readonly #now: () => number;
   readonly #scopes: LRUCache<string, ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
+  readonly #stopLateObservations: (() => void) | undefined;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
   #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
   #closed = false;
@@ -124,6 +125,11 @@ export class VixCircuitBreaker {
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new LRUCache({ max: resolved.maxScopes });
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000);
+    // An answer that came after the timeout still says whether a start is stored: a panic
+    // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
+    this.#stopLateObservations = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
+      if (!observation.active) this.#panicScopes.release(scope);
+    });
   }
 
   /** Scopes this breaker holds in panic now, and the most it will hold (`maxPanicScopes`). Local state. */
@@ -160,7 +166,7 @@ export class VixCircuitBreaker {
     if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
     const state = this.#stateOf(scope);
     const outcome = await this.#observe(this.#clock, scope, state, kind);
-    this.#hold(scope, outcome, admission);
+    this.#hold(scope, kind, outcome, admission);
     const decision = this.#decide(baseTtl, classified, kind, outcome, state);
     this.#report(scope, state, decision);
     return decision;
@@ -172,14 +178,20 @@ export class VixCircuitBreaker {
     this.#closed = true;
     const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
     await Promise.allSettled(pending);
+    this.#stopLateObservations?.();
     this.#scopes.clear();
     this.#panicScopes.clear();
   }
 
-  /** Keeps the held panic scopes in step with what the clock said: a scope not in panic leaves, a reservation never sent is returned. */
-  #hold(scope: string, outcome: Outcome, admission: PanicAdmission | null): void {
+  /**
+   * Keeps the held panic scopes in step with what the clock said (a scope not in
+   * panic leaves, also when the answer comes after a timeout: see the constructor);
+   * a reservation whose command was never sent (`store_busy`) is returned.
+   */
+  #hold(scope: string, kind: ObservationKind, outcome: Outcome, admission: PanicAdmission | null): void {
     if (outcome.ok) {
       if (!outcome.synced.obs.active) this.#panicScopes.release(scope);
+      else if (kind === 'panic') this.#panicScopes.confirm(scope, this.#now());
       return;
     }
     if (admission === 'reserved' && outcome.reason === 'store_busy') this.#panicScopes.release(scope);

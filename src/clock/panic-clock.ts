@@ -67,6 +67,13 @@ export interface EvictionPolicy {
   detail: string | null;
 }
 
+/** An observation answered after it had failed with a timeout (see {@link PanicClock.onLateObservation}). */
+export interface LateObservation {
+  scope: string;
+  kind: ObservationKind;
+  observation: PanicObservation;
+}
+
 /** Options of {@link PanicClock.startPanic}. */
 export interface StartPanicOptions {
   /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
@@ -87,6 +94,11 @@ export interface PanicClock {
   readonly deadManSwitchSeconds?: number;
   /** What the store says about evicting keys under memory pressure; absent for a store that never evicts (memory). */
   evictionPolicy?(): Promise<EvictionPolicy>;
+  /**
+   * Subscribes to answers that came after their observation had failed with a
+   * timeout; returns the unsubscribe function. Absent for a store that is never late (memory).
+   */
+  onLateObservation?(listener: (event: LateObservation) => void): () => void;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /** Reads a scope without changing it. */

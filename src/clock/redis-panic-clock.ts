@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { StoreError, VixTtlError } from '../errors.js';
+import { StoreError, StoreTimeoutError, VixTtlError } from '../errors.js';
 import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
-import type { CorruptionReason, EvictionPolicy, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import type { CorruptionReason, EvictionPolicy, LateObservation, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
 import { assertRedisClient, RedisScript, type RedisClient } from './redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
@@ -68,6 +68,7 @@ export class RedisPanicClock implements PanicClock {
   readonly #offsets: LRUCache<string, number>;
   /** The latest such offset for any key: stands in for a key not seen yet. */
   #anyOffsetMs: number | null = null;
+  readonly #lateListeners = new Set<(event: LateObservation) => void>();
 
   /** @throws InvalidConfigError when `redis` is not an ioredis client or an option is invalid. */
   constructor(redis: RedisClient, options: RedisPanicClockOptions = {}) {
@@ -98,11 +99,11 @@ export class RedisPanicClock implements PanicClock {
     if (kind !== 'panic' && kind !== 'calm' && kind !== 'read') {
       throw new VixTtlError('VIX_TTL_INVALID_INPUT', `kind must be panic, calm or read, got ${String(kind)}`);
     }
-    return this.#observe(this.keyFor(scope), kind, 0);
+    return this.#observe(normalizeScope(scope), kind, 0);
   }
 
   async startPanic(scope?: string, options: StartPanicOptions = {}): Promise<PanicObservation> {
-    return this.#observe(this.keyFor(scope), 'start', validAge(options.ageMs));
+    return this.#observe(normalizeScope(scope), 'start', validAge(options.ageMs));
   }
 
   async inspect(scope?: string): Promise<PanicInspection> {
@@ -178,11 +179,24 @@ export class RedisPanicClock implements PanicClock {
     return { policy, canEvictPanicStarts: policy !== 'noeviction', detail: null };
   }
 
-  async close(): Promise<void> {
-    this.#offsets.clear();
+  /**
+   * Calls `listener` when an observation that failed with a timeout is answered
+   * after all (Redis was slow or paused): what the clock then holds for the scope.
+   * A breaker uses it to learn that a panic queued behind a pause wrote nothing.
+   * Returns a function that removes the listener.
+   */
+  onLateObservation(listener: (event: LateObservation) => void): () => void {
+    this.#lateListeners.add(listener);
+    return () => this.#lateListeners.delete(listener);
   }
 
-  async #observe(key: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
+  async close(): Promise<void> {
+    this.#offsets.clear();
+    this.#lateListeners.clear();
+  }
+
+  async #observe(scope: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
+    const key = this.keyFor(scope);
     // Without Redis's time, a command held in a queue cannot be recognised as stale
     // (a panic seen long ago would start a 24 h panic when Redis comes back); learn it first.
     if (kind !== 'start' && this.#anyOffsetMs === null) await this.inspect();
@@ -197,21 +211,38 @@ export class RedisPanicClock implements PanicClock {
       String(this.#guard.abandonAfterMs / 1000),
       (ageMs / 1000).toFixed(6),
     ];
-    const { reply, sentMs, receivedMs } = await this.#call(key, () => OBSERVE.run(this.#redis, key, args));
-    const [stateText, startText, nowText, reason, raw, lengthText] = expectStrings(reply, 6) as [string, string, string, string, string, string];
-    if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
-      throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
+    let command: Promise<unknown> | null = null;
+    let answered: { reply: unknown; sentMs: number; receivedMs: number };
+    try {
+      answered = await this.#call(key, () => (command = OBSERVE.run(this.#redis, key, args)));
+    } catch (error) {
+      if (error instanceof StoreTimeoutError && command && kind !== 'start') this.#listenLate(scope, kind, command);
+      throw error;
     }
-    const clockNowMs = secondsToMs(nowText);
-    this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
-    return {
-      active: stateText === 'created' || stateText === 'active',
-      startedAtMs: startText === '' ? null : secondsToMs(startText),
-      clockNowMs,
-      created: stateText === 'created',
-      repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
-    };
+    const { reply, sentMs, receivedMs } = answered;
+    const observation = parseObservation(reply);
+    this.#learnOffset(key, observation.clockNowMs, sentMs, receivedMs);
+    return observation;
   }
+
+  /** Reports the answer of a command that outlived its timeout, once it comes (nothing when it fails). */
+  #listenLate(scope: string, kind: ObservationKind, command: Promise<unknown>): void {
+    if (this.#lateListeners.size === 0) return;
+    command.then(
+      (reply) => {
+        const observation = parseObservation(reply);
+        for (const listener of this.#lateListeners) {
+          try {
+            listener({ scope, kind, observation });
+          } catch {
+            // A listener's failure is its own.
+          }
+        }
+      },
+      () => undefined,
+    ).catch(() => undefined);
+  }
+
 
   /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`). */
   async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
@@ -227,6 +258,21 @@ export class RedisPanicClock implements PanicClock {
     this.#offsets.set(key, offsetMs);
     this.#anyOffsetMs = offsetMs;
   }
+}
+
+/** The OBSERVE script's reply as an observation. @throws StoreError for a reply of another shape. */
+function parseObservation(reply: unknown): PanicObservation {
+  const [stateText, startText, nowText, reason, raw, lengthText] = expectStrings(reply, 6) as [string, string, string, string, string, string];
+  if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
+    throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
+  }
+  return {
+    active: stateText === 'created' || stateText === 'active',
+    startedAtMs: startText === '' ? null : secondsToMs(startText),
+    clockNowMs: secondsToMs(nowText),
+    created: stateText === 'created',
+    repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
+  };
 }
 
 function expectStrings(reply: unknown, length: number): string[] {

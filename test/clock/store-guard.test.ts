@@ -44,6 +44,8 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
   it('200 panic observations of new scopes while redis-server is SIGSTOPped: 8 are sent, 192 fail at once with StoreBusyError, and none writes a start after SIGCONT', async () => {
     const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 8 });
     await warmUp(clock);
+    const late: Array<{ scope: string; active: boolean }> = [];
+    clock.onLateObservation(({ scope, observation }) => late.push({ scope, active: observation.active }));
     const before = await commandCalls(admin);
     server.pause();
     const outcomes = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => clock.observe(`new-${i}`, 'panic')));
@@ -59,8 +61,9 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
     server.resume();
     await settle(() => clock.inFlight === 0);
     expect(scripts(diffCalls(before, await commandCalls(admin)))).toBe(8);
-    // The 8 queued panics were seen 1.5 s before Redis ran them: they only read.
+    // The 8 queued panics were seen 1.5 s before Redis ran them: they only read, and say so late.
     expect(await admin.keys('brain:panic_start_ts:new-*')).toEqual([]);
+    expect(late.sort((a, b) => a.scope.localeCompare(b.scope, 'en', { numeric: true }))).toEqual(Array.from({ length: 8 }, (_, i) => ({ scope: `new-${i}`, active: false })));
     expect((await clock.observe('new-0', 'panic')).created).toBe(true);
   });
 
