@@ -10,7 +10,7 @@ import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
 import type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker-hooks.js';
-import { PanicScopeLimit, type PanicAdmission } from './panic-scope-limit.js';
+import { PanicScopeLimit } from './panic-scope-limit.js';
 
 /** What a caller's VIX says about the market. */
 export type VixStatus = 'calm' | 'elevated' | 'panic';
@@ -162,11 +162,11 @@ export class VixCircuitBreaker {
       this.#report(scope, this.#stateOf(scope), decision);
       return decision;
     }
-    const admission = kind === 'panic' ? this.#panicScopes.admit(scope, this.#now()) : null;
+    const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
     if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
     const state = this.#stateOf(scope);
     const outcome = await this.#observe(this.#clock, scope, state, kind);
-    this.#hold(scope, kind, outcome, admission);
+    if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
     const decision = this.#decide(baseTtl, classified, kind, outcome, state);
     this.#report(scope, state, decision);
     return decision;
@@ -181,20 +181,6 @@ export class VixCircuitBreaker {
     this.#stopLateObservations?.();
     this.#scopes.clear();
     this.#panicScopes.clear();
-  }
-
-  /**
-   * Keeps the held panic scopes in step with what the clock said (a scope not in
-   * panic leaves, also when the answer comes after a timeout: see the constructor);
-   * a reservation whose command was never sent (`store_busy`) is returned.
-   */
-  #hold(scope: string, kind: ObservationKind, outcome: Outcome, admission: PanicAdmission | null): void {
-    if (outcome.ok) {
-      if (!outcome.synced.obs.active) this.#panicScopes.release(scope);
-      else if (kind === 'panic') this.#panicScopes.confirm(scope, this.#now());
-      return;
-    }
-    if (admission === 'reserved' && outcome.reason === 'store_busy') this.#panicScopes.release(scope);
   }
 
   /** A panic in a new scope past `maxPanicScopes`: counted through the hooks, logged at most once a minute, no per-scope state kept. */
@@ -238,6 +224,11 @@ export class VixCircuitBreaker {
           this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
           const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
           state.synced = synced;
+          // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
+          // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
+          // while this command was writing its start), dated for the dead man's switch it refreshed.
+          if (!obs.active) this.#panicScopes.release(scope);
+          else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
           this.#hook('onObservation', { scope, kind, observation: synced.obs, localMs: synced.localMs });
           if (obs.repaired) this.#repaired(scope, obs.repaired);
           return { ok: true, synced, repaired: obs.repaired };
