@@ -61,12 +61,19 @@ export function describeValue(value: unknown): string {
 }
 
 /**
- * An earlier command for the same key is still unanswered past the timeout, so no
- * new one is queued behind it: during an outage the client's queue stays bounded.
+ * The command was not sent: an earlier command for the same key is still
+ * unanswered past the timeout, or `maxInFlight` commands are (when `inFlight` is
+ * given). Nothing queues behind a hung store, so during an outage the client's
+ * queue stays bounded.
  */
 export class StoreBusyError extends VixTtlError {
-  constructor(key: string) {
-    super('VIX_TTL_STORE_BUSY', `an earlier command for ${key} is still unanswered; not queueing another`);
+  constructor(key: string, inFlight?: number) {
+    super(
+      'VIX_TTL_STORE_BUSY',
+      inFlight === undefined
+        ? `an earlier command for ${key} is still unanswered; not queueing another`
+        : `${inFlight} commands to ${key} are unanswered (maxInFlight); not sending another`,
+    );
   }
 }
 

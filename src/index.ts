@@ -19,6 +19,8 @@ export type {
   ObservationKind,
   CorruptValue,
   CorruptionReason,
+  EvictionPolicy,
+  LateObservation,
   StartPanicOptions,
 } from './clock/panic-clock.js';
 export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-panic-clock.js';
@@ -41,7 +43,7 @@ export { createServer, type VixTtlServerOptions, type VixTtlServer } from './ser
 export { startService, type ServiceConfig, type RunningService } from './server/run-service.js';
 export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker, type TickSink } from './server/demo-feed.js';
 export { acceleratedTime, type TimeSource } from './server/accelerated-time.js';
-export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues } from './server/service-metrics.js';
+export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues, type MetricSources } from './server/service-metrics.js';
 export type { ServiceTelemetry, ServiceTelemetryOptions } from './server/service-telemetry.js';
 export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixReading, VixProvider, VixSummary } from './server/service-state.js';
 export { LocalVix, type LocalVixOptions } from './server/local-vix.js';
@@ -71,7 +73,7 @@ export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
 export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation } from './cache/cache-events.js';
-export type { StoreFailure } from './cache/store-guard.js';
+export type { StoreFailure } from './clock/store-guard.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';
 export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fastify-cache-control.js';

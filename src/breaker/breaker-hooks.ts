@@ -1,4 +1,4 @@
-import type { CorruptValue, ObservationKind } from '../clock/panic-clock.js';
+import type { CorruptValue, ObservationKind, PanicObservation } from '../clock/panic-clock.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 
 /** How a call to the panic clock ended. */
@@ -15,6 +15,12 @@ export interface BreakerHooks {
   onStoreCall?(event: { scope: string; kind: ObservationKind; durationMs: number; outcome: StoreOutcome }): void;
   /** When the clock found a corrupt start and repaired it. */
   onRepair?(event: { scope: string; corrupt: CorruptValue }): void;
+  /**
+   * After every real call to the clock that answered: what it said, and the
+   * breaker's `now()` when it arrived. A service keeps it to show the scope's panic
+   * without asking the store again.
+   */
+  onObservation?(event: { scope: string; kind: ObservationKind; observation: PanicObservation; localMs: number }): void;
 }
 
 /** The log methods the breaker uses; a pino logger fits. */

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { parseOptions } from '../clock/clock-options.js';
+import { DEFAULT_DEAD_MAN_SWITCH_SECONDS, parseOptions } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
 import { withTimeout } from '../clock/with-timeout.js';
@@ -10,6 +10,7 @@ import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
 import type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker-hooks.js';
+import { PanicScopeLimit } from './panic-scope-limit.js';
 
 /** What a caller's VIX says about the market. */
 export type VixStatus = 'calm' | 'elevated' | 'panic';
@@ -42,6 +43,15 @@ export interface VixCircuitBreakerOptions {
   timeoutMs?: number;
   /** Most scopes whose state is kept (least recently used dropped first). Default 10,000. */
   maxScopes?: number;
+  /**
+   * Most distinct scopes this breaker holds in panic at once. A panic in a new scope
+   * past it is not written to the clock: the decision is TTL 0, `failSafe: true`,
+   * reason `scope_limit` (logged at most once a minute), so clients posting panics
+   * with ever new scope names cannot fill the store. A scope leaves when it is seen
+   * calm (or the clock holds no start for it) or after the dead man's switch
+   * without a panic observation. Default 1,000.
+   */
+  maxPanicScopes?: number;
   hooks?: BreakerHooks;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
   now?: () => number;
@@ -63,6 +73,7 @@ const optionsSchema = z.strictObject({
   syncIntervalMs: z.number().min(0).max(60_000).default(100),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
+  maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
   hooks: z.custom<BreakerHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
@@ -78,6 +89,8 @@ interface ScopeState {
 }
 
 const VIX_STATUSES = new Set(['calm', 'elevated', 'panic']);
+/** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
+const SCOPE_LIMIT_LOG_INTERVAL_MS = 60_000;
 
 /**
  * The imperative shell around {@link AdaptivePanicQuota}: it observes the shared
@@ -94,6 +107,10 @@ export class VixCircuitBreaker {
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #scopes: LRUCache<string, ScopeState>;
+  readonly #panicScopes: PanicScopeLimit;
+  readonly #stopLateObservations: (() => void) | undefined;
+  /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
+  #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
   #closed = false;
 
   /** @throws InvalidConfigError naming the bad option. */
@@ -107,6 +124,17 @@ export class VixCircuitBreaker {
     this.#timeoutMs = resolved.timeoutMs;
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new LRUCache({ max: resolved.maxScopes });
+    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000);
+    // An answer that came after the timeout still says whether a start is stored: a panic
+    // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
+    this.#stopLateObservations = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
+      if (!observation.active) this.#panicScopes.release(scope);
+    });
+  }
+
+  /** Scopes this breaker holds in panic now, and the most it will hold (`maxPanicScopes`). Local state. */
+  get panicScopes(): { held: number; max: number } {
+    return { held: this.#panicScopes.size, max: this.#panicScopes.max };
   }
 
   /** The clock this breaker observes, or null. */
@@ -129,14 +157,17 @@ export class VixCircuitBreaker {
       throw new InvalidInputError('vixStatus', 'is required when the breaker has no clock to read a published status from', vixStatus);
     }
     const classified = { importance };
-    const state = this.#stateOf(scope);
-    let decision: TtlDecision;
     if (this.#clock === null) {
-      decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-    } else {
-      const outcome = await this.#observe(this.#clock, scope, state, kind);
-      decision = this.#decide(baseTtl, classified, kind, outcome, state);
+      const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
+      this.#report(scope, this.#stateOf(scope), decision);
+      return decision;
     }
+    const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
+    if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
+    const state = this.#stateOf(scope);
+    const outcome = await this.#observe(this.#clock, scope, state, kind);
+    if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
+    const decision = this.#decide(baseTtl, classified, kind, outcome, state);
     this.#report(scope, state, decision);
     return decision;
   }
@@ -147,7 +178,24 @@ export class VixCircuitBreaker {
     this.#closed = true;
     const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
     await Promise.allSettled(pending);
+    this.#stopLateObservations?.();
     this.#scopes.clear();
+    this.#panicScopes.clear();
+  }
+
+  /** A panic in a new scope past `maxPanicScopes`: counted through the hooks, logged at most once a minute, no per-scope state kept. */
+  #refuse(scope: string, decision: TtlDecision): TtlDecision {
+    this.#hook('onDecision', { scope, decision });
+    this.#refusals.count += 1;
+    const nowMs = this.#now();
+    if (nowMs - this.#refusals.loggedAtMs >= SCOPE_LIMIT_LOG_INTERVAL_MS) {
+      this.#logger.warn(
+        { scope, max_panic_scopes: this.#panicScopes.max, held: this.#panicScopes.size, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: 'fail_safe_panic_full' },
+        'VIX_TTL_PANIC_SCOPE_LIMIT',
+      );
+      this.#refusals = { count: 0, loggedAtMs: nowMs };
+    }
+    return decision;
   }
 
   #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, outcome: Outcome, state: ScopeState): TtlDecision {
@@ -176,6 +224,12 @@ export class VixCircuitBreaker {
           this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
           const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
           state.synced = synced;
+          // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
+          // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
+          // while this command was writing its start), dated for the dead man's switch it refreshed.
+          if (!obs.active) this.#panicScopes.release(scope);
+          else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
+          this.#hook('onObservation', { scope, kind, observation: synced.obs, localMs: synced.localMs });
           if (obs.repaired) this.#repaired(scope, obs.repaired);
           return { ok: true, synced, repaired: obs.repaired };
         },
@@ -222,7 +276,7 @@ export class VixCircuitBreaker {
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
-    this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw }, 'PANIC_START_REPAIRED');
+    this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw, raw_length: corrupt.rawLength }, 'PANIC_START_REPAIRED');
     this.#hook('onRepair', { scope, corrupt });
   }
 

@@ -11,7 +11,7 @@ import { jsonSerializer, type CacheSerializer } from './cache-serializer.js';
 import type { CacheStore, StoreRead } from './cache-store.js';
 import { physicalExpiryMs } from './physical-expiry.js';
 import { SingleFlight } from './single-flight.js';
-import { StoreGuard, storeFailureOf, type StoreFailure } from './store-guard.js';
+import { StoreGuard, storeFailureOf, type StoreFailure } from '../clock/store-guard.js';
 
 /** Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its `getTtl`. */
 export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'>;

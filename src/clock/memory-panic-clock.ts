@@ -35,12 +35,15 @@ interface Entry {
  */
 export class MemoryPanicClock implements PanicClock {
   readonly kind = 'memory';
+  /** Seconds a start lives without a panic observation. */
+  readonly deadManSwitchSeconds: number;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #entries: LRUCache<string, Entry>;
 
   /** @throws InvalidConfigError for bad options. */
   constructor(options: MemoryPanicClockOptions = {}) {
     this.#options = parseOptions(optionsSchema, options, 'MemoryPanicClock');
+    this.deadManSwitchSeconds = this.#options.deadManSwitchSeconds;
     this.#entries = new LRUCache({ max: this.#options.maxScopes });
   }
 

@@ -10,8 +10,14 @@ export type CorruptionReason = 'unparsable' | 'implausible' | 'future' | 'wrong_
 /** A stored value that was not a plausible start and was repaired (replaced with now, or deleted on calm). */
 export interface CorruptValue {
   reason: CorruptionReason;
-  /** The value as found (for a key of the wrong Redis type, that type's name). */
+  /**
+   * The value as found, cut to its first 32 characters (then ending with `…`), so a
+   * huge value never reaches a log line whole; for a key of the wrong Redis type,
+   * that type's name.
+   */
   raw: string;
+  /** Length of the whole value in bytes (of the type's name for a wrong type). */
+  rawLength: number;
 }
 
 /** The shared state of one scope right after an observation. */
@@ -40,9 +46,32 @@ export interface PanicInspection {
   expiresInMs: number | null;
   /** True while a calm observation keeps the start only for `calmGraceSeconds`. */
   inGrace: boolean;
+  /** The stored value, cut to 65 bytes (a valid start has at most 64); null when none. */
   raw: string | null;
   corrupt: CorruptValue | null;
   clockNowMs: number;
+}
+
+/**
+ * Whether the store may evict panic starts under memory pressure. A Redis
+ * `maxmemory-policy` other than `noeviction` can (starts have an expiry, so even
+ * the `volatile-*` policies pick them), and an evicted start silently restarts a
+ * scope's panic at tier 1.
+ */
+export interface EvictionPolicy {
+  /** `maxmemory-policy` (`noeviction`, `allkeys-lru`…), or null when the store would not say. */
+  policy: string | null;
+  /** True when panic starts can be evicted, false for `noeviction`, null when unknown (which is not unsafe, only unknown). */
+  canEvictPanicStarts: boolean | null;
+  /** Why it is unknown (`CONFIG` renamed or denied, as on many managed Redis), or null. */
+  detail: string | null;
+}
+
+/** An observation answered after it had failed with a timeout (see {@link PanicClock.onLateObservation}). */
+export interface LateObservation {
+  scope: string;
+  kind: ObservationKind;
+  observation: PanicObservation;
 }
 
 /** Options of {@link PanicClock.startPanic}. */
@@ -59,6 +88,17 @@ export interface StartPanicOptions {
 export interface PanicClock {
   /** `'memory'` or `'redis'`, for logs and the dashboard. */
   readonly kind: string;
+  /** Commands sent to the store and not answered yet, for a store that has a network between (Redis); absent otherwise. */
+  readonly inFlight?: number;
+  /** Seconds a start lives without a panic observation (the dead man's switch). */
+  readonly deadManSwitchSeconds?: number;
+  /** What the store says about evicting keys under memory pressure; absent for a store that never evicts (memory). */
+  evictionPolicy?(): Promise<EvictionPolicy>;
+  /**
+   * Subscribes to answers that came after their observation had failed with a
+   * timeout; returns the unsubscribe function. Absent for a store that is never late (memory).
+   */
+  onLateObservation?(listener: (event: LateObservation) => void): () => void;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /** Reads a scope without changing it. */

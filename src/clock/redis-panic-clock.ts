@@ -1,14 +1,14 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { StoreBusyError, StoreError, VixTtlError } from '../errors.js';
+import { StoreError, StoreTimeoutError, VixTtlError } from '../errors.js';
 import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
-import type { CorruptionReason, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import type { CorruptionReason, EvictionPolicy, LateObservation, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
 import { assertRedisClient, RedisScript, type RedisClient } from './redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
-import { parseStartValue, rawToText } from './start-value.js';
-import { withTimeout } from './with-timeout.js';
+import { corruptValue, parseStartValue, rawExcerpt, rawToText } from './start-value.js';
+import { DEFAULT_MAX_IN_FLIGHT, StoreGuard } from './store-guard.js';
 
 export type { RedisClient };
 
@@ -24,8 +24,15 @@ export interface RedisPanicClockOptions {
   calmGraceSeconds?: number;
   /** A start further than this in Redis's future is corrupt. Default 300 s. */
   maxClockSkewSeconds?: number;
-  /** Keys whose bookkeeping (clock offset, stuck command) is kept. Default 10,000. */
+  /** Keys whose bookkeeping (clock offset) is kept. Default 10,000. */
   maxScopes?: number;
+  /**
+   * Most commands this clock has in flight at once (sent, not answered yet, timed
+   * out or not). Past it a call fails at once (`StoreBusyError`, a `store_busy`
+   * fail-safe decision) and its command is never sent, so a hung Redis collects at
+   * most this many commands whatever the traffic. Default 64.
+   */
+  maxInFlight?: number;
 }
 
 const optionsSchema = z
@@ -35,17 +42,11 @@ const optionsSchema = z
     timeoutMs: z.number().positive().max(60_000).default(50),
     maxClockSkewSeconds: z.number().min(0).default(300),
     maxScopes: z.number().int().min(1).default(10_000),
+    maxInFlight: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_IN_FLIGHT),
   })
   .superRefine(refineGrace);
 
 type ResolvedOptions = z.output<typeof optionsSchema>;
-
-interface KeyState {
-  /** Redis time minus local time, from the last quick round trip; null until one. */
-  offsetMs: number | null;
-  /** A command that outlived the timeout and has not settled yet. */
-  stuck: { token: object; sinceMs: number } | null;
-}
 
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
 const INSPECT = new RedisScript(INSPECT_SCRIPT);
@@ -62,16 +63,30 @@ export class RedisPanicClock implements PanicClock {
   /** The validated options, frozen. */
   readonly options: Readonly<ResolvedOptions>;
   readonly #redis: RedisClient;
-  readonly #keys: LRUCache<string, KeyState>;
-  readonly #abandonAfterMs: number;
+  readonly #guard: StoreGuard;
+  /** Redis time minus local time per key (its node's clock, in a Cluster), from the last quick round trip. */
+  readonly #offsets: LRUCache<string, number>;
+  /** The latest such offset for any key: stands in for a key not seen yet. */
+  #anyOffsetMs: number | null = null;
+  readonly #lateListeners = new Set<(event: LateObservation) => void>();
 
   /** @throws InvalidConfigError when `redis` is not an ioredis client or an option is invalid. */
   constructor(redis: RedisClient, options: RedisPanicClockOptions = {}) {
     assertRedisClient(redis);
     this.#redis = redis;
     this.options = parseOptions(optionsSchema, options, 'RedisPanicClock');
-    this.#keys = new LRUCache({ max: this.options.maxScopes });
-    this.#abandonAfterMs = Math.max(1000, 20 * this.options.timeoutMs);
+    this.#offsets = new LRUCache({ max: this.options.maxScopes });
+    this.#guard = new StoreGuard(this.options.timeoutMs, { maxInFlight: this.options.maxInFlight, label: 'the panic clock' });
+  }
+
+  /** Commands sent to Redis and not answered yet (at most `maxInFlight`). */
+  get inFlight(): number {
+    return this.#guard.inFlight;
+  }
+
+  /** Seconds a start lives without a panic observation. */
+  get deadManSwitchSeconds(): number {
+    return this.options.deadManSwitchSeconds;
   }
 
   /** The Redis key of a scope. */
@@ -84,28 +99,29 @@ export class RedisPanicClock implements PanicClock {
     if (kind !== 'panic' && kind !== 'calm' && kind !== 'read') {
       throw new VixTtlError('VIX_TTL_INVALID_INPUT', `kind must be panic, calm or read, got ${String(kind)}`);
     }
-    return this.#observe(this.keyFor(scope), kind, 0);
+    return this.#observe(normalizeScope(scope), kind, 0);
   }
 
   async startPanic(scope?: string, options: StartPanicOptions = {}): Promise<PanicObservation> {
-    return this.#observe(this.keyFor(scope), 'start', validAge(options.ageMs));
+    return this.#observe(normalizeScope(scope), 'start', validAge(options.ageMs));
   }
 
   async inspect(scope?: string): Promise<PanicInspection> {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
-    const { reply } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
-    const [nowText, type, raw, pttlText] = expectStrings(reply, 4) as [string, string, string, string];
+    const { reply, sentMs, receivedMs } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
+    const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
+    this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
     const pttl = Number(pttlText);
     const base = { scope: name, location: key, clockNowMs, expiresInMs: pttl >= 0 ? pttl : null };
     if (type === 'none') {
       return { ...base, active: false, startedAtMs: null, durationMs: null, expiresInMs: null, inGrace: false, raw: null, corrupt: null };
     }
     if (type !== 'string') {
-      return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw: type, corrupt: { reason: 'wrong_type', raw: type } };
+      return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw: type, corrupt: corruptValue('wrong_type', type) };
     }
-    const parsed = parseStartValue(raw, clockNowMs, this.options.maxClockSkewSeconds);
+    const parsed = parseStartValue(raw, clockNowMs, this.options.maxClockSkewSeconds, Number(lengthText));
     if (parsed.corrupt) {
       return { ...base, active: false, startedAtMs: null, durationMs: null, inGrace: false, raw, corrupt: parsed.corrupt };
     }
@@ -128,80 +144,135 @@ export class RedisPanicClock implements PanicClock {
     return reply === 1;
   }
 
+  /**
+   * Runs the read-only INSPECT script on the global scope's key, by `EVALSHA` (or
+   * `EVAL` on NOSCRIPT) as decisions do: a Redis that answers PING but refuses
+   * scripts (renamed or ACL-denied `EVALSHA`/`EVAL`, a read-only replica's
+   * script limits, `BUSY`) is not ready. Never writes.
+   */
   async ping(): Promise<void> {
-    await this.#call('PING', () => this.#redis.ping());
+    await this.inspect();
+  }
+
+  /**
+   * Redis's `maxmemory-policy` (`CONFIG GET`, one command): anything but
+   * `noeviction` can evict panic starts under memory pressure. A server that
+   * refuses `CONFIG` (renamed or ACL-denied, as on many managed Redis) gives an
+   * unknown policy, not an unsafe one. With a Cluster client, one node answers.
+   * @throws StoreError, StoreTimeoutError or StoreBusyError when Redis does not answer.
+   */
+  async evictionPolicy(): Promise<EvictionPolicy> {
+    let reply: unknown;
+    try {
+      ({ reply } = await this.#call('CONFIG', () => this.#redis.config('GET', 'maxmemory-policy')));
+    } catch (error) {
+      const cause = (error as { cause?: { name?: unknown; message?: unknown } }).cause;
+      if (error instanceof StoreError && cause?.name === 'ReplyError') {
+        return { policy: null, canEvictPanicStarts: null, detail: `CONFIG GET maxmemory-policy refused: ${rawExcerpt(String(cause.message))}` };
+      }
+      throw error;
+    }
+    const policy = Array.isArray(reply) && reply.length === 2 ? rawToText(reply[1] as string | Buffer) : null;
+    if (policy === null || !/^[a-z-]{1,32}$/.test(policy)) {
+      return { policy: null, canEvictPanicStarts: null, detail: `unexpected reply to CONFIG GET maxmemory-policy: ${rawExcerpt(JSON.stringify(reply) ?? 'undefined')}` };
+    }
+    return { policy, canEvictPanicStarts: policy !== 'noeviction', detail: null };
+  }
+
+  /**
+   * Calls `listener` when an observation that failed with a timeout is answered
+   * after all (Redis was slow or paused): what the clock then holds for the scope.
+   * A breaker uses it to learn that a panic queued behind a pause wrote nothing.
+   * Returns a function that removes the listener.
+   */
+  onLateObservation(listener: (event: LateObservation) => void): () => void {
+    this.#lateListeners.add(listener);
+    return () => this.#lateListeners.delete(listener);
   }
 
   async close(): Promise<void> {
-    this.#keys.clear();
+    this.#offsets.clear();
+    this.#lateListeners.clear();
   }
 
-  async #observe(key: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
-    const state = this.#stateOf(key);
-    const issuedAt = state.offsetMs === null ? '' : ((Date.now() + state.offsetMs) / 1000).toFixed(6);
+  async #observe(scope: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
+    const key = this.keyFor(scope);
+    // Without Redis's time, a command held in a queue cannot be recognised as stale
+    // (a panic seen long ago would start a 24 h panic when Redis comes back); learn it first.
+    if (kind !== 'start' && this.#anyOffsetMs === null) await this.inspect();
+    const offsetMs = this.#offsets.get(key) ?? this.#anyOffsetMs;
+    const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
     const args = [
       kind,
       String(this.options.deadManSwitchSeconds),
       String(Math.round(this.options.calmGraceSeconds * 1000)),
       String(this.options.maxClockSkewSeconds),
       issuedAt,
-      String(this.#abandonAfterMs / 1000),
+      String(this.#guard.abandonAfterMs / 1000),
       (ageMs / 1000).toFixed(6),
     ];
-    const { reply, sentMs, receivedMs } = await this.#call(key, () => OBSERVE.run(this.#redis, key, args));
-    const [stateText, startText, nowText, reason, raw] = expectStrings(reply, 5) as [string, string, string, string, string];
-    if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
-      throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
-    }
-    const clockNowMs = secondsToMs(nowText);
-    if (receivedMs - sentMs <= this.options.timeoutMs) state.offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
-    return {
-      active: stateText === 'created' || stateText === 'active',
-      startedAtMs: startText === '' ? null : secondsToMs(startText),
-      clockNowMs,
-      created: stateText === 'created',
-      repaired: reason === '' ? null : { reason: reason as CorruptionReason, raw },
-    };
-  }
-
-  /**
-   * Runs one command under the clock's own timeout. A command that outlives the
-   * timeout marks its key as stuck, and later calls fail fast (StoreBusyError)
-   * instead of piling up in the client's offline queue until it settles or is
-   * abandoned.
-   */
-  async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
-    const state = this.#stateOf(key);
-    const sentMs = Date.now();
-    if (state.stuck) {
-      if (sentMs - state.stuck.sinceMs < this.#abandonAfterMs) throw new StoreBusyError(key);
-      state.stuck = null;
-    }
-    const token = {};
-    const pending = Promise.resolve()
-      .then(send)
-      .finally(() => {
-        if (state.stuck?.token === token) state.stuck = null;
-      });
+    let command: Promise<unknown> | null = null;
+    let answered: { reply: unknown; sentMs: number; receivedMs: number };
     try {
-      const reply = await withTimeout(pending, this.options.timeoutMs, () => {
-        state.stuck ??= { token, sinceMs: sentMs };
-      });
-      return { reply, sentMs, receivedMs: Date.now() };
+      answered = await this.#call(key, () => (command = OBSERVE.run(this.#redis, key, args)));
     } catch (error) {
-      if (error instanceof VixTtlError) throw error;
-      throw new StoreError(`Redis command for ${key} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      if (error instanceof StoreTimeoutError && command && kind !== 'start') this.#listenLate(scope, kind, command);
+      throw error;
     }
+    const { reply, sentMs, receivedMs } = answered;
+    const observation = parseObservation(reply);
+    this.#learnOffset(key, observation.clockNowMs, sentMs, receivedMs);
+    return observation;
   }
 
-  #stateOf(key: string): KeyState {
-    let state = this.#keys.get(key);
-    if (!state) {
-      state = { offsetMs: null, stuck: null };
-      this.#keys.set(key, state);
-    }
-    return state;
+  /** Reports the answer of a command that outlived its timeout, once it comes (nothing when it fails). */
+  #listenLate(scope: string, kind: ObservationKind, command: Promise<unknown>): void {
+    if (this.#lateListeners.size === 0) return;
+    command.then(
+      (reply) => {
+        const observation = parseObservation(reply);
+        for (const listener of this.#lateListeners) {
+          try {
+            listener({ scope, kind, observation });
+          } catch {
+            // A listener's failure is its own.
+          }
+        }
+      },
+      () => undefined,
+    ).catch(() => undefined);
   }
+
+
+  /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`). */
+  async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
+    const sentMs = Date.now();
+    const reply = await this.#guard.call(send, key);
+    return { reply, sentMs, receivedMs: Date.now() };
+  }
+
+  /** Remembers Redis's clock against ours from a quick round trip (a slow one says little about when Redis read `TIME`). */
+  #learnOffset(key: string, clockNowMs: number, sentMs: number, receivedMs: number): void {
+    if (receivedMs - sentMs > this.options.timeoutMs) return;
+    const offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
+    this.#offsets.set(key, offsetMs);
+    this.#anyOffsetMs = offsetMs;
+  }
+}
+
+/** The OBSERVE script's reply as an observation. @throws StoreError for a reply of another shape. */
+function parseObservation(reply: unknown): PanicObservation {
+  const [stateText, startText, nowText, reason, raw, lengthText] = expectStrings(reply, 6) as [string, string, string, string, string, string];
+  if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
+    throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
+  }
+  return {
+    active: stateText === 'created' || stateText === 'active',
+    startedAtMs: startText === '' ? null : secondsToMs(startText),
+    clockNowMs: secondsToMs(nowText),
+    created: stateText === 'created',
+    repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
+  };
 }
 
 function expectStrings(reply: unknown, length: number): string[] {

@@ -17,7 +17,9 @@ export type FailSafeReason =
   | 'store_timeout'
   | 'store_error'
   | 'store_busy'
-  | 'corrupt_value_repaired';
+  | 'corrupt_value_repaired'
+  /** The process already holds `maxPanicScopes` scopes in panic; a new one is not written to the store. */
+  | 'scope_limit';
 
 /**
  * How long to cache, and why. Returned by the pure policy and by the breaker; the

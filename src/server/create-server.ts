@@ -39,6 +39,8 @@ export interface VixTtlServerOptions {
   syncIntervalMs?: number;
   /** The breaker's store timeout. Default 50 ms. */
   timeoutMs?: number;
+  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
+  maxPanicScopes?: number;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
@@ -67,6 +69,8 @@ export interface VixTtlServerOptions {
   heartbeatMs?: number;
   /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
   readyTimeoutMs?: number;
+  /** Period of the store health check (the clock's read-only script on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
+  healthIntervalMs?: number;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
   adminTimeoutMs?: number;
   /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
@@ -118,6 +122,7 @@ const optionsSchema = z.strictObject({
   policy: z.custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' }).optional(),
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
+  maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: token(),
   apiToken: token(),
@@ -128,6 +133,7 @@ const optionsSchema = z.strictObject({
   eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
   heartbeatMs: z.number().int().min(100).max(300_000).default(15_000),
   readyTimeoutMs: z.number().int().min(1).max(60_000).default(250),
+  healthIntervalMs: z.number().int().min(100).max(600_000).default(5000),
   adminTimeoutMs: z.number().int().min(1).max(60_000).default(2000),
   displayBaseTtl: z.number().min(0).default(60),
   now: fn('must be a function returning ms'),
@@ -165,13 +171,15 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     logger,
     syncIntervalMs: o.syncIntervalMs,
     timeoutMs: o.timeoutMs,
+    maxPanicScopes: o.maxPanicScopes,
     hooks: telemetry.hooks,
     now: o.now as (() => number) | undefined,
   });
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
-  const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics });
+  const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
+  telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
   const state = new ServiceState({
     clock: o.clock,
     policy: breaker.policy,
@@ -180,11 +188,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     displayBaseTtl: o.displayBaseTtl,
     timeScale: o.timeScale,
     inspectTimeoutMs: o.readyTimeoutMs,
+    now: o.now as (() => number) | undefined,
     vixSource: vix,
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
   const headers = await securityHeaders();
+  health.onInspection = (inspection) => state.learn(inspection);
+  health.start(o.healthIntervalMs);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
@@ -214,6 +225,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   app.addHook('preClose', async () => events.close());
   app.addHook('onClose', async () => {
+    health.stop();
     stopTransitions?.();
     await breaker.close();
     if (ownsVix) await vix?.close();
@@ -231,6 +243,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     timeoutMs: o.adminTimeoutMs,
     onChange: (scope) => {
       telemetry.scopes.touch(scope);
+      state.forget(scope);
       events.notify();
     },
   });

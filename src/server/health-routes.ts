@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { StoreHealth } from './store-health.js';
 
 /**
- * `GET /healthz`: 200 while the process serves. `GET /readyz`: pings the store with
- * a short timeout; 503 `unready` while it does not answer (a load balancer then
- * sends traffic elsewhere), 200 `ready` otherwise.
+ * `GET /healthz`: 200 while the process serves. `GET /readyz`: runs the clock's
+ * read-only script on the store with a short timeout (the path decisions use, so a
+ * Redis that answers PING but refuses `EVALSHA`/`EVAL` is not ready); 503 `unready`
+ * while it fails (a load balancer then sends traffic elsewhere), 200 `ready` otherwise.
  */
 export function registerHealthRoutes(app: FastifyInstance, health: StoreHealth): void {
   const startedAt = Date.now();

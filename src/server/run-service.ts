@@ -26,6 +26,8 @@ export interface ServiceConfig {
   demo: boolean;
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
+  /** The breaker's `maxPanicScopes` (default 1,000 when absent). */
+  maxPanicScopes?: number;
   adminToken: string | null;
   /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
   apiToken: string | null;
@@ -61,6 +63,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     adminToken: config.adminToken,
     apiToken: config.apiToken,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxPanicScopes: config.maxPanicScopes,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { GLOBAL_SCOPE } from '../clock/scope.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
+import type { PanicKnowledge } from './panic-knowledge.js';
 import { RateWindow } from './rate-window.js';
 
 /** What the service saw of one scope's decisions in this process. */
@@ -16,6 +17,8 @@ export interface ScopeActivity {
   failSafeSinceMs: number | null;
   /** Last (tier, fail-safe) per importance, to notice changes. */
   readonly signatures: Map<string, string>;
+  /** What the breaker last learned of the scope's panic (or why it could not), or null. */
+  knowledge: PanicKnowledge | null;
 }
 
 /** Options of {@link ScopeTracker}. */
@@ -54,6 +57,17 @@ export class ScopeTracker {
       this.#scopes.set(scope, activity);
     }
     return activity;
+  }
+
+  /** Records what the clock said of `scope` (or why it said nothing); a local read later serves metrics and the state. */
+  learn(scope: string, knowledge: PanicKnowledge): void {
+    this.touch(scope).knowledge = knowledge;
+  }
+
+  /** Forgets what is known of a scope's panic (an admin call changed it), so the next state build reads it again. */
+  forget(scope: string): void {
+    const activity = scope === GLOBAL_SCOPE ? this.#global : this.#scopes.peek(scope);
+    if (activity) activity.knowledge = null;
   }
 
   /** Records one decision taken for `scope`. */
@@ -97,5 +111,5 @@ export function untrackedActivity(scope: string, nowMs: number): ScopeActivity {
 }
 
 function newActivity(scope: string, nowMs: number): ScopeActivity {
-  return { scope, rates: new RateWindow(10, nowMs), decisions: 0, lastDecisionAtMs: null, failSafe: false, failSafeReason: null, failSafeSinceMs: null, signatures: new Map() };
+  return { scope, rates: new RateWindow(10, nowMs), decisions: 0, lastDecisionAtMs: null, failSafe: false, failSafeReason: null, failSafeSinceMs: null, signatures: new Map(), knowledge: null };
 }

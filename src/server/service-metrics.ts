@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CorruptValue, ObservationKind } from '../clock/panic-clock.js';
+import type { CorruptValue, EvictionPolicy, ObservationKind } from '../clock/panic-clock.js';
 import type { StoreOutcome } from '../breaker/breaker-hooks.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 
@@ -26,6 +26,21 @@ export interface ScopeGaugeValues {
 }
 
 /**
+ * Local state the gauges read at each scrape: a scrape never asks the store, so
+ * its cost does not grow with the number of scopes.
+ */
+export interface MetricSources {
+  /** Per-scope panic duration, panic active and current tier. */
+  scopes?: () => readonly ScopeGaugeValues[];
+  /** The clock's commands in flight. */
+  inFlight?: () => number;
+  /** Scopes held in panic by the breaker, and its `maxPanicScopes`. */
+  panicScopes?: () => { held: number; max: number };
+  /** The store's eviction policy as last checked, or null. */
+  eviction?: () => EvictionPolicy | null;
+}
+
+/**
  * The Prometheus metrics of one service instance, on their own registry (not the
  * global one), so several servers can live in one process and tests read exact
  * values. Names are prefixed `vix_ttl_`.
@@ -40,7 +55,7 @@ export class ServiceMetrics {
   readonly #storeUp: Gauge;
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
-  #scopeSource: (() => Promise<readonly ScopeGaugeValues[]>) | null = null;
+  #sources: MetricSources = {};
 
   constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -59,7 +74,7 @@ export class ServiceMetrics {
     });
     this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
     this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
-    const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => async () => apply(await this.#scopeValues());
+    const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => () => apply(this.#sources.scopes?.() ?? []);
     const panicDuration: Gauge<'scope'> = new Gauge({
       name: 'vix_ttl_panic_duration_seconds',
       help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.',
@@ -95,6 +110,40 @@ export class ServiceMetrics {
     });
     this.#http = new Histogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
     this.#eventClients = new Gauge({ name: 'vix_ttl_event_stream_clients', help: 'Dashboards connected to the server-sent event stream.', registers });
+    const inFlight: Gauge = new Gauge({
+      name: 'vix_ttl_store_in_flight',
+      help: 'Commands the panic clock has sent to the store and not had answered yet (bounded by its maxInFlight).',
+      aggregator: 'sum',
+      registers,
+      collect: () => inFlight.set(this.#sources.inFlight?.() ?? 0),
+    });
+    const panicScopes: Gauge = new Gauge({
+      name: 'vix_ttl_panic_scopes',
+      help: 'Distinct scopes the breaker holds in panic (each one a start in the store), bounded by maxPanicScopes.',
+      aggregator: 'sum',
+      registers,
+      collect: () => panicScopes.set(this.#sources.panicScopes?.().held ?? 0),
+    });
+    const panicScopesMax: Gauge = new Gauge({
+      name: 'vix_ttl_panic_scopes_max',
+      help: 'maxPanicScopes: past it a panic in a new scope fails safe (reason scope_limit) and is not written to the store.',
+      aggregator: 'sum',
+      registers,
+      collect: () => panicScopesMax.set(this.#sources.panicScopes?.().max ?? 0),
+    });
+    const eviction: Gauge<'policy' | 'evicts_panic_starts'> = new Gauge({
+      name: 'vix_ttl_store_maxmemory_policy',
+      help: "Constant 1, labelled with Redis's maxmemory-policy and whether it can evict panic starts (true, false, or unknown when CONFIG is refused).",
+      labelNames: ['policy', 'evicts_panic_starts'],
+      aggregator: 'max',
+      registers,
+      collect: () => {
+        eviction.reset();
+        const known = this.#sources.eviction?.();
+        if (!known) return;
+        eviction.set({ policy: known.policy ?? 'unknown', evicts_panic_starts: known.canEvictPanicStarts === null ? 'unknown' : String(known.canEvictPanicStarts) }, 1);
+      },
+    });
     const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], aggregator: 'first', registers });
     info.set({ clock: options.clockKind ?? 'unknown', time_scale: String(options.timeScale ?? 1), version: options.version ?? 'unknown' }, 1);
     this.#storeUp.set(1);
@@ -131,14 +180,16 @@ export class ServiceMetrics {
 
   /**
    * Where the per-scope gauges (panic duration, panic active, current tier) read
-   * their values at each scrape; scopes not listed disappear from them.
+   * their values at each scrape; scopes not listed disappear from them. The source
+   * is synchronous: a scrape reads local state and never waits for the store.
    */
-  setScopeSource(source: () => Promise<readonly ScopeGaugeValues[]>): void {
-    this.#scopeSource = source;
+  setScopeSource(source: () => readonly ScopeGaugeValues[]): void {
+    this.setSources({ scopes: source });
   }
 
-  async #scopeValues(): Promise<readonly ScopeGaugeValues[]> {
-    return this.#scopeSource ? this.#scopeSource() : [];
+  /** Sets where the gauges read their local values at each scrape (merged with those set before). */
+  setSources(sources: MetricSources): void {
+    this.#sources = { ...this.#sources, ...sources };
   }
 
   /** The Prometheus text exposition. */

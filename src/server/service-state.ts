@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { PanicClock, PanicInspection } from '../clock/panic-clock.js';
 import { withTimeout } from '../clock/with-timeout.js';
 import { StoreBusyError, StoreTimeoutError } from '../errors.js';
@@ -5,8 +6,10 @@ import type { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import { IMPORTANCES, type Importance } from '../policy/importance.js';
 import type { Tier } from '../policy/panic-mode.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
+import { extrapolate, knowledgeFromFailure, knowledgeFromInspection, newerKnowledge, type PanicKnowledge, type PanicReading } from './panic-knowledge.js';
 import type { TierRates } from './rate-window.js';
 import { untrackedActivity, type ScopeActivity, type ScopeTracker } from './scope-tracker.js';
+import type { ScopeGaugeValues } from './service-metrics.js';
 import type { StoreHealth, StoreHealthReport } from './store-health.js';
 import type { VixScopeReading, VixSource, VixView } from './vix-source.js';
 
@@ -50,16 +53,21 @@ export type ImportanceView = Pick<TtlDecision, 'tier' | 'mode' | 'ttl' | 'nextTi
 /** One scope in {@link ServiceStateSnapshot}. */
 export interface ScopeStateView {
   scope: string;
-  /** The shared clock's view of the panic; null when the store could not be read. */
+  /** The shared clock's view of the panic, as this process last read it (carried forward to now); null when it could not be read. */
   panic: {
     active: boolean;
     startedAt: string | null;
     durationMs: number | null;
-    inGrace: boolean;
+    /** Null when the last reading did not say (a decision's observation). */
+    inGrace: boolean | null;
     expiresInMs: number | null;
     corrupt: string | null;
+    /** `decision`: the breaker's observation for a decision; `inspection`: a read-only look. */
+    source: 'decision' | 'inspection';
+    /** How long ago (real ms) it was read. */
+    ageMs: number;
   } | null;
-  /** Why the panic could not be read (`store_timeout`…), or null. */
+  /** Why the panic could not be read (`store_timeout`, `not_read_yet`…), or null. */
   error: string | null;
   /** Tier and TTL (for `displayBaseTtl`) per importance; null when the panic is unknown. */
   tiers: Record<Importance, ImportanceView> | null;
@@ -102,6 +110,10 @@ export interface ServiceStateOptions {
   timeScale: number;
   /** Longest wait for one scope's inspection. */
   inspectTimeoutMs: number;
+  /** Most scopes one state build inspects (those with no recent reading, least recently read first). Default 16. */
+  maxInspectionsPerBuild?: number;
+  /** The clock-time source the breaker uses (the demo's accelerated time), to carry readings forward. Default `Date.now`. */
+  now?: () => number;
   /** The service's VIX engine: its scopes are listed (at most `maxVixScopes` without decisions) with their readings. */
   vixSource?: VixSource | null;
   /** Most scopes listed only because the VIX engine follows them. Default 200. */
@@ -110,19 +122,66 @@ export interface ServiceStateOptions {
   vix?: VixProvider;
 }
 
+/** A reading younger than this (real ms) is shown without asking the store again. */
+const REREAD_AFTER_MS = 1_000;
+/** The per-scope metrics show readings younger than this (real ms); older ones say nothing reliable. */
+const GAUGE_MAX_AGE_MS = 60_000;
+
 /**
  * Builds the service's state (every tracked scope's panic, tiers per importance,
- * decision rates, store health) from the clock and the telemetry. Snapshots are
- * reused for a short while and concurrent requests share one build, so many
- * dashboards and scrapes cost one round of store reads.
+ * decision rates, store health) from what this process last read of the clock: the
+ * breaker's observations, the health check's look at the global scope, and a few
+ * inspections per build (at most `maxInspectionsPerBuild`, for scopes with no
+ * reading younger than 1 s). Snapshots are reused for a short while and concurrent
+ * requests share one build, so the store's load does not grow with the number of
+ * scopes, dashboards or scrapes; the metrics read local state only ({@link gaugeValues}).
  */
 export class ServiceState {
   readonly #options: ServiceStateOptions;
+  readonly #now: () => number;
+  readonly #maxInspections: number;
+  /** What inspections (builds, health checks) read; per scope, bounded. */
+  readonly #inspected: LRUCache<string, PanicKnowledge>;
   #last: { snapshot: ServiceStateSnapshot; atMs: number } | null = null;
   #building: Promise<ServiceStateSnapshot> | null = null;
 
   constructor(options: ServiceStateOptions) {
     this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#maxInspections = options.maxInspectionsPerBuild ?? 16;
+    this.#inspected = new LRUCache({ max: 2 * (options.maxVixScopes ?? 200) + 256 });
+  }
+
+  /** Keeps an inspection read elsewhere (the health check's look at the global scope). */
+  learn(inspection: PanicInspection): void {
+    this.#inspected.set(inspection.scope, knowledgeFromInspection(inspection, this.#now(), Date.now()));
+  }
+
+  /** Forgets what is known of a scope (an admin call changed it): the next build reads it. */
+  forget(scope: string): void {
+    this.#inspected.delete(scope);
+    this.#options.tracker.forget(scope);
+  }
+
+  /**
+   * Per-scope values for the metrics, from local state only (no store call): each
+   * tracked scope whose latest reading is younger than a minute, carried forward
+   * to now. A scope whose latest read failed, or with no recent reading, has none.
+   */
+  gaugeValues(): ScopeGaugeValues[] {
+    const nowMs = Date.now();
+    const clockNowMs = this.#now();
+    const values: ScopeGaugeValues[] = [];
+    for (const activity of this.#options.tracker.list()) {
+      const knowledge = this.#knowledgeOf(activity.scope, activity);
+      const reading = knowledge?.reading;
+      if (!reading || nowMs - knowledge.atMs > GAUGE_MAX_AGE_MS) continue;
+      const { durationMs } = extrapolate(reading, clockNowMs);
+      const active = reading.active && durationMs !== null;
+      const tiers = this.#tiers(active ? durationMs : null);
+      values.push({ scope: activity.scope, panicActive: active, panicDurationSeconds: (durationMs ?? 0) / 1000, tiers: Object.fromEntries(IMPORTANCES.map((i) => [i, tiers[i].tier])) });
+    }
+    return values;
   }
 
   /** A snapshot no older than `maxAgeMs` (0: a fresh one). */
@@ -139,9 +198,11 @@ export class ServiceState {
     const vixView = this.#options.vixSource?.view() ?? null;
     const readings = new Map((vixView?.scopes ?? []).map((reading) => [reading.scope, reading]));
     const activities = this.#activities(tracker.list(), vixView);
-    const [store, ...views] = await Promise.all([health.check(1000), ...activities.map((activity) => this.#scopeView(activity, readings))]);
+    const [store] = await Promise.all([health.latest() ?? health.check(0), this.#readStale(activities)]);
     const nowMs = Date.now();
-    const clockNowMs = views.find((v) => v.clockNowMs !== null)?.clockNowMs ?? nowMs;
+    const clockNow = this.#now();
+    const views = activities.map((activity) => this.#scopeView(activity, readings, nowMs, clockNow));
+    const clockNowMs = views.find((v) => v.clockNowMs !== null)?.clockNowMs ?? clockNow;
     const scopes = views.map((v) => v.view);
     const alertScopes = scopes.flatMap((view) =>
       view.panic?.active && view.tiers ? IMPORTANCES.filter((i) => view.tiers![i].tier >= 3).map((importance) => ({ scope: view.scope, importance, tier: view.tiers![importance].tier, mode: view.tiers![importance].mode })) : [],
@@ -162,6 +223,31 @@ export class ServiceState {
     return snapshot;
   }
 
+  /** Inspects the scopes with no reading younger than {@link REREAD_AFTER_MS} (or whose last read failed): at most `maxInspectionsPerBuild`, least recently read first. */
+  async #readStale(activities: ScopeActivity[]): Promise<void> {
+    const nowMs = Date.now();
+    const stale = activities
+      .map((activity) => ({ scope: activity.scope, knowledge: this.#knowledgeOf(activity.scope, activity) }))
+      .filter(({ knowledge }) => !knowledge || knowledge.reading === null || nowMs - knowledge.atMs >= REREAD_AFTER_MS)
+      .sort((a, b) => (a.knowledge?.atMs ?? -1) - (b.knowledge?.atMs ?? -1))
+      .slice(0, this.#maxInspections);
+    const { clock, inspectTimeoutMs } = this.#options;
+    await Promise.all(
+      stale.map(async ({ scope }) => {
+        try {
+          this.#inspected.set(scope, knowledgeFromInspection(await withTimeout(clock.inspect(scope), inspectTimeoutMs), this.#now(), Date.now()));
+        } catch (error) {
+          this.#inspected.set(scope, knowledgeFromFailure(failureName(error), Date.now()));
+        }
+      }),
+    );
+  }
+
+  /** The newest of what the breaker and the inspections learned of a scope. */
+  #knowledgeOf(scope: string, activity: ScopeActivity): PanicKnowledge | null {
+    return newerKnowledge(activity.knowledge, this.#inspected.peek(scope));
+  }
+
   /** The tracked scopes, then those only the VIX engine follows (bounded). */
   #activities(tracked: ScopeActivity[], vixView: VixView | null): ScopeActivity[] {
     if (!vixView) return tracked;
@@ -174,9 +260,8 @@ export class ServiceState {
     return [...tracked, ...extra];
   }
 
-  async #scopeView(activity: ScopeActivity, readings: Map<string, VixScopeReading>): Promise<{ view: ScopeStateView; clockNowMs: number | null }> {
-    const { clock, inspectTimeoutMs, vix } = this.#options;
-    const nowMs = Date.now();
+  #scopeView(activity: ScopeActivity, readings: Map<string, VixScopeReading>, nowMs: number, clockNow: number): { view: ScopeStateView; clockNowMs: number | null } {
+    const { vix } = this.#options;
     const common = {
       scope: activity.scope,
       decisions: activity.decisions,
@@ -184,28 +269,28 @@ export class ServiceState {
       failSafe: { active: activity.failSafe, reason: activity.failSafeReason, since: activity.failSafeSinceMs === null ? null : new Date(activity.failSafeSinceMs).toISOString() },
       vix: readingOf(readings.get(activity.scope)) ?? vix?.(activity.scope) ?? null,
     };
-    let inspection: PanicInspection;
-    try {
-      inspection = await withTimeout(clock.inspect(activity.scope), inspectTimeoutMs);
-    } catch (error) {
-      return { view: { ...common, panic: null, error: failureName(error), tiers: null, maxTier: 0 }, clockNowMs: null };
-    }
-    const tiers = this.#tiers(inspection);
+    const knowledge = this.#knowledgeOf(activity.scope, activity);
+    const reading: PanicReading | null | undefined = knowledge?.reading;
+    if (!knowledge || !reading) return { view: { ...common, panic: null, error: knowledge?.error ?? 'not_read_yet', tiers: null, maxTier: 0 }, clockNowMs: null };
+    const { clockNowMs, durationMs } = extrapolate(reading, clockNow);
+    const tiers = this.#tiers(reading.active ? durationMs : null);
     const maxTier = Math.max(...IMPORTANCES.map((i) => tiers[i].tier)) as Tier;
     const panic = {
-      active: inspection.active,
-      startedAt: inspection.startedAtMs === null ? null : new Date(inspection.startedAtMs).toISOString(),
-      durationMs: inspection.active ? inspection.durationMs : null,
-      inGrace: inspection.inGrace,
-      expiresInMs: inspection.expiresInMs,
-      corrupt: inspection.corrupt?.reason ?? null,
+      active: reading.active,
+      startedAt: reading.startedAtMs === null ? null : new Date(reading.startedAtMs).toISOString(),
+      durationMs: reading.active ? durationMs : null,
+      inGrace: reading.inGrace,
+      expiresInMs: reading.expiresInMs === null ? null : Math.max(0, reading.expiresInMs - Math.max(0, clockNow - reading.localMs)),
+      corrupt: reading.corrupt,
+      source: reading.source,
+      ageMs: Math.max(0, nowMs - knowledge.atMs),
     };
-    return { view: { ...common, panic, error: null, tiers, maxTier }, clockNowMs: inspection.clockNowMs };
+    return { view: { ...common, panic, error: null, tiers, maxTier }, clockNowMs };
   }
 
-  #tiers(inspection: PanicInspection): Record<Importance, ImportanceView> {
+  #tiers(durationMs: number | null): Record<Importance, ImportanceView> {
     const { policy, displayBaseTtl } = this.#options;
-    const minutes = inspection.active && inspection.durationMs !== null ? inspection.durationMs / 60_000 : null;
+    const minutes = durationMs === null ? null : durationMs / 60_000;
     const entries = IMPORTANCES.map((importance) => {
       const { tier, mode, ttl, nextTierInMin, failSafe, reason } = policy.calculateTtlStrategy(displayBaseTtl, minutes, { importance });
       return [importance, { tier, mode, ttl, nextTierInMin, failSafe, reason }] as const;

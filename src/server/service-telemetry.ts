@@ -1,4 +1,5 @@
 import type { BreakerHooks } from '../breaker/breaker-hooks.js';
+import { knowledgeFromFailure, knowledgeFromObservation } from './panic-knowledge.js';
 import { ScopeTracker } from './scope-tracker.js';
 import { ServiceMetrics } from './service-metrics.js';
 
@@ -30,10 +31,16 @@ export class ServiceTelemetry {
     this.hooks = {
       onDecision: ({ scope, decision }) => {
         this.metrics.decision(decision);
-        this.scopes.record(scope, decision);
+        // A panic refused past maxPanicScopes is counted, not tracked: a flood of new
+        // scope names must not push the real scopes out of the dashboard and the metrics.
+        if (decision.reason !== 'scope_limit') this.scopes.record(scope, decision);
       },
-      onStoreCall: ({ kind, durationMs, outcome }) => this.metrics.storeCall(kind, durationMs, outcome),
+      onStoreCall: ({ scope, kind, durationMs, outcome }) => {
+        this.metrics.storeCall(kind, durationMs, outcome);
+        if (outcome !== 'ok') this.scopes.learn(scope, knowledgeFromFailure(`store_${outcome}`, Date.now()));
+      },
       onRepair: ({ corrupt }) => this.metrics.repair(corrupt),
+      onObservation: ({ scope, observation, localMs }) => this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now())),
     };
   }
 }

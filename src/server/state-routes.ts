@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './body-error.js';
 import type { EventStream } from './event-stream.js';
-import type { ScopeGaugeValues, ServiceMetrics } from './service-metrics.js';
-import type { ServiceState, ServiceStateSnapshot } from './service-state.js';
+import type { ServiceMetrics } from './service-metrics.js';
+import type { ServiceState } from './service-state.js';
 
 /**
  * `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics`
@@ -21,7 +21,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     events.attach(request, reply);
   });
 
-  metrics.setScopeSource(async () => gaugeValues(await state.snapshot(0)));
+  metrics.setScopeSource(() => state.gaugeValues());
   app.get('/metrics', async (_request, reply) => {
     void reply.header('cache-control', 'no-store').type(metrics.contentType);
     if (!deps.render) return metrics.render();
@@ -31,15 +31,4 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
       throw new HttpError(503, 'metrics_unavailable', null, (error as Error).message);
     }
   });
-}
-
-function gaugeValues(snapshot: ServiceStateSnapshot): ScopeGaugeValues[] {
-  return snapshot.scopes
-    .filter((scope) => scope.tiers !== null)
-    .map((scope) => ({
-      scope: scope.scope,
-      panicActive: scope.panic?.active ?? false,
-      panicDurationSeconds: (scope.panic?.durationMs ?? 0) / 1000,
-      tiers: Object.fromEntries(Object.entries(scope.tiers!).map(([importance, view]) => [importance, view.tier])),
-    }));
 }

@@ -12,12 +12,14 @@ import { parseFlags, type FlagValues } from '../parse-flags.js';
 import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
-export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120] [--request-timeout-ms 30000]
+export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120] [--request-timeout-ms 30000] [--max-panic-scopes 1000]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
-  --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
-  SIGTERM/SIGINT after draining.`;
+  --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine.
+  --max-panic-scopes N: most distinct scopes a process holds in panic; a panic in a new scope
+  past it fails safe (TTL 0, reason scope_limit) and is not written. Stops on SIGTERM/SIGINT
+  after draining.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_WORKERS = 64;
@@ -32,6 +34,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     demo: { type: 'boolean' },
     'demo-speed': { type: 'string' },
     'request-timeout-ms': { type: 'string' },
+    'max-panic-scopes': { type: 'string' },
   });
   if (flags.help) return io.out(SERVE_HELP), 0;
   const config = serviceConfig(flags, io.env);
@@ -129,6 +132,7 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   const workers = integer('--workers', flags.workers as string | undefined, 1, 1, MAX_WORKERS);
   const demoSpeed = integer('--demo-speed', flags['demo-speed'] as string | undefined, 120, 1, 10_000);
   const requestTimeoutMs = integer('--request-timeout-ms', flags['request-timeout-ms'] as string | undefined, DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000);
+  const maxPanicScopes = integer('--max-panic-scopes', flags['max-panic-scopes'] as string | undefined, 1000, 1, 1_000_000);
   if (flags['demo-speed'] !== undefined && !demo) throw new CliUsageError('--demo-speed only applies with --demo');
   if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
   if (demo && workers > 1) throw new CliUsageError('--demo runs in one process; drop --workers');
@@ -138,7 +142,7 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   }
   const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN);
   const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN);
-  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000 };
+  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000 };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {

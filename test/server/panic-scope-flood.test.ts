@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, RedisServer } from '../support/redis-server.js';
+import { eventually, httpRequest } from './http-helpers.js';
+import { alive, serve, type ServeProcess } from './serve-process.js';
+
+const MAX_PANIC_SCOPES = 1000;
+const FLOOD = 5000;
+const CONNECTIONS = 32;
+const PREFIX = 'brain:panic_start_ts';
+
+function counter(text: string, pattern: RegExp): number {
+  const match = pattern.exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+describe(`one anonymous client cannot fill Redis: a real serve process (--max-panic-scopes ${MAX_PANIC_SCOPES}), ${FLOOD} panics with new scope names`, () => {
+  let redis: RedisServer;
+  let service: ServeProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    // An evicting policy, as in the report: the service warns about it at start.
+    redis = await RedisServer.start(['--maxmemory-policy', 'allkeys-lru']);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    service = serve(['--redis', redis.url, '--port', String(port), '--max-panic-scopes', String(MAX_PANIC_SCOPES)], { LOG_LEVEL: 'info' });
+    await eventually(async () => (await httpRequest(`${base}/readyz`).catch(() => ({ status: 0 }))).status === 200, 20_000, 'serve ready');
+  });
+
+  afterAll(async () => {
+    if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    if (service.child.pid && alive(service.child.pid)) process.kill(service.child.pid, 'SIGKILL');
+    await redis.stop();
+  });
+
+  it('at most maxPanicScopes starts are written, the rest fail safe (scope_limit), counted, logged once; a live tier-3 scope keeps its start and its tier', async () => {
+    const admin = redis.client();
+    const post = async (body: object) => {
+      const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { tier: number; ttl: number; failSafe: boolean; reason?: string };
+    };
+    /** The live scope: tier 3 — or, on a loaded machine, a store timeout (the service's 50 ms budget) — never refused. */
+    const expectLive = (decision: { tier: number; ttl: number; failSafe: boolean; reason?: string }) => {
+      if (decision.failSafe) expect(['store_timeout', 'store_busy']).toContain(decision.reason);
+      else expect(decision).toMatchObject({ tier: 3, ttl: 30 });
+    };
+    const live = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: 'epl-live' };
+    const [seconds] = await admin.time();
+    const liveStart = (Number(seconds) - 100 * 60).toFixed(6);
+    await admin.set(`${PREFIX}:epl-live`, liveStart, 'EX', 86_400);
+    await eventually(async () => !(await post(live)).failSafe, 5000, 'the live scope decided');
+    expect(await post(live)).toMatchObject({ tier: 3, ttl: 30, failSafe: false });
+
+    let next = 0;
+    const reasons: Record<string, number> = {};
+    let liveDuring = 0;
+    const lane = async () => {
+      while (next < FLOOD) {
+        const i = (next += 1);
+        const decision = await post({ baseTtl: 60, vixStatus: 'panic', scope: `flood-${i}` });
+        const key = decision.failSafe ? (decision.reason ?? 'unknown') : 'written';
+        reasons[key] = (reasons[key] ?? 0) + 1;
+        if (i % 250 === 0) {
+          expectLive(await post(live));
+          liveDuring += 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONNECTIONS }, lane));
+
+    const floodKeys = (await admin.keys(`${PREFIX}:flood-*`)).length;
+    const metrics = (await httpRequest(`${base}/metrics`)).text;
+    const limitLines = service.lines.filter((l) => l.msg === 'VIX_TTL_PANIC_SCOPE_LIMIT');
+    console.log(JSON.stringify({ flood: FLOOD, reasons, floodKeys, dbsize: await admin.dbsize(), limitLogLines: limitLines.length }));
+
+    // One slot is the live scope's: 999 flood scopes were written (on a loaded machine a few
+    // answer store_timeout, and keep their slot: the start may have been written), the rest refused.
+    // A store_busy answer was never sent and gives its slot back.
+    const { written = 0, scope_limit: refused = 0, store_timeout: timedOut = 0, store_busy: busy = 0, ...other } = reasons;
+    expect(other).toEqual({});
+    expect(written + timedOut).toBe(MAX_PANIC_SCOPES - 1);
+    expect(refused + busy).toBe(FLOOD - (MAX_PANIC_SCOPES - 1));
+    expect(floodKeys).toBeLessThanOrEqual(MAX_PANIC_SCOPES - 1);
+    expect(floodKeys).toBeGreaterThanOrEqual(written);
+    expect(await admin.get(`${PREFIX}:epl-live`)).toBe(liveStart);
+    expect(liveDuring).toBe(FLOOD / 250);
+    await eventually(async () => !(await post(live)).failSafe, 5000, 'a live decision');
+    expect(await post(live)).toMatchObject({ tier: 3, ttl: 30 });
+
+    expect(counter(metrics, /^vix_ttl_fail_safe_total\{reason="scope_limit"\} (\d+)$/m)).toBe(refused);
+    expect(metrics).toMatch(new RegExp(`^vix_ttl_panic_scopes ${MAX_PANIC_SCOPES}$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^vix_ttl_panic_scopes_max ${MAX_PANIC_SCOPES}$`, 'm'));
+    expect(limitLines).toHaveLength(1);
+    expect(limitLines[0]).toMatchObject({ level: 40, max_panic_scopes: MAX_PANIC_SCOPES, held: MAX_PANIC_SCOPES });
+    // The refused names did not push the real scope out of the per-scope metrics.
+    expect(metrics).toMatch(/^vix_ttl_current_tier\{scope="epl-live",importance="medium_stakes"\} 3$/m);
+
+    // The evicting maxmemory-policy was reported at start, and is in /readyz and the metrics.
+    expect(service.lines.some((l) => String(l.msg).startsWith('VIX_TTL_STORE_CAN_EVICT_PANIC_STARTS') && l.policy === 'allkeys-lru')).toBe(true);
+    expect((await httpRequest(`${base}/readyz`)).json()).toMatchObject({ status: 'ready', store: { eviction: { policy: 'allkeys-lru', canEvictPanicStarts: true } } });
+    expect(metrics).toContain('vix_ttl_store_maxmemory_policy{policy="allkeys-lru",evicts_panic_starts="true"} 1');
+  }, 90_000);
+});
