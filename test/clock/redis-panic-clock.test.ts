@@ -69,7 +69,7 @@ describe('first writer wins', () => {
   });
 
   it('the key prefix is configurable', async () => {
-    const custom = new RedisPanicClock(redis, { keyPrefix: '{vix}:panic' });
+    const custom = new RedisPanicClock(redis, { keyPrefix: '{vix}:panic', timeoutMs: 5000 });
     await custom.observe('ucl', 'panic');
     expect(await redis.exists('{vix}:panic:ucl')).toBe(1);
   });
@@ -103,7 +103,7 @@ describe('dead man\'s switch', () => {
   });
 
   it('the expiry is configurable', async () => {
-    const short = new RedisPanicClock(redis, { deadManSwitchSeconds: 600 });
+    const short = new RedisPanicClock(redis, { deadManSwitchSeconds: 600, timeoutMs: 5000 });
     await short.observe(undefined, 'panic');
     expect(await redis.ttl(KEY)).toBeLessThanOrEqual(600);
   });
