@@ -22,7 +22,7 @@ export default defineConfig({
     },
     projects: [
       // `npm run test:unit`: every test that needs no program besides Node.
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...services] } },
+      { extends: true, test: { name: 'unit', pool: 'threads', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...services] } },
       // The rest: real Redis, Chromium and promtool. Stops at once, naming what is missing.
       { extends: true, test: { name: 'services', include: services, globalSetup: ['test/support/prerequisites.ts'] } },
     ],
