@@ -58,9 +58,15 @@ function runSuite(args: string[], logFile: string): Promise<RunResult> {
   });
 }
 
-/** A process that keeps one core busy until it is killed. */
+/**
+ * A process that keeps one core busy until it is killed, or until its parent is gone
+ * (it checks between slices of work) or 4 hours have passed: a stress run that is
+ * itself killed leaves no spinning process behind on a shared machine.
+ */
+const BUSY = `const parent = Number(process.argv[1]); const until = Date.now() + 4 * 3600e3;
+for (;;) { for (let i = 0; i < 1e7; i += 1) Math.sqrt(i); if (process.ppid !== parent || Date.now() > until) process.exit(0); }`;
 function busyProcess(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'for (;;) Math.sqrt(Math.random());'], { stdio: 'ignore' });
+  return spawn(process.execPath, ['-e', BUSY, String(process.pid)], { stdio: 'ignore' });
 }
 
 async function main(): Promise<number> {
