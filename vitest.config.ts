@@ -1,12 +1,30 @@
-import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { testFileNeeds } from './test/support/tools.js';
+
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+// Which test files need a program besides Node (redis-server, redis-cli, chromium, promtool) is read
+// from their code (test/support/tools.ts): no list to keep by hand.
+const needs = testFileNeeds(ROOT);
+const services = [...needs].filter(([, tools]) => tools.length > 0).map(([file]) => file);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/prerequisites.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['./test/support/summary-reporter.ts', 'default'],
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'text', 'json-summary'],
+      thresholds: { lines: 90, branches: 85 },
+    },
+    projects: [
+      // `npm run test:unit`: every test that needs no program besides Node.
+      { extends: true, test: { name: 'unit', pool: 'threads', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...services] } },
+      // The rest: real Redis, Chromium and promtool. Stops at once, naming what is missing.
+      { extends: true, test: { name: 'services', include: services, globalSetup: ['test/support/prerequisites.ts'] } },
+    ],
   },
 });

@@ -7,6 +7,10 @@ import { RedisServer } from '../support/redis-server.js';
 
 const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
 const CALM = { baseTtl: 60, vixStatus: 'calm', match: { league: 'Ligue 1' } } as const;
+// A decision during an outage with timeoutMs 50 must come back within the timeout plus a margin that
+// holds on a loaded 2-core machine (20× the timeout). Without the clock's own timeout a paused Redis
+// never answers, so the bound still tells a bounded call from a waiting one.
+const BOUND_MS = 1000;
 
 async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
@@ -58,7 +62,7 @@ describe.each([
     const captured = captureLogger('info');
     lines = captured.lines;
     breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50, logger: captured.logger });
-    await breaker.getTtl(PANIC);
+    await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe); // the panic is stored before the fault
     if (fault === 'pause') server.pause();
     else await server.kill();
   });
@@ -68,26 +72,26 @@ describe.each([
     await server.stop();
   });
 
-  it('a panic decision resolves fail-safe (TTL 0) in under 250 ms with timeoutMs 50', async () => {
+  it(`a panic decision resolves fail-safe (TTL 0) in under ${BOUND_MS} ms with timeoutMs 50`, async () => {
     const { value, ms } = await timed(breaker.getTtl(PANIC));
     expect(value).toMatchObject({ ttl: 0, mode: 'PANIC_FULL', tier: 1, failSafe: true });
     expect(['store_timeout', 'store_error', 'store_busy']).toContain(value.reason);
-    expect(ms).toBeLessThan(250);
+    expect(ms).toBeLessThan(BOUND_MS);
     expect(lines.some((l) => l.msg === 'PANIC_WITHOUT_RELIABLE_TIMESTAMP' && l.redis_status === 'configured_but_error')).toBe(true);
   });
 
-  it('every call during the outage stays under 250 ms, and none throws', async () => {
+  it(`every call during the outage stays under ${BOUND_MS} ms, and none throws`, async () => {
     for (let i = 0; i < 20; i += 1) {
       const { value, ms } = await timed(breaker.getTtl(PANIC));
       expect(value.failSafe).toBe(true);
-      expect(ms).toBeLessThan(250);
+      expect(ms).toBeLessThan(BOUND_MS);
     }
   });
 
   it('a calm decision gives the base TTL', async () => {
     const { value, ms } = await timed(breaker.getTtl(CALM));
     expect(value).toMatchObject({ ttl: 60, mode: 'NORMAL', failSafe: false });
-    expect(ms).toBeLessThan(250);
+    expect(ms).toBeLessThan(BOUND_MS);
   });
 
   it('once redis-server is back, the same breaker recovers without a restart', async () => {
@@ -106,7 +110,7 @@ describe('an outage does not pile commands up in the client queue', () => {
     try {
       const admin = server.client();
       const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
-      await breaker.getTtl(PANIC);
+      await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe); // no command of the warm-up still in flight
       const before = await commandCalls(admin);
       server.pause();
       for (let i = 0; i < 50; i += 1) expect((await breaker.getTtl(PANIC)).failSafe).toBe(true);
@@ -125,7 +129,7 @@ describe.each([
   ['no offline queue (enableOfflineQueue: false)', { enableOfflineQueue: false }],
   ['a long command timeout of its own (commandTimeout: 10000)', { commandTimeout: 10_000 }],
 ] as const)('the clock\'s own timeout holds whatever the client %s', (_label, clientOptions) => {
-  it('paused and killed redis-server: panic decisions are fail-safe in under 250 ms', async () => {
+  it(`paused and killed redis-server: panic decisions are fail-safe in under ${BOUND_MS} ms`, async () => {
     const server = await RedisServer.start();
     try {
       const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client({ ...clientOptions }), { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
@@ -134,13 +138,13 @@ describe.each([
       for (let i = 0; i < 3; i += 1) {
         const { value, ms } = await timed(breaker.getTtl(PANIC));
         expect(value).toMatchObject({ ttl: 0, failSafe: true });
-        expect(ms).toBeLessThan(250);
+        expect(ms).toBeLessThan(BOUND_MS);
       }
       await server.kill();
       for (let i = 0; i < 3; i += 1) {
         const { value, ms } = await timed(breaker.getTtl(PANIC));
         expect(value).toMatchObject({ ttl: 0, failSafe: true });
-        expect(ms).toBeLessThan(250);
+        expect(ms).toBeLessThan(BOUND_MS);
       }
       await server.restart();
       await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe);

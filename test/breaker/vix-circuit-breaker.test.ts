@@ -204,9 +204,20 @@ describe('hooks and close', () => {
     await expect(breaker.getTtl({ baseTtl: 60, vixStatus: 'calm' })).rejects.toMatchObject({ code: 'VIX_TTL_CLOSED' });
   });
 
-  it('per-scope state is bounded: 5,000 scopes through a breaker of 100 keep working', async () => {
-    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock({ maxScopes: 100 }), maxScopes: 100 });
-    for (let i = 0; i < 5000; i += 1) await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `match:${i}` });
-    expect(await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'match:4999' })).toMatchObject({ tier: 1 });
+  it('per-scope state is bounded: after 5,000 scopes a breaker of maxScopes 100 remembers exactly the 100 most recent', async () => {
+    // What a breaker remembers of a scope shows in its log: a scope it remembers logs no new state
+    // change for the same decision; a scope it dropped logs one again.
+    const { logger, lines } = captureLogger('info');
+    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), maxScopes: 100, logger });
+    const decide = (i: number) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `match:${i}` });
+    const changes = () => lines.filter((l) => l.msg === 'VIX_TTL_STATE_CHANGE').length;
+    for (let i = 0; i < 5000; i += 1) await decide(i);
+    expect(changes()).toBe(5000);
+    for (let i = 4900; i < 5000; i += 1) expect(await decide(i)).toMatchObject({ tier: 1 });
+    expect(changes()).toBe(5000); // the 100 most recent are all remembered
+    await decide(4899);
+    expect(changes()).toBe(5001); // the 101st most recent was dropped
+    await decide(0);
+    expect(changes()).toBe(5002);
   });
 });

@@ -1,73 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigError, InvalidInputError, MemoryPanicClock } from '../../src/index.js';
+import { InvalidConfigError, MemoryPanicClock } from '../../src/index.js';
 import { formatStartValue, parseStartValue } from '../../src/clock/start-value.js';
+import { panicClockContract } from '../contracts/panic-clock.contract.js';
 
-function clockAt(start = Date.UTC(2026, 0, 1), options: { calmGraceSeconds?: number; deadManSwitchSeconds?: number } = {}) {
-  let now = start;
-  const clock = new MemoryPanicClock({ now: () => now, ...options });
-  return { clock, advance: (ms: number) => (now += ms), now: () => now };
-}
+let now = Date.UTC(2026, 0, 1);
+panicClockContract('MemoryPanicClock', {
+  clock: (options) => new MemoryPanicClock({ now: () => now, ...options }),
+  advance: async (ms) => void (now += ms),
+  reset: async () => void (now = Date.UTC(2026, 0, 1)),
+});
 
 describe('MemoryPanicClock', () => {
-  it('the first panic observation sets the start; later ones keep it', async () => {
-    const { clock, advance, now } = clockAt();
-    const first = await clock.observe(undefined, 'panic');
-    expect(first).toMatchObject({ active: true, created: true, startedAtMs: now(), clockNowMs: now() });
-    advance(5000);
-    expect(await clock.observe(undefined, 'panic')).toMatchObject({ created: false, startedAtMs: first.startedAtMs, clockNowMs: now() });
-  });
-
-  it('calm deletes; read sees nothing afterwards', async () => {
-    const { clock } = clockAt();
-    await clock.observe('ucl', 'panic');
-    expect((await clock.observe('ucl', 'calm')).active).toBe(false);
-    expect(await clock.observe('ucl', 'read')).toMatchObject({ active: false, startedAtMs: null });
-  });
-
-  it('the dead man\'s switch ends a panic nobody confirms, and each panic observation pushes it back', async () => {
-    const { clock, advance } = clockAt(undefined, { deadManSwitchSeconds: 60 });
-    await clock.observe(undefined, 'panic');
-    advance(50_000);
-    await clock.observe(undefined, 'panic');
-    advance(50_000);
-    expect((await clock.observe(undefined, 'read')).active).toBe(true);
-    advance(10_001);
-    expect((await clock.observe(undefined, 'read')).active).toBe(false);
-  });
-
-  it('with a calm grace, a panic that flickers off and on continues with its first start', async () => {
-    const { clock, advance } = clockAt(undefined, { calmGraceSeconds: 30 });
-    const first = await clock.observe(undefined, 'panic');
-    advance(1000);
-    await clock.observe(undefined, 'calm');
-    expect((await clock.inspect()).inGrace).toBe(true);
-    expect((await clock.observe(undefined, 'read')).active).toBe(false);
-    advance(10_000);
-    expect(await clock.observe(undefined, 'panic')).toMatchObject({ created: false, startedAtMs: first.startedAtMs });
-    await clock.observe(undefined, 'calm');
-    advance(30_001);
-    expect((await clock.observe(undefined, 'panic')).created).toBe(true);
-  });
-
-  it('startPanic backdates a drill, reset ends it, inspect reports it', async () => {
-    const { clock, now } = clockAt();
-    await clock.startPanic('m:1', { ageMs: 200 * 60_000 });
-    expect(await clock.inspect('m:1')).toMatchObject({ active: true, durationMs: 200 * 60_000, location: 'memory:m:1', startedAtMs: now() - 200 * 60_000 });
-    expect(await clock.reset('m:1')).toBe(true);
-    expect(await clock.reset('m:1')).toBe(false);
-  });
-
-  it('validates scopes, drill ages and options', async () => {
-    const { clock } = clockAt();
-    await expect(clock.observe('no spaces', 'panic')).rejects.toThrow(InvalidInputError);
-    await expect(clock.startPanic(undefined, { ageMs: Number.NaN })).rejects.toThrow(/ageMs/);
+  it('validates its options', () => {
     expect(() => new MemoryPanicClock({ now: 5 as never })).toThrow(InvalidConfigError);
-    expect(() => new MemoryPanicClock({ calmGraceSeconds: 100, deadManSwitchSeconds: 50 })).toThrow(/calmGraceSeconds/);
+    expect(() => new MemoryPanicClock({ maxScopes: 0 })).toThrow(/MemoryPanicClock\.maxScopes/);
   });
 
   it('a time source that returns garbage is reported, not used', async () => {
     const clock = new MemoryPanicClock({ now: () => Number.NaN });
     await expect(clock.observe(undefined, 'panic')).rejects.toThrow(/now\(\)/);
+  });
+
+  it('keeps at most maxScopes scopes: the least recently used one is dropped', async () => {
+    const clock = new MemoryPanicClock({ maxScopes: 3 });
+    for (const scope of ['a', 'b', 'c']) await clock.observe(scope, 'panic');
+    await clock.observe('a', 'read');
+    await clock.observe('d', 'panic');
+    expect((await clock.inspect('b')).active).toBe(false);
+    for (const scope of ['a', 'c', 'd']) expect((await clock.inspect(scope)).active, scope).toBe(true);
   });
 });
 

@@ -57,7 +57,7 @@ describe('a real /metrics scrape', () => {
     redis = await RedisServer.start();
     const admin = redis.client();
     await admin.set('brain:panic_start_ts:corrupt', 'not-a-timestamp');
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 1000 }), timeoutMs: 1000 });
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000 }); // store timeouts are not the subject: generous
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const post = (body: object) => fetch(`${server.app.listeningOrigin}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post({ baseTtl: 60, vixStatus: 'panic', scope: 'corrupt' });

@@ -11,7 +11,9 @@ describe('/readyz follows a real redis-server', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 50 }), timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 200 });
+    // The store timeouts are not the subject (ready or not is): generous, so a loaded machine still answers 200.
+    // A ping is bounded by the clock's own timeout as well as by readyTimeoutMs, so both are seconds.
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 2000 }), timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 3000 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = server.app.listeningOrigin;
   });
@@ -54,7 +56,7 @@ describe('/readyz follows a real redis-server', () => {
     } finally {
       redis.resume();
     }
-    await eventually(async () => (await httpRequest(`${base}/readyz`)).status === 200, 5000, '/readyz 200 after SIGCONT');
+    await eventually(async () => (await httpRequest(`${base}/readyz`)).status === 200, 15_000, '/readyz 200 after SIGCONT');
     expect((await httpRequest(`${base}/metrics`)).text).toMatch(/^vix_ttl_store_up 1$/m);
   });
 });
@@ -63,13 +65,22 @@ describe('shutdown drains the requests in flight', () => {
   it('app.close() stops accepting at once, lets a request that waits on a paused Redis finish, then resolves', async () => {
     const redis = await RedisServer.start();
     const server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 1500 }), timeoutMs: 1500, syncIntervalMs: 0 });
+    let handling = 0;
+    const reachedHandler: Array<() => void> = [];
+    server.app.addHook('preHandler', async () => {
+      handling += 1;
+      reachedHandler.splice(0).forEach((resolve) => resolve());
+    });
     try {
       await server.app.listen({ port: 0, host: '127.0.0.1' });
       const base = server.app.listeningOrigin;
       await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic' }));
       redis.pause();
+      const before = handling;
+      const inHandler = new Promise<void>((resolve) => reachedHandler.push(resolve));
       const inFlight = postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic' }));
-      await new Promise((r) => setTimeout(r, 200));
+      await inHandler; // the request is in flight (waiting on the paused Redis) before close() is called
+      expect(handling).toBe(before + 1);
       let closedAt = 0;
       const closing = server.app.close().then(() => (closedAt = Date.now()));
       await new Promise((r) => setTimeout(r, 50));

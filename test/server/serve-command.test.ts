@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 import { rawExchange } from './raw-socket.js';
 import { serve, type ServeProcess } from './serve-process.js';

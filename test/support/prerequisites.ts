@@ -1,17 +1,23 @@
-import { hasCommand } from './redis-server.js';
+import { fileURLToPath } from 'node:url';
+import { hasCommand, testFileNeeds, TOOLS } from './tools.js';
 
-/** What the test suite needs besides npm packages, and how to get it on Debian. */
-const REQUIRED: Array<{ command: string; why: string; install: string }> = [
-  { command: 'redis-server', why: 'tests run against a real Redis', install: 'apt-get install redis-server' },
-  { command: 'redis-cli', why: 'the Redis Cluster test creates its cluster with it', install: 'apt-get install redis-tools' },
-  { command: 'chromium', why: 'the dashboard is tested in a real headless Chromium', install: 'apt-get install chromium' },
-  { command: 'promtool', why: 'metrics and alert rules are checked by promtool', install: 'apt-get install prometheus' },
-];
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Vitest global setup: stop at once, in plain words, when a tool is missing. */
+/**
+ * Vitest global setup of the `services` project: stop at once, in plain words, when
+ * a program its tests need is missing, naming the program, the tests that need it
+ * and how to install it.
+ */
 export default function checkPrerequisites(): void {
-  const missing = REQUIRED.filter((tool) => !hasCommand(tool.command));
+  const missing = TOOLS.filter((tool) => !hasCommand(tool.command));
   if (missing.length === 0) return;
-  const lines = missing.map((tool) => `  - ${tool.command} (${tool.why}): ${tool.install}`);
-  throw new Error(`npm test needs these programs, which are not on PATH:\n${lines.join('\n')}\nInstall them, or run \`bash .ci/run\`, which installs them and runs the tests.`);
+  const needs = [...testFileNeeds(ROOT)];
+  const lines = missing.map((tool) => {
+    const files = needs.filter(([, tools]) => tools.includes(tool.command)).map(([file]) => file);
+    return `  - ${tool.command} (${tool.why}): ${tool.install}\n      needed by ${files.join(', ') || 'no test file'}`;
+  });
+  throw new Error(
+    `npm test needs these programs, which are not on PATH:\n${lines.join('\n')}\n` +
+      'Install them, or run `bash .ci/run`, which installs them and runs the tests. `npm run test:unit` runs the tests that need none of them.',
+  );
 }

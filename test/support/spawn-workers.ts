@@ -20,22 +20,26 @@ export function spawnWorkers(fixture: string, count: number, args: string[] = []
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const queue: Array<Record<string, unknown>> = [];
-    const waiting: Array<(line: Record<string, unknown>) => void> = [];
+    const waiting: Array<{ resolve: (line: Record<string, unknown>) => void; reject: (error: Error) => void }> = [];
+    let exited: Error | null = null;
     createInterface({ input: child.stdout! }).on('line', (text) => {
       const line = JSON.parse(text) as Record<string, unknown>;
-      const resolve = waiting.shift();
-      if (resolve) resolve(line);
+      const waiter = waiting.shift();
+      if (waiter) waiter.resolve(line);
       else queue.push(line);
+    });
+    // One exit listener per worker, whatever the number of calls to next().
+    child.once('exit', (code, signal) => {
+      exited = new Error(`worker exited with ${code ?? signal} before answering`);
+      for (const waiter of waiting.splice(0)) waiter.reject(exited);
     });
     return {
       child,
       next: () => {
         const line = queue.shift();
         if (line) return Promise.resolve(line);
-        return new Promise((resolve, reject) => {
-          waiting.push(resolve);
-          child.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
-        });
+        if (exited) return Promise.reject(exited);
+        return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
       },
       send: (message) => child.stdin!.write(`${JSON.stringify(message)}\n`),
     };

@@ -10,7 +10,8 @@ import { MINUTE, stream } from './vix-streams.js';
 
 const SCOPE = 'rma-bay';
 const KEY = `brain:panic_start_ts:${SCOPE}`;
-const REFRESH_MS = 400;
+// Long enough that the test reads the stale start before the first refresh even on a loaded machine.
+const REFRESH_MS = 2000;
 
 describe('publisher mode after a Redis failover that lost the calm deletion (real redis-server)', () => {
   let server: RedisServer;
@@ -61,9 +62,9 @@ describe('publisher mode after a Redis failover that lost the calm deletion (rea
     // Until the publisher writes again, a reader in publisher mode believes the old panic: tier 1 at 20 minutes.
     expect(await read()).toMatchObject({ tier: 1, ttl: 0, failSafe: false });
 
-    await vi.waitFor(async () => expect(await redis.exists(KEY)).toBe(0), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect(await redis.exists(KEY)).toBe(0), { timeout: 3 * REFRESH_MS, interval: 10 });
     const tookMs = Date.now() - restoredAt;
-    expect(tookMs).toBeLessThan(REFRESH_MS + 1000); // one interval, plus generous scheduling slack
+    expect(tookMs).toBeLessThan(2 * REFRESH_MS); // one interval, plus one more of scheduling slack on a loaded machine
     expect(await read()).toMatchObject({ tier: 0, ttl: 60, mode: 'NORMAL' });
     expect(engine.status(SCOPE)).toBe('calm');
 

@@ -81,7 +81,7 @@ describe('publisher mode across processes: two real workers read the status the 
 
   it('with the start backdated 100 minutes, both agree on the later tier for each importance, and a refresh keeps that start', async () => {
     await publisher.idle();
-    await new RedisPanicClock(redis).startPanic(SCOPE, { ageMs: 100 * MINUTE });
+    await new RedisPanicClock(redis, { timeoutMs: 5000 }).startPanic(SCOPE, { ageMs: 100 * MINUTE });
     await publisher.refresh();
     const medium = await ask({ baseTtl: 60, scope: SCOPE, match: { league: 'Premier League' } });
     expect(medium.map((d) => [d.tier, d.ttl, d.mode])).toEqual([

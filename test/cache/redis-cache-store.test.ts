@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidConfigError, RedisCacheStore } from '../../src/index.js';
+import { cacheStoreContract } from '../contracts/cache-store.contract.js';
+import { RedisServer } from '../support/redis-server.js';
+import { advanceRedis } from '../support/redis-time-machine.js';
+
+let server: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = server.client();
+});
+afterAll(async () => server.stop());
+
+cacheStoreContract('RedisCacheStore', {
+  store: () => new RedisCacheStore(redis),
+  // Entries are `<writtenAtMs>:<payload>` (the documented format); locks hold a token and only age by their expiry.
+  advance: (ms) => advanceRedis(redis, ms, (value) => {
+    const stamp = /^(\d{1,16}):/.exec(value);
+    return stamp ? `${Number(stamp[1]) - ms}:${value.slice(stamp[0].length)}` : null;
+  }),
+  reset: async () => void (await redis.flushall()),
+});
+
+describe('RedisCacheStore on a real redis-server', () => {
+  it('stores `<writtenAtMs>:<payload>` stamped with Redis TIME, with a PX expiry', async () => {
+    const store = new RedisCacheStore(redis);
+    const [seconds] = await redis.time();
+    await store.write('k', 'payload', 60_000);
+    const [stamp, payload] = (await redis.get('k'))!.split(':');
+    expect(payload).toBe('payload');
+    expect(Number(stamp)).toBeGreaterThanOrEqual(Number(seconds) * 1000);
+    expect(await redis.pttl('k')).toBeGreaterThan(0);
+    expect(await redis.pttl('k')).toBeLessThanOrEqual(60_000);
+  });
+
+  it.each([
+    ['a value without a stamp', (k: string) => redis.set(k, 'garbage'), 'unparsable'],
+    ['a stamp far in Redis’s future', async (k: string) => redis.set(k, `${Date.now() + 10 * 86_400_000}:1`), 'unparsable'],
+    ['a list (wrong type)', (k: string) => redis.rpush(k, 'a'), 'wrong_type:list'],
+    ['a hash (wrong type)', (k: string) => redis.hset(k, 'a', '1'), 'wrong_type:hash'],
+  ])('%s reads as no entry, reported as corrupt (%s), and is left for the cache to overwrite', async (_label, plant, corrupt) => {
+    await redis.del('odd');
+    await plant('odd');
+    expect(await new RedisCacheStore(redis).read('odd')).toMatchObject({ entry: null, corrupt });
+  });
+
+  it('a non-integer expiry is refused (PX takes whole ms)', async () => {
+    await expect(new RedisCacheStore(redis).write('k', 'v', 1.5)).rejects.toThrow(/expiry/);
+  });
+
+  it('refuses something that is not an ioredis client', () => {
+    expect(() => new RedisCacheStore({} as never)).toThrow(InvalidConfigError);
+  });
+});

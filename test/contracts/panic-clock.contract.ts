@@ -1,0 +1,246 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError, VixCircuitBreaker, type CorruptionReason, type PanicClock } from '../../src/index.js';
+
+/** Options every PanicClock takes. */
+export interface ClockOptions {
+  deadManSwitchSeconds?: number;
+  calmGraceSeconds?: number;
+}
+
+/** A value a store may hold that is not a plausible start, and the reason a clock must report for it. */
+export const CORRUPT_VALUES: ReadonlyArray<{ name: string; reason: CorruptionReason }> = [
+  { name: 'garbage', reason: 'unparsable' },
+  { name: 'empty', reason: 'unparsable' },
+  { name: 'nan', reason: 'unparsable' },
+  { name: 'negative', reason: 'implausible' },
+  { name: 'zero', reason: 'implausible' },
+  { name: 'infinite', reason: 'unparsable' },
+  { name: 'hex float', reason: 'unparsable' },
+  { name: 'far future', reason: 'future' },
+  { name: 'a hash', reason: 'wrong_type' },
+  { name: 'a list', reason: 'wrong_type' },
+];
+
+/** What the contract needs of an implementation: fresh clocks on one store, and a way to move its time. */
+export interface PanicClockHarness {
+  /** A clock on the harness's store (the same store for every clock until `reset`). */
+  clock(options?: ClockOptions): PanicClock;
+  /** Moves the store's time forward by `ms`. */
+  advance(ms: number): Promise<void>;
+  /** Empties the store; called before each test. */
+  reset(): Promise<void>;
+  /** Writes a corrupt value (one of {@link CORRUPT_VALUES}) for a scope; absent when the store holds no raw values. */
+  corrupt?(scope: string | undefined, name: string): Promise<void>;
+}
+
+const MIN = 60_000;
+/** Real time a store whose clock cannot be moved (Redis) may add to a measured duration on a loaded machine. */
+const SLACK_MS = 30_000;
+const durationOf = (obs: { startedAtMs: number | null; clockNowMs: number }) => obs.clockNowMs - obs.startedAtMs!;
+
+/**
+ * The behaviour every {@link PanicClock} shares: first writer wins, calm and the calm
+ * grace, the dead man's switch, drills, inspection, validation and (where the store
+ * holds raw values) corrupt values. An implementation's test file gets it all by one
+ * line: `panicClockContract('MyClock', harness)`.
+ */
+export function panicClockContract(name: string, harness: PanicClockHarness): void {
+  const h = harness;
+  describe(`${name} keeps the PanicClock contract`, () => {
+    beforeEach(async () => {
+      await h.reset();
+    });
+
+    describe('first writer wins', () => {
+      it('the first panic observation sets the start; later ones keep it while time passes', async () => {
+        const clock = h.clock();
+        const first = await clock.observe(undefined, 'panic');
+        expect(first).toMatchObject({ active: true, created: true, repaired: null });
+        expect(durationOf(first)).toBeGreaterThanOrEqual(0);
+        expect(durationOf(first)).toBeLessThan(SLACK_MS);
+        await h.advance(5 * MIN);
+        const later = await clock.observe(undefined, 'panic');
+        expect(later).toMatchObject({ active: true, created: false });
+        expect(durationOf(later)).toBeGreaterThanOrEqual(5 * MIN);
+        expect(durationOf(later)).toBeLessThan(5 * MIN + SLACK_MS);
+      });
+
+      it('concurrent first observations leave exactly one start, which every observer reads', async () => {
+        const clock = h.clock();
+        const observations = await Promise.all(Array.from({ length: 20 }, () => clock.observe('derby', 'panic')));
+        expect(observations.filter((o) => o.created)).toHaveLength(1);
+        expect(new Set(observations.map((o) => o.startedAtMs)).size).toBe(1);
+      });
+
+      it('a named scope is apart from the global one and from other scopes', async () => {
+        const clock = h.clock();
+        await clock.observe('ligue-1', 'panic');
+        expect(await clock.observe(undefined, 'read')).toMatchObject({ active: false, startedAtMs: null });
+        expect(await clock.observe('ligue-2', 'read')).toMatchObject({ active: false, startedAtMs: null });
+        expect((await clock.observe('ligue-1', 'read')).active).toBe(true);
+      });
+
+      it('a read never starts a panic', async () => {
+        const clock = h.clock();
+        expect(await clock.observe(undefined, 'read')).toMatchObject({ active: false, startedAtMs: null, created: false });
+        expect((await clock.inspect()).active).toBe(false);
+      });
+    });
+
+    describe('panic end', () => {
+      it('calm ends the panic; a read sees nothing afterwards', async () => {
+        const clock = h.clock();
+        await clock.observe('ucl', 'panic');
+        expect((await clock.observe('ucl', 'calm')).active).toBe(false);
+        expect(await clock.observe('ucl', 'read')).toMatchObject({ active: false, startedAtMs: null });
+      });
+
+      it('calm without a panic changes nothing', async () => {
+        const clock = h.clock();
+        expect(await clock.observe(undefined, 'calm')).toMatchObject({ active: false, startedAtMs: null, created: false });
+        expect((await clock.inspect()).startedAtMs).toBeNull();
+      });
+
+      it('after calm, the next panic starts again (tier 1), not where the last one was', async () => {
+        const clock = h.clock();
+        await clock.observe(undefined, 'panic');
+        await h.advance(60 * MIN);
+        await clock.observe(undefined, 'calm');
+        const again = await clock.observe(undefined, 'panic');
+        expect(again.created).toBe(true);
+        expect(durationOf(again)).toBeLessThan(SLACK_MS);
+      });
+
+      it('with calmGraceSeconds, a panic that flickers off and on within the grace continues with its first start', async () => {
+        const clock = h.clock({ calmGraceSeconds: 30 });
+        await clock.observe(undefined, 'panic');
+        await h.advance(1000);
+        expect((await clock.observe(undefined, 'calm')).active).toBe(false);
+        expect((await clock.inspect()).inGrace).toBe(true);
+        expect((await clock.observe(undefined, 'read')).active).toBe(false);
+        await h.advance(10_000);
+        const back = await clock.observe(undefined, 'panic');
+        expect(back).toMatchObject({ active: true, created: false });
+        expect(durationOf(back)).toBeGreaterThanOrEqual(11_000);
+        expect((await clock.inspect()).inGrace).toBe(false);
+        await clock.observe(undefined, 'calm');
+        await h.advance(30_001);
+        expect((await clock.observe(undefined, 'panic')).created).toBe(true);
+      });
+
+      it('a grace as long as the dead man’s switch is refused', () => {
+        expect(() => h.clock({ calmGraceSeconds: 600, deadManSwitchSeconds: 600 })).toThrow(/calmGraceSeconds/);
+      });
+    });
+
+    describe('dead man’s switch', () => {
+      it('ends a panic nobody confirms, and each panic observation pushes it back', async () => {
+        const clock = h.clock({ deadManSwitchSeconds: 60 });
+        await clock.observe(undefined, 'panic');
+        await h.advance(50_000);
+        await clock.observe(undefined, 'panic');
+        await h.advance(50_000);
+        expect((await clock.observe(undefined, 'read')).active).toBe(true);
+        await h.advance(10_001);
+        expect((await clock.observe(undefined, 'read')).active).toBe(false);
+      });
+
+      it('a read does not push it back', async () => {
+        const clock = h.clock({ deadManSwitchSeconds: 60 });
+        await clock.observe(undefined, 'panic');
+        await h.advance(50_000);
+        expect((await clock.observe(undefined, 'read')).active).toBe(true);
+        await h.advance(10_001);
+        expect((await clock.observe(undefined, 'read')).active).toBe(false);
+      });
+
+      it('inspect shows the time left', async () => {
+        const clock = h.clock({ deadManSwitchSeconds: 600 });
+        await clock.observe(undefined, 'panic');
+        await h.advance(100_000);
+        const view = await clock.inspect();
+        expect(view.expiresInMs).toBeGreaterThan(500_000 - SLACK_MS);
+        expect(view.expiresInMs).toBeLessThanOrEqual(500_000);
+      });
+    });
+
+    describe('drills and inspection', () => {
+      it('startPanic backdates a drill; inspect reports it; reset ends it and says whether there was one', async () => {
+        const clock = h.clock();
+        const drill = await clock.startPanic('m:1', { ageMs: 200 * MIN });
+        expect(drill).toMatchObject({ active: true, created: true });
+        const view = await clock.inspect('m:1');
+        expect(view).toMatchObject({ scope: 'm:1', active: true, inGrace: false, corrupt: null });
+        expect(view.durationMs).toBeGreaterThanOrEqual(200 * MIN);
+        expect(view.durationMs).toBeLessThan(200 * MIN + SLACK_MS);
+        expect(view.startedAtMs).toBeCloseTo(drill.startedAtMs!, 0);
+        expect(await clock.reset('m:1')).toBe(true);
+        expect(await clock.reset('m:1')).toBe(false);
+        expect((await clock.inspect('m:1')).active).toBe(false);
+      });
+
+      it('startPanic overwrites a running panic', async () => {
+        const clock = h.clock();
+        await clock.observe(undefined, 'panic');
+        await clock.startPanic(undefined, { ageMs: 100 * MIN });
+        expect(durationOf(await clock.observe(undefined, 'panic'))).toBeGreaterThanOrEqual(100 * MIN);
+      });
+
+      it('inspect of a scope without panic', async () => {
+        expect(await h.clock().inspect('ucl')).toMatchObject({ scope: 'ucl', active: false, startedAtMs: null, durationMs: null, expiresInMs: null, raw: null, corrupt: null });
+      });
+    });
+
+    describe('validation at the edge', () => {
+      it('scope names are validated, naming the scope', async () => {
+        const clock = h.clock();
+        for (const bad of ['has space', 'x'.repeat(65), 'émoji', 'a/b', 42]) {
+          await expect(clock.observe(bad as string, 'panic')).rejects.toThrow(InvalidInputError);
+          await expect(clock.startPanic(bad as string)).rejects.toThrow(InvalidInputError);
+        }
+        expect((await clock.inspect()).active).toBe(false);
+      });
+
+      it('a drill age that is negative or not a number is refused, naming ageMs', async () => {
+        const clock = h.clock();
+        for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5']) {
+          await expect(clock.startPanic(undefined, { ageMs: bad as number })).rejects.toThrow(/ageMs/);
+        }
+      });
+    });
+
+    // Only where the store holds raw values (a memory clock holds numbers it wrote itself).
+    const corrupt = h.corrupt?.bind(h);
+    if (corrupt) describe('corrupt values are repaired, never thrown', () => {
+      for (const { name: value, reason } of CORRUPT_VALUES) {
+        it(`${value}: a panic observation reports it (${reason}), replaces it with now, and the breaker's decision is TTL 0, fail-safe`, async () => {
+          const clock = h.clock();
+          await corrupt(undefined, value);
+          const repairs: string[] = [];
+          const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, timeoutMs: 5000, hooks: { onRepair: (e) => repairs.push(e.corrupt.reason) } });
+          const decision = await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } });
+          expect(decision).toMatchObject({ ttl: 0, tier: 1, mode: 'PANIC_FULL', failSafe: true, reason: 'corrupt_value_repaired' });
+          expect(repairs).toEqual([reason]);
+          const view = await clock.inspect();
+          expect(view).toMatchObject({ active: true, corrupt: null });
+          expect(view.durationMs).toBeLessThan(SLACK_MS);
+          expect(await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } })).toMatchObject({ ttl: 0, tier: 1, failSafe: false });
+        });
+      }
+
+      it('a corrupt value seen by a calm observation is removed and reported', async () => {
+        const clock = h.clock();
+        await corrupt(undefined, 'a hash');
+        expect(await clock.observe(undefined, 'calm')).toMatchObject({ active: false, repaired: { reason: 'wrong_type', raw: 'hash' } });
+        expect((await clock.inspect()).raw).toBeNull();
+      });
+
+      it('inspect reports a corrupt value without repairing it', async () => {
+        const clock = h.clock();
+        await corrupt(undefined, 'garbage');
+        expect(await clock.inspect()).toMatchObject({ active: false, corrupt: { reason: 'unparsable', raw: 'garbage' }, raw: 'garbage' });
+        expect((await clock.inspect()).raw).toBe('garbage');
+      });
+    });
+  });
+}
