@@ -208,7 +208,7 @@ describe('hooks and close', () => {
     // What a breaker remembers of a scope shows in its log: a scope it remembers logs no new state
     // change for the same decision; a scope it dropped logs one again.
     const { logger, lines } = captureLogger('info');
-    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), maxScopes: 100, logger });
+    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), maxScopes: 100, maxPanicScopes: 10_000, logger });
     const decide = (i: number) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `match:${i}` });
     const changes = () => lines.filter((l) => l.msg === 'VIX_TTL_STATE_CHANGE').length;
     for (let i = 0; i < 5000; i += 1) await decide(i);
