@@ -1,5 +1,5 @@
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
-import { VixUnavailableError, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
+import { VixBusyError, VixUnavailableError, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
 export interface IpcChannel {
@@ -98,6 +98,7 @@ export class RemoteVix implements VixSource {
       this.#pending.delete(message.id);
       clearTimeout(pending.timer);
       if (message.answer) pending.resolve(message.answer);
+      else if (message.busy === true) pending.reject(new VixBusyError(`the cluster primary is busy: ${message.error ?? 'too many tick batches queued'}`));
       else pending.reject(new VixUnavailableError(`the cluster primary could not ingest the ticks: ${message.error ?? 'no answer'}`));
       return;
     }

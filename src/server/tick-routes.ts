@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './body-error.js';
 import { parseBody } from './parse-body.js';
 import { ticksRequestSchema } from './request-schemas.js';
-import { VixUnavailableError, type VixSource } from './vix-source.js';
+import { VixBusyError, VixUnavailableError, type VixSource } from './vix-source.js';
 
 /** Limits of `POST /v1/ticks`. */
 export interface TickRouteLimits {
@@ -10,6 +10,18 @@ export interface TickRouteLimits {
   bodyLimit: number;
   /** Most ticks in one batch; more is a 413. */
   maxTicks: number;
+  /** Most batches this process takes at once, from the first byte to the answer; more is a 503 `busy`. */
+  maxConcurrent: number;
+}
+
+/** Seconds a client told `busy` should wait (the `Retry-After` header). */
+export const BUSY_RETRY_AFTER_S = 1;
+
+/** One admitted batch: its place is given back once the answer is sent (or the client gone) and the ingestion done. */
+interface Slot {
+  working: boolean;
+  closed: boolean;
+  release(): void;
 }
 
 /**
@@ -17,21 +29,63 @@ export interface TickRouteLimits {
  * order. Answers `{ accepted, rejected, byReason, rejections }` (the first few ticks
  * not used, with their index and reason). A body over `bodyLimit` bytes or with more
  * than `maxTicks` ticks is a 413; a body that is not `{ ticks: array }` a 400 naming
- * the field; an engine that cannot be reached (a silent cluster primary) a 503.
+ * the field; an engine that cannot be reached (a silent cluster primary) a 503. More
+ * than `maxConcurrent` batches at once in this process, or an engine with its queue
+ * full, is a 503 `busy` with `Retry-After`, answered before the body is read.
  */
 export function registerTickRoutes(app: FastifyInstance, source: VixSource, limits: TickRouteLimits): void {
-  app.post('/v1/ticks', { bodyLimit: limits.bodyLimit }, async (request, reply) => {
+  const slots = new WeakMap<FastifyRequest, Slot>();
+  let inFlight = 0;
+  // Before the body is read: a batch past the bound costs no parsing.
+  const admit = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (inFlight >= limits.maxConcurrent) {
+      done(busy(reply, `at most ${limits.maxConcurrent} tick batches at once are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
+      return;
+    }
+    inFlight += 1;
+    let released = false;
+    const slot: Slot = {
+      working: false,
+      closed: false,
+      release: () => {
+        if (released) return;
+        released = true;
+        inFlight -= 1;
+      },
+    };
+    slots.set(request, slot);
+    reply.raw.once('close', () => {
+      slot.closed = true;
+      if (!slot.working) slot.release();
+    });
+    done();
+  };
+  app.post('/v1/ticks', { bodyLimit: limits.bodyLimit, onRequest: admit }, async (request, reply) => {
     const count = tickCount(request.body);
     if (count > limits.maxTicks) throw new HttpError(413, 'too_many_ticks', 'ticks', `ticks must hold at most ${limits.maxTicks} ticks per batch, got ${count}; split the batch`);
     const { ticks } = parseBody(ticksRequestSchema, request.body);
     void reply.header('cache-control', 'no-store');
+    const slot = slots.get(request);
+    if (slot) slot.working = true;
     try {
       return await source.ingest(ticks);
     } catch (error) {
+      if (error instanceof VixBusyError) throw busy(reply, error.message);
       if (error instanceof VixUnavailableError) throw new HttpError(503, 'vix_unavailable', null, error.message);
       throw error;
+    } finally {
+      if (slot) {
+        slot.working = false;
+        if (slot.closed) slot.release();
+      }
     }
   });
+}
+
+/** A 503 `busy` with `Retry-After`. */
+function busy(reply: FastifyReply, message: string): HttpError {
+  void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+  return new HttpError(503, 'busy', null, message);
 }
 
 /** How many ticks a body holds, before the full validation (0 when it is not `{ ticks: array }`). */

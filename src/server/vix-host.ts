@@ -5,6 +5,7 @@ import { RedisPanicClock } from '../clock/redis-panic-clock.js';
 import { LocalVix } from './local-vix.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
+import { VixBusyError } from './vix-source.js';
 
 /** How long the publisher waits for Redis per write; it is off the request path, so longer than a decision's 50 ms. */
 export const PUBLISH_TIMEOUT_MS = 1000;
@@ -38,11 +39,11 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
       send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
       return;
     }
-    try {
-      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer: local.ingestNow(message.ticks) }, logger);
-    } catch (error) {
-      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message }, logger);
-    }
+    // Chunked and queued (bounded), so a flood of batches does not starve the primary's own event loop.
+    local.ingest(message.ticks).then(
+      (answer) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer }, logger),
+      (error: unknown) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message, busy: error instanceof VixBusyError }, logger),
+    );
   };
   const stopTransitions = local.onTransition(() => {
     soon ??= setTimeout(() => {
@@ -76,10 +77,10 @@ export interface VixHost {
  * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
  * publisher mode), metrics on a registry of its own, and the IPC host.
  */
-export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number }): Promise<VixHost> {
+export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number; maxTickSkewMs?: number }): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
-  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs });
+  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
   const registry = new Registry();
   local.instrument(registry);
   const stopHost = hostClusterVix({ local, logger });

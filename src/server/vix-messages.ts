@@ -10,7 +10,7 @@ export const VIX_VIEW = 'vix-ttl:vix-view';
 /** IPC messages between a cluster worker and the primary about the VIX engine. */
 export type VixMessage =
   | { type: typeof VIX_TICKS_REQUEST; id: number; ticks: unknown[] }
-  | { type: typeof VIX_TICKS_RESPONSE; id: number; answer?: TickBatchAnswer; error?: string }
+  | { type: typeof VIX_TICKS_RESPONSE; id: number; answer?: TickBatchAnswer; error?: string; busy?: boolean }
   | { type: typeof VIX_VIEW; view: VixView };
 
 /** Whether an IPC message is one of ours, of the given type. */

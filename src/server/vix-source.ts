@@ -63,6 +63,7 @@ export interface VixSource {
   /**
    * Ingests a batch of ticks in order; bad ticks are counted, never thrown.
    * @throws VixUnavailableError when the engine cannot be reached (a cluster primary that does not answer).
+   * @throws VixBusyError when the engine already has as many batches waiting as it takes.
    */
   ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer>;
   /** The latest sample, or null when none is known yet. */
@@ -71,6 +72,16 @@ export interface VixSource {
   onTransition(listener: (transition: VixTransitionView) => void): () => void;
   /** Stops the source (the publisher, timers, IPC listeners); idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The VIX engine has as many tick batches waiting as it takes; the caller should
+ * retry in a moment (the service answers 503 `busy` with `Retry-After`).
+ */
+export class VixBusyError extends VixTtlError {
+  constructor(message: string) {
+    super('VIX_TTL_VIX_BUSY', message);
+  }
 }
 
 /** The VIX engine could not be reached (in a cluster: the primary did not answer in time). */
