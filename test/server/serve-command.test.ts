@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceConfig } from '../../src/cli/commands/serve.js';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/redis-server.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
@@ -27,6 +28,8 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
+    ['a tick skew that is not an integer', ['--tick-skew-ms', '1.5'], {}, /--tick-skew-ms must be an integer from 0 to 86400000, got "1.5"/],
+    ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got "0"/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -34,6 +37,11 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(code).toBe(2);
     expect(err).toMatch(message);
     expect(err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--tick-skew-ms and --max-tick-batches reach the configuration, 60 s and 2 by default', () => {
+    expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 2 });
+    expect(serviceConfig({ 'tick-skew-ms': '5000', 'max-tick-batches': '4' }, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4 });
   });
 
   it('a short admin token is refused without being echoed', async () => {

@@ -12,11 +12,14 @@ import { redisUrlFrom } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
+              [--tick-skew-ms 60000] [--max-tick-batches 2]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
   --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
-  SIGTERM/SIGINT after draining.`;
+  SIGTERM/SIGINT after draining. A tick more than --tick-skew-ms ahead of the wall clock is
+  rejected (future_ts); past --max-tick-batches batches at once per process, POST /v1/ticks is a
+  503 busy with Retry-After.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_WORKERS = 64;
@@ -30,6 +33,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     workers: { type: 'string' },
     demo: { type: 'boolean' },
     'demo-speed': { type: 'string' },
+    'tick-skew-ms': { type: 'string' },
+    'max-tick-batches': { type: 'string' },
   });
   if (flags.help) return io.out(SERVE_HELP), 0;
   const config = serviceConfig(flags, io.env);
@@ -55,7 +60,7 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
 async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger });
+  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger, maxTickSkewMs: config.maxTickSkewMs });
   const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
   const stop = stopRequests(io);
   void stop.requested.then(() => primary.shutdown());
@@ -115,7 +120,9 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   if (workers > 1 && redisUrl === undefined) {
     throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
   }
-  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000 };
+  const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
+  const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 2, 1, 1000);
+  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
