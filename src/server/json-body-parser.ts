@@ -18,9 +18,14 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: ${(error as Error).message}`);
   }
-  const polluted = MAY_POLLUTE.test(text) ? pollutionPath(value) : null;
+  const polluted = mayPollute(text) ? pollutionPath(value) : null;
   if (polluted !== null) throw invalidBody(polluted, 'is a forbidden key (prototype pollution)');
   return value;
+}
+
+/** Whether a JSON text can hold a prototype-pollution key at all (else the walk over its keys is skipped). */
+export function mayPollute(text: string): boolean {
+  return MAY_POLLUTE.test(text);
 }
 
 /** The dotted path of the first `__proto__` or `constructor.prototype` key, or null. Iterative, so deep nesting cannot overflow the stack. */

@@ -15,6 +15,8 @@ export interface RemoteVixOptions {
   timeoutMs?: number;
   /** Default `process` (the worker's channel to the cluster primary). */
   channel?: IpcChannel;
+  /** Ticks per IPC message; a bigger batch is sent in several, yielding to the event loop between them. Default 500. */
+  chunkTicks?: number;
 }
 
 interface Pending {
@@ -33,6 +35,7 @@ export class RemoteVix implements VixSource {
   readonly location = 'primary';
   readonly #channel: IpcChannel;
   readonly #timeoutMs: number;
+  readonly #chunkTicks: number;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(transition: VixTransitionView) => void>();
   readonly #onMessage = (message: unknown) => this.#receive(message);
@@ -44,6 +47,7 @@ export class RemoteVix implements VixSource {
   constructor(options: RemoteVixOptions = {}) {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#chunkTicks = options.chunkTicks ?? 500;
     this.#channel.on('message', this.#onMessage);
   }
 
@@ -60,14 +64,26 @@ export class RemoteVix implements VixSource {
         reject(new VixUnavailableError(`the cluster primary did not answer within ${this.#timeoutMs} ms; the ticks may not have been ingested`));
       }, this.#timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      try {
-        channel.send({ type: VIX_TICKS_REQUEST, id, ticks });
-      } catch (error) {
+      void this.#send(channel, id, ticks).catch((error: unknown) => {
         clearTimeout(timer);
         this.#pending.delete(id);
         reject(new VixUnavailableError(`could not send the ticks to the cluster primary: ${(error as Error).message}`));
-      }
+      });
     });
+  }
+
+  /** Sends a batch in messages of `chunkTicks`, yielding between them; stops if the batch timed out meanwhile. */
+  async #send(channel: IpcChannel, id: number, ticks: readonly unknown[]): Promise<void> {
+    const size = this.#chunkTicks;
+    for (let from = 0; ; from += size) {
+      if (from > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!this.#pending.has(id)) return;
+      }
+      const more = from + size < ticks.length;
+      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: ticks.slice(from, from + size), more });
+      if (!more) return;
+    }
   }
 
   view(): VixView | null {

@@ -7,6 +7,9 @@ import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { VixBusyError } from './vix-source.js';
 
+/** Batches of one worker the primary keeps half-received; past it the oldest is dropped (its sender timed out). */
+const MAX_PARTIAL_BATCHES = 16;
+
 /** How long the publisher waits for Redis per write; it is off the request path, so longer than a decision's 50 ms. */
 export const PUBLISH_TIMEOUT_MS = 1000;
 
@@ -33,14 +36,28 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
   const broadcast = () => {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker) sendView(worker);
   };
+  // Batches arriving in several messages, per worker and id; a few per worker at most.
+  const parts = new Map<number, Map<number, unknown[]>>();
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
     if (!Array.isArray(message.ticks)) {
       send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
       return;
     }
+    let mine = parts.get(worker.id);
+    const earlier = mine?.get(message.id);
+    const ticks = earlier ?? message.ticks;
+    if (earlier) for (const tick of message.ticks) earlier.push(tick);
+    if (message.more === true) {
+      if (!mine) parts.set(worker.id, (mine = new Map()));
+      mine.delete(message.id);
+      mine.set(message.id, ticks);
+      if (mine.size > MAX_PARTIAL_BATCHES) mine.delete(mine.keys().next().value!); // a batch whose sender gave up
+      return;
+    }
+    mine?.delete(message.id);
     // Chunked and queued (bounded), so a flood of batches does not starve the primary's own event loop.
-    local.ingest(message.ticks).then(
+    local.ingest(ticks).then(
       (answer) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer }, logger),
       (error: unknown) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message, busy: error instanceof VixBusyError }, logger),
     );
@@ -51,15 +68,18 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
       broadcast();
     }, 100);
   });
+  const forget = (worker: Worker) => parts.delete(worker.id);
   const timer = setInterval(broadcast, broadcastMs);
   cluster.on('message', onMessage);
   cluster.on('online', sendView);
+  cluster.on('exit', forget);
   return () => {
     clearInterval(timer);
     if (soon) clearTimeout(soon);
     stopTransitions();
     cluster.removeListener('message', onMessage);
     cluster.removeListener('online', sendView);
+    cluster.removeListener('exit', forget);
   };
 }
 
