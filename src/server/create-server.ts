@@ -74,6 +74,8 @@ export interface VixTtlServerOptions {
   maxTicksPerBatch?: number;
   /** Most `POST /v1/ticks` batches this process takes at once; more is a 503 `busy` with `Retry-After`. Default 2. */
   maxConcurrentTickBatches?: number;
+  /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 503 `busy`. Default 100,000. */
+  maxTicksPerSecond?: number;
   /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
   maxTickSkewMs?: number;
   /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
@@ -127,6 +129,7 @@ const optionsSchema = z.strictObject({
   ticksBodyLimit: z.number().int().min(256).max(104_857_600).default(1_048_576),
   maxTicksPerBatch: z.number().int().min(1).max(1_000_000).default(10_000),
   maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(2),
+  maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
   maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
   defaultMetrics: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
@@ -202,7 +205,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
 
   registerTtlRoutes(app, breaker);
-  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches });
+  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
   registerHealthRoutes(app, health);

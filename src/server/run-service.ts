@@ -33,6 +33,8 @@ export interface ServiceConfig {
   maxTickSkewMs?: number;
   /** Most `POST /v1/ticks` batches one process takes at once (503 `busy` past it). Default 2. */
   maxTickBatches?: number;
+  /** Most ticks per second one process takes on `POST /v1/ticks` (503 `busy` past it). Default 100,000. */
+  maxTicksPerSecond?: number;
 }
 
 /** A running single-process service. */
@@ -63,6 +65,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,
     maxConcurrentTickBatches: config.maxTickBatches,
+    maxTicksPerSecond: config.maxTicksPerSecond,
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
   const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './body-error.js';
 import { parseTicksBody } from './tick-body.js';
+import { TickBudget } from './tick-budget.js';
 import { VixBusyError, VixUnavailableError, type VixSource } from './vix-source.js';
 
 /** Limits of `POST /v1/ticks`. */
@@ -11,6 +12,8 @@ export interface TickRouteLimits {
   maxTicks: number;
   /** Most batches this process takes at once, from the first byte to the answer; more is a 503 `busy`. */
   maxConcurrent: number;
+  /** Ticks per second this process takes (a token bucket holding two full batches); past it, a 503 `busy`. */
+  maxTicksPerSecond: number;
 }
 
 /** Seconds a client told `busy` should wait (the `Retry-After` header). */
@@ -29,16 +32,22 @@ interface Slot {
  * not used, with their index and reason). A body over `bodyLimit` bytes or with more
  * than `maxTicks` ticks is a 413; a body that is not `{ ticks: array }` a 400 naming
  * the field; an engine that cannot be reached (a silent cluster primary) a 503. More
- * than `maxConcurrent` batches at once in this process, or an engine with its queue
- * full, is a 503 `busy` with `Retry-After`, answered before the body is read.
+ * than `maxConcurrent` batches at once in this process, more than `maxTicksPerSecond`
+ * ticks, or an engine with its queue full, is a 503 `busy` with `Retry-After`,
+ * answered before the body is read.
  */
 export function registerTickRoutes(app: FastifyInstance, source: VixSource, limits: TickRouteLimits): void {
   const slots = new WeakMap<FastifyRequest, Slot>();
+  const budget = new TickBudget(limits.maxTicksPerSecond, 2 * limits.maxTicks);
   let inFlight = 0;
   // Before the body is read: a batch past the bound costs no parsing.
   const admit = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     if (inFlight >= limits.maxConcurrent) {
       done(busy(reply, `at most ${limits.maxConcurrent} tick batches at once are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
+      return;
+    }
+    if (!budget.available()) {
+      done(busy(reply, `at most ${limits.maxTicksPerSecond} ticks per second are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
       return;
     }
     inFlight += 1;
@@ -65,6 +74,7 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
     try {
       // Parsed here, a slice at a time, rather than by the server's JSON parser in one go.
       const ticks = await parseTicksBody(request.body as string, { maxTicks: limits.maxTicks });
+      budget.charge(ticks.length);
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);
     } catch (error) {

@@ -69,6 +69,26 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
   });
 });
 
+describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded number of ticks per second', () => {
+  it('past maxTicksPerSecond (a bucket of two full batches), a batch is a 503 busy', async () => {
+    // One tick per 100 s: the bucket cannot refill during the test, however slow the machine.
+    const server = await createServer({ clock: new MemoryPanicClock(), maxTicksPerSecond: 0.01, maxTicksPerBatch: 100 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = server.app.listeningOrigin;
+    try {
+      expect((await postJson(`${base}/v1/ticks`, batch(100))).status).toBe(200);
+      expect((await postJson(`${base}/v1/ticks`, batch(100, Date.now() - 50_000))).status).toBe(200);
+      const refused = await postJson(`${base}/v1/ticks`, batch(1, Date.now() - 40_000));
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json()).toEqual({ error: 'busy', field: null, message: 'at most 0.01 ticks per second are taken; retry after 1 s' });
+      expect((await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }))).status).toBe(200);
+    } finally {
+      await server.app.close();
+    }
+  });
+});
+
 describe('LocalVix ingests a big batch in chunks, one batch after another, with a bounded queue', () => {
   it('the event loop runs between chunks of chunkTicks', async () => {
     const local = new LocalVix({ clock: null, chunkTicks: 500, idleCheckMs: 0 });

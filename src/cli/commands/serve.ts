@@ -12,14 +12,14 @@ import { redisUrlFrom } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
-              [--tick-skew-ms 60000] [--max-tick-batches 2]
+              [--tick-skew-ms 60000] [--max-tick-batches 2] [--max-ticks-per-second 100000]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
   --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
   SIGTERM/SIGINT after draining. A tick more than --tick-skew-ms ahead of the wall clock is
-  rejected (future_ts); past --max-tick-batches batches at once per process, POST /v1/ticks is a
-  503 busy with Retry-After.`;
+  rejected (future_ts); past --max-tick-batches batches at once or --max-ticks-per-second ticks
+  per process, POST /v1/ticks is a 503 busy with Retry-After.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_WORKERS = 64;
@@ -35,6 +35,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     'demo-speed': { type: 'string' },
     'tick-skew-ms': { type: 'string' },
     'max-tick-batches': { type: 'string' },
+    'max-ticks-per-second': { type: 'string' },
   });
   if (flags.help) return io.out(SERVE_HELP), 0;
   const config = serviceConfig(flags, io.env);
@@ -122,7 +123,8 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   }
   const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
   const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 2, 1, 1000);
-  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches };
+  const maxTicksPerSecond = integer('--max-ticks-per-second', flags['max-ticks-per-second'] as string | undefined, 100_000, 1, 100_000_000);
+  return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
