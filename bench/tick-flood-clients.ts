@@ -1,6 +1,6 @@
 // The flood of bench/tick-flood.ts, in a process of its own so that its work does not
 // delay the measuring process: CLIENTS clients, each posting 10,000-tick batches to
-// POST /v1/ticks one after another; a client told `busy` (503) waits what Retry-After
+// POST /v1/ticks one after another; a client told `busy` (429) waits what Retry-After
 // says, or BUSY_PAUSE_MS when one is given (0: the Retry-After). Prints `ready` once
 // every client has had an answer, and its counts as one JSON line when stdin closes.
 import { Agent, request } from 'node:http';
@@ -52,7 +52,7 @@ const client = async (c: number): Promise<void> => {
         counts.batches += 1;
         counts.accepted += answer.accepted;
         counts.rejected += answer.rejected;
-      } else if (status === 503) {
+      } else if (status === 429) {
         counts.busy += 1;
         await sleep(BUSY_PAUSE_MS > 0 ? BUSY_PAUSE_MS : retryAfterS * 1000);
       } else counts.failed += 1;

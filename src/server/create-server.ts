@@ -72,9 +72,9 @@ export interface VixTtlServerOptions {
   ticksBodyLimit?: number;
   /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
   maxTicksPerBatch?: number;
-  /** Most `POST /v1/ticks` batches this process takes at once; more is a 503 `busy` with `Retry-After`. Default 2. */
+  /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 2. */
   maxConcurrentTickBatches?: number;
-  /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 503 `busy`. Default 100,000. */
+  /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 429 `busy`. Default 100,000. */
   maxTicksPerSecond?: number;
   /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
   maxTickSkewMs?: number;

@@ -10,9 +10,9 @@ export interface TickRouteLimits {
   bodyLimit: number;
   /** Most ticks in one batch; more is a 413. */
   maxTicks: number;
-  /** Most batches this process takes at once, from the first byte to the answer; more is a 503 `busy`. */
+  /** Most batches this process takes at once, from the first byte to the answer; more is a 429 `busy`. */
   maxConcurrent: number;
-  /** Ticks per second this process takes (a token bucket holding two full batches); past it, a 503 `busy`. */
+  /** Ticks per second this process takes (a token bucket holding two full batches); past it, a 429 `busy`. */
   maxTicksPerSecond: number;
 }
 
@@ -33,7 +33,7 @@ interface Slot {
  * than `maxTicks` ticks is a 413; a body that is not `{ ticks: array }` a 400 naming
  * the field; an engine that cannot be reached (a silent cluster primary) a 503. More
  * than `maxConcurrent` batches at once in this process, more than `maxTicksPerSecond`
- * ticks, or an engine with its queue full, is a 503 `busy` with `Retry-After`,
+ * ticks, or an engine with its queue full, is a 429 `busy` with `Retry-After`,
  * answered before the body is read.
  */
 export function registerTickRoutes(app: FastifyInstance, source: VixSource, limits: TickRouteLimits): void {
@@ -95,8 +95,8 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
   });
 }
 
-/** A 503 `busy` with `Retry-After`. */
+/** A 429 `busy` with `Retry-After`. */
 function busy(reply: FastifyReply, message: string): HttpError {
   void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
-  return new HttpError(503, 'busy', null, message);
+  return new HttpError(429, 'busy', null, message);
 }

@@ -76,7 +76,7 @@ export interface VixSource {
 
 /**
  * The VIX engine has as many tick batches waiting as it takes; the caller should
- * retry in a moment (the service answers 503 `busy` with `Retry-After`).
+ * retry in a moment (the service answers 429 `busy` with `Retry-After`).
  */
 export class VixBusyError extends VixTtlError {
   constructor(message: string) {

@@ -44,11 +44,11 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
   });
   afterAll(async () => server.app.close());
 
-  it('past maxConcurrentTickBatches a batch is a 503 busy with Retry-After and the service’s error shape, and /v1/ttl still answers', async () => {
+  it('past maxConcurrentTickBatches a batch is a 429 busy with Retry-After and the service’s error shape, and /v1/ttl still answers', async () => {
     const first = halfSentBatch(base, batch(2000));
-    await eventually(async () => (await postJson(`${base}/v1/ticks`, batch(1))).status === 503, 5000, 'the first batch holding its place');
+    await eventually(async () => (await postJson(`${base}/v1/ticks`, batch(1))).status === 429, 5000, 'the first batch holding its place');
     const refused = await postJson(`${base}/v1/ticks`, batch(10));
-    expect(refused.status).toBe(503);
+    expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.json()).toEqual({ error: 'busy', field: null, message: 'at most 1 tick batches at once are taken; retry after 1 s' });
     const decision = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }));
@@ -63,14 +63,14 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
   it('a client that goes away mid-body gives its place back', async () => {
     const gone = halfSentBatch(base, batch(2000));
     gone.answer.catch(() => undefined);
-    await eventually(async () => (await postJson(`${base}/v1/ticks`, batch(1))).status === 503, 5000, 'the batch holding its place');
+    await eventually(async () => (await postJson(`${base}/v1/ticks`, batch(1))).status === 429, 5000, 'the batch holding its place');
     gone.abort();
     await eventually(async () => (await postJson(`${base}/v1/ticks`, batch(1, Date.now() + 1000))).status === 200, 5000, 'the place given back');
   });
 });
 
 describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded number of ticks per second', () => {
-  it('past maxTicksPerSecond (a bucket of two full batches), a batch is a 503 busy', async () => {
+  it('past maxTicksPerSecond (a bucket of two full batches), a batch is a 429 busy', async () => {
     // One tick per 100 s: the bucket cannot refill during the test, however slow the machine.
     const server = await createServer({ clock: new MemoryPanicClock(), maxTicksPerSecond: 0.01, maxTicksPerBatch: 100 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
@@ -79,7 +79,7 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
       expect((await postJson(`${base}/v1/ticks`, batch(100))).status).toBe(200);
       expect((await postJson(`${base}/v1/ticks`, batch(100, Date.now() - 50_000))).status).toBe(200);
       const refused = await postJson(`${base}/v1/ticks`, batch(1, Date.now() - 40_000));
-      expect(refused.status).toBe(503);
+      expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.json()).toEqual({ error: 'busy', field: null, message: 'at most 0.01 ticks per second are taken; retry after 1 s' });
       expect((await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }))).status).toBe(200);
@@ -118,8 +118,8 @@ describe('LocalVix ingests a big batch in chunks, one batch after another, with 
   });
 });
 
-describe('in a cluster worker, a busy primary is a 503 busy too', () => {
-  it('the primary’s busy answer becomes 503 busy with Retry-After', async () => {
+describe('in a cluster worker, a busy primary is a 429 busy too', () => {
+  it('the primary’s busy answer becomes 429 busy with Retry-After', async () => {
     const { port1, port2 } = new MessageChannel();
     port2.on('message', (message: unknown) => {
       if (isVixMessage(message, VIX_TICKS_REQUEST)) port2.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, error: 'the VIX engine already has 16 tick batches queued (at most 16); retry in a moment', busy: true });
@@ -130,7 +130,7 @@ describe('in a cluster worker, a busy primary is a 503 busy too', () => {
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const response = await postJson(`${server.app.listeningOrigin}/v1/ticks`, batch(3));
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(429);
       expect(response.headers['retry-after']).toBe('1');
       expect(response.json()).toMatchObject({ error: 'busy', field: null, message: expect.stringMatching(/^the cluster primary is busy: /) });
     } finally {

@@ -19,7 +19,7 @@ export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--red
   --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
   SIGTERM/SIGINT after draining. A tick more than --tick-skew-ms ahead of the wall clock is
   rejected (future_ts); past --max-tick-batches batches at once or --max-ticks-per-second ticks
-  per process, POST /v1/ticks is a 503 busy with Retry-After.`;
+  per process, POST /v1/ticks is a 429 busy with Retry-After.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_WORKERS = 64;
