@@ -44,6 +44,16 @@ interface Phase {
   max: number;
   requests: number;
   failed: number;
+  /** The service's own event-loop delay over the phase (prom-client's, max over processes), ms. */
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+}
+
+/** Scrapes the service's event-loop delay (prom-client resets it on each scrape), in ms. */
+async function loopLag(url: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const worst = (name: string) => Math.max(0, ...[...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].map((m) => Number(m[1]) * 1000));
+  return { p99: round2(worst('nodejs_eventloop_lag_p99_seconds')), max: round2(worst('nodejs_eventloop_lag_max_seconds')) };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -58,6 +68,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
  * was due, so a caller held up by a slow answer counts the wait (no coordinated omission).
  */
 async function ttlLoad(url: string, seconds: number): Promise<Phase> {
+  await loopLag(url); // resets it
   const LOOPS = 10;
   const agent = new Agent({ keepAlive: true, maxSockets: LOOPS });
   const latencies: number[] = [];
@@ -83,8 +94,17 @@ async function ttlLoad(url: string, seconds: number): Promise<Phase> {
   };
   await Promise.all(Array.from({ length: LOOPS }, (_, i) => loop(i)));
   agent.destroy();
+  const lag = await loopLag(url);
   latencies.sort((a, b) => a - b);
-  return { p50: round2(percentile(latencies, 0.5)), p99: round2(percentile(latencies, 0.99)), max: round2(latencies.at(-1) ?? Number.NaN), requests: latencies.length, failed };
+  return {
+    p50: round2(percentile(latencies, 0.5)),
+    p99: round2(percentile(latencies, 0.99)),
+    max: round2(latencies.at(-1) ?? Number.NaN),
+    requests: latencies.length,
+    failed,
+    loopLagP99Ms: lag.p99,
+    loopLagMaxMs: lag.max,
+  };
 }
 
 /** Starts the flood in its own process; resolves once every client has had an answer. */
@@ -145,7 +165,10 @@ try {
           quiet = await runQuiet();
         }
         rounds.push({ round, quiet, flood: flooded.phase, ratio: round2(flooded.phase.p99 / quiet.p99), flooded: flooded.flooded });
-        console.log(`workers ${workers}, round ${round}: p99 ${quiet.p99} ms quiet, ${flooded.phase.p99} ms under the flood (×${round2(flooded.phase.p99 / quiet.p99)}); flood: ${JSON.stringify(flooded.flooded)}`);
+        console.log(
+          `workers ${workers}, round ${round}: p99 ${quiet.p99} ms quiet, ${flooded.phase.p99} ms under the flood (×${round2(flooded.phase.p99 / quiet.p99)}); ` +
+            `service loop lag p99/max ${quiet.loopLagP99Ms}/${quiet.loopLagMaxMs} ms quiet, ${flooded.phase.loopLagP99Ms}/${flooded.phase.loopLagMaxMs} ms flood; flood: ${JSON.stringify(flooded.flooded)}`,
+        );
       }
       modes.push({ workers, rounds, p99Ratio: stats(rounds.map((r) => r.ratio)), quietP99Ms: stats(rounds.map((r) => r.quiet.p99)), floodP99Ms: stats(rounds.map((r) => r.flood.p99)) });
     } finally {

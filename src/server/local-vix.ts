@@ -11,7 +11,8 @@ import type { VixTransition } from '../vix/vix-hooks.js';
 import type { VixEngineOptions } from '../vix/vix-options.js';
 import { VixPublisher, type PublishEvent } from '../vix/vix-publisher.js';
 import { VixMetrics } from './vix-metrics.js';
-import { VixBusyError, type TickBatchAnswer, type VixScopeReading, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
+import { batchOf } from './tick-body.js';
+import { VixBusyError, type TickBatch, type TickBatchAnswer, type VixScopeReading, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
 
 /** Options of {@link LocalVix}. */
 export interface LocalVixOptions {
@@ -106,19 +107,20 @@ export class LocalVix implements VixSource {
   }
 
   /**
-   * Ingests a batch after the ones already queued, `chunkTicks` at a time with a
-   * yield to the event loop between chunks, so a flood of big batches cannot starve
+   * Ingests a batch after the ones already queued, a slice (`chunkTicks` of an array) at
+   * a time with a yield to the event loop between slices, so a flood of big batches cannot starve
    * the requests this process serves. Never throws for a bad tick (see the engine's
    * rules); a tick more than `maxTickSkewMs` ahead of `now()` is `future_ts`.
    * @throws VixBusyError when `maxQueuedBatches` batches are already queued.
    */
-  async ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer> {
-    if (!Array.isArray(ticks)) return this.ingestNow(ticks); // the engine's InvalidInputError
+  async ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer> {
+    const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#options.chunkTicks) : (ticks as TickBatch);
+    if (typeof batch?.slices !== 'function') return this.ingestNow(ticks as readonly unknown[]); // the engine's InvalidInputError
     if (this.#queued >= this.#options.maxQueuedBatches) {
       throw new VixBusyError(`the VIX engine already has ${this.#queued} tick batches queued (at most ${this.#options.maxQueuedBatches}); retry in a moment`);
     }
     this.#queued += 1;
-    const run = this.#tail.then(() => this.#ingestInChunks(ticks));
+    const run = this.#tail.then(() => this.#ingestInChunks(batch));
     this.#tail = run.catch(() => undefined);
     try {
       return await run;
@@ -134,22 +136,23 @@ export class LocalVix implements VixSource {
     return answerOf(result, this.#options.maxRejectionsShown);
   }
 
-  async #ingestInChunks(ticks: readonly unknown[]): Promise<TickBatchAnswer> {
-    const { chunkTicks, maxRejectionsShown } = this.#options;
+  async #ingestInChunks(batch: TickBatch): Promise<TickBatchAnswer> {
+    const { maxRejectionsShown } = this.#options;
     const answer: TickBatchAnswer = { accepted: 0, rejected: 0, byReason: {}, rejections: [] };
-    for (let from = 0; from < ticks.length; from += chunkTicks) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    let index = 0;
+    for (const slice of batch.slices()) {
+      if (index > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const options = { notAfterMs: this.#notAfterMs() };
-      const to = Math.min(ticks.length, from + chunkTicks);
-      for (let i = from; i < to; i += 1) {
-        const result = this.engine.ingest(ticks[i], options);
+      for (const tick of slice) {
+        const result = this.engine.ingest(tick, options);
+        index += 1;
         if (result.accepted) {
           answer.accepted += 1;
           continue;
         }
         answer.rejected += 1;
         answer.byReason[result.reason] = (answer.byReason[result.reason] ?? 0) + 1;
-        if (answer.rejections.length < maxRejectionsShown) answer.rejections.push({ index: i, reason: result.reason, rule: result.rule });
+        if (answer.rejections.length < maxRejectionsShown) answer.rejections.push({ index: index - 1, reason: result.reason, rule: result.rule });
       }
       this.#dirty = true;
     }

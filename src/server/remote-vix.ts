@@ -1,5 +1,6 @@
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
-import { VixBusyError, VixUnavailableError, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
+import { batchOf } from './tick-body.js';
+import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
 export interface IpcChannel {
@@ -51,7 +52,7 @@ export class RemoteVix implements VixSource {
     this.#channel.on('message', this.#onMessage);
   }
 
-  ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer> {
+  ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer> {
     return new Promise((resolve, reject) => {
       const channel = this.#channel;
       if (this.#closed || !channel.send || channel.connected === false) {
@@ -72,17 +73,22 @@ export class RemoteVix implements VixSource {
     });
   }
 
-  /** Sends a batch in messages of `chunkTicks`, yielding between them; stops if the batch timed out meanwhile. */
-  async #send(channel: IpcChannel, id: number, ticks: readonly unknown[]): Promise<void> {
-    const size = this.#chunkTicks;
-    for (let from = 0; ; from += size) {
-      if (from > 0) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!this.#pending.has(id)) return;
-      }
-      const more = from + size < ticks.length;
-      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: ticks.slice(from, from + size), more });
-      if (!more) return;
+  /** Sends a batch a slice (`chunkTicks` of an array) per message, yielding between them; stops if the batch timed out meanwhile. */
+  async #send(channel: IpcChannel, id: number, ticks: readonly unknown[] | TickBatch): Promise<void> {
+    const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#chunkTicks) : (ticks as TickBatch);
+    const slices = batch.slices()[Symbol.iterator]();
+    let current = slices.next();
+    if (current.done) {
+      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: [], more: false });
+      return;
+    }
+    for (;;) {
+      const next = slices.next();
+      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: current.value, more: !next.done });
+      if (next.done) return;
+      current = next;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.#pending.has(id)) return;
     }
   }
 

@@ -2,6 +2,7 @@ import { HttpError, invalidBody } from './body-error.js';
 import { mayPollute, parseJsonBody, pollutionPath } from './json-body-parser.js';
 import { parseBody } from './parse-body.js';
 import { ticksRequestSchema } from './request-schemas.js';
+import type { TickBatch } from './vix-source.js';
 
 /** Options of {@link parseTicksBody}. */
 export interface TicksBodyOptions {
@@ -20,22 +21,37 @@ const [COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, BACKS
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Where one slice of a big body lies, and how many ticks it holds. */
+interface Slice {
+  from: number;
+  to: number;
+  count: number;
+}
+
 /**
- * Parses the body of `POST /v1/ticks` (`{"ticks":[…]}`) into its ticks without
- * blocking the event loop for the whole body: a large body is cut at the array's
- * top-level commas and parsed `sliceTicks` ticks at a time, yielding between slices,
+ * Checks the body of `POST /v1/ticks` (`{"ticks":[…]}`) without blocking the event
+ * loop for the whole body, and gives its ticks a slice at a time. A large body is cut at
+ * the array's top-level commas; each slice of `sliceTicks` ticks is parsed and checked,
+ * yielding between slices, then dropped: the batch parses it again when it is ingested,
  * so a 10,000-tick batch costs other requests a fraction of a millisecond at a time
- * instead of one multi-millisecond `JSON.parse`. The result and the errors are those of
- * a whole parse (400 naming the field, prototype-pollution keys refused, 413 past
- * `maxTicks`), except that a large body must be exactly `{"ticks":[…]}`.
+ * (instead of one multi-millisecond `JSON.parse`) and never lives whole in memory (the
+ * garbage collector's pauses stay short). The errors are those of a whole parse (400
+ * naming the field, prototype-pollution keys refused, 413 past `maxTicks`), all found
+ * before anything is ingested, except that a large body must be exactly `{"ticks":[…]}`.
  * @throws HttpError 400 `invalid_json` / `invalid_body`, 413 `too_many_ticks`.
  */
-export async function parseTicksBody(text: string, options: TicksBodyOptions): Promise<unknown[]> {
+export async function parseTicksBody(text: string, options: TicksBodyOptions): Promise<TickBatch> {
   const { maxTicks } = options;
   const sliceTicks = options.sliceTicks ?? 500;
   const head = HEAD.exec(text);
-  if (text.length <= (options.wholeUpTo ?? 65_536) || head === null) return parseWhole(text, maxTicks, head === null);
-  const ticks: unknown[] = [];
+  if (text.length <= (options.wholeUpTo ?? 65_536) || head === null) return batchOf(parseWhole(text, maxTicks, head === null), sliceTicks);
+  const slices: Slice[] = [];
+  let checked = 0;
+  const check = (from: number, to: number, count: number) => {
+    parseSlice(text, from, to, count, checked);
+    slices.push({ from, to, count });
+    checked += count;
+  };
   let sliceStart = head[0].length;
   let commas = 0; // top-level commas since sliceStart
   let elements = 0; // elements seen in all, for the 413
@@ -56,7 +72,7 @@ export async function parseTicksBody(text: string, options: TicksBodyOptions): P
       commas += 1;
       elements += 1;
       if (elements < maxTicks && commas === sliceTicks) {
-        parseSlice(text, sliceStart, i, commas, ticks);
+        check(sliceStart, i, commas);
         sliceStart = i + 1;
         commas = 0;
         await yieldToLoop();
@@ -64,12 +80,17 @@ export async function parseTicksBody(text: string, options: TicksBodyOptions): P
       }
     } else if (c === CLOSE_BRACKET) {
       // The end of the ticks array.
-      const empty = ticks.length === 0 && commas === 0 && text.slice(sliceStart, i).trim() === '';
+      const empty = checked === 0 && commas === 0 && text.slice(sliceStart, i).trim() === '';
       if (!empty) elements += 1;
       if (elements > maxTicks) throw tooMany(maxTicks, elements);
-      if (!empty) parseSlice(text, sliceStart, i, commas + 1, ticks);
+      if (!empty) check(sliceStart, i, commas + 1);
       if (!TAIL.test(text.slice(i + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
-      return ticks;
+      return {
+        count: checked,
+        *slices() {
+          for (const slice of slices) yield JSON.parse(`[${text.slice(slice.from, slice.to)}]`) as unknown[];
+        },
+      };
     }
     if (i >= nextYield) {
       await yieldToLoop();
@@ -89,26 +110,35 @@ function parseWhole(text: string, maxTicks: number, odd: boolean): unknown[] {
   return parseBody(ticksRequestSchema, body).ticks;
 }
 
-/** Parses `text[from, to)`, `count` ticks between top-level commas, and appends them to `ticks`. */
-function parseSlice(text: string, from: number, to: number, count: number, ticks: unknown[]): void {
+/** Parses and checks `text[from, to)`: `count` ticks between top-level commas, the first of them tick number `first`. */
+function parseSlice(text: string, from: number, to: number, count: number, first: number): void {
   const part = text.slice(from, to);
   let parsed: unknown;
   try {
     parsed = JSON.parse(`[${part}]`);
   } catch (error) {
-    throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (in ticks ${ticks.length}–${ticks.length + count - 1})`);
+    throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (in ticks ${first}–${first + count - 1})`);
   }
   const slice = parsed as unknown[];
   // A count that differs is an empty element (`[1,,2]`, a trailing comma) that the slice's brackets hid.
-  if (slice.length !== count) throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: an empty tick near tick ${ticks.length + slice.length}`);
+  if (slice.length !== count) throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: an empty tick near tick ${first + slice.length}`);
   if (mayPollute(part)) {
     const path = pollutionPath(slice);
     if (path !== null) {
       const dot = path.indexOf('.');
-      throw invalidBody(`ticks.${ticks.length + Number(path.slice(0, dot))}${path.slice(dot)}`, 'is a forbidden key (prototype pollution)');
+      throw invalidBody(`ticks.${first + Number(path.slice(0, dot))}${path.slice(dot)}`, 'is a forbidden key (prototype pollution)');
     }
   }
-  for (const tick of slice) ticks.push(tick);
+}
+
+/** A batch of ticks already in memory, given `size` at a time. */
+export function batchOf(ticks: readonly unknown[], size = 500): TickBatch {
+  return {
+    count: ticks.length,
+    *slices() {
+      for (let from = 0; from < ticks.length; from += size) yield ticks.slice(from, from + size);
+    },
+  };
 }
 
 function tooMany(maxTicks: number, count: number): HttpError {

@@ -74,7 +74,7 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
     try {
       // Parsed here, a slice at a time, rather than by the server's JSON parser in one go.
       const ticks = await parseTicksBody(request.body as string, { maxTicks: limits.maxTicks });
-      budget.charge(ticks.length);
+      budget.charge(ticks.count);
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);
     } catch (error) {

@@ -14,6 +14,17 @@ export interface TickBatchAnswer {
   rejections: Array<{ index: number; reason: RejectReason; rule: 'reject' | 'ignore' }>;
 }
 
+/**
+ * A batch of ticks given a slice at a time, in order (`POST /v1/ticks` parses a big
+ * body again slice by slice as it is ingested, so it never lives whole in memory).
+ */
+export interface TickBatch {
+  /** How many ticks in all. */
+  readonly count: number;
+  /** The ticks, in slices; each call starts again from the first. */
+  slices(): Iterable<readonly unknown[]>;
+}
+
 /** One scope's VIX as the engine's sample gives it: every field of {@link VixReading}, and the scope. */
 export interface VixScopeReading extends Required<VixReading> {
   scope: string;
@@ -65,7 +76,7 @@ export interface VixSource {
    * @throws VixUnavailableError when the engine cannot be reached (a cluster primary that does not answer).
    * @throws VixBusyError when the engine already has as many batches waiting as it takes.
    */
-  ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer>;
+  ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer>;
   /** The latest sample, or null when none is known yet. */
   view(): VixView | null;
   /** Calls `listener` on each status change; returns a function that stops it. */

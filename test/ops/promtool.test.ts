@@ -152,7 +152,7 @@ describe('the Prometheus alert rules', () => {
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, ticks from the future', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);

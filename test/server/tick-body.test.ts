@@ -3,6 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/server/body-error.js';
 import { parseTicksBody, type TicksBodyOptions } from '../../src/server/tick-body.js';
 
+/** Every tick of a parsed body, slice after slice; the count must match. */
+async function ticksOf(text: string, options: TicksBodyOptions): Promise<unknown[]> {
+  const batch = await parseTicksBody(text, options);
+  const ticks: unknown[] = [];
+  for (const slice of batch.slices()) ticks.push(...slice);
+  expect(batch.count).toBe(ticks.length);
+  return ticks;
+}
+
 /** Options that send every body through the sliced parse, a few ticks per slice. */
 const sliced = (sliceTicks = 3, maxTicks = 10_000) => ({ maxTicks, sliceTicks, wholeUpTo: 0 });
 
@@ -23,7 +32,7 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
     await fc.assert(
       fc.asyncProperty(fc.array(value, { maxLength: 40 }), fc.constantFrom(undefined, 1, 2, '\t'), fc.integer({ min: 1, max: 7 }), async (ticks, indent, sliceTicks) => {
         const text = JSON.stringify({ ticks }, null, indent);
-        expect(await parseTicksBody(text, sliced(sliceTicks))).toEqual((JSON.parse(text) as { ticks: unknown[] }).ticks);
+        expect(await ticksOf(text, sliced(sliceTicks))).toEqual((JSON.parse(text) as { ticks: unknown[] }).ticks);
       }),
       { numRuns: 300, seed: 7 },
     );
@@ -31,7 +40,7 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
 
   it('strings holding brackets, commas, quotes and escapes do not cut a tick', async () => {
     const ticks = [{ market: 'a,b]c}', price: 2, ts: 1 }, { market: 'q"[{,\\', price: 3, ts: 2 }, 'x\\",]', [1, [2, { a: ']' }]]];
-    expect(await parseTicksBody(JSON.stringify({ ticks }), sliced(1))).toEqual(ticks);
+    expect(await ticksOf(JSON.stringify({ ticks }), sliced(1))).toEqual(ticks);
   });
 
   it.each<[string, string, string, string]>([
@@ -53,11 +62,11 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
   it('more ticks than maxTicks is a 413 with the exact count', async () => {
     const text = JSON.stringify({ ticks: Array.from({ length: 23 }, (_, i) => i) });
     expect(await refusal(text, sliced(3, 20))).toEqual({ status: 413, error: 'too_many_ticks', field: 'ticks', message: 'ticks must hold at most 20 ticks per batch, got 23; split the batch' });
-    expect(await parseTicksBody(text, sliced(3, 23))).toHaveLength(23);
+    expect(await ticksOf(text, sliced(3, 23))).toHaveLength(23);
   });
 
   it('an empty ticks array is fine, and a body that is not {"ticks":[…]} over 64 KiB is refused without parsing it', async () => {
-    expect(await parseTicksBody('{ "ticks" : [ ] }', sliced())).toEqual([]);
+    expect(await ticksOf('{ "ticks" : [ ] }', sliced())).toEqual([]);
     const big = JSON.stringify({ source: 'x'.repeat(70_000), ticks: [] });
     expect(await refusal(big, { maxTicks: 10 })).toMatchObject({ status: 400, field: 'body', message: 'body over 64 KiB must be exactly {"ticks":[…]}, with no other field' });
     // A small one gets the whole parse's answer, naming the field.
@@ -73,9 +82,10 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
       if (parsing) setImmediate(probe);
     };
     setImmediate(probe);
-    const ticks = await parseTicksBody(text, { maxTicks: 10_000 });
+    const batch = await parseTicksBody(text, { maxTicks: 10_000 });
     parsing = false;
-    expect(ticks).toHaveLength(10_000);
+    expect(batch.count).toBe(10_000);
+    expect([...batch.slices()].map((slice) => slice.length)).toEqual(Array(20).fill(500)); // parsed again, a slice at a time
     expect(turns).toBeGreaterThanOrEqual(19); // one turn per slice of 500 ticks
   });
 });

@@ -60,6 +60,16 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
     expect(next.json()).toMatchObject({ accepted: 10 });
   });
 
+  it('a big body with a fault in its last tick is a 400 and ingests nothing: every slice is checked before any is ingested', async () => {
+    const before = (server.vix as LocalVix).engine.stats().accepted;
+    const text = batch(3000, Date.now() - 30_000).replace(/\]\}$/, ',{"market":"m","price":2,"ts":1,"__proto__":{}}]}');
+    expect(text.length).toBeGreaterThan(65_536);
+    const response = await postJson(`${base}/v1/ticks`, text);
+    expect(response.status).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'invalid_body', field: 'ticks.3000.__proto__' });
+    expect((server.vix as LocalVix).engine.stats().accepted).toBe(before);
+  });
+
   it('a client that goes away mid-body gives its place back', async () => {
     const gone = halfSentBatch(base, batch(2000));
     gone.answer.catch(() => undefined);
