@@ -10,13 +10,13 @@ export interface TicksBodyOptions {
   maxTicks: number;
   /** Ticks parsed between two yields to the event loop. Default 500. */
   sliceTicks?: number;
-  /** Bodies up to this many characters are parsed at once (it costs less than a slice). Default 64 Ki. */
+  /** Bodies up to this many bytes are parsed at once (it costs less than a slice). Default 64 KiB. */
   wholeUpTo?: number;
 }
 
 const HEAD = /^\s*\{\s*"ticks"\s*:\s*\[/;
 const TAIL = /^\s*\}\s*$/;
-const SCAN_CHARS = 65_536;
+const SCAN_BYTES = 65_536;
 const [COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, BACKSLASH] = [',', '{', '}', '[', ']', '"', '\\'].map((c) => c.charCodeAt(0)) as [number, number, number, number, number, number, number];
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -29,9 +29,10 @@ interface Slice {
 }
 
 /**
- * Checks the body of `POST /v1/ticks` (`{"ticks":[…]}`) without blocking the event
- * loop for the whole body, and gives its ticks a slice at a time. A large body is cut at
- * the array's top-level commas; each slice of `sliceTicks` ticks is parsed and checked,
+ * Checks the body of `POST /v1/ticks` (`{"ticks":[…]}`, as received: bytes, never one
+ * big string) without blocking the event loop for the whole body, and gives its ticks a
+ * slice at a time. A large body is cut at the array's top-level commas (UTF-8 never hides
+ * an ASCII `,` `"` `\` or bracket inside a character); each slice of `sliceTicks` ticks is parsed and checked,
  * yielding between slices, then dropped: the batch parses it again when it is ingested,
  * so a 10,000-tick batch costs other requests a fraction of a millisecond at a time
  * (instead of one multi-millisecond `JSON.parse`) and never lives whole in memory (the
@@ -40,15 +41,16 @@ interface Slice {
  * before anything is ingested, except that a large body must be exactly `{"ticks":[…]}`.
  * @throws HttpError 400 `invalid_json` / `invalid_body`, 413 `too_many_ticks`.
  */
-export async function parseTicksBody(text: string, options: TicksBodyOptions): Promise<TickBatch> {
+export async function parseTicksBody(body: Buffer | string, options: TicksBodyOptions): Promise<TickBatch> {
   const { maxTicks } = options;
   const sliceTicks = options.sliceTicks ?? 500;
-  const head = HEAD.exec(text);
-  if (text.length <= (options.wholeUpTo ?? 65_536) || head === null) return batchOf(parseWhole(text, maxTicks, head === null), sliceTicks);
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const head = HEAD.exec(bytes.toString('latin1', 0, 256)); // latin1: one character per byte, so offsets are byte offsets
+  if (bytes.length <= (options.wholeUpTo ?? 65_536) || head === null) return batchOf(parseWhole(bytes, maxTicks, head === null), sliceTicks);
   const slices: Slice[] = [];
   let checked = 0;
   const check = (from: number, to: number, count: number) => {
-    parseSlice(text, from, to, count, checked);
+    parseSlice(bytes, from, to, count, checked);
     slices.push({ from, to, count });
     checked += count;
   };
@@ -57,9 +59,9 @@ export async function parseTicksBody(text: string, options: TicksBodyOptions): P
   let elements = 0; // elements seen in all, for the 413
   let depth = 0;
   let inString = false;
-  let nextYield = sliceStart + SCAN_CHARS;
-  for (let i = sliceStart; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
+  let nextYield = sliceStart + SCAN_BYTES;
+  for (let i = sliceStart; i < bytes.length; i += 1) {
+    const c = bytes[i]!;
     if (inString) {
       if (c === BACKSLASH) i += 1;
       else if (c === QUOTE) inString = false;
@@ -76,25 +78,25 @@ export async function parseTicksBody(text: string, options: TicksBodyOptions): P
         sliceStart = i + 1;
         commas = 0;
         await yieldToLoop();
-        nextYield = i + SCAN_CHARS;
+        nextYield = i + SCAN_BYTES;
       }
     } else if (c === CLOSE_BRACKET) {
       // The end of the ticks array.
-      const empty = checked === 0 && commas === 0 && text.slice(sliceStart, i).trim() === '';
+      const empty = checked === 0 && commas === 0 && bytes.toString('latin1', sliceStart, i).trim() === '';
       if (!empty) elements += 1;
       if (elements > maxTicks) throw tooMany(maxTicks, elements);
       if (!empty) check(sliceStart, i, commas + 1);
-      if (!TAIL.test(text.slice(i + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+      if (!TAIL.test(bytes.toString('latin1', i + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
       return {
         count: checked,
         *slices() {
-          for (const slice of slices) yield JSON.parse(`[${text.slice(slice.from, slice.to)}]`) as unknown[];
+          for (const slice of slices) yield JSON.parse(`[${bytes.toString('utf8', slice.from, slice.to)}]`) as unknown[];
         },
       };
     }
     if (i >= nextYield) {
       await yieldToLoop();
-      nextYield = i + SCAN_CHARS;
+      nextYield = i + SCAN_BYTES;
     }
   }
   if (elements + 1 > maxTicks) throw tooMany(maxTicks, elements + 1);
@@ -102,17 +104,17 @@ export async function parseTicksBody(text: string, options: TicksBodyOptions): P
 }
 
 /** A small body, or one not written `{"ticks":[…]}`: one parse, the shared validation. */
-function parseWhole(text: string, maxTicks: number, odd: boolean): unknown[] {
-  if (odd && text.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
-  const body = parseJsonBody(text);
+function parseWhole(bytes: Buffer, maxTicks: number, odd: boolean): unknown[] {
+  if (odd && bytes.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+  const body = parseJsonBody(bytes.toString('utf8'));
   const ticks = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { ticks?: unknown }).ticks : undefined;
   if (Array.isArray(ticks) && ticks.length > maxTicks) throw tooMany(maxTicks, ticks.length);
   return parseBody(ticksRequestSchema, body).ticks;
 }
 
-/** Parses and checks `text[from, to)`: `count` ticks between top-level commas, the first of them tick number `first`. */
-function parseSlice(text: string, from: number, to: number, count: number, first: number): void {
-  const part = text.slice(from, to);
+/** Parses and checks bytes `[from, to)`: `count` ticks between top-level commas, the first of them tick number `first`. */
+function parseSlice(bytes: Buffer, from: number, to: number, count: number, first: number): void {
+  const part = bytes.toString('utf8', from, to);
   let parsed: unknown;
   try {
     parsed = JSON.parse(`[${part}]`);

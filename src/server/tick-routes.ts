@@ -73,7 +73,7 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
     if (slot) slot.working = true;
     try {
       // Parsed here, a slice at a time, rather than by the server's JSON parser in one go.
-      const ticks = await parseTicksBody(request.body as string, { maxTicks: limits.maxTicks });
+      const ticks = await parseTicksBody(request.body as Buffer, { maxTicks: limits.maxTicks });
       budget.charge(ticks.count);
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);
@@ -90,7 +90,8 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
   };
   void app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limits.bodyLimit }, (_request, body, done) => done(null, body));
+    // The bytes as received: a big body never becomes one big string (see parseTicksBody).
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.bodyLimit }, (_request, body, done) => done(null, body));
     scope.post('/v1/ticks', { bodyLimit: limits.bodyLimit, onRequest: admit }, handler);
   });
 }

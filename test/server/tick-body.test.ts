@@ -4,7 +4,7 @@ import { HttpError } from '../../src/server/body-error.js';
 import { parseTicksBody, type TicksBodyOptions } from '../../src/server/tick-body.js';
 
 /** Every tick of a parsed body, slice after slice; the count must match. */
-async function ticksOf(text: string, options: TicksBodyOptions): Promise<unknown[]> {
+async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promise<unknown[]> {
   const batch = await parseTicksBody(text, options);
   const ticks: unknown[] = [];
   for (const slice of batch.slices()) ticks.push(...slice);
@@ -35,6 +35,17 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
         expect(await ticksOf(text, sliced(sliceTicks))).toEqual((JSON.parse(text) as { ticks: unknown[] }).ticks);
       }),
       { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('property: UTF-8 text of any kind (accents, emoji, escapes) is cut only between ticks', async () => {
+    const text = fc.string({ unit: fc.oneof(fc.constantFrom(',', ']', '[', '{', '}', '"', '\\', 'é', 'Ω', '😀', '\u2028'), fc.string({ unit: 'binary', maxLength: 1 })), maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ market: text, price: fc.double({ noNaN: true, noDefaultInfinity: true }), note: text }), { maxLength: 30 }), fc.integer({ min: 1, max: 5 }), async (ticks, sliceTicks) => {
+        const body = JSON.stringify({ ticks });
+        expect(await ticksOf(Buffer.from(body, 'utf8'), sliced(sliceTicks))).toEqual((JSON.parse(body) as { ticks: unknown[] }).ticks);
+      }),
+      { numRuns: 300, seed: 11 },
     );
   });
 
