@@ -10,7 +10,7 @@ export interface TickRouteLimits {
   bodyLimit: number;
   /** Most ticks in one batch; more is a 413. */
   maxTicks: number;
-  /** Most batches this process takes at once, from the first byte to the answer; more is a 429 `busy`. */
+  /** Most batches this process parses and ingests at once (from the whole body to the answer); more is a 429 `busy`. */
   maxConcurrent: number;
   /** Ticks per second this process takes (a token bucket holding two full batches); past it, a 429 `busy`. */
   maxTicksPerSecond: number;
@@ -18,13 +18,6 @@ export interface TickRouteLimits {
 
 /** Seconds a client told `busy` should wait (the `Retry-After` header). */
 export const BUSY_RETRY_AFTER_S = 1;
-
-/** One admitted batch: its place is given back once the answer is sent (or the client gone) and the ingestion done. */
-interface Slot {
-  working: boolean;
-  closed: boolean;
-  release(): void;
-}
 
 /**
  * `POST /v1/ticks` `{ ticks: [...] }`: a batch of odds ticks for the VIX engine, in
@@ -34,43 +27,23 @@ interface Slot {
  * the field; an engine that cannot be reached (a silent cluster primary) a 503. More
  * than `maxConcurrent` batches at once in this process, more than `maxTicksPerSecond`
  * ticks, or an engine with its queue full, is a 429 `busy` with `Retry-After`,
- * answered before the body is read.
+ * answered before the body is read whenever the bound is already reached.
  */
 export function registerTickRoutes(app: FastifyInstance, source: VixSource, limits: TickRouteLimits): void {
-  const slots = new WeakMap<FastifyRequest, Slot>();
   const budget = new TickBudget(limits.maxTicksPerSecond, 2 * limits.maxTicks);
+  const tooMany = () => `at most ${limits.maxConcurrent} tick batches at once are taken; retry after ${BUSY_RETRY_AFTER_S} s`;
   let inFlight = 0;
-  // Before the body is read: a batch past the bound costs no parsing.
-  const admit = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    if (inFlight >= limits.maxConcurrent) {
-      done(busy(reply, `at most ${limits.maxConcurrent} tick batches at once are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
-      return;
-    }
-    if (!budget.available()) {
-      done(busy(reply, `at most ${limits.maxTicksPerSecond} ticks per second are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
-      return;
-    }
-    inFlight += 1;
-    let released = false;
-    const slot: Slot = {
-      working: false,
-      closed: false,
-      release: () => {
-        if (released) return;
-        released = true;
-        inFlight -= 1;
-      },
-    };
-    slots.set(request, slot);
-    reply.raw.once('close', () => {
-      slot.closed = true;
-      if (!slot.working) slot.release();
-    });
-    done();
+  // Before the body is read: a batch past a bound costs no reading or parsing.
+  const admit = (_request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (inFlight >= limits.maxConcurrent) done(busy(reply, tooMany()));
+    else if (!budget.available()) done(busy(reply, `at most ${limits.maxTicksPerSecond} ticks per second are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
+    else done();
   };
+  // A place is held from the whole body to the answer (parsing and ingesting), never
+  // while a body is on its way: a client sending slowly cannot hold the route.
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const slot = slots.get(request);
-    if (slot) slot.working = true;
+    if (inFlight >= limits.maxConcurrent) throw busy(reply, tooMany());
+    inFlight += 1;
     try {
       // Parsed here, a slice at a time, rather than by the server's JSON parser in one go.
       const ticks = await parseTicksBody(request.body as Buffer, { maxTicks: limits.maxTicks });
@@ -82,10 +55,7 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
       if (error instanceof VixUnavailableError) throw new HttpError(503, 'vix_unavailable', null, error.message);
       throw error;
     } finally {
-      if (slot) {
-        slot.working = false;
-        if (slot.closed) slot.release();
-      }
+      inFlight -= 1;
     }
   };
   void app.register(async (scope) => {
