@@ -148,7 +148,7 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 6 rules found');
+    expect(output).toContain('SUCCESS: 7 rules found');
     expect(status).toBe(0);
   });
 
