@@ -69,14 +69,43 @@ class ScopeState {
   ticks = 0;
   index = 1;
   warm = false;
-  /** The eviction list the scope is on (by status and warm-up), or null (global, or in panic). */
-  bucket: Map<string, ScopeState> | null = null;
+  /** The eviction list the scope is on (by status and warm-up), or null (global, or in panic), and its neighbours there. */
+  bucket: EvictionList | null = null;
+  prev: ScopeState | null = null;
+  next: ScopeState | null = null;
 
   constructor(readonly name: string, options: ResolvedVixOptions, ts: number) {
     this.volatility = new ScopeVolatility(options.fastHalfLifeMs, options.slowHalfLifeMs, options.varianceFloor, options.spikeCap);
     this.status = new StatusHysteresis(options);
     this.firstTs = ts;
     this.time = ts;
+  }
+}
+
+/**
+ * Scopes of one kind, least recently ticked first: a doubly linked list through the
+ * scopes themselves, so moving one to the end and taking the first are O(1) (a `Map`
+ * used as a queue leaves deleted entries at its front that every `keys().next()` skips).
+ */
+class EvictionList {
+  head: ScopeState | null = null;
+  tail: ScopeState | null = null;
+
+  push(state: ScopeState): void {
+    state.bucket = this;
+    state.prev = this.tail;
+    state.next = null;
+    if (this.tail) this.tail.next = state;
+    else this.head = state;
+    this.tail = state;
+  }
+
+  remove(state: ScopeState): void {
+    if (state.prev) state.prev.next = state.next;
+    else this.head = state.next;
+    if (state.next) state.next.prev = state.prev;
+    else this.tail = state.prev;
+    state.bucket = state.prev = state.next = null;
   }
 }
 
@@ -104,9 +133,9 @@ export class VixEngine {
   readonly #onIndex: Array<NonNullable<VixHooks['onIndex']>> = [];
   readonly #onReject: Array<NonNullable<VixHooks['onReject']>> = [];
   // Eviction lists, least recently ticked first: calm scopes still warming up, warm calm ones, elevated ones.
-  readonly #cold = new Map<string, ScopeState>();
-  readonly #calm = new Map<string, ScopeState>();
-  readonly #elevated = new Map<string, ScopeState>();
+  readonly #cold = new EvictionList();
+  readonly #calm = new EvictionList();
+  readonly #elevated = new EvictionList();
   // The newest tick time of the `timeQuorum` markets ahead of all others, newest first.
   readonly #quorumMarkets: string[] = [];
   readonly #quorumTimes: number[] = [];
@@ -343,11 +372,7 @@ export class VixEngine {
 
   /** The scope a new one replaces when the table is full: calm warming up, then calm, then elevated, least recently ticked first; never one in panic. */
   #victim(): ScopeState | undefined {
-    for (const bucket of [this.#cold, this.#calm, this.#elevated]) {
-      const first = bucket.values().next();
-      if (!first.done) return first.value;
-    }
-    return undefined;
+    return this.#cold.head ?? this.#calm.head ?? this.#elevated.head ?? undefined;
   }
 
   #evict(state: ScopeState, ts: number): void {
@@ -361,17 +386,16 @@ export class VixEngine {
 
   #drop(state: ScopeState): void {
     this.#scopes.delete(state.name);
-    state.bucket?.delete(state.name);
-    state.bucket = null;
+    state.bucket?.remove(state);
   }
 
   /** Puts a named scope at the end (most recently ticked) of the eviction list of its status. */
   #file(state: ScopeState): void {
     const level = state.status.level;
     const bucket = level === 2 ? null : level === 1 ? this.#elevated : state.warm ? this.#calm : this.#cold;
-    state.bucket?.delete(state.name);
-    state.bucket = bucket;
-    bucket?.set(state.name, state);
+    if (bucket !== null && bucket.tail === state) return; // already the most recently ticked of its list
+    state.bucket?.remove(state);
+    bucket?.push(state);
   }
 
   #addMarket(market: string, ts: number, lnPrice: number): void {
