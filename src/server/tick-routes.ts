@@ -33,10 +33,11 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
   const budget = new TickBudget(limits.maxTicksPerSecond, 2 * limits.maxTicks);
   const tooMany = () => `at most ${limits.maxConcurrent} tick batches at once are taken; retry after ${BUSY_RETRY_AFTER_S} s`;
   let inFlight = 0;
-  // Before the body is read: a batch past a bound costs no reading or parsing.
+  // Before the body is read: a batch past a bound costs no parsing, and closing the
+  // connection after the answer spares reading (and collecting) the rest of its body.
   const admit = (_request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    if (inFlight >= limits.maxConcurrent) done(busy(reply, tooMany()));
-    else if (!budget.available()) done(busy(reply, `at most ${limits.maxTicksPerSecond} ticks per second are taken; retry after ${BUSY_RETRY_AFTER_S} s`));
+    if (inFlight >= limits.maxConcurrent) done(busy(reply, tooMany(), true));
+    else if (!budget.available()) done(busy(reply, `at most ${limits.maxTicksPerSecond} ticks per second are taken; retry after ${BUSY_RETRY_AFTER_S} s`, true));
     else done();
   };
   // A place is held from the whole body to the answer (parsing and ingesting), never
@@ -66,8 +67,9 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
   });
 }
 
-/** A 429 `busy` with `Retry-After`. */
-function busy(reply: FastifyReply, message: string): HttpError {
+/** A 429 `busy` with `Retry-After`; `close`: and `Connection: close`, for a body not read yet. */
+function busy(reply: FastifyReply, message: string, close = false): HttpError {
   void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+  if (close) void reply.header('connection', 'close');
   return new HttpError(429, 'busy', null, message);
 }

@@ -57,7 +57,11 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
       let refused!: Awaited<ReturnType<typeof postJson>>;
       await eventually(async () => (refused = await postJson(`${url}/v1/ticks`, batch(10))).status === 429, 10_000, 'the first batch in work');
       expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers.connection).toBe('close');
       expect(refused.json()).toEqual({ error: 'busy', field: null, message: 'at most 1 tick batches at once are taken; retry after 1 s' });
+      // A big body refused the same way: the client gets its 429, not a reset connection.
+      const big = await postJson(`${url}/v1/ticks`, batch(10_000));
+      expect(big.status).toBe(429);
       expect((await postJson(`${url}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }))).status).toBe(200);
       await remote.close(); // the first batch ends (503), and gives its place back
       expect((await first).status).toBe(503);
@@ -100,6 +104,7 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
       const refused = await postJson(`${base}/v1/ticks`, batch(1, Date.now() - 40_000));
       expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers.connection).toBe('close'); // its body is not read: the connection ends with the answer
       expect(refused.json()).toEqual({ error: 'busy', field: null, message: 'at most 0.01 ticks per second are taken; retry after 1 s' });
       expect((await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }))).status).toBe(200);
     } finally {
