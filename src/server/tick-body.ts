@@ -90,7 +90,7 @@ export async function parseTicksBody(body: Buffer | string, options: TicksBodyOp
       return {
         count: checked,
         *slices() {
-          for (const slice of slices) yield JSON.parse(`[${bytes.toString('utf8', slice.from, slice.to)}]`) as unknown[];
+          for (const slice of slices) yield JSON.parse(arrayText(bytes, slice.from, slice.to)) as unknown[];
         },
       };
     }
@@ -114,10 +114,10 @@ function parseWhole(bytes: Buffer, maxTicks: number, odd: boolean): unknown[] {
 
 /** Parses and checks bytes `[from, to)`: `count` ticks between top-level commas, the first of them tick number `first`. */
 function parseSlice(bytes: Buffer, from: number, to: number, count: number, first: number): void {
-  const part = bytes.toString('utf8', from, to);
+  const part = arrayText(bytes, from, to);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(`[${part}]`);
+    parsed = JSON.parse(part);
   } catch (error) {
     throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (in ticks ${first}–${first + count - 1})`);
   }
@@ -130,6 +130,24 @@ function parseSlice(bytes: Buffer, from: number, to: number, count: number, firs
       const dot = path.indexOf('.');
       throw invalidBody(`ticks.${first + Number(path.slice(0, dot))}${path.slice(dot)}`, 'is a forbidden key (prototype pollution)');
     }
+  }
+}
+
+/**
+ * The ticks in bytes `[from, to)` as the text of a JSON array, decoded in one go: the
+ * delimiters on either side (the body's `[` or a comma before, a comma or `]` after)
+ * are briefly overwritten with `[` and `]`, which spares a copy of the slice per parse.
+ */
+function arrayText(bytes: Buffer, from: number, to: number): string {
+  const before = bytes[from - 1]!;
+  const after = bytes[to]!;
+  bytes[from - 1] = OPEN_BRACKET;
+  bytes[to] = CLOSE_BRACKET;
+  try {
+    return bytes.toString('utf8', from - 1, to + 1);
+  } finally {
+    bytes[from - 1] = before;
+    bytes[to] = after;
   }
 }
 
