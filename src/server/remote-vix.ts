@@ -76,15 +76,18 @@ export class RemoteVix implements VixSource {
   /** Sends a batch a slice (`chunkTicks` of an array) per message, yielding between them; stops if the batch timed out meanwhile. */
   async #send(channel: IpcChannel, id: number, ticks: readonly unknown[] | TickBatch): Promise<void> {
     const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#chunkTicks) : (ticks as TickBatch);
-    const slices = batch.slices()[Symbol.iterator]();
-    let current = slices.next();
+    // Text as received when there is some: the primary parses it, this worker does not serialize ticks.
+    const parts: Iterator<readonly unknown[] | string> = (batch.texts ? batch.texts() : batch.slices())[Symbol.iterator]();
+    const message = (part: readonly unknown[] | string, more: boolean) =>
+      typeof part === 'string' ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more } : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
+    let current = parts.next();
     if (current.done) {
       channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: [], more: false });
       return;
     }
     for (;;) {
-      const next = slices.next();
-      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: current.value, more: !next.done });
+      const next = parts.next();
+      channel.send!(message(current.value, !next.done));
       if (next.done) return;
       current = next;
       await new Promise<void>((resolve) => setImmediate(resolve));

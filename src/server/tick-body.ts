@@ -92,6 +92,9 @@ export async function parseTicksBody(body: Buffer | string, options: TicksBodyOp
         *slices() {
           for (const slice of slices) yield JSON.parse(arrayText(bytes, slice.from, slice.to)) as unknown[];
         },
+        *texts() {
+          for (const slice of slices) yield arrayText(bytes, slice.from, slice.to);
+        },
       };
     }
     if (i >= nextYield) {

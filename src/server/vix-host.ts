@@ -40,14 +40,16 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
   const parts = new Map<number, Map<number, unknown[]>>();
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
-    if (!Array.isArray(message.ticks)) {
+    const part = partOf(message);
+    if (!part) {
+      parts.get(worker.id)?.delete(message.id);
       send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
       return;
     }
     let mine = parts.get(worker.id);
     const earlier = mine?.get(message.id);
-    const ticks = earlier ?? message.ticks;
-    if (earlier) for (const tick of message.ticks) earlier.push(tick);
+    const ticks = earlier ?? part;
+    if (earlier) for (const tick of part) earlier.push(tick);
     if (message.more === true) {
       if (!mine) parts.set(worker.id, (mine = new Map()));
       mine.delete(message.id);
@@ -116,6 +118,18 @@ export async function startVixHost(options: { redisUrl: string; logger: Logger; 
       await quitRedis(redis);
     },
   };
+}
+
+/** The ticks of one part of a batch (an array, or the JSON text of one), or null when it is neither. */
+function partOf(message: { ticks?: unknown; ticksText?: unknown }): unknown[] | null {
+  if (Array.isArray(message.ticks)) return message.ticks as unknown[];
+  if (typeof message.ticksText !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(message.ticksText);
+    return Array.isArray(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
 }
 
 function send(worker: Worker, message: unknown, logger: Logger | undefined): void {

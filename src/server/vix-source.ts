@@ -23,6 +23,12 @@ export interface TickBatch {
   readonly count: number;
   /** The ticks, in slices; each call starts again from the first. */
   slices(): Iterable<readonly unknown[]>;
+  /**
+   * The same slices as the JSON text of an array each, when the batch came as text:
+   * what a cluster worker forwards, so that it neither parses the ticks again nor
+   * serializes them.
+   */
+  texts?(): Iterable<string>;
 }
 
 /** One scope's VIX as the engine's sample gives it: every field of {@link VixReading}, and the scope. */

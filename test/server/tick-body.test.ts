@@ -9,6 +9,8 @@ async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promis
   const ticks: unknown[] = [];
   for (const slice of batch.slices()) ticks.push(...slice);
   expect(batch.count).toBe(ticks.length);
+  // What a cluster worker forwards: the same slices, as text.
+  if (batch.texts) expect([...batch.texts()].flatMap((text) => JSON.parse(text) as unknown[])).toEqual(ticks);
   return ticks;
 }
 
