@@ -24,6 +24,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '24' },
     'busy-pause-ms': { type: 'string', default: '0' },
     workers: { type: 'string', default: '1,2' },
+    /** More `serve` flags, space-separated (e.g. "--max-tick-batches 1"). */
+    'serve-flags': { type: 'string', default: '' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -66,7 +68,8 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /**
  * A paced /v1/ttl load for `seconds`: LOOPS callers, one request each every
  * LOOPS / RATE s, offset from each other. Latency is measured from the time a request
- * was due, so a caller held up by a slow answer counts the wait (no coordinated omission).
+ * was due (or sent, if earlier), so a caller held up by a slow answer counts the wait
+ * (no coordinated omission).
  */
 async function ttlLoad(url: string, seconds: number): Promise<Phase> {
   await loopLag(url); // resets it
@@ -81,6 +84,8 @@ async function ttlLoad(url: string, seconds: number): Promise<Phase> {
     for (let due = start + (index * periodMs) / LOOPS; due < end; due += periodMs) {
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
+      // From when it was due, or when it went if a timer fired early (a timer may round down).
+      const from = Math.min(due, performance.now());
       const status = await new Promise<number>((resolve) => {
         const req = request(`${url}/v1/ttl`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
           res.resume();
@@ -89,7 +94,7 @@ async function ttlLoad(url: string, seconds: number): Promise<Phase> {
         req.on('error', () => resolve(0));
         req.end(BODY);
       });
-      if (status === 200) latencies.push(performance.now() - due);
+      if (status === 200) latencies.push(performance.now() - from);
       else failed += 1;
     }
   };
@@ -145,7 +150,7 @@ const redisServer = await RedisServer.start();
 const modes: Array<Record<string, unknown>> = [];
 try {
   for (const workers of MODES) {
-    const service = await startServe(redisServer.url, workers);
+    const service = await startServe(redisServer.url, workers, values['serve-flags'].split(' ').filter(Boolean));
     try {
       // Warm-up: the decisions, and one flood (the engine's first sight of its markets and scopes, the JIT).
       await ttlLoad(service.url, 2);
@@ -187,6 +192,7 @@ try {
 
 const summary = {
   date: new Date().toISOString(),
+  serveFlags: values['serve-flags'],
   node: process.version,
   loadavg: { before: loadBefore, after: loadavg().map(round2) },
   ttlRatePerS: RATE,

@@ -72,7 +72,7 @@ export interface VixTtlServerOptions {
   ticksBodyLimit?: number;
   /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
   maxTicksPerBatch?: number;
-  /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 2. */
+  /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 1. */
   maxConcurrentTickBatches?: number;
   /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 429 `busy`. Default 100,000. */
   maxTicksPerSecond?: number;
@@ -128,7 +128,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   ticksBodyLimit: z.number().int().min(256).max(104_857_600).default(1_048_576),
   maxTicksPerBatch: z.number().int().min(1).max(1_000_000).default(10_000),
-  maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(2),
+  maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(1),
   maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
   maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
   defaultMetrics: z.boolean().default(true),

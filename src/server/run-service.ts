@@ -31,7 +31,7 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
   maxTickSkewMs?: number;
-  /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 2. */
+  /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
   maxTickBatches?: number;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
   maxTicksPerSecond?: number;

@@ -39,8 +39,8 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(err.trim().split('\n')).toHaveLength(1);
   });
 
-  it('--tick-skew-ms, --max-tick-batches and --max-ticks-per-second reach the configuration (60 s, 2, 100,000 by default)', () => {
-    expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 2, maxTicksPerSecond: 100_000 });
+  it('--tick-skew-ms, --max-tick-batches and --max-ticks-per-second reach the configuration (60 s, 1, 100,000 by default)', () => {
+    expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
     expect(serviceConfig({ 'tick-skew-ms': '5000', 'max-tick-batches': '4', 'max-ticks-per-second': '5000' }, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
   });
 

@@ -12,7 +12,7 @@ import { redisUrlFrom } from '../redis-connection.js';
 
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
-              [--tick-skew-ms 60000] [--max-tick-batches 2] [--max-ticks-per-second 100000]
+              [--tick-skew-ms 60000] [--max-tick-batches 1] [--max-ticks-per-second 100000]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
@@ -122,7 +122,7 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
     throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
   }
   const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
-  const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 2, 1, 1000);
+  const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 1, 1, 1000);
   const maxTicksPerSecond = integer('--max-ticks-per-second', flags['max-ticks-per-second'] as string | undefined, 100_000, 1, 100_000_000);
   return { port, host, redisUrl, workers, demo, demoSpeed, adminToken: adminToken(env.VIX_TTL_ADMIN_TOKEN), shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
 }
