@@ -8,7 +8,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** A `vix-ttl serve` process tree run from the built package, as in production. */
 export interface ServeUnderTest {
   url: string;
-  /** Worker pids, from the primary's VIX_TTL_CLUSTER_READY line. */
+  /** Worker pids, from the primary's VIX_TTL_CLUSTER_READY line (the one process's pid for one worker). */
   pids: number[];
   /** Every JSON log line seen so far. */
   lines: Array<Record<string, unknown>>;
@@ -16,11 +16,15 @@ export interface ServeUnderTest {
   stop(): Promise<number | null>;
 }
 
-/** Builds dist/ and starts `serve --workers N --redis URL` on a free port. */
-export async function startServe(redisUrl: string, workers: number): Promise<ServeUnderTest> {
+/**
+ * Builds dist/ and starts `serve --workers N --redis URL` on a free port (one process
+ * for N = 1), with any further flags.
+ */
+export async function startServe(redisUrl: string, workers: number, flags: string[] = []): Promise<ServeUnderTest> {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['bin/vix-ttl.js', 'serve', '--workers', String(workers), '--redis', redisUrl, '--port', String(port)], {
+  const readyMessage = workers > 1 ? 'VIX_TTL_CLUSTER_READY' : 'VIX_TTL_LISTENING';
+  const child: ChildProcess = spawn(process.execPath, ['bin/vix-ttl.js', 'serve', '--workers', String(workers), '--redis', redisUrl, '--port', String(port), ...flags], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,7 +39,7 @@ export async function startServe(redisUrl: string, workers: number): Promise<Ser
       try {
         const line = JSON.parse(text) as Record<string, unknown>;
         lines.push(line);
-        if (line.msg === 'VIX_TTL_CLUSTER_READY') {
+        if (line.msg === readyMessage) {
           clearTimeout(timer);
           resolve(line);
         }
@@ -47,7 +51,7 @@ export async function startServe(redisUrl: string, workers: number): Promise<Ser
   const readyLine = await ready;
   return {
     url: `http://127.0.0.1:${port}`,
-    pids: readyLine.pids as number[],
+    pids: (readyLine.pids as number[] | undefined) ?? [child.pid!],
     lines,
     stderr: () => stderr,
     stop: async () => {

@@ -42,6 +42,9 @@ function measure(name: string, ticks: readonly unknown[], pass: () => number): R
 const generatedAt = performance.now();
 const ticks = generate();
 const isoTicks = ticks.map((t) => ({ ...t, ts: new Date(t.ts as number).toISOString() }));
+const junkStart = Date.UTC(2024, 4, 18, 18);
+const fullTable = Array.from({ length: 10_000 }, (_, i) => ({ market: `fill-${i}`, price: 2, ts: junkStart, scope: `fill-${i}` }));
+const junkTicks = Array.from({ length: 300_000 }, (_, i) => ({ market: `junk-${i % 1000}`, price: 2 + (i % 7) / 100, ts: junkStart + 1 + i, scope: `junk-${i}` }));
 console.log(`${ticks.length.toLocaleString('en-US')} ticks over ${SCOPES * MARKETS_PER_SCOPE} markets in ${SCOPES} scopes, generated in ${((performance.now() - generatedAt) / 1000).toFixed(1)} s\n`);
 
 let sink = 0;
@@ -70,6 +73,14 @@ const rows: Row[] = [
   measure('VixEngine.ingest, ISO-8601 string times', isoTicks, () => {
     const engine = new VixEngine();
     for (const tick of isoTicks) engine.ingest(tick);
+    return engine.stats().transitions;
+  }),
+  // Junk: every tick a new scope, into a table already full (10,000 scopes): each tick evicts one.
+  measure('VixEngine.ingest, every tick a new scope into a full table (eviction)', junkTicks, () => {
+    const engine = new VixEngine();
+    for (const tick of fullTable) engine.ingest(tick);
+    for (const tick of junkTicks) engine.ingest(tick);
+    if (engine.stats().evictedScopes !== junkTicks.length) throw new Error('every junk tick should have evicted a scope');
     return engine.stats().transitions;
   }),
 ];

@@ -19,6 +19,7 @@ export type HttpErrorName =
   | 'store_unavailable'
   | 'metrics_unavailable'
   | 'vix_unavailable'
+  | 'busy'
   | 'bad_request'
   | 'internal_error';
 

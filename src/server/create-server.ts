@@ -90,6 +90,12 @@ export interface VixTtlServerOptions {
   ticksBodyLimit?: number;
   /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
   maxTicksPerBatch?: number;
+  /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 1. */
+  maxConcurrentTickBatches?: number;
+  /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 429 `busy`. Default 100,000. */
+  maxTicksPerSecond?: number;
+  /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
+  maxTickSkewMs?: number;
   /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
   vix?: VixProvider;
   /** Register prom-client's default process metrics. Default true. */
@@ -146,6 +152,9 @@ const optionsSchema = z.strictObject({
     .optional(),
   ticksBodyLimit: z.number().int().min(256).max(104_857_600).default(1_048_576),
   maxTicksPerBatch: z.number().int().min(1).max(1_000_000).default(10_000),
+  maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(1),
+  maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
+  maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
   defaultMetrics: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
@@ -176,7 +185,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     now: o.now as (() => number) | undefined,
   });
   const ownsVix = o.vixSource === undefined;
-  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined }) : (o.vixSource ?? null);
+  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
   telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
@@ -233,7 +242,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
 
   const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
   registerTtlRoutes(app, breaker, authorize);
-  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, authorize });
+  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
   registerHealthRoutes(app, health);

@@ -11,7 +11,8 @@ import type { VixTransition } from '../vix/vix-hooks.js';
 import type { VixEngineOptions } from '../vix/vix-options.js';
 import { VixPublisher, type PublishEvent } from '../vix/vix-publisher.js';
 import { VixMetrics } from './vix-metrics.js';
-import type { TickBatchAnswer, VixScopeReading, VixSource, VixTransitionView, VixView } from './vix-source.js';
+import { batchOf } from './tick-body.js';
+import { VixBusyError, type TickBatch, type TickBatchAnswer, type VixScopeReading, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
 
 /** Options of {@link LocalVix}. */
 export interface LocalVixOptions {
@@ -33,6 +34,15 @@ export interface LocalVixOptions {
   recentTransitions?: number;
   /** How many rejected ticks a batch answer lists. Default 20. */
   maxRejectionsShown?: number;
+  /**
+   * Furthest a tick may be ahead of `now()`, ms; a later one is rejected (`future_ts`),
+   * so a feed's clock error cannot move the engine's time. Default 60 s.
+   */
+  maxTickSkewMs?: number;
+  /** Most batches `ingest` holds, the one being ingested included; past it, {@link VixBusyError}. Default 16. */
+  maxQueuedBatches?: number;
+  /** Ticks ingested between two yields to the event loop, so requests interleave with a big batch. Default 500. */
+  chunkTicks?: number;
 }
 
 const optionsSchema = z.strictObject({
@@ -45,6 +55,9 @@ const optionsSchema = z.strictObject({
   maxScopes: z.number().int().min(1).max(100_000).default(200),
   recentTransitions: z.number().int().min(1).max(1000).default(20),
   maxRejectionsShown: z.number().int().min(0).max(10_000).default(20),
+  maxTickSkewMs: z.number().min(0).max(86_400_000).default(60_000),
+  maxQueuedBatches: z.number().int().min(1).max(10_000).default(16),
+  chunkTicks: z.number().int().min(1).max(1_000_000).default(500),
 });
 
 const LEVELS = { calm: 0, elevated: 1, panic: 2 } as const;
@@ -69,6 +82,9 @@ export class LocalVix implements VixSource {
   readonly #removeHooks: () => void;
   readonly #idleTimer: NodeJS.Timeout | null;
   #pendingNotify: VixTransitionView[] = [];
+  /** Settles when the batches queued so far are done; batches are ingested one after another. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #queued = 0;
   #metrics: VixMetrics | null = null;
   #seq = 0;
   #sample: VixView | null = null;
@@ -90,16 +106,63 @@ export class LocalVix implements VixSource {
     this.#idleTimer?.unref();
   }
 
-  /** Ingests a batch; never throws for a bad tick (see the engine's rules). */
-  async ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer> {
-    return this.ingestNow(ticks);
+  /**
+   * Ingests a batch after the ones already queued, a slice (`chunkTicks` of an array) at
+   * a time with a yield to the event loop between slices, so a flood of big batches cannot starve
+   * the requests this process serves. Never throws for a bad tick (see the engine's
+   * rules); a tick more than `maxTickSkewMs` ahead of `now()` is `future_ts`.
+   * @throws VixBusyError when `maxQueuedBatches` batches are already queued.
+   */
+  async ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer> {
+    const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#options.chunkTicks) : (ticks as TickBatch);
+    if (typeof batch?.slices !== 'function') return this.ingestNow(ticks as readonly unknown[]); // the engine's InvalidInputError
+    if (this.#queued >= this.#options.maxQueuedBatches) {
+      throw new VixBusyError(`the VIX engine already has ${this.#queued} tick batches queued (at most ${this.#options.maxQueuedBatches}); retry in a moment`);
+    }
+    this.#queued += 1;
+    const run = this.#tail.then(() => this.#ingestInChunks(batch));
+    this.#tail = run.catch(() => undefined);
+    try {
+      return await run;
+    } finally {
+      this.#queued -= 1;
+    }
   }
 
-  /** {@link ingest}, synchronously (the demo feed and the cluster primary use it). */
+  /** {@link ingest} at once, synchronously, without queueing (the demo feed's small batches). */
   ingestNow(ticks: readonly unknown[]): TickBatchAnswer {
-    const result = this.engine.ingestBatch(ticks);
+    const result = this.engine.ingestBatch(ticks, { notAfterMs: this.#notAfterMs() });
     if (ticks.length > 0) this.#dirty = true;
     return answerOf(result, this.#options.maxRejectionsShown);
+  }
+
+  async #ingestInChunks(batch: TickBatch): Promise<TickBatchAnswer> {
+    const { maxRejectionsShown } = this.#options;
+    const answer: TickBatchAnswer = { accepted: 0, rejected: 0, byReason: {}, rejections: [] };
+    let index = 0;
+    for (const slice of batch.slices()) {
+      if (index > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const options = { notAfterMs: this.#notAfterMs() };
+      for (const tick of slice) {
+        const result = this.engine.ingest(tick, options);
+        index += 1;
+        if (result.accepted) {
+          answer.accepted += 1;
+          continue;
+        }
+        answer.rejected += 1;
+        answer.byReason[result.reason] = (answer.byReason[result.reason] ?? 0) + 1;
+        if (answer.rejections.length < maxRejectionsShown) answer.rejections.push({ index: index - 1, reason: result.reason, rule: result.rule });
+      }
+      this.#dirty = true;
+    }
+    return answer;
+  }
+
+  /** Latest tick time taken now: the time source plus the skew (no bound when it returns garbage). */
+  #notAfterMs(): number {
+    const now = this.#now();
+    return Number.isFinite(now) ? now + this.#options.maxTickSkewMs : Number.POSITIVE_INFINITY;
   }
 
   /** The engine's state now; reused until a tick, a transition or an idle sweep changes it (a scrape reads it several times). */

@@ -1,5 +1,6 @@
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
-import { VixUnavailableError, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
+import { batchOf } from './tick-body.js';
+import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
 export interface IpcChannel {
@@ -15,6 +16,8 @@ export interface RemoteVixOptions {
   timeoutMs?: number;
   /** Default `process` (the worker's channel to the cluster primary). */
   channel?: IpcChannel;
+  /** Ticks per IPC message; a bigger batch is sent in several, yielding to the event loop between them. Default 500. */
+  chunkTicks?: number;
 }
 
 interface Pending {
@@ -33,6 +36,7 @@ export class RemoteVix implements VixSource {
   readonly location = 'primary';
   readonly #channel: IpcChannel;
   readonly #timeoutMs: number;
+  readonly #chunkTicks: number;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(transition: VixTransitionView) => void>();
   readonly #onMessage = (message: unknown) => this.#receive(message);
@@ -44,10 +48,11 @@ export class RemoteVix implements VixSource {
   constructor(options: RemoteVixOptions = {}) {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#chunkTicks = options.chunkTicks ?? 500;
     this.#channel.on('message', this.#onMessage);
   }
 
-  ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer> {
+  ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer> {
     return new Promise((resolve, reject) => {
       const channel = this.#channel;
       if (this.#closed || !channel.send || channel.connected === false) {
@@ -60,14 +65,34 @@ export class RemoteVix implements VixSource {
         reject(new VixUnavailableError(`the cluster primary did not answer within ${this.#timeoutMs} ms; the ticks may not have been ingested`));
       }, this.#timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      try {
-        channel.send({ type: VIX_TICKS_REQUEST, id, ticks });
-      } catch (error) {
+      void this.#send(channel, id, ticks).catch((error: unknown) => {
         clearTimeout(timer);
         this.#pending.delete(id);
         reject(new VixUnavailableError(`could not send the ticks to the cluster primary: ${(error as Error).message}`));
-      }
+      });
     });
+  }
+
+  /** Sends a batch a slice (`chunkTicks` of an array) per message, yielding between them; stops if the batch timed out meanwhile. */
+  async #send(channel: IpcChannel, id: number, ticks: readonly unknown[] | TickBatch): Promise<void> {
+    const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#chunkTicks) : (ticks as TickBatch);
+    // Text as received when there is some: the primary parses it, this worker does not serialize ticks.
+    const parts: Iterator<readonly unknown[] | string> = (batch.texts ? batch.texts() : batch.slices())[Symbol.iterator]();
+    const message = (part: readonly unknown[] | string, more: boolean) =>
+      typeof part === 'string' ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more } : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
+    let current = parts.next();
+    if (current.done) {
+      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: [], more: false });
+      return;
+    }
+    for (;;) {
+      const next = parts.next();
+      channel.send!(message(current.value, !next.done));
+      if (next.done) return;
+      current = next;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.#pending.has(id)) return;
+    }
   }
 
   view(): VixView | null {
@@ -98,6 +123,7 @@ export class RemoteVix implements VixSource {
       this.#pending.delete(message.id);
       clearTimeout(pending.timer);
       if (message.answer) pending.resolve(message.answer);
+      else if (message.busy === true) pending.reject(new VixBusyError(`the cluster primary is busy: ${message.error ?? 'too many tick batches queued'}`));
       else pending.reject(new VixUnavailableError(`the cluster primary could not ingest the ticks: ${message.error ?? 'no answer'}`));
       return;
     }

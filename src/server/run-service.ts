@@ -35,6 +35,12 @@ export interface ServiceConfig {
   requestTimeoutMs?: number;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
+  /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
+  maxTickSkewMs?: number;
+  /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
+  maxTickBatches?: number;
+  /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
+  maxTicksPerSecond?: number;
 }
 
 /** A running single-process service. */
@@ -67,6 +73,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,
+    maxConcurrentTickBatches: config.maxTickBatches,
+    maxTicksPerSecond: config.maxTicksPerSecond,
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
   const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
@@ -106,7 +114,7 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   if (cluster.isWorker) return new RemoteVix();
   const publishTo = redis ? new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = config.demo ? Math.max(10, Math.min(60_000, Math.floor((DEFAULT_DEAD_MAN_SWITCH_SECONDS * 1000) / config.demoSpeed / 4))) : undefined;
-  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs });
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
 }
 
 async function closeService(server: VixTtlServer, feed: DemoFeed | null, vix: VixSource, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {

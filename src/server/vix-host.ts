@@ -5,6 +5,10 @@ import { RedisPanicClock } from '../clock/redis-panic-clock.js';
 import { LocalVix } from './local-vix.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
+import { VixBusyError } from './vix-source.js';
+
+/** Batches of one worker the primary keeps half-received; past it the oldest is dropped (its sender timed out). */
+const MAX_PARTIAL_BATCHES = 16;
 
 /** How long the publisher waits for Redis per write; it is off the request path, so longer than a decision's 50 ms. */
 export const PUBLISH_TIMEOUT_MS = 1000;
@@ -32,17 +36,33 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
   const broadcast = () => {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker) sendView(worker);
   };
+  // Batches arriving in several messages, per worker and id; a few per worker at most.
+  const parts = new Map<number, Map<number, unknown[]>>();
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
-    if (!Array.isArray(message.ticks)) {
+    const part = partOf(message);
+    if (!part) {
+      parts.get(worker.id)?.delete(message.id);
       send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
       return;
     }
-    try {
-      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer: local.ingestNow(message.ticks) }, logger);
-    } catch (error) {
-      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message }, logger);
+    let mine = parts.get(worker.id);
+    const earlier = mine?.get(message.id);
+    const ticks = earlier ?? part;
+    if (earlier) for (const tick of part) earlier.push(tick);
+    if (message.more === true) {
+      if (!mine) parts.set(worker.id, (mine = new Map()));
+      mine.delete(message.id);
+      mine.set(message.id, ticks);
+      if (mine.size > MAX_PARTIAL_BATCHES) mine.delete(mine.keys().next().value!); // a batch whose sender gave up
+      return;
     }
+    mine?.delete(message.id);
+    // Chunked and queued (bounded), so a flood of batches does not starve the primary's own event loop.
+    local.ingest(ticks).then(
+      (answer) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer }, logger),
+      (error: unknown) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message, busy: error instanceof VixBusyError }, logger),
+    );
   };
   const stopTransitions = local.onTransition(() => {
     soon ??= setTimeout(() => {
@@ -50,15 +70,18 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
       broadcast();
     }, 100);
   });
+  const forget = (worker: Worker) => parts.delete(worker.id);
   const timer = setInterval(broadcast, broadcastMs);
   cluster.on('message', onMessage);
   cluster.on('online', sendView);
+  cluster.on('exit', forget);
   return () => {
     clearInterval(timer);
     if (soon) clearTimeout(soon);
     stopTransitions();
     cluster.removeListener('message', onMessage);
     cluster.removeListener('online', sendView);
+    cluster.removeListener('exit', forget);
   };
 }
 
@@ -76,10 +99,10 @@ export interface VixHost {
  * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
  * publisher mode), metrics on a registry of its own, and the IPC host.
  */
-export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number }): Promise<VixHost> {
+export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number; maxTickSkewMs?: number }): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
-  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs });
+  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
   const registry = new Registry();
   local.instrument(registry);
   const stopHost = hostClusterVix({ local, logger });
@@ -95,6 +118,18 @@ export async function startVixHost(options: { redisUrl: string; logger: Logger; 
       await quitRedis(redis);
     },
   };
+}
+
+/** The ticks of one part of a batch (an array, or the JSON text of one), or null when it is neither. */
+function partOf(message: { ticks?: unknown; ticksText?: unknown }): unknown[] | null {
+  if (Array.isArray(message.ticks)) return message.ticks as unknown[];
+  if (typeof message.ticksText !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(message.ticksText);
+    return Array.isArray(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
 }
 
 function send(worker: Worker, message: unknown, logger: Logger | undefined): void {

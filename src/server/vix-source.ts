@@ -14,6 +14,23 @@ export interface TickBatchAnswer {
   rejections: Array<{ index: number; reason: RejectReason; rule: 'reject' | 'ignore' }>;
 }
 
+/**
+ * A batch of ticks given a slice at a time, in order (`POST /v1/ticks` parses a big
+ * body again slice by slice as it is ingested, so it never lives whole in memory).
+ */
+export interface TickBatch {
+  /** How many ticks in all. */
+  readonly count: number;
+  /** The ticks, in slices; each call starts again from the first. */
+  slices(): Iterable<readonly unknown[]>;
+  /**
+   * The same slices as the JSON text of an array each, when the batch came as text:
+   * what a cluster worker forwards, so that it neither parses the ticks again nor
+   * serializes them.
+   */
+  texts?(): Iterable<string>;
+}
+
 /** One scope's VIX as the engine's sample gives it: every field of {@link VixReading}, and the scope. */
 export interface VixScopeReading extends Required<VixReading> {
   scope: string;
@@ -63,14 +80,25 @@ export interface VixSource {
   /**
    * Ingests a batch of ticks in order; bad ticks are counted, never thrown.
    * @throws VixUnavailableError when the engine cannot be reached (a cluster primary that does not answer).
+   * @throws VixBusyError when the engine already has as many batches waiting as it takes.
    */
-  ingest(ticks: readonly unknown[]): Promise<TickBatchAnswer>;
+  ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer>;
   /** The latest sample, or null when none is known yet. */
   view(): VixView | null;
   /** Calls `listener` on each status change; returns a function that stops it. */
   onTransition(listener: (transition: VixTransitionView) => void): () => void;
   /** Stops the source (the publisher, timers, IPC listeners); idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The VIX engine has as many tick batches waiting as it takes; the caller should
+ * retry in a moment (the service answers 429 `busy` with `Retry-After`).
+ */
+export class VixBusyError extends VixTtlError {
+  constructor(message: string) {
+    super('VIX_TTL_VIX_BUSY', message);
+  }
 }
 
 /** The VIX engine could not be reached (in a cluster: the primary did not answer in time). */

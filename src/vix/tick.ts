@@ -20,6 +20,7 @@ export type RejectReason =
   | 'bad_market'
   | 'bad_price'
   | 'bad_ts'
+  | 'future_ts'
   | 'bad_scope'
   | 'out_of_order'
   | 'duplicate'
@@ -37,6 +38,7 @@ export const REJECT_RULES: Readonly<Record<RejectReason, 'reject' | 'ignore'>> =
   bad_market: 'reject',
   bad_price: 'reject',
   bad_ts: 'reject',
+  future_ts: 'reject',
   bad_scope: 'reject',
   out_of_order: 'ignore',
   duplicate: 'ignore',

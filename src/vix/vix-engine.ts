@@ -40,8 +40,20 @@ export interface VixEngineStats {
   transitions: number;
   markets: number;
   scopes: number;
+  /** Scopes evicted to make room for a new one (the table held `maxScopes`). */
+  evictedScopes: number;
   /** Newest tick time seen (ms); null before the first tick. */
   timeMs: number | null;
+}
+
+/** Options of one {@link VixEngine.ingest} or {@link VixEngine.ingestBatch} call. */
+export interface VixIngestOptions {
+  /**
+   * Latest acceptable tick time, ms since the epoch: a later tick is rejected
+   * (`future_ts`). The service passes its wall clock plus a skew; a replay leaves it
+   * out, so the engine stays a function of the ticks.
+   */
+  notAfterMs?: number;
 }
 
 interface MarketState {
@@ -57,6 +69,10 @@ class ScopeState {
   ticks = 0;
   index = 1;
   warm = false;
+  /** The eviction list the scope is on (by status and warm-up), or null (global, or in panic), and its neighbours there. */
+  bucket: EvictionList | null = null;
+  prev: ScopeState | null = null;
+  next: ScopeState | null = null;
 
   constructor(readonly name: string, options: ResolvedVixOptions, ts: number) {
     this.volatility = new ScopeVolatility(options.fastHalfLifeMs, options.slowHalfLifeMs, options.varianceFloor, options.spikeCap);
@@ -66,13 +82,46 @@ class ScopeState {
   }
 }
 
+/**
+ * Scopes of one kind, least recently ticked first: a doubly linked list through the
+ * scopes themselves, so moving one to the end and taking the first are O(1) (a `Map`
+ * used as a queue leaves deleted entries at its front that every `keys().next()` skips).
+ */
+class EvictionList {
+  head: ScopeState | null = null;
+  tail: ScopeState | null = null;
+
+  push(state: ScopeState): void {
+    state.bucket = this;
+    state.prev = this.tail;
+    state.next = null;
+    if (this.tail) this.tail.next = state;
+    else this.head = state;
+    this.tail = state;
+  }
+
+  remove(state: ScopeState): void {
+    if (state.prev) state.prev.next = state.next;
+    else this.head = state.next;
+    if (state.next) state.next.prev = state.prev;
+    else this.tail = state.prev;
+    state.bucket = state.prev = state.next = null;
+  }
+}
+
 const SWEEP_EVERY_MS = 1000;
+const NO_OPTIONS: VixIngestOptions = Object.freeze({});
 
 /**
  * Turns odds ticks into a volatility index and a `calm | elevated | panic` status
  * per scope. Pure and deterministic: time comes from the ticks only, so the same
  * tick stream always gives the same timeline. Bad ticks are counted and dropped,
  * never thrown. Every tick feeds `global` and, when it names one, its own scope.
+ *
+ * Time is guarded against a broken feed: a tick more than `maxLeadMs` ahead of the
+ * engine's time (the newest time `timeQuorum` markets have reached) is rejected
+ * (`future_ts`), so no single market can move the time far enough to expire the
+ * others; only `leapTicks` such ticks in a row move it (the whole feed moved on).
  */
 export class VixEngine {
   /** The validated options, frozen. */
@@ -83,10 +132,22 @@ export class VixEngine {
   readonly #onTransition: Array<NonNullable<VixHooks['onTransition']>> = [];
   readonly #onIndex: Array<NonNullable<VixHooks['onIndex']>> = [];
   readonly #onReject: Array<NonNullable<VixHooks['onReject']>> = [];
+  // Eviction lists, least recently ticked first: calm scopes still warming up, warm calm ones, elevated ones.
+  readonly #cold = new EvictionList();
+  readonly #calm = new EvictionList();
+  readonly #elevated = new EvictionList();
+  // The newest tick time of the `timeQuorum` markets ahead of all others, newest first.
+  readonly #quorumMarkets: string[] = [];
+  readonly #quorumTimes: number[] = [];
   #accepted = 0;
   #transitions = 0;
+  #evicted = 0;
   #timeMs = Number.NaN;
   #nextSweepMs = Number.NaN;
+  /** Time given by `advanceTo` (or a leap): the engine's time is at least this. */
+  #floorMs = Number.NaN;
+  /** Ticks in a row rejected as too far ahead. */
+  #leapRun = 0;
 
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options?: VixEngineOptions) {
@@ -123,10 +184,10 @@ export class VixEngine {
    * Takes one tick. Never throws: a bad tick is dropped, counted under its reason and
    * reported to `onReject`; the answer says which (see {@link REJECT_RULES}).
    */
-  ingest(tick: unknown): IngestResult {
+  ingest(tick: unknown, options: VixIngestOptions = NO_OPTIONS): IngestResult {
     let reason: RejectReason | null;
     try {
-      reason = this.#apply(tick);
+      reason = this.#apply(tick, options.notAfterMs ?? Number.POSITIVE_INFINITY);
     } catch {
       reason = 'malformed'; // a tick whose getters throw
     }
@@ -143,13 +204,13 @@ export class VixEngine {
    * Takes a batch of ticks in order (what `POST /v1/ticks` receives).
    * @throws InvalidInputError when `ticks` is not an array; single bad ticks never throw.
    */
-  ingestBatch(ticks: readonly unknown[]): BatchResult {
+  ingestBatch(ticks: readonly unknown[], options: VixIngestOptions = NO_OPTIONS): BatchResult {
     if (!Array.isArray(ticks)) throw new InvalidInputError('ticks', 'must be an array of ticks', ticks);
     const results: IngestResult[] = new Array<IngestResult>(ticks.length);
     const rejections: BatchResult['rejections'] = [];
     let accepted = 0;
     for (let i = 0; i < ticks.length; i += 1) {
-      const result = this.ingest(ticks[i]);
+      const result = this.ingest(ticks[i], options);
       results[i] = result;
       if (result.accepted) accepted += 1;
       else rejections.push({ index: i, reason: result.reason, rule: result.rule });
@@ -159,13 +220,15 @@ export class VixEngine {
 
   /**
    * Moves the engine's time forward without a tick (a feed that went silent), so idle
-   * scopes expire. A time at or before the newest tick changes nothing. The service
-   * may call it with the wall clock; replays never need it.
+   * scopes expire; ticks up to `maxLeadMs` past it are then taken. A time at or before
+   * the newest tick moves nothing. The service calls it with the wall clock; replays
+   * never need it.
    * @throws InvalidInputError when `ts` is not a valid tick time.
    */
   advanceTo(ts: number): void {
     const ms = tickTimeMs(ts);
     if (Number.isNaN(ms)) throw new InvalidInputError('ts', 'must be ms since the epoch (a finite number ≥ 0)', ts);
+    if (!(ms <= this.#floorMs)) this.#floorMs = ms;
     if (ms > this.#timeMs || Number.isNaN(this.#timeMs)) this.#advance(ms);
   }
 
@@ -200,12 +263,13 @@ export class VixEngine {
       transitions: this.#transitions,
       markets: this.#markets.size,
       scopes: this.#scopes.size,
+      evictedScopes: this.#evicted,
       timeMs: Number.isNaN(this.#timeMs) ? null : this.#timeMs,
     };
   }
 
   /** Validates a tick and applies it; returns why it was not used, or null. */
-  #apply(tick: unknown): RejectReason | null {
+  #apply(tick: unknown, notAfterMs: number): RejectReason | null {
     if (typeof tick !== 'object' || tick === null || Array.isArray(tick)) return 'malformed';
     const { market, price, ts: rawTs, scope: rawScope } = tick as Record<string, unknown>;
     if (market === undefined || market === null || price === undefined || price === null || rawTs === undefined || rawTs === null) return 'missing_field';
@@ -213,12 +277,15 @@ export class VixEngine {
     if (typeof price !== 'number' || !(price > 1) || price === Number.POSITIVE_INFINITY) return 'bad_price';
     const ts = tickTimeMs(rawTs);
     if (Number.isNaN(ts)) return 'bad_ts';
+    if (ts > notAfterMs) return 'future_ts';
     let scopeName: string | null = null;
+    let full = false;
     if (rawScope !== undefined && rawScope !== null && rawScope !== '' && rawScope !== GLOBAL_SCOPE) {
       if (typeof rawScope !== 'string') return 'bad_scope';
       if (!this.#scopes.has(rawScope)) {
         if (!SCOPE_PATTERN.test(rawScope)) return 'bad_scope';
-        if (this.#scopes.size - (this.#scopes.has(GLOBAL_SCOPE) ? 1 : 0) >= this.options.maxScopes) return 'too_many_scopes';
+        full = this.#namedScopes() >= this.options.maxScopes;
+        if (full && this.#victim() === undefined) return 'too_many_scopes';
       }
       scopeName = rawScope;
     }
@@ -227,8 +294,19 @@ export class VixEngine {
       if (ts < state.lastTs) return 'out_of_order';
       if (ts === state.lastTs) return 'duplicate';
     }
+    if (ts > this.#referenceMs() + this.options.maxLeadMs) {
+      this.#leapRun += 1;
+      if (this.#leapRun < this.options.leapTicks) return 'future_ts';
+      this.#leap(ts);
+    }
+    this.#leapRun = 0;
     // Valid: from here on the tick changes state. Advancing first may drop idle scopes.
     if (ts > this.#timeMs || Number.isNaN(this.#timeMs)) this.#advance(ts);
+    if (full && this.#namedScopes() >= this.options.maxScopes) {
+      const victim = this.#victim();
+      if (victim === undefined) return 'too_many_scopes'; // not reached: only an idle sweep ran since the check, and it frees room
+      this.#evict(victim, ts);
+    }
     const lnPrice = Math.log(price);
     let squaredReturn = -1;
     if (state === undefined) this.#addMarket(market, ts, lnPrice);
@@ -240,9 +318,84 @@ export class VixEngine {
       state.lastTs = ts;
       state.lnPrice = lnPrice;
     }
+    this.#noteMarketTime(market, ts);
     this.#feed(this.#scopeOrCreate(GLOBAL_SCOPE, ts), ts, squaredReturn);
     if (scopeName !== null) this.#feed(this.#scopeOrCreate(scopeName, ts), ts, squaredReturn);
     return null;
+  }
+
+  #namedScopes(): number {
+    return this.#scopes.size - (this.#scopes.has(GLOBAL_SCOPE) ? 1 : 0);
+  }
+
+  /**
+   * The engine's time for judging how far ahead a tick is: the newest time that
+   * `timeQuorum` markets have reached (all of them while fewer are known), or the
+   * last `advanceTo`/leap if later. NaN before anything (the first tick is taken).
+   */
+  #referenceMs(): number {
+    const times = this.#quorumTimes;
+    const quorum = times.length === 0 ? Number.NaN : times[Math.min(this.options.timeQuorum, times.length) - 1]!;
+    if (Number.isNaN(this.#floorMs)) return quorum;
+    return quorum > this.#floorMs ? quorum : this.#floorMs;
+  }
+
+  /** Keeps the `timeQuorum` markets with the newest tick times (a market's time only grows). */
+  #noteMarketTime(market: string, ts: number): void {
+    const markets = this.#quorumMarkets;
+    const times = this.#quorumTimes;
+    let i = markets.indexOf(market);
+    if (i < 0) {
+      if (markets.length < this.options.timeQuorum) {
+        i = markets.length;
+        markets.push(market);
+        times.push(ts);
+      } else {
+        i = markets.length - 1;
+        if (ts <= times[i]!) return;
+        markets[i] = market;
+      }
+    }
+    times[i] = ts;
+    for (; i > 0 && times[i]! > times[i - 1]!; i -= 1) {
+      [times[i], times[i - 1]] = [times[i - 1]!, times[i]!];
+      [markets[i], markets[i - 1]] = [markets[i - 1]!, markets[i]!];
+    }
+  }
+
+  /** `leapTicks` ticks in a row were too far ahead: the whole feed moved on, so the engine's time follows. */
+  #leap(ts: number): void {
+    this.#quorumMarkets.length = 0;
+    this.#quorumTimes.length = 0;
+    this.#floorMs = ts;
+  }
+
+  /** The scope a new one replaces when the table is full: calm warming up, then calm, then elevated, least recently ticked first; never one in panic. */
+  #victim(): ScopeState | undefined {
+    return this.#cold.head ?? this.#calm.head ?? this.#elevated.head ?? undefined;
+  }
+
+  #evict(state: ScopeState, ts: number): void {
+    this.#drop(state);
+    this.#evicted += 1;
+    if (state.status.level === 0) return;
+    const from = state.status.level;
+    state.status.reset(0, ts);
+    this.#transition(state, from, 0, ts, 'evicted');
+  }
+
+  #drop(state: ScopeState): void {
+    this.#scopes.delete(state.name);
+    state.bucket?.remove(state);
+  }
+
+  /** Puts a named scope at the end (most recently ticked) of the eviction list of its status. */
+  #file(state: ScopeState): void {
+    const level = state.status.level;
+    const bucket = level === 2 ? null : level === 1 ? this.#elevated : state.warm ? this.#calm : this.#cold;
+    if (bucket !== null && bucket.tail === state) return; // already the most recently ticked of its list
+    state.bucket?.remove(state);
+    bucket?.push(state);
   }
 
   #addMarket(market: string, ts: number, lnPrice: number): void {
@@ -275,6 +428,7 @@ export class VixEngine {
     const from = state.status.level;
     const to = state.status.evaluate(t, index, state.warm);
     if (to >= 0) this.#transition(state, from, to, t, 'index');
+    if (state.name !== GLOBAL_SCOPE) this.#file(state);
     if (this.#onIndex.length > 0) this.#emit(this.#onIndex, { scope: state.name, ts: t, index, status: state.status.status, warm: state.warm });
   }
 
@@ -303,7 +457,7 @@ export class VixEngine {
     const idleBefore = ts - this.options.scopeIdleMs;
     for (const state of this.#scopes.values()) {
       if (state.time >= idleBefore) continue;
-      this.#scopes.delete(state.name);
+      this.#drop(state);
       const at = state.time + this.options.scopeIdleMs;
       if (state.status.level !== 0) {
         const from = state.status.level;

@@ -1,8 +1,12 @@
 import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
 import type { RejectReason } from './tick.js';
 
-/** Why a scope's status changed: its index crossed a threshold long enough, or its ticks stopped. */
-export type TransitionCause = 'index' | 'idle';
+/**
+ * Why a scope's status changed: its index crossed a threshold long enough, its ticks
+ * stopped (`idle`), or it was evicted to make room for a new scope (`evicted`, only
+ * ever from elevated: a scope in panic is never evicted).
+ */
+export type TransitionCause = 'index' | 'idle' | 'evicted';
 
 /** A scope's status changed (`calm | elevated | panic`). */
 export interface VixTransition {

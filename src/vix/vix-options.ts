@@ -38,9 +38,29 @@ export interface VixEngineOptions {
   maxGapMs?: number;
   /** A scope without ticks for this long (of the newest tick time seen) is dropped, and calm if it was not. Default 30 min. */
   scopeIdleMs?: number;
+  /**
+   * Furthest a tick may be ahead of the engine's time (the newest time `timeQuorum`
+   * markets have reached, or the last `advanceTo`), ms; a tick further ahead is
+   * rejected (`future_ts`), so one far-future tick cannot move the time. At most
+   * half of `scopeIdleMs`. Default `scopeIdleMs / 6` (5 min).
+   */
+  maxLeadMs?: number;
+  /** How many markets must have reached a time before it is the engine's time (fewer while fewer markets are known). Default 2. */
+  timeQuorum?: number;
+  /**
+   * After this many ticks in a row are all too far ahead (none taken in between), the
+   * engine takes them as the whole feed moving on (a replay across a night) and jumps
+   * to the newest one's time. Default 16.
+   */
+  leapTicks?: number;
   /** Most markets remembered; past it the one seen first is forgotten. Default 100,000. */
   maxMarkets?: number;
-  /** Most scopes (besides `global`); ticks of a further scope are rejected (`too_many_scopes`). Default 10,000. */
+  /**
+   * Most scopes (besides `global`). A new scope past it evicts the least valuable one:
+   * a calm scope still warming up, else a warm calm one, else an elevated one, each the
+   * least recently ticked first; a scope in panic is never evicted, and when every scope
+   * panics the tick is rejected (`too_many_scopes`). Default 10,000.
+   */
   maxScopes?: number;
   hooks?: VixHooks;
 }
@@ -72,6 +92,9 @@ const optionsSchema = z
     freezeBaseline: z.boolean().default(true),
     maxGapMs: z.number().positive().max(30 * DAY_MS).default(300_000),
     scopeIdleMs: z.number().positive().max(30 * DAY_MS).default(1_800_000),
+    maxLeadMs: z.number().positive().max(15 * DAY_MS).optional(),
+    timeQuorum: z.number().int().min(1).max(64).default(2),
+    leapTicks: z.number().int().min(1).max(1_000_000).default(16),
     maxMarkets: z.number().int().min(1).default(100_000),
     maxScopes: z.number().int().min(1).default(10_000),
     hooks: z.custom<VixHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
@@ -84,19 +107,21 @@ const optionsSchema = z
     }
     if (o.panic.enter < o.elevated.enter) issue(['panic', 'enter'], `must be ≥ elevated.enter (${o.elevated.enter}), got ${o.panic.enter}`);
     if (o.panic.exit < o.elevated.exit) issue(['panic', 'exit'], `must be ≥ elevated.exit (${o.elevated.exit}), got ${o.panic.exit}`);
+    if (o.maxLeadMs !== undefined && o.maxLeadMs > o.scopeIdleMs / 2) issue(['maxLeadMs'], `must be at most half of scopeIdleMs (${o.scopeIdleMs / 2}), got ${o.maxLeadMs}`);
     if (o.fastHalfLifeMs >= o.slowHalfLifeMs) issue(['fastHalfLifeMs'], `must be shorter than slowHalfLifeMs (${o.slowHalfLifeMs}), got ${o.fastHalfLifeMs}`);
   });
 
 /** The engine's options with every default filled in, frozen. */
-export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks'>> & { readonly hooks?: VixHooks };
+export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks' | 'maxLeadMs'>> & { readonly hooks?: VixHooks; readonly maxLeadMs: number };
 
 /**
  * Validates {@link VixEngineOptions} and fills in the defaults.
  * @throws InvalidConfigError naming the first offending field (`VixEngine.panic.exit`…).
  */
 export function resolveVixOptions(options?: VixEngineOptions): ResolvedVixOptions {
-  const resolved = parseOptions(optionsSchema, options, 'VixEngine');
+  const parsed = parseOptions(optionsSchema, options, 'VixEngine');
+  const resolved = { ...parsed, maxLeadMs: parsed.maxLeadMs ?? parsed.scopeIdleMs / 6 };
   Object.freeze(resolved.elevated);
   Object.freeze(resolved.panic);
-  return resolved;
+  return Object.freeze(resolved);
 }

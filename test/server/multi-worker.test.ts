@@ -134,9 +134,10 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
   });
 
   it('one VIX engine, in the primary: a shock batch posted to either worker is published, and both workers read the same panic tier without vixStatus; a calm stretch ends it on both', async () => {
-    // Ten calm minutes (the warm-up) and a goal (returns ×10 for a minute) ending now, then four calm minutes
-    // whose timestamps run ahead of the wall clock: the engine's time is the ticks'.
-    const shockEndMs = Date.now();
+    // Ten calm minutes (the warm-up) and a goal (returns ×10 for a minute) ending four minutes ago, then four
+    // calm minutes up to now (the service takes no tick past now + 60 s): the engine's time is the ticks'.
+    // The shock batch (~1,700 ticks) travels to the primary in several IPC messages.
+    const shockEndMs = Date.now() - 4 * MINUTE;
     const ticks = [
       ...simulateTicks({
         seed: 21,
@@ -177,6 +178,9 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
 
     const calmed = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: calm }));
     expect(calmed.json()).toMatchObject({ accepted: calm.length, rejected: 0 });
+    // The primary's wall clock judges future ticks for every worker.
+    const future = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: [{ market: `${VIX_SCOPE}/m1`, price: 2, ts: Date.now() + 10 * MINUTE, scope: VIX_SCOPE }] }));
+    expect(future.json()).toMatchObject({ accepted: 0, byReason: { future_ts: 1 } });
     const back = await byWorker(0);
     expect(new Set(back.keys())).toEqual(pids);
     for (const response of back.values()) expect(response.json()).toMatchObject({ tier: 0, ttl: 60, mode: 'NORMAL' });

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceConfig } from '../../src/cli/commands/serve.js';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/free-port.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
@@ -31,6 +32,8 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got "50"/],
     ['a zero panic-scope limit', ['--max-panic-scopes', '0'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "0"/],
     ['a panic-scope limit that is not a number', ['--max-panic-scopes', '1e3'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "1e3"/],
+    ['a tick skew that is not an integer', ['--tick-skew-ms', '1.5'], {}, /--tick-skew-ms must be an integer from 0 to 86400000, got "1.5"/],
+    ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got "0"/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -38,6 +41,11 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(code).toBe(2);
     expect(err).toMatch(message);
     expect(err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--tick-skew-ms, --max-tick-batches and --max-ticks-per-second reach the configuration (60 s, 1, 100,000 by default)', () => {
+    expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
+    expect(serviceConfig({ 'tick-skew-ms': '5000', 'max-tick-batches': '4', 'max-ticks-per-second': '5000' }, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
   });
 
   it('a short admin token is refused without being echoed', async () => {

@@ -120,6 +120,8 @@ describe('POST /v1/ticks over a real socket', () => {
     ['an unknown field beside ticks', '{"ticks":[],"source":"feed-1"}', 'source'],
     ['__proto__ inside a tick', '{"ticks":[{"market":"m","price":2,"ts":1,"__proto__":{"x":1}}]}', 'ticks.0.__proto__'],
     ['constructor.prototype at the top', '{"ticks":[],"constructor":{"prototype":{}}}', 'constructor.prototype'],
+    ['__proto__ spelt with \\u escapes in the second tick', '{"ticks":[{"market":"m","price":2,"ts":1},{"\\u005f_pro\\u0074o__":{"x":1}}]}', 'ticks.1.__proto__'],
+    ['prototype spelt with a \\u escape', '{"ticks":[],"constructor":{"\\u0070rototype":{}}}', 'constructor.prototype'],
     ['an array body (the ticks without the wrapper)', '[{"market":"m","price":2,"ts":1}]', 'body'],
     ['a null body', 'null', 'body'],
     ['a string body', '"ticks"', 'body'],
@@ -151,7 +153,7 @@ describe('POST /v1/ticks over a real socket', () => {
   it('after a shock batch, /v1/state shows each scope’s index and status (warm, pending change), the published panic and a transition event', async () => {
     const stream = readEvents(base, (events) => events.some((e) => e.event === 'transition' && e.data.scope === 'rma-bay'));
     await stream.opened;
-    const { toShock: ticks, after } = matchTicks(Date.now(), 4 * MINUTE);
+    const { toShock: ticks, after } = matchTicks(Date.now() - 4 * MINUTE, 4 * MINUTE); // all in the past: the service takes no tick past now + 60 s
     const posted = (await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks }))).json();
     expect(posted).toMatchObject({ accepted: ticks.length, rejected: 0 });
     await stream.finished;
@@ -179,7 +181,7 @@ describe('POST /v1/ticks over a real socket', () => {
     const decision = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, scope: 'rma-bay', match: { league: 'Premier League' } }));
     expect(decision.json()).toMatchObject({ tier: 1, ttl: 0, mode: 'PANIC_FULL', failSafe: false });
 
-    // After the goal, calm ticks (ten seconds per batch; their timestamps run ahead of the wall clock):
+    // After the goal, calm ticks (ten seconds per batch; their timestamps run faster than the wall clock):
     // the way back to calm shows as a pending change with its countdown in tick time, then happens.
     const pendings: Array<{ status: string; inMs: number }> = [];
     for (let from = 0; after.some((t) => t.ts >= after[0]!.ts + from); from += 10_000) {

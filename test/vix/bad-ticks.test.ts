@@ -42,6 +42,9 @@ const CASES: Array<[string, unknown, RejectReason]> = [
   ['ts without a time zone', { ...good, ts: '2024-05-18T13:00:01' }, 'bad_ts'],
   ['ts with a space instead of T', { ...good, ts: '2024-05-18 13:00:01Z' }, 'bad_ts'],
   ['epoch ms as a string', { ...good, ts: String(T + 1) }, 'bad_ts'],
+  ['ts a day ahead of the engine’s time', { ...good, ts: T + 86_400_000 }, 'future_ts'],
+  ['ts 9999-12-31T23:59:59Z', { ...good, ts: '9999-12-31T23:59:59Z' }, 'future_ts'],
+  ['ts in microseconds instead of ms', { ...good, ts: T * 1000 }, 'future_ts'],
   ['a scope with a space', { ...good, ts: T + 1, scope: 'ligue 1' }, 'bad_scope'],
   ['a scope of 65 characters', { ...good, ts: T + 1, scope: 's'.repeat(65) }, 'bad_scope'],
   ['a scope with an accent', { ...good, ts: T + 1, scope: 'clásico' }, 'bad_scope'],
@@ -67,7 +70,7 @@ describe('bad ticks: each kind is handled by its rule, counted, and changes noth
   it('every reason has a rule, and out-of-order and duplicate ticks are the only ones ignored', () => {
     expect(REJECT_REASONS.filter((r) => REJECT_RULES[r] === 'ignore')).toEqual(['out_of_order', 'duplicate']);
     const covered = new Set(CASES.map(([, , reason]) => reason));
-    expect(REJECT_REASONS.filter((r) => !covered.has(r))).toEqual(['too_many_scopes']); // covered in vix-engine.test.ts
+    expect(REJECT_REASONS.filter((r) => !covered.has(r))).toEqual(['too_many_scopes']); // covered in scope-eviction.test.ts
   });
 });
 

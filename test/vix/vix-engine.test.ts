@@ -247,12 +247,14 @@ describe('snapshot', () => {
 });
 
 describe('bounded memory', () => {
-  it('keeps at most maxMarkets markets (the first seen is forgotten) and rejects scopes past maxScopes', () => {
+  it('keeps at most maxMarkets markets (the first seen is forgotten) and maxScopes scopes (a new one evicts the least recently ticked calm one)', () => {
     const engine = new VixEngine({ maxMarkets: 10, maxScopes: 2 });
     for (let i = 0; i < 50; i += 1) engine.ingest({ market: `m${i}`, price: 2, ts: START + i, scope: i % 2 ? 'one' : 'two' });
     expect(engine.stats()).toMatchObject({ markets: 10, scopes: 3, accepted: 50 });
-    expect(engine.ingest({ market: 'm99', price: 2, ts: START + 99, scope: 'three' })).toEqual({ accepted: false, reason: 'too_many_scopes', rule: 'reject' });
-    expect(engine.ingest({ market: 'm99', price: 2, ts: START + 99, scope: 'one' }).accepted).toBe(true);
+    expect(engine.ingest({ market: 'm99', price: 2, ts: START + 99, scope: 'three' }).accepted).toBe(true);
+    expect(engine.stats()).toMatchObject({ scopes: 3, evictedScopes: 1 });
+    expect(engine.snapshot('two')).toBeNull();
+    expect(engine.ingest({ market: 'm99', price: 2, ts: START + 100, scope: 'one' }).accepted).toBe(true);
   });
 });
 
