@@ -1,3 +1,4 @@
+import { describeValue } from '../errors.js';
 import { HttpError, invalidBody } from './body-error.js';
 import { mayPollute, parseJsonBody, pollutionPath } from './json-body-parser.js';
 import { parseBody } from './parse-body.js';
@@ -41,7 +42,9 @@ interface Slice {
  * before anything is ingested, except that a large body must be exactly `{"ticks":[…]}`.
  * @throws HttpError 400 `invalid_json` / `invalid_body`, 413 `too_many_ticks`.
  */
-export async function parseTicksBody(body: Buffer | string, options: TicksBodyOptions): Promise<TickBatch> {
+export async function parseTicksBody(body: Buffer | string | undefined, options: TicksBodyOptions): Promise<TickBatch> {
+  // No body at all (no content type, or an empty one): as for every route, a 400 naming it.
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) throw invalidBody('body', `must be a JSON object { ticks: [...] }, got ${describeValue(body)}`);
   const { maxTicks } = options;
   const sliceTicks = options.sliceTicks ?? 500;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;

@@ -50,7 +50,7 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
     inFlight += 1;
     try {
       // Parsed here, a slice at a time, rather than by the server's JSON parser in one go.
-      const ticks = await parseTicksBody(request.body as Buffer, { maxTicks: limits.maxTicks });
+      const ticks = await parseTicksBody(request.body as Buffer | undefined, { maxTicks: limits.maxTicks });
       budget.charge(ticks.count);
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);

@@ -138,6 +138,14 @@ describe('POST /v1/ticks over a real socket', () => {
     expect(error.message).toMatch(new RegExp(`^${field.replace(/[.$]/g, '\\$&')} `));
   });
 
+  it('400 naming the body when there is none at all (a POST without a content type), never a 500', async () => {
+    for (const headers of [{}, { 'content-length': '0' }]) {
+      const response = await httpRequest(`${base}/v1/ticks`, { method: 'POST', headers });
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'invalid_body', field: 'body' });
+    }
+  });
+
   it('413 with the JSON error shape for more than 10,000 ticks, and for a body over 1 MiB', async () => {
     const many = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: Array.from({ length: 10_001 }, () => ({})) }));
     expect(many.status).toBe(413);
