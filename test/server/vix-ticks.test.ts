@@ -139,7 +139,7 @@ describe('POST /v1/ticks over a real socket', () => {
   });
 
   it('400 naming the body when there is none at all (a POST without a content type), never a 500', async () => {
-    for (const headers of [{}, { 'content-length': '0' }]) {
+    for (const headers of [{}, { 'content-length': '0' }] as Array<Record<string, string>>) {
       const response = await httpRequest(`${base}/v1/ticks`, { method: 'POST', headers });
       expect(response.status).toBe(400);
       expect(response.json()).toMatchObject({ error: 'invalid_body', field: 'body' });
