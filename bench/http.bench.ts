@@ -9,7 +9,7 @@ import { availableParallelism, cpus } from 'node:os';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { MemoryPanicClock } from '../src/index.js';
-import { createServer } from '../src/server/create-server.js';
+import { createServer } from '../src/server/http/create-server.js';
 import { printTable } from './print-table.js';
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);

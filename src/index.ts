@@ -1,3 +1,9 @@
+/**
+ * vix-ttl, the library: the pure policy, the panic clocks, the circuit breaker, the
+ * adaptive cache and the VIX engine with its publisher. It loads no server module
+ * (no fastify, prom-client or dashboard asset); the HTTP service is `vix-ttl/server`.
+ * @packageDocumentation
+ */
 export { PanicMode, type Tier, type PanicTier } from './policy/panic-mode.js';
 export { MatchImportance } from './policy/match-importance.js';
 export { type Importance, IMPORTANCES } from './policy/importance.js';
@@ -26,7 +32,8 @@ export type {
 export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-panic-clock.js';
 export { RedisPanicClock, type RedisPanicClockOptions, type RedisClient } from './clock/redis-panic-clock.js';
 export { GLOBAL_SCOPE, isValidScope } from './clock/scope.js';
-export { VixCircuitBreaker, type VixCircuitBreakerOptions, type GetTtlInput, type VixStatus } from './breaker/vix-circuit-breaker.js';
+export { VixCircuitBreaker, type VixCircuitBreakerOptions, type GetTtlInput } from './breaker/vix-circuit-breaker.js';
+export { VIX_STATUSES, VIX_STATUS_LEVEL, isVixStatus, type VixStatus } from './policy/vix-status.js';
 export type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker/breaker-hooks.js';
 export {
   VixTtlError,
@@ -36,24 +43,7 @@ export {
   StoreTimeoutError,
   StoreBusyError,
   LoaderTimeoutError,
-} from './errors.js';
-
-// — service (src/server, src/web) —
-export { createServer, type VixTtlServerOptions, type VixTtlServer } from './server/create-server.js';
-export { startService, type ServiceConfig, type RunningService } from './server/run-service.js';
-export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker, type TickSink } from './server/demo-feed.js';
-export { acceleratedTime, type TimeSource } from './server/accelerated-time.js';
-export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues, type MetricSources } from './server/service-metrics.js';
-export type { ServiceTelemetry, ServiceTelemetryOptions } from './server/service-telemetry.js';
-export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixReading, VixProvider, VixSummary } from './server/service-state.js';
-export { LocalVix, type LocalVixOptions } from './server/local-vix.js';
-export { RemoteVix, type RemoteVixOptions, type IpcChannel } from './server/remote-vix.js';
-export { VixUnavailableError, type VixSource, type VixView, type VixScopeReading, type VixTransitionView, type TickBatchAnswer } from './server/vix-source.js';
-export { VixMetrics, OTHER_SCOPE_LABEL, type VixMetricsOptions } from './server/vix-metrics.js';
-export type { StoreHealth, StoreHealthReport } from './server/store-health.js';
-export type { EventStream } from './server/event-stream.js';
-export { HttpError, type HttpErrorName } from './server/body-error.js';
-export type { ErrorBody } from './server/error-handler.js';
+} from './core/errors.js';
 
 // — adaptive cache (src/cache) —
 export {
@@ -73,11 +63,10 @@ export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
 export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation } from './cache/cache-events.js';
-export type { StoreFailure } from './clock/store-guard.js';
+export type { StoreFailure } from './core/store-guard.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';
 export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fastify-cache-control.js';
-export { cacheMetricsHooks, type CacheMetricsOptions } from './cache/cache-metrics.js';
 
 // — VIX engine (src/vix) —
 export { VixEngine, type VixScopeSnapshot, type VixEngineStats } from './vix/vix-engine.js';

@@ -1,19 +1,19 @@
 import { LRUCache } from 'lru-cache';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { DEFAULT_DEAD_MAN_SWITCH_SECONDS, parseOptions } from '../clock/clock-options.js';
+import { parseOptions } from '../core/parse-options.js';
+import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
-import { withTimeout } from '../clock/with-timeout.js';
-import { InvalidInputError, StoreBusyError, StoreTimeoutError, VixTtlError } from '../errors.js';
+import { withTimeout } from '../core/with-timeout.js';
+import { InvalidInputError, StoreBusyError, StoreTimeoutError, VixTtlError } from '../core/errors.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
+import { isVixStatus, type VixStatus } from '../policy/vix-status.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
 import type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker-hooks.js';
 import { PanicScopeLimit } from './panic-scope-limit.js';
 
-/** What a caller's VIX says about the market. */
-export type VixStatus = 'calm' | 'elevated' | 'panic';
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
 export interface GetTtlInput {
@@ -88,7 +88,6 @@ interface ScopeState {
   logged: Map<string, string>;
 }
 
-const VIX_STATUSES = new Set(['calm', 'elevated', 'panic']);
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
 const SCOPE_LIMIT_LOG_INTERVAL_MS = 60_000;
 
@@ -317,7 +316,7 @@ function validateInput(input: GetTtlInput): GetTtlInput {
   if (typeof baseTtl !== 'number' || !Number.isFinite(baseTtl) || baseTtl < 0) {
     throw new InvalidInputError('baseTtl', 'must be a finite number ≥ 0', baseTtl);
   }
-  if (vixStatus !== undefined && !VIX_STATUSES.has(vixStatus)) {
+  if (vixStatus !== undefined && !isVixStatus(vixStatus)) {
     throw new InvalidInputError('vixStatus', 'must be calm, elevated or panic (or omitted to read the published status)', vixStatus);
   }
   return input;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { GetTtlInput, VixCircuitBreaker } from '../breaker/vix-circuit-breaker.js';
-import { parseOptions } from '../clock/clock-options.js';
-import { InvalidConfigError, InvalidInputError, LoaderTimeoutError } from '../errors.js';
+import { parseOptions } from '../core/parse-options.js';
+import { InvalidConfigError, InvalidInputError, LoaderTimeoutError } from '../core/errors.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
@@ -11,7 +11,7 @@ import { jsonSerializer, type CacheSerializer } from './cache-serializer.js';
 import type { CacheStore, StoreRead } from './cache-store.js';
 import { physicalExpiryMs } from './physical-expiry.js';
 import { SingleFlight } from './single-flight.js';
-import { StoreGuard, storeFailureOf, type StoreFailure } from '../clock/store-guard.js';
+import { StoreGuard, storeFailureOf, type StoreFailure } from '../core/store-guard.js';
 
 /** Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its `getTtl`. */
 export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'>;

@@ -1,5 +1,5 @@
 import type { TtlDecision } from '../policy/ttl-decision.js';
-import type { StoreFailure } from '../clock/store-guard.js';
+import type { StoreFailure } from '../core/store-guard.js';
 
 /** Why a read was not a hit. */
 export type MissReason = 'absent' | 'expired' | 'corrupt' | 'store_unavailable';

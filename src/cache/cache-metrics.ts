@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import type { CacheEvent, CacheHooks } from './cache-events.js';
 
 /** Options of {@link cacheMetricsHooks}. */

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { parseOptions } from '../clock/clock-options.js';
-import { InvalidInputError } from '../errors.js';
+import { parseOptions } from '../core/parse-options.js';
+import { InvalidInputError } from '../core/errors.js';
 import type { CacheStore, StoreRead } from './cache-store.js';
 
 /** Options of {@link MemoryCacheStore}. */

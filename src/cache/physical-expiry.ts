@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 
 /**
  * How long a store keeps an entry, in whole ms: max(tier TTL, stale window),

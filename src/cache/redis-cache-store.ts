@@ -1,5 +1,5 @@
-import { assertRedisClient, RedisScript, type RedisClient } from '../clock/redis-script.js';
-import { StoreError } from '../errors.js';
+import { assertRedisClient, RedisScript, type RedisClient } from '../core/redis-script.js';
+import { StoreError } from '../core/errors.js';
 import type { CacheStore, StoreRead, StoredEntry } from './cache-store.js';
 import { READ_SCRIPT, UNLOCK_SCRIPT, WRITE_SCRIPT } from './cache-scripts.js';
 

@@ -1,4 +1,4 @@
-import { VixTtlError } from '../errors.js';
+import { VixTtlError } from '../core/errors.js';
 
 /** A command line the CLI cannot run: shown as one line, exit code 2. */
 export class CliUsageError extends VixTtlError {

@@ -1,5 +1,5 @@
-import { InvalidConfigError, InvalidInputError, VixTtlError } from '../errors.js';
-import { redactUrlsIn } from '../clock/redact-url.js';
+import { InvalidConfigError, InvalidInputError, VixTtlError } from '../core/errors.js';
+import { redactUrlsIn } from '../core/redact-url.js';
 import { CliUsageError } from './cli-error.js';
 import type { CliIo, Command } from './cli-io.js';
 import { decideCommand, DECIDE_HELP } from './commands/decide.js';

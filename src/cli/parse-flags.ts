@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import { CliUsageError } from './cli-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import { CliUsageError } from './cli-error.js';
-import { redactSecrets, redactUrl } from '../clock/redact-url.js';
+import { redactSecrets, redactUrl } from '../core/redact-url.js';
 
 /**
  * The Redis URL from --redis or REDIS_URL, validated; undefined when neither is set.

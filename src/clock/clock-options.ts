@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { configErrorFrom } from '../policy/policy-config.js';
 
 /** Seconds a panic start lives without a new panic observation (the seed's 24 h). */
 export const DEFAULT_DEAD_MAN_SWITCH_SECONDS = 86_400;
@@ -15,11 +14,4 @@ export function refineGrace(options: { deadManSwitchSeconds: number; calmGraceSe
   if (options.calmGraceSeconds >= options.deadManSwitchSeconds) {
     ctx.addIssue({ code: 'custom', path: ['calmGraceSeconds'], message: `must be shorter than deadManSwitchSeconds (${options.deadManSwitchSeconds}), got ${options.calmGraceSeconds}` });
   }
-}
-
-/** Parses options with a schema, or throws an InvalidConfigError naming the field. */
-export function parseOptions<T extends z.ZodType>(schema: T, options: unknown, root: string): z.output<T> {
-  const parsed = schema.safeParse(options ?? {});
-  if (!parsed.success) throw configErrorFrom(parsed.error, root);
-  return Object.freeze(parsed.data) as z.output<T>;
 }

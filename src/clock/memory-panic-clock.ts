@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { InvalidInputError } from '../errors.js';
-import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
+import { InvalidInputError } from '../core/errors.js';
+import { parseOptions } from '../core/parse-options.js';
+import { refineGrace, sharedClockFields } from './clock-options.js';
 import type { ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
 import { normalizeScope } from './scope.js';
 

@@ -1,14 +1,15 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { StoreError, StoreTimeoutError, VixTtlError } from '../errors.js';
-import { parseOptions, refineGrace, sharedClockFields } from './clock-options.js';
+import { StoreError, StoreTimeoutError, VixTtlError } from '../core/errors.js';
+import { parseOptions } from '../core/parse-options.js';
+import { refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
 import type { CorruptionReason, EvictionPolicy, LateObservation, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
-import { assertRedisClient, RedisScript, type RedisClient } from './redis-script.js';
+import { assertRedisClient, RedisScript, type RedisClient } from '../core/redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
 import { corruptValue, parseStartValue, rawExcerpt, rawToText } from './start-value.js';
-import { DEFAULT_MAX_IN_FLIGHT, StoreGuard } from './store-guard.js';
+import { DEFAULT_MAX_IN_FLIGHT, StoreGuard } from '../core/store-guard.js';
 
 export type { RedisClient };
 

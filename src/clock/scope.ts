@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 
 /** The scope used when none is given; it maps to the seed's key without suffix. */
 export const GLOBAL_SCOPE = 'global';

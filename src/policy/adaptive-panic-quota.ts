@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import type { Importance } from './importance.js';
 import { MatchClassifier } from './match-classifier.js';
 import { modeOfTier, PanicMode, type PanicTier } from './panic-mode.js';

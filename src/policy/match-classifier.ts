@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import { DEFAULT_IMPORTANCE, isImportance, type Importance } from './importance.js';
 import { nameVariants } from './name-variants.js';
 import type { ResolvedPanicPolicy } from './policy-config.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { InvalidConfigError } from '../errors.js';
+import { InvalidConfigError } from '../core/errors.js';
+import { configErrorFrom } from '../core/parse-options.js';
 import { IMPORTANCES, type Importance } from './importance.js';
 import { normalizeName } from './normalize-name.js';
 
@@ -191,12 +192,3 @@ function foldAffixes(affixes: readonly string[]): readonly (readonly string[])[]
   return Object.freeze(unique.map((affix) => Object.freeze(affix.split(' '))).sort((a, b) => b.length - a.length));
 }
 
-/** Turns the first zod issue into an {@link InvalidConfigError} naming its path. */
-export function configErrorFrom(error: z.ZodError, root: string): InvalidConfigError {
-  const issue = error.issues[0]!;
-  const path = [root, ...issue.path.map(String)].filter(Boolean).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return new InvalidConfigError(path, `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`);
-  }
-  return new InvalidConfigError(path, issue.message);
-}

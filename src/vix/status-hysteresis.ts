@@ -1,4 +1,4 @@
-import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
+import type { VixStatus } from '../policy/vix-status.js';
 import type { ResolvedVixOptions } from './vix-options.js';
 
 /** Status levels in order: 0 calm, 1 elevated, 2 panic. */

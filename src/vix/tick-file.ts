@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { VixTtlError } from '../errors.js';
+import { VixTtlError } from '../core/errors.js';
 import { tickTimeFromText } from './tick-time.js';
 
 /** A tick file that cannot be read at all (missing, unreadable, no usable CSV header). */

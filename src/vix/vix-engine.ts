@@ -1,6 +1,6 @@
-import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
+import type { VixStatus } from '../policy/vix-status.js';
 import { GLOBAL_SCOPE, SCOPE_PATTERN } from '../clock/scope.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
 import { ACCEPTED, REJECT_REASONS, REJECTED, REJECT_RULES, type BatchResult, type IngestResult, type RejectReason } from './tick.js';

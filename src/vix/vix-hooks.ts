@@ -1,4 +1,4 @@
-import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
+import type { VixStatus } from '../policy/vix-status.js';
 import type { RejectReason } from './tick.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '../clock/clock-options.js';
+import { parseOptions } from '../core/parse-options.js';
 import type { VixHooks } from './vix-hooks.js';
 
 /** Thresholds and minimum durations of one status level (`elevated` or `panic`). */

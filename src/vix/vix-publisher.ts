@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { z } from 'zod';
 import type { BreakerLogger } from '../breaker/breaker-hooks.js';
-import { parseOptions } from '../clock/clock-options.js';
+import { parseOptions } from '../core/parse-options.js';
 import type { PanicClock, PanicObservation } from '../clock/panic-clock.js';
-import { withTimeout } from '../clock/with-timeout.js';
-import { VixTtlError } from '../errors.js';
+import { withTimeout } from '../core/with-timeout.js';
+import { VixTtlError } from '../core/errors.js';
 import { VixEngine } from './vix-engine.js';
 import type { VixTransition } from './vix-hooks.js';
 

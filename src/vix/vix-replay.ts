@@ -1,4 +1,4 @@
-import type { VixStatus } from '../breaker/vix-circuit-breaker.js';
+import type { VixStatus } from '../policy/vix-status.js';
 import { GLOBAL_SCOPE } from '../clock/scope.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import { IMPORTANCES, type Importance } from '../policy/importance.js';

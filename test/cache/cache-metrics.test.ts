@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveCache, cacheMetricsHooks, InvalidInputError, LoaderTimeoutError, MemoryCacheStore, MemoryPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { AdaptiveCache, InvalidInputError, LoaderTimeoutError, MemoryCacheStore, MemoryPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { cacheMetricsHooks } from '../../src/server/index.js';
 
 describe('cacheMetricsHooks: prom-client counters on a given registry', () => {
   it('counts hits, misses by reason, loads, stale served and coalesced waits', async () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService } from '../../src/server/run-service.js';
+import { startService } from '../../src/server/process/run-service.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
 import { eventually, httpRequest } from '../server/http-helpers.js';

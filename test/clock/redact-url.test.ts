@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactUrl, redactUrlsIn } from '../../src/clock/redact-url.js';
+import { redactSecrets, redactUrl, redactUrlsIn } from '../../src/core/redact-url.js';
 
 describe('redactUrl: a Redis URL fit for messages and logs', () => {
   const cases: Array<[string, string, string]> = [

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdaptiveCache, InvalidConfigError, RedisCacheStore, RedisPanicClock, StoreBusyError, VixCircuitBreaker } from '../../src/index.js';
-import { StoreGuard } from '../../src/clock/store-guard.js';
+import { StoreGuard } from '../../src/core/store-guard.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
 

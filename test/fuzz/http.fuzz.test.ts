@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, RedisPanicClock, type VixTtlServer } from '../../src/index.js';
+import { RedisPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/index.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { RedisServer } from '../support/redis-server.js';
 import { MemoryPanicClock } from '../../src/index.js';

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { AdaptiveCache, cacheMetricsHooks, MemoryCacheStore, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
-import { LocalVix } from '../../src/server/local-vix.js';
+import { AdaptiveCache, MemoryCacheStore, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { cacheMetricsHooks } from '../../src/server/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { RedisServer } from '../support/redis-server.js';
 

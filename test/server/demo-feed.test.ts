@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock, VixCircuitBreaker, type GetTtlInput, type TtlDecision } from '../../src/index.js';
-import { acceleratedTime } from '../../src/server/accelerated-time.js';
-import { DemoFeed } from '../../src/server/demo-feed.js';
-import { LocalVix } from '../../src/server/local-vix.js';
+import { acceleratedTime } from '../../src/server/process/accelerated-time.js';
+import { DemoFeed } from '../../src/server/process/demo-feed.js';
+import { LocalVix } from '../../src/server/vix/local-vix.js';
 
 const START = Date.parse('2026-05-01T18:00:00Z');
 const MIN = 60_000;

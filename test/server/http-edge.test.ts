@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { postJson } from './http-helpers.js';
 import { rawExchange, type RawAnswer } from './raw-socket.js';

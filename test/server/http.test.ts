@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
-import type { ServiceStateSnapshot } from '../../src/server/service-state.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import { httpRequest, postJson } from './http-helpers.js';
 
 const TOKEN = 'http-test-admin-token-0123456789';

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, MemoryPanicClock } from '../../src/index.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LocalVix } from '../../src/server/local-vix.js';
+import { createServer } from '../../src/server/http/create-server.js';
+import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 
 const START = Date.UTC(2024, 4, 18, 13, 0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RateWindow } from '../../src/server/rate-window.js';
-import { ScopeTracker } from '../../src/server/scope-tracker.js';
+import { RateWindow } from '../../src/server/state/rate-window.js';
+import { ScopeTracker } from '../../src/server/state/scope-tracker.js';
 import { PanicMode, type TtlDecision } from '../../src/index.js';
 
 describe('decisions per second by tier', () => {

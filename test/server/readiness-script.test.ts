@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { RedisServer } from '../support/redis-server.js';
 import { httpRequest, postJson } from './http-helpers.js';
 

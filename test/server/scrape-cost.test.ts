@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
-import type { ServiceStateSnapshot } from '../../src/server/service-state.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
 import { httpRequest, postJson } from './http-helpers.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../src/server/body-error.js';
-import { parseTicksBody, type TicksBodyOptions } from '../../src/server/tick-body.js';
+import { HttpError } from '../../src/server/http/http-error.js';
+import { parseTicksBody, type TicksBodyOptions } from '../../src/server/http/tick-body.js';
 
 /** Every tick of a parsed body, slice after slice; the count must match. */
 async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promise<unknown[]> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TickBudget } from '../../src/server/tick-budget.js';
+import { TickBudget } from '../../src/server/http/tick-budget.js';
 
 describe('TickBudget: a token bucket of ticks per second', () => {
   it('lets batches in while it is not empty, goes into debt by the last one, and refills at its rate', () => {

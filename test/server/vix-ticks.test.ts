@@ -2,10 +2,10 @@ import { request } from 'node:http';
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
-import { RemoteVix, type IpcChannel } from '../../src/server/remote-vix.js';
-import type { ServiceStateSnapshot } from '../../src/server/service-state.js';
-import type { TickBatchAnswer } from '../../src/server/vix-source.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.js';
+import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
+import type { TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../src/errors.js';
+import { InvalidInputError } from '../../src/core/errors.js';
 import { REJECT_REASONS, REJECT_RULES, type RejectReason } from '../../src/vix/tick.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 

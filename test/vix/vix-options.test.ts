@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigError } from '../../src/errors.js';
+import { InvalidConfigError } from '../../src/core/errors.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 import type { VixEngineOptions } from '../../src/vix/vix-options.js';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VixCircuitBreaker } from '../../src/breaker/vix-circuit-breaker.js';
 import { MemoryPanicClock } from '../../src/clock/memory-panic-clock.js';
 import type { PanicClock } from '../../src/clock/panic-clock.js';
-import { InvalidConfigError } from '../../src/errors.js';
+import { InvalidConfigError } from '../../src/core/errors.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 import { VixPublisher, type PublishEvent } from '../../src/vix/vix-publisher.js';
 import { captureLogger } from '../support/capture-logger.js';

@@ -3,8 +3,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/create-server.js';
-import { startService, type RunningService } from '../../src/server/run-service.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { startService, type RunningService } from '../../src/server/process/run-service.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = 'dashboard-test-token-0123456789';

@@ -1,11 +1,11 @@
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
-import { InvalidInputError } from '../../errors.js';
-import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/bearer-auth.js';
-import { runClusterPrimary } from '../../server/cluster-primary.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../server/http-timeouts.js';
-import { startService, type ServiceConfig } from '../../server/run-service.js';
-import { startVixHost } from '../../server/vix-host.js';
+import { InvalidInputError } from '../../core/errors.js';
+import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/http/bearer-auth.js';
+import { runClusterPrimary } from '../../server/process/cluster-primary.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../server/http/http-timeouts.js';
+import { startService, type ServiceConfig } from '../../server/process/run-service.js';
+import { startVixHost } from '../../server/process/vix-host.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { parseFlags, type FlagValues } from '../parse-flags.js';

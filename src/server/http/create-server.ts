@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { VixCircuitBreaker } from '../../breaker/vix-circuit-breaker.js';
+import { parseOptions } from '../../core/parse-options.js';
+import type { PanicClock } from '../../clock/panic-clock.js';
+import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
+import type { PanicPolicyOptions } from '../../policy/policy-config.js';
+import { API_CREDENTIAL, bearerAuthorizer, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from './bearer-auth.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { HttpError } from './http-error.js';
+import { loadDashboardAssets } from './dashboard-assets.js';
+import { registerDashboardRoutes } from './routes/dashboard-routes.js';
+import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
+import { handleError, handleFrameworkError } from './error-handler.js';
+import { EventStream } from './event-stream.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
+import { securityHeaders } from './security-headers.js';
+import { parseJsonBody } from './json-body-parser.js';
+import { ServiceState } from '../state/service-state.js';
+import { ServiceTelemetry } from '../state/service-telemetry.js';
+import { registerStateRoutes } from './routes/state-routes.js';
+import { StoreHealth } from '../state/store-health.js';
+import { LocalVix } from '../vix/local-vix.js';
+import { registerTickRoutes } from './routes/tick-routes.js';
+import { registerTtlRoutes } from './routes/ttl-routes.js';
+import type { VixProvider, VixSource } from '../vix/vix-source.js';
+
+/** Options of {@link createServer}. */
+export interface VixTtlServerOptions {
+  /** The panic clock decisions are taken on (memory or Redis). The caller keeps ownership and closes it. */
+  clock: PanicClock;
+  /** A policy, or options to build one. Default: the seed's tier table. */
+  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  /** The breaker's `syncIntervalMs`. Default 100 ms. */
+  syncIntervalMs?: number;
+  /** The breaker's store timeout. Default 50 ms. */
+  timeoutMs?: number;
+  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
+  maxPanicScopes?: number;
+  /** A pino logger for the server and the breaker. Default: silent. */
+  logger?: Logger;
+  /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
+  adminToken?: string | null;
+  /**
+   * Bearer token `POST /v1/ttl` and `POST /v1/ticks` require (they write the shared
+   * panic clock); null or absent leaves them open. At least 16 characters. The
+   * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
+   */
+  apiToken?: string | null;
+  /** Largest request body, in bytes. Default 16 KiB. */
+  bodyLimit?: number;
+  /**
+   * Longest a request may take to arrive, headers and body (and a new connection
+   * to send its first request); past it the client gets a 408 and the connection
+   * is closed. Default 30,000 ms.
+   */
+  requestTimeoutMs?: number;
+  /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
+  maxTrackedScopes?: number;
+  /** Most dashboards on the event stream at once. Default 100. */
+  maxEventClients?: number;
+  /** Period of the state events. Default 1,000 ms. */
+  eventIntervalMs?: number;
+  /** Period of the event stream's heartbeat comments. Default 15,000 ms. */
+  heartbeatMs?: number;
+  /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
+  readyTimeoutMs?: number;
+  /** Period of the store health check (the clock's read-only script on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
+  healthIntervalMs?: number;
+  /** Longest wait for the store in an admin call. Default 2,000 ms. */
+  adminTimeoutMs?: number;
+  /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
+  displayBaseTtl?: number;
+  /** The clock's time source (the breaker ages what it synced on it). Default `Date.now`. */
+  now?: () => number;
+  /** How much faster than real time the clock runs (the demo's accelerated clock), for labels. Default 1. */
+  timeScale?: number;
+  /**
+   * Where `POST /v1/ticks` sends ticks and the VIX shown per scope comes from. Default:
+   * a {@link LocalVix} (a `VixEngine` with its defaults, publishing to `clock`), which
+   * the server closes with itself; a source passed in stays the caller's to close.
+   * `null`: no engine and no `/v1/ticks`.
+   */
+  vixSource?: VixSource | null;
+  /** Largest `POST /v1/ticks` body, in bytes. Default 1 MiB. */
+  ticksBodyLimit?: number;
+  /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
+  maxTicksPerBatch?: number;
+  /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 1. */
+  maxConcurrentTickBatches?: number;
+  /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 429 `busy`. Default 100,000. */
+  maxTicksPerSecond?: number;
+  /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
+  maxTickSkewMs?: number;
+  /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
+  vix?: VixProvider;
+  /** Register prom-client's default process metrics. Default true. */
+  defaultMetrics?: boolean;
+  /**
+   * Given this server's registry, returns what `GET /metrics` renders instead of it:
+   * a cluster worker passes one that asks the primary for every worker's metrics.
+   */
+  aggregateMetrics?: (registry: Registry) => () => Promise<string>;
+}
+
+/** What {@link createServer} builds: the Fastify app and the parts behind it. */
+export interface VixTtlServer {
+  app: FastifyInstance;
+  breaker: VixCircuitBreaker;
+  telemetry: ServiceTelemetry;
+  state: ServiceState;
+  health: StoreHealth;
+  events: EventStream;
+  /** The VIX engine the server uses, or null. */
+  vix: VixSource | null;
+}
+
+const fn = (message: string) => z.custom<(...args: never[]) => unknown>((v) => v === undefined || typeof v === 'function', { message }).optional();
+
+const token = () => z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`).max(MAX_TOKEN_LENGTH).nullable().default(null);
+
+const optionsSchema = z.strictObject({
+  clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).inspect === 'function', { message: 'is required: a PanicClock (MemoryPanicClock or RedisPanicClock)' }),
+  policy: z.custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' }).optional(),
+  syncIntervalMs: z.number().min(0).max(60_000).optional(),
+  timeoutMs: z.number().positive().max(60_000).optional(),
+  maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
+  logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
+  adminToken: token(),
+  apiToken: token(),
+  bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
+  maxEventClients: z.number().int().min(1).max(100_000).default(100),
+  eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  heartbeatMs: z.number().int().min(100).max(300_000).default(15_000),
+  readyTimeoutMs: z.number().int().min(1).max(60_000).default(250),
+  healthIntervalMs: z.number().int().min(100).max(600_000).default(5000),
+  adminTimeoutMs: z.number().int().min(1).max(60_000).default(2000),
+  displayBaseTtl: z.number().min(0).default(60),
+  now: fn('must be a function returning ms'),
+  timeScale: z.number().min(1).max(1_000_000).default(1),
+  vix: fn('must be a function (scope) => VixReading | null'),
+  vixSource: z
+    .custom<VixSource | null>((v) => v === undefined || v === null || (typeof v === 'object' && typeof (v as VixSource).ingest === 'function' && typeof (v as VixSource).view === 'function'), {
+      message: 'must be a VixSource (LocalVix, RemoteVix) or null',
+    })
+    .optional(),
+  ticksBodyLimit: z.number().int().min(256).max(104_857_600).default(1_048_576),
+  maxTicksPerBatch: z.number().int().min(1).max(1_000_000).default(10_000),
+  maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(1),
+  maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
+  maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
+  defaultMetrics: z.boolean().default(true),
+  aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
+});
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ticks`
+ * (the VIX engine's feed), `GET /v1/state`, `GET /v1/events`, `GET /metrics`,
+ * `GET /healthz`, `GET /readyz`, the admin routes and the Brain Lab dashboard at
+ * `GET /`, around a breaker and a VIX engine wired to metrics. Call
+ * `app.listen()` to serve and `app.close()` to drain and stop (the clock is the
+ * caller's to close).
+ * @throws InvalidConfigError naming the bad option.
+ */
+export async function createServer(options: VixTtlServerOptions): Promise<VixTtlServer> {
+  const o = parseOptions(optionsSchema, options, 'createServer');
+  const logger = o.logger ?? pino({ level: 'silent' });
+  const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
+  const breaker = new VixCircuitBreaker({
+    clock: o.clock,
+    policy: o.policy,
+    logger,
+    syncIntervalMs: o.syncIntervalMs,
+    timeoutMs: o.timeoutMs,
+    maxPanicScopes: o.maxPanicScopes,
+    hooks: telemetry.hooks,
+    now: o.now as (() => number) | undefined,
+  });
+  const ownsVix = o.vixSource === undefined;
+  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs }) : (o.vixSource ?? null);
+  if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
+  const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
+  telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
+  const state = new ServiceState({
+    clock: o.clock,
+    policy: breaker.policy,
+    tracker: telemetry.scopes,
+    health,
+    displayBaseTtl: o.displayBaseTtl,
+    timeScale: o.timeScale,
+    inspectTimeoutMs: o.readyTimeoutMs,
+    now: o.now as (() => number) | undefined,
+    vixSource: vix,
+    maxVixScopes: o.maxTrackedScopes,
+    vix: o.vix as VixProvider | undefined,
+  });
+  const headers = await securityHeaders();
+  health.onInspection = (inspection) => state.learn(inspection);
+  health.start(o.healthIntervalMs);
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: o.bodyLimit,
+    logController: new LogController({ disableRequestLogging: true }),
+    ...httpServerOptions(o.requestTimeoutMs),
+    return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
+    clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(headers);
+      handleFrameworkError(error, request, reply);
+    },
+    genReqId: requestIdGenerator(),
+  });
+  installServerLevelErrors(app.server);
+  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
+  telemetry.scopes.onChange = () => events.notify();
+  const stopTransitions = vix?.onTransition((transition) => {
+    events.send('transition', transition);
+    events.notify();
+  });
+
+  installJsonParser(app, o.bodyLimit);
+  installHooks(app, telemetry, headers);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
+  });
+  app.addHook('preClose', async () => events.close());
+  app.addHook('onClose', async () => {
+    health.stop();
+    stopTransitions?.();
+    await breaker.close();
+    if (ownsVix) await vix?.close();
+  });
+
+  const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
+  registerTtlRoutes(app, breaker, authorize);
+  if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
+  const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
+  registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
+  registerHealthRoutes(app, health);
+  registerAdminRoutes(app, {
+    clock: o.clock,
+    adminToken: o.adminToken,
+    timeoutMs: o.adminTimeoutMs,
+    onChange: (scope) => {
+      telemetry.scopes.touch(scope);
+      state.forget(scope);
+      events.notify();
+    },
+  });
+  const { assets, missing } = loadDashboardAssets();
+  if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
+  registerDashboardRoutes(app, assets);
+  return { app, breaker, telemetry, state, health, events, vix };
+}
+
+/** Only JSON bodies; prototype-pollution keys refused with the path named. */
+function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+/**
+ * Security headers on every answer; while closing, a 503 `shutting_down` for requests
+ * still arriving on open connections; a 400 naming `host` for an HTTP/1.1 request
+ * without one (Node's own answer has no body). Then the HTTP histogram.
+ */
+function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securityHeaders: Record<string, string>): void {
+  const headers = { ...securityHeaders, 'x-vix-ttl-worker': String(process.pid) };
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(headers);
+    if (closing) return done(new HttpError(503, 'shutting_down', null, 'the service is shutting down; retry on another instance'));
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError(400, 'bad_request', 'host', 'host header is required in HTTP/1.1'));
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    telemetry.metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime);
+    if (reply.statusCode >= 500) request.log.warn({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'VIX_TTL_HTTP_5XX');
+    done();
+  });
+}
+
+function requestIdGenerator(): (req: { headers: Record<string, string | string[] | undefined> }) => string {
+  let counter = 0;
+  return (req) => {
+    const given = req.headers['x-request-id'];
+    if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+    counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+    return `req-${counter.toString(36)}`;
+  };
+}
+
+const PACKAGE_VERSION = ((): string => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();

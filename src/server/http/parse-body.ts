@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import { describeValue } from '../../core/errors.js';
+import { invalidBody } from './http-error.js';
+
+/**
+ * Validates a parsed JSON body with a zod schema (no coercion: `"60"` is not 60).
+ * @throws HttpError 400 naming the first field at fault, e.g. `match.league`.
+ */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidBody('body', `must be a JSON object, got ${describeValue(body)}`);
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw invalidBody(fieldPath([...issue.path, issue.keys[0]!]), 'is not a known field');
+  }
+  const field = issue.path.length === 0 ? 'body' : fieldPath(issue.path);
+  const value = valueAt(body, issue.path);
+  if (value === undefined) throw invalidBody(field, 'is required');
+  throw invalidBody(field, `${issue.message}, got ${describeValue(value)}`);
+}
+
+/** A dotted path; a key that is empty or not a plain name is quoted, so `{"": 1}` names `""`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key) => {
+      if (typeof key === 'number') return String(key);
+      return typeof key === 'string' && /^[A-Za-z0-9_$-]+$/.test(key) ? key : JSON.stringify(String(key));
+    })
+    .join('.');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

@@ -1,0 +1,201 @@
+import type { GetTtlInput } from '../../breaker/vix-circuit-breaker.js';
+import type { Importance } from '../../policy/importance.js';
+import type { TtlDecision } from '../../policy/ttl-decision.js';
+import { SeededRandom } from '../../vix/seeded-random.js';
+import { simulateTicks, type SimulatedEvent, type SimulatedRecord } from '../../vix/simulate-ticks.js';
+import type { VixReading } from '../vix/vix-source.js';
+
+/** One scope of the demo: when (in clock minutes of each cycle) its market is shaken. */
+export interface DemoScope {
+  scope: string;
+  /** Windows `[fromMin, untilMin)`: a goal at `fromMin` (prices jump, returns ×12 for 3 min), then returns ×5 until `untilMin`. The engine should panic. */
+  panics: ReadonlyArray<readonly [number, number]>;
+  /** Windows of returns ×1.6: a nervous market the engine should call elevated, not panic. */
+  elevated?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Where decisions go; a `VixCircuitBreaker` fits. */
+export interface DecisionTaker {
+  getTtl(input: GetTtlInput): Promise<TtlDecision>;
+}
+
+/** Where the ticks go; a {@link LocalVix} (or any `VixSource`) fits. */
+export interface TickSink {
+  ingest(ticks: readonly unknown[]): unknown;
+}
+
+/** Options of {@link DemoFeed}. */
+export interface DemoFeedOptions {
+  /** The VIX engine the odds ticks feed. */
+  ticks: TickSink;
+  /** Takes the demo's decision traffic, in publisher mode (no `vixStatus`). */
+  breaker: DecisionTaker;
+  /** The (accelerated) clock the scenario and the ticks' timestamps run on, in ms. */
+  now: () => number;
+  /** Seed of the odds and of the traffic; cycle `n` uses `seed + n`. Default 2024. */
+  seed?: number;
+  /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250. */
+  tickMs?: number;
+  /** Length of one scenario cycle in clock minutes; it then starts over. Default 480. */
+  cycleMin?: number;
+  scopes?: readonly DemoScope[];
+  /** Markets per scope. Default 6. */
+  markets?: number;
+  /** Mean clock time between two ticks of one market, ms. Default 2,000. */
+  meanGapMs?: number;
+  /** Called when a decision or an ingestion fails (it should not); default: ignored. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A goal in the Champions League at minute 10 that leaves the market nervous long
+ * enough for high stakes to reach tier 4 (360 min), one in the Premier League 30
+ * minutes later, and a Ligue 2 market that only gets nervous. At ×120 a cycle takes
+ * four real minutes.
+ */
+export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
+  { scope: 'champions-league', panics: [[10, 450]] },
+  { scope: 'premier-league', panics: [[40, 450]] },
+  { scope: 'ligue-2', panics: [], elevated: [[120, 200]] },
+];
+
+const IMPORTANCES: readonly Importance[] = ['high_stakes', 'medium_stakes', 'low_stakes'];
+const MINUTE = 60_000;
+const GOAL_MIN = 3;
+
+/**
+ * The demo's odds feed: seeded odds ticks ({@link simulateTicks}) on the injected
+ * (accelerated) clock go to the VIX engine, which decides when each scope panics and
+ * publishes it to the panic clock; every round also sends `getTtl` traffic for the
+ * three importances *without* `vixStatus`, so the decisions read the published
+ * status (publisher mode), as workers would. Nothing here says "panic": the engine does.
+ */
+export class DemoFeed {
+  readonly #sink: TickSink;
+  readonly #breaker: DecisionTaker;
+  readonly #now: () => number;
+  readonly #seed: number;
+  readonly #random: SeededRandom;
+  readonly #tickMs: number;
+  readonly #cycleMs: number;
+  readonly #scopes: readonly DemoScope[];
+  readonly #markets: number;
+  readonly #meanGapMs: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #originMs: number;
+  #cycle = -1;
+  #source: Iterator<SimulatedRecord> | null = null;
+  #next: Record<string, unknown> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #ticking: Promise<void> | null = null;
+
+  constructor(options: DemoFeedOptions) {
+    this.#sink = options.ticks;
+    this.#breaker = options.breaker;
+    this.#now = options.now;
+    this.#seed = options.seed ?? 2024;
+    this.#random = new SeededRandom(this.#seed);
+    this.#tickMs = options.tickMs ?? 250;
+    this.#cycleMs = (options.cycleMin ?? 480) * MINUTE;
+    this.#scopes = options.scopes ?? DEFAULT_DEMO_SCOPES;
+    this.#markets = options.markets ?? 6;
+    this.#meanGapMs = options.meanGapMs ?? 2000;
+    this.#onError = options.onError ?? (() => {});
+    this.#originMs = this.#now();
+  }
+
+  /** The scopes the feed drives. */
+  get scopes(): string[] {
+    return this.#scopes.map((s) => s.scope);
+  }
+
+  /** Minutes into the current cycle, on the feed's clock. */
+  cycleMinute(): number {
+    return ((this.#now() - this.#originMs) % this.#cycleMs) / MINUTE;
+  }
+
+  /** What the scenario does to a scope's market right now (the engine, not this, decides the status). */
+  status(scope: string): VixReading['status'] {
+    const spec = this.#scopes.find((s) => s.scope === scope);
+    if (!spec) return 'calm';
+    const minute = this.cycleMinute();
+    const inside = (windows: ReadonlyArray<readonly [number, number]> | undefined) => (windows ?? []).some(([from, until]) => minute >= from && minute < until);
+    if (inside(spec.panics)) return 'panic';
+    return inside(spec.elevated) ? 'elevated' : 'calm';
+  }
+
+  /** One round: the ticks up to now go to the engine, then the decision traffic. */
+  async tick(): Promise<void> {
+    const batch = this.#ticksUntil(this.#now());
+    try {
+      if (batch.length > 0) await this.#sink.ingest(batch);
+    } catch (error) {
+      this.#onError(error);
+    }
+    const calls: Array<Promise<unknown>> = [];
+    for (const { scope } of this.#scopes) {
+      for (const importance of IMPORTANCES) {
+        const requests = 1 + Math.floor(this.#random.next() * 3);
+        for (let i = 0; i < requests; i += 1) calls.push(this.#breaker.getTtl({ baseTtl: 60, match: { importance }, scope }).catch(this.#onError));
+      }
+    }
+    await Promise.all(calls);
+  }
+
+  /** Ticks every `tickMs` until {@link stop}; a slow round is never overlapped. */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      if (this.#ticking) return;
+      this.#ticking = this.tick().finally(() => {
+        this.#ticking = null;
+      });
+    }, this.#tickMs);
+  }
+
+  /** Stops ticking and waits for the round under way. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#ticking;
+  }
+
+  /** The simulated ticks with a timestamp at or before `untilMs`, across cycles. */
+  #ticksUntil(untilMs: number): Array<Record<string, unknown>> {
+    const batch: Array<Record<string, unknown>> = [];
+    for (;;) {
+      const next = this.#peek(untilMs);
+      if (next === null || (next.ts as number) > untilMs) return batch;
+      batch.push(next);
+      this.#next = null;
+    }
+  }
+
+  #peek(untilMs: number): Record<string, unknown> | null {
+    while (this.#next === null) {
+      const record = this.#source?.next();
+      if (record && !record.done) {
+        this.#next = { ...(record.value.tick as Record<string, unknown>), market: `${(record.value.tick as { market: string }).market}~c${this.#cycle}` };
+        break;
+      }
+      const nextStartMs = this.#originMs + (this.#cycle + 1) * this.#cycleMs;
+      if (nextStartMs > untilMs) return null;
+      this.#cycle += 1;
+      this.#source = this.#cycleTicks(this.#cycle, nextStartMs);
+    }
+    return this.#next;
+  }
+
+  /** One cycle of the scenario as a seeded tick stream; markets are named per cycle, so no return spans two cycles. */
+  #cycleTicks(cycle: number, startMs: number): Iterator<SimulatedRecord> {
+    const events: SimulatedEvent[] = this.#scopes.flatMap(({ scope, panics, elevated }) => [
+      ...panics.flatMap(([from, until]) => [
+        { scope, atMs: from * MINUTE, durationMs: (until - from) * MINUTE, volatility: 5 },
+        { scope, atMs: from * MINUTE, durationMs: GOAL_MIN * MINUTE, volatility: 12, jump: 0.25 },
+      ]),
+      ...(elevated ?? []).map(([from, until]) => ({ scope, atMs: from * MINUTE, durationMs: (until - from) * MINUTE, volatility: 1.6 })),
+    ]);
+    const scopes = this.#scopes.map(({ scope }) => ({ scope, markets: this.#markets, meanGapMs: this.#meanGapMs }));
+    return simulateTicks({ seed: this.#seed + cycle, startMs, durationMs: this.#cycleMs, scopes, events });
+  }
+}

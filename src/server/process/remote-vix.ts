@@ -1,0 +1,151 @@
+import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
+import { batchOf } from '../vix/tick-batch.js';
+import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from '../vix/vix-source.js';
+
+/** The IPC channel to the primary; `process` in a cluster worker. */
+export interface IpcChannel {
+  send?: (message: unknown) => boolean;
+  readonly connected?: boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** Options of {@link RemoteVix}. */
+export interface RemoteVixOptions {
+  /** Longest wait for the primary's answer to a batch, ms; past it `ingest` rejects (503). Default 5,000. */
+  timeoutMs?: number;
+  /** Default `process` (the worker's channel to the cluster primary). */
+  channel?: IpcChannel;
+  /** Ticks per IPC message; a bigger batch is sent in several, yielding to the event loop between them. Default 500. */
+  chunkTicks?: number;
+}
+
+interface Pending {
+  resolve: (answer: TickBatchAnswer) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The VIX engine of a multi-worker service, seen from a worker: the engine runs
+ * once, in the primary. Batches go to it over IPC (with a request id and a
+ * timeout), and the primary's samples (about one a second, and soon after a
+ * transition) come back for `/v1/state`, the event stream and the dashboard.
+ */
+export class RemoteVix implements VixSource {
+  readonly location = 'primary';
+  readonly #channel: IpcChannel;
+  readonly #timeoutMs: number;
+  readonly #chunkTicks: number;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<(transition: VixTransitionView) => void>();
+  readonly #onMessage = (message: unknown) => this.#receive(message);
+  #view: VixView | null = null;
+  #lastSeq: number | null = null;
+  #next = 0;
+  #closed = false;
+
+  constructor(options: RemoteVixOptions = {}) {
+    this.#channel = options.channel ?? (process as unknown as IpcChannel);
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#chunkTicks = options.chunkTicks ?? 500;
+    this.#channel.on('message', this.#onMessage);
+  }
+
+  ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer> {
+    return new Promise((resolve, reject) => {
+      const channel = this.#channel;
+      if (this.#closed || !channel.send || channel.connected === false) {
+        reject(new VixUnavailableError('the VIX engine runs in the cluster primary, and this worker has no connection to it'));
+        return;
+      }
+      const id = (this.#next = (this.#next + 1) % Number.MAX_SAFE_INTEGER);
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new VixUnavailableError(`the cluster primary did not answer within ${this.#timeoutMs} ms; the ticks may not have been ingested`));
+      }, this.#timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      void this.#send(channel, id, ticks).catch((error: unknown) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(new VixUnavailableError(`could not send the ticks to the cluster primary: ${(error as Error).message}`));
+      });
+    });
+  }
+
+  /** Sends a batch a slice (`chunkTicks` of an array) per message, yielding between them; stops if the batch timed out meanwhile. */
+  async #send(channel: IpcChannel, id: number, ticks: readonly unknown[] | TickBatch): Promise<void> {
+    const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#chunkTicks) : (ticks as TickBatch);
+    // Text as received when there is some: the primary parses it, this worker does not serialize ticks.
+    const parts: Iterator<readonly unknown[] | string> = (batch.texts ? batch.texts() : batch.slices())[Symbol.iterator]();
+    const message = (part: readonly unknown[] | string, more: boolean) =>
+      typeof part === 'string' ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more } : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
+    let current = parts.next();
+    if (current.done) {
+      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: [], more: false });
+      return;
+    }
+    for (;;) {
+      const next = parts.next();
+      channel.send!(message(current.value, !next.done));
+      if (next.done) return;
+      current = next;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.#pending.has(id)) return;
+    }
+  }
+
+  view(): VixView | null {
+    return this.#view;
+  }
+
+  onTransition(listener: (transition: VixTransitionView) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.off('message', this.#onMessage);
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new VixUnavailableError('the service is shutting down'));
+      this.#pending.delete(id);
+    }
+    this.#listeners.clear();
+  }
+
+  #receive(message: unknown): void {
+    if (isVixMessage(message, VIX_TICKS_RESPONSE)) {
+      const pending = this.#pending.get(message.id);
+      if (!pending) return;
+      this.#pending.delete(message.id);
+      clearTimeout(pending.timer);
+      if (message.answer) pending.resolve(message.answer);
+      else if (message.busy === true) pending.reject(new VixBusyError(`the cluster primary is busy: ${message.error ?? 'too many tick batches queued'}`));
+      else pending.reject(new VixUnavailableError(`the cluster primary could not ingest the ticks: ${message.error ?? 'no answer'}`));
+      return;
+    }
+    if (isVixMessage(message, VIX_VIEW)) this.#update(message.view);
+  }
+
+  /** Keeps the sample; transitions newer than the last seen are passed on (the first sample only sets the mark). */
+  #update(view: VixView): void {
+    this.#view = view;
+    const newest = view.recent.at(-1)?.seq ?? 0;
+    const last = this.#lastSeq;
+    this.#lastSeq = Math.max(last ?? 0, newest);
+    if (last === null) return;
+    for (const transition of view.recent) {
+      if (transition.seq <= last) continue;
+      for (const listener of this.#listeners) {
+        try {
+          listener(transition);
+        } catch {
+          // A broken listener must not stop the others.
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import cluster from 'node:cluster';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../../clock/clock-options.js';
+import { MemoryPanicClock } from '../../clock/memory-panic-clock.js';
+import type { PanicClock } from '../../clock/panic-clock.js';
+import { RedisPanicClock } from '../../clock/redis-panic-clock.js';
+import { acceleratedTime } from './accelerated-time.js';
+import { clusterMetricsOf } from './cluster-metrics.js';
+import { createServer, type VixTtlServer } from '../http/create-server.js';
+import { DemoFeed } from './demo-feed.js';
+import { LocalVix } from '../vix/local-vix.js';
+import { RemoteVix } from './remote-vix.js';
+import { redactUrl } from '../../core/redact-url.js';
+import { connectStore, quitRedis } from './store-connection.js';
+import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
+import type { VixSource } from '../vix/vix-source.js';
+
+/** A validated configuration of `vix-ttl serve`. */
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  /** Redis URL of the shared clock; undefined runs the in-memory clock (one process). */
+  redisUrl: string | undefined;
+  workers: number;
+  demo: boolean;
+  /** How much faster than real time the demo's clock runs. */
+  demoSpeed: number;
+  /** The breaker's `maxPanicScopes` (default 1,000 when absent). */
+  maxPanicScopes?: number;
+  adminToken: string | null;
+  /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
+  apiToken: string | null;
+  /** Longest a request may take to arrive (408 past it); default 30 s. */
+  requestTimeoutMs?: number;
+  /** Longest wait for in-flight requests on shutdown before connections are cut. */
+  shutdownTimeoutMs: number;
+  /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
+  maxTickSkewMs?: number;
+  /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
+  maxTickBatches?: number;
+  /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
+  maxTicksPerSecond?: number;
+}
+
+/** A running single-process service. */
+export interface RunningService {
+  server: VixTtlServer;
+  /** `http://host:port` it listens on. */
+  address: string;
+  /** Drains in-flight requests, stops the demo feed, closes the breaker, the VIX publisher, the clock and Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one service process: the clock (Redis when a URL is given, else the
+ * embedded memory clock, accelerated in the demo), the VIX engine (here, publishing
+ * to the clock; in a cluster worker, the primary's over IPC), the HTTP server and,
+ * in the demo, the simulated odds feed driving the engine.
+ */
+export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
+  const redis = config.redisUrl === undefined ? null : await connectStore(config.redisUrl, logger);
+  const now = config.demo ? acceleratedTime(config.demoSpeed) : Date.now;
+  const clock: PanicClock = redis ? new RedisPanicClock(redis, { timeoutMs: 50 }) : new MemoryPanicClock({ now });
+  const vix = vixSourceFor(config, redis, clock, now, logger);
+  const server = await createServer({
+    clock,
+    logger,
+    adminToken: config.adminToken,
+    apiToken: config.apiToken,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxPanicScopes: config.maxPanicScopes,
+    now,
+    timeScale: config.demo ? config.demoSpeed : 1,
+    vixSource: vix,
+    maxConcurrentTickBatches: config.maxTickBatches,
+    maxTicksPerSecond: config.maxTicksPerSecond,
+    aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
+  });
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
+  try {
+    await server.app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await server.app.close();
+    await vix.close();
+    redis?.disconnect();
+    throw error;
+  }
+  feed?.start();
+  const address = server.app.listeningOrigin;
+  logger.info(
+    {
+      address,
+      clock: clock.kind,
+      store: redis ? redactUrl(config.redisUrl!) : 'memory (embedded default: decisions agree within this process only)',
+      demo: config.demo ? { speed: config.demoSpeed, scopes: feed!.scopes } : false,
+      vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
+      admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
+      api: config.apiToken ? 'token required on POST /v1/ttl and POST /v1/ticks' : 'open (set VIX_TTL_API_TOKEN to require a token)',
+      worker: cluster.isWorker ? cluster.worker?.id : undefined,
+    },
+    'VIX_TTL_LISTENING',
+  );
+  return { server, address, close: () => closeService(server, feed, vix, clock, redis, config.shutdownTimeoutMs, logger) };
+}
+
+/**
+ * The VIX engine of this process: in a cluster worker, the primary's (one engine per
+ * service); otherwise a {@link LocalVix} publishing to the clock. In the demo the
+ * publisher refreshes often enough for the accelerated clock's dead man's switch
+ * (24 clock hours are 12 real minutes at ×120, 8.6 s at ×10,000).
+ */
+function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicClock, now: () => number, logger: Logger): VixSource {
+  if (cluster.isWorker) return new RemoteVix();
+  const publishTo = redis ? new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
+  const refreshIntervalMs = config.demo ? Math.max(10, Math.min(60_000, Math.floor((DEFAULT_DEAD_MAN_SWITCH_SECONDS * 1000) / config.demoSpeed / 4))) : undefined;
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
+}
+
+async function closeService(server: VixTtlServer, feed: DemoFeed | null, vix: VixSource, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {
+  logger.info({ timeout_ms: timeoutMs }, 'VIX_TTL_DRAINING');
+  await feed?.stop();
+  const cut = setTimeout(() => {
+    logger.warn('VIX_TTL_DRAIN_TIMEOUT: closing the connections still open');
+    server.app.server.closeAllConnections();
+  }, timeoutMs);
+  try {
+    await server.app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+  await vix.close(); // the publisher's last writes go out before Redis is quit
+  await clock.close();
+  if (redis) await quitRedis(redis);
+  logger.info('VIX_TTL_STOPPED');
+}

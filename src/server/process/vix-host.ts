@@ -1,0 +1,142 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { RedisPanicClock } from '../../clock/redis-panic-clock.js';
+import { LocalVix } from '../vix/local-vix.js';
+import { connectStore, quitRedis } from './store-connection.js';
+import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
+import { VixBusyError } from '../vix/vix-source.js';
+
+/** Batches of one worker the primary keeps half-received; past it the oldest is dropped (its sender timed out). */
+const MAX_PARTIAL_BATCHES = 16;
+
+/** How long the publisher waits for Redis per write; it is off the request path, so longer than a decision's 50 ms. */
+export const PUBLISH_TIMEOUT_MS = 1000;
+
+/** Options of {@link hostClusterVix}. */
+export interface ClusterVixHostOptions {
+  local: LocalVix;
+  /** Period of the samples sent to every worker, ms. Default 1,000. */
+  broadcastMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * In the primary of a multi-worker service: ingests the batches workers forward
+ * (`POST /v1/ticks` may land on any worker), answers each with its id, and sends
+ * every worker a sample of the engine about once a second, soon after a
+ * transition, and when a worker comes online. Returns a function that stops it.
+ */
+export function hostClusterVix(options: ClusterVixHostOptions): () => void {
+  const { local, logger } = options;
+  const broadcastMs = options.broadcastMs ?? 1000;
+  let soon: NodeJS.Timeout | null = null;
+
+  const sendView = (worker: Worker) => send(worker, { type: VIX_VIEW, view: local.view() }, logger);
+  const broadcast = () => {
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker) sendView(worker);
+  };
+  // Batches arriving in several messages, per worker and id; a few per worker at most.
+  const parts = new Map<number, Map<number, unknown[]>>();
+  const onMessage = (worker: Worker, message: unknown) => {
+    if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
+    const part = partOf(message);
+    if (!part) {
+      parts.get(worker.id)?.delete(message.id);
+      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
+      return;
+    }
+    let mine = parts.get(worker.id);
+    const earlier = mine?.get(message.id);
+    const ticks = earlier ?? part;
+    if (earlier) for (const tick of part) earlier.push(tick);
+    if (message.more === true) {
+      if (!mine) parts.set(worker.id, (mine = new Map()));
+      mine.delete(message.id);
+      mine.set(message.id, ticks);
+      if (mine.size > MAX_PARTIAL_BATCHES) mine.delete(mine.keys().next().value!); // a batch whose sender gave up
+      return;
+    }
+    mine?.delete(message.id);
+    // Chunked and queued (bounded), so a flood of batches does not starve the primary's own event loop.
+    local.ingest(ticks).then(
+      (answer) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer }, logger),
+      (error: unknown) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message, busy: error instanceof VixBusyError }, logger),
+    );
+  };
+  const stopTransitions = local.onTransition(() => {
+    soon ??= setTimeout(() => {
+      soon = null;
+      broadcast();
+    }, 100);
+  });
+  const forget = (worker: Worker) => parts.delete(worker.id);
+  const timer = setInterval(broadcast, broadcastMs);
+  cluster.on('message', onMessage);
+  cluster.on('online', sendView);
+  cluster.on('exit', forget);
+  return () => {
+    clearInterval(timer);
+    if (soon) clearTimeout(soon);
+    stopTransitions();
+    cluster.removeListener('message', onMessage);
+    cluster.removeListener('online', sendView);
+    cluster.removeListener('exit', forget);
+  };
+}
+
+/** The VIX engine of a multi-worker service, as the primary runs it. */
+export interface VixHost {
+  local: LocalVix;
+  /** The engine's metrics (Prometheus text), appended to the workers' aggregated `/metrics`. */
+  metrics(): Promise<string>;
+  /** Stops answering workers, closes the publisher (waiting for its writes), then quits Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the one VIX engine of `serve --workers N`, in the primary: its own Redis
+ * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
+ * publisher mode), metrics on a registry of its own, and the IPC host.
+ */
+export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number; maxTickSkewMs?: number }): Promise<VixHost> {
+  const { logger } = options;
+  const redis = await connectStore(options.redisUrl, logger);
+  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
+  const registry = new Registry();
+  local.instrument(registry);
+  const stopHost = hostClusterVix({ local, logger });
+  let closed = false;
+  return {
+    local,
+    metrics: () => registry.metrics(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      stopHost();
+      await local.close();
+      await quitRedis(redis);
+    },
+  };
+}
+
+/** The ticks of one part of a batch (an array, or the JSON text of one), or null when it is neither. */
+function partOf(message: { ticks?: unknown; ticksText?: unknown }): unknown[] | null {
+  if (Array.isArray(message.ticks)) return message.ticks as unknown[];
+  if (typeof message.ticksText !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(message.ticksText);
+    return Array.isArray(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+function send(worker: Worker, message: unknown, logger: Logger | undefined): void {
+  if (!worker.isConnected()) return;
+  try {
+    worker.send(message as Parameters<Worker['send']>[0]);
+  } catch (error) {
+    logger?.debug({ err: (error as Error).message, pid: worker.process.pid }, 'VIX_TTL_IPC_SEND_FAILED');
+  }
+}

@@ -1,0 +1,24 @@
+import type { TickBatchAnswer, VixView } from '../vix/vix-source.js';
+
+/**
+ * A worker asks the primary to ingest a batch (`POST /v1/ticks` landed on the worker).
+ * A big batch comes in several messages of the same id, all but the last with
+ * `more: true`, so that neither side serializes it in one go; a part is either `ticks`
+ * or `ticksText`, the JSON text of an array of ticks as the client sent it.
+ */
+export const VIX_TICKS_REQUEST = 'vix-ttl:vix-ticks-req';
+/** The primary's answer to {@link VIX_TICKS_REQUEST}, with the same id. */
+export const VIX_TICKS_RESPONSE = 'vix-ttl:vix-ticks-res';
+/** The primary's sample of its engine, sent to every worker about once a second and soon after a transition. */
+export const VIX_VIEW = 'vix-ttl:vix-view';
+
+/** IPC messages between a cluster worker and the primary about the VIX engine. */
+export type VixMessage =
+  | { type: typeof VIX_TICKS_REQUEST; id: number; ticks?: unknown[]; ticksText?: string; more?: boolean }
+  | { type: typeof VIX_TICKS_RESPONSE; id: number; answer?: TickBatchAnswer; error?: string; busy?: boolean }
+  | { type: typeof VIX_VIEW; view: VixView };
+
+/** Whether an IPC message is one of ours, of the given type. */
+export function isVixMessage<T extends VixMessage['type']>(message: unknown, type: T): message is Extract<VixMessage, { type: T }> {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
+}

@@ -1,0 +1,203 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CorruptValue, EvictionPolicy, ObservationKind } from '../../clock/panic-clock.js';
+import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
+import type { TtlDecision } from '../../policy/ttl-decision.js';
+
+/** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
+export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 1];
+
+/**
+ * prom-client default gauges whose `_total` suffix `promtool check metrics` rejects
+ * (only counters may end in `_total`); their per-type twins without the suffix
+ * (`nodejs_active_handles{type}`…) carry the same information.
+ */
+const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+
+/** Per-scope values the metrics publish, taken from a state snapshot. */
+export interface ScopeGaugeValues {
+  scope: string;
+  /** Seconds of panic on the clock, 0 when calm. */
+  panicDurationSeconds: number;
+  panicActive: boolean;
+  /** Current tier per importance (0 = no panic). */
+  tiers: Record<string, number>;
+}
+
+/**
+ * Local state the gauges read at each scrape: a scrape never asks the store, so
+ * its cost does not grow with the number of scopes.
+ */
+export interface MetricSources {
+  /** Per-scope panic duration, panic active and current tier. */
+  scopes?: () => readonly ScopeGaugeValues[];
+  /** The clock's commands in flight. */
+  inFlight?: () => number;
+  /** Scopes held in panic by the breaker, and its `maxPanicScopes`. */
+  panicScopes?: () => { held: number; max: number };
+  /** The store's eviction policy as last checked, or null. */
+  eviction?: () => EvictionPolicy | null;
+}
+
+/**
+ * The Prometheus metrics of one service instance, on their own registry (not the
+ * global one), so several servers can live in one process and tests read exact
+ * values. Names are prefixed `vix_ttl_`.
+ */
+export class ServiceMetrics {
+  /** The registry `/metrics` renders. */
+  readonly registry: Registry;
+  readonly #decisions: Counter<'mode' | 'tier' | 'importance'>;
+  readonly #failSafe: Counter<'reason'>;
+  readonly #storeLatency: Histogram<'kind' | 'outcome'>;
+  readonly #repairs: Counter<'reason'>;
+  readonly #storeUp: Gauge;
+  readonly #http: Histogram<'method' | 'route' | 'status_code'>;
+  readonly #eventClients: Gauge;
+  #sources: MetricSources = {};
+
+  constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
+    const registers = [(this.registry = new Registry())];
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
+    this.#decisions = new Counter({ name: 'vix_ttl_decisions_total', help: 'TTL decisions taken, by mode, tier and importance.', labelNames: ['mode', 'tier', 'importance'], registers });
+    this.#failSafe = new Counter({ name: 'vix_ttl_fail_safe_total', help: 'Fail-safe decisions (TTL 0 because the panic start could not be had reliably), by reason.', labelNames: ['reason'], registers });
+    this.#storeLatency = new Histogram({
+      name: 'vix_ttl_store_latency_seconds',
+      help: 'Latency of calls to the panic clock store, by call kind and outcome (ok, timeout, error, busy).',
+      labelNames: ['kind', 'outcome'],
+      buckets: STORE_LATENCY_BUCKETS,
+      registers,
+    });
+    this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
+    this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
+    const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => () => apply(this.#sources.scopes?.() ?? []);
+    const panicDuration: Gauge<'scope'> = new Gauge({
+      name: 'vix_ttl_panic_duration_seconds',
+      help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.',
+      labelNames: ['scope'],
+      aggregator: 'max',
+      registers,
+      collect: scopes((values) => {
+        panicDuration.reset();
+        for (const v of values) panicDuration.set({ scope: v.scope }, v.panicDurationSeconds);
+      }),
+    });
+    const panicActive: Gauge<'scope'> = new Gauge({
+      name: 'vix_ttl_panic_active',
+      help: 'Whether a scope is panicking (1) or calm (0).',
+      labelNames: ['scope'],
+      aggregator: 'max',
+      registers,
+      collect: scopes((values) => {
+        panicActive.reset();
+        for (const v of values) panicActive.set({ scope: v.scope }, v.panicActive ? 1 : 0);
+      }),
+    });
+    const currentTier: Gauge<'scope' | 'importance'> = new Gauge({
+      name: 'vix_ttl_current_tier',
+      help: 'Current tier of a scope per importance: 0 no panic, 1 panic full … 4 new normal.',
+      labelNames: ['scope', 'importance'],
+      aggregator: 'max',
+      registers,
+      collect: scopes((values) => {
+        currentTier.reset();
+        for (const v of values) for (const [importance, tier] of Object.entries(v.tiers)) currentTier.set({ scope: v.scope, importance }, tier);
+      }),
+    });
+    this.#http = new Histogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
+    this.#eventClients = new Gauge({ name: 'vix_ttl_event_stream_clients', help: 'Dashboards connected to the server-sent event stream.', registers });
+    const inFlight: Gauge = new Gauge({
+      name: 'vix_ttl_store_in_flight',
+      help: 'Commands the panic clock has sent to the store and not had answered yet (bounded by its maxInFlight).',
+      aggregator: 'sum',
+      registers,
+      collect: () => inFlight.set(this.#sources.inFlight?.() ?? 0),
+    });
+    const panicScopes: Gauge = new Gauge({
+      name: 'vix_ttl_panic_scopes',
+      help: 'Distinct scopes the breaker holds in panic (each one a start in the store), bounded by maxPanicScopes.',
+      aggregator: 'sum',
+      registers,
+      collect: () => panicScopes.set(this.#sources.panicScopes?.().held ?? 0),
+    });
+    const panicScopesMax: Gauge = new Gauge({
+      name: 'vix_ttl_panic_scopes_max',
+      help: 'maxPanicScopes: past it a panic in a new scope fails safe (reason scope_limit) and is not written to the store.',
+      aggregator: 'sum',
+      registers,
+      collect: () => panicScopesMax.set(this.#sources.panicScopes?.().max ?? 0),
+    });
+    const eviction: Gauge<'policy' | 'evicts_panic_starts'> = new Gauge({
+      name: 'vix_ttl_store_maxmemory_policy',
+      help: "Constant 1, labelled with Redis's maxmemory-policy and whether it can evict panic starts (true, false, or unknown when CONFIG is refused).",
+      labelNames: ['policy', 'evicts_panic_starts'],
+      aggregator: 'max',
+      registers,
+      collect: () => {
+        eviction.reset();
+        const known = this.#sources.eviction?.();
+        if (!known) return;
+        eviction.set({ policy: known.policy ?? 'unknown', evicts_panic_starts: known.canEvictPanicStarts === null ? 'unknown' : String(known.canEvictPanicStarts) }, 1);
+      },
+    });
+    const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], aggregator: 'first', registers });
+    info.set({ clock: options.clockKind ?? 'unknown', time_scale: String(options.timeScale ?? 1), version: options.version ?? 'unknown' }, 1);
+    this.#storeUp.set(1);
+  }
+
+  /** Counts one decision (and its fail-safe reason). */
+  decision(decision: TtlDecision): void {
+    this.#decisions.inc({ mode: decision.mode, tier: String(decision.tier), importance: decision.importance });
+    if (decision.failSafe) this.#failSafe.inc({ reason: decision.reason ?? 'unknown' });
+  }
+
+  /** Observes one call to the store. */
+  storeCall(kind: ObservationKind | 'ping' | 'inspect', durationMs: number, outcome: StoreOutcome): void {
+    this.#storeLatency.observe({ kind, outcome }, durationMs / 1000);
+  }
+
+  /** Counts one repaired corrupt value. */
+  repair(corrupt: CorruptValue): void {
+    this.#repairs.inc({ reason: corrupt.reason });
+  }
+
+  storeUp(up: boolean): void {
+    this.#storeUp.set(up ? 1 : 0);
+  }
+
+  /** Observes one HTTP request; `route` must be a route template (bounded), never a raw URL. */
+  httpRequest(method: string, route: string, statusCode: number, durationMs: number): void {
+    this.#http.observe({ method, route, status_code: String(statusCode) }, durationMs / 1000);
+  }
+
+  eventClients(count: number): void {
+    this.#eventClients.set(count);
+  }
+
+  /**
+   * Where the per-scope gauges (panic duration, panic active, current tier) read
+   * their values at each scrape; scopes not listed disappear from them. The source
+   * is synchronous: a scrape reads local state and never waits for the store.
+   */
+  setScopeSource(source: () => readonly ScopeGaugeValues[]): void {
+    this.setSources({ scopes: source });
+  }
+
+  /** Sets where the gauges read their local values at each scrape (merged with those set before). */
+  setSources(sources: MetricSources): void {
+    this.#sources = { ...this.#sources, ...sources };
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
