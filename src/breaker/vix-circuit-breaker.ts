@@ -78,6 +78,9 @@ const optionsSchema = z.strictObject({
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
 
+/** The schema of {@link VixCircuitBreakerOptions}, whose fields the `breaker` section of the service's config file reuses. */
+export { optionsSchema as breakerOptionsSchema };
+
 type Synced = { obs: PanicObservation; localMs: number };
 type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'] } | { ok: false; reason: FailSafeReason };
 

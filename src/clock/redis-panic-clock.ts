@@ -47,6 +47,9 @@ const optionsSchema = z
   })
   .superRefine(refineGrace);
 
+/** The schema of {@link RedisPanicClockOptions}, whose fields the `redis` section of the service's config file reuses. */
+export { optionsSchema as redisPanicClockOptionsSchema };
+
 type ResolvedOptions = z.output<typeof optionsSchema>;
 
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);

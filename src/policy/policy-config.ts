@@ -138,14 +138,18 @@ const affixListSchema = z.array(
     .refine((name) => normalizeName(name) !== '', 'affixes must contain a letter or a digit'),
 );
 
-const optionsSchema = z
-  .strictObject({
-    tiers: perImportance(tierTableSchema).optional(),
-    leagues: perImportance(nameListSchema).optional(),
-    matchTypes: perImportance(nameListSchema).optional(),
-    ignoredAffixes: affixListSchema.optional(),
-  })
-  .optional();
+/**
+ * The schema of {@link PanicPolicyOptions}: what `resolvePanicPolicy` checks, and
+ * the `policy` section of the service's config file.
+ */
+export const panicPolicyOptionsSchema = z.strictObject({
+  tiers: perImportance(tierTableSchema).optional(),
+  leagues: perImportance(nameListSchema).optional(),
+  matchTypes: perImportance(nameListSchema).optional(),
+  ignoredAffixes: affixListSchema.optional(),
+});
+
+const optionsSchema = panicPolicyOptionsSchema.optional();
 
 /**
  * Validates policy options and fills in the defaults.

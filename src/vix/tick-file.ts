@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { VixTtlError } from '../core/errors.js';
@@ -33,20 +33,50 @@ const REQUIRED_COLUMNS = ['ts', 'market', 'price'] as const;
  * @throws TickFileError when the file cannot be opened or a CSV header lacks a column.
  */
 export async function* readTickFile(path: string, format: TickFileFormat): AsyncGenerator<unknown> {
+  yield* readTicks(await openTickFile(path), format, path);
+}
+
+/**
+ * Opens a tick file for {@link readTicks}, failing with a one-line reason when it
+ * is missing, unreadable or not a regular file.
+ * @throws TickFileError
+ */
+export async function openTickFile(path: string): Promise<ReadStream & { size: number }> {
+  let size: number;
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new TickFileError(`cannot read ${path}: not a file`);
+    size = info.size;
   } catch (error) {
     if (error instanceof TickFileError) throw error;
     throw new TickFileError(`cannot read ${path}: ${describeFsError(error)}`, { cause: error });
   }
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+  return Object.assign(createReadStream(path), { size });
+}
+
+/**
+ * Reads ticks from a stream (a file, standard input) line by line, as
+ * {@link readTickFile} does, holding one line at a time. With `format` `'auto'` the
+ * first line that is not blank decides: one starting with `{` is JSON lines,
+ * anything else a CSV header; `onFormat` is told which.
+ * @param name what the stream is, for error messages (a path, `standard input`).
+ * @throws TickFileError when the stream fails or a CSV header lacks a column.
+ */
+export async function* readTicks(input: NodeJS.ReadableStream, format: TickFileFormat | 'auto', name: string, onFormat?: (format: TickFileFormat) => void): AsyncGenerator<unknown> {
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const path = name;
   let columns: Map<string, number> | null = null;
+  let decided: TickFileFormat | null = format === 'auto' ? null : format;
+  if (decided !== null) onFormat?.(decided);
   try {
     for await (const raw of lines) {
-      const line = columns === null && format === 'csv' ? raw.replace(/^\uFEFF/, '') : raw;
+      const line = columns === null && decided !== 'jsonl' ? raw.replace(/^\uFEFF/, '') : raw;
       if (line.trim() === '') continue;
-      if (format === 'jsonl') {
+      if (decided === null) {
+        decided = line.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+        onFormat?.(decided);
+      }
+      if (decided === 'jsonl') {
         yield parseJsonLine(line);
         continue;
       }
@@ -62,7 +92,7 @@ export async function* readTickFile(path: string, format: TickFileFormat): Async
   } finally {
     lines.close();
   }
-  if (format === 'csv' && columns === null) throw new TickFileError(`${path} is empty: a CSV tick file starts with the header ts,market,price,scope`);
+  if (decided === 'csv' && columns === null) throw new TickFileError(`${path} is empty: a CSV tick file starts with the header ts,market,price,scope`);
 }
 
 function parseJsonLine(line: string): unknown {

@@ -79,37 +79,52 @@ const levelSchema = (enter: number, exit: number, enterDelayMs: number, exitDela
     })
     .prefault({});
 
+const settingsShape = {
+  fastHalfLifeMs: z.number().positive().max(DAY_MS).default(15_000),
+  slowHalfLifeMs: z.number().positive().max(30 * DAY_MS).default(900_000),
+  warmupReturns: z.number().int().min(0).default(100),
+  warmupMs: delay.default(300_000),
+  elevated: levelSchema(2, 1.5, 10_000, 30_000),
+  panic: levelSchema(4, 2, 10_000, 60_000),
+  varianceFloor: z.number().positive().max(1).default(1e-6),
+  spikeCap: z.number().min(1).max(1e9).default(20),
+  freezeBaseline: z.boolean().default(true),
+  maxGapMs: z.number().positive().max(30 * DAY_MS).default(300_000),
+  scopeIdleMs: z.number().positive().max(30 * DAY_MS).default(1_800_000),
+  maxLeadMs: z.number().positive().max(15 * DAY_MS).optional(),
+  timeQuorum: z.number().int().min(1).max(64).default(2),
+  leapTicks: z.number().int().min(1).max(1_000_000).default(16),
+  maxMarkets: z.number().int().min(1).default(100_000),
+  maxScopes: z.number().int().min(1).default(10_000),
+};
+
+type Settings = z.output<z.ZodObject<typeof settingsShape>>;
+
+/** The rules between settings: exits below enters, panic above elevated, the lead within the idle time. */
+function refineSettings(o: Settings, ctx: z.RefinementCtx): void {
+  const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  for (const level of ['elevated', 'panic'] as const) {
+    const { enter, exit } = o[level];
+    if (exit >= enter) issue([level, 'exit'], `must be lower than ${level}.enter (${enter}), got ${exit}`);
+  }
+  if (o.panic.enter < o.elevated.enter) issue(['panic', 'enter'], `must be ≥ elevated.enter (${o.elevated.enter}), got ${o.panic.enter}`);
+  if (o.panic.exit < o.elevated.exit) issue(['panic', 'exit'], `must be ≥ elevated.exit (${o.elevated.exit}), got ${o.panic.exit}`);
+  if (o.maxLeadMs !== undefined && o.maxLeadMs > o.scopeIdleMs / 2) issue(['maxLeadMs'], `must be at most half of scopeIdleMs (${o.scopeIdleMs / 2}), got ${o.maxLeadMs}`);
+  if (o.fastHalfLifeMs >= o.slowHalfLifeMs) issue(['fastHalfLifeMs'], `must be shorter than slowHalfLifeMs (${o.slowHalfLifeMs}), got ${o.fastHalfLifeMs}`);
+}
+
+/**
+ * The engine's options that are data (every one but `hooks`), with their defaults
+ * and rules: the `vix` section of the service's config file.
+ */
+export const vixEngineSettingsSchema = z.strictObject(settingsShape).superRefine(refineSettings);
+
 const optionsSchema = z
   .strictObject({
-    fastHalfLifeMs: z.number().positive().max(DAY_MS).default(15_000),
-    slowHalfLifeMs: z.number().positive().max(30 * DAY_MS).default(900_000),
-    warmupReturns: z.number().int().min(0).default(100),
-    warmupMs: delay.default(300_000),
-    elevated: levelSchema(2, 1.5, 10_000, 30_000),
-    panic: levelSchema(4, 2, 10_000, 60_000),
-    varianceFloor: z.number().positive().max(1).default(1e-6),
-    spikeCap: z.number().min(1).max(1e9).default(20),
-    freezeBaseline: z.boolean().default(true),
-    maxGapMs: z.number().positive().max(30 * DAY_MS).default(300_000),
-    scopeIdleMs: z.number().positive().max(30 * DAY_MS).default(1_800_000),
-    maxLeadMs: z.number().positive().max(15 * DAY_MS).optional(),
-    timeQuorum: z.number().int().min(1).max(64).default(2),
-    leapTicks: z.number().int().min(1).max(1_000_000).default(16),
-    maxMarkets: z.number().int().min(1).default(100_000),
-    maxScopes: z.number().int().min(1).default(10_000),
+    ...settingsShape,
     hooks: z.custom<VixHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
   })
-  .superRefine((o, ctx) => {
-    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    for (const level of ['elevated', 'panic'] as const) {
-      const { enter, exit } = o[level];
-      if (exit >= enter) issue([level, 'exit'], `must be lower than ${level}.enter (${enter}), got ${exit}`);
-    }
-    if (o.panic.enter < o.elevated.enter) issue(['panic', 'enter'], `must be ≥ elevated.enter (${o.elevated.enter}), got ${o.panic.enter}`);
-    if (o.panic.exit < o.elevated.exit) issue(['panic', 'exit'], `must be ≥ elevated.exit (${o.elevated.exit}), got ${o.panic.exit}`);
-    if (o.maxLeadMs !== undefined && o.maxLeadMs > o.scopeIdleMs / 2) issue(['maxLeadMs'], `must be at most half of scopeIdleMs (${o.scopeIdleMs / 2}), got ${o.maxLeadMs}`);
-    if (o.fastHalfLifeMs >= o.slowHalfLifeMs) issue(['fastHalfLifeMs'], `must be shorter than slowHalfLifeMs (${o.slowHalfLifeMs}), got ${o.fastHalfLifeMs}`);
-  });
+  .superRefine(refineSettings);
 
 /** The engine's options with every default filled in, frozen. */
 export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks' | 'maxLeadMs'>> & { readonly hooks?: VixHooks; readonly maxLeadMs: number };

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceConfig } from '../../src/cli/commands/serve.js';
+import { serviceConfig, SERVE_SPEC } from '../../src/cli/commands/serve.js';
+import { parseFlags } from '../../src/cli/parse-flags.js';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/free-port.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
@@ -17,7 +18,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 describe('vix-ttl serve: bad flags and environment are one line, exit code 2', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['several workers need Redis', ['--workers', '2'], {}, /--workers 2 needs a shared clock: pass --redis .* \(in-memory clocks cannot agree across processes\)/],
-    ['a port out of range', ['--port', '70000'], {}, /--port must be an integer from 0 to 65535, got "70000"/],
+    ['a port out of range', ['--port', '70000'], {}, /--port must be an integer from 0 to 65535, got 70000/],
     ['a port that is not a number', ['--port', '80a'], {}, /--port must be an integer/],
     ['a bad PORT variable', [], { PORT: 'http' }, /PORT must be an integer from 0 to 65535, got "http"/],
     ['zero workers', ['--workers', '0', '--redis', 'redis://127.0.0.1:1'], {}, /--workers must be an integer from 1 to 64/],
@@ -29,11 +30,11 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
-    ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got "50"/],
-    ['a zero panic-scope limit', ['--max-panic-scopes', '0'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "0"/],
+    ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got 50/],
+    ['a zero panic-scope limit', ['--max-panic-scopes', '0'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got 0/],
     ['a panic-scope limit that is not a number', ['--max-panic-scopes', '1e3'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "1e3"/],
     ['a tick skew that is not an integer', ['--tick-skew-ms', '1.5'], {}, /--tick-skew-ms must be an integer from 0 to 86400000, got "1.5"/],
-    ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got "0"/],
+    ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got 0/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -44,8 +45,9 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
   });
 
   it('--tick-skew-ms, --max-tick-batches and --max-ticks-per-second reach the configuration (60 s, 1, 100,000 by default)', () => {
-    expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
-    expect(serviceConfig({ 'tick-skew-ms': '5000', 'max-tick-batches': '4', 'max-ticks-per-second': '5000' }, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
+    const flags = parseFlags(SERVE_SPEC, ['--tick-skew-ms', '5000', '--max-tick-batches', '4', '--max-ticks-per-second', '5000']);
+    expect(serviceConfig(flags, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
   });
 
   it('a short admin token is refused without being echoed', async () => {
@@ -63,7 +65,7 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
   });
 
   it('--help describes serve and the general help lists it', async () => {
-    expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
+    expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--config FILE\] \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
     expect((await cli(['help'])).out).toContain('vix-ttl serve');
   });
 });

@@ -159,6 +159,9 @@ const optionsSchema = z.strictObject({
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
 
+/** The schema of {@link VixTtlServerOptions}, whose limits the `server` section of the service's config file reuses. */
+export { optionsSchema as serverOptionsSchema };
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**

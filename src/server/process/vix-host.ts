@@ -1,7 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { RedisPanicClock } from '../../clock/redis-panic-clock.js';
+import { RedisPanicClock, type RedisPanicClockOptions } from '../../clock/redis-panic-clock.js';
+import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
@@ -99,10 +100,20 @@ export interface VixHost {
  * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
  * publisher mode), metrics on a registry of its own, and the IPC host.
  */
-export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number; maxTickSkewMs?: number }): Promise<VixHost> {
+export async function startVixHost(options: {
+  redisUrl: string;
+  logger: Logger;
+  refreshIntervalMs?: number;
+  maxTickSkewMs?: number;
+  /** The shared clock's options (key prefix…), as the workers' clocks have them; the publisher keeps its own timeout. */
+  clock?: RedisPanicClockOptions;
+  /** The engine's options (thresholds, delays…). */
+  engine?: Omit<VixEngineOptions, 'hooks'>;
+}): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
-  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
+  const clock = new RedisPanicClock(redis, { ...options.clock, timeoutMs: PUBLISH_TIMEOUT_MS });
+  const local = new LocalVix({ clock, engine: options.engine, logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
   const registry = new Registry();
   local.instrument(registry);
   const stopHost = hostClusterVix({ local, logger });
