@@ -213,8 +213,11 @@ function issueText(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   const got = fieldOf(issue).endsWith('url') ? '' : `, got ${describeJson(input)}`;
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => JSON.stringify(k)).join(', ')})` : ''}; the file accepts only the keys README lists (a typo?)`;
+    case 'unrecognized_keys': {
+      const others = issue.keys.length > 1 ? `, and ${issue.keys.length - 1} more` : '';
+      const known = keysAt(issue.path);
+      return `unknown key${others}${known.length > 0 ? `; known here: ${known.join(', ')}` : ''}`;
+    }
     case 'invalid_type':
       if (input === undefined) return `is required (${expectedText(issue.expected)})`;
       return `must be ${expectedText(issue.expected)}${got}`;
@@ -232,9 +235,25 @@ function issueText(issue: z.core.$ZodIssue): string {
     }
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+    case 'custom':
+      return issue.message; // the schema's own words, naming the values it compared
     default:
       return ZOD_DEFAULT_MESSAGE.test(issue.message) ? `is not valid (${issue.message})${got}` : `${issue.message}${got}`;
   }
+}
+
+/** The keys the file accepts at a path (an object of the schema), for an unknown key's message. */
+function keysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = configFileSchema;
+  for (const segment of [...path, null]) {
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault) schema = schema.unwrap() as z.ZodType;
+    if (!(schema instanceof z.ZodObject)) return [];
+    if (segment === null) return Object.keys(schema.shape);
+    const next = (schema.shape as Record<string, z.ZodType>)[String(segment)];
+    if (next === undefined) return [];
+    schema = next;
+  }
+  return [];
 }
 
 function expectedText(expected: string): string {
