@@ -113,9 +113,9 @@ export function allowedText(spec: FlagSpec): string | null {
   }
 }
 
-/** The default as help shows it, or null when there is none. */
+/** The default as help shows it (`none` for an optional value without one), or null for a switch or a required flag. */
 export function defaultText(spec: FlagSpec): string | null {
   if (spec.defaultText !== undefined) return spec.defaultText;
-  if (spec.type === 'boolean' || spec.default === undefined) return null;
-  return String(spec.default);
+  if (spec.type === 'boolean' || spec.required) return null;
+  return spec.default === undefined ? 'none' : String(spec.default);
 }

@@ -24,8 +24,10 @@ export const REPLAY_SPEC = {
   summary: 'replays odds ticks through the VIX engine: status and tier timeline per scope, bad ticks',
   synopsis: '<ticks.csv|ticks.jsonl|-> [--json] [--report report.html] [--base-ttl 60] [--format auto|csv|jsonl]',
   description: [
-    'Reads the file line by line (a file of millions of ticks is never held whole) and shows its progress on stderr',
-    'when stderr is a terminal. "-" reads standard input: `zcat ticks.csv.gz | vix-ttl replay -`.',
+    'Reads the input line by line (a file of millions of ticks is never held whole) and shows its progress on stderr',
+    'when stderr is a terminal. "-" reads standard input:',
+    '',
+    '  zcat ticks.csv.gz | vix-ttl replay -',
   ].join('\n'),
   positional: {
     name: 'tick file',
