@@ -20,6 +20,11 @@ async function replay(args: string[], stdin?: NodeJS.ReadableStream, status?: (t
   return { code, out, err };
 }
 
+/** `text` as a regular expression that matches it literally. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** The --json output of a replay without the fields that name its input. */
 function result(out: string): Record<string, unknown> {
   const { file: _file, ...rest } = JSON.parse(out) as Record<string, unknown>;
@@ -94,8 +99,9 @@ describe('vix-ttl replay shows progress on stderr only when stderr is a terminal
     const out = join(dir, 'replay.json');
     const command = `${process.execPath} --import tsx test/fixtures/cli-entry.ts replay examples/volatile-evening.csv --json > ${out}`;
     const { stdout: terminal } = await run('script', ['-qec', command, '/dev/null'], { env: { ...process.env, TERM: 'dumb' } });
-    expect(terminal).toMatch(/\r\x1b\[2Kreplay examples\/volatile-evening\.csv: [\d,]+ records · \d+% of \d+ KiB/);
-    expect(terminal).toMatch(/\r\x1b\[2K$/); // cleared last
+    const erase = '\r\u001b[2K'; // carriage return, erase the line
+    expect(terminal).toMatch(new RegExp(`${escape(erase)}replay examples/volatile-evening\\.csv: [\\d,]+ records · \\d+% of \\d+ KiB`));
+    expect(terminal.endsWith(erase)).toBe(true); // cleared last
     const json = readFileSync(out, 'utf8');
     expect(json).not.toContain('\x1b');
     expect(JSON.parse(json)).toMatchObject({ file: 'examples/volatile-evening.csv', format: 'csv' });
