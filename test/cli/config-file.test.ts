@@ -105,6 +105,19 @@ describe('the config file: what it sets reaches the command', () => {
     expect(plan.plans[0].tiers.map((t: { ttl: number }) => t.ttl)).toEqual([0, 7, 13, 42]);
   });
 
+  it('replay uses the file’s VIX engine options and policy', async () => {
+    const replayed = async (args: string[]) => JSON.parse((await cli(['replay', 'examples/volatile-evening.csv', '--json', ...args])).out);
+    const seed = await replayed([]);
+    const omOl = (result: { scopes: Array<{ scope: string; panics: Array<{ tiers: Record<string, Array<{ ttl: number }>> }> }> }) => result.scopes.find((s) => s.scope === 'om-ol')!;
+    expect(omOl(seed).panics).toHaveLength(1);
+    const file = configFile({ vix: { elevated: { enter: 90 }, panic: { enter: 100, exit: 50 } }, policy: { tiers: { low_stakes: { thresholdsMin: [1, 2, 3], ttlSeconds: [1, 2, 3, 4] } } } });
+    const calm = await replayed(['--config', file]);
+    expect(calm.options).toMatchObject({ panic: { enter: 100, exit: 50 }, elevated: { enter: 90 } });
+    expect(omOl(calm).panics).toHaveLength(0); // no index of this evening reaches 100
+    const retiered = await replayed(['--config', configFile({ policy: { tiers: { low_stakes: { thresholdsMin: [1, 2, 3], ttlSeconds: [1, 2, 3, 4] } } } })]);
+    expect(omOl(retiered).panics[0]!.tiers.low_stakes!.map((s) => s.ttl)).toEqual([1, 2, 3, 4, 60]);
+  });
+
   it('serve: flags > environment > file > defaults, for every setting that has all four', () => {
     const file = loadConfigFile(configFile({ server: { host: '127.0.0.3', port: 9003, requestTimeoutMs: 5000 }, breaker: { maxPanicScopes: 33 } }));
     const config = (args: string[], env: NodeJS.ProcessEnv = {}, withFile = true) => serviceConfig(parseFlags(SERVE_SPEC, args), env, withFile ? file : undefined);
