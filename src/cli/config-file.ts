@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { breakerOptionsSchema } from '../breaker/vix-circuit-breaker.js';
 import { redisPanicClockOptionsSchema } from '../clock/redis-panic-clock.js';
@@ -156,8 +156,10 @@ export function configFileFrom(flag: string | undefined, env: NodeJS.ProcessEnv,
 function readConfigText(file: string): string {
   let fd: number;
   try {
+    if (!statSync(file).isFile()) throw new ConfigFileError(file, null, 'cannot read the config file: not a file'); // before open: opening a FIFO would block
     fd = openSync(file, 'r');
   } catch (error) {
+    if (error instanceof ConfigFileError) throw error;
     throw new ConfigFileError(file, null, `cannot read the config file: ${fsReason(error)}`);
   }
   try {

@@ -11,6 +11,7 @@ import { serveCommand, SERVE_SPEC } from './commands/serve.js';
 import { statusCommand, STATUS_SPEC } from './commands/status.js';
 import type { CommandSpec } from './flag-spec.js';
 import { PACKAGE_VERSION } from './package-version.js';
+import { printable } from './parse-flags.js';
 import { redisUrlsOf, withoutSecrets } from './redis-connection.js';
 
 /** Every command: its spec (flags, help) and what runs it. */
@@ -68,7 +69,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     const usageError = error instanceof CliUsageError || error instanceof ConfigFileError || error instanceof InvalidInputError || error instanceof InvalidConfigError;
     const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
-    io.err(`vix-ttl ${name}: ${withoutSecrets(redactUrlsIn(message.split('\n')[0]!), redisUrlsOf(rest, io.env))}`);
+    io.err(`vix-ttl ${name}: ${printable(withoutSecrets(redactUrlsIn(message.split('\n')[0]!), redisUrlsOf(rest, io.env)))}`);
     return usageError ? 2 : 1;
   }
 }
@@ -78,7 +79,7 @@ function commandNamed(name: string): { spec: CommandSpec; run: Command } | undef
 }
 
 function unknownCommand(name: string): string {
-  return `unknown command "${redactUrlsIn(name.length > 60 ? `${name.slice(0, 57)}...` : name)}" (try: ${Object.keys(COMMANDS).join(', ')}, or vix-ttl help)`;
+  return `unknown command "${printable(redactUrlsIn(name.length > 60 ? `${name.slice(0, 57)}...` : name))}" (try: ${Object.keys(COMMANDS).join(', ')}, or vix-ttl help)`;
 }
 
 function usage(io: CliIo, message: string): number {

@@ -149,5 +149,18 @@ function valueAt(file: object, path: string): unknown {
 }
 
 function quote(text: string): string {
-  return `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
+  return `'${printable(text.length > 60 ? `${text.slice(0, 57)}...` : text)}'`;
+}
+
+/**
+ * `text` with its control characters (line breaks, terminal escapes) written as
+ * `\u001b`…, so an argument echoed in a message stays one line and cannot drive the terminal.
+ */
+export function printable(text: string): string {
+  let result = '';
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    result += code < 0x20 || (code >= 0x7f && code < 0xa0) ? `\\u${code.toString(16).padStart(4, '0')}` : char;
+  }
+  return result;
 }

@@ -31,7 +31,7 @@ export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): 
 export function requireRedisUrl(flag: string | undefined, env: NodeJS.ProcessEnv, fromFile?: string): string {
   const url = redisUrlFrom(flag, env) ?? fromFile;
   if (url === undefined) {
-    throw new CliUsageError(`needs a shared clock: pass --redis redis://HOST:PORT, set REDIS_URL or redis.url in the config file (the in-memory clock lives inside one process)`);
+    throw new CliUsageError(`needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (the in-memory clock lives inside one process)`);
   }
   return url;
 }

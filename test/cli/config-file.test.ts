@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,9 +76,12 @@ describe('the config file: every error names the file and the path in it, one li
     expect(unparsable.err).not.toContain('s3cret');
   });
 
-  it('a missing file, a folder and a file over 1 MiB are refused before anything is parsed', async () => {
+  it('a missing file, a folder, a FIFO and a file over 1 MiB are refused before anything is parsed (a FIFO is not even opened: it would block)', async () => {
     const folder = join(dir, 'folder.json');
     mkdirSync(folder);
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    expect((await cli(['plan', '--config', fifo])).err.trim()).toBe(`vix-ttl plan: ${fifo}: cannot read the config file: not a file`);
     const big = configFile(`{"server": {}, "x": "${'a'.repeat(MAX_CONFIG_BYTES)}"}`);
     expect((await cli(['plan', '--config', join(dir, 'none.json')])).err.trim()).toBe(`vix-ttl plan: ${join(dir, 'none.json')}: cannot read the config file: no such file`);
     expect((await cli(['plan', '--config', folder])).err.trim()).toBe(`vix-ttl plan: ${folder}: cannot read the config file: not a file`);
@@ -157,6 +161,12 @@ describe('the config file: what it sets reaches the command', () => {
     expect(config.clock).not.toHaveProperty('url');
     expect(serviceConfig(parseFlags(SERVE_SPEC, ['--redis', 'redis://127.0.0.1:6391']), { REDIS_URL: 'redis://127.0.0.1:6392' }, file).redisUrl).toBe('redis://127.0.0.1:6391');
     expect(serviceConfig(parseFlags(SERVE_SPEC, []), { REDIS_URL: 'redis://127.0.0.1:6392' }, file).redisUrl).toBe('redis://127.0.0.1:6392');
+  });
+
+  it('serve with workers from the file and no Redis is refused, naming the file', async () => {
+    const { code, err } = await cli(['serve', '--config', configFile({ server: { workers: 3 } })]);
+    expect(code).toBe(2);
+    expect(err.trim()).toBe('vix-ttl serve: 3 workers (server.workers in the config file) needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (in-memory clocks cannot agree across processes)');
   });
 
   it('serve --demo with workers from the file is refused, naming the file', async () => {

@@ -128,6 +128,15 @@ describe('numbers on the command line: negative and malformed values give a plai
     expect(JSON.parse((await cli(['decide', '--status', 'panic', '--minutes', '4', '--league=--odd', '--json'])).out)).toMatchObject({ tier: 1 });
   });
 
+  it('an argument with a line break or a terminal escape is echoed escaped: the error stays one line and cannot drive the terminal', async () => {
+    for (const args of [['a\nb\u001b[31m'], ['plan', '--x\ny'], ['plan', '--league', 'x', 'y\r\nz'], ['replay', 'missing\u001b[2J.csv']]) {
+      const { code, err } = await cli(args);
+      expect(code).toBeGreaterThan(0);
+      expect(err.endsWith('\n')).toBe(true);
+      expect([...err.slice(0, -1)].filter((char) => char.charCodeAt(0) < 0x20)).toEqual([]);
+    }
+  });
+
   it('a flag given twice, a value given to a switch, a missing value: one line each', async () => {
     expect((await cli(['decide', '--status', 'calm', '--status', 'panic'])).err.trim()).toBe('vix-ttl decide: --status is given twice');
     expect((await cli(['plan', '--json=yes'])).err.trim()).toBe('vix-ttl plan: --json takes no value, got "yes"');

@@ -15,7 +15,7 @@ import { configFlag, CONFIG_ENV } from '../config-flag.js';
 import { configFileFrom } from '../config-file.js';
 import type { CommandSpec } from '../flag-spec.js';
 import { formatTable } from '../format-table.js';
-import { parseFlags } from '../parse-flags.js';
+import { parseFlags, printable } from '../parse-flags.js';
 import { showProgress } from '../replay-progress.js';
 
 /** `vix-ttl replay`: its flags, synopsis and help. */
@@ -64,7 +64,7 @@ export async function replayCommand(argv: string[], io: CliIo): Promise<number> 
   const name = fromStdin ? 'standard input' : file;
   let records = 0;
   let detected: TickFileFormat = format === 'auto' ? 'csv' : format;
-  const progress = showProgress(io.status, `replay ${name}`, {
+  const progress = showProgress(io.status, `replay ${printable(name)}`, {
     records: () => records,
     bytes: 'size' in input ? () => ({ read: input.bytesRead, total: input.size }) : undefined,
   });

@@ -149,10 +149,12 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
   if (flags.json && flags['log-format'] === 'pretty') throw new CliUsageError('--json asks for JSON logs and --log-format pretty for pretty ones: give one');
   if (parsed.given.has('demo-speed') && !demo) throw new CliUsageError('--demo-speed only applies with --demo');
   if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
-  if (demo && workers > 1) throw new CliUsageError(`--demo runs in one process; drop --workers (${workers}, from ${parsed.given.has('workers') ? '--workers' : 'server.workers in the config file'})`);
+  const workersFrom = parsed.given.has('workers') ? '--workers' : 'server.workers in the config file';
+  if (demo && workers > 1) throw new CliUsageError(`--demo runs in one process; drop --workers (${workers}, from ${workersFrom})`);
   const redisUrl = demo ? undefined : (redisUrlFrom(flags.redis, env) ?? file?.redis?.url);
   if (workers > 1 && redisUrl === undefined) {
-    throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
+    const given = parsed.given.has('workers') ? `--workers ${workers}` : `${workers} workers (${workersFrom})`;
+    throw new CliUsageError(`${given} needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (in-memory clocks cannot agree across processes)`);
   }
   const { url: _url, ...clock } = file?.redis ?? {};
   const limits = Object.fromEntries(SERVER_LIMITS.flatMap((key) => (file?.server?.[key] === undefined ? [] : [[key, file.server[key]]]))) as ServiceLimits;
