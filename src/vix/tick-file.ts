@@ -1,6 +1,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { Transform, type TransformCallback } from 'node:stream';
 import { VixTtlError } from '../core/errors.js';
 import { tickTimeFromText } from './tick-time.js';
 
@@ -23,6 +24,47 @@ export function tickFileFormat(path: string): TickFileFormat | null {
 }
 
 const REQUIRED_COLUMNS = ['ts', 'market', 'price'] as const;
+
+/** The longest line read whole; a longer one (a feed without line breaks, `/dev/zero`) becomes one bad record. */
+export const MAX_LINE_BYTES = 65_536;
+
+/**
+ * Passes lines through, but cuts a line longer than `max` bytes down to a short
+ * `"line over N bytes"` (a record the engine rejects) and drops the rest of it up to
+ * its line break, so the line reader after it never holds more than `max` bytes.
+ */
+class BoundedLines extends Transform {
+  readonly #max: number;
+  #length = 0;
+  #dropping = false;
+
+  constructor(max: number) {
+    super();
+    this.#max = max;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let start = 0;
+    let passFrom = 0; // bytes from here on pass through in one piece
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline === -1 ? chunk.length : newline + 1;
+      if (this.#dropping) {
+        passFrom = end;
+        if (newline !== -1) this.#dropping = false;
+      } else if (this.#length + (end - start) > this.#max + 1) {
+        if (start > passFrom) this.push(chunk.subarray(passFrom, start));
+        this.push(`"line over ${this.#max} bytes"\n`);
+        passFrom = end;
+        this.#dropping = newline === -1;
+      }
+      this.#length = newline === -1 ? this.#length + (end - start) : 0;
+      start = end;
+    }
+    if (passFrom < chunk.length) this.push(passFrom === 0 ? chunk : chunk.subarray(passFrom));
+    done();
+  }
+}
 
 /**
  * Reads a tick file line by line, yielding one record per line for the engine to
@@ -63,7 +105,9 @@ export async function openTickFile(path: string): Promise<ReadStream & { size: n
  * @throws TickFileError when the stream fails or a CSV header lacks a column.
  */
 export async function* readTicks(input: NodeJS.ReadableStream, format: TickFileFormat | 'auto', name: string, onFormat?: (format: TickFileFormat) => void): AsyncGenerator<unknown> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const bounded = new BoundedLines(MAX_LINE_BYTES);
+  input.on('error', (error) => bounded.destroy(error));
+  const lines = createInterface({ input: input.pipe(bounded), crlfDelay: Number.POSITIVE_INFINITY });
   const path = name;
   let columns: Map<string, number> | null = null;
   let decided: TickFileFormat | null = format === 'auto' ? null : format;

@@ -58,6 +58,27 @@ describe('vix-ttl replay - reads standard input', () => {
     expect(JSON.parse((await replay(['-', '--json'], empty)).out)).toMatchObject({ ticks: { total: 0 }, scopes: [] });
   });
 
+  it('a line over 64 KiB is one bad record, whole or in pieces, and no line reader holds more: a feed without line breaks cannot fill the memory', async () => {
+    const tick = (s: number) => JSON.stringify({ ts: 1716037200000 + s * 1000, market: 'm', price: 2 + s / 100 });
+    const input = new PassThrough();
+    const done = replay(['-', '--json'], input);
+    input.write(`${tick(0)}\n{"ts":1716037201000,"market":"${'x'.repeat(100_000)}`);
+    for (let i = 0; i < 50; i += 1) input.write('y'.repeat(100_000)); // 5 MB more of the same line
+    input.end(`"}\n${tick(2)}\n`);
+    const { out } = await done;
+    expect(JSON.parse(out)).toMatchObject({ ticks: { total: 3, accepted: 2, rejected: 1 } });
+    const endless = new PassThrough();
+    const running = replay(['-', '--json', '--format', 'jsonl'], endless);
+    for (let i = 0; i < 100; i += 1) endless.write(Buffer.alloc(100_000)); // 10 MB of NUL bytes, as from /dev/zero
+    endless.end();
+    expect(JSON.parse((await running).out)).toMatchObject({ ticks: { total: 1, accepted: 0, rejected: 1 } });
+    const header = new PassThrough();
+    header.end(`ts,market,price,${'c'.repeat(70_000)}\n1716037200000,m,2\n`);
+    const refused = await replay(['-', '--format', 'csv'], header);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim()).toMatch(/the CSV header must name the columns ts, market, price .* missing ts, market, price in ""line over 65536 bytes""$/);
+  });
+
   it('is refused plainly when the caller has no standard input to give', async () => {
     const { code, err } = await replay(['-']);
     expect(code).toBe(2);
