@@ -7,7 +7,7 @@ export interface Exchange {
   /** A full URL or an origin-form target (`/v1/ttl?x=1`); only its path is used. */
   url: string;
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   /** The body as text (empty for a HEAD request or a 304). */
   body: string;
 }
@@ -162,7 +162,7 @@ function pathOf(url: string): string {
 function headerOf(headers: Exchange['headers'], name: string): string | undefined {
   const lower = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === lower && value !== undefined) return Array.isArray(value) ? value.join(', ') : value;
+    if (key.toLowerCase() === lower && value !== undefined) return Array.isArray(value) ? value.join(', ') : String(value);
   }
   return undefined;
 }
