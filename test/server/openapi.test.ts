@@ -104,6 +104,15 @@ describe('the document, read by a real OpenAPI parser', () => {
     expect(heads).not.toContain('HEAD /v1/events');
   });
 
+  it('x-unrouted-responses holds what a request to no route gets: its JSON body is read and checked first, another body is not', async () => {
+    const post = (body: string, type: string) => httpRequest(`${base}/nowhere`, { method: 'POST', body, headers: { 'content-type': type } });
+    expect((await post('{', 'application/json')).json()).toMatchObject({ error: 'invalid_json' });
+    expect((await post('{"__proto__":{}}', 'application/json')).json()).toMatchObject({ error: 'invalid_body', field: '__proto__' });
+    expect((await post('x'.repeat(20_000), 'application/json')).json()).toMatchObject({ error: 'body_too_large' });
+    expect((await post('x', 'text/plain')).json()).toMatchObject({ error: 'not_found' });
+    expect(Object.keys(openApiDocument()['x-unrouted-responses'])).toEqual(['400', '404', '405', '408', '413', '417', '431', '500', '503']);
+  });
+
   it('client generators can name everything: unique operationIds, a tag each, every JSON body a named component, no construct they refuse', () => {
     const document = openApiDocument();
     const operations = Object.values(document.paths).flatMap((item) => Object.values(item));

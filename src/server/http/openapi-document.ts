@@ -46,8 +46,12 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
 /** The errors any request can get, whatever its route: refusals of the request itself, shutdown, a fault. */
 const COMMON_ERRORS: readonly HttpErrorName[] = ['bad_request', 'request_timeout', 'headers_too_large', 'expectation_failed', 'shutting_down', 'internal_error'];
 
-/** The errors of a request that matches no route (some before routing, some after the body was read). */
-const UNROUTED_ERRORS: readonly HttpErrorName[] = ['bad_request', 'invalid_json', 'not_found', 'method_not_allowed', 'request_timeout', 'body_too_large', 'unsupported_media_type', 'expectation_failed', 'headers_too_large', 'shutting_down', 'internal_error'];
+/**
+ * The errors of a request that matches no route: refusals before routing, and those of
+ * its JSON body, which is read (and checked) before the 404 like any other (a body of
+ * another type is not read: the 404 `not_found`).
+ */
+const UNROUTED_ERRORS: readonly HttpErrorName[] = ['bad_request', 'invalid_json', 'invalid_body', 'not_found', 'method_not_allowed', 'request_timeout', 'body_too_large', 'expectation_failed', 'headers_too_large', 'shutting_down', 'internal_error'];
 
 /** What each error means, for the descriptions of the responses that carry it. */
 const ERROR_TEXT: Readonly<Record<HttpErrorName, string>> = {
