@@ -303,6 +303,7 @@ export type AdminResetAnswer = z.output<typeof adminResetAnswerSchema>;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type SameKeys<Code, Schema extends z.ZodType> = Same<keyof Code, keyof z.output<Schema>>;
 type Assert<T extends true> = T;
+/** Compile-time checks only (each element fails to compile when a schema and its type part ways); not for use. */
 export type _SchemasMatchTheCode = [
   Assert<Same<(typeof FAIL_SAFE_REASONS)[number], FailSafeReason>>,
   Assert<SameKeys<TtlDecision, typeof ttlDecisionSchema>>,
