@@ -4,6 +4,7 @@ import { InvalidConfigError, MemoryPanicClock } from '../../src/index.js';
 import { createServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
+import { checkResponse } from '../support/openapi-conformance.js';
 
 const START = Date.UTC(2024, 4, 18, 13, 0);
 const MINUTE = 60_000;
@@ -60,7 +61,10 @@ describe('LocalVix: what the service shows of its engine stays bounded', () => {
     try {
       const response = await server.app.inject({ method: 'POST', url: '/v1/ticks', payload: { ticks: [] } });
       expect(response.statusCode).toBe(404);
-      expect(JSON.parse((await server.app.inject({ url: '/v1/state' })).body).vix).toBeNull();
+      checkResponse({ method: 'POST', url: '/v1/ticks', status: response.statusCode, headers: response.headers, body: response.body }); // documented: no engine, no route
+      const state = await server.app.inject({ url: '/v1/state' });
+      checkResponse({ method: 'GET', url: '/v1/state', status: state.statusCode, headers: state.headers, body: state.body });
+      expect(JSON.parse(state.body).vix).toBeNull();
     } finally {
       await server.app.close();
     }

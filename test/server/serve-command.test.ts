@@ -7,6 +7,7 @@ import { freePort } from '../support/free-port.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 import { rawExchange } from './raw-socket.js';
 import { serve, type ServeProcess } from './serve-process.js';
+import { checkResponse } from '../support/openapi-conformance.js';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -133,6 +134,11 @@ describe('vix-ttl serve --demo as a real process', () => {
   it('SIGTERM closes the event streams, drains and exits 0', async () => {
     const streamEnded = new Promise<void>((resolve, reject) => {
       const req = request(`${base}/v1/events`, { agent: false }, (res) => {
+        try {
+          checkResponse({ method: 'GET', url: `${base}/v1/events`, status: res.statusCode ?? 0, headers: res.headers, body: '' });
+        } catch (error) {
+          reject(error as Error);
+        }
         res.on('data', () => {});
         res.on('end', resolve);
         res.on('error', reject);

@@ -58,21 +58,36 @@ export function clientErrorResponse(error: ClientError, requestTimeoutMs: number
 
 /**
  * Installs on Node's server the answers Fastify never sees: an `Expect` other than
- * `100-continue` (417 `expectation_failed`, field `expect`) and a `CONNECT` request
+ * `100-continue` (417 `expectation_failed`, field `expect`), a `CONNECT` request
  * (405 `method_not_allowed`, field `method`), both in the JSON error shape instead
- * of Node's empty 417 or a dropped connection.
+ * of Node's empty 417 or a dropped connection, and a `PRI` request (400 `bad_request`,
+ * field `method`). Node lets `PRI` through only in a request line without a version
+ * (`PRI /x`, the HTTP/0.9 form); Fastify's router knows no such method and answered
+ * it with a 404 of its own, without the service's headers, and two WARN lines per request.
+ * Call it once the Fastify app (whose `request` listener it wraps) is built.
  */
 export function installServerLevelErrors(server: Server): void {
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
-    const body: ErrorBody = { error: 'expectation_failed', field: 'expect', message: `expect must be "100-continue" or absent, got ${JSON.stringify(String(request.headers.expect).slice(0, 60))}` };
-    const text = JSON.stringify(body);
-    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', connection: 'close' });
-    response.end(text);
+    respond(response, 417, { error: 'expectation_failed', field: 'expect', message: `expect must be "100-continue" or absent, got ${JSON.stringify(String(request.headers.expect).slice(0, 60))}` });
   });
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     const body: ErrorBody = { error: 'method_not_allowed', field: 'method', message: 'method CONNECT is not allowed: this is not a proxy' };
     endWith(socket, rawResponse(405, body));
   });
+  const [handler] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  if (!handler) return;
+  server.removeListener('request', handler);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'PRI') return handler(request, response);
+    respond(response, 400, { error: 'bad_request', field: 'method', message: 'method PRI only starts the HTTP/2 connection preface, which this service does not speak' });
+  });
+}
+
+/** A JSON error answer on a response Fastify does not handle, closing the connection. */
+function respond(response: ServerResponse, status: number, body: ErrorBody): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', connection: 'close' });
+  response.end(text);
 }
 
 /** Writes the answer and closes; a client that never reads cannot hold the socket past a second. */

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { VixCircuitBreaker } from '../../breaker/vix-circuit-breaker.js';
+import { PACKAGE_VERSION } from '../../core/package-version.js';
 import { parseOptions } from '../../core/parse-options.js';
 import type { PanicClock } from '../../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
@@ -26,6 +26,8 @@ import { registerStateRoutes } from './routes/state-routes.js';
 import { StoreHealth } from '../state/store-health.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { registerTickRoutes } from './routes/tick-routes.js';
+import { openApiDocumentText } from './openapi-document.js';
+import { registerOpenApiRoutes } from './routes/openapi-routes.js';
 import { registerTtlRoutes } from './routes/ttl-routes.js';
 import type { VixProvider, VixSource } from '../vix/vix-source.js';
 
@@ -167,8 +169,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /**
  * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ticks`
  * (the VIX engine's feed), `GET /v1/state`, `GET /v1/events`, `GET /metrics`,
- * `GET /healthz`, `GET /readyz`, the admin routes and the Brain Lab dashboard at
- * `GET /`, around a breaker and a VIX engine wired to metrics. Call
+ * `GET /healthz`, `GET /readyz`, the admin routes, the Brain Lab dashboard at
+ * `GET /` and its OpenAPI document at `GET /openapi.json`, around a breaker and a VIX engine wired to metrics. Call
  * `app.listen()` to serve and `app.close()` to drain and stop (the clock is the
  * caller's to close).
  * @throws InvalidConfigError naming the bad option.
@@ -262,6 +264,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const { assets, missing } = loadDashboardAssets();
   if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
   registerDashboardRoutes(app, assets);
+  registerOpenApiRoutes(app, openApiDocumentText(PACKAGE_VERSION));
   return { app, breaker, telemetry, state, health, events, vix };
 }
 
@@ -312,11 +315,3 @@ function requestIdGenerator(): (req: { headers: Record<string, string | string[]
     return `req-${counter.toString(36)}`;
   };
 }
-
-const PACKAGE_VERSION = ((): string => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();

@@ -1,14 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import { InvalidInputError } from '../../core/errors.js';
 import { HttpError, type HttpErrorName } from './http-error.js';
+import type { errorBodySchema } from './response-schemas.js';
 
-/** The JSON body of every error the service answers. */
-export interface ErrorBody {
-  error: HttpErrorName;
-  /** The field at fault (`match.league`, `body`, `authorization`…), or null. */
-  field: string | null;
-  message: string;
-}
+/** The JSON body of every error the service answers: `{ error, field, message }` (the OpenAPI document's `Error`). */
+export type ErrorBody = z.output<typeof errorBodySchema>;
 
 const FASTIFY_ERRORS: Record<string, { status: number; error: HttpErrorName; field: string | null }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, error: 'body_too_large', field: 'body' },
