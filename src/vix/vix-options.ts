@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '../core/parse-options.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
 import type { VixHooks } from './vix-hooks.js';
 
 /** Thresholds and minimum durations of one status level (`elevated` or `panic`). */
@@ -62,6 +62,7 @@ export interface VixEngineOptions {
    * panics the tick is rejected (`too_many_scopes`). Default 10,000.
    */
   maxScopes?: number;
+  /** Listeners subscribed at construction: a shorthand for `engine.onTransition(fn)`… (see {@link VixHooks}). */
   hooks?: VixHooks;
 }
 
@@ -97,7 +98,7 @@ const optionsSchema = z
     leapTicks: z.number().int().min(1).max(1_000_000).default(16),
     maxMarkets: z.number().int().min(1).default(100_000),
     maxScopes: z.number().int().min(1).default(10_000),
-    hooks: z.custom<VixHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+    hooks: hooksOption<VixHooks>(),
   })
   .superRefine((o, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -1,19 +1,21 @@
+import { describeChoices } from '../../core/errors.js';
 import { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
+import { VIX_STATUSES } from '../../policy/vix-status.js';
 import type { CliIo } from '../cli-io.js';
 import { CliUsageError } from '../cli-error.js';
 import { formatMinutes, formatTable } from '../format-table.js';
 import { MATCH_FLAGS, matchFromFlags } from '../match-flags.js';
 import { choiceFlag, numberFlag, parseFlags } from '../parse-flags.js';
 
-export const DECIDE_HELP = `vix-ttl decide --status calm|elevated|panic [--minutes M] [--base-ttl 60] [--league L] [--match-type T] [--importance I] [--json]
+export const DECIDE_HELP = `vix-ttl decide --status ${VIX_STATUSES.join('|')} [--minutes M] [--base-ttl 60] [--league L] [--match-type T] [--importance I] [--json]
   One decision of the pure policy, for a panic that has lasted M minutes.`;
 
 /** `vix-ttl decide`: one pure decision. */
 export async function decideCommand(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, { ...MATCH_FLAGS, 'base-ttl': { type: 'string' }, status: { type: 'string' }, minutes: { type: 'string' } });
   if (flags.help) return io.out(DECIDE_HELP), 0;
-  const status = choiceFlag('status', flags.status as string | undefined, ['calm', 'elevated', 'panic'] as const);
-  if (status === undefined) throw new CliUsageError('--status is required (calm, elevated or panic)');
+  const status = choiceFlag('status', flags.status as string | undefined, VIX_STATUSES);
+  if (status === undefined) throw new CliUsageError(`--status is required (${describeChoices(VIX_STATUSES)})`);
   const baseTtl = numberFlag('base-ttl', flags['base-ttl'] as string | undefined, 60);
   if (status !== 'panic' && flags.minutes !== undefined) throw new CliUsageError('--minutes only applies with --status panic');
   const minutes = status === 'panic' ? numberFlag('minutes', flags.minutes as string | undefined) : null;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { isValidScope } from '../../clock/scope.js';
+import { describeChoices } from '../../core/errors.js';
+import { IMPORTANCES } from '../../policy/importance.js';
+import { VIX_STATUSES } from '../../policy/vix-status.js';
 
 /** Longest base TTL accepted over HTTP: one year, in seconds. */
 export const MAX_BASE_TTL = 31_536_000;
@@ -19,13 +22,13 @@ const scope = z.string({ error: 'must be a string' }).refine(isValidScope, 'must
 /** Body of `POST /v1/ttl`: the input of `VixCircuitBreaker.getTtl`. Strict: unknown keys are refused. */
 export const ttlRequestSchema = z.strictObject({
   baseTtl: z.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').max(MAX_BASE_TTL, `must be ≤ ${MAX_BASE_TTL} (one year)`),
-  vixStatus: z.enum(['calm', 'elevated', 'panic'], { error: 'must be calm, elevated or panic (or omitted to read the published status)' }).optional(),
+  vixStatus: z.enum(VIX_STATUSES, { error: `must be ${describeChoices(VIX_STATUSES)} (or omitted to read the published status)` }).optional(),
   match: z
     .strictObject(
       {
         league: name.optional(),
         matchType: name.optional(),
-        importance: z.enum(['high_stakes', 'medium_stakes', 'low_stakes'], { error: 'must be high_stakes, medium_stakes or low_stakes' }).optional(),
+        importance: z.enum(IMPORTANCES, { error: `must be ${describeChoices(IMPORTANCES)}` }).optional(),
       },
       { error: 'must be an object { league?, matchType?, importance? }' },
     )

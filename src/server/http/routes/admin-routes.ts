@@ -52,10 +52,10 @@ async function store<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    throw new HttpError(503, 'store_unavailable', null, `the panic store did not answer: ${(error as Error).message}`);
+    throw new HttpError('store_unavailable', null, `the panic store did not answer: ${(error as Error).message}`);
   }
 }
 
 function adminDisabled(): never {
-  throw new HttpError(403, 'admin_disabled', null, 'admin routes are disabled: start the service with VIX_TTL_ADMIN_TOKEN set');
+  throw new HttpError('admin_disabled', null, 'admin routes are disabled: start the service with VIX_TTL_ADMIN_TOKEN set');
 }

@@ -28,7 +28,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     try {
       return await deps.render();
     } catch (error) {
-      throw new HttpError(503, 'metrics_unavailable', null, (error as Error).message);
+      throw new HttpError('metrics_unavailable', null, (error as Error).message);
     }
   });
 }
