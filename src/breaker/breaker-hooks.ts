@@ -1,4 +1,5 @@
 import type { CorruptValue, ObservationKind, PanicObservation } from '../clock/panic-clock.js';
+import type { Logger } from '../core/logger.js';
 import type { StoreFailure } from '../core/store-failure.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 
@@ -54,10 +55,5 @@ export interface BreakerHooks {
   onObservation?(event: ObservationEvent): void;
 }
 
-/** The log methods the breaker uses; a pino logger fits. */
-export interface BreakerLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-  isLevelEnabled?(level: string): boolean;
-}
+/** The log methods the breaker (and every other component) uses; a pino logger fits. */
+export type BreakerLogger = Logger;

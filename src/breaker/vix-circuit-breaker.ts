@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { pino } from 'pino';
 import { z } from 'zod';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
 import { describeChoices, InvalidInputError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
+import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
@@ -67,11 +67,7 @@ const optionsSchema = z.strictObject({
   policy: z
     .custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' })
     .optional(),
-  logger: z
-    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
-      message: 'must have info, warn and debug methods (a pino logger fits)',
-    })
-    .optional(),
+  logger: loggerOption(),
   syncIntervalMs: z.number().min(0).max(60_000).default(100),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
@@ -132,7 +128,7 @@ export class VixCircuitBreaker {
     subscribeHooks(resolved.hooks, { onDecision: this.onDecision, onStoreCall: this.onStoreCall, onRepair: this.onRepair, onObservation: this.onObservation }, 'VixCircuitBreaker.hooks');
     this.#clock = resolved.clock;
     this.policy = resolved.policy instanceof AdaptivePanicQuota ? resolved.policy : new AdaptivePanicQuota(resolved.policy);
-    this.#logger = resolved.logger ?? pino({ level: 'silent' });
+    this.#logger = resolved.logger ?? SILENT_LOGGER;
     this.#syncIntervalMs = resolved.syncIntervalMs;
     this.#timeoutMs = resolved.timeoutMs;
     this.#now = resolved.now ?? Date.now;

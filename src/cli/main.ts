@@ -26,11 +26,6 @@ ${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP, SERVE_HELP, REPLAY_HELP].map
 
 Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN, VIX_TTL_API_TOKEN`;
 
-/** Registers another command (the service adds `serve`). */
-export function registerCommand(name: string, command: Command): void {
-  COMMANDS[name] = command;
-}
-
 /**
  * Runs one command line and returns the exit code: 0 done, 1 failed (a store
  * unreachable…), 2 bad usage. Errors are one line, never a stack trace, and never

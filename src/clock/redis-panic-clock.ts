@@ -127,7 +127,7 @@ export class RedisPanicClock implements PanicClock {
   async inspect(scope?: string): Promise<PanicInspection> {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
-    const { reply, sentMs, receivedMs } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
+    const { reply, sentMs, receivedMs } = await this.#guarded(key, () => INSPECT.run(this.#redis, key, []));
     const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
     this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
@@ -158,7 +158,7 @@ export class RedisPanicClock implements PanicClock {
 
   async reset(scope?: string): Promise<boolean> {
     const key = this.keyFor(scope);
-    const { reply } = await this.#call(key, () => this.#redis.del(key));
+    const { reply } = await this.#guarded(key, () => this.#redis.del(key));
     return reply === 1;
   }
 
@@ -182,7 +182,7 @@ export class RedisPanicClock implements PanicClock {
   async evictionPolicy(): Promise<EvictionPolicy> {
     let reply: unknown;
     try {
-      ({ reply } = await this.#call('CONFIG', () => this.#redis.config('GET', 'maxmemory-policy')));
+      ({ reply } = await this.#guarded('CONFIG', () => this.#redis.config('GET', 'maxmemory-policy')));
     } catch (error) {
       const cause = (error as { cause?: { name?: unknown; message?: unknown } }).cause;
       if (error instanceof StoreError && cause?.name === 'ReplyError') {
@@ -221,7 +221,7 @@ export class RedisPanicClock implements PanicClock {
     let command: Promise<unknown> | null = null;
     let answered: { reply: unknown; sentMs: number; receivedMs: number };
     try {
-      answered = await this.#call(key, () => (command = OBSERVE.run(this.#redis, key, args)));
+      answered = await this.#guarded(key, () => (command = OBSERVE.run(this.#redis, key, args)));
     } catch (error) {
       if (error instanceof StoreTimeoutError && command && kind !== 'start') this.#listenLate(scope, kind, command);
       throw error;
@@ -241,9 +241,8 @@ export class RedisPanicClock implements PanicClock {
     ).catch(() => undefined);
   }
 
-
-  /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`). */
-  async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
+  /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`) and times it, for the clock offset. */
+  async #guarded(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
     const sentMs = Date.now();
     const reply = await this.#guard.call(send, key);
     return { reply, sentMs, receivedMs: Date.now() };

@@ -6,7 +6,7 @@ import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
 import { ACCEPTED, REJECT_REASONS, REJECTED, REJECT_RULES, type BatchResult, type IngestResult, type RejectReason } from './tick.js';
 import { tickTimeMs } from './tick-time.js';
-import type { VixIndexEvent, VixRejectEvent, VixTransition } from './vix-hooks.js';
+import type { TransitionCause, VixIndexEvent, VixRejectEvent, VixTransition } from './vix-hooks.js';
 import { resolveVixOptions, type ResolvedVixOptions, type VixEngineOptions } from './vix-options.js';
 
 /** What the engine knows about one scope, for `/v1/state`, the dashboard and the replay report. */
@@ -360,17 +360,18 @@ export class VixEngine {
   }
 
   #evict(state: ScopeState, ts: number): void {
-    this.#drop(state);
     this.#evicted += 1;
+    this.#drop(state, ts, 'evicted');
+  }
+
+  /** Forgets a scope; one that was not calm becomes calm at `ts` (a transition with `cause`). */
+  #drop(state: ScopeState, ts: number, cause: TransitionCause): void {
+    this.#scopes.delete(state.name);
+    state.bucket?.remove(state);
     if (state.status.level === 0) return;
     const from = state.status.level;
     state.status.reset(0, ts);
-    this.#transition(state, from, 0, ts, 'evicted');
-  }
-
-  #drop(state: ScopeState): void {
-    this.#scopes.delete(state.name);
-    state.bucket?.remove(state);
+    this.#transition(state, from, 0, ts, cause);
   }
 
   /** Puts a named scope at the end (most recently ticked) of the eviction list of its status. */
@@ -426,7 +427,7 @@ export class VixEngine {
     return state.status.level === 0 && state.index < this.options.elevated.enter;
   }
 
-  #transition(state: ScopeState, from: number, to: number, ts: number, cause: VixTransition['cause']): void {
+  #transition(state: ScopeState, from: number, to: number, ts: number, cause: TransitionCause): void {
     this.#transitions += 1;
     if (this.#transitionEvents.size === 0) return;
     this.#transitionEvents.emit({ scope: state.name, from: VIX_STATUSES[from]!, to: VIX_STATUSES[to]!, ts, index: state.index, cause });
@@ -440,13 +441,7 @@ export class VixEngine {
     const idleBefore = ts - this.options.scopeIdleMs;
     for (const state of this.#scopes.values()) {
       if (state.time >= idleBefore) continue;
-      this.#drop(state);
-      const at = state.time + this.options.scopeIdleMs;
-      if (state.status.level !== 0) {
-        const from = state.status.level;
-        state.status.reset(0, at);
-        this.#transition(state, from, 0, at, 'idle');
-      }
+      this.#drop(state, state.time + this.options.scopeIdleMs, 'idle');
     }
   }
 

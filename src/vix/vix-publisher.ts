@@ -1,9 +1,8 @@
-import { pino } from 'pino';
 import { z } from 'zod';
-import type { BreakerLogger } from '../breaker/breaker-hooks.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
+import { loggerOption, SILENT_LOGGER, type Logger } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { VixEngine } from './vix-engine.js';
@@ -50,7 +49,7 @@ export interface VixPublisherOptions {
   /** The shared clock the workers read (a {@link RedisPanicClock} across processes). */
   clock: PanicClock;
   /** A pino (or compatible) logger. Default: silent. */
-  logger?: BreakerLogger;
+  logger?: Logger;
   /**
    * How often every warm scope's state is written again, ms. Default 60 s. A panic is
    * re-observed, so the dead man's switch never ends a live panic; a calm scope is
@@ -69,11 +68,7 @@ export interface VixPublisherOptions {
 const optionsSchema = z.strictObject({
   engine: z.custom<VixEngine>((v) => v instanceof VixEngine, { message: 'must be a VixEngine' }),
   clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).observe === 'function', { message: 'must be a PanicClock' }),
-  logger: z
-    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
-      message: 'must have info, warn and debug methods (a pino logger fits)',
-    })
-    .optional(),
+  logger: loggerOption(),
   refreshIntervalMs: z.number().min(10).max(3_600_000).default(60_000),
   retryDelayMs: z.number().min(1).max(600_000).default(1_000),
   timeoutMs: z.number().positive().max(60_000).default(2_000),
@@ -100,7 +95,7 @@ interface ScopeEntry {
 export class VixPublisher {
   readonly #engine: VixEngine;
   readonly #clock: PanicClock;
-  readonly #logger: BreakerLogger;
+  readonly #logger: Logger;
   readonly #publishes = new EventEmitter<PublishEvent>();
   readonly #options: z.output<typeof optionsSchema>;
   readonly #scopes = new Map<string, ScopeEntry>();
@@ -118,7 +113,7 @@ export class VixPublisher {
     subscribeHooks(this.#options.hooks, { onPublish: this.onPublish }, 'VixPublisher.hooks');
     this.#engine = this.#options.engine;
     this.#clock = this.#options.clock;
-    this.#logger = this.#options.logger ?? pino({ level: 'silent' });
+    this.#logger = this.#options.logger ?? SILENT_LOGGER;
     this.#transitions = this.#engine.onTransition((event) => this.#onTransition(event));
     for (const name of this.#engine.scopeNames()) if (this.#engine.status(name) === 'panic') this.#want(name, 'panic', 'transition');
     this.#timer = setInterval(() => void this.refresh(), this.#options.refreshIntervalMs);

@@ -1,6 +1,7 @@
-import type { BreakerLogger, StoreOutcome } from '../../breaker/breaker-hooks.js';
+import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
 import type { EvictionPolicy, PanicClock, PanicInspection } from '../../clock/panic-clock.js';
 import { EventEmitter, type Event } from '../../core/event.js';
+import type { Logger } from '../../core/logger.js';
 import { storeFailureOf, storeFailureReason } from '../../core/store-failure.js';
 import { withTimeout } from '../../core/with-timeout.js';
 import type { ServiceMetrics } from './service-metrics.js';
@@ -30,7 +31,7 @@ export interface StoreHealthOptions {
   timeoutMs?: number;
   metrics?: ServiceMetrics;
   /** Where the eviction policy is reported (WARN when it can evict panic starts). Default: silent. */
-  logger?: Pick<BreakerLogger, 'info' | 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 /** The eviction policy is checked again after this long (ms); it changes only by `CONFIG SET`. */
@@ -51,7 +52,7 @@ export class StoreHealth {
   readonly #clock: PanicClock;
   readonly #timeoutMs: number;
   readonly #metrics: ServiceMetrics | undefined;
-  readonly #logger: Pick<BreakerLogger, 'info' | 'warn'> | undefined;
+  readonly #logger: Pick<Logger, 'info' | 'warn'> | undefined;
   #eviction: StoreHealthReport['eviction'] = null;
   #evictionCheck: Promise<void> | null = null;
   #last: StoreHealthReport | null = null;

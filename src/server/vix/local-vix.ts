@@ -1,8 +1,7 @@
-import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { BreakerLogger } from '../../breaker/breaker-hooks.js';
 import { EventEmitter, type Disposable, type Event } from '../../core/event.js';
+import { loggerOption, SILENT_LOGGER, type Logger } from '../../core/logger.js';
 import { parseOptions } from '../../core/parse-options.js';
 import type { PanicClock } from '../../clock/panic-clock.js';
 import { GLOBAL_SCOPE } from '../../clock/scope.js';
@@ -23,7 +22,7 @@ export interface LocalVixOptions {
   /** An engine, or options to build one. Default: a `VixEngine` with its defaults. */
   engine?: VixEngine | VixEngineOptions;
   /** A pino (or compatible) logger for the publisher and transitions. Default: silent. */
-  logger?: BreakerLogger;
+  logger?: Logger;
   /** The publisher's `refreshIntervalMs`. Default 60 s. */
   refreshIntervalMs?: number;
   /** The time source ticks are expected on; idle scopes expire against it when the feed goes silent. Default `Date.now`. */
@@ -50,7 +49,7 @@ export interface LocalVixOptions {
 const optionsSchema = z.strictObject({
   clock: z.custom<PanicClock | null>((v) => v === null || (typeof v === 'object' && typeof (v as PanicClock).observe === 'function'), { message: 'is required: a PanicClock, or null not to publish' }),
   engine: z.custom<VixEngine | VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be a VixEngine or its options' }).optional(),
-  logger: z.custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as BreakerLogger).info === 'function'), { message: 'must be a pino logger' }).optional(),
+  logger: loggerOption(),
   refreshIntervalMs: z.number().min(10).max(3_600_000).optional(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
   idleCheckMs: z.number().int().min(0).max(3_600_000).default(10_000),
@@ -76,7 +75,7 @@ export class LocalVix implements VixSource {
   readonly publisher: VixPublisher | null;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #now: () => number;
-  readonly #logger: BreakerLogger;
+  readonly #logger: Logger;
   readonly #recent: VixTransitionView[] = [];
   readonly #transitions = new EventEmitter<VixTransitionView>();
   readonly #engineTransitions: Disposable;
@@ -101,7 +100,7 @@ export class LocalVix implements VixSource {
     this.engine = o.engine instanceof VixEngine ? o.engine : new VixEngine(o.engine as VixEngineOptions | undefined);
     this.#now = (o.now as (() => number) | undefined) ?? Date.now;
     this.#engineTransitions = this.engine.onTransition((t) => this.#onTransition(t));
-    const logger = (this.#logger = (o.logger as BreakerLogger | undefined) ?? pino({ level: 'silent' }));
+    const logger = (this.#logger = o.logger ?? SILENT_LOGGER);
     this.publisher = o.clock ? new VixPublisher({ engine: this.engine, clock: o.clock, logger, refreshIntervalMs: o.refreshIntervalMs }) : null;
     this.publisher?.onPublish((e) => this.#metrics?.publish(e));
     this.#idleTimer = o.idleCheckMs > 0 ? setInterval(() => this.#advance(), o.idleCheckMs) : null;

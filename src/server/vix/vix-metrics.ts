@@ -14,7 +14,6 @@ export interface VixMetricsOptions {
 /** The scope label of transitions past `maxScopeLabels` (`~` is not a scope character, so no scope can collide). */
 export const OTHER_SCOPE_LABEL = '~other';
 
-
 /**
  * The VIX engine's Prometheus metrics (`vix_ttl_vix_*`). Gauges and the tick counts
  * are read from a sampled {@link VixView} at scrape time, so ingestion pays nothing

@@ -1,7 +1,7 @@
 import type { VixStatus } from '../../policy/vix-status.js';
 import { VixTtlError } from '../../core/errors.js';
 import type { Event } from '../../core/event.js';
-import type { TransitionCause } from '../../vix/vix-hooks.js';
+import type { VixTransition } from '../../vix/vix-hooks.js';
 import type { RejectReason, RejectRule } from '../../vix/tick.js';
 import type { TickBatch } from './tick-batch.js';
 
@@ -42,18 +42,12 @@ export interface VixScopeReading extends Required<VixReading> {
   scope: string;
 }
 
-/** A status change, numbered so that a client can tell the ones it has seen. */
-export interface VixTransitionView {
+/** A status change of the engine, numbered so that a client can tell the ones it has seen, with its tick time as text. */
+export interface VixTransitionView extends VixTransition {
   /** Increases by one per transition in the engine's process. */
   seq: number;
-  scope: string;
-  from: VixStatus;
-  to: VixStatus;
-  /** Tick time of the change (ms and ISO-8601). */
-  ts: number;
+  /** Tick time of the change, ISO-8601 (`ts` in ms). */
   at: string;
-  index: number;
-  cause: TransitionCause;
 }
 
 /** A sample of the engine: what `/v1/state` and the dashboard show of the VIX. */
