@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
-import { describeChoices, InvalidInputError, VixTtlError } from '../core/errors.js';
+import { describeChoices, InvalidConfigError, InvalidInputError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
@@ -136,9 +136,14 @@ export class VixCircuitBreaker {
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000);
     // An answer that came after the timeout still says whether a start is stored: a panic
     // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
-    this.#lateObservations = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
+    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
       if (!observation.active) this.#panicScopes.release(scope);
     });
+    if (late !== undefined && typeof (late as Partial<Disposable> | null)?.dispose !== 'function') {
+      if (typeof late === 'function') late(); // an unsubscribe function of the old style: undo, then say why
+      throw new InvalidConfigError('VixCircuitBreaker.clock.onLateObservation', 'must be an Event: return a Disposable ({ dispose() }), not an unsubscribe function');
+    }
+    this.#lateObservations = late as Disposable | undefined;
   }
 
   /** Scopes this breaker holds in panic now, and the most it will hold (`maxPanicScopes`). Local state. */

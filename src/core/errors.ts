@@ -31,10 +31,19 @@ export class VixTtlError extends Error {
    * another copy of vix-ttl, its brand and the class's code.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (ordinaryInstanceOf(this, value)) return true;
     if (!isVixTtlError(value)) return false;
     if (this === VixTtlError) return true;
     return Object.hasOwn(this, 'code') && this.code !== undefined && value.code === this.code;
+  }
+}
+
+/** The prototype-chain check `instanceof` does without a brand; false, not a throw, for a value that cannot be inspected. */
+function ordinaryInstanceOf(constructor: typeof VixTtlError, value: unknown): boolean {
+  try {
+    return Function.prototype[Symbol.hasInstance].call(constructor, value);
+  } catch {
+    return false;
   }
 }
 
@@ -44,9 +53,14 @@ export class VixTtlError extends Error {
  * must hold whichever copy of vix-ttl threw.
  */
 export function isVixTtlError<C extends VixTtlErrorCode>(value: unknown, code?: C): value is VixTtlError & { code: C } {
-  if (typeof value !== 'object' || value === null || (value as { [BRAND]?: unknown })[BRAND] !== true) return false;
-  const actual = (value as { code?: unknown }).code;
-  return typeof actual === 'string' && (code === undefined || actual === code);
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    if ((value as { [BRAND]?: unknown })[BRAND] !== true) return false;
+    const actual = (value as { code?: unknown }).code;
+    return typeof actual === 'string' && (code === undefined || actual === code);
+  } catch {
+    return false; // a value whose properties throw (a revoked proxy a broken store rejected with) is not ours
+  }
 }
 
 /** A call received a value it cannot work with; `field` names the argument. */

@@ -129,4 +129,12 @@ describe('errors are branded: checks hold for an error thrown by another copy of
     expect(isVixTtlError(null)).toBe(false);
     expect(isVixTtlError('VIX_TTL_STORE_TIMEOUT')).toBe(false);
   });
+
+  it('a value whose properties throw (a revoked proxy a broken store rejected with) is classified, not thrown', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(isVixTtlError(proxy)).toBe(false);
+    expect(proxy instanceof StoreTimeoutError).toBe(false);
+    expect(storeFailureOf(proxy)).toBe('error');
+  });
 });

@@ -160,6 +160,18 @@ describe('every component exposes its hooks the same way: an Event returning a d
     expect(() => new VixCircuitBreaker({ clock: null, hooks: { onDecison: () => undefined } as never })).toThrow('VixCircuitBreaker.hooks.onDecison: is not a hook; the hooks are onDecision, onStoreCall, onRepair, onObservation');
   });
 
+  it('a clock whose onLateObservation returns an unsubscribe function (the old style) is refused at construction, and unsubscribed', () => {
+    const listeners = new Set<unknown>();
+    const clock = Object.assign(new MemoryPanicClock(), {
+      onLateObservation: (listener: unknown) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    });
+    expect(() => new VixCircuitBreaker({ clock: clock as never })).toThrow('VixCircuitBreaker.clock.onLateObservation: must be an Event: return a Disposable ({ dispose() }), not an unsubscribe function');
+    expect(listeners.size).toBe(0);
+  });
+
   it('the adaptive cache: onCacheEvent, and the hooks option', async () => {
     const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock() });
     const fromHook: string[] = [];
