@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
-import { describeChoices, InvalidConfigError, InvalidInputError, VixTtlError } from '../core/errors.js';
+import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
@@ -232,7 +232,8 @@ export class VixCircuitBreaker {
     const running = state.inflight[kind];
     if (running) return running;
     const startedAt = performance.now();
-    const call = withTimeout(clock.observe(scope, kind), this.#timeoutMs)
+    // A clock that throws instead of rejecting is a store failure like any other: it fails safe.
+    const call = withTimeout(new Promise<PanicObservation>((resolve) => resolve(clock.observe(scope, kind))), this.#timeoutMs)
       .then(
         (obs): Outcome => {
           this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
@@ -250,7 +251,7 @@ export class VixCircuitBreaker {
         (error: unknown): Outcome => {
           const failure = storeFailureOf(error);
           this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: failure });
-          this.#logger.debug({ scope, kind, err: (error as Error)?.message }, 'VIX_TTL_STORE_FAILURE');
+          this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
           return { ok: false, reason: storeFailureReason(failure) };
         },
       )

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { GetTtlInput, VixCircuitBreaker } from '../breaker/vix-circuit-breaker.js';
 import { EventEmitter, subscribeHooks, type Event } from '../core/event.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
-import { InvalidConfigError, InvalidInputError, LoaderTimeoutError } from '../core/errors.js';
+import { InvalidConfigError, InvalidInputError, LoaderTimeoutError, messageOf } from '../core/errors.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
@@ -388,7 +388,7 @@ export class AdaptiveCache {
     try {
       payload = this.#serializer.serialize(value);
     } catch (error) {
-      this.#emit({ type: 'not_cached', key: ctx.name, reason: `serialize failed: ${(error as Error)?.message ?? String(error)}` });
+      this.#emit({ type: 'not_cached', key: ctx.name, reason: `serialize failed: ${messageOf(error)}` });
       return;
     }
     if (typeof payload !== 'string') {
@@ -427,7 +427,7 @@ export class AdaptiveCache {
     try {
       return { ok: true, value: this.#serializer.deserialize(payload) as T };
     } catch (error) {
-      this.#emit({ type: 'corrupt', key: name, reason: `deserialize failed: ${(error as Error)?.message ?? String(error)}` });
+      this.#emit({ type: 'corrupt', key: name, reason: `deserialize failed: ${messageOf(error)}` });
       return { ok: false };
     }
   }

@@ -104,6 +104,21 @@ export class StoreTimeoutError extends VixTtlError {
   }
 }
 
+/**
+ * The message of anything thrown, for a log line or another error's message: an
+ * Error's `message`, else its text; never throws (a value whose properties throw
+ * gives a placeholder). For errors that come from code we do not own: a store
+ * client, a loader, a serializer, a custom clock.
+ */
+export function messageOf(error: unknown): string {
+  try {
+    const message = (error as { message?: unknown } | null | undefined)?.message;
+    return typeof message === 'string' ? message : String(error);
+  } catch {
+    return 'an error that cannot be read';
+  }
+}
+
 /** Lists the values a field takes, for an error message: `calm, elevated or panic`. */
 export function describeChoices(values: readonly string[]): string {
   return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;

@@ -1,4 +1,4 @@
-import { InvalidConfigError, StoreBusyError, StoreError, VixTtlError } from './errors.js';
+import { InvalidConfigError, messageOf, StoreBusyError, StoreError, VixTtlError } from './errors.js';
 import { withTimeout } from './with-timeout.js';
 
 /** Default bound on the commands one guard has in flight. */
@@ -81,7 +81,7 @@ export class StoreGuard {
       });
     } catch (error) {
       if (error instanceof VixTtlError) throw error;
-      throw new StoreError(`${lane === '' ? this.#label : lane}: Redis command failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new StoreError(`${lane === '' ? this.#label : lane}: Redis command failed: ${messageOf(error)}`, { cause: error });
     }
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
-import { VixTtlError } from '../core/errors.js';
+import { messageOf } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER, type Logger } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
@@ -208,7 +208,7 @@ export class VixPublisher {
         },
         (error: unknown) => {
           entry.failed = true;
-          const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
+          const message = messageOf(error);
           this.#publishes.emit({ scope, kind, reason, outcome: 'error', durationMs: performance.now() - startedAt, error: message, removedStart: false });
           this.#logger.warn({ scope, status: kind, reason, err: message, retry_in_ms: this.#options.retryDelayMs }, 'VIX_STATUS_PUBLISH_FAILED');
           this.#scheduleRetry();

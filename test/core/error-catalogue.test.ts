@@ -137,4 +137,5 @@ describe('errors are branded: checks hold for an error thrown by another copy of
     expect(proxy instanceof StoreTimeoutError).toBe(false);
     expect(storeFailureOf(proxy)).toBe('error');
   });
+
 });

@@ -2,6 +2,7 @@ import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
 import type { EvictionPolicy, PanicClock, PanicInspection } from '../../clock/panic-clock.js';
 import { EventEmitter, type Event } from '../../core/event.js';
 import type { Logger } from '../../core/logger.js';
+import { messageOf } from '../../core/errors.js';
 import { storeFailureOf, storeFailureReason } from '../../core/store-failure.js';
 import { withTimeout } from '../../core/with-timeout.js';
 import type { ServiceMetrics } from './service-metrics.js';
@@ -169,7 +170,7 @@ function sameEviction(a: StoreHealthReport['eviction'], b: EvictionPolicy): bool
 function describeFailure(failure: unknown): [StoreOutcome, string] {
   const outcome = storeFailureOf(failure);
   const reason = storeFailureReason(outcome);
-  return [outcome, outcome === 'error' ? `${reason}: ${(failure as Error)?.message ?? String(failure)}` : reason];
+  return [outcome, outcome === 'error' ? `${reason}: ${messageOf(failure)}` : reason];
 }
 
 function round(ms: number): number {

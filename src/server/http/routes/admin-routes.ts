@@ -3,6 +3,7 @@ import type { PanicClock } from '../../../clock/panic-clock.js';
 import { normalizeScope } from '../../../clock/scope.js';
 import { withTimeout } from '../../../core/with-timeout.js';
 import { ADMIN_CREDENTIAL, bearerAuthorizer } from '../bearer-auth.js';
+import { messageOf } from '../../../core/errors.js';
 import { HttpError } from '../http-error.js';
 import { parseBody } from '../parse-body.js';
 import { adminPanicSchema, adminResetSchema } from '../request-schemas.js';
@@ -52,7 +53,7 @@ async function store<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    throw new HttpError('store_unavailable', null, `the panic store did not answer: ${(error as Error).message}`);
+    throw new HttpError('store_unavailable', null, `the panic store did not answer: ${messageOf(error)}`);
   }
 }
 

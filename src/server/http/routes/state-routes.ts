@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { messageOf } from '../../../core/errors.js';
 import { HttpError } from '../http-error.js';
 import type { EventStream } from '../event-stream.js';
 import type { ServiceMetrics } from '../../state/service-metrics.js';
@@ -28,7 +29,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     try {
       return await deps.render();
     } catch (error) {
-      throw new HttpError('metrics_unavailable', null, (error as Error).message);
+      throw new HttpError('metrics_unavailable', null, messageOf(error));
     }
   });
 }
