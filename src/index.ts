@@ -68,7 +68,7 @@ export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
 export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation } from './cache/cache-events.js';
-export type { StoreFailure } from './core/store-failure.js';
+export { STORE_FAILURES, type StoreFailure } from './core/store-failure.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';
 export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fastify-cache-control.js';

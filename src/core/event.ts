@@ -16,7 +16,7 @@ export interface Disposable {
 export type Event<T> = (listener: (event: T) => unknown) => Disposable;
 
 /** A disposable that does nothing: the subscription of an absent `hooks` option. */
-export const NO_SUBSCRIPTION: Disposable = Object.freeze({ dispose: () => undefined });
+const NO_SUBSCRIPTION: Disposable = Object.freeze({ dispose: () => undefined });
 
 interface Entry<T> {
   /** Null once disposed, so a listener disposed during an emission is not called by it. */
