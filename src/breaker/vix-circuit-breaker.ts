@@ -1,19 +1,20 @@
 import { LRUCache } from 'lru-cache';
-import { pino } from 'pino';
 import { z } from 'zod';
-import { parseOptions } from '../core/parse-options.js';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
+import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, VixTtlError } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
+import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
+import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { InvalidInputError, StoreBusyError, StoreTimeoutError, VixTtlError } from '../core/errors.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
-import { isVixStatus, type VixStatus } from '../policy/vix-status.js';
+import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
-import type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker-hooks.js';
+import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
 import { PanicScopeLimit } from './panic-scope-limit.js';
-
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
 export interface GetTtlInput {
@@ -52,6 +53,7 @@ export interface VixCircuitBreakerOptions {
    * without a panic observation. Default 1,000.
    */
   maxPanicScopes?: number;
+  /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
   hooks?: BreakerHooks;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
   now?: () => number;
@@ -65,16 +67,12 @@ const optionsSchema = z.strictObject({
   policy: z
     .custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' })
     .optional(),
-  logger: z
-    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
-      message: 'must have info, warn and debug methods (a pino logger fits)',
-    })
-    .optional(),
+  logger: loggerOption(),
   syncIntervalMs: z.number().min(0).max(60_000).default(100),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
-  hooks: z.custom<BreakerHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  hooks: hooksOption<BreakerHooks>(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
 
@@ -104,24 +102,36 @@ export class VixCircuitBreaker {
   readonly policy: AdaptivePanicQuota;
   readonly #clock: PanicClock | null;
   readonly #logger: BreakerLogger;
-  readonly #hooks: BreakerHooks;
+  readonly #decisions = new EventEmitter<DecisionEvent>();
+  readonly #storeCalls = new EventEmitter<StoreCallEvent>();
+  readonly #repairs = new EventEmitter<RepairEvent>();
+  readonly #observations = new EventEmitter<ObservationEvent>();
   readonly #syncIntervalMs: number;
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #scopes: LRUCache<string, ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
-  readonly #stopLateObservations: (() => void) | undefined;
+  readonly #lateObservations: Disposable | undefined;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
   #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
   #closed = false;
 
+  /** Subscribes to every decision (a scope-limit refusal included). */
+  readonly onDecision: Event<DecisionEvent> = this.#decisions.event;
+  /** Subscribes to every real call to the clock, with its outcome (not to answers served from the local sync cache). */
+  readonly onStoreCall: Event<StoreCallEvent> = this.#storeCalls.event;
+  /** Subscribes to the corrupt starts the clock found and repaired. */
+  readonly onRepair: Event<RepairEvent> = this.#repairs.event;
+  /** Subscribes to what the clock answered to each real call. */
+  readonly onObservation: Event<ObservationEvent> = this.#observations.event;
+
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options: VixCircuitBreakerOptions) {
     const resolved = parseOptions(optionsSchema, options, 'VixCircuitBreaker');
+    subscribeHooks(resolved.hooks, { onDecision: this.onDecision, onStoreCall: this.onStoreCall, onRepair: this.onRepair, onObservation: this.onObservation }, 'VixCircuitBreaker.hooks');
     this.#clock = resolved.clock;
     this.policy = resolved.policy instanceof AdaptivePanicQuota ? resolved.policy : new AdaptivePanicQuota(resolved.policy);
-    this.#logger = resolved.logger ?? pino({ level: 'silent' });
-    this.#hooks = resolved.hooks ?? {};
+    this.#logger = resolved.logger ?? SILENT_LOGGER;
     this.#syncIntervalMs = resolved.syncIntervalMs;
     this.#timeoutMs = resolved.timeoutMs;
     this.#now = resolved.now ?? Date.now;
@@ -129,9 +139,14 @@ export class VixCircuitBreaker {
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000);
     // An answer that came after the timeout still says whether a start is stored: a panic
     // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
-    this.#stopLateObservations = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
+    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
       if (!observation.active) this.#panicScopes.release(scope);
     });
+    if (late !== undefined && typeof (late as Partial<Disposable> | null)?.dispose !== 'function') {
+      if (typeof late === 'function') late(); // an unsubscribe function of the old style: undo, then say why
+      throw new InvalidConfigError('VixCircuitBreaker.clock.onLateObservation', 'must be an Event: return a Disposable ({ dispose() }), not an unsubscribe function');
+    }
+    this.#lateObservations = late as Disposable | undefined;
   }
 
   /** Scopes this breaker holds in panic now, and the most it will hold (`maxPanicScopes`). Local state. */
@@ -180,14 +195,14 @@ export class VixCircuitBreaker {
     this.#closed = true;
     const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
     await Promise.allSettled(pending);
-    this.#stopLateObservations?.();
+    this.#lateObservations?.dispose();
     this.#scopes.clear();
     this.#panicScopes.clear();
   }
 
-  /** A panic in a new scope past `maxPanicScopes`: counted through the hooks, logged at most once a minute, no per-scope state kept. */
+  /** A panic in a new scope past `maxPanicScopes`: counted through `onDecision`, logged at most once a minute, no per-scope state kept. */
   #refuse(scope: string, decision: TtlDecision): TtlDecision {
-    this.#hook('onDecision', { scope, decision });
+    this.#decisions.emit({ scope, decision });
     this.#refusals.count += 1;
     const nowMs = this.#now();
     if (nowMs - this.#refusals.loggedAtMs >= SCOPE_LIMIT_LOG_INTERVAL_MS) {
@@ -220,10 +235,11 @@ export class VixCircuitBreaker {
     const running = state.inflight[kind];
     if (running) return running;
     const startedAt = performance.now();
-    const call = withTimeout(clock.observe(scope, kind), this.#timeoutMs)
+    // A clock that throws instead of rejecting is a store failure like any other: it fails safe.
+    const call = withTimeout(new Promise<PanicObservation>((resolve) => resolve(clock.observe(scope, kind))), this.#timeoutMs)
       .then(
         (obs): Outcome => {
-          this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
+          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
           const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
           state.synced = synced;
           // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
@@ -231,15 +247,15 @@ export class VixCircuitBreaker {
           // while this command was writing its start), dated for the dead man's switch it refreshed.
           if (!obs.active) this.#panicScopes.release(scope);
           else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
-          this.#hook('onObservation', { scope, kind, observation: synced.obs, localMs: synced.localMs });
+          this.#observations.emit({ scope, kind, observation: synced.obs, localMs: synced.localMs });
           if (obs.repaired) this.#repaired(scope, obs.repaired);
           return { ok: true, synced, repaired: obs.repaired };
         },
         (error: unknown): Outcome => {
-          const [outcome, reason] = classifyFailure(error);
-          this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome });
-          this.#logger.debug({ scope, kind, err: (error as Error)?.message }, 'VIX_TTL_STORE_FAILURE');
-          return { ok: false, reason };
+          const failure = storeFailureOf(error);
+          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: failure });
+          this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
+          return { ok: false, reason: storeFailureReason(failure) };
         },
       )
       .finally(() => {
@@ -257,9 +273,9 @@ export class VixCircuitBreaker {
     return synced;
   }
 
-  /** Hooks every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
+  /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
   #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    this.#hook('onDecision', { scope, decision });
+    this.#decisions.emit({ scope, decision });
     const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
     const previous = state.logged.get(decision.importance);
     if (previous === signature) {
@@ -279,7 +295,7 @@ export class VixCircuitBreaker {
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
     this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw, raw_length: corrupt.rawLength }, 'PANIC_START_REPAIRED');
-    this.#hook('onRepair', { scope, corrupt });
+    this.#repairs.emit({ scope, corrupt });
   }
 
   #stateOf(scope: string): ScopeState {
@@ -289,16 +305,6 @@ export class VixCircuitBreaker {
       this.#scopes.set(scope, state);
     }
     return state;
-  }
-
-  #hook<K extends keyof BreakerHooks>(name: K, event: Parameters<NonNullable<BreakerHooks[K]>>[0]): void {
-    const hook = this.#hooks[name] as ((e: typeof event) => void) | undefined;
-    if (!hook) return;
-    try {
-      hook.call(this.#hooks, event);
-    } catch {
-      // A broken metrics hook must not change a decision.
-    }
   }
 }
 
@@ -320,13 +326,7 @@ function validateInput(input: GetTtlInput): GetTtlInput {
     throw new InvalidInputError('baseTtl', 'must be a finite number ≥ 0', baseTtl);
   }
   if (vixStatus !== undefined && !isVixStatus(vixStatus)) {
-    throw new InvalidInputError('vixStatus', 'must be calm, elevated or panic (or omitted to read the published status)', vixStatus);
+    throw new InvalidInputError('vixStatus', `must be ${describeChoices(VIX_STATUSES)} (or omitted to read the published status)`, vixStatus);
   }
   return input;
-}
-
-function classifyFailure(error: unknown): [StoreOutcome, FailSafeReason] {
-  if (error instanceof StoreTimeoutError) return ['timeout', 'store_timeout'];
-  if (error instanceof StoreBusyError) return ['busy', 'store_busy'];
-  return ['error', 'store_error'];
 }

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { GetTtlInput, VixCircuitBreaker } from '../breaker/vix-circuit-breaker.js';
-import { parseOptions } from '../core/parse-options.js';
-import { InvalidConfigError, InvalidInputError, LoaderTimeoutError } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Event } from '../core/event.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
+import { InvalidConfigError, InvalidInputError, LoaderTimeoutError, messageOf } from '../core/errors.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
@@ -11,7 +12,8 @@ import { jsonSerializer, type CacheSerializer } from './cache-serializer.js';
 import type { CacheStore, StoreRead } from './cache-store.js';
 import { physicalExpiryMs } from './physical-expiry.js';
 import { SingleFlight } from './single-flight.js';
-import { StoreGuard, storeFailureOf, type StoreFailure } from '../core/store-guard.js';
+import { StoreGuard } from '../core/store-guard.js';
+import { storeFailureOf, type StoreFailure } from '../core/store-failure.js';
 
 /** Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its `getTtl`. */
 export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'>;
@@ -66,6 +68,7 @@ export interface AdaptiveCacheOptions {
   timeoutMs?: number;
   /** Longest key accepted, in characters. Default 512. */
   maxKeyLength?: number;
+  /** Listeners subscribed at construction: a shorthand for `cache.onCacheEvent(fn)` (see {@link CacheHooks}). */
   hooks?: CacheHooks;
 }
 
@@ -135,7 +138,7 @@ const optionsSchema = z.strictObject({
     .prefault({}),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxKeyLength: z.number().int().min(1).max(65_536).default(512),
-  hooks: z.custom<CacheHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  hooks: hooksOption<CacheHooks>(),
 });
 
 /** The validated options of an {@link AdaptiveCache}. */
@@ -175,9 +178,12 @@ export class AdaptiveCache {
   readonly #serializer: CacheSerializer;
   readonly #guard: StoreGuard;
   readonly #flights = new SingleFlight<Outcome<unknown>>();
-  readonly #hooks: CacheHooks;
+  readonly #events = new EventEmitter<CacheEvent>();
   readonly #stats = emptyStats();
   readonly #lockNamespace: string;
+
+  /** Subscribes to everything that happens in this cache (hits, misses, loads, store errors…; see {@link CacheEvent}). */
+  readonly onCacheEvent: Event<CacheEvent> = this.#events.event;
 
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options: AdaptiveCacheOptions) {
@@ -189,7 +195,7 @@ export class AdaptiveCache {
     this.#store = this.options.store;
     this.#serializer = this.options.serializer;
     this.#guard = new StoreGuard(this.options.timeoutMs);
-    this.#hooks = this.options.hooks ?? {};
+    subscribeHooks(this.options.hooks, { onCacheEvent: this.onCacheEvent }, 'AdaptiveCache.hooks');
     this.#lockNamespace = `${this.options.namespace.slice(0, -1)}.lock:`;
   }
 
@@ -382,7 +388,7 @@ export class AdaptiveCache {
     try {
       payload = this.#serializer.serialize(value);
     } catch (error) {
-      this.#emit({ type: 'not_cached', key: ctx.name, reason: `serialize failed: ${(error as Error)?.message ?? String(error)}` });
+      this.#emit({ type: 'not_cached', key: ctx.name, reason: `serialize failed: ${messageOf(error)}` });
       return;
     }
     if (typeof payload !== 'string') {
@@ -421,7 +427,7 @@ export class AdaptiveCache {
     try {
       return { ok: true, value: this.#serializer.deserialize(payload) as T };
     } catch (error) {
-      this.#emit({ type: 'corrupt', key: name, reason: `deserialize failed: ${(error as Error)?.message ?? String(error)}` });
+      this.#emit({ type: 'corrupt', key: name, reason: `deserialize failed: ${messageOf(error)}` });
       return { ok: false };
     }
   }
@@ -452,12 +458,6 @@ export class AdaptiveCache {
 
   #emit(event: CacheEvent): void {
     countEvent(this.#stats, event);
-    const hook = this.#hooks.onCacheEvent;
-    if (!hook) return;
-    try {
-      hook.call(this.#hooks, event);
-    } catch {
-      // A broken metrics hook must not change what the cache serves.
-    }
+    this.#events.emit(event);
   }
 }

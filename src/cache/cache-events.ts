@@ -1,5 +1,5 @@
 import type { TtlDecision } from '../policy/ttl-decision.js';
-import type { StoreFailure } from '../core/store-guard.js';
+import type { StoreFailure } from '../core/store-failure.js';
 
 /** Why a read was not a hit. */
 export type MissReason = 'absent' | 'expired' | 'corrupt' | 'store_unavailable';
@@ -36,7 +36,11 @@ export type CacheEvent =
   | { type: 'corrupt'; key: string; reason: string }
   | { type: 'not_cached'; key: string; reason: string };
 
-/** Typed observability hooks of {@link AdaptiveCache}; a hook that throws is ignored. */
+/**
+ * The `hooks` option of {@link AdaptiveCache}: a shorthand for subscribing to
+ * `cache.onCacheEvent` at construction. A hook that throws is ignored, so
+ * observability never changes what the cache serves.
+ */
 export interface CacheHooks {
   onCacheEvent?(event: CacheEvent): void;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
-import type { ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import { assertObservationKind, type ObservationKind, type PanicClock, type PanicInspection, type PanicObservation, type StartPanicOptions } from './panic-clock.js';
 import { normalizeScope } from './scope.js';
 
 /** Options of {@link MemoryPanicClock}. */
@@ -49,6 +49,7 @@ export class MemoryPanicClock implements PanicClock {
   }
 
   async observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation> {
+    assertObservationKind(kind);
     const name = normalizeScope(scope);
     const now = this.#now();
     const entry = this.#live(name, now);

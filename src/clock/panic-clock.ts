@@ -1,11 +1,27 @@
+import { describeChoices, InvalidInputError } from '../core/errors.js';
+import type { Event } from '../core/event.js';
+
 /**
  * What a worker tells the shared clock about its scope: it sees a panic, it sees
  * calm, or (publisher mode) it only reads what a publisher decided.
  */
-export type ObservationKind = 'panic' | 'calm' | 'read';
+export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
 
-/** Why a stored panic start was not usable. */
-export type CorruptionReason = 'unparsable' | 'implausible' | 'future' | 'wrong_type';
+/** Every {@link ObservationKind}; a clock refuses any other with an InvalidInputError naming `kind`. */
+export const OBSERVATION_KINDS = Object.freeze(['panic', 'calm', 'read'] as const);
+
+/** @throws InvalidInputError naming `kind` unless `value` is one of the {@link OBSERVATION_KINDS}; every clock checks it first. */
+export function assertObservationKind(value: unknown): asserts value is ObservationKind {
+  if (typeof value !== 'string' || !(OBSERVATION_KINDS as readonly string[]).includes(value)) {
+    throw new InvalidInputError('kind', `must be ${describeChoices(OBSERVATION_KINDS)}`, value);
+  }
+}
+
+/** Why a stored panic start was not usable: not a number, before 2001, too far in the store's future, or a key of another Redis type. */
+export const CORRUPTION_REASONS = Object.freeze(['unparsable', 'implausible', 'future', 'wrong_type'] as const);
+
+/** One of the {@link CORRUPTION_REASONS}. */
+export type CorruptionReason = (typeof CORRUPTION_REASONS)[number];
 
 /** A stored value that was not a plausible start and was repaired (replaced with now, or deleted on calm). */
 export interface CorruptValue {
@@ -96,9 +112,9 @@ export interface PanicClock {
   evictionPolicy?(): Promise<EvictionPolicy>;
   /**
    * Subscribes to answers that came after their observation had failed with a
-   * timeout; returns the unsubscribe function. Absent for a store that is never late (memory).
+   * timeout. Absent for a store that is never late (memory).
    */
-  onLateObservation?(listener: (event: LateObservation) => void): () => void;
+  readonly onLateObservation?: Event<LateObservation>;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /** Reads a scope without changing it. */

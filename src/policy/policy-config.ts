@@ -129,7 +129,7 @@ const tierTableSchema = z
 const nameListSchema = z.array(z.string().trim().min(1, 'names must not be empty'));
 
 const perImportance = <T extends z.ZodType>(schema: T) =>
-  z.strictObject({ high_stakes: schema.optional(), medium_stakes: schema.optional(), low_stakes: schema.optional() });
+  z.strictObject(Object.fromEntries(IMPORTANCES.map((importance) => [importance, schema.optional()])) as Record<Importance, z.ZodOptional<T>>);
 
 const affixListSchema = z.array(
   z

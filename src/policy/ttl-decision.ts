@@ -11,15 +11,17 @@ export interface MatchContext {
   importance?: Importance;
 }
 
-/** Why a decision fell back to TTL 0 instead of using the shared panic start. */
-export type FailSafeReason =
-  | 'no_clock'
-  | 'store_timeout'
-  | 'store_error'
-  | 'store_busy'
-  | 'corrupt_value_repaired'
-  /** The process already holds `maxPanicScopes` scopes in panic; a new one is not written to the store. */
-  | 'scope_limit';
+/**
+ * Why a decision fell back to TTL 0 instead of using the shared panic start: no
+ * clock configured; the store timed out, failed or was busy (a `StoreFailureReason`);
+ * the stored start was corrupt and was repaired; or the process already holds
+ * `maxPanicScopes` scopes in panic, so a new one is not written to the store
+ * (`scope_limit`).
+ */
+export const FAIL_SAFE_REASONS = Object.freeze(['no_clock', 'store_timeout', 'store_error', 'store_busy', 'corrupt_value_repaired', 'scope_limit'] as const);
+
+/** One of the {@link FAIL_SAFE_REASONS}. */
+export type FailSafeReason = (typeof FAIL_SAFE_REASONS)[number];
 
 /**
  * How long to cache, and why. Returned by the pure policy and by the breaker; the

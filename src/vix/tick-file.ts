@@ -7,8 +7,9 @@ import { tickTimeFromText } from './tick-time.js';
 
 /** A tick file that cannot be read at all (missing, unreadable, no usable CSV header). */
 export class TickFileError extends VixTtlError {
+  static override readonly code = 'VIX_TTL_TICK_FILE';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('VIX_TTL_TICK_FILE', message, options);
+    super(TickFileError.code, message, options);
   }
 }
 

@@ -1,11 +1,12 @@
-import type { VixStatus } from '../policy/vix-status.js';
+import { VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import { GLOBAL_SCOPE, SCOPE_PATTERN } from '../clock/scope.js';
 import { InvalidInputError } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Event } from '../core/event.js';
 import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
 import { ACCEPTED, REJECT_REASONS, REJECTED, REJECT_RULES, type BatchResult, type IngestResult, type RejectReason } from './tick.js';
 import { tickTimeMs } from './tick-time.js';
-import type { VixHooks, VixTransition } from './vix-hooks.js';
+import type { TransitionCause, VixIndexEvent, VixRejectEvent, VixTransition } from './vix-hooks.js';
 import { resolveVixOptions, type ResolvedVixOptions, type VixEngineOptions } from './vix-options.js';
 
 /** What the engine knows about one scope, for `/v1/state`, the dashboard and the replay report. */
@@ -129,9 +130,9 @@ export class VixEngine {
   readonly #markets = new Map<string, MarketState>();
   readonly #scopes = new Map<string, ScopeState>();
   readonly #rejected: Record<RejectReason, number>;
-  readonly #onTransition: Array<NonNullable<VixHooks['onTransition']>> = [];
-  readonly #onIndex: Array<NonNullable<VixHooks['onIndex']>> = [];
-  readonly #onReject: Array<NonNullable<VixHooks['onReject']>> = [];
+  readonly #transitionEvents = new EventEmitter<VixTransition>();
+  readonly #indexEvents = new EventEmitter<VixIndexEvent>();
+  readonly #rejectEvents = new EventEmitter<VixRejectEvent>();
   // Eviction lists, least recently ticked first: calm scopes still warming up, warm calm ones, elevated ones.
   readonly #cold = new EvictionList();
   readonly #calm = new EvictionList();
@@ -149,40 +150,23 @@ export class VixEngine {
   /** Ticks in a row rejected as too far ahead. */
   #leapRun = 0;
 
+  /** Subscribes to status changes (the publisher, the service's event stream and metrics). Runs inside `ingest`: keep it cheap. */
+  readonly onTransition: Event<VixTransition> = this.#transitionEvents.event;
+  /** Subscribes to every accepted tick's index, once per scope it fed (so at least `global`): keep it cheap, or sample `snapshot()` instead. */
+  readonly onIndex: Event<VixIndexEvent> = this.#indexEvents.event;
+  /** Subscribes to the ticks rejected or ignored. */
+  readonly onReject: Event<VixRejectEvent> = this.#rejectEvents.event;
+
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options?: VixEngineOptions) {
     this.options = resolveVixOptions(options);
     this.#rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-    if (this.options.hooks) this.addHooks(this.options.hooks);
-  }
-
-  /**
-   * Adds hooks (the service's metrics, a {@link VixPublisher}…); returns a function
-   * that removes them again.
-   */
-  addHooks(hooks: VixHooks): () => void {
-    if (typeof hooks !== 'object' || hooks === null) throw new InvalidInputError('hooks', 'must be an object of hook functions', hooks);
-    const added: Array<[unknown[], unknown]> = [];
-    const add = <F>(list: F[], fn: F | undefined) => {
-      if (typeof fn !== 'function') return;
-      const bound = (fn as unknown as (e: unknown) => void).bind(hooks) as F;
-      list.push(bound);
-      added.push([list, bound]);
-    };
-    add(this.#onTransition, hooks.onTransition);
-    add(this.#onIndex, hooks.onIndex);
-    add(this.#onReject, hooks.onReject);
-    return () => {
-      for (const [list, fn] of added) {
-        const at = list.indexOf(fn);
-        if (at >= 0) list.splice(at, 1);
-      }
-    };
+    subscribeHooks(this.options.hooks, { onTransition: this.onTransition, onIndex: this.onIndex, onReject: this.onReject }, 'VixEngine.hooks');
   }
 
   /**
    * Takes one tick. Never throws: a bad tick is dropped, counted under its reason and
-   * reported to `onReject`; the answer says which (see {@link REJECT_RULES}).
+   * emitted to `onReject`; the answer says which (see {@link REJECT_RULES}).
    */
   ingest(tick: unknown, options: VixIngestOptions = NO_OPTIONS): IngestResult {
     let reason: RejectReason | null;
@@ -196,7 +180,7 @@ export class VixEngine {
       return ACCEPTED;
     }
     this.#rejected[reason] += 1;
-    if (this.#onReject.length > 0) this.#emit(this.#onReject, { reason, rule: REJECT_RULES[reason], tick });
+    if (this.#rejectEvents.size > 0) this.#rejectEvents.emit({ reason, rule: REJECT_RULES[reason], tick });
     return REJECTED[reason];
   }
 
@@ -376,17 +360,18 @@ export class VixEngine {
   }
 
   #evict(state: ScopeState, ts: number): void {
-    this.#drop(state);
     this.#evicted += 1;
+    this.#drop(state, ts, 'evicted');
+  }
+
+  /** Forgets a scope; one that was not calm becomes calm at `ts` (a transition with `cause`). */
+  #drop(state: ScopeState, ts: number, cause: TransitionCause): void {
+    this.#scopes.delete(state.name);
+    state.bucket?.remove(state);
     if (state.status.level === 0) return;
     const from = state.status.level;
     state.status.reset(0, ts);
-    this.#transition(state, from, 0, ts, 'evicted');
-  }
-
-  #drop(state: ScopeState): void {
-    this.#scopes.delete(state.name);
-    state.bucket?.remove(state);
+    this.#transition(state, from, 0, ts, cause);
   }
 
   /** Puts a named scope at the end (most recently ticked) of the eviction list of its status. */
@@ -429,7 +414,7 @@ export class VixEngine {
     const to = state.status.evaluate(t, index, state.warm);
     if (to >= 0) this.#transition(state, from, to, t, 'index');
     if (state.name !== GLOBAL_SCOPE) this.#file(state);
-    if (this.#onIndex.length > 0) this.#emit(this.#onIndex, { scope: state.name, ts: t, index, status: state.status.status, warm: state.warm });
+    if (this.#indexEvents.size > 0) this.#indexEvents.emit({ scope: state.name, ts: t, index, status: state.status.status, warm: state.warm });
   }
 
   /**
@@ -442,11 +427,10 @@ export class VixEngine {
     return state.status.level === 0 && state.index < this.options.elevated.enter;
   }
 
-  #transition(state: ScopeState, from: number, to: number, ts: number, cause: VixTransition['cause']): void {
+  #transition(state: ScopeState, from: number, to: number, ts: number, cause: TransitionCause): void {
     this.#transitions += 1;
-    if (this.#onTransition.length === 0) return;
-    const names: VixStatus[] = ['calm', 'elevated', 'panic'];
-    this.#emit(this.#onTransition, { scope: state.name, from: names[from]!, to: names[to]!, ts, index: state.index, cause });
+    if (this.#transitionEvents.size === 0) return;
+    this.#transitionEvents.emit({ scope: state.name, from: VIX_STATUSES[from]!, to: VIX_STATUSES[to]!, ts, index: state.index, cause });
   }
 
   /** Moves engine time to `ts` and, once per second of it, drops scopes idle for `scopeIdleMs`. */
@@ -457,13 +441,7 @@ export class VixEngine {
     const idleBefore = ts - this.options.scopeIdleMs;
     for (const state of this.#scopes.values()) {
       if (state.time >= idleBefore) continue;
-      this.#drop(state);
-      const at = state.time + this.options.scopeIdleMs;
-      if (state.status.level !== 0) {
-        const from = state.status.level;
-        state.status.reset(0, at);
-        this.#transition(state, from, 0, at, 'idle');
-      }
+      this.#drop(state, state.time + this.options.scopeIdleMs, 'idle');
     }
   }
 
@@ -484,15 +462,5 @@ export class VixEngine {
       statusSince: Number.isNaN(status.since) ? null : status.since,
       pending: state.warm ? status.pending(state.index) : null,
     };
-  }
-
-  #emit<E>(listeners: Array<(event: E) => void>, event: E): void {
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A broken hook must not break ingestion.
-      }
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { VixStatus } from '../policy/vix-status.js';
-import type { RejectReason } from './tick.js';
+import type { RejectReason, RejectRule } from './tick.js';
 
 /**
  * Why a scope's status changed: its index crossed a threshold long enough, its ticks
@@ -32,15 +32,16 @@ export interface VixIndexEvent {
 /** A tick that was not used. */
 export interface VixRejectEvent {
   reason: RejectReason;
-  rule: 'reject' | 'ignore';
+  rule: RejectRule;
   /** The tick as given (do not keep it: it may be large). */
   tick: unknown;
 }
 
 /**
- * Typed observability hooks of {@link VixEngine}: metrics, SSE and the publisher
- * plug in here. They run synchronously inside `ingest`; a hook that throws is
- * ignored, so observability never breaks ingestion.
+ * The `hooks` option of {@link VixEngine}: a shorthand for subscribing to the
+ * engine's events of the same names at construction (`engine.onTransition(fn)`
+ * does the same afterwards). They run synchronously inside `ingest`; a hook that
+ * throws is ignored, so observability never breaks ingestion.
  */
 export interface VixHooks {
   /** When a scope's status changes. */

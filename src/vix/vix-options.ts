@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '../core/parse-options.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
 import type { VixHooks } from './vix-hooks.js';
 
 /** Thresholds and minimum durations of one status level (`elevated` or `panic`). */
@@ -62,6 +62,7 @@ export interface VixEngineOptions {
    * panics the tick is rejected (`too_many_scopes`). Default 10,000.
    */
   maxScopes?: number;
+  /** Listeners subscribed at construction: a shorthand for `engine.onTransition(fn)`… (see {@link VixHooks}). */
   hooks?: VixHooks;
 }
 
@@ -122,7 +123,7 @@ export const vixEngineSettingsSchema = z.strictObject(settingsShape).superRefine
 const optionsSchema = z
   .strictObject({
     ...settingsShape,
-    hooks: z.custom<VixHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+    hooks: hooksOption<VixHooks>(),
   })
   .superRefine(refineSettings);
 

@@ -1,20 +1,23 @@
-import { pino } from 'pino';
 import { z } from 'zod';
-import type { BreakerLogger } from '../breaker/breaker-hooks.js';
-import { parseOptions } from '../core/parse-options.js';
-import type { PanicClock, PanicObservation } from '../clock/panic-clock.js';
+import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
+import { messageOf } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
+import { loggerOption, SILENT_LOGGER, type Logger } from '../core/logger.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { VixTtlError } from '../core/errors.js';
 import { VixEngine } from './vix-engine.js';
 import type { VixTransition } from './vix-hooks.js';
 
 /** Why the publisher wrote a scope's state to the clock. */
 export type PublishReason = 'transition' | 'refresh' | 'first_sight' | 'retry';
 
+/** What the publisher writes for a scope: it panics, or it does not. */
+export type PublishKind = Exclude<ObservationKind, 'read'>;
+
 /** One write of a scope's panic state to the shared clock. */
 export interface PublishEvent {
   scope: string;
-  kind: 'panic' | 'calm';
+  kind: PublishKind;
   reason: PublishReason;
   outcome: 'ok' | 'error';
   durationMs: number;
@@ -29,7 +32,11 @@ export interface PublishEvent {
   removedStart: boolean;
 }
 
-/** Typed hooks of {@link VixPublisher}; one that throws is ignored. */
+/**
+ * The `hooks` option of {@link VixPublisher}: a shorthand for subscribing to
+ * `publisher.onPublish` at construction. A hook that throws is ignored, so
+ * observability never stops publishing.
+ */
 export interface PublisherHooks {
   /** After every write to the clock, successful or not. */
   onPublish?(event: PublishEvent): void;
@@ -42,7 +49,7 @@ export interface VixPublisherOptions {
   /** The shared clock the workers read (a {@link RedisPanicClock} across processes). */
   clock: PanicClock;
   /** A pino (or compatible) logger. Default: silent. */
-  logger?: BreakerLogger;
+  logger?: Logger;
   /**
    * How often every warm scope's state is written again, ms. Default 60 s. A panic is
    * re-observed, so the dead man's switch never ends a live panic; a calm scope is
@@ -54,28 +61,23 @@ export interface VixPublisherOptions {
   retryDelayMs?: number;
   /** Longest wait for one write, ms; past it the write counts as failed and is retried. Default 2 s. */
   timeoutMs?: number;
+  /** Listeners subscribed at construction: a shorthand for `publisher.onPublish(fn)`. */
   hooks?: PublisherHooks;
 }
 
 const optionsSchema = z.strictObject({
   engine: z.custom<VixEngine>((v) => v instanceof VixEngine, { message: 'must be a VixEngine' }),
   clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).observe === 'function', { message: 'must be a PanicClock' }),
-  logger: z
-    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
-      message: 'must have info, warn and debug methods (a pino logger fits)',
-    })
-    .optional(),
+  logger: loggerOption(),
   refreshIntervalMs: z.number().min(10).max(3_600_000).default(60_000),
   retryDelayMs: z.number().min(1).max(600_000).default(1_000),
   timeoutMs: z.number().positive().max(60_000).default(2_000),
-  hooks: z.custom<PublisherHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  hooks: hooksOption<PublisherHooks>(),
 });
 
-type Kind = 'panic' | 'calm';
-
 interface ScopeEntry {
-  desired: Kind;
-  published: Kind | null;
+  desired: PublishKind;
+  published: PublishKind | null;
   reason: PublishReason;
   inflight: Promise<void> | null;
   failed: boolean;
@@ -93,30 +95,33 @@ interface ScopeEntry {
 export class VixPublisher {
   readonly #engine: VixEngine;
   readonly #clock: PanicClock;
-  readonly #logger: BreakerLogger;
-  readonly #hooks: PublisherHooks;
+  readonly #logger: Logger;
+  readonly #publishes = new EventEmitter<PublishEvent>();
   readonly #options: z.output<typeof optionsSchema>;
   readonly #scopes = new Map<string, ScopeEntry>();
-  readonly #unsubscribe: () => void;
+  readonly #transitions: Disposable;
   readonly #timer: NodeJS.Timeout;
   #retryTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
+  /** Subscribes to every write to the clock, successful or not. */
+  readonly onPublish: Event<PublishEvent> = this.#publishes.event;
+
   /** Subscribes to the engine and starts the refresh timer. @throws InvalidConfigError for bad options. */
   constructor(options: VixPublisherOptions) {
     this.#options = parseOptions(optionsSchema, options, 'VixPublisher');
+    subscribeHooks(this.#options.hooks, { onPublish: this.onPublish }, 'VixPublisher.hooks');
     this.#engine = this.#options.engine;
     this.#clock = this.#options.clock;
-    this.#logger = this.#options.logger ?? pino({ level: 'silent' });
-    this.#hooks = this.#options.hooks ?? {};
-    this.#unsubscribe = this.#engine.addHooks({ onTransition: (event) => this.#onTransition(event) });
+    this.#logger = this.#options.logger ?? SILENT_LOGGER;
+    this.#transitions = this.#engine.onTransition((event) => this.#onTransition(event));
     for (const name of this.#engine.scopeNames()) if (this.#engine.status(name) === 'panic') this.#want(name, 'panic', 'transition');
     this.#timer = setInterval(() => void this.refresh(), this.#options.refreshIntervalMs);
     this.#timer.unref();
   }
 
   /** What was last written to the clock for each scope (null: nothing yet). */
-  published(): Map<string, Kind | null> {
+  published(): Map<string, PublishKind | null> {
     return new Map([...this.#scopes].map(([scope, entry]) => [scope, entry.published]));
   }
 
@@ -158,7 +163,7 @@ export class VixPublisher {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unsubscribe();
+    this.#transitions.dispose();
     clearInterval(this.#timer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     await this.idle();
@@ -169,7 +174,7 @@ export class VixPublisher {
     else if (event.from === 'panic') this.#want(event.scope, 'calm', 'transition');
   }
 
-  #want(scope: string, kind: Kind, reason: PublishReason): void {
+  #want(scope: string, kind: PublishKind, reason: PublishReason): void {
     if (this.#closed) return;
     let entry = this.#scopes.get(scope);
     if (!entry) {
@@ -195,7 +200,7 @@ export class VixPublisher {
           entry.published = kind;
           entry.failed = false;
           const removedStart = kind === 'calm' && isObservation(observation) && !observation.active && observation.startedAtMs !== null;
-          this.#report({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart });
+          this.#publishes.emit({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart });
           if (changed) this.#logger.info({ scope, status: kind, reason }, 'VIX_STATUS_PUBLISHED');
           if (removedStart && (reason === 'refresh' || reason === 'first_sight')) {
             this.#logger.warn({ scope, reason, started_at_ms: (observation as PanicObservation).startedAtMs }, 'VIX_STALE_PANIC_REMOVED: the store held a panic this engine does not have');
@@ -203,8 +208,8 @@ export class VixPublisher {
         },
         (error: unknown) => {
           entry.failed = true;
-          const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
-          this.#report({ scope, kind, reason, outcome: 'error', durationMs: performance.now() - startedAt, error: message, removedStart: false });
+          const message = messageOf(error);
+          this.#publishes.emit({ scope, kind, reason, outcome: 'error', durationMs: performance.now() - startedAt, error: message, removedStart: false });
           this.#logger.warn({ scope, status: kind, reason, err: message, retry_in_ms: this.#options.retryDelayMs }, 'VIX_STATUS_PUBLISH_FAILED');
           this.#scheduleRetry();
         },
@@ -229,16 +234,6 @@ export class VixPublisher {
     const live = new Set(this.#engine.scopeNames());
     for (const [scope, entry] of this.#scopes) {
       if (!live.has(scope) && entry.desired === 'calm' && entry.published === 'calm' && !entry.inflight) this.#scopes.delete(scope);
-    }
-  }
-
-  #report(event: PublishEvent): void {
-    const hook = this.#hooks.onPublish;
-    if (!hook) return;
-    try {
-      hook.call(this.#hooks, event);
-    } catch {
-      // A broken hook must not stop publishing.
     }
   }
 }

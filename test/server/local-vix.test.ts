@@ -53,6 +53,8 @@ describe('LocalVix: what the service shows of its engine stays bounded', () => {
     expect(() => new LocalVix({ clock: null, maxScopes: 0 })).toThrow(/^LocalVix\.maxScopes: /);
     expect(() => new LocalVix({ clock: {} as MemoryPanicClock })).toThrow(/^LocalVix\.clock: /);
     expect(() => new LocalVix({ clock: null, engine: { panic: { enter: 2, exit: 3 } } })).toThrow(/VixEngine\.panic\.exit/);
+    // The logger it hands to its publisher is checked here, under its own name, as the publisher checks it.
+    expect(() => new LocalVix({ clock: new MemoryPanicClock(), logger: { info: () => undefined } as never })).toThrow('LocalVix.logger: must have info, warn and debug methods (a pino logger fits)');
   });
 
   it('createServer refuses a vixSource that is not one, and null turns the engine and /v1/ticks off', async () => {

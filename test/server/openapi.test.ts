@@ -149,7 +149,8 @@ describe('the document, read by a real OpenAPI parser', () => {
     expect(errorNames).toEqual([...HTTP_ERROR_NAMES]);
     const listed = new Set<string>();
     for (const [path, value] of walk(document)) if (path.at(-1) === 'x-error-names') for (const name of value as string[]) listed.add(name);
-    expect([...listed].sort()).toEqual([...HTTP_ERROR_NAMES].sort());
+    // upstream_timeout maps a cache's LoaderTimeoutError for applications that embed the cache; no route of the service gives it.
+    expect([...listed].sort()).toEqual(HTTP_ERROR_NAMES.filter((name) => name !== 'upstream_timeout').sort());
     const ticks = document.paths['/v1/ticks']!.post!.responses as Record<string, JsonObject>;
     expect(ticks['429']).toMatchObject({ 'x-error-names': ['busy'], headers: { 'Retry-After': { required: true } } });
     expect(ticks['413']!['x-error-names']).toEqual(['body_too_large', 'too_many_ticks']);

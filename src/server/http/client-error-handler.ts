@@ -1,24 +1,24 @@
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import type { HttpErrorName } from './http-error.js';
+import { httpStatusOf, type HttpErrorName } from '../../core/error-catalogue.js';
 import type { ErrorBody } from './error-handler.js';
 
 /** A parse error or timeout of Node's HTTP server, as it reaches `clientError`. */
 type ClientError = Error & { code?: string; reason?: string };
 
-/** What a refused request is answered: status, name and field, by Node's error code. */
-const PARSE_ERRORS: Record<string, { status: number; error: HttpErrorName; field: string | null }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, error: 'headers_too_large', field: 'headers' },
-  HPE_INVALID_METHOD: { status: 400, error: 'bad_request', field: 'method' },
-  HPE_INVALID_URL: { status: 400, error: 'bad_request', field: 'url' },
-  HPE_INVALID_VERSION: { status: 400, error: 'bad_request', field: 'version' },
-  HPE_INVALID_HEADER_TOKEN: { status: 400, error: 'bad_request', field: 'headers' },
-  HPE_INVALID_CONTENT_LENGTH: { status: 400, error: 'bad_request', field: 'content-length' },
-  HPE_UNEXPECTED_CONTENT_LENGTH: { status: 400, error: 'bad_request', field: 'content-length' },
-  HPE_INVALID_TRANSFER_ENCODING: { status: 400, error: 'bad_request', field: 'transfer-encoding' },
-  HPE_INVALID_CHUNK_SIZE: { status: 400, error: 'bad_request', field: 'body' },
-};
+/** What a refused request is answered, by Node's error code: the name (which sets the status) and the field. */
+const PARSE_ERRORS: Readonly<Record<string, { error: HttpErrorName; field: string | null }>> = Object.freeze({
+  HPE_HEADER_OVERFLOW: { error: 'headers_too_large', field: 'headers' },
+  HPE_INVALID_METHOD: { error: 'bad_request', field: 'method' },
+  HPE_INVALID_URL: { error: 'bad_request', field: 'url' },
+  HPE_INVALID_VERSION: { error: 'bad_request', field: 'version' },
+  HPE_INVALID_HEADER_TOKEN: { error: 'bad_request', field: 'headers' },
+  HPE_INVALID_CONTENT_LENGTH: { error: 'bad_request', field: 'content-length' },
+  HPE_UNEXPECTED_CONTENT_LENGTH: { error: 'bad_request', field: 'content-length' },
+  HPE_INVALID_TRANSFER_ENCODING: { error: 'bad_request', field: 'transfer-encoding' },
+  HPE_INVALID_CHUNK_SIZE: { error: 'bad_request', field: 'body' },
+});
 
 /**
  * Answers, in the service's `{ error, field, message }` shape, the requests Node's
@@ -48,12 +48,13 @@ export function clientErrorHandler(options: { requestTimeoutMs: number; logger: 
 export function clientErrorResponse(error: ClientError, requestTimeoutMs: number, headersRead: boolean): { status: number; body: ErrorBody } {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     const field = headersRead ? 'body' : 'headers';
-    return { status: 408, body: { error: 'request_timeout', field, message: `${field} not received within the request timeout of ${requestTimeoutMs} ms` } };
+    return { status: httpStatusOf('request_timeout'), body: { error: 'request_timeout', field, message: `${field} not received within the request timeout of ${requestTimeoutMs} ms` } };
   }
-  const known = (error.code && PARSE_ERRORS[error.code]) || { status: 400, error: 'bad_request' as const, field: null };
+  const known = error.code && Object.hasOwn(PARSE_ERRORS, error.code) ? PARSE_ERRORS[error.code]! : { error: 'bad_request' as const, field: null };
+  const status = httpStatusOf(known.error);
+  if (known.error === 'headers_too_large') return { status, body: { error: known.error, field: known.field, message: `the request line and headers must fit in ${maxHeaderSize} bytes` } };
   const reason = error.reason ?? 'the request could not be parsed';
-  if (known.status === 431) return { status: 431, body: { error: known.error, field: known.field, message: `the request line and headers must fit in ${maxHeaderSize} bytes` } };
-  return { status: known.status, body: { error: known.error, field: known.field, message: `${known.field ?? 'request'} is malformed: ${reason}` } };
+  return { status, body: { error: known.error, field: known.field, message: `${known.field ?? 'request'} is malformed: ${reason}` } };
 }
 
 /**
@@ -68,18 +69,18 @@ export function clientErrorResponse(error: ClientError, requestTimeoutMs: number
  */
 export function installServerLevelErrors(server: Server): void {
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
-    respond(response, 417, { error: 'expectation_failed', field: 'expect', message: `expect must be "100-continue" or absent, got ${JSON.stringify(String(request.headers.expect).slice(0, 60))}` });
+    respond(response, httpStatusOf('expectation_failed'), { error: 'expectation_failed', field: 'expect', message: `expect must be "100-continue" or absent, got ${JSON.stringify(String(request.headers.expect).slice(0, 60))}` });
   });
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     const body: ErrorBody = { error: 'method_not_allowed', field: 'method', message: 'method CONNECT is not allowed: this is not a proxy' };
-    endWith(socket, rawResponse(405, body));
+    endWith(socket, rawResponse(httpStatusOf('method_not_allowed'), body));
   });
   const [handler] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
   if (!handler) return;
   server.removeListener('request', handler);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'PRI') return handler(request, response);
-    respond(response, 400, { error: 'bad_request', field: 'method', message: 'method PRI only starts the HTTP/2 connection preface, which this service does not speak' });
+    respond(response, httpStatusOf('bad_request'), { error: 'bad_request', field: 'method', message: 'method PRI only starts the HTTP/2 connection preface, which this service does not speak' });
   });
 }
 

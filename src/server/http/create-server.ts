@@ -186,9 +186,9 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     syncIntervalMs: o.syncIntervalMs,
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
-    hooks: telemetry.hooks,
     now: o.now as (() => number) | undefined,
   });
+  telemetry.attach(breaker);
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
@@ -208,7 +208,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     vix: o.vix as VixProvider | undefined,
   });
   const headers = await securityHeaders();
-  health.onInspection = (inspection) => state.learn(inspection);
+  health.onInspection((inspection) => state.learn(inspection));
   health.start(o.healthIntervalMs);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -225,8 +225,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   installServerLevelErrors(app.server);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
-  telemetry.scopes.onChange = () => events.notify();
-  const stopTransitions = vix?.onTransition((transition) => {
+  telemetry.scopes.onChange(() => events.notify());
+  const transitions = vix?.onTransition((transition) => {
     events.send('transition', transition);
     events.notify();
   });
@@ -235,12 +235,12 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   installHooks(app, telemetry, headers);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
-    throw new HttpError(404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
+    throw new HttpError('not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
   });
   app.addHook('preClose', async () => events.close());
   app.addHook('onClose', async () => {
     health.stop();
-    stopTransitions?.();
+    transitions?.dispose();
     await breaker.close();
     if (ownsVix) await vix?.close();
   });
@@ -294,8 +294,8 @@ function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securit
   });
   app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers);
-    if (closing) return done(new HttpError(503, 'shutting_down', null, 'the service is shutting down; retry on another instance'));
-    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError(400, 'bad_request', 'host', 'host header is required in HTTP/1.1'));
+    if (closing) return done(new HttpError('shutting_down', null, 'the service is shutting down; retry on another instance'));
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError('bad_request', 'host', 'host header is required in HTTP/1.1'));
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -75,6 +75,7 @@ const ERROR_TEXT: Readonly<Record<HttpErrorName, string>> = {
   store_unavailable: 'the panic store did not answer within the admin timeout.',
   metrics_unavailable: "with --workers, the primary could not gather every worker's metrics.",
   vix_unavailable: 'with --workers, the primary did not answer the forwarded batch within 5 s.',
+  upstream_timeout: 'a backend (a cache loader) did not answer within its bound; the service itself never gives it.',
 };
 
 /** Headers an error answer carries. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Importance } from '../../policy/importance.js';
 import { IMPORTANCES } from '../../policy/importance.js';
 import { VIX_STATUSES } from '../../policy/vix-status.js';
 import { apiSchema } from './api-registry.js';
@@ -35,7 +34,7 @@ export const scopeSchema = apiSchema(
 export const importanceSchema = apiSchema(
   'Importance',
   'How much a match matters: it sets how long a panic may keep the cache off.',
-  z.enum(IMPORTANCES as [Importance, ...Importance[]], { error: 'must be high_stakes, medium_stakes or low_stakes' }),
+  z.enum(IMPORTANCES, { error: 'must be high_stakes, medium_stakes or low_stakes' }),
 );
 
 /** A market's status (shared by requests and responses; the message is `POST /v1/ttl`'s). */

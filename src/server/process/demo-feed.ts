@@ -1,5 +1,5 @@
 import type { GetTtlInput } from '../../breaker/vix-circuit-breaker.js';
-import type { Importance } from '../../policy/importance.js';
+import { IMPORTANCES } from '../../policy/importance.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 import { SeededRandom } from '../../vix/seeded-random.js';
 import { simulateTicks, type SimulatedEvent, type SimulatedRecord } from '../../vix/simulate-ticks.js';
@@ -59,7 +59,6 @@ export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
   { scope: 'ligue-2', panics: [], elevated: [[120, 200]] },
 ];
 
-const IMPORTANCES: readonly Importance[] = ['high_stakes', 'medium_stakes', 'low_stakes'];
 const MINUTE = 60_000;
 const GOAL_MIN = 3;
 

@@ -1,3 +1,4 @@
+import { EventEmitter, type Event } from '../../core/event.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { batchOf } from '../vix/tick-batch.js';
 import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from '../vix/vix-source.js';
@@ -38,12 +39,15 @@ export class RemoteVix implements VixSource {
   readonly #timeoutMs: number;
   readonly #chunkTicks: number;
   readonly #pending = new Map<number, Pending>();
-  readonly #listeners = new Set<(transition: VixTransitionView) => void>();
+  readonly #transitions = new EventEmitter<VixTransitionView>();
   readonly #onMessage = (message: unknown) => this.#receive(message);
   #view: VixView | null = null;
   #lastSeq: number | null = null;
   #next = 0;
   #closed = false;
+
+  /** Subscribes to the primary's status changes, as its samples bring them. */
+  readonly onTransition: Event<VixTransitionView> = this.#transitions.event;
 
   constructor(options: RemoteVixOptions = {}) {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
@@ -99,11 +103,6 @@ export class RemoteVix implements VixSource {
     return this.#view;
   }
 
-  onTransition(listener: (transition: VixTransitionView) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -113,7 +112,7 @@ export class RemoteVix implements VixSource {
       pending.reject(new VixUnavailableError('the service is shutting down'));
       this.#pending.delete(id);
     }
-    this.#listeners.clear();
+    this.#transitions.clear();
   }
 
   #receive(message: unknown): void {
@@ -137,15 +136,6 @@ export class RemoteVix implements VixSource {
     const last = this.#lastSeq;
     this.#lastSeq = Math.max(last ?? 0, newest);
     if (last === null) return;
-    for (const transition of view.recent) {
-      if (transition.seq <= last) continue;
-      for (const listener of this.#listeners) {
-        try {
-          listener(transition);
-        } catch {
-          // A broken listener must not stop the others.
-        }
-      }
-    }
+    for (const transition of view.recent) if (transition.seq > last) this.#transitions.emit(transition);
   }
 }

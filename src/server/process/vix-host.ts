@@ -65,7 +65,7 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
       (error: unknown) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: (error as Error).message, busy: error instanceof VixBusyError }, logger),
     );
   };
-  const stopTransitions = local.onTransition(() => {
+  const transitions = local.onTransition(() => {
     soon ??= setTimeout(() => {
       soon = null;
       broadcast();
@@ -79,7 +79,7 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
   return () => {
     clearInterval(timer);
     if (soon) clearTimeout(soon);
-    stopTransitions();
+    transitions.dispose();
     cluster.removeListener('message', onMessage);
     cluster.removeListener('online', sendView);
     cluster.removeListener('exit', forget);

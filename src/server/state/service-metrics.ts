@@ -75,28 +75,21 @@ export class ServiceMetrics {
     this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
     this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
     const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => () => apply(this.#sources.scopes?.() ?? []);
-    const panicDuration: Gauge<'scope'> = new Gauge({
-      name: 'vix_ttl_panic_duration_seconds',
-      help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.',
-      labelNames: ['scope'],
-      aggregator: 'max',
-      registers,
-      collect: scopes((values) => {
-        panicDuration.reset();
-        for (const v of values) panicDuration.set({ scope: v.scope }, v.panicDurationSeconds);
-      }),
-    });
-    const panicActive: Gauge<'scope'> = new Gauge({
-      name: 'vix_ttl_panic_active',
-      help: 'Whether a scope is panicking (1) or calm (0).',
-      labelNames: ['scope'],
-      aggregator: 'max',
-      registers,
-      collect: scopes((values) => {
-        panicActive.reset();
-        for (const v of values) panicActive.set({ scope: v.scope }, v.panicActive ? 1 : 0);
-      }),
-    });
+    const perScope = (name: string, help: string, valueOf: (v: ScopeGaugeValues) => number) => {
+      const gauge: Gauge<'scope'> = new Gauge({
+        name,
+        help,
+        labelNames: ['scope'],
+        aggregator: 'max',
+        registers,
+        collect: scopes((values) => {
+          gauge.reset();
+          for (const v of values) gauge.set({ scope: v.scope }, valueOf(v));
+        }),
+      });
+    };
+    perScope('vix_ttl_panic_duration_seconds', 'How long the current panic of a scope has lasted on the clock, 0 when calm.', (v) => v.panicDurationSeconds);
+    perScope('vix_ttl_panic_active', 'Whether a scope is panicking (1) or calm (0).', (v) => (v.panicActive ? 1 : 0));
     const currentTier: Gauge<'scope' | 'importance'> = new Gauge({
       name: 'vix_ttl_current_tier',
       help: 'Current tier of a scope per importance: 0 no panic, 1 panic full … 4 new normal.',

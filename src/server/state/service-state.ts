@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { PanicClock, PanicInspection } from '../../clock/panic-clock.js';
 import { withTimeout } from '../../core/with-timeout.js';
-import { StoreBusyError, StoreTimeoutError } from '../../core/errors.js';
+import { storeFailureOf, storeFailureReason } from '../../core/store-failure.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import { IMPORTANCES, type Importance } from '../../policy/importance.js';
 import type { Tier } from '../../policy/panic-mode.js';
@@ -215,7 +215,7 @@ export class ServiceState {
         try {
           this.#inspected.set(scope, knowledgeFromInspection(await withTimeout(clock.inspect(scope), inspectTimeoutMs), this.#now(), Date.now()));
         } catch (error) {
-          this.#inspected.set(scope, knowledgeFromFailure(failureName(error), Date.now()));
+          this.#inspected.set(scope, knowledgeFromFailure(storeFailureReason(storeFailureOf(error)), Date.now()));
         }
       }),
     );
@@ -290,10 +290,4 @@ function summaryOf(view: VixView, location: VixSummary['location']): VixSummary 
 
 function ratesView(byTier: TierRates): RatesView {
   return { total: Math.round(byTier.reduce((sum, rate) => sum + rate, 0) * 100) / 100, byTier };
-}
-
-function failureName(error: unknown): string {
-  if (error instanceof StoreTimeoutError) return 'store_timeout';
-  if (error instanceof StoreBusyError) return 'store_busy';
-  return 'store_error';
 }

@@ -4,6 +4,7 @@ import { normalizeScope } from '../../../clock/scope.js';
 import { withTimeout } from '../../../core/with-timeout.js';
 import type { ApiOperation } from '../api-operation.js';
 import { ADMIN_CREDENTIAL, bearerAuthorizer } from '../bearer-auth.js';
+import { messageOf } from '../../../core/errors.js';
 import { HttpError, type HttpErrorName } from '../http-error.js';
 import { parseBody } from '../parse-body.js';
 import { adminPanicSchema, adminResetSchema } from '../request-schemas.js';
@@ -84,10 +85,10 @@ async function store<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    throw new HttpError(503, 'store_unavailable', null, `the panic store did not answer: ${(error as Error).message}`);
+    throw new HttpError('store_unavailable', null, `the panic store did not answer: ${messageOf(error)}`);
   }
 }
 
 function adminDisabled(): never {
-  throw new HttpError(403, 'admin_disabled', null, 'admin routes are disabled: start the service with VIX_TTL_ADMIN_TOKEN set');
+  throw new HttpError('admin_disabled', null, 'admin routes are disabled: start the service with VIX_TTL_ADMIN_TOKEN set');
 }

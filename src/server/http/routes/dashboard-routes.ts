@@ -50,7 +50,7 @@ export function registerDashboardRoutes(app: FastifyInstance, assets: ReadonlyMa
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, asset: DashboardAsset | undefined, name: string): FastifyReply {
-  if (!asset) throw new HttpError(404, 'not_found', null, `no dashboard asset ${JSON.stringify(name.slice(0, 64))}`);
+  if (!asset) throw new HttpError('not_found', null, `no dashboard asset ${JSON.stringify(name.slice(0, 64))}`);
   void reply.header('etag', asset.etag).header('cache-control', 'no-cache');
   if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
   return reply.type(asset.contentType).send(asset.body);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { ApiOperation } from '../api-operation.js';
+import { messageOf } from '../../../core/errors.js';
 import { HttpError } from '../http-error.js';
 import type { EventStream } from '../event-stream.js';
 import { serviceStateSchema, vixTransitionSchema } from '../response-schemas.js';
@@ -72,7 +73,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     try {
       return await deps.render();
     } catch (error) {
-      throw new HttpError(503, 'metrics_unavailable', null, (error as Error).message);
+      throw new HttpError('metrics_unavailable', null, messageOf(error));
     }
   });
 }

@@ -5,7 +5,7 @@ import { ticksRequestDocSchema } from '../request-schemas.js';
 import { tickBatchAnswerSchema } from '../response-schemas.js';
 import { parseTicksBody } from '../tick-body.js';
 import { TickBudget } from '../tick-budget.js';
-import { VixBusyError, VixUnavailableError, type VixSource } from '../../vix/vix-source.js';
+import { VixBusyError, type VixSource } from '../../vix/vix-source.js';
 
 /** Limits of `POST /v1/ticks`. */
 export interface TickRouteLimits {
@@ -76,8 +76,8 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);
     } catch (error) {
+      // The rest maps through the error catalogue (an unreachable engine is a 503 vix_unavailable).
       if (error instanceof VixBusyError) throw busy(reply, error.message);
-      if (error instanceof VixUnavailableError) throw new HttpError(503, 'vix_unavailable', null, error.message);
       throw error;
     } finally {
       inFlight -= 1;
@@ -96,5 +96,5 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
 function busy(reply: FastifyReply, message: string, close = false): HttpError {
   void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
   if (close) void reply.header('connection', 'close');
-  return new HttpError(429, 'busy', null, message);
+  return new HttpError('busy', null, message);
 }
