@@ -153,3 +153,15 @@ describe('vix-ttl serve --demo as a real process', () => {
     await expect(postJson(`${base}/v1/ttl`, '{"baseTtl":1}')).rejects.toThrow(/ECONNREFUSED/);
   });
 });
+
+describe('vix-ttl serve: a signal at start', () => {
+  it('SIGTERM sent the moment VIX_TTL_LISTENING is logged drains and exits 0, every time (3 starts)', async () => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const run = serve(['--port', String(await freePort())]);
+      await run.waitFor('VIX_TTL_LISTENING', 60_000);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(run.lines.some((line) => line.msg === 'VIX_TTL_STOPPED')).toBe(true);
+    }
+  }, 180_000);
+});

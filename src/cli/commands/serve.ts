@@ -53,9 +53,11 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const service = await startService(config, logger);
+  // Signals are taken before the service starts: one that arrives while it starts (or just
+  // after VIX_TTL_LISTENING) drains it like any other, instead of killing the process.
   const stop = stopRequests(io);
   try {
+    const service = await startService(config, logger);
     await stop.requested;
     await service.close();
   } finally {
@@ -67,6 +69,7 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
 async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+  const stop = stopRequests(io);
   const vix = await startVixHost({
     redisUrl: config.redisUrl!,
     logger,
@@ -74,9 +77,11 @@ async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): P
     clock: config.clock,
     engine: config.vix,
     refreshIntervalMs: publisherRefreshMs(config.clock?.deadManSwitchSeconds, 1),
+  }).catch((error: unknown) => {
+    stop.dispose();
+    throw error;
   });
   const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
-  const stop = stopRequests(io);
   void stop.requested.then(() => primary.shutdown());
   try {
     return await primary.done;
