@@ -52,7 +52,7 @@ async function assertWritableDir(file: string): Promise<void> {
   }
 }
 
-function parseReplayArgs(argv: string[]): { file: string; json: boolean; report?: string; baseTtl: number; help: boolean } {
+function parseReplayArgs(argv: string[]): { file: string; json: boolean; report?: string | undefined; baseTtl: number; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({

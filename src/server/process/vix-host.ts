@@ -99,7 +99,7 @@ export interface VixHost {
  * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
  * publisher mode), metrics on a registry of its own, and the IPC host.
  */
-export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number; maxTickSkewMs?: number }): Promise<VixHost> {
+export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number | undefined; maxTickSkewMs?: number | undefined }): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
   const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
