@@ -24,10 +24,10 @@ export interface GetTtlInput {
    * The caller's VIX status (seed mode). Omit it to read the status a publisher
    * (the VIX engine) keeps on the shared clock: a stored start means panic.
    */
-  vixStatus?: VixStatus;
-  match?: MatchContext;
+  vixStatus?: VixStatus | undefined;
+  match?: MatchContext | undefined;
   /** Panic scope (a league, a match id…); default the global scope. */
-  scope?: string;
+  scope?: string | undefined;
 }
 
 /** Options of {@link VixCircuitBreaker}. */
@@ -35,15 +35,15 @@ export interface VixCircuitBreakerOptions {
   /** Where the panic start lives; `null` runs without one, and every panic then fails safe (TTL 0). */
   clock: PanicClock | null;
   /** A policy, or options to build one. Default: the seed's tier table. */
-  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  policy?: AdaptivePanicQuota | PanicPolicyOptions | undefined;
   /** A pino (or pino-compatible) logger. Default: silent. */
-  logger?: BreakerLogger;
+  logger?: BreakerLogger | undefined;
   /** Reuse what the clock said for this long, extrapolating the duration locally. Default 100 ms; 0 asks the clock every time. */
-  syncIntervalMs?: number;
+  syncIntervalMs?: number | undefined;
   /** Longest wait for the clock per decision; past it, a panic fails safe. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Most scopes whose state is kept (least recently used dropped first). Default 10,000. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
   /**
    * Most distinct scopes this breaker holds in panic at once. A panic in a new scope
    * past it is not written to the clock: the decision is TTL 0, `failSafe: true`,
@@ -52,11 +52,11 @@ export interface VixCircuitBreakerOptions {
    * calm (or the clock holds no start for it) or after the dead man's switch
    * without a panic observation. Default 1,000.
    */
-  maxPanicScopes?: number;
+  maxPanicScopes?: number | undefined;
   /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
-  hooks?: BreakerHooks;
+  hooks?: BreakerHooks | undefined;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const optionsSchema = z.strictObject({

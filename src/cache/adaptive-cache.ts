@@ -25,11 +25,11 @@ export interface CoalesceOptions {
    * the process that takes it loads, the others wait for its entry. Needs a shared
    * store. Default false (loads are shared within a process only).
    */
-  crossProcess?: boolean;
+  crossProcess?: boolean | undefined;
   /** How long the lock lives if its holder dies mid-load. Default 5,000 ms. */
-  lockTtlMs?: number;
+  lockTtlMs?: number | undefined;
   /** Longest a process waits for another's load before calling the loader itself. Default 5,000 ms. */
-  waitTimeoutMs?: number;
+  waitTimeoutMs?: number | undefined;
 }
 
 /** Bounds on one loader call. */
@@ -46,7 +46,7 @@ export interface LoadTimeoutOptions {
    * the abandoned one still runs), and below the 30–60 s after which the proxies and
    * clients in front give up on their own.
    */
-  hard?: number;
+  hard?: number | undefined;
 }
 
 /** Options of {@link AdaptiveCache}. */
@@ -56,20 +56,20 @@ export interface AdaptiveCacheOptions {
   /** Where entries live: a {@link RedisCacheStore} or a {@link MemoryCacheStore}. */
   store: CacheStore;
   /** Prefix of every key, ending with `:`. Default `vix-ttl:cache:`; locks live under `<namespace minus ':'>.lock:`. */
-  namespace?: string;
+  namespace?: string | undefined;
   /** Default JSON. */
-  serializer?: CacheSerializer;
+  serializer?: CacheSerializer | undefined;
   /** How old an entry may be to stand in for a load that failed. Default 0 (the loader's error propagates). */
-  staleIfErrorSeconds?: number;
-  coalesce?: CoalesceOptions;
+  staleIfErrorSeconds?: number | undefined;
+  coalesce?: CoalesceOptions | undefined;
   /** Bounds on a loader call (`hard`, default 10 s). */
-  loadTimeout?: LoadTimeoutOptions;
+  loadTimeout?: LoadTimeoutOptions | undefined;
   /** Longest wait for the store per call; past it the cache fails open (the loader is called). Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Longest key accepted, in characters. Default 512. */
-  maxKeyLength?: number;
+  maxKeyLength?: number | undefined;
   /** Listeners subscribed at construction: a shorthand for `cache.onCacheEvent(fn)` (see {@link CacheHooks}). */
-  hooks?: CacheHooks;
+  hooks?: CacheHooks | undefined;
 }
 
 /** How a value was obtained. */

@@ -7,9 +7,9 @@ export interface CacheMetricsOptions {
   /** The registry the metrics are registered on (never the global one unless you pass it). */
   registry: Registry;
   /** Metric name prefix. Default `vix_ttl_cache_`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** A label value telling caches apart (e.g. `odds`). Default `default`. */
-  cache?: string;
+  cache?: string | undefined;
 }
 
 /**

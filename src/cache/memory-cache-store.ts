@@ -7,11 +7,11 @@ import type { CacheStore, StoreRead } from './cache-store.js';
 /** Options of {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {
   /** Most entries kept (least recently used dropped first). Default 10,000. */
-  max?: number;
+  max?: number | undefined;
   /** Optional bound on the total characters of stored payloads; an entry larger than it is not kept. */
-  maxSize?: number;
+  maxSize?: number | undefined;
   /** Time source in ms since the epoch; inject one to test ages without waiting. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const optionsSchema = z.strictObject({

@@ -3,7 +3,7 @@ export interface ProgressSource {
   /** Records read so far. */
   records: () => number;
   /** Bytes read so far and the total, when the input is a file of known size. */
-  bytes?: () => { read: number; total: number };
+  bytes?: (() => { read: number; total: number }) | undefined;
 }
 
 /** How often the progress line is redrawn, ms. */

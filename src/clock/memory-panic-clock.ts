@@ -9,11 +9,11 @@ import { normalizeScope } from './scope.js';
 /** Options of {@link MemoryPanicClock}. */
 export interface MemoryPanicClockOptions {
   /** Time source in ms since the epoch; inject one to test tiers without waiting. Default `Date.now`. */
-  now?: () => number;
-  deadManSwitchSeconds?: number;
-  calmGraceSeconds?: number;
+  now?: (() => number) | undefined;
+  deadManSwitchSeconds?: number | undefined;
+  calmGraceSeconds?: number | undefined;
   /** Most scopes kept at once (least recently used dropped first). Default 10,000. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
 }
 
 const optionsSchema = z

@@ -93,7 +93,7 @@ export interface LateObservation {
 /** Options of {@link PanicClock.startPanic}. */
 export interface StartPanicOptions {
   /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
-  ageMs?: number;
+  ageMs?: number | undefined;
 }
 
 /**
@@ -105,9 +105,9 @@ export interface PanicClock {
   /** `'memory'` or `'redis'`, for logs and the dashboard. */
   readonly kind: string;
   /** Commands sent to the store and not answered yet, for a store that has a network between (Redis); absent otherwise. */
-  readonly inFlight?: number;
+  readonly inFlight?: number | undefined;
   /** Seconds a start lives without a panic observation (the dead man's switch). */
-  readonly deadManSwitchSeconds?: number;
+  readonly deadManSwitchSeconds?: number | undefined;
   /** What the store says about evicting keys under memory pressure; absent for a store that never evicts (memory). */
   evictionPolicy?(): Promise<EvictionPolicy>;
   /**

@@ -28,24 +28,24 @@ export type { RedisClient };
 /** Options of {@link RedisPanicClock}. */
 export interface RedisPanicClockOptions {
   /** Key of the global scope; named scopes append `:<scope>`. Default `brain:panic_start_ts` (the Python workers' key). */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Seconds a start lives without a new panic observation. Default 86,400. */
-  deadManSwitchSeconds?: number;
+  deadManSwitchSeconds?: number | undefined;
   /** Longest wait for Redis per call, whatever the client's retry and offline-queue settings. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Keep the start this long after calm, so a flickering panic continues. Default 0 (delete at once). */
-  calmGraceSeconds?: number;
+  calmGraceSeconds?: number | undefined;
   /** A start further than this in Redis's future is corrupt. Default 300 s. */
-  maxClockSkewSeconds?: number;
+  maxClockSkewSeconds?: number | undefined;
   /** Keys whose bookkeeping (clock offset) is kept. Default 10,000. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
   /**
    * Most commands this clock has in flight at once (sent, not answered yet, timed
    * out or not). Past it a call fails at once (`StoreBusyError`, a `store_busy`
    * fail-safe decision) and its command is never sent, so a hung Redis collects at
    * most this many commands whatever the traffic. Default 64.
    */
-  maxInFlight?: number;
+  maxInFlight?: number | undefined;
 }
 
 const optionsSchema = z
@@ -193,7 +193,7 @@ export class RedisPanicClock implements PanicClock {
       }
       throw error;
     }
-    const policy = Array.isArray(reply) && reply.length === 2 ? rawToText(reply[1] as string | Buffer) : null;
+    const policy = configValue(reply, 'maxmemory-policy');
     if (policy === null || !/^[a-z-]{1,32}$/.test(policy)) {
       return { policy: null, canEvictPanicStarts: null, detail: `unexpected reply to CONFIG GET maxmemory-policy: ${rawExcerpt(JSON.stringify(reply) ?? 'undefined')}` };
     }
@@ -290,4 +290,19 @@ function secondsToMs(text: string): number {
   const seconds = Number(text);
   if (!Number.isFinite(seconds)) throw new StoreError(`unexpected time in a Redis reply: ${JSON.stringify(text)}`);
   return seconds * 1000;
+}
+
+/**
+ * The value of one parameter in a `CONFIG GET` reply: a flat `[name, value]` array
+ * (RESP2, and ioredis 6's default "legacy" reply mapping) or a `{ name: value }` map
+ * (ioredis 6 with `replyMapping: 'resp3'`); null for any other shape.
+ */
+function configValue(reply: unknown, name: string): string | null {
+  let value: unknown = null;
+  if (Array.isArray(reply)) {
+    if (reply.length === 2) value = reply[1];
+  } else if (typeof reply === 'object' && reply !== null && !Buffer.isBuffer(reply) && Object.keys(reply).length === 1) {
+    value = Object.hasOwn(reply, name) ? (reply as Record<string, unknown>)[name] : null;
+  }
+  return typeof value === 'string' || Buffer.isBuffer(value) ? rawToText(value) : null;
 }

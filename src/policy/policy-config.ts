@@ -15,17 +15,18 @@ export interface TierTable {
 
 /** Options of {@link AdaptivePanicQuota}; every field overrides the seed default it names. */
 export interface PanicPolicyOptions {
-  tiers?: Partial<Record<Importance, TierTable>>;
-  /** League names (and aliases) per importance; replaces the default list of that importance. */
-  leagues?: Partial<Record<Importance, readonly string[]>>;
-  /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance. */
-  matchTypes?: Partial<Record<Importance, readonly string[]>>;
+  /** Tier table per importance; replaces the default table of that importance (absent or undefined keeps it). */
+  tiers?: Partial<Record<Importance, TierTable | undefined>> | undefined;
+  /** League names (and aliases) per importance; replaces the default list of that importance (absent or undefined keeps it). */
+  leagues?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
+  /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance (absent or undefined keeps it). */
+  matchTypes?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
   /**
    * Sponsor and organiser names ignored at either end of a league or match-type name
    * ("Barclays Premier League", "Ligue 1 McDonald's", "UEFA Champions League");
    * replaces {@link DEFAULT_IGNORED_AFFIXES}.
    */
-  ignoredAffixes?: readonly string[];
+  ignoredAffixes?: readonly string[] | undefined;
 }
 
 /** A policy with every default filled in and names normalised, frozen after construction. */
@@ -169,10 +170,15 @@ export function resolvePanicPolicy(options?: PanicPolicyOptions): ResolvedPanicP
   }
   return Object.freeze({
     tiers: Object.freeze(tiers),
-    leagues: indexNames('policy.leagues', { ...DEFAULT_LEAGUES, ...given.leagues }),
-    matchTypes: indexNames('policy.matchTypes', { ...DEFAULT_MATCH_TYPES, ...given.matchTypes }),
+    leagues: indexNames('policy.leagues', withDefaults(given.leagues, DEFAULT_LEAGUES)),
+    matchTypes: indexNames('policy.matchTypes', withDefaults(given.matchTypes, DEFAULT_MATCH_TYPES)),
     ignoredAffixes: foldAffixes(given.ignoredAffixes ?? DEFAULT_IGNORED_AFFIXES),
   });
+}
+
+/** The given list of each importance, or its default when the list is absent or undefined (a spread would let `undefined` erase the default). */
+function withDefaults(given: Partial<Record<Importance, readonly string[] | undefined>> | undefined, defaults: Readonly<Record<Importance, readonly string[]>>): Record<Importance, readonly string[]> {
+  return Object.fromEntries(IMPORTANCES.map((importance) => [importance, given?.[importance] ?? defaults[importance]])) as Record<Importance, readonly string[]>;
 }
 
 function indexNames(field: string, lists: Partial<Record<Importance, readonly string[]>>): ReadonlyMap<string, Importance> {

@@ -54,7 +54,7 @@ export interface VixIngestOptions {
    * (`future_ts`). The service passes its wall clock plus a skew; a replay leaves it
    * out, so the engine stays a function of the ticks.
    */
-  notAfterMs?: number;
+  notAfterMs?: number | undefined;
 }
 
 interface MarketState {

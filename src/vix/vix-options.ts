@@ -5,65 +5,65 @@ import type { VixHooks } from './vix-hooks.js';
 /** Thresholds and minimum durations of one status level (`elevated` or `panic`). */
 export interface VixLevelOptions {
   /** The index must reach this value (≥) … */
-  enter?: number;
+  enter?: number | undefined;
   /** … and stay there this long (ms of tick time) for the status to rise to this level. */
-  enterDelayMs?: number;
+  enterDelayMs?: number | undefined;
   /** The index must fall below this value (<, lower than `enter`) … */
-  exit?: number;
+  exit?: number | undefined;
   /** … and stay below it this long (ms of tick time) for the status to leave this level. */
-  exitDelayMs?: number;
+  exitDelayMs?: number | undefined;
 }
 
 /** Options of {@link VixEngine}; every one has a default. */
 export interface VixEngineOptions {
   /** Half-life of the fast variance, ms. Default 15 s. */
-  fastHalfLifeMs?: number;
+  fastHalfLifeMs?: number | undefined;
   /** Half-life of the slow variance (the baseline), ms. Default 15 min. */
-  slowHalfLifeMs?: number;
+  slowHalfLifeMs?: number | undefined;
   /** Returns a scope must have seen before its status may leave calm. Default 100. */
-  warmupReturns?: number;
+  warmupReturns?: number | undefined;
   /** Tick time a scope must have covered before its status may leave calm, ms. Default 5 min. */
-  warmupMs?: number;
+  warmupMs?: number | undefined;
   /** Default `{ enter: 2, exit: 1.5, enterDelayMs: 10 s, exitDelayMs: 30 s }`. */
-  elevated?: VixLevelOptions;
+  elevated?: VixLevelOptions | undefined;
   /** Default `{ enter: 4, exit: 2, enterDelayMs: 10 s, exitDelayMs: 60 s }`. */
-  panic?: VixLevelOptions;
+  panic?: VixLevelOptions | undefined;
   /** Added to both variances, so a market that does not move has index 1, not 0/0. Default 1e-6 (a 0.1 % move, squared). */
-  varianceFloor?: number;
+  varianceFloor?: number | undefined;
   /** One squared return counts for at most this many times the baseline variance, so one wild tick cannot make a panic. Default 20. */
-  spikeCap?: number;
+  spikeCap?: number | undefined;
   /** After warm-up, keep the baseline fixed while a scope is not calm or is rising (index ≥ elevated.enter), so a long panic is measured against the calm before it. Default true. */
-  freezeBaseline?: boolean;
+  freezeBaseline?: boolean | undefined;
   /** A tick further than this after its market's previous one starts the market afresh (no return across the gap), ms. Default 5 min. */
-  maxGapMs?: number;
+  maxGapMs?: number | undefined;
   /** A scope without ticks for this long (of the newest tick time seen) is dropped, and calm if it was not. Default 30 min. */
-  scopeIdleMs?: number;
+  scopeIdleMs?: number | undefined;
   /**
    * Furthest a tick may be ahead of the engine's time (the newest time `timeQuorum`
    * markets have reached, or the last `advanceTo`), ms; a tick further ahead is
    * rejected (`future_ts`), so one far-future tick cannot move the time. At most
    * half of `scopeIdleMs`. Default `scopeIdleMs / 6` (5 min).
    */
-  maxLeadMs?: number;
+  maxLeadMs?: number | undefined;
   /** How many markets must have reached a time before it is the engine's time (fewer while fewer markets are known). Default 2. */
-  timeQuorum?: number;
+  timeQuorum?: number | undefined;
   /**
    * After this many ticks in a row are all too far ahead (none taken in between), the
    * engine takes them as the whole feed moving on (a replay across a night) and jumps
    * to the newest one's time. Default 16.
    */
-  leapTicks?: number;
+  leapTicks?: number | undefined;
   /** Most markets remembered; past it the one seen first is forgotten. Default 100,000. */
-  maxMarkets?: number;
+  maxMarkets?: number | undefined;
   /**
    * Most scopes (besides `global`). A new scope past it evicts the least valuable one:
    * a calm scope still warming up, else a warm calm one, else an elevated one, each the
    * least recently ticked first; a scope in panic is never evicted, and when every scope
    * panics the tick is rejected (`too_many_scopes`). Default 10,000.
    */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
   /** Listeners subscribed at construction: a shorthand for `engine.onTransition(fn)`… (see {@link VixHooks}). */
-  hooks?: VixHooks;
+  hooks?: VixHooks | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -128,7 +128,7 @@ const optionsSchema = z
   .superRefine(refineSettings);
 
 /** The engine's options with every default filled in, frozen. */
-export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks' | 'maxLeadMs'>> & { readonly hooks?: VixHooks; readonly maxLeadMs: number };
+export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks' | 'maxLeadMs'>> & { readonly hooks?: VixHooks | undefined; readonly maxLeadMs: number };
 
 /**
  * Validates {@link VixEngineOptions} and fills in the defaults.

@@ -22,7 +22,7 @@ export interface PublishEvent {
   outcome: 'ok' | 'error';
   durationMs: number;
   /** The error's message when `outcome` is `error`. */
-  error?: string;
+  error?: string | undefined;
   /**
    * A calm write that found and removed a stored start. Expected when a panic ends
    * (`transition`); on a `refresh` or `first_sight` it means the store held a panic
@@ -49,20 +49,20 @@ export interface VixPublisherOptions {
   /** The shared clock the workers read (a {@link RedisPanicClock} across processes). */
   clock: PanicClock;
   /** A pino (or compatible) logger. Default: silent. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /**
    * How often every warm scope's state is written again, ms. Default 60 s. A panic is
    * re-observed, so the dead man's switch never ends a live panic; a calm scope is
    * observed calm, which removes a start a Redis failover resurrected (an asynchronous
    * replica can lose the calm deletion) within one interval.
    */
-  refreshIntervalMs?: number;
+  refreshIntervalMs?: number | undefined;
   /** Wait before a failed write is tried again, ms. Default 1 s. */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** Longest wait for one write, ms; past it the write counts as failed and is retried. Default 2 s. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Listeners subscribed at construction: a shorthand for `publisher.onPublish(fn)`. */
-  hooks?: PublisherHooks;
+  hooks?: PublisherHooks | undefined;
 }
 
 const optionsSchema = z.strictObject({

@@ -2,7 +2,7 @@ import { VIX_STATUS_LEVEL, type VixStatus } from '../policy/vix-status.js';
 import { GLOBAL_SCOPE } from '../clock/scope.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import { IMPORTANCES, type Importance } from '../policy/importance.js';
-import type { Tier } from '../policy/panic-mode.js';
+import type { PanicMode, Tier } from '../policy/panic-mode.js';
 import type { RejectReason } from './tick.js';
 import { VixEngine, type VixEngineStats } from './vix-engine.js';
 import type { TransitionCause } from './vix-hooks.js';
@@ -11,13 +11,13 @@ import type { ResolvedVixOptions, VixEngineOptions } from './vix-options.js';
 /** Options of {@link VixReplay}. */
 export interface VixReplayOptions {
   /** Engine options (thresholds, delays…); hooks are not allowed here. */
-  engine?: Omit<VixEngineOptions, 'hooks'>;
+  engine?: Omit<VixEngineOptions, 'hooks'> | undefined;
   /** The policy whose tiers the timeline shows. Default: the seed's. */
-  policy?: AdaptivePanicQuota;
+  policy?: AdaptivePanicQuota | undefined;
   /** Base TTL of the tier timeline, seconds. Default 60. */
-  baseTtl?: number;
+  baseTtl?: number | undefined;
   /** One chart point per scope per this much tick time (the highest index in it), ms. Default 1 s. */
-  sampleEveryMs?: number;
+  sampleEveryMs?: number | undefined;
 }
 
 /** One status change in a replay. */
@@ -35,7 +35,7 @@ export interface TierStep {
   /** Minutes of panic at that moment. */
   afterMin: number;
   tier: Tier;
-  mode: string;
+  mode: PanicMode;
   ttl: number;
 }
 

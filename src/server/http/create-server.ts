@@ -36,77 +36,77 @@ export interface VixTtlServerOptions {
   /** The panic clock decisions are taken on (memory or Redis). The caller keeps ownership and closes it. */
   clock: PanicClock;
   /** A policy, or options to build one. Default: the seed's tier table. */
-  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  policy?: AdaptivePanicQuota | PanicPolicyOptions | undefined;
   /** The breaker's `syncIntervalMs`. Default 100 ms. */
-  syncIntervalMs?: number;
+  syncIntervalMs?: number | undefined;
   /** The breaker's store timeout. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
-  maxPanicScopes?: number;
+  maxPanicScopes?: number | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
-  adminToken?: string | null;
+  adminToken?: string | null | undefined;
   /**
    * Bearer token `POST /v1/ttl` and `POST /v1/ticks` require (they write the shared
    * panic clock); null or absent leaves them open. At least 16 characters. The
    * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
    */
-  apiToken?: string | null;
+  apiToken?: string | null | undefined;
   /** Largest request body, in bytes. Default 16 KiB. */
-  bodyLimit?: number;
+  bodyLimit?: number | undefined;
   /**
    * Longest a request may take to arrive, headers and body (and a new connection
    * to send its first request); past it the client gets a 408 and the connection
    * is closed. Default 30,000 ms.
    */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
-  maxTrackedScopes?: number;
+  maxTrackedScopes?: number | undefined;
   /** Most dashboards on the event stream at once. Default 100. */
-  maxEventClients?: number;
+  maxEventClients?: number | undefined;
   /** Period of the state events. Default 1,000 ms. */
-  eventIntervalMs?: number;
+  eventIntervalMs?: number | undefined;
   /** Period of the event stream's heartbeat comments. Default 15,000 ms. */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
-  readyTimeoutMs?: number;
+  readyTimeoutMs?: number | undefined;
   /** Period of the store health check (the clock's read-only script on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
-  healthIntervalMs?: number;
+  healthIntervalMs?: number | undefined;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
-  adminTimeoutMs?: number;
+  adminTimeoutMs?: number | undefined;
   /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
-  displayBaseTtl?: number;
+  displayBaseTtl?: number | undefined;
   /** The clock's time source (the breaker ages what it synced on it). Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** How much faster than real time the clock runs (the demo's accelerated clock), for labels. Default 1. */
-  timeScale?: number;
+  timeScale?: number | undefined;
   /**
    * Where `POST /v1/ticks` sends ticks and the VIX shown per scope comes from. Default:
    * a {@link LocalVix} (a `VixEngine` with its defaults, publishing to `clock`), which
    * the server closes with itself; a source passed in stays the caller's to close.
    * `null`: no engine and no `/v1/ticks`.
    */
-  vixSource?: VixSource | null;
+  vixSource?: VixSource | null | undefined;
   /** Largest `POST /v1/ticks` body, in bytes. Default 1 MiB. */
-  ticksBodyLimit?: number;
+  ticksBodyLimit?: number | undefined;
   /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
-  maxTicksPerBatch?: number;
+  maxTicksPerBatch?: number | undefined;
   /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 1. */
-  maxConcurrentTickBatches?: number;
+  maxConcurrentTickBatches?: number | undefined;
   /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 429 `busy`. Default 100,000. */
-  maxTicksPerSecond?: number;
+  maxTicksPerSecond?: number | undefined;
   /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
-  maxTickSkewMs?: number;
+  maxTickSkewMs?: number | undefined;
   /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
-  vix?: VixProvider;
+  vix?: VixProvider | undefined;
   /** Register prom-client's default process metrics. Default true. */
-  defaultMetrics?: boolean;
+  defaultMetrics?: boolean | undefined;
   /**
    * Given this server's registry, returns what `GET /metrics` renders instead of it:
    * a cluster worker passes one that asks the primary for every worker's metrics.
    */
-  aggregateMetrics?: (registry: Registry) => () => Promise<string>;
+  aggregateMetrics?: ((registry: Registry) => () => Promise<string>) | undefined;
 }
 
 /** What {@link createServer} builds: the Fastify app and the parts behind it. */

@@ -5,8 +5,8 @@ import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
 export interface IpcChannel {
-  send?: (message: unknown) => boolean;
-  readonly connected?: boolean;
+  send?: ((message: unknown) => boolean) | undefined;
+  readonly connected?: boolean | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
@@ -14,11 +14,11 @@ export interface IpcChannel {
 /** Options of {@link RemoteVix}. */
 export interface RemoteVixOptions {
   /** Longest wait for the primary's answer to a batch, ms; past it `ingest` rejects (503). Default 5,000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Default `process` (the worker's channel to the cluster primary). */
-  channel?: IpcChannel;
+  channel?: IpcChannel | undefined;
   /** Ticks per IPC message; a bigger batch is sent in several, yielding to the event loop between them. Default 500. */
-  chunkTicks?: number;
+  chunkTicks?: number | undefined;
 }
 
 interface Pending {

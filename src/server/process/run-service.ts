@@ -29,35 +29,35 @@ export interface ServiceConfig {
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
   /** The breaker's `maxPanicScopes` (default 1,000 when absent). */
-  maxPanicScopes?: number;
+  maxPanicScopes?: number | undefined;
   adminToken: string | null;
   /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
   apiToken: string | null;
   /** Longest a request may take to arrive (408 past it); default 30 s. */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
-  maxTickSkewMs?: number;
+  maxTickSkewMs?: number | undefined;
   /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
-  maxTickBatches?: number;
+  maxTickBatches?: number | undefined;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
-  maxTicksPerSecond?: number;
+  maxTicksPerSecond?: number | undefined;
   /**
    * The panic clock's options: for Redis all of them (the decisions' clock takes
    * `timeoutMs`, default 50 ms, which is also the breaker's; the VIX publisher's
    * keeps its own longer timeout); the in-memory clock takes the dead man's switch,
    * the calm grace and `maxScopes`.
    */
-  clock?: RedisPanicClockOptions;
+  clock?: RedisPanicClockOptions | undefined;
   /** The policy: tier tables, league and match-type lists. Default: the seed's. */
-  policy?: PanicPolicyOptions;
+  policy?: PanicPolicyOptions | undefined;
   /** The VIX engine's options (thresholds, delays…). Default: the engine's. */
-  vix?: Omit<VixEngineOptions, 'hooks'>;
+  vix?: Omit<VixEngineOptions, 'hooks'> | undefined;
   /** The breaker's `syncIntervalMs`. Default 100 ms. */
-  syncIntervalMs?: number;
+  syncIntervalMs?: number | undefined;
   /** More limits of the HTTP server (body sizes, tracked scopes, event clients…), as {@link VixTtlServerOptions} names them. */
-  limits?: ServiceLimits;
+  limits?: ServiceLimits | undefined;
 }
 
 /** The {@link VixTtlServerOptions} limits a service takes from its configuration. */

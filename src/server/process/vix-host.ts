@@ -103,12 +103,12 @@ export interface VixHost {
 export async function startVixHost(options: {
   redisUrl: string;
   logger: Logger;
-  refreshIntervalMs?: number;
-  maxTickSkewMs?: number;
+  refreshIntervalMs?: number | undefined;
+  maxTickSkewMs?: number | undefined;
   /** The shared clock's options (key prefix…), as the workers' clocks have them; the publisher keeps its own timeout. */
-  clock?: RedisPanicClockOptions;
+  clock?: RedisPanicClockOptions | undefined;
   /** The engine's options (thresholds, delays…). */
-  engine?: Omit<VixEngineOptions, 'hooks'>;
+  engine?: Omit<VixEngineOptions, 'hooks'> | undefined;
 }): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { GLOBAL_SCOPE } from '../../clock/scope.js';
 import { EventEmitter, type Event } from '../../core/event.js';
-import type { TtlDecision } from '../../policy/ttl-decision.js';
+import type { FailSafeReason, TtlDecision } from '../../policy/ttl-decision.js';
 import type { PanicKnowledge } from './panic-knowledge.js';
 import { RateWindow } from './rate-window.js';
 
@@ -13,7 +13,7 @@ export interface ScopeActivity {
   lastDecisionAtMs: number | null;
   /** The last decision was a fail-safe one (TTL 0 because the start could not be had). */
   failSafe: boolean;
-  failSafeReason: string | null;
+  failSafeReason: FailSafeReason | null;
   /** When the current run of fail-safe decisions began; null when not failing safe. */
   failSafeSinceMs: number | null;
   /** Last (tier, fail-safe) per importance, to notice changes. */
@@ -26,7 +26,7 @@ export interface ScopeActivity {
 export interface ScopeTrackerOptions {
   /** Most named scopes kept besides `global` (least recently used dropped first). */
   maxScopes: number;
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /**

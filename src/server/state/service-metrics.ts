@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CorruptValue, EvictionPolicy, ObservationKind } from '../../clock/panic-clock.js';
 import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
+import type { Importance } from '../../policy/importance.js';
+import type { Tier } from '../../policy/panic-mode.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
@@ -22,7 +24,7 @@ export interface ScopeGaugeValues {
   panicDurationSeconds: number;
   panicActive: boolean;
   /** Current tier per importance (0 = no panic). */
-  tiers: Record<string, number>;
+  tiers: Record<Importance, Tier>;
 }
 
 /**
@@ -31,13 +33,13 @@ export interface ScopeGaugeValues {
  */
 export interface MetricSources {
   /** Per-scope panic duration, panic active and current tier. */
-  scopes?: () => readonly ScopeGaugeValues[];
+  scopes?: (() => readonly ScopeGaugeValues[]) | undefined;
   /** The clock's commands in flight. */
-  inFlight?: () => number;
+  inFlight?: (() => number) | undefined;
   /** Scopes held in panic by the breaker, and its `maxPanicScopes`. */
-  panicScopes?: () => { held: number; max: number };
+  panicScopes?: (() => { held: number; max: number }) | undefined;
   /** The store's eviction policy as last checked, or null. */
-  eviction?: () => EvictionPolicy | null;
+  eviction?: (() => EvictionPolicy | null) | undefined;
 }
 
 /**
@@ -57,7 +59,7 @@ export class ServiceMetrics {
   readonly #eventClients: Gauge;
   #sources: MetricSources = {};
 
-  constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
+  constructor(options: { defaultMetrics?: boolean | undefined; clockKind?: string | undefined; timeScale?: number | undefined; version?: string | undefined } = {}) {
     const registers = [(this.registry = new Registry())];
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });

@@ -8,14 +8,14 @@ import { ServiceMetrics } from './service-metrics.js';
 /** Options of {@link ServiceTelemetry}. */
 export interface ServiceTelemetryOptions {
   /** Most named scopes tracked for the dashboard and the per-scope metrics. Default 200. */
-  maxTrackedScopes?: number;
+  maxTrackedScopes?: number | undefined;
   /** Register prom-client's default process metrics. Default true. */
-  defaultMetrics?: boolean;
-  clockKind?: string;
-  timeScale?: number;
-  version?: string;
+  defaultMetrics?: boolean | undefined;
+  clockKind?: string | undefined;
+  timeScale?: number | undefined;
+  version?: string | undefined;
   /** Real time source for rates. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** The events of a breaker that {@link ServiceTelemetry} listens to. */

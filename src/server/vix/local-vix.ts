@@ -20,30 +20,30 @@ export interface LocalVixOptions {
   /** Where the statuses are published (publisher mode); null runs the engine without publishing. */
   clock: PanicClock | null;
   /** An engine, or options to build one. Default: a `VixEngine` with its defaults. */
-  engine?: VixEngine | VixEngineOptions;
+  engine?: VixEngine | VixEngineOptions | undefined;
   /** A pino (or compatible) logger for the publisher and transitions. Default: silent. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The publisher's `refreshIntervalMs`. Default 60 s. */
-  refreshIntervalMs?: number;
+  refreshIntervalMs?: number | undefined;
   /** The time source ticks are expected on; idle scopes expire against it when the feed goes silent. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** How often the engine is moved to `now()` so idle scopes expire, ms; 0 never. Default 10 s. */
-  idleCheckMs?: number;
+  idleCheckMs?: number | undefined;
   /** Most scopes a view (and the per-scope metrics) lists besides `global`. Default 200. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
   /** How many of the latest transitions a view keeps. Default 20. */
-  recentTransitions?: number;
+  recentTransitions?: number | undefined;
   /** How many rejected ticks a batch answer lists. Default 20. */
-  maxRejectionsShown?: number;
+  maxRejectionsShown?: number | undefined;
   /**
    * Furthest a tick may be ahead of `now()`, ms; a later one is rejected (`future_ts`),
    * so a feed's clock error cannot move the engine's time. Default 60 s.
    */
-  maxTickSkewMs?: number;
+  maxTickSkewMs?: number | undefined;
   /** Most batches `ingest` holds, the one being ingested included; past it, {@link VixBusyError}. Default 16. */
-  maxQueuedBatches?: number;
+  maxQueuedBatches?: number | undefined;
   /** Ticks ingested between two yields to the event loop, so requests interleave with a big batch. Default 500. */
-  chunkTicks?: number;
+  chunkTicks?: number | undefined;
 }
 
 const optionsSchema = z.strictObject({

@@ -8,7 +8,7 @@ import type { VixTransitionView, VixView } from './vix-source.js';
 /** Options of {@link VixMetrics}. */
 export interface VixMetricsOptions {
   /** Most scope label values of the transition counter besides `global`; later scopes count as `~other`. Default 200. */
-  maxScopeLabels?: number;
+  maxScopeLabels?: number | undefined;
 }
 
 /** The scope label of transitions past `maxScopeLabels` (`~` is not a scope character, so no scope can collide). */

@@ -53,7 +53,7 @@ export const stateOperations: readonly ApiOperation[] = [
  * `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics`
  * (Prometheus: this process's registry, or `render`, e.g. every worker's metrics).
  */
-export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics; render?: () => Promise<string> }): void {
+export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics; render?: (() => Promise<string>) | undefined }): void {
   const { state, events, metrics } = deps;
 
   app.get('/v1/state', async (_request, reply) => {

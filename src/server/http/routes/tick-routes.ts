@@ -14,7 +14,7 @@ export interface TickRouteLimits {
   /** Most ticks in one batch; more is a 413. */
   maxTicks: number;
   /** The API token's check, run before the body is read; absent: the route is open. */
-  authorize?: (request: FastifyRequest) => void;
+  authorize?: ((request: FastifyRequest) => void) | undefined;
   /** Most batches this process parses and ingests at once (from the whole body to the answer); more is a 429 `busy`. */
   maxConcurrent: number;
   /** Ticks per second this process takes (a token bucket holding two full batches); past it, a 429 `busy`. */
