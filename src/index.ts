@@ -43,6 +43,7 @@ export {
   StoreTimeoutError,
   StoreBusyError,
   LoaderTimeoutError,
+  OverloadedError,
 } from './core/errors.js';
 
 // — adaptive cache (src/cache) —
@@ -52,17 +53,34 @@ export {
   type ResolvedAdaptiveCacheOptions,
   type CoalesceOptions,
   type LoadTimeoutOptions,
+  type L1Options,
+  type BusOptions,
+  type InvalidateOnOptions,
+  type OverloadOptions,
+  type CacheInput,
   type CacheResult,
   type CacheStatus,
   type CacheLoader,
   type CacheLoaderContext,
   type TtlSource,
 } from './cache/adaptive-cache.js';
-export type { CacheStore, StoredEntry, StoreRead } from './cache/cache-store.js';
+export {
+  TOMBSTONE_MS,
+  type CacheStore,
+  type StoredEntry,
+  type StoreRead,
+  type StoreWriteOptions,
+  type StoreWriteOutcome,
+  type StoreSubscriberHandlers,
+  type StoreSubscriberOptions,
+  type StoreSubscription,
+} from './cache/cache-store.js';
+export { tagIndexKey, marketTag, validateTags, MAX_TAGS_PER_ENTRY } from './cache/cache-tags.js';
+export { BUS_VERSION, encodeMarketChange, parseMarketChange, type MarketChangeMessage, type InvalidationMessage } from './cache/bus-message.js';
 export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
-export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation } from './cache/cache-events.js';
+export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource } from './cache/cache-events.js';
 export type { StoreFailure } from './core/store-guard.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';

@@ -171,6 +171,30 @@ export class VixCircuitBreaker {
     return decision;
   }
 
+  /**
+   * The decision {@link getTtl} would give, when it can be made without a call to
+   * the clock: the scope's last answer is inside `syncIntervalMs` (or there is no
+   * clock). Null when a round trip is needed; then call `getTtl`. Synchronous, so a
+   * cache can judge an in-process copy with no I/O at all; hooks and logs run as for
+   * `getTtl`.
+   * @throws InvalidInputError for an invalid input, VixTtlError after close().
+   */
+  peekTtl(input: GetTtlInput): TtlDecision | null {
+    if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
+    const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    const scope = normalizeScope(scopeInput);
+    const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
+    if (this.#clock === null) return null; // getTtl decides at once without a clock; the rare path is not worth a copy
+    if (kind === 'panic' && !this.#panicScopes.holds(scope)) return null;
+    const state = this.#scopes.get(scope);
+    if (!state) return null;
+    const synced = this.#fromSync(state, kind);
+    if (!synced) return null;
+    const decision = this.#decide(baseTtl, { importance: this.policy.classify(match) }, kind, { ok: true, synced, repaired: null }, state);
+    this.#report(scope, state, decision);
+    return decision;
+  }
+
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -270,7 +270,9 @@ describe('loadTimeout.hard: no key can be wedged by a loader that never settles'
       [{ hard: 600_001 }, 'AdaptiveCache.loadTimeout.hard'],
       [{ hard: Number.POSITIVE_INFINITY }, 'AdaptiveCache.loadTimeout.hard'],
       [{ hard: '5000' }, 'AdaptiveCache.loadTimeout.hard'],
-      [{ soft: 100 }, 'AdaptiveCache.loadTimeout'],
+      [{ soft: 10_000 }, 'AdaptiveCache.loadTimeout.soft'], // soft must be below hard
+      [{ soft: 0.5 }, 'AdaptiveCache.loadTimeout.soft'],
+      [{ firm: 100 }, 'AdaptiveCache.loadTimeout'],
       [5000, 'AdaptiveCache.loadTimeout'],
     ] as const) {
       const error = (() => {

@@ -16,9 +16,12 @@ afterAll(async () => server.stop());
 cacheStoreContract('RedisCacheStore', {
   store: () => new RedisCacheStore(redis),
   // Entries are `<writtenAtMs>:<payload>` (the documented format); locks hold a token and only age by their expiry.
+  // Tombstones are `<ms>!`, tag tombstones `<ms>:<id>`.
   advance: (ms) => advanceRedis(redis, ms, (value) => {
-    const stamp = /^(\d{1,16}):/.exec(value);
-    return stamp ? `${Number(stamp[1]) - ms}:${value.slice(stamp[0].length)}` : null;
+    const tombstone = /^(\d{1,16})!$/.exec(value);
+    if (tombstone) return `${Number(tombstone[1]) - ms}!`;
+    const stamp = /^(\d{1,16})(?=[:~])/.exec(value);
+    return stamp ? `${Number(stamp[1]) - ms}${value.slice(stamp[0].length)}` : null;
   }),
   reset: async () => void (await redis.flushall()),
 });
