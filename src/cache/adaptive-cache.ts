@@ -294,6 +294,8 @@ const NO_TAGS: readonly string[] = Object.freeze([]);
 const MAX_INVALIDATE_TAGS = 1000;
 /** Most market tags waiting for their store-side invalidation; past it new ones are dropped (counted as store errors). */
 const MAX_PENDING_MARKET_TAGS = 10_000;
+/** Longest an entry carrying a just-changed market's tag is missed while waiting for the store side to be done, ms. */
+const UNSETTLED_MS = 2_000;
 /** Bound on one `invalidateTags` store call, whose work grows with the tagged entries. */
 const INVALIDATE_TIMEOUT_FLOOR_MS = 5_000;
 const valueOf = <T>(result: CacheResult<T>): T => result.value;
@@ -332,6 +334,13 @@ export class AdaptiveCache {
   readonly #busChannel: string;
   readonly #subscription: StoreSubscription | null;
   readonly #pendingMarketTags = new Map<string, string>();
+  /**
+   * Market tags whose entries may still be in the store, pre-change, since `performance.now()`
+   * (the store side is under way here or in another process): an entry carrying one is a miss.
+   */
+  readonly #unsettledTags = new Map<string, number>();
+  /** Invalidation ids whose store side is done (their completion came first), briefly. */
+  readonly #settledIds = new Map<string, number>();
   #draining = false;
   /** The in-process tier is bypassed until this `performance.now()` (bus messages past their bound). */
   #l1PausedUntil = 0;
@@ -597,7 +606,7 @@ export class AdaptiveCache {
   /** A refresh: the store first (another process may have refreshed already), then a load like any other. */
   async #refresh(name: string, dataKey: string, loader: CacheLoader<unknown>, input: CacheInput, tags: readonly string[], decision: TtlDecision): Promise<Outcome<unknown>> {
     const state = await this.#read(name, dataKey, 'read');
-    if (state.ok && state.read.entry) {
+    if (state.ok && state.read.entry && !this.#unsettled(state.read.entry.tags)) {
       const ageMs = Math.max(0, state.read.nowMs - state.read.entry.writtenAtMs);
       if (ageMs < this.options.refreshAhead! * decision.ttl * 1000) {
         const decoded = this.#decode(name, state.read.entry.payload);
@@ -663,7 +672,7 @@ export class AdaptiveCache {
 
   #sharedEntry<T>(ctx: LoadContext<T>, state: ReadState & { ok: true }, sinceMs: number): Outcome<T> | null {
     const entry = state.read.entry;
-    if (!entry) return null;
+    if (!entry || this.#unsettled(entry.tags)) return null;
     const ageMs = Math.max(0, state.read.nowMs - entry.writtenAtMs);
     if (entry.writtenAtMs < sinceMs && !(ageMs < ctx.decision.ttl * 1000)) return null;
     const decoded = this.#decode<T>(ctx.name, entry.payload);
@@ -766,7 +775,7 @@ export class AdaptiveCache {
 
   /** Whether the entry read at the start of the call could stand in within `windowMs`. */
   #hasStale<T>(ctx: LoadContext<T>, windowMs: number): boolean {
-    if (windowMs === 0 || !ctx.state.ok || !ctx.state.read.entry) return false;
+    if (windowMs === 0 || !ctx.state.ok || !ctx.state.read.entry || this.#unsettled(ctx.state.read.entry.tags)) return false;
     const { read, localMs } = ctx.state;
     return Math.max(0, read.nowMs - read.entry!.writtenAtMs) + (performance.now() - localMs) < windowMs;
   }
@@ -842,7 +851,8 @@ export class AdaptiveCache {
   #fillFromRead(dataKey: string, state: ReadState & { ok: true }, value: unknown, decision: TtlDecision): void {
     if (this.#l1 === null || decision.ttl <= 0 || !this.#l1Open()) return;
     const entry = state.read.entry!;
-    this.#l1.fill(dataKey, { value, writtenAtMs: entry.writtenAtMs, ageAtFillMs: Math.max(0, state.read.nowMs - entry.writtenAtMs), filledAt: state.sentAt, tags: entry.tags });
+    // + 1 ms: both stamps are whole ms on the store's clock, so their difference may fall short of the age by just under 1 ms.
+    this.#l1.fill(dataKey, { value, writtenAtMs: entry.writtenAtMs, ageAtFillMs: Math.max(0, state.read.nowMs - entry.writtenAtMs) + 1, filledAt: state.sentAt, tags: entry.tags });
   }
 
   #lookup<T>(name: string, state: ReadState, decision: TtlDecision): Lookup<T> {
@@ -851,6 +861,7 @@ export class AdaptiveCache {
     if (!entry) return { hit: false, reason: state.read.corrupt ? 'corrupt' : 'absent' };
     const ageMs = Math.max(0, state.read.nowMs - entry.writtenAtMs);
     if (!(ageMs < decision.ttl * 1000)) return { hit: false, reason: 'expired' };
+    if (this.#unsettled(entry.tags)) return { hit: false, reason: 'invalidated' };
     const decoded = this.#decode<T>(name, entry.payload);
     return decoded.ok ? { hit: true, value: decoded.value, ageMs } : { hit: false, reason: 'corrupt' };
   }
@@ -937,6 +948,8 @@ export class AdaptiveCache {
     if (channel === this.#busChannel) {
       const message = parseInvalidation(text, this.options.maxKeyLength, this.options.maxTagLength);
       if (!message) return this.#emit({ type: 'bus_rejected', reason: 'malformed' });
+      for (const tag of message.tags) this.#unsettledTags.delete(tag); // a market tag's store side is done
+      this.#remember(this.#settledIds, message.id);
       if (message.src === this.#id) return;
       const dropped = this.#dropLocal(message.keys.map((k) => this.options.namespace + k), message.tags);
       this.#emit({ type: 'invalidate', source: 'bus', keys: message.keys.length, tags: message.tags.length, dropped });
@@ -947,6 +960,7 @@ export class AdaptiveCache {
     if (!change) return this.#emit({ type: 'bus_rejected', reason: 'malformed' });
     const tags = change.markets.map(marketTag).filter((tag) => tag.length <= this.options.maxTagLength);
     const dropped = this.#dropLocal(NO_TAGS, tags);
+    if (!this.#settledIds.has(change.id)) for (const tag of tags) this.#remember(this.#unsettledTags, tag);
     this.#emit({ type: 'invalidate', source: 'market', keys: 0, tags: tags.length, dropped });
     for (const tag of tags) {
       if (this.#pendingMarketTags.size >= MAX_PENDING_MARKET_TAGS && !this.#pendingMarketTags.has(tag)) {
@@ -972,13 +986,35 @@ export class AdaptiveCache {
         const [tag, id] = this.#pendingMarketTags.entries().next().value as [string, string];
         this.#pendingMarketTags.delete(tag);
         const removed = await this.#invalidateInStore([tag], id, false);
-        if (removed === 0) continue;
+        if (removed === -1) continue; // another process took it: its completion message settles the tag
+        this.#unsettledTags.delete(tag);
         this.#dropLocal(NO_TAGS, [tag]);
+        // Tells every process the store side is done (they drop copies filled meanwhile, and stop missing on the tag).
         await this.#publishInvalidation(NO_TAGS, [tag], id, false);
       }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** Whether an entry carries a market tag whose store side is not known to be done (at most {@link UNSETTLED_MS}). */
+  #unsettled(tags: readonly string[]): boolean {
+    if (tags.length === 0 || this.#unsettledTags.size === 0) return false;
+    const now = performance.now();
+    for (const tag of tags) {
+      const since = this.#unsettledTags.get(tag);
+      if (since === undefined) continue;
+      if (now - since < UNSETTLED_MS) return true;
+      this.#unsettledTags.delete(tag);
+    }
+    return false;
+  }
+
+  /** Records a name with the time now in a bounded map (oldest forgotten first). */
+  #remember(map: Map<string, number>, name: string): void {
+    map.delete(name);
+    map.set(name, performance.now());
+    if (map.size > MAX_PENDING_MARKET_TAGS) map.delete(map.keys().next().value!);
   }
 
   /** At most `bus.maxMessagesPerSecond`: past it, the in-process tier is flushed and bypassed for the rest of a second. */

@@ -1,8 +1,8 @@
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import type { StoreFailure } from '../core/store-guard.js';
 
-/** Why a read was not a hit. */
-export type MissReason = 'absent' | 'expired' | 'corrupt' | 'store_unavailable';
+/** Why a read was not a hit (`invalidated`: the entry carries a market tag whose invalidation is under way). */
+export type MissReason = 'absent' | 'expired' | 'corrupt' | 'store_unavailable' | 'invalidated';
 
 /** The store call a `store_error` event is about. */
 export type StoreOperation = 'read' | 'write' | 'lock' | 'unlock' | 'delete' | 'invalidate' | 'publish';

@@ -99,7 +99,8 @@ export interface CacheStore {
    * Removes every entry indexed under one of `tagKeys` (the tags' index keys, see
    * {@link tagIndexKey}), leaving tombstones as {@link delete} does, and returns how
    * many index members it went through. `id` names the invalidation: a tag already invalidated under the
-   * same id is skipped (several processes handling one bus message do the work once).
+   * same id is skipped (several processes handling one bus message do the work once); −1 when every tag
+   * had been, so the caller knows another process did (or does) the work.
    * Costs O(entries of the tags). Absent on a store without tags.
    */
   invalidateTags?(tagKeys: readonly string[], id: string): Promise<number>;

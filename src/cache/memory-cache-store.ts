@@ -106,9 +106,13 @@ export class MemoryCacheStore implements CacheStore {
   async invalidateTags(tagKeys: readonly string[], id: string): Promise<number> {
     const nowMs = this.#clock();
     let removed = 0;
+    let handled = 0;
     for (const tagKey of tagKeys) {
       const previous = this.#tombstones.get(tagKey);
-      if (previous && previous.id === id && nowMs - previous.at < TOMBSTONE_MS) continue; // this invalidation was handled
+      if (previous && previous.id === id && nowMs - previous.at < TOMBSTONE_MS) {
+        handled += 1; // this invalidation was done already
+        continue;
+      }
       this.#tombstones.set(tagKey, { at: nowMs, id });
       const members = this.#tags.get(tagKey);
       this.#tags.delete(tagKey);
@@ -118,7 +122,7 @@ export class MemoryCacheStore implements CacheStore {
         removed += 1;
       }
     }
-    return removed;
+    return handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {

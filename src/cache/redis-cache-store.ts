@@ -84,9 +84,11 @@ export class RedisCacheStore implements CacheStore {
 
   async invalidateTags(tagKeys: readonly string[], id: string): Promise<number> {
     let removed = 0;
+    let handled = 0;
     for (const tagKey of tagKeys) {
       const scratch = `${tagKey}:x:${id}`;
       const moved = Number(await TAG_TAKE.runKeys(this.#redis, [tagKey, `${tagKey}:inv`, scratch], [id, String(TOMBSTONE_MS)]));
+      if (moved === -1) handled += 1;
       if (!(moved > 0)) continue;
       let cursor = '0';
       do {
@@ -98,7 +100,7 @@ export class RedisCacheStore implements CacheStore {
       } while (cursor !== '0');
       await this.#redis.del(scratch);
     }
-    return removed;
+    return handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {

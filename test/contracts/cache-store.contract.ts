@@ -175,7 +175,7 @@ export function cacheStoreContract(name: string, harness: CacheStoreHarness): vo
         const after = (await store.read('a')).nowMs;
         await h.advance(1);
         await store.write('a', 'a2', 60_000, { tags: ['t'], tagKeys: [tagKey('t')], loadedAfterMs: after });
-        expect(await store.invalidateTags!([tagKey('t')], 'same')).toBe(0);
+        expect(await store.invalidateTags!([tagKey('t')], 'same')).toBe(-1); // done already, by whoever took it first
         expect((await store.read('a')).entry?.payload).toBe('a2');
       });
     });
