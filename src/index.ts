@@ -76,6 +76,7 @@ export {
   type StoreSubscription,
 } from './cache/cache-store.js';
 export { tagIndexKey, marketTag, validateTags, MAX_TAGS_PER_ENTRY } from './cache/cache-tags.js';
+export { MarketChangePublisher, type MarketChangePublisherOptions, type MarketChangeStats } from './cache/market-change-publisher.js';
 export { BUS_VERSION, encodeMarketChange, parseMarketChange, type MarketChangeMessage, type InvalidationMessage } from './cache/bus-message.js';
 export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
@@ -89,7 +90,7 @@ export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fast
 // — VIX engine (src/vix) —
 export { VixEngine, type VixScopeSnapshot, type VixEngineStats } from './vix/vix-engine.js';
 export type { VixEngineOptions, VixLevelOptions, ResolvedVixOptions } from './vix/vix-options.js';
-export type { VixHooks, VixTransition, VixIndexEvent, VixRejectEvent, TransitionCause } from './vix/vix-hooks.js';
+export type { VixHooks, VixTransition, VixIndexEvent, VixRejectEvent, VixPriceChangeEvent, TransitionCause } from './vix/vix-hooks.js';
 export type { PendingStatus } from './vix/status-hysteresis.js';
 export { REJECT_RULES, REJECT_REASONS, type Tick, type RejectReason, type IngestResult, type BatchResult } from './vix/tick.js';
 export { tickTimeMs } from './vix/tick-time.js';

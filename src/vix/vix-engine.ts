@@ -5,7 +5,7 @@ import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
 import { ACCEPTED, REJECT_REASONS, REJECTED, REJECT_RULES, type BatchResult, type IngestResult, type RejectReason } from './tick.js';
 import { tickTimeMs } from './tick-time.js';
-import type { VixHooks, VixTransition } from './vix-hooks.js';
+import type { VixHooks, VixPriceChangeEvent, VixTransition } from './vix-hooks.js';
 import { resolveVixOptions, type ResolvedVixOptions, type VixEngineOptions } from './vix-options.js';
 
 /** What the engine knows about one scope, for `/v1/state`, the dashboard and the replay report. */
@@ -132,6 +132,7 @@ export class VixEngine {
   readonly #onTransition: Array<NonNullable<VixHooks['onTransition']>> = [];
   readonly #onIndex: Array<NonNullable<VixHooks['onIndex']>> = [];
   readonly #onReject: Array<NonNullable<VixHooks['onReject']>> = [];
+  readonly #onPriceChange: Array<NonNullable<VixHooks['onPriceChange']>> = [];
   // Eviction lists, least recently ticked first: calm scopes still warming up, warm calm ones, elevated ones.
   readonly #cold = new EvictionList();
   readonly #calm = new EvictionList();
@@ -172,6 +173,7 @@ export class VixEngine {
     add(this.#onTransition, hooks.onTransition);
     add(this.#onIndex, hooks.onIndex);
     add(this.#onReject, hooks.onReject);
+    add(this.#onPriceChange, hooks.onPriceChange);
     return () => {
       for (const [list, fn] of added) {
         const at = list.indexOf(fn);
@@ -315,8 +317,12 @@ export class VixEngine {
         const r = state.lnPrice - lnPrice; // ln(1/price) − ln(1/previous price)
         squaredReturn = r * r;
       }
+      const previous = state.lnPrice;
       state.lastTs = ts;
       state.lnPrice = lnPrice;
+      if (lnPrice !== previous && this.#onPriceChange.length > 0) {
+        this.#emit<VixPriceChangeEvent>(this.#onPriceChange, { market, scope: scopeName, ts, price, previousPrice: Math.exp(previous) });
+      }
     }
     this.#noteMarketTime(market, ts);
     this.#feed(this.#scopeOrCreate(GLOBAL_SCOPE, ts), ts, squaredReturn);

@@ -15,6 +15,7 @@ import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
               [--request-timeout-ms 30000] [--max-panic-scopes 1000]
               [--tick-skew-ms 60000] [--max-tick-batches 1] [--max-ticks-per-second 100000]
+              [--publish-market-changes]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
@@ -23,7 +24,9 @@ export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--red
   panic; a panic in a new scope past it fails safe (TTL 0, reason scope_limit) and is not
   written. A tick more than --tick-skew-ms ahead of the wall clock is rejected (future_ts); past
   --max-tick-batches batches at once or --max-ticks-per-second ticks per process, POST /v1/ticks
-  is a 429 busy with Retry-After.`;
+  is a 429 busy with Retry-After. --publish-market-changes (needs --redis): each market whose
+  price moved is published on vix-ttl:market-changes (coalesced per 100 ms, at most 20 messages
+  a second), where caches with invalidateOn.marketChanges drop the entries tagged market:<id>.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MAX_WORKERS = 64;
@@ -42,6 +45,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     'tick-skew-ms': { type: 'string' },
     'max-tick-batches': { type: 'string' },
     'max-ticks-per-second': { type: 'string' },
+    'publish-market-changes': { type: 'boolean' },
   });
   if (flags.help) return io.out(SERVE_HELP), 0;
   const config = serviceConfig(flags, io.env);
@@ -68,7 +72,7 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
 async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger, maxTickSkewMs: config.maxTickSkewMs });
+  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger, maxTickSkewMs: config.maxTickSkewMs, publishMarketChanges: config.publishMarketChanges });
   const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
   const stop = stopRequests(io);
   void stop.requested.then(() => primary.shutdown());
@@ -152,7 +156,9 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
   const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 1, 1, 1000);
   const maxTicksPerSecond = integer('--max-ticks-per-second', flags['max-ticks-per-second'] as string | undefined, 100_000, 1, 100_000_000);
-  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
+  const publishMarketChanges = flags['publish-market-changes'] === true;
+  if (publishMarketChanges && redisUrl === undefined) throw new CliUsageError('--publish-market-changes publishes on Redis pub/sub: pass --redis redis://HOST:PORT or set REDIS_URL');
+  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond, publishMarketChanges };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {

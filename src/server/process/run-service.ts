@@ -13,6 +13,7 @@ import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
 import { connectStore, quitRedis } from './store-connection.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
 
@@ -41,6 +42,8 @@ export interface ServiceConfig {
   maxTickBatches?: number;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
   maxTicksPerSecond?: number;
+  /** Publish each market whose price moved on the cache bus (`vix-ttl:market-changes`), for change-aware invalidation. Needs Redis. Default false. */
+  publishMarketChanges?: boolean;
 }
 
 /** A running single-process service. */
@@ -114,7 +117,8 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   if (cluster.isWorker) return new RemoteVix();
   const publishTo = redis ? new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = config.demo ? Math.max(10, Math.min(60_000, Math.floor((DEFAULT_DEAD_MAN_SWITCH_SECONDS * 1000) / config.demoSpeed / 4))) : undefined;
-  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
+  const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs, marketChanges });
 }
 
 async function closeService(server: VixTtlServer, feed: DemoFeed | null, vix: VixSource, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {

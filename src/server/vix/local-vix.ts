@@ -10,6 +10,7 @@ import { VixEngine, type VixScopeSnapshot } from '../../vix/vix-engine.js';
 import type { VixTransition } from '../../vix/vix-hooks.js';
 import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { VixPublisher, type PublishEvent } from '../../vix/vix-publisher.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { VixMetrics } from './vix-metrics.js';
 import { batchOf } from './tick-batch.js';
 import { VixBusyError, type TickBatch, type TickBatchAnswer, type VixScopeReading, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
@@ -43,6 +44,11 @@ export interface LocalVixOptions {
   maxQueuedBatches?: number;
   /** Ticks ingested between two yields to the event loop, so requests interleave with a big batch. Default 500. */
   chunkTicks?: number;
+  /**
+   * Publishes "market M's price moved" for caches with `invalidateOn.marketChanges`
+   * (change-aware invalidation). Default none (opt-in). Closed with this LocalVix.
+   */
+  marketChanges?: MarketChangePublisher | null;
 }
 
 const optionsSchema = z.strictObject({
@@ -58,6 +64,7 @@ const optionsSchema = z.strictObject({
   maxTickSkewMs: z.number().min(0).max(86_400_000).default(60_000),
   maxQueuedBatches: z.number().int().min(1).max(10_000).default(16),
   chunkTicks: z.number().int().min(1).max(1_000_000).default(500),
+  marketChanges: z.custom<MarketChangePublisher | null>((v) => v === undefined || v === null || v instanceof MarketChangePublisher, { message: 'must be a MarketChangePublisher' }).optional(),
 });
 
 const LEVELS = { calm: 0, elevated: 1, panic: 2 } as const;
@@ -74,6 +81,8 @@ export class LocalVix implements VixSource {
   readonly engine: VixEngine;
   /** The publisher writing to the clock, or null. */
   readonly publisher: VixPublisher | null;
+  /** Where price changes go (change-aware cache invalidation), or null. */
+  readonly marketChanges: MarketChangePublisher | null;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #now: () => number;
   readonly #logger: BreakerLogger;
@@ -97,7 +106,12 @@ export class LocalVix implements VixSource {
     const o = this.#options;
     this.engine = o.engine instanceof VixEngine ? o.engine : new VixEngine(o.engine as VixEngineOptions | undefined);
     this.#now = (o.now as (() => number) | undefined) ?? Date.now;
-    this.#removeHooks = this.engine.addHooks({ onTransition: (t) => this.#onTransition(t) });
+    const changes = o.marketChanges ?? null;
+    this.marketChanges = changes;
+    this.#removeHooks = this.engine.addHooks({
+      onTransition: (t) => this.#onTransition(t),
+      ...(changes ? { onPriceChange: (e: { market: string }) => changes.changed(e.market) } : {}),
+    });
     const logger = (this.#logger = (o.logger as BreakerLogger | undefined) ?? pino({ level: 'silent' }));
     this.publisher = o.clock
       ? new VixPublisher({ engine: this.engine, clock: o.clock, logger, refreshIntervalMs: o.refreshIntervalMs, hooks: { onPublish: (e: PublishEvent) => this.#metrics?.publish(e) } })
@@ -196,6 +210,7 @@ export class LocalVix implements VixSource {
     this.#removeHooks();
     this.#listeners.clear();
     await this.publisher?.close();
+    await this.marketChanges?.close();
   }
 
   #advance(): void {
