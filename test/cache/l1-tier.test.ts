@@ -187,6 +187,27 @@ describe('the in-process tier (l1) on a real redis-server', () => {
     expect(cache.l1Size).toBeLessThan(10);
   });
 
+  it('refresh ahead is shared across processes: two caches (two connections) past the fraction reload once', async () => {
+    const breaker = handTtl(1);
+    const a = await make({ breaker, refreshAhead: 0.5, coalesce: { crossProcess: true } });
+    const b = await make({ breaker, refreshAhead: 0.5, coalesce: { crossProcess: true } });
+    await a.getOrLoad('k', async () => 'v1', CALM);
+    await b.getOrLoad('k', async () => 'unused', CALM); // b has its copy too
+    await new Promise((r) => setTimeout(r, 600));
+    let calls = 0;
+    const loader = async () => {
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 100));
+      return 'v2';
+    };
+    expect(await Promise.all([a.getOrLoad('k', loader, CALM), b.getOrLoad('k', loader, CALM)])).toEqual(['v1', 'v1']);
+    const deadline = Date.now() + 5000;
+    while (a.stats().refreshes + b.stats().refreshes < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toBe(1);
+    expect(await b.getOrLoad('k', loader, CALM)).toBe('v2');
+    expect(await a.getOrLoad('k', loader, CALM)).toBe('v2');
+  });
+
   it('needs a shared store with pub/sub: on a memory store l1 is refused at construction', () => {
     const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock() });
     expect(() => new AdaptiveCache({ breaker, store: new MemoryCacheStore(), l1: { max: 10 } })).toThrow(InvalidConfigError);
