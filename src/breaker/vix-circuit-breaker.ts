@@ -85,7 +85,7 @@ interface ScopeState {
   synced: Synced | null;
   inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
   /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
-  logged: Map<string, string>;
+  logged: Map<string, { mode: string; tier: number; reason: string }>;
 }
 
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
@@ -186,7 +186,7 @@ export class VixCircuitBreaker {
     const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
     if (this.#clock === null) return null; // getTtl decides at once without a clock; the rare path is not worth a copy
     if (kind === 'panic' && !this.#panicScopes.holds(scope)) return null;
-    const state = this.#scopes.get(scope);
+    const state = this.#scopes.peek(scope); // no recency update on the hot path; getTtl's round trips refresh it
     if (!state) return null;
     const synced = this.#fromSync(state, kind);
     if (!synced) return null;
@@ -280,22 +280,22 @@ export class VixCircuitBreaker {
 
   /** Hooks every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
   #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    this.#hook('onDecision', { scope, decision });
-    const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
+    if (this.#hooks.onDecision) this.#hook('onDecision', { scope, decision });
+    const reason = decision.reason ?? '';
     const previous = state.logged.get(decision.importance);
-    if (previous === signature) {
+    // Compared field by field, no string built: this runs on every decision, in-process cache hits included.
+    if (previous !== undefined && previous.mode === decision.mode && previous.tier === decision.tier && previous.reason === reason) {
       if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(logFields(scope, decision), 'VIX_TTL_DECISION');
       return;
     }
-    state.logged.set(decision.importance, signature);
+    state.logged.set(decision.importance, { mode: decision.mode, tier: decision.tier, reason });
     const fields = logFields(scope, decision);
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
       this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
-    const [previousMode, previousTier] = previous ? previous.split('|') : [null, null];
-    this.#logger.info({ ...fields, previous_mode: previousMode, previous_tier: previousTier === null ? null : Number(previousTier) }, 'VIX_TTL_STATE_CHANGE');
+    this.#logger.info({ ...fields, previous_mode: previous?.mode ?? null, previous_tier: previous?.tier ?? null }, 'VIX_TTL_STATE_CHANGE');
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {

@@ -422,13 +422,12 @@ export class AdaptiveCache {
    * @throws InvalidInputError for a bad key, loader, tags or decision input; the loader's own error, unchanged, when it fails and no stale entry may stand in; LoaderTimeoutError when the load passes `loadTimeout.hard` and no stale entry may stand in; OverloadedError when `maxConcurrentLoads` refused the load.
    */
   getOrLoad<T>(key: string, loader: CacheLoader<T>, input: CacheInput): Promise<T> {
-    let started: CacheResult<T> | Promise<CacheResult<T>>;
     try {
-      started = this.#start(key, loader, input);
+      const started = this.#start(key, loader, input);
+      return started instanceof Promise ? started.then(valueOf) : Promise.resolve(started.value);
     } catch (error) {
       return Promise.reject(error);
     }
-    return started instanceof Promise ? started.then(valueOf) : Promise.resolve(started.value);
   }
 
   /**
@@ -558,7 +557,12 @@ export class AdaptiveCache {
       this.#l1!.drop(dataKey);
       return null;
     }
-    this.#emit({ type: 'hit', key: name, ageMs, decision, l1: true });
+    if (this.#hooks.onCacheEvent !== undefined) this.#emit({ type: 'hit', key: name, ageMs, decision, l1: true });
+    else {
+      // The hot path without a hook: counted, no event object built.
+      this.#stats.hits += 1;
+      this.#stats.l1Hits += 1;
+    }
     if (this.options.refreshAhead !== undefined) this.#maybeRefresh(name, dataKey, loader, input, tags, decision, ageMs);
     return { value: copy.value as T, status: 'hit', stale: false, ageMs, writtenAtMs: copy.writtenAtMs, l1: true, decision, storeFailure: null };
   }

@@ -46,9 +46,13 @@ export class L1Cache {
     return this.#entries.size;
   }
 
-  /** The copy under a data key, refreshing its recency. */
+  /**
+   * The copy under a data key. Recency is not refreshed (`peek`): eviction is by fill
+   * order, which costs nothing on the hot path, and copies of short-TTL entries are
+   * refilled often anyway.
+   */
   get(dataKey: string): L1Entry | undefined {
-    return this.#entries.get(dataKey);
+    return this.#entries.peek(dataKey);
   }
 
   /**

@@ -94,6 +94,19 @@ describe('the in-process tier (l1) on a real redis-server', () => {
     expect(after).toMatchObject({ status: 'miss', value: 'v3' });
   });
 
+  it('without a hook (the hot path builds no event) copies are counted and judged alike', async () => {
+    const breaker = handTtl(60);
+    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(server.client()), timeoutMs: 2000, l1: { max: 10 } });
+    caches.push(cache);
+    expect(await cache.ready()).toBe(true);
+    await cache.getOrLoad('k', async () => 'v1', CALM);
+    for (let i = 0; i < 10; i += 1) expect(await cache.getOrLoad('k', async () => 'unused', CALM)).toBe('v1');
+    expect(cache.stats()).toMatchObject({ hits: 10, l1Hits: 10, loads: 1 });
+    breaker.ttl = 0;
+    expect(await cache.getOrLoad('k', async () => 'v2', CALM)).toBe('v2');
+    expect(cache.stats()).toMatchObject({ hits: 10, l1Hits: 10, loads: 2 });
+  });
+
   it('the age of a copy is an upper bound: never below the age Redis gives the same entry', async () => {
     const cache = await make();
     await cache.getOrLoad('k', async () => 'v', CALM);
