@@ -86,10 +86,11 @@ describe('the in-process tier (l1) on a real redis-server', () => {
     const miss = await cache.getOrLoadWithMeta('k', async () => 'v2', CALM);
     expect(miss).toMatchObject({ status: 'miss', l1: false, value: 'v2' });
     expect(cache.l1Size).toBe(0);
-    breaker.ttl = 0.2; // tier 2 of a short policy: 200 ms — the Redis entry (v1, a few ms old) serves again, and is copied
+    breaker.ttl = 30; // a later tier: the Redis entry (v1, younger than 30 s) serves again, and is copied
     expect(await cache.getOrLoadWithMeta('k', async () => 'unused', CALM)).toMatchObject({ status: 'hit', l1: false, value: 'v1' });
     expect(await cache.getOrLoadWithMeta('k', async () => 'unused', CALM)).toMatchObject({ status: 'hit', l1: true, value: 'v1' });
-    await new Promise((r) => setTimeout(r, 250));
+    breaker.ttl = 0.05; // 50 ms: once the entry is older, neither the copy nor Redis serves it
+    await new Promise((r) => setTimeout(r, 60));
     const after = await cache.getOrLoadWithMeta('k', async () => 'v3', CALM);
     expect(after).toMatchObject({ status: 'miss', value: 'v3' });
   });
@@ -201,12 +202,12 @@ describe('the in-process tier (l1) on a real redis-server', () => {
   });
 
   it('refresh ahead is shared across processes: two caches (two connections) past the fraction reload once', async () => {
-    const breaker = handTtl(1);
-    const a = await make({ breaker, refreshAhead: 0.5, coalesce: { crossProcess: true } });
-    const b = await make({ breaker, refreshAhead: 0.5, coalesce: { crossProcess: true } });
+    const breaker = handTtl(3); // refresh from 0.6 s of age on; fresh until 3 s: room for a stall on a loaded machine
+    const a = await make({ breaker, refreshAhead: 0.2, coalesce: { crossProcess: true } });
+    const b = await make({ breaker, refreshAhead: 0.2, coalesce: { crossProcess: true } });
     await a.getOrLoad('k', async () => 'v1', CALM);
     await b.getOrLoad('k', async () => 'unused', CALM); // b has its copy too
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 700));
     let calls = 0;
     const loader = async () => {
       calls += 1;
