@@ -323,6 +323,8 @@ export class AdaptiveCache {
   readonly #serializer: CacheSerializer;
   readonly #guard: StoreGuard;
   readonly #flights = new SingleFlight<Outcome<unknown>>();
+  /** Tag → data keys with a load under way carrying it, so an invalidation of the tag detaches those loads. */
+  readonly #flightsByTag = new Map<string, Set<string>>();
   readonly #hooks: CacheHooks;
   readonly #stats = emptyStats();
   readonly #lockNamespace: string;
@@ -543,7 +545,7 @@ export class AdaptiveCache {
     }
     this.#emit({ type: 'miss', key: name, reason: lookup.reason, decision });
     const ctx: LoadContext<unknown> = { name, dataKey, loader, decision, state, tags, scope: input.scope, background: false };
-    const flight = this.#flights.run(dataKey, () => this.#load(ctx));
+    const flight = this.#flights.run(dataKey, () => this.#tracked(dataKey, tags, () => this.#load(ctx)));
     const outcome = (await this.#awaitFlight(flight, ctx)) as Outcome<T>;
     if (!flight.joined || outcome.status === 'stale') return { ...outcome, l1: false, decision, storeFailure };
     this.#emit({ type: 'coalesced', key: name, across: 'process' });
@@ -590,6 +592,25 @@ export class AdaptiveCache {
     return stale;
   }
 
+  /** Runs a load while indexing it under its tags (see {@link #dropLocal}). */
+  async #tracked<T>(dataKey: string, tags: readonly string[], work: () => Promise<T>): Promise<T> {
+    if (tags.length === 0) return work();
+    for (const tag of tags) {
+      let keys = this.#flightsByTag.get(tag);
+      if (!keys) this.#flightsByTag.set(tag, (keys = new Set()));
+      keys.add(dataKey);
+    }
+    try {
+      return await work();
+    } finally {
+      for (const tag of tags) {
+        const keys = this.#flightsByTag.get(tag);
+        keys?.delete(dataKey);
+        if (keys?.size === 0) this.#flightsByTag.delete(tag);
+      }
+    }
+  }
+
   // ——— refresh ahead ———
 
   /** Starts one background reload of a key whose hit is older than `refreshAhead` × TTL, unless one is under way. */
@@ -600,7 +621,7 @@ export class AdaptiveCache {
       this.#emit({ type: 'refresh', key: name, outcome: 'skipped' });
       return;
     }
-    const flight = this.#flights.run(dataKey, () => this.#refresh(name, dataKey, loader, input, tags, decision));
+    const flight = this.#flights.run(dataKey, () => this.#tracked(dataKey, tags, () => this.#refresh(name, dataKey, loader, input, tags, decision)));
     flight.promise.then(
       (outcome) => this.#emit({ type: 'refresh', key: name, outcome: outcome.status === 'miss' ? 'ok' : outcome.status === 'stale' ? 'error' : 'shared' }),
       (error: unknown) => this.#emit({ type: 'refresh', key: name, outcome: refreshFailure(error) }),
@@ -904,8 +925,15 @@ export class AdaptiveCache {
     return this.#subscription !== null && this.#subscription.healthy && !this.#closed && (this.#l1PausedUntil === 0 || performance.now() >= this.#l1PausedUntil);
   }
 
-  /** Drops in-process copies of data keys and tags, remembering when (reads sent before cannot fill them). */
+  /**
+   * Drops in-process copies of data keys and tags, remembering when (reads sent before
+   * cannot fill them), and detaches the loads under way for them: their callers keep
+   * their value, but a caller arriving now starts a new load instead of sharing one
+   * that began before the invalidation.
+   */
   #dropLocal(dataKeys: readonly string[], tags: readonly string[]): number {
+    for (const key of dataKeys) this.#flights.forget(key);
+    for (const tag of tags) for (const key of this.#flightsByTag.get(tag) ?? []) this.#flights.forget(key);
     if (this.#l1 === null) return 0;
     const now = performance.now();
     let dropped = 0;

@@ -12,11 +12,22 @@ export class SingleFlight<T> {
     const running = this.#running.get(key);
     if (running) return { promise: running.promise, joined: true, startedAt: running.startedAt };
     const startedAt = performance.now();
-    const promise = Promise.resolve()
+    const promise: Promise<T> = Promise.resolve()
       .then(work)
-      .finally(() => this.#running.delete(key));
+      .finally(() => {
+        if (this.#running.get(key)?.promise === promise) this.#running.delete(key);
+      });
     this.#running.set(key, { promise, startedAt });
     return { promise, joined: false, startedAt };
+  }
+
+  /**
+   * Lets the next call for `key` start a new run even though one is under way (its
+   * callers keep waiting on it): after an invalidation, a load begun before must not
+   * serve the callers who come after.
+   */
+  forget(key: string): void {
+    this.#running.delete(key);
   }
 
   /** Whether a run for `key` is under way. */

@@ -71,3 +71,38 @@ describe('tags', () => {
     if (!Array.isArray(tags) || tags.length <= 16) await expect(cache.invalidateTags(tags as never)).rejects.toThrow(InvalidInputError); // it takes up to 1,000 tags
   });
 });
+
+describe('an invalidation detaches the loads under way', () => {
+  it('a caller arriving after invalidateTags does not share a load that began before it', async () => {
+    const { cache, advance } = fixture();
+    const first: Array<(v: string) => void> = [];
+    const loader = () => new Promise<string>((r) => first.push(r));
+    const before = cache.getOrLoad('odds:m1', loader, { ...CALM, tags: ['market:m1'] });
+    await new Promise((r) => setTimeout(r, 5));
+    advance(1);
+    await cache.invalidateTags(['market:m1']);
+    advance(1);
+    const after = cache.getOrLoad('odds:m1', loader, { ...CALM, tags: ['market:m1'] });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(first).toHaveLength(2); // a second load, begun after the change
+    first[0]!('pre-change');
+    first[1]!('post-change');
+    expect(await before).toBe('pre-change');
+    expect(await after).toBe('post-change');
+    expect(await cache.getOrLoad('odds:m1', async () => 'unused', CALM)).toBe('post-change');
+  });
+
+  it('delete does the same for its key', async () => {
+    const { cache, advance } = fixture();
+    const pending: Array<(v: string) => void> = [];
+    const loader = () => new Promise<string>((r) => pending.push(r));
+    void cache.getOrLoad('k', loader, CALM);
+    await new Promise((r) => setTimeout(r, 5));
+    advance(1);
+    await cache.delete('k');
+    void cache.getOrLoad('k', loader, CALM);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(pending).toHaveLength(2);
+    for (const p of pending) p('x');
+  });
+});
