@@ -370,7 +370,11 @@ export class AdaptiveCache {
     this.#lockNamespace = `${o.namespace.slice(0, -1)}.lock:`;
     this.#busChannel = `${o.namespace.slice(0, -1)}.bus`;
     this.#lockTtlMs = o.coalesce.lockTtlMs ?? o.loadTimeout.hard + 1_000;
-    this.#keepStaleSeconds = Math.max(o.staleIfErrorSeconds, o.maxConcurrentLoads !== undefined || o.maxConcurrentLoadsPerScope !== undefined ? o.overload.staleMs / 1000 : 0);
+    // Entries outlive their TTL as long as something may still serve them: a failed load (staleIfErrorSeconds),
+    // backend protection (overload.staleMs), or refresh ahead (the same bound, so that at a tier change from
+    // TTL 0 the entries written in tier 1 serve the first reads of tier 2 instead of a miss per key).
+    const keepForLoads = o.maxConcurrentLoads !== undefined || o.maxConcurrentLoadsPerScope !== undefined || o.refreshAhead !== undefined;
+    this.#keepStaleSeconds = Math.max(o.staleIfErrorSeconds, keepForLoads ? o.overload.staleMs / 1000 : 0);
     this.#l1 = o.l1 ? new L1Cache(o.l1.max) : null;
     const limited = o.maxConcurrentLoads !== undefined || o.maxConcurrentLoadsPerScope !== undefined;
     this.#limiter = limited ? new LoadLimiter(o.maxConcurrentLoads ?? Number.POSITIVE_INFINITY, o.maxConcurrentLoadsPerScope ?? Number.POSITIVE_INFINITY, o.overload.maxWaiting) : null;

@@ -94,6 +94,18 @@ describe('refreshAhead: a hit past the fraction of the TTL is served at once and
     g.pending[0]!.resolve('done');
   });
 
+  it('entries loaded at TTL 0 (tier 1) are kept 5 s, so the first reads of tier 2 find them instead of missing once per key', async () => {
+    const { cache, store, advance } = fixture({ refreshAhead: 0.8 });
+    await cache.getOrLoad('odds', async () => 'tier 1', panic());
+    advance(4_900);
+    expect((await store.read('vix-ttl:cache:odds')).entry?.payload).toBe('"tier 1"');
+    advance(200);
+    expect((await store.read('vix-ttl:cache:odds')).entry).toBeNull();
+    const { cache: plain, store: plainStore } = fixture();
+    await plain.getOrLoad('odds', async () => 'tier 1', panic());
+    expect((await plainStore.read('vix-ttl:cache:odds')).entry).toBeNull(); // without it nothing is written at TTL 0
+  });
+
   it('rejects a fraction outside (0, 1)', () => {
     for (const refreshAhead of [0, 1, 1.5, -0.2]) expect(() => fixture({ refreshAhead })).toThrow(/refreshAhead/);
   });
