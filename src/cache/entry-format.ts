@@ -1,4 +1,5 @@
 import type { StoredEntry } from './cache-store.js';
+import { MAX_TAGS_PER_ENTRY } from './cache-tags.js';
 
 const HEAD = /^(\d{1,16})(?:~(\d{1,7})~)?/;
 const TOMBSTONE = /^\d{1,16}!$/;
@@ -34,6 +35,7 @@ export function parseStoredValue(raw: string, nowMs: number): ParsedValue {
     const length = Number(head[2]);
     if (at + length > raw.length) return { kind: 'corrupt' };
     tags = raw.slice(at, at + length).split('\n');
+    if (tags.length > MAX_TAGS_PER_ENTRY) return { kind: 'corrupt' }; // not written by this package: no unbounded index from a hostile value
     at += length;
   }
   if (raw.charCodeAt(at) !== 58 /* ':' */) return { kind: 'corrupt' };

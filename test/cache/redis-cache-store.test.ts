@@ -41,6 +41,8 @@ describe('RedisCacheStore on a real redis-server', () => {
   it.each([
     ['a value without a stamp', (k: string) => redis.set(k, 'garbage'), 'unparsable'],
     ['a stamp far in Redis’s future', async (k: string) => redis.set(k, `${Date.now() + 10 * 86_400_000}:1`), 'unparsable'],
+    ['a tags part longer than the value', (k: string) => redis.set(k, '1700000000000~999~a:b'), 'unparsable'],
+    ['more tags than an entry may carry (a hostile value)', (k: string) => redis.set(k, `1700000000000~${'t\n'.repeat(5000).length - 1}~${'t\n'.repeat(5000).slice(0, -1)}:x`), 'unparsable'],
     ['a list (wrong type)', (k: string) => redis.rpush(k, 'a'), 'wrong_type:list'],
     ['a hash (wrong type)', (k: string) => redis.hset(k, 'a', '1'), 'wrong_type:hash'],
   ])('%s reads as no entry, reported as corrupt (%s), and is left for the cache to overwrite', async (_label, plant, corrupt) => {
