@@ -31,21 +31,25 @@ try {
   if (!(await cache.ready())) throw new Error('bus down');
   const publisher = new MarketChangePublisher(server.client()); // defaults: 100 ms window, 20 messages/s
 
-  const kinds: Array<[string, (i: number) => Promise<unknown>]> = [
-    ['delete(key)', (i) => cache.delete(`k${i}`)],
-    ['invalidateTags([tag])', (i) => cache.invalidateTags([`match:m${i}`])],
-    ['market change (publisher, 100 ms window)', async (i) => publisher.changed(`m${i}:1x2`)],
+  const kinds: Array<[string, { source: string; keys: boolean }, (i: number) => Promise<unknown>]> = [
+    ['delete(key)', { source: 'bus', keys: true }, (i) => cache.delete(`k${i}`)],
+    ['invalidateTags([tag])', { source: 'bus', keys: false }, (i) => cache.invalidateTags([`match:m${i}`])],
+    ['market change (publisher, 100 ms window)', { source: 'market', keys: false }, async (i) => publisher.changed(`m${i}:1x2`)],
   ];
   const load = [loadavg()[0]!];
   const latencies = new Map<string, number[]>(kinds.map(([k]) => [k, []]));
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [kind, invalidate] of kinds) {
-      for (const w of workers) w.send({ cmd: 'arm' });
+    for (const [kind, expect, invalidate] of kinds) {
+      // A price change comes at any moment of the publisher's window, not in step with it.
+      if (expect.source === 'market') await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+      for (const w of workers) w.send({ cmd: 'arm', expect });
       await Promise.all(workers.map((w) => w.next()));
       const sentAt = now();
       await invalidate(round);
       const received = await Promise.all(workers.map((w) => w.next()));
       for (const r of received) latencies.get(kind)!.push((r.receivedMono as number) - sentAt);
+      // A market change ends with a message on the bus (the store side done): let it pass before the next round arms.
+      if (expect.source === 'market') await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   load.push(loadavg()[0]!);
