@@ -86,7 +86,7 @@ interface ScopeState {
   synced: Synced | null;
   inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
   /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
-  logged: Map<string, string>;
+  logged: Map<string, { mode: string; tier: number; reason: string }>;
 }
 
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
@@ -189,6 +189,30 @@ export class VixCircuitBreaker {
     return decision;
   }
 
+  /**
+   * The decision {@link getTtl} would give, when it can be made without a call to
+   * the clock: the scope's last answer is inside `syncIntervalMs` (or there is no
+   * clock). Null when a round trip is needed; then call `getTtl`. Synchronous, so a
+   * cache can judge an in-process copy with no I/O at all; hooks and logs run as for
+   * `getTtl`.
+   * @throws InvalidInputError for an invalid input, VixTtlError after close().
+   */
+  peekTtl(input: GetTtlInput): TtlDecision | null {
+    if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
+    const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    const scope = normalizeScope(scopeInput);
+    const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
+    if (this.#clock === null) return null; // getTtl decides at once without a clock; the rare path is not worth a copy
+    if (kind === 'panic' && !this.#panicScopes.holds(scope)) return null;
+    const state = this.#scopes.peek(scope); // no recency update on the hot path; getTtl's round trips refresh it
+    if (!state) return null;
+    const synced = this.#fromSync(state, kind);
+    if (!synced) return null;
+    const decision = this.#decide(baseTtl, { importance: this.policy.classify(match) }, kind, { ok: true, synced, repaired: null }, state);
+    this.#report(scope, state, decision);
+    return decision;
+  }
+
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -275,22 +299,22 @@ export class VixCircuitBreaker {
 
   /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
   #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    this.#decisions.emit({ scope, decision });
-    const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
+    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision });
+    const reason = decision.reason ?? '';
     const previous = state.logged.get(decision.importance);
-    if (previous === signature) {
+    // Compared field by field, no string built: this runs on every decision, in-process cache hits included.
+    if (previous !== undefined && previous.mode === decision.mode && previous.tier === decision.tier && previous.reason === reason) {
       if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(logFields(scope, decision), 'VIX_TTL_DECISION');
       return;
     }
-    state.logged.set(decision.importance, signature);
+    state.logged.set(decision.importance, { mode: decision.mode, tier: decision.tier, reason });
     const fields = logFields(scope, decision);
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
       this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
-    const [previousMode, previousTier] = previous ? previous.split('|') : [null, null];
-    this.#logger.info({ ...fields, previous_mode: previousMode, previous_tier: previousTier === null ? null : Number(previousTier) }, 'VIX_TTL_STATE_CHANGE');
+    this.#logger.info({ ...fields, previous_mode: previous?.mode ?? null, previous_tier: previous?.tier ?? null }, 'VIX_TTL_STATE_CHANGE');
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {

@@ -68,6 +68,11 @@ export const SERVE_FLAGS = {
     file: 'server.maxTicksPerSecond',
     meaning: 'Ticks per second one process takes on POST /v1/ticks (a token bucket of two full batches); past it a 429 busy.',
   },
+  'publish-market-changes': {
+    type: 'boolean',
+    meaning:
+      'Publishes each market whose price moved on vix-ttl:market-changes (coalesced per 100 ms, at most 20 messages a second), where caches with invalidateOn.marketChanges drop the entries tagged market:<id>. Needs Redis.',
+  },
   'log-format': {
     type: 'choice',
     value: 'FORMAT',

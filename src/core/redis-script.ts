@@ -20,11 +20,22 @@ export interface RedisClient {
   config(subcommand: 'GET', parameter: string): Promise<unknown>;
 }
 
+/**
+ * A {@link RedisClient} that also publishes and walks sorted sets: what the cache
+ * store (tags, the bus) and the market-change publisher send besides scripts.
+ */
+export interface RedisPubSubClient extends RedisClient {
+  /** `PUBLISH channel message`: the number of subscribers that received it. */
+  publish(channel: string, message: string): Promise<number>;
+  /** `ZSCAN key cursor COUNT n`: the next cursor and a flat `[member, score, …]` array. */
+  zscan(key: string, cursor: string, countToken: 'COUNT', count: number): Promise<[cursor: string, elements: string[]]>;
+}
+
 /** The methods of {@link RedisClient}, checked at construction. */
 const CLIENT_METHODS = ['evalsha', 'eval', 'del', 'set', 'config'] as const;
 
 /**
- * A Lua script with one key, run by its SHA (`EVALSHA`, one round trip) and sent
+ * A Lua script on one key (or several of one hash slot), run by its SHA (`EVALSHA`, one round trip) and sent
  * whole (`EVAL`) only when the server does not know it yet: after a restart or a
  * failover, or on a cluster node that has not seen it.
  */
@@ -38,11 +49,16 @@ export class RedisScript {
   }
 
   async run(redis: RedisClient, key: string, args: readonly string[]): Promise<unknown> {
+    return this.runKeys(redis, [key], args);
+  }
+
+  /** Runs the script on several keys; on a Cluster they must share one hash slot (a `{hash tag}`). */
+  async runKeys(redis: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     try {
-      return await redis.evalsha(this.sha, 1, key, ...args);
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      return redis.eval(this.lua, 1, key, ...args);
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
     }
   }
 }

@@ -6,7 +6,7 @@ import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
 import { ACCEPTED, REJECT_REASONS, REJECTED, REJECT_RULES, type BatchResult, type IngestResult, type RejectReason } from './tick.js';
 import { tickTimeMs } from './tick-time.js';
-import type { TransitionCause, VixIndexEvent, VixRejectEvent, VixTransition } from './vix-hooks.js';
+import type { TransitionCause, VixIndexEvent, VixPriceChangeEvent, VixRejectEvent, VixTransition } from './vix-hooks.js';
 import { resolveVixOptions, type ResolvedVixOptions, type VixEngineOptions } from './vix-options.js';
 
 /** What the engine knows about one scope, for `/v1/state`, the dashboard and the replay report. */
@@ -133,6 +133,7 @@ export class VixEngine {
   readonly #transitionEvents = new EventEmitter<VixTransition>();
   readonly #indexEvents = new EventEmitter<VixIndexEvent>();
   readonly #rejectEvents = new EventEmitter<VixRejectEvent>();
+  readonly #priceChangeEvents = new EventEmitter<VixPriceChangeEvent>();
   // Eviction lists, least recently ticked first: calm scopes still warming up, warm calm ones, elevated ones.
   readonly #cold = new EvictionList();
   readonly #calm = new EvictionList();
@@ -156,12 +157,17 @@ export class VixEngine {
   readonly onIndex: Event<VixIndexEvent> = this.#indexEvents.event;
   /** Subscribes to the ticks rejected or ignored. */
   readonly onReject: Event<VixRejectEvent> = this.#rejectEvents.event;
+  /**
+   * Subscribes to accepted ticks that moved their market's price (a repeat of the same
+   * price is not a change): what change-aware cache invalidation listens to.
+   */
+  readonly onPriceChange: Event<VixPriceChangeEvent> = this.#priceChangeEvents.event;
 
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options?: VixEngineOptions) {
     this.options = resolveVixOptions(options);
     this.#rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-    subscribeHooks(this.options.hooks, { onTransition: this.onTransition, onIndex: this.onIndex, onReject: this.onReject }, 'VixEngine.hooks');
+    subscribeHooks(this.options.hooks, { onTransition: this.onTransition, onIndex: this.onIndex, onReject: this.onReject, onPriceChange: this.onPriceChange }, 'VixEngine.hooks');
   }
 
   /**
@@ -299,8 +305,12 @@ export class VixEngine {
         const r = state.lnPrice - lnPrice; // ln(1/price) − ln(1/previous price)
         squaredReturn = r * r;
       }
+      const previous = state.lnPrice;
       state.lastTs = ts;
       state.lnPrice = lnPrice;
+      if (lnPrice !== previous && this.#priceChangeEvents.size > 0) {
+        this.#priceChangeEvents.emit({ market, scope: scopeName, ts, price, previousPrice: Math.exp(previous) });
+      }
     }
     this.#noteMarketTime(market, ts);
     this.#feed(this.#scopeOrCreate(GLOBAL_SCOPE, ts), ts, squaredReturn);

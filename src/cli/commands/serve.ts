@@ -77,6 +77,7 @@ async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): P
     clock: config.clock,
     engine: config.vix,
     refreshIntervalMs: publisherRefreshMs(config.clock?.deadManSwitchSeconds, 1),
+    publishMarketChanges: config.publishMarketChanges,
   }).catch((error: unknown) => {
     stop.dispose();
     throw error;
@@ -163,6 +164,8 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
   }
   const { url: _url, ...clock } = file?.redis ?? {};
   const limits = Object.fromEntries(SERVER_LIMITS.flatMap((key) => (file?.server?.[key] === undefined ? [] : [[key, file.server[key]]]))) as ServiceLimits;
+  const publishMarketChanges = flags['publish-market-changes'] === true;
+  if (publishMarketChanges && redisUrl === undefined) throw new CliUsageError('--publish-market-changes publishes on Redis pub/sub: pass --redis redis://HOST:PORT, set REDIS_URL or redis.url in the config file');
   return {
     port: setting('port')!,
     host: setting('host')!,
@@ -183,6 +186,7 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     vix: file?.vix,
     syncIntervalMs: file?.breaker?.syncIntervalMs,
     limits,
+    publishMarketChanges,
   };
 }
 

@@ -15,6 +15,7 @@ import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
 import { connectStore, quitRedis } from './store-connection.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
 
@@ -58,6 +59,8 @@ export interface ServiceConfig {
   syncIntervalMs?: number | undefined;
   /** More limits of the HTTP server (body sizes, tracked scopes, event clients…), as {@link VixTtlServerOptions} names them. */
   limits?: ServiceLimits | undefined;
+  /** Publish each market whose price moved on the cache bus (`vix-ttl:market-changes`), for change-aware invalidation. Needs Redis. Default false. */
+  publishMarketChanges?: boolean | undefined;
 }
 
 /** The {@link VixTtlServerOptions} limits a service takes from its configuration. */
@@ -160,7 +163,8 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   if (cluster.isWorker) return new RemoteVix();
   const publishTo = redis ? new RedisPanicClock(redis, { ...config.clock, timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
-  return new LocalVix({ clock: publishTo, engine: config.vix, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
+  const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
+  return new LocalVix({ clock: publishTo, engine: config.vix, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs, marketChanges });
 }
 
 /**

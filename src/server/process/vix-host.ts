@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { RedisPanicClock, type RedisPanicClockOptions } from '../../clock/redis-panic-clock.js';
 import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { LocalVix } from '../vix/local-vix.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { VixBusyError } from '../vix/vix-source.js';
@@ -109,11 +110,14 @@ export async function startVixHost(options: {
   clock?: RedisPanicClockOptions | undefined;
   /** The engine's options (thresholds, delays…). */
   engine?: Omit<VixEngineOptions, 'hooks'> | undefined;
+  /** Publish each market whose price moved on the cache bus, for change-aware invalidation. */
+  publishMarketChanges?: boolean | undefined;
 }): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
   const clock = new RedisPanicClock(redis, { ...options.clock, timeoutMs: PUBLISH_TIMEOUT_MS });
-  const local = new LocalVix({ clock, engine: options.engine, logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
+  const marketChanges = options.publishMarketChanges ? new MarketChangePublisher(redis) : null;
+  const local = new LocalVix({ clock, engine: options.engine, logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs, marketChanges });
   const registry = new Registry();
   local.instrument(registry);
   const stopHost = hostClusterVix({ local, logger });

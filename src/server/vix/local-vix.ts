@@ -11,6 +11,7 @@ import { VixEngine, type VixScopeSnapshot } from '../../vix/vix-engine.js';
 import type { VixTransition } from '../../vix/vix-hooks.js';
 import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { VixPublisher } from '../../vix/vix-publisher.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { VixMetrics } from './vix-metrics.js';
 import { batchOf } from './tick-batch.js';
 import { VixBusyError, type TickBatch, type TickBatchAnswer, type VixScopeReading, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
@@ -44,6 +45,11 @@ export interface LocalVixOptions {
   maxQueuedBatches?: number | undefined;
   /** Ticks ingested between two yields to the event loop, so requests interleave with a big batch. Default 500. */
   chunkTicks?: number | undefined;
+  /**
+   * Publishes "market M's price moved" for caches with `invalidateOn.marketChanges`
+   * (change-aware invalidation). Default none (opt-in). Closed with this LocalVix.
+   */
+  marketChanges?: MarketChangePublisher | null | undefined;
 }
 
 const optionsSchema = z.strictObject({
@@ -59,6 +65,7 @@ const optionsSchema = z.strictObject({
   maxTickSkewMs: z.number().min(0).max(86_400_000).default(60_000),
   maxQueuedBatches: z.number().int().min(1).max(10_000).default(16),
   chunkTicks: z.number().int().min(1).max(1_000_000).default(500),
+  marketChanges: z.custom<MarketChangePublisher | null>((v) => v === undefined || v === null || v instanceof MarketChangePublisher, { message: 'must be a MarketChangePublisher' }).optional(),
 });
 
 /**
@@ -73,12 +80,15 @@ export class LocalVix implements VixSource {
   readonly engine: VixEngine;
   /** The publisher writing to the clock, or null. */
   readonly publisher: VixPublisher | null;
+  /** Where price changes go (change-aware cache invalidation), or null. */
+  readonly marketChanges: MarketChangePublisher | null;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #recent: VixTransitionView[] = [];
   readonly #transitions = new EventEmitter<VixTransitionView>();
   readonly #engineTransitions: Disposable;
+  readonly #priceChanges: Disposable | null;
   readonly #idleTimer: NodeJS.Timeout | null;
   #pendingNotify: VixTransitionView[] = [];
   /** Settles when the batches queued so far are done; batches are ingested one after another. */
@@ -100,6 +110,9 @@ export class LocalVix implements VixSource {
     this.engine = o.engine instanceof VixEngine ? o.engine : new VixEngine(o.engine as VixEngineOptions | undefined);
     this.#now = (o.now as (() => number) | undefined) ?? Date.now;
     this.#engineTransitions = this.engine.onTransition((t) => this.#onTransition(t));
+    const changes = o.marketChanges ?? null;
+    this.marketChanges = changes;
+    this.#priceChanges = changes ? this.engine.onPriceChange((e) => changes.changed(e.market)) : null;
     const logger = (this.#logger = o.logger ?? SILENT_LOGGER);
     this.publisher = o.clock ? new VixPublisher({ engine: this.engine, clock: o.clock, logger, refreshIntervalMs: o.refreshIntervalMs }) : null;
     this.publisher?.onPublish((e) => this.#metrics?.publish(e));
@@ -190,8 +203,10 @@ export class LocalVix implements VixSource {
     this.#closed = true;
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.#engineTransitions.dispose();
+    this.#priceChanges?.dispose();
     this.#transitions.clear();
     await this.publisher?.close();
+    await this.marketChanges?.close();
   }
 
   #advance(): void {
