@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type onResponseHookHandler } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -18,10 +18,11 @@ import { handleError, handleFrameworkError } from './error-handler.js';
 import { EventStream } from './event-stream.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
-import { securityHeaders } from './security-headers.js';
+import { apiHeaders, securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
 import { ServiceState } from '../state/service-state.js';
 import { ServiceTelemetry } from '../state/service-telemetry.js';
+import type { HttpRouteRecorder } from '../state/service-metrics.js';
 import { registerStateRoutes } from './routes/state-routes.js';
 import { StoreHealth } from '../state/store-health.js';
 import { LocalVix } from '../vix/local-vix.js';
@@ -207,13 +208,17 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
-  const headers = await securityHeaders();
+  const pageHeaders = await securityHeaders();
+  const headers = apiHeaders();
   health.onInspection((inspection) => state.learn(inspection));
   health.start(o.healthIntervalMs);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino's child() allocates and serializes its bindings):
+    // a request's log lines are few (errors, refusals, admin calls) and name it themselves (reqId).
+    childLoggerFactory: (parent) => parent,
     ...httpServerOptions(o.requestTimeoutMs),
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
@@ -224,7 +229,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
-  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
+  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers: pageHeaders });
   telemetry.scopes.onChange(() => events.notify());
   const transitions = vix?.onTransition((transition) => {
     events.send('transition', transition);
@@ -246,7 +251,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
 
   const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
-  registerTtlRoutes(app, breaker, authorize);
+  registerTtlRoutes(app, breaker, { authorize });
   if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
@@ -263,7 +268,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   const { assets, missing } = loadDashboardAssets();
   if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
-  registerDashboardRoutes(app, assets);
+  registerDashboardRoutes(app, assets, pageHeaders);
   registerOpenApiRoutes(app, openApiDocumentText(PACKAGE_VERSION));
   return { app, breaker, telemetry, state, health, events, vix };
 }
@@ -281,12 +286,14 @@ function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
 }
 
 /**
- * Security headers on every answer; while closing, a 503 `shutting_down` for requests
- * still arriving on open connections; a 400 naming `host` for an HTTP/1.1 request
- * without one (Node's own answer has no body). Then the HTTP histogram.
+ * The API headers on every answer (the dashboard's routes add the page headers); while
+ * closing, a 503 `shutting_down` for requests still arriving on open connections; a 400
+ * naming `host` for an HTTP/1.1 request without one (Node's own answer has no body).
+ * Then the HTTP histogram: each route records into series found once, when the route
+ * is added (`onRoute`), so a request costs no label lookup; a request no route matched
+ * is recorded as `unmatched`.
  */
-function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securityHeaders: Record<string, string>): void {
-  const headers = { ...securityHeaders, 'x-vix-ttl-worker': String(process.pid) };
+function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, headers: Readonly<Record<string, string>>): void {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -298,12 +305,37 @@ function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securit
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError('bad_request', 'host', 'host header is required in HTTP/1.1'));
     done();
   });
+  const metrics = telemetry.metrics;
+  const record = (request: FastifyRequest, reply: FastifyReply, recorder: HttpRouteRecorder, route: string) => {
+    recorder.record(reply.statusCode, reply.elapsedTime);
+    if (reply.statusCode >= 500) request.log.warn({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'VIX_TTL_HTTP_5XX');
+  };
+  const recorders = new Map<string, HttpRouteRecorder>(); // by method and route template
+  const recorderOf = (method: string, route: string) => {
+    const key = `${method} ${route}`;
+    let recorder = recorders.get(key);
+    if (!recorder) recorders.set(key, (recorder = metrics.httpRoute(method, route)));
+    return recorder;
+  };
+  app.addHook('onRoute', (route) => {
+    const { url } = route;
+    const only = typeof route.method === 'string' ? recorderOf(route.method, url) : null;
+    const onResponse: onResponseHookHandler = (request, reply, done) => {
+      record(request, reply, only ?? recorderOf(request.method, url), url);
+      done();
+    };
+    route.onResponse = [...hooksOf(route.onResponse), onResponse];
+  });
+  // A request no route matched (its method is one Node's parser knows: a bounded label).
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    telemetry.metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime);
-    if (reply.statusCode >= 500) request.log.warn({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'VIX_TTL_HTTP_5XX');
+    if (request.is404) record(request, reply, recorderOf(request.method, 'unmatched'), 'unmatched');
     done();
   });
+}
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 function requestIdGenerator(): (req: { headers: Record<string, string | string[] | undefined> }) => string {

@@ -1,9 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CorruptValue, EvictionPolicy, ObservationKind } from '../../clock/panic-clock.js';
 import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
 import type { Importance } from '../../policy/importance.js';
 import type { Tier } from '../../policy/panic-mode.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
+import { ArrayCounter, type CounterCell } from './array-counter.js';
+import { ArrayHistogram, type HistogramSeries } from './array-histogram.js';
 
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
 export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 1];
@@ -42,20 +44,33 @@ export interface MetricSources {
   eviction?: (() => EvictionPolicy | null) | undefined;
 }
 
+/** Records the HTTP requests of one route and method (see {@link ServiceMetrics.httpRoute}). */
+export interface HttpRouteRecorder {
+  /** Observes one request of this route and method that ended with `statusCode` after `durationMs`. */
+  record(statusCode: number, durationMs: number): void;
+}
+
 /**
  * The Prometheus metrics of one service instance, on their own registry (not the
  * global one), so several servers can live in one process and tests read exact
- * values. Names are prefixed `vix_ttl_`.
+ * values. Names are prefixed `vix_ttl_`. What is counted per decision or per request
+ * (decisions, fail-safes, store latency, HTTP requests) is counted in plain numbers and
+ * handed to prom-client when `/metrics` renders ({@link ArrayCounter},
+ * {@link ArrayHistogram}): the hot path hashes no labels.
  */
 export class ServiceMetrics {
   /** The registry `/metrics` renders. */
   readonly registry: Registry;
-  readonly #decisions: Counter<'mode' | 'tier' | 'importance'>;
-  readonly #failSafe: Counter<'reason'>;
-  readonly #storeLatency: Histogram<'kind' | 'outcome'>;
+  readonly #decisions: ArrayCounter<'mode' | 'tier' | 'importance'>;
+  /** Decision cells by mode, then tier, then importance: three lookups on constant keys, no label hashed. */
+  readonly #decisionCells = new Map<string, Array<Map<string, CounterCell>>>();
+  readonly #failSafe: ArrayCounter<'reason'>;
+  readonly #failSafeCells = new Map<string, CounterCell>();
+  readonly #storeLatency: ArrayHistogram<'kind' | 'outcome'>;
+  readonly #storeSeries = new Map<string, Map<string, HistogramSeries>>();
   readonly #repairs: Counter<'reason'>;
   readonly #storeUp: Gauge;
-  readonly #http: Histogram<'method' | 'route' | 'status_code'>;
+  readonly #http: ArrayHistogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
   #sources: MetricSources = {};
 
@@ -65,9 +80,9 @@ export class ServiceMetrics {
       collectDefaultMetrics({ register: this.registry });
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
     }
-    this.#decisions = new Counter({ name: 'vix_ttl_decisions_total', help: 'TTL decisions taken, by mode, tier and importance.', labelNames: ['mode', 'tier', 'importance'], registers });
-    this.#failSafe = new Counter({ name: 'vix_ttl_fail_safe_total', help: 'Fail-safe decisions (TTL 0 because the panic start could not be had reliably), by reason.', labelNames: ['reason'], registers });
-    this.#storeLatency = new Histogram({
+    this.#decisions = new ArrayCounter({ name: 'vix_ttl_decisions_total', help: 'TTL decisions taken, by mode, tier and importance.', labelNames: ['mode', 'tier', 'importance'], registers });
+    this.#failSafe = new ArrayCounter({ name: 'vix_ttl_fail_safe_total', help: 'Fail-safe decisions (TTL 0 because the panic start could not be had reliably), by reason.', labelNames: ['reason'], registers });
+    this.#storeLatency = new ArrayHistogram({
       name: 'vix_ttl_store_latency_seconds',
       help: 'Latency of calls to the panic clock store, by call kind and outcome (ok, timeout, error, busy).',
       labelNames: ['kind', 'outcome'],
@@ -103,7 +118,7 @@ export class ServiceMetrics {
         for (const v of values) for (const [importance, tier] of Object.entries(v.tiers)) currentTier.set({ scope: v.scope, importance }, tier);
       }),
     });
-    this.#http = new Histogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
+    this.#http = new ArrayHistogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
     this.#eventClients = new Gauge({ name: 'vix_ttl_event_stream_clients', help: 'Dashboards connected to the server-sent event stream.', registers });
     const inFlight: Gauge = new Gauge({
       name: 'vix_ttl_store_in_flight',
@@ -146,13 +161,34 @@ export class ServiceMetrics {
 
   /** Counts one decision (and its fail-safe reason). */
   decision(decision: TtlDecision): void {
-    this.#decisions.inc({ mode: decision.mode, tier: String(decision.tier), importance: decision.importance });
-    if (decision.failSafe) this.#failSafe.inc({ reason: decision.reason ?? 'unknown' });
+    const { mode, tier, importance } = decision;
+    const cell = this.#decisionCells.get(mode)?.[tier]?.get(importance) ?? this.#decisionCell(mode, tier, importance);
+    cell.value += 1;
+    if (decision.failSafe) {
+      const reason = decision.reason ?? 'unknown';
+      let failSafe = this.#failSafeCells.get(reason);
+      if (!failSafe) this.#failSafeCells.set(reason, (failSafe = this.#failSafe.cell({ reason })));
+      failSafe.value += 1;
+    }
+  }
+
+  #decisionCell(mode: string, tier: number, importance: string): CounterCell {
+    let byTier = this.#decisionCells.get(mode);
+    if (!byTier) this.#decisionCells.set(mode, (byTier = []));
+    let byImportance = byTier[tier];
+    if (!byImportance) byTier[tier] = byImportance = new Map();
+    const cell = this.#decisions.cell({ mode, tier: String(tier), importance });
+    byImportance.set(importance, cell);
+    return cell;
   }
 
   /** Observes one call to the store. */
   storeCall(kind: ObservationKind | 'ping' | 'inspect', durationMs: number, outcome: StoreOutcome): void {
-    this.#storeLatency.observe({ kind, outcome }, durationMs / 1000);
+    let byOutcome = this.#storeSeries.get(kind);
+    if (!byOutcome) this.#storeSeries.set(kind, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (!series) byOutcome.set(outcome, (series = this.#storeLatency.series({ kind, outcome })));
+    series.observe(durationMs / 1000);
   }
 
   /** Counts one repaired corrupt value. */
@@ -167,6 +203,22 @@ export class ServiceMetrics {
   /** Observes one HTTP request; `route` must be a route template (bounded), never a raw URL. */
   httpRequest(method: string, route: string, statusCode: number, durationMs: number): void {
     this.#http.observe({ method, route, status_code: String(statusCode) }, durationMs / 1000);
+  }
+
+  /**
+   * The recorder of one route and method (a route template, never a raw URL), to keep
+   * and call for each of its requests: its series are looked up by status code only.
+   */
+  httpRoute(method: string, route: string): HttpRouteRecorder {
+    const http = this.#http;
+    const byStatus = new Map<number, HistogramSeries>();
+    return {
+      record(statusCode, durationMs) {
+        let series = byStatus.get(statusCode);
+        if (!series) byStatus.set(statusCode, (series = http.series({ method, route, status_code: String(statusCode) })));
+        series.observe(durationMs / 1000);
+      },
+    };
   }
 
   eventClients(count: number): void {
