@@ -20,6 +20,7 @@ export const SERVER_LIMITS = [
   'bodyLimit',
   'ticksBodyLimit',
   'maxTicksPerBatch',
+  'maxBatchItems',
   'maxTrackedScopes',
   'maxEventClients',
   'displayBaseTtl',

@@ -70,18 +70,21 @@ describe('the service counts decisions and requests in arrays, under the names a
   });
   afterAll(async () => server.app.close());
 
-  it('decisions by mode, tier and importance, fail-safes by reason, requests by method, route and status (HEAD and unmatched too)', async () => {
+  it('decisions by mode, tier and importance, fail-safes by reason, requests by method, route and status (HEAD, unmatched and the batch too)', async () => {
     for (let i = 0; i < 3; i += 1) await postJson(`${base}/v1/ttl`, '{"baseTtl":60,"vixStatus":"panic","scope":"epl","match":{"league":"Premier League"}}');
     await postJson(`${base}/v1/ttl`, '{"baseTtl":60,"vixStatus":"calm","match":{"importance":"low_stakes"}}');
     await postJson(`${base}/v1/ttl`, '{"baseTtl":"60"}');
+    await postJson(`${base}/v1/ttl/batch`, '{"items":[{"baseTtl":60,"vixStatus":"calm"},{"baseTtl":5,"vixStatus":"calm"},{"baseTtl":-1}]}');
     await httpRequest(`${base}/healthz`, { method: 'HEAD' });
     await httpRequest(`${base}/nowhere`);
     const text = (await httpRequest(`${base}/metrics`)).text;
     expect(text).toMatch(/^vix_ttl_decisions_total\{mode="PANIC_FULL",tier="1",importance="medium_stakes"\} 3$/m);
     expect(text).toMatch(/^vix_ttl_decisions_total\{mode="NORMAL",tier="0",importance="low_stakes"\} 1$/m);
+    expect(text).toMatch(/^vix_ttl_decisions_total\{mode="NORMAL",tier="0",importance="medium_stakes"\} 2$/m);
     expect(text).toMatch(/^# TYPE vix_ttl_decisions_total counter$/m);
     expect(text).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="POST",route="\/v1\/ttl",status_code="200"\} 4$/m);
     expect(text).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="POST",route="\/v1\/ttl",status_code="400"\} 1$/m);
+    expect(text).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="POST",route="\/v1\/ttl\/batch",status_code="200"\} 1$/m);
     expect(text).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="HEAD",route="\/healthz",status_code="200"\} 1$/m);
     expect(text).toMatch(/^vix_ttl_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 1$/m);
     expect(text).toMatch(/^vix_ttl_http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/v1\/ttl",status_code="200"\} 4$/m);

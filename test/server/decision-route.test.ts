@@ -159,11 +159,12 @@ describe('the decision route', () => {
     const answers = [
       await postJson(`${base}/v1/ttl`, '{"baseTtl":60,"vixStatus":"panic","scope":"epl"}'),
       await postJson(`${base}/v1/ttl`, '{"baseTtl":-1}'),
+      await postJson(`${base}/v1/ttl/batch`, '{"items":[{"baseTtl":60}]}'),
       await httpRequest(`${base}/v1/nope`),
       await httpRequest(`${base}/healthz`),
       await httpRequest(`${base}/v1/state`),
     ];
-    expect(answers.map((a) => a.status)).toEqual([200, 400, 404, 200, 200]);
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 200, 404, 200, 200]);
     for (const answer of answers) {
       expect(answer.headers['x-content-type-options']).toBe('nosniff');
       expect(answer.headers['cache-control']).toBe('no-store');

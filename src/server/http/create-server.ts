@@ -30,6 +30,7 @@ import { registerTickRoutes } from './routes/tick-routes.js';
 import { openApiDocumentText } from './openapi-document.js';
 import { registerOpenApiRoutes } from './routes/openapi-routes.js';
 import { registerTtlRoutes } from './routes/ttl-routes.js';
+import { DEFAULT_MAX_BATCH_ITEMS } from './request-schemas.js';
 import type { VixProvider, VixSource } from '../vix/vix-source.js';
 
 /** Options of {@link createServer}. */
@@ -56,6 +57,8 @@ export interface VixTtlServerOptions {
   apiToken?: string | null | undefined;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number | undefined;
+  /** Most decision requests in one `POST /v1/ttl/batch` (more is a 413 `too_many_items`); its body limit is 1 KiB per item. Default 1,000. */
+  maxBatchItems?: number | undefined;
   /**
    * Longest a request may take to arrive, headers and body (and a new connection
    * to send its first request); past it the client gets a 408 and the connection
@@ -136,6 +139,7 @@ const optionsSchema = z.strictObject({
   adminToken: token(),
   apiToken: token(),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  maxBatchItems: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_BATCH_ITEMS),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
@@ -168,7 +172,7 @@ export { optionsSchema as serverOptionsSchema };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ticks`
+ * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ttl/batch`, `POST /v1/ticks`
  * (the VIX engine's feed), `GET /v1/state`, `GET /v1/events`, `GET /metrics`,
  * `GET /healthz`, `GET /readyz`, the admin routes, the Brain Lab dashboard at
  * `GET /` and its OpenAPI document at `GET /openapi.json`, around a breaker and a VIX engine wired to metrics. Call
@@ -251,7 +255,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
 
   const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
-  registerTtlRoutes(app, breaker, { authorize });
+  registerTtlRoutes(app, breaker, { authorize, maxBatchItems: o.maxBatchItems });
   if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });

@@ -281,6 +281,15 @@ export const errorBodySchema = apiSchema(
   }),
 );
 
+/** `POST /v1/ttl/batch`'s answer: per item, in input order, its decision or the error the single route would answer for it. */
+export const ttlBatchAnswerSchema = apiSchema(
+  'TtlBatchAnswer',
+  'One answer per item, in the order of the request: a TtlDecision, or, for an item that is not a valid decision request (or could not be decided), the Error that POST /v1/ttl answers for that item sent alone as its body (field relative to the item).',
+  z.strictObject({
+    items: z.array(z.union([ttlDecisionSchema, errorBodySchema])).meta({ description: 'As many answers as items, in the same order.' }),
+  }),
+);
+
 /** The OpenAPI document itself, as `GET /openapi.json` serves it. */
 export const openApiDocumentSchema = apiSchema(
   'OpenApiDocument',

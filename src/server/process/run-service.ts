@@ -70,6 +70,7 @@ export type ServiceLimits = Partial<
     | 'bodyLimit'
     | 'ticksBodyLimit'
     | 'maxTicksPerBatch'
+    | 'maxBatchItems'
     | 'maxTrackedScopes'
     | 'maxEventClients'
     | 'displayBaseTtl'
