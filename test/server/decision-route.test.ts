@@ -196,6 +196,15 @@ describe('the decision route', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, reqId: 'fault-1', route: '/metrics', status: 503, msg: 'VIX_TTL_HTTP_5XX' }));
   });
 
+  it('names a field in at most 200 characters, however long the key', async () => {
+    const answer = await postJson(`${base}/v1/ttl`, `{"baseTtl":60,"${'k'.repeat(10_000)}":1}`);
+    expect(answer.status).toBe(400);
+    const { field, message } = answer.json() as { field: string; message: string };
+    expect(field).toHaveLength(200);
+    expect(message).toBe(`${field} is not a known field`);
+    expect(answer.text.length).toBeLessThan(600);
+  });
+
   it('refuses prototype-pollution keys however they are spelt, though a valid body is never walked for them', async () => {
     for (const [body, field] of [
       ['{"baseTtl":60,"\\u005f\\u005fproto__":{"x":1}}', '__proto__'],

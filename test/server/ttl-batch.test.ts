@@ -188,6 +188,18 @@ describe('POST /v1/ttl/batch against a hostile client', () => {
     expect(({} as Record<string, unknown>).vixStatus).toBeUndefined();
   });
 
+  it('long keys cannot make the answer larger than the body: a field is named in at most 200 characters', async () => {
+    const key = (i: number) => `${i}-${'k'.repeat(900)}`;
+    const body = batchOf(Array.from({ length: 1000 }, (_, i) => `{"baseTtl":60,"${key(i)}":1}`));
+    const answer = await postJson(`${base}/v1/ttl/batch`, body);
+    expect(answer.status).toBe(200);
+    expect(answer.text.length).toBeLessThan(body.length);
+    const first = itemsOf(answer)[0]!;
+    expect(String(first.field)).toHaveLength(200);
+    expect(first.field).toBe(`0-${'k'.repeat(98)}…${'k'.repeat(99)}`);
+    expect(first.message).toBe(`${String(first.field)} is not a known field`);
+  });
+
   it('a flood of new scopes in one batch still meets maxPanicScopes (100) and maxTrackedScopes (50)', async () => {
     const panics = Array.from({ length: 1000 }, (_, i) => `{"baseTtl":60,"vixStatus":"panic","scope":"flood-${i}"}`);
     const items = itemsOf(await postJson(`${base}/v1/ttl/batch`, batchOf(panics)));

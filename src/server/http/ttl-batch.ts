@@ -1,7 +1,7 @@
 import type { VixCircuitBreaker } from '../../breaker/vix-circuit-breaker.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 import { errorResponse, type ErrorBody } from './error-handler.js';
-import { HttpError } from './http-error.js';
+import { boundedField, HttpError } from './http-error.js';
 import { pollutionError, pollutionPath } from './json-body-parser.js';
 import { parseBody, type BodyFault } from './parse-body.js';
 import { ttlBatchRequestSchema, type TtlRequest } from './request-schemas.js';
@@ -95,5 +95,6 @@ export async function decideBatch(breaker: VixCircuitBreaker, items: readonly un
 
 /** The error body of an item at fault: what `POST /v1/ttl` answers for that item as its body. */
 function faultBody(fault: BodyFault): ErrorBody {
-  return { error: 'invalid_body', field: fault.field, message: `${fault.field} ${fault.rule}` };
+  const field = boundedField(fault.field);
+  return { error: 'invalid_body', field, message: `${field} ${fault.rule}` };
 }
