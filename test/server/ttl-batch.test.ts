@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock, RedisPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
-import { BATCH_BYTES_PER_ITEM, BATCH_ROUND_TRIPS } from '../../src/server/http/ttl-batch.js';
+import { BATCH_BYTES_PER_ITEM, BATCH_MAX_DEPTH, BATCH_ROUND_TRIPS } from '../../src/server/http/ttl-batch.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { checkResponse } from '../support/openapi-conformance.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -164,17 +164,30 @@ describe('POST /v1/ttl/batch against a hostile client', () => {
     expect((await server.telemetry.metrics.render()).match(/^vix_ttl_decisions_total.*$/gm)).toEqual(before.match(/^vix_ttl_decisions_total.*$/gm));
   });
 
-  it('deep items (nested 200,000 levels in one item, and an item of 1,000 nested objects) are those items’ errors; the others are decided and the service keeps serving', async () => {
-    const depth = 200_000;
-    const deepArray = `{"baseTtl":60,"match":{"league":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+  it('deep items in a small body (an item nested 5,000 levels, one of 1,000 nested objects) are those items’ errors; the others are decided', async () => {
+    const deepArray = `{"baseTtl":60,"match":{"league":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
     const deepObject = `{"baseTtl":60,"match":${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}}`;
-    const answer = await postJson(`${base}/v1/ttl/batch`, batchOf(['{"baseTtl":60,"vixStatus":"calm"}', deepArray, deepObject, '{"baseTtl":30,"vixStatus":"calm"}']));
+    const body = batchOf(['{"baseTtl":60,"vixStatus":"calm"}', deepArray, deepObject, '{"baseTtl":30,"vixStatus":"calm"}']);
+    expect(body.length).toBeLessThanOrEqual(16_384);
+    const answer = await postJson(`${base}/v1/ttl/batch`, body);
     expect(answer.status).toBe(200);
     const items = itemsOf(answer);
     expect(items[0]).toMatchObject({ ttl: 60, tier: 0 });
     expect(items[1]).toEqual({ error: 'invalid_body', field: 'match.league', message: 'match.league must be a string, got an array' });
     expect(items[2]).toEqual({ error: 'invalid_body', field: 'match.a', message: 'match.a is not a known field' });
     expect(items[3]).toMatchObject({ ttl: 30, tier: 0 });
+  });
+
+  it(`a big body nested deeper than ${BATCH_MAX_DEPTH} levels (390,000 here) is refused before it is parsed; brackets inside strings do not count; the service keeps serving`, async () => {
+    const deep = batchOf([`{"baseTtl":60,"match":{"league":${'['.repeat(390_000)}${']'.repeat(390_000)}}}`]);
+    const answer = await postJson(`${base}/v1/ttl/batch`, deep);
+    expect(answer.status).toBe(400);
+    expect(answer.json()).toEqual({ error: 'invalid_body', field: 'body', message: `body must not nest arrays and objects deeper than ${BATCH_MAX_DEPTH} levels (a batch nests 4)` });
+    const bracketsInStrings = batchOf(Array.from({ length: 200 }, (_, i) => `{"baseTtl":${i},"match":{"league":"${'['.repeat(50)}\\"${'{'.repeat(40)}"}}`));
+    expect(bracketsInStrings.length).toBeGreaterThan(16_384);
+    const fine = await postJson(`${base}/v1/ttl/batch`, bracketsInStrings);
+    expect(fine.status).toBe(200);
+    expect(itemsOf(fine).map((d) => d.ttl)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect((await httpRequest(`${base}/healthz`)).status).toBe(200);
   });
 

@@ -68,12 +68,13 @@ function isMatchContext(value: unknown): boolean {
 /**
  * Checks a decision request (the body of `POST /v1/ttl`, an item of `POST /v1/ttl/batch`):
  * the valid shape by {@link isTtlRequest}, taken as is; anything else is looked through
- * for prototype-pollution keys, then worded by `ttlRequestSchema`, so the fault named is
- * the one the schema alone would name (a pollution key first).
+ * for prototype-pollution keys (unless `mayPollute` is false: the JSON text it came from
+ * cannot spell one), then worded by `ttlRequestSchema`, so the fault named is the one
+ * the parser's scan and the schema would name (a pollution key first).
  */
-export function checkTtlRequest(value: unknown): { value: TtlRequest } | { fault: BodyFault } {
+export function checkTtlRequest(value: unknown, mayPollute = true): { value: TtlRequest } | { fault: BodyFault } {
   if (isTtlRequest(value)) return { value };
-  const polluted = pollutionPath(value);
+  const polluted = mayPollute ? pollutionPath(value) : null;
   if (polluted !== null) return { fault: { field: polluted, rule: 'is a forbidden key (prototype pollution)' } };
   return checkBody(ttlRequestSchema, value);
 }

@@ -6,7 +6,7 @@ import { parseJsonText } from '../json-body-parser.js';
 import { ttlBatchRequestDocSchema, ttlRequestSchema, type TtlRequest } from '../request-schemas.js';
 import { ttlBatchAnswerSchema, ttlDecisionSchema } from '../response-schemas.js';
 import { serializationSchema } from '../serialization-schema.js';
-import { BATCH_BYTES_PER_ITEM, decideBatch, readBatchItems, type BatchAnswer } from '../ttl-batch.js';
+import { BATCH_BYTES_PER_ITEM, decideBatch, parseBatchBody, readBatchItems, type BatchAnswer, type BatchBody } from '../ttl-batch.js';
 import { checkTtlRequest, isTtlRequest } from '../ttl-request.js';
 
 /** What the OpenAPI document says of {@link registerTtlRoutes}' routes. */
@@ -72,8 +72,20 @@ export function registerTtlRoutes(app: FastifyInstance, breaker: VixCircuitBreak
       }
     });
     scope.post('/v1/ttl', { ...guard, schema: { response: { 200: DECISION_SERIALIZATION } } }, async (request) => breaker.getTtl(readTtlRequest(request.body)));
+  });
+  void app.register(async (scope) => {
+    // The batch keeps whether its text could spell a pollution key: its refused items are walked for one only then.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parseBatchBody(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
     scope.post('/v1/ttl/batch', { ...guard, bodyLimit: maxBatchItems * BATCH_BYTES_PER_ITEM }, async (request: FastifyRequest, reply: FastifyReply) => {
-      const answers = await decideBatch(breaker, readBatchItems(request.body, maxBatchItems));
+      const body = (request.body as BatchBody | undefined) ?? { value: undefined, mayPollute: false };
+      const answers = await decideBatch(breaker, readBatchItems(body, maxBatchItems), body.mayPollute);
       if (request.log.level === 'debug' || request.log.level === 'trace') logRefusedItems(request, answers);
       void reply.type('application/json; charset=utf-8');
       return JSON.stringify({ items: answers });
