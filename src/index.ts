@@ -12,6 +12,7 @@ export {
   DEFAULT_TIERS,
   DEFAULT_LEAGUES,
   DEFAULT_MATCH_TYPES,
+  DEFAULT_MATCH_TYPE_WORDS,
   DEFAULT_IGNORED_AFFIXES,
   type TierTable,
   type PanicPolicyOptions,
