@@ -15,6 +15,16 @@ export interface TicksBodyOptions {
   wholeUpTo?: number;
 }
 
+/**
+ * Deepest nesting inside the ticks array: a tick is an object (1) whose fields may hold
+ * one more level (2) for the engine to judge (`bad_market`…); a tick is never deeper.
+ */
+export const MAX_TICK_DEPTH = 2;
+/** Largest tick, in bytes of JSON: a tick is four short fields (market ≤ 200 characters); 4 KiB leaves room for extra fields. */
+export const MAX_TICK_BYTES = 4096;
+/** Deepest nesting of a body not written `{"ticks":[…]}` (the body, the array, a tick, a field). */
+const MAX_BODY_DEPTH = MAX_TICK_DEPTH + 2;
+
 const HEAD = /^\s*\{\s*"ticks"\s*:\s*\[/;
 const TAIL = /^\s*\}\s*$/;
 const SCAN_BYTES = 65_536;
@@ -32,12 +42,16 @@ interface Slice {
 /**
  * Checks the body of `POST /v1/ticks` (`{"ticks":[…]}`, as received: bytes, never one
  * big string) without blocking the event loop for the whole body, and gives its ticks a
- * slice at a time. A large body is cut at the array's top-level commas (UTF-8 never hides
- * an ASCII `,` `"` `\` or bracket inside a character); each slice of `sliceTicks` ticks is parsed and checked,
- * yielding between slices, then dropped: the batch parses it again when it is ingested,
- * so a 10,000-tick batch costs other requests a fraction of a millisecond at a time
- * (instead of one multi-millisecond `JSON.parse`) and never lives whole in memory (the
- * garbage collector's pauses stay short). The errors are those of a whole parse (400
+ * slice at a time. The bytes are scanned first, before anything is parsed: a tick nested
+ * deeper than {@link MAX_TICK_DEPTH} or larger than {@link MAX_TICK_BYTES} is a 400
+ * naming it, found as soon as the scan reaches it, so no body costs more than a byte loop
+ * and the parse of flat ticks (a 450,000-deep array in one tick used to hold the loop for
+ * up to a second). A large body is cut at the array's top-level commas (UTF-8 never hides
+ * an ASCII `,` `"` `\` or bracket inside a character); each slice of `sliceTicks` ticks is
+ * parsed and checked, yielding between slices, then dropped: the batch parses it again when
+ * it is ingested, so a 10,000-tick batch costs other requests a fraction of a millisecond
+ * at a time (instead of one multi-millisecond `JSON.parse`) and never lives whole in memory
+ * (the garbage collector's pauses stay short). The errors are those of a whole parse (400
  * naming the field, prototype-pollution keys refused, 413 past `maxTicks`), all found
  * before anything is ingested, except that a large body must be exactly `{"ticks":[…]}`.
  * @throws HttpError 400 `invalid_json` / `invalid_body`, 413 `too_many_ticks`.
@@ -49,7 +63,13 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
   const sliceTicks = options.sliceTicks ?? 500;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const head = HEAD.exec(bytes.toString('latin1', 0, 256)); // latin1: one character per byte, so offsets are byte offsets
-  if (bytes.length <= (options.wholeUpTo ?? 65_536) || head === null) return batchOf(parseWhole(bytes, maxTicks, head === null), sliceTicks);
+  if (head === null) {
+    if (bytes.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+    refuseDeepNesting(bytes);
+    return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
+  }
+  // A small body is scanned for the tick bounds, then parsed in one go (it costs less than a slice).
+  const whole = bytes.length <= (options.wholeUpTo ?? 65_536);
   const slices: Slice[] = [];
   let checked = 0;
   const check = (from: number, to: number, count: number) => {
@@ -58,8 +78,9 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
     checked += count;
   };
   let sliceStart = head[0].length;
+  let tickStart = sliceStart; // where the current tick begins, for its size
   let commas = 0; // top-level commas since sliceStart
-  let elements = 0; // elements seen in all, for the 413
+  let elements = 0; // elements seen in all, for the 413 and to name a tick
   let depth = 0;
   let inString = false;
   let nextYield = sliceStart + SCAN_BYTES;
@@ -68,15 +89,17 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
     if (inString) {
       if (c === BACKSLASH) i += 1;
       else if (c === QUOTE) inString = false;
-      continue;
-    }
-    if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
-    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > MAX_TICK_DEPTH) throw tooDeep(elements);
+    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
     else if (c === COMMA && depth === 0) {
+      if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(elements);
+      tickStart = i + 1;
       commas += 1;
       elements += 1;
-      if (elements < maxTicks && commas === sliceTicks) {
+      if (!whole && elements < maxTicks && commas === sliceTicks) {
         check(sliceStart, i, commas);
         sliceStart = i + 1;
         commas = 0;
@@ -85,6 +108,11 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
       }
     } else if (c === CLOSE_BRACKET) {
       // The end of the ticks array.
+      if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(elements);
+      if (whole) {
+        refuseDeepNesting(bytes, i + 1, 1); // whatever follows the array, inside the body's object
+        return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
+      }
       const empty = checked === 0 && commas === 0 && bytes.toString('latin1', sliceStart, i).trim() === '';
       if (!empty) elements += 1;
       if (elements > maxTicks) throw tooMany(maxTicks, elements);
@@ -101,17 +129,44 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
       };
     }
     if (i >= nextYield) {
-      await yieldToLoop();
+      // A tick as large as a whole scan step is refused here, long before its end.
+      if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(elements);
+      if (!whole) await yieldToLoop();
       nextYield = i + SCAN_BYTES;
     }
   }
+  if (whole) return batchOf(parseWhole(bytes, maxTicks), sliceTicks); // not closed: the parse names the fault
   if (elements + 1 > maxTicks) throw tooMany(maxTicks, elements + 1);
   throw new HttpError(400, 'invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
 }
 
-/** A small body, or one not written `{"ticks":[…]}`: one parse, the shared validation. */
-function parseWhole(bytes: Buffer, maxTicks: number, odd: boolean): unknown[] {
-  if (odd && bytes.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+/** A body not written `{"ticks":[…]}` (at most 64 KiB) nested deeper than any valid one is refused before it is parsed. */
+function refuseDeepNesting(bytes: Buffer, from = 0, depthAtFrom = 0): void {
+  let depth = depthAtFrom;
+  let inString = false;
+  for (let i = from; i < bytes.length; i += 1) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === BACKSLASH) i += 1;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > MAX_BODY_DEPTH) throw invalidBody('body', `nests deeper than ${MAX_BODY_DEPTH} levels; send {"ticks":[{ market, price, ts, scope? }, …]}`);
+    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
+  }
+}
+
+function tooDeep(index: number): HttpError {
+  return invalidBody(`ticks.${index}`, `must be a flat tick { market, price, ts, scope? }: it nests deeper than ${MAX_TICK_DEPTH} levels`);
+}
+
+function tooLarge(index: number): HttpError {
+  return invalidBody(`ticks.${index}`, `must be at most ${MAX_TICK_BYTES} bytes of JSON (a tick is { market, price, ts, scope? }); it is larger`);
+}
+
+/** A small body, or one not written `{"ticks":[…]}` (at most 64 KiB): one parse, the shared validation. */
+function parseWhole(bytes: Buffer, maxTicks: number): unknown[] {
   const body = parseJsonBody(bytes.toString('utf8'));
   const ticks = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { ticks?: unknown }).ticks : undefined;
   if (Array.isArray(ticks) && ticks.length > maxTicks) throw tooMany(maxTicks, ticks.length);
