@@ -65,96 +65,145 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
   const head = HEAD.exec(bytes.toString('latin1', 0, 256)); // latin1: one character per byte, so offsets are byte offsets
   if (head === null) {
     if (bytes.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
-    refuseDeepNesting(bytes);
+    refuseDeepNesting(bytes, 0, 0);
     return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
   }
-  // A small body is scanned for the tick bounds, then parsed in one go (it costs less than a slice).
-  const whole = bytes.length <= (options.wholeUpTo ?? 65_536);
+  const scan: Scan = { at: head[0].length, depth: 0, tickStart: head[0].length, elements: 0, commas: 0 };
+  // A small body is scanned for the tick bounds in one go, then parsed in one go (it costs less than a slice).
+  if (bytes.length <= (options.wholeUpTo ?? 65_536)) {
+    if (scanTicks(bytes, scan, bytes.length, Number.POSITIVE_INFINITY) === 'end') refuseDeepNesting(bytes, scan.at + 1, 1); // what follows the array
+    return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
+  }
   const slices: Slice[] = [];
   let checked = 0;
-  const check = (from: number, to: number, count: number) => {
-    parseSlice(bytes, from, to, count, checked);
-    slices.push({ from, to, count });
-    checked += count;
-  };
-  let sliceStart = head[0].length;
-  let tickStart = sliceStart; // where the current tick begins, for its size
-  let commas = 0; // top-level commas since sliceStart
-  let elements = 0; // elements seen in all, for the 413 and to name a tick
-  let depth = 0;
-  let inString = false;
-  let nextYield = sliceStart + SCAN_BYTES;
-  for (let i = sliceStart; i < bytes.length; i += 1) {
-    const c = bytes[i]!;
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth += 1;
-      if (depth > MAX_TICK_DEPTH) throw tooDeep(elements);
-    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
-    else if (c === COMMA && depth === 0) {
-      if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(elements);
-      tickStart = i + 1;
-      commas += 1;
-      elements += 1;
-      if (!whole && elements < maxTicks && commas === sliceTicks) {
-        check(sliceStart, i, commas);
-        sliceStart = i + 1;
-        commas = 0;
-        await yieldToLoop();
-        nextYield = i + SCAN_BYTES;
-      }
-    } else if (c === CLOSE_BRACKET) {
-      // The end of the ticks array.
-      if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(elements);
-      if (whole) {
-        refuseDeepNesting(bytes, i + 1, 1); // whatever follows the array, inside the body's object
-        return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
-      }
-      const empty = checked === 0 && commas === 0 && bytes.toString('latin1', sliceStart, i).trim() === '';
-      if (!empty) elements += 1;
-      if (elements > maxTicks) throw tooMany(maxTicks, elements);
-      if (!empty) check(sliceStart, i, commas + 1);
-      if (!TAIL.test(bytes.toString('latin1', i + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
-      return {
-        count: checked,
-        *slices() {
-          for (const slice of slices) yield JSON.parse(arrayText(bytes, slice.from, slice.to)) as unknown[];
-        },
-        *texts() {
-          for (const slice of slices) yield arrayText(bytes, slice.from, slice.to);
-        },
-      };
+  let sliceStart = scan.at;
+  for (;;) {
+    const stop = scanTicks(bytes, scan, Math.min(bytes.length, scan.at + SCAN_BYTES), scan.elements + 1 < maxTicks ? sliceTicks : Number.POSITIVE_INFINITY);
+    if (stop === 'more') {
+      await yieldToLoop();
+      continue;
     }
-    if (i >= nextYield) {
-      // A tick as large as a whole scan step is refused here, long before its end.
-      if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(elements);
-      if (!whole) await yieldToLoop();
-      nextYield = i + SCAN_BYTES;
+    if (stop === 'slice') {
+      parseSlice(bytes, sliceStart, scan.at, scan.commas, checked);
+      slices.push({ from: sliceStart, to: scan.at, count: scan.commas });
+      checked += scan.commas;
+      sliceStart = scan.at + 1;
+      scan.at += 1;
+      scan.commas = 0;
+      await yieldToLoop();
+      continue;
     }
+    if (stop === 'eof') {
+      if (scan.elements + 1 > maxTicks) throw tooMany(maxTicks, scan.elements + 1);
+      throw new HttpError(400, 'invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
+    }
+    // The end of the ticks array, at scan.at.
+    const end = scan.at;
+    const empty = checked === 0 && scan.commas === 0 && bytes.toString('latin1', sliceStart, end).trim() === '';
+    const elements = scan.elements + (empty ? 0 : 1);
+    if (elements > maxTicks) throw tooMany(maxTicks, elements);
+    if (!empty) {
+      parseSlice(bytes, sliceStart, end, scan.commas + 1, checked);
+      slices.push({ from: sliceStart, to: end, count: scan.commas + 1 });
+      checked += scan.commas + 1;
+    }
+    if (!TAIL.test(bytes.toString('latin1', end + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+    return {
+      count: checked,
+      *slices() {
+        for (const slice of slices) yield JSON.parse(arrayText(bytes, slice.from, slice.to)) as unknown[];
+      },
+      *texts() {
+        for (const slice of slices) yield arrayText(bytes, slice.from, slice.to);
+      },
+    };
   }
-  if (whole) return batchOf(parseWhole(bytes, maxTicks), sliceTicks); // not closed: the parse names the fault
-  if (elements + 1 > maxTicks) throw tooMany(maxTicks, elements + 1);
-  throw new HttpError(400, 'invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
+}
+
+/** Where {@link scanTicks} is in the ticks array: offset, depth below the array, the current tick's start, ticks ended so far, top-level commas since the slice began. */
+interface Scan {
+  at: number;
+  depth: number;
+  tickStart: number;
+  elements: number;
+  commas: number;
+}
+
+/**
+ * Scans the ticks array from `scan.at` (synchronously: no per-byte cost but the loop
+ * turn, and strings skipped with `indexOf`) and stops at the `sliceTicks`-th top-level
+ * comma (`slice`, `scan.at` on it), at the array's closing bracket (`end`, `scan.at` on
+ * it), at `limit` (`more`) or at the end of the bytes (`eof`).
+ * @throws HttpError 400 for a tick deeper than {@link MAX_TICK_DEPTH} or larger than {@link MAX_TICK_BYTES}.
+ */
+function scanTicks(bytes: Buffer, scan: Scan, limit: number, sliceTicks: number): 'slice' | 'end' | 'more' | 'eof' {
+  let { depth, tickStart } = scan;
+  let i = scan.at;
+  try {
+    for (; i < limit; i += 1) {
+      const c = bytes[i]!;
+      if (c === QUOTE) {
+        i = stringEnd(bytes, i);
+        if (i < 0) {
+          i = bytes.length;
+          return 'eof';
+        }
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth += 1;
+        if (depth > MAX_TICK_DEPTH) throw tooDeep(scan.elements);
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth > 0) depth -= 1;
+        else if (c === CLOSE_BRACKET) {
+          if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(scan.elements);
+          return 'end';
+        }
+      } else if (c === COMMA && depth === 0) {
+        if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(scan.elements);
+        tickStart = i + 1;
+        scan.elements += 1;
+        scan.commas += 1;
+        if (scan.commas === sliceTicks) return 'slice';
+      }
+    }
+    // A tick as large as a whole scan step is refused here, long before its end.
+    if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(scan.elements);
+    return i >= bytes.length ? 'eof' : 'more';
+  } finally {
+    scan.at = i;
+    scan.depth = depth;
+    scan.tickStart = tickStart;
+  }
 }
 
 /** A body not written `{"ticks":[…]}` (at most 64 KiB) nested deeper than any valid one is refused before it is parsed. */
-function refuseDeepNesting(bytes: Buffer, from = 0, depthAtFrom = 0): void {
+function refuseDeepNesting(bytes: Buffer, from: number, depthAtFrom: number): void {
   let depth = depthAtFrom;
-  let inString = false;
   for (let i = from; i < bytes.length; i += 1) {
     const c = bytes[i]!;
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+    if (c === QUOTE) {
+      i = stringEnd(bytes, i);
+      if (i < 0) return; // a string never closed: the parse names it
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth += 1;
       if (depth > MAX_BODY_DEPTH) throw invalidBody('body', `nests deeper than ${MAX_BODY_DEPTH} levels; send {"ticks":[{ market, price, ts, scope? }, …]}`);
     } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
   }
+}
+
+/**
+ * The offset of the quote closing the string opened at `open`, or -1: found with
+ * `indexOf` (memchr), skipping quotes escaped by an odd run of backslashes, so the text of
+ * a string costs no loop turn per byte.
+ */
+function stringEnd(bytes: Buffer, open: number): number {
+  let at = bytes.indexOf(QUOTE, open + 1);
+  while (at > 0) {
+    let backslashes = 0;
+    while (bytes[at - 1 - backslashes] === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return at;
+    at = bytes.indexOf(QUOTE, at + 1);
+  }
+  return -1;
 }
 
 function tooDeep(index: number): HttpError {
