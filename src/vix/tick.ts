@@ -21,6 +21,7 @@ export type RejectReason =
   | 'bad_price'
   | 'bad_ts'
   | 'future_ts'
+  | 'stale_ts'
   | 'bad_scope'
   | 'out_of_order'
   | 'duplicate'
@@ -39,6 +40,7 @@ export const REJECT_RULES: Readonly<Record<RejectReason, 'reject' | 'ignore'>> =
   bad_price: 'reject',
   bad_ts: 'reject',
   future_ts: 'reject',
+  stale_ts: 'reject',
   bad_scope: 'reject',
   out_of_order: 'ignore',
   duplicate: 'ignore',
