@@ -34,6 +34,8 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a panic-scope limit that is not a number', ['--max-panic-scopes', '1e3'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "1e3"/],
     ['a tick skew that is not an integer', ['--tick-skew-ms', '1.5'], {}, /--tick-skew-ms must be an integer from 0 to 86400000, got "1.5"/],
     ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got "0"/],
+    ['a tick age past half the engine’s idle time', ['--tick-max-age-ms', '900001'], {}, /--tick-max-age-ms must be an integer from 1000 to 900000, got "900001"/],
+    ['a warm-up over a day', ['--vix-warmup-ms', '86400001'], {}, /--vix-warmup-ms must be an integer from 0 to 86400000, got "86400001"/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -46,6 +48,11 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
   it('--tick-skew-ms, --max-tick-batches and --max-ticks-per-second reach the configuration (60 s, 1, 100,000 by default)', () => {
     expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
     expect(serviceConfig({ 'tick-skew-ms': '5000', 'max-tick-batches': '4', 'max-ticks-per-second': '5000' }, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
+  });
+
+  it('--tick-max-age-ms and --vix-warmup-ms reach the configuration (5 min each by default)', () => {
+    expect(serviceConfig({}, {})).toMatchObject({ maxTickAgeMs: 300_000, vixWarmupMs: 300_000 });
+    expect(serviceConfig({ 'tick-max-age-ms': '60000', 'vix-warmup-ms': '0' }, {})).toMatchObject({ maxTickAgeMs: 60_000, vixWarmupMs: 0 });
   });
 
   it('a short admin token is refused without being echoed', async () => {

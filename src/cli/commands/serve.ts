@@ -14,14 +14,17 @@ import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
 /** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
 export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
               [--request-timeout-ms 30000] [--max-panic-scopes 1000]
-              [--tick-skew-ms 60000] [--max-tick-batches 1] [--max-ticks-per-second 100000]
+              [--tick-skew-ms 60000] [--tick-max-age-ms 300000] [--vix-warmup-ms 300000]
+              [--max-tick-batches 1] [--max-ticks-per-second 100000]
   The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
   /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
   --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
   --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
   SIGTERM/SIGINT after draining. --max-panic-scopes N: most distinct scopes a process holds in
   panic; a panic in a new scope past it fails safe (TTL 0, reason scope_limit) and is not
-  written. A tick more than --tick-skew-ms ahead of the wall clock is rejected (future_ts); past
+  written. A tick more than --tick-skew-ms ahead of the wall clock is rejected (future_ts), one
+  more than --tick-max-age-ms behind it stale_ts; a new scope may leave calm once the engine has
+  followed it --vix-warmup-ms of the wall clock (and seen 3 markets, 100 returns). Past
   --max-tick-batches batches at once or --max-ticks-per-second ticks per process, POST /v1/ticks
   is a 429 busy with Retry-After.`;
 
@@ -40,6 +43,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     'request-timeout-ms': { type: 'string' },
     'max-panic-scopes': { type: 'string' },
     'tick-skew-ms': { type: 'string' },
+    'tick-max-age-ms': { type: 'string' },
+    'vix-warmup-ms': { type: 'string' },
     'max-tick-batches': { type: 'string' },
     'max-ticks-per-second': { type: 'string' },
   });
@@ -68,7 +73,7 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
 async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger, maxTickSkewMs: config.maxTickSkewMs });
+  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger, maxTickSkewMs: config.maxTickSkewMs, maxTickAgeMs: config.maxTickAgeMs, vixWarmupMs: config.vixWarmupMs, maxPanicScopes: config.maxPanicScopes });
   const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
   const stop = stopRequests(io);
   void stop.requested.then(() => primary.shutdown());
@@ -150,9 +155,11 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN);
   const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN);
   const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
+  const maxTickAgeMs = integer('--tick-max-age-ms', flags['tick-max-age-ms'] as string | undefined, 300_000, 1000, 900_000);
+  const vixWarmupMs = integer('--vix-warmup-ms', flags['vix-warmup-ms'] as string | undefined, 300_000, 0, 86_400_000);
   const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 1, 1, 1000);
   const maxTicksPerSecond = integer('--max-ticks-per-second', flags['max-ticks-per-second'] as string | undefined, 100_000, 1, 100_000_000);
-  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
+  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickAgeMs, vixWarmupMs, maxTickBatches, maxTicksPerSecond };
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {

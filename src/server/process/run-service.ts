@@ -13,7 +13,7 @@ import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
 import { connectStore, quitRedis } from './store-connection.js';
-import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
+import { PUBLISH_TIMEOUT_MS, vixOptionsOf } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
 
 /** A validated configuration of `vix-ttl serve`. */
@@ -37,6 +37,10 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
   maxTickSkewMs?: number;
+  /** Oldest a tick may be, ms before the wall clock (`stale_ts` past it). Default 5 min. */
+  maxTickAgeMs?: number;
+  /** The VIX engine's `warmupMs`: how long (of its time) a new scope is followed before it may leave calm. Default 5 min. */
+  vixWarmupMs?: number;
   /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
   maxTickBatches?: number;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
@@ -114,7 +118,7 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   if (cluster.isWorker) return new RemoteVix();
   const publishTo = redis ? new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = config.demo ? Math.max(10, Math.min(60_000, Math.floor((DEFAULT_DEAD_MAN_SWITCH_SECONDS * 1000) / config.demoSpeed / 4))) : undefined;
-  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, ...vixOptionsOf(config) });
 }
 
 async function closeService(server: VixTtlServer, feed: DemoFeed | null, vix: VixSource, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { RedisPanicClock } from '../../clock/redis-panic-clock.js';
-import { LocalVix } from '../vix/local-vix.js';
+import { LocalVix, type LocalVixOptions } from '../vix/local-vix.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { VixBusyError } from '../vix/vix-source.js';
@@ -94,15 +94,37 @@ export interface VixHost {
   close(): Promise<void>;
 }
 
+/** What the service's configuration sets of its VIX engine (`serve` flags). */
+export interface VixConfig {
+  /** Furthest a tick may be ahead of the wall clock, ms (`future_ts`). */
+  maxTickSkewMs?: number;
+  /** Oldest a tick may be, ms before the wall clock (`stale_ts`). */
+  maxTickAgeMs?: number;
+  /** The engine's `warmupMs`. */
+  vixWarmupMs?: number;
+  /** The publisher's (and the breaker's) `maxPanicScopes`. */
+  maxPanicScopes?: number;
+}
+
+/** The {@link LocalVix} options a {@link VixConfig} sets, alike in one process and in a cluster primary. */
+export function vixOptionsOf(config: VixConfig): Pick<LocalVixOptions, 'maxTickSkewMs' | 'maxTickAgeMs' | 'maxPanicScopes' | 'engine'> {
+  return {
+    maxTickSkewMs: config.maxTickSkewMs,
+    maxTickAgeMs: config.maxTickAgeMs,
+    maxPanicScopes: config.maxPanicScopes,
+    engine: config.vixWarmupMs === undefined ? undefined : { warmupMs: config.vixWarmupMs },
+  };
+}
+
 /**
  * Starts the one VIX engine of `serve --workers N`, in the primary: its own Redis
  * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
  * publisher mode), metrics on a registry of its own, and the IPC host.
  */
-export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number; maxTickSkewMs?: number }): Promise<VixHost> {
+export async function startVixHost(options: { redisUrl: string; logger: Logger; refreshIntervalMs?: number } & VixConfig): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
-  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
+  const local = new LocalVix({ clock: new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }), logger, refreshIntervalMs: options.refreshIntervalMs, ...vixOptionsOf(options) });
   const registry = new Registry();
   local.instrument(registry);
   const stopHost = hostClusterVix({ local, logger });
