@@ -85,6 +85,20 @@ describe('the publisher paces its writes below the clock’s own bound (real red
     expect(await server.client().keys('brain:panic_start_ts*')).toHaveLength(301);
   });
 
+  it('maxConcurrentWrites bounds the writes in flight (2 here); 0 or a fraction is refused at construction, naming the option', async () => {
+    const engine = panickingEngine(40);
+    const clock = countingClock(new RedisPanicClock(server.client(), { timeoutMs: 1000 }));
+    const events: PublishEvent[] = [];
+    const p = new VixPublisher({ engine, clock, maxConcurrentWrites: 2, hooks: { onPublish: (e) => events.push(e) } });
+    publishers.push(p);
+    await p.idle();
+    await p.refresh();
+    expect(clock.maxInFlight).toBe(2);
+    expect(events.filter((e) => e.outcome === 'ok')).toHaveLength(82);
+    for (const bad of [0, 1.5]) expect(() => new VixPublisher({ engine, clock, maxConcurrentWrites: bad })).toThrow(/VixPublisher\.maxConcurrentWrites/);
+    expect(() => new VixPublisher({ engine, clock, maxPanicScopes: 0 })).toThrow(/VixPublisher\.maxPanicScopes/);
+  });
+
   it('a refresh of many scopes is spread over half the refresh interval', async () => {
     const engine = panickingEngine(100);
     const clock = countingClock(new RedisPanicClock(server.client(), { timeoutMs: 1000 }));
