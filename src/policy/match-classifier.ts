@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { InvalidInputError } from '../core/errors.js';
-import { DEFAULT_IMPORTANCE, isImportance, type Importance } from './importance.js';
+import { describeChoices, InvalidInputError } from '../core/errors.js';
+import { DEFAULT_IMPORTANCE, IMPORTANCES, isImportance, type Importance } from './importance.js';
 import { MAX_VARIANT_NAME_LENGTH, nameVariants } from './name-variants.js';
 import { normalizeName } from './normalize-name.js';
 import type { ResolvedPanicPolicy } from './policy-config.js';
@@ -35,7 +35,7 @@ export class MatchClassifier {
     const { importance, league, matchType } = match;
     if (importance !== undefined && importance !== null) {
       if (!isImportance(importance)) {
-        throw new InvalidInputError('match.importance', 'must be one of high_stakes, medium_stakes, low_stakes', importance);
+        throw new InvalidInputError('match.importance', `must be ${describeChoices(IMPORTANCES)}`, importance);
       }
       return importance;
     }

@@ -15,23 +15,24 @@ export interface TierTable {
 
 /** Options of {@link AdaptivePanicQuota}; every field overrides the seed default it names. */
 export interface PanicPolicyOptions {
-  tiers?: Partial<Record<Importance, TierTable>>;
-  /** League names (and aliases) per importance; replaces the default list of that importance. */
-  leagues?: Partial<Record<Importance, readonly string[]>>;
-  /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance. */
-  matchTypes?: Partial<Record<Importance, readonly string[]>>;
+  /** Tier table per importance; replaces the default table of that importance (absent or undefined keeps it). */
+  tiers?: Partial<Record<Importance, TierTable | undefined>> | undefined;
+  /** League names (and aliases) per importance; replaces the default list of that importance (absent or undefined keeps it). */
+  leagues?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
+  /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance (absent or undefined keeps it). */
+  matchTypes?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
   /**
    * Single words that classify a match type containing them, when the type is not
    * listed whole ("Derby della Madonnina", "Club Friendly"); replaces the default list of
-   * that importance ({@link DEFAULT_MATCH_TYPE_WORDS}).
+   * that importance ({@link DEFAULT_MATCH_TYPE_WORDS}; absent or undefined keeps it).
    */
-  matchTypeWords?: Partial<Record<Importance, readonly string[]>>;
+  matchTypeWords?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
   /**
    * Sponsor and organiser names ignored at either end of a league or match-type name
    * ("Barclays Premier League", "Ligue 1 McDonald's", "UEFA Champions League");
    * replaces {@link DEFAULT_IGNORED_AFFIXES}.
    */
-  ignoredAffixes?: readonly string[];
+  ignoredAffixes?: readonly string[] | undefined;
 }
 
 /** A policy with every default filled in and names normalised, frozen after construction. */
@@ -162,7 +163,7 @@ const tierTableSchema = z
 const nameListSchema = z.array(z.string().trim().min(1, 'names must not be empty'));
 
 const perImportance = <T extends z.ZodType>(schema: T) =>
-  z.strictObject({ high_stakes: schema.optional(), medium_stakes: schema.optional(), low_stakes: schema.optional() });
+  z.strictObject(Object.fromEntries(IMPORTANCES.map((importance) => [importance, schema.optional()])) as Record<Importance, z.ZodOptional<T>>);
 
 const affixListSchema = z.array(
   z
@@ -171,15 +172,19 @@ const affixListSchema = z.array(
     .refine((name) => normalizeName(name) !== '', 'affixes must contain a letter or a digit'),
 );
 
-const optionsSchema = z
-  .strictObject({
-    tiers: perImportance(tierTableSchema).optional(),
-    leagues: perImportance(nameListSchema).optional(),
-    matchTypes: perImportance(nameListSchema).optional(),
-    matchTypeWords: perImportance(z.array(z.string().refine((word) => /^[\p{L}\p{N}]+$/u.test(normalizeName(word)), 'must be one word of letters or digits'))).optional(),
-    ignoredAffixes: affixListSchema.optional(),
-  })
-  .optional();
+/**
+ * The schema of {@link PanicPolicyOptions}: what `resolvePanicPolicy` checks, and
+ * the `policy` section of the service's config file.
+ */
+export const panicPolicyOptionsSchema = z.strictObject({
+  tiers: perImportance(tierTableSchema).optional(),
+  leagues: perImportance(nameListSchema).optional(),
+  matchTypes: perImportance(nameListSchema).optional(),
+  matchTypeWords: perImportance(z.array(z.string().refine((word) => /^[\p{L}\p{N}]+$/u.test(normalizeName(word)), 'must be one word of letters or digits'))).optional(),
+  ignoredAffixes: affixListSchema.optional(),
+});
+
+const optionsSchema = panicPolicyOptionsSchema.optional();
 
 /**
  * Validates policy options and fills in the defaults.
@@ -199,11 +204,16 @@ export function resolvePanicPolicy(options?: PanicPolicyOptions): ResolvedPanicP
   }
   return Object.freeze({
     tiers: Object.freeze(tiers),
-    leagues: indexNames('policy.leagues', { ...DEFAULT_LEAGUES, ...given.leagues }),
-    matchTypes: indexNames('policy.matchTypes', { ...DEFAULT_MATCH_TYPES, ...given.matchTypes }),
-    matchTypeWords: indexNames('policy.matchTypeWords', { ...DEFAULT_MATCH_TYPE_WORDS, ...given.matchTypeWords }),
+    leagues: indexNames('policy.leagues', withDefaults(given.leagues, DEFAULT_LEAGUES)),
+    matchTypes: indexNames('policy.matchTypes', withDefaults(given.matchTypes, DEFAULT_MATCH_TYPES)),
+    matchTypeWords: indexNames('policy.matchTypeWords', withDefaults(given.matchTypeWords, DEFAULT_MATCH_TYPE_WORDS)),
     ignoredAffixes: foldAffixes(given.ignoredAffixes ?? DEFAULT_IGNORED_AFFIXES),
   });
+}
+
+/** The given list of each importance, or its default when the list is absent or undefined (a spread would let `undefined` erase the default). */
+function withDefaults(given: Partial<Record<Importance, readonly string[] | undefined>> | undefined, defaults: Readonly<Record<Importance, readonly string[]>>): Record<Importance, readonly string[]> {
+  return Object.fromEntries(IMPORTANCES.map((importance) => [importance, given?.[importance] ?? defaults[importance]])) as Record<Importance, readonly string[]>;
 }
 
 function indexNames(field: string, lists: Partial<Record<Importance, readonly string[]>>): ReadonlyMap<string, Importance> {

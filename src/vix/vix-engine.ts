@@ -1,11 +1,12 @@
-import type { VixStatus } from '../policy/vix-status.js';
+import { VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import { GLOBAL_SCOPE, SCOPE_PATTERN } from '../clock/scope.js';
 import { InvalidInputError } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Event } from '../core/event.js';
 import { ScopeVolatility } from './scope-volatility.js';
 import { StatusHysteresis, type PendingStatus } from './status-hysteresis.js';
 import { ACCEPTED, REJECT_REASONS, REJECTED, REJECT_RULES, type BatchResult, type IngestResult, type RejectReason } from './tick.js';
 import { tickTimeMs } from './tick-time.js';
-import type { VixHooks, VixTransition } from './vix-hooks.js';
+import type { TransitionCause, VixIndexEvent, VixPriceChangeEvent, VixRejectEvent, VixTransition } from './vix-hooks.js';
 import { resolveVixOptions, type ResolvedVixOptions, type VixEngineOptions } from './vix-options.js';
 
 /** What the engine knows about one scope, for `/v1/state`, the dashboard and the replay report. */
@@ -56,7 +57,7 @@ export interface VixEngineStats {
   engineTimeMs: number | null;
   /** Times the engine's time jumped because a quorum of markets said so: `forward` (a feed moving on), `backward` (back from a leap). */
   leaps: { forward: number; backward: number };
-  /** Markets that ticked within the last `maxLeadMs` of the engine's time (the base of the quorums). */
+  /** Markets that ticked within `maxLeadMs / 2` of the engine's time, at most {@link MAX_ACTIVE_MARKETS} (the base of the quorums). */
   activeMarkets: number;
 }
 
@@ -67,18 +68,18 @@ export interface VixIngestOptions {
    * (`future_ts`). The service passes its wall clock plus a skew; a replay leaves it
    * out, so the engine stays a function of the ticks.
    */
-  notAfterMs?: number;
+  notAfterMs?: number | undefined;
   /**
    * Earliest acceptable tick time, ms since the epoch: an earlier tick is rejected
    * (`stale_ts`). The service passes its wall clock minus a maximum age, so a feed in
    * seconds (1.7e9 ms is January 1970) or a stale backlog is counted and alerted on.
    */
-  notBeforeMs?: number;
+  notBeforeMs?: number | undefined;
 }
 
 /** The last tick of one market, and its place in the engine's time bookkeeping. */
 class MarketState {
-  /** In the list of active markets (ticked within `maxLeadMs` of the engine's time), and its neighbours there. */
+  /** In the list of active markets (ticked within `maxLeadMs / 2` of the engine's time), and its neighbours there. */
   active = false;
   prev: MarketState | null = null;
   next: MarketState | null = null;
@@ -89,7 +90,6 @@ class MarketState {
 
   constructor(readonly name: string, public lastTs: number, public lnPrice: number) {}
 }
-
 
 class ScopeState {
   readonly volatility: ScopeVolatility;
@@ -162,7 +162,7 @@ const NO_OPTIONS: VixIngestOptions = Object.freeze({});
  *
  * Time is guarded against a broken or hostile feed. The engine's time is the newest
  * time a quorum of the active markets has reached — `max(timeQuorum, ⌈quorumShare ×
- * active⌉)` markets, active meaning ticked within `maxLeadMs` — or the last `advanceTo`.
+ * active⌉)` markets, active meaning ticked within `maxLeadMs / 2` — or the last `advanceTo`.
  * A tick more than `maxLeadMs` ahead of it is rejected (`future_ts`), more than
  * `maxLagMs` behind it `stale_ts`; each such tick is its market's claim of the time, and
  * the engine leaps only when as many distinct markets claim it (forward: a quorum; back,
@@ -176,14 +176,15 @@ export class VixEngine {
   readonly #markets = new Map<string, MarketState>();
   readonly #scopes = new Map<string, ScopeState>();
   readonly #rejected: Record<RejectReason, number>;
-  readonly #onTransition: Array<NonNullable<VixHooks['onTransition']>> = [];
-  readonly #onIndex: Array<NonNullable<VixHooks['onIndex']>> = [];
-  readonly #onReject: Array<NonNullable<VixHooks['onReject']>> = [];
+  readonly #transitionEvents = new EventEmitter<VixTransition>();
+  readonly #indexEvents = new EventEmitter<VixIndexEvent>();
+  readonly #rejectEvents = new EventEmitter<VixRejectEvent>();
+  readonly #priceChangeEvents = new EventEmitter<VixPriceChangeEvent>();
   // Eviction lists, least recently ticked first: calm scopes still warming up, warm calm ones, elevated ones.
   readonly #cold = new EvictionList();
   readonly #calm = new EvictionList();
   readonly #elevated = new EvictionList();
-  // Active markets (ticked within maxLeadMs of the engine's time), least recently ticked first.
+  // Active markets (ticked within maxLeadMs / 2 of the engine's time), least recently ticked first.
   #activeHead: MarketState | null = null;
   #activeTail: MarketState | null = null;
   #activeCount = 0;
@@ -209,40 +210,28 @@ export class VixEngine {
   /** Time given by `advanceTo`: the engine's time is at least this, and never leaps back. */
   #floorMs = Number.NaN;
 
+  /** Subscribes to status changes (the publisher, the service's event stream and metrics). Runs inside `ingest`: keep it cheap. */
+  readonly onTransition: Event<VixTransition> = this.#transitionEvents.event;
+  /** Subscribes to every accepted tick's index, once per scope it fed (so at least `global`): keep it cheap, or sample `snapshot()` instead. */
+  readonly onIndex: Event<VixIndexEvent> = this.#indexEvents.event;
+  /** Subscribes to the ticks rejected or ignored. */
+  readonly onReject: Event<VixRejectEvent> = this.#rejectEvents.event;
+  /**
+   * Subscribes to accepted ticks that moved their market's price (a repeat of the same
+   * price is not a change): what change-aware cache invalidation listens to.
+   */
+  readonly onPriceChange: Event<VixPriceChangeEvent> = this.#priceChangeEvents.event;
+
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options?: VixEngineOptions) {
     this.options = resolveVixOptions(options);
     this.#rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-    if (this.options.hooks) this.addHooks(this.options.hooks);
-  }
-
-  /**
-   * Adds hooks (the service's metrics, a {@link VixPublisher}…); returns a function
-   * that removes them again.
-   */
-  addHooks(hooks: VixHooks): () => void {
-    if (typeof hooks !== 'object' || hooks === null) throw new InvalidInputError('hooks', 'must be an object of hook functions', hooks);
-    const added: Array<[unknown[], unknown]> = [];
-    const add = <F>(list: F[], fn: F | undefined) => {
-      if (typeof fn !== 'function') return;
-      const bound = (fn as unknown as (e: unknown) => void).bind(hooks) as F;
-      list.push(bound);
-      added.push([list, bound]);
-    };
-    add(this.#onTransition, hooks.onTransition);
-    add(this.#onIndex, hooks.onIndex);
-    add(this.#onReject, hooks.onReject);
-    return () => {
-      for (const [list, fn] of added) {
-        const at = list.indexOf(fn);
-        if (at >= 0) list.splice(at, 1);
-      }
-    };
+    subscribeHooks(this.options.hooks, { onTransition: this.onTransition, onIndex: this.onIndex, onReject: this.onReject, onPriceChange: this.onPriceChange }, 'VixEngine.hooks');
   }
 
   /**
    * Takes one tick. Never throws: a bad tick is dropped, counted under its reason and
-   * reported to `onReject`; the answer says which (see {@link REJECT_RULES}).
+   * emitted to `onReject`; the answer says which (see {@link REJECT_RULES}).
    */
   ingest(tick: unknown, options: VixIngestOptions = NO_OPTIONS): IngestResult {
     let reason: RejectReason | null;
@@ -256,7 +245,7 @@ export class VixEngine {
       return ACCEPTED;
     }
     this.#rejected[reason] += 1;
-    if (this.#onReject.length > 0) this.#emit(this.#onReject, { reason, rule: REJECT_RULES[reason], tick });
+    if (this.#rejectEvents.size > 0) this.#rejectEvents.emit({ reason, rule: REJECT_RULES[reason], tick });
     return REJECTED[reason];
   }
 
@@ -384,8 +373,12 @@ export class VixEngine {
         const r = state.lnPrice - lnPrice; // ln(1/price) − ln(1/previous price)
         squaredReturn = r * r;
       }
+      const previous = state.lnPrice;
       state.lastTs = ts;
       state.lnPrice = lnPrice;
+      if (lnPrice !== previous && this.#priceChangeEvents.size > 0) {
+        this.#priceChangeEvents.emit({ market, scope: scopeName, ts, price, previousPrice: Math.exp(previous) });
+      }
     }
     if (!(ts <= this.#newestMs)) this.#newestMs = ts;
     this.#touch(state);
@@ -638,12 +631,7 @@ export class VixEngine {
     const limit = target + this.options.maxLeadMs;
     for (const state of this.#scopes.values()) {
       if (state.time <= limit) continue;
-      this.#drop(state);
-      if (state.status.level !== 0) {
-        const from = state.status.level;
-        state.status.reset(0, target);
-        this.#transition(state, from, 0, target, 'idle');
-      }
+      this.#drop(state, target, 'idle');
     }
     // The markets' bookkeeping is rebuilt around the new time.
     const kept: MarketState[] = [];
@@ -677,17 +665,18 @@ export class VixEngine {
   }
 
   #evict(state: ScopeState, ts: number): void {
-    this.#drop(state);
     this.#evicted += 1;
+    this.#drop(state, ts, 'evicted');
+  }
+
+  /** Forgets a scope; one that was not calm becomes calm at `ts` (a transition with `cause`). */
+  #drop(state: ScopeState, ts: number, cause: TransitionCause): void {
+    this.#scopes.delete(state.name);
+    state.bucket?.remove(state);
     if (state.status.level === 0) return;
     const from = state.status.level;
     state.status.reset(0, ts);
-    this.#transition(state, from, 0, ts, 'evicted');
-  }
-
-  #drop(state: ScopeState): void {
-    this.#scopes.delete(state.name);
-    state.bucket?.remove(state);
+    this.#transition(state, from, 0, ts, cause);
   }
 
   /** Puts a named scope at the end (most recently ticked) of the eviction list of its status. */
@@ -746,7 +735,7 @@ export class VixEngine {
     const to = state.status.evaluate(t, index, state.warm);
     if (to >= 0) this.#transition(state, from, to, t, 'index');
     if (state.name !== GLOBAL_SCOPE) this.#file(state);
-    if (this.#onIndex.length > 0) this.#emit(this.#onIndex, { scope: state.name, ts: t, index, status: state.status.status, warm: state.warm });
+    if (this.#indexEvents.size > 0) this.#indexEvents.emit({ scope: state.name, ts: t, index, status: state.status.status, warm: state.warm });
   }
 
   /**
@@ -759,11 +748,10 @@ export class VixEngine {
     return state.status.level === 0 && state.index < this.options.elevated.enter;
   }
 
-  #transition(state: ScopeState, from: number, to: number, ts: number, cause: VixTransition['cause']): void {
+  #transition(state: ScopeState, from: number, to: number, ts: number, cause: TransitionCause): void {
     this.#transitions += 1;
-    if (this.#onTransition.length === 0) return;
-    const names: VixStatus[] = ['calm', 'elevated', 'panic'];
-    this.#emit(this.#onTransition, { scope: state.name, from: names[from]!, to: names[to]!, ts, index: state.index, cause });
+    if (this.#transitionEvents.size === 0) return;
+    this.#transitionEvents.emit({ scope: state.name, from: VIX_STATUSES[from]!, to: VIX_STATUSES[to]!, ts, index: state.index, cause });
   }
 
   /**
@@ -779,13 +767,7 @@ export class VixEngine {
     const idleBefore = ts - this.options.scopeIdleMs;
     for (const state of this.#scopes.values()) {
       if (state.time >= idleBefore) continue;
-      this.#drop(state);
-      const at = state.time + this.options.scopeIdleMs;
-      if (state.status.level !== 0) {
-        const from = state.status.level;
-        state.status.reset(0, at);
-        this.#transition(state, from, 0, at, 'idle');
-      }
+      this.#drop(state, state.time + this.options.scopeIdleMs, 'idle');
     }
     return this.#trimActive();
   }
@@ -807,15 +789,5 @@ export class VixEngine {
       statusSince: Number.isNaN(status.since) ? null : status.since,
       pending: state.warm ? status.pending(state.index) : null,
     };
-  }
-
-  #emit<E>(listeners: Array<(event: E) => void>, event: E): void {
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A broken hook must not break ingestion.
-      }
-    }
   }
 }

@@ -1,11 +1,12 @@
-import { pino } from 'pino';
 import { z } from 'zod';
-import type { BreakerLogger } from '../breaker/breaker-hooks.js';
-import { parseOptions } from '../core/parse-options.js';
-import type { PanicClock, PanicObservation } from '../clock/panic-clock.js';
+import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { GLOBAL_SCOPE } from '../clock/scope.js';
+import { messageOf } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
+import { loggerOption, SILENT_LOGGER, type Logger } from '../core/logger.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
+import { storeFailureOf } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { VixTtlError } from '../core/errors.js';
 import { VixEngine } from './vix-engine.js';
 import type { VixTransition } from './vix-hooks.js';
 
@@ -21,15 +22,18 @@ export type PublishReason = 'transition' | 'refresh' | 'first_sight' | 'retry';
  */
 export type PublishOutcome = 'ok' | 'error' | 'busy' | 'limited';
 
+/** What the publisher writes for a scope: it panics, or it does not. */
+export type PublishKind = Exclude<ObservationKind, 'read'>;
+
 /** One write of a scope's panic state to the shared clock (or a panic not written: `limited`). */
 export interface PublishEvent {
   scope: string;
-  kind: 'panic' | 'calm';
+  kind: PublishKind;
   reason: PublishReason;
   outcome: PublishOutcome;
   durationMs: number;
   /** The error's message when `outcome` is `error` or `busy`. */
-  error?: string;
+  error?: string | undefined;
   /**
    * A calm write that found and removed a stored start. Expected when a panic ends
    * (`transition`); on a `refresh` or `first_sight` it means the store held a panic
@@ -39,7 +43,11 @@ export interface PublishEvent {
   removedStart: boolean;
 }
 
-/** Typed hooks of {@link VixPublisher}; one that throws is ignored. */
+/**
+ * The `hooks` option of {@link VixPublisher}: a shorthand for subscribing to
+ * `publisher.onPublish` at construction. A hook that throws is ignored, so
+ * observability never stops publishing.
+ */
 export interface PublisherHooks {
   /** After every write to the clock, successful or not, and for each panic held back by `maxPanicScopes`. */
   onPublish?(event: PublishEvent): void;
@@ -52,7 +60,7 @@ export interface VixPublisherOptions {
   /** The shared clock the workers read (a {@link RedisPanicClock} across processes). */
   clock: PanicClock;
   /** A pino (or compatible) logger. Default: silent. */
-  logger?: BreakerLogger;
+  logger?: Logger | undefined;
   /**
    * How often every warm scope's state is written again, ms. Default 60 s. A panic is
    * re-observed, so the dead man's switch never ends a live panic; a calm scope is
@@ -60,17 +68,17 @@ export interface VixPublisherOptions {
    * replica can lose the calm deletion) within one interval. The writes of one refresh
    * are spread over the first half of the interval.
    */
-  refreshIntervalMs?: number;
+  refreshIntervalMs?: number | undefined;
   /** Wait before failed writes are tried again, ms; doubled after each failed round, up to `refreshIntervalMs`. Default 1 s. */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** Longest wait for one write, ms; past it the write counts as failed and is retried. Default 2 s. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Most writes in flight at once. Default 8: well below a {@link RedisPanicClock}'s
    * `maxInFlight` (64), so a refresh of thousands of scopes never trips the clock's own
    * bound (which answers `store_busy`) and leaves room for anything else on that clock.
    */
-  maxConcurrentWrites?: number;
+  maxConcurrentWrites?: number | undefined;
   /**
    * Most scopes (besides `global`) held in panic on the clock at once — the same bound as
    * the breaker's `maxPanicScopes`. Past it a scope's panic is not written (`limited`,
@@ -78,31 +86,26 @@ export interface VixPublisherOptions {
    * a feed that drives thousands of junk scopes into panic cannot fill the store with 24 h
    * keys. Default 1,000.
    */
-  maxPanicScopes?: number;
-  hooks?: PublisherHooks;
+  maxPanicScopes?: number | undefined;
+  /** Listeners subscribed at construction: a shorthand for `publisher.onPublish(fn)`. */
+  hooks?: PublisherHooks | undefined;
 }
 
 const optionsSchema = z.strictObject({
   engine: z.custom<VixEngine>((v) => v instanceof VixEngine, { message: 'must be a VixEngine' }),
   clock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).observe === 'function', { message: 'must be a PanicClock' }),
-  logger: z
-    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
-      message: 'must have info, warn and debug methods (a pino logger fits)',
-    })
-    .optional(),
+  logger: loggerOption(),
   refreshIntervalMs: z.number().min(10).max(3_600_000).default(60_000),
   retryDelayMs: z.number().min(1).max(600_000).default(1_000),
   timeoutMs: z.number().positive().max(60_000).default(2_000),
   maxConcurrentWrites: z.number().int().min(1).max(1024).default(8),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
-  hooks: z.custom<PublisherHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  hooks: hooksOption<PublisherHooks>(),
 });
 
-type Kind = 'panic' | 'calm';
-
 interface ScopeEntry {
-  desired: Kind;
-  published: Kind | null;
+  desired: PublishKind;
+  published: PublishKind | null;
   /** Why the next write goes out. */
   reason: PublishReason;
   inflight: Promise<void> | null;
@@ -116,7 +119,7 @@ interface FailureTally {
   failed: number;
   busy: number;
   sinceMs: number;
-  first: { scope: string; kind: Kind; reason: PublishReason };
+  first: { scope: string; kind: PublishKind; reason: PublishReason };
   messages: Map<string, number>;
 }
 
@@ -138,11 +141,11 @@ const FAILURE_LOG_AT_MOST_MS = 10_000;
 export class VixPublisher {
   readonly #engine: VixEngine;
   readonly #clock: PanicClock;
-  readonly #logger: BreakerLogger;
-  readonly #hooks: PublisherHooks;
+  readonly #logger: Logger;
+  readonly #publishes = new EventEmitter<PublishEvent>();
   readonly #options: z.output<typeof optionsSchema>;
   readonly #scopes = new Map<string, ScopeEntry>();
-  readonly #unsubscribe: () => void;
+  readonly #transitions: Disposable;
   readonly #timer: NodeJS.Timeout;
   /** Scopes with a state change to write, first come first written. */
   readonly #urgent = new Set<string>();
@@ -164,22 +167,25 @@ export class VixPublisher {
   #lastLimitLogMs = Number.NEGATIVE_INFINITY;
   #closed = false;
 
+  /** Subscribes to every write to the clock, successful or not, and to each panic held back by `maxPanicScopes` (`limited`). */
+  readonly onPublish: Event<PublishEvent> = this.#publishes.event;
+
   /** Subscribes to the engine and starts the refresh timer. @throws InvalidConfigError for bad options. */
   constructor(options: VixPublisherOptions) {
     this.#options = parseOptions(optionsSchema, options, 'VixPublisher');
+    subscribeHooks(this.#options.hooks, { onPublish: this.onPublish }, 'VixPublisher.hooks');
     this.#engine = this.#options.engine;
     this.#clock = this.#options.clock;
-    this.#logger = this.#options.logger ?? pino({ level: 'silent' });
-    this.#hooks = this.#options.hooks ?? {};
+    this.#logger = this.#options.logger ?? SILENT_LOGGER;
     this.#retryDelayMs = this.#options.retryDelayMs;
-    this.#unsubscribe = this.#engine.addHooks({ onTransition: (event) => this.#onTransition(event) });
+    this.#transitions = this.#engine.onTransition((event) => this.#onTransition(event));
     for (const name of this.#engine.scopeNames()) if (this.#engine.status(name) === 'panic') this.#want(name, 'panic', 'transition');
     this.#timer = setInterval(() => void this.refresh(), this.#options.refreshIntervalMs);
     this.#timer.unref();
   }
 
   /** What was last written to the clock for each scope (null: nothing yet). */
-  published(): Map<string, Kind | null> {
+  published(): Map<string, PublishKind | null> {
     return new Map([...this.#scopes].map(([scope, entry]) => [scope, entry.published]));
   }
 
@@ -230,7 +236,7 @@ export class VixPublisher {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unsubscribe();
+    this.#transitions.dispose();
     clearInterval(this.#timer);
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#pacedTimer) clearTimeout(this.#pacedTimer);
@@ -245,7 +251,7 @@ export class VixPublisher {
     else if (event.from === 'panic') this.#want(event.scope, 'calm', 'transition');
   }
 
-  #want(scope: string, kind: Kind, reason: PublishReason, urgent = true): void {
+  #want(scope: string, kind: PublishKind, reason: PublishReason, urgent = true): void {
     if (this.#closed) return;
     let entry = this.#scopes.get(scope);
     if (!entry) {
@@ -286,7 +292,7 @@ export class VixPublisher {
     if (!entry.limited) {
       entry.limited = true;
       this.#waiting.add(scope);
-      this.#report({ scope, kind: 'panic', reason, outcome: 'limited', durationMs: 0, removedStart: false });
+      this.#publishes.emit({ scope, kind: 'panic', reason, outcome: 'limited', durationMs: 0, removedStart: false });
       const now = performance.now();
       if (now - this.#lastLimitLogMs >= LIMIT_LOG_EVERY_MS) {
         this.#lastLimitLogMs = now;
@@ -377,7 +383,7 @@ export class VixPublisher {
           this.#retryDelayMs = this.#options.retryDelayMs;
           if (kind === 'calm' && entry.desired === 'calm') this.#release(scope);
           const removedStart = kind === 'calm' && isObservation(observation) && !observation.active && observation.startedAtMs !== null;
-          this.#report({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart });
+          this.#publishes.emit({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart });
           if (changed) this.#logger.info({ scope, status: kind, reason }, 'VIX_STATUS_PUBLISHED');
           if (removedStart && (reason === 'refresh' || reason === 'first_sight')) {
             this.#logger.warn({ scope, reason, started_at_ms: (observation as PanicObservation).startedAtMs }, 'VIX_STALE_PANIC_REMOVED: the store held a panic this engine does not have');
@@ -385,9 +391,9 @@ export class VixPublisher {
         },
         (error: unknown) => {
           entry.failed = true;
-          const message = error instanceof VixTtlError || error instanceof Error ? error.message : String(error);
-          const busy = error instanceof VixTtlError && error.code === 'VIX_TTL_STORE_BUSY';
-          this.#report({ scope, kind, reason, outcome: busy ? 'busy' : 'error', durationMs: performance.now() - startedAt, error: message, removedStart: false });
+          const message = messageOf(error);
+          const busy = storeFailureOf(error) === 'busy';
+          this.#publishes.emit({ scope, kind, reason, outcome: busy ? 'busy' : 'error', durationMs: performance.now() - startedAt, error: message, removedStart: false });
           this.#tally(scope, kind, reason, message, busy);
           this.#scheduleRetry();
         },
@@ -400,7 +406,7 @@ export class VixPublisher {
       });
   }
 
-  #tally(scope: string, kind: Kind, reason: PublishReason, message: string, busy: boolean): void {
+  #tally(scope: string, kind: PublishKind, reason: PublishReason, message: string, busy: boolean): void {
     const now = performance.now();
     const tally = (this.#failures ??= { failed: 0, busy: 0, sinceMs: now, first: { scope, kind, reason }, messages: new Map() });
     tally.failed += 1;
@@ -454,16 +460,6 @@ export class VixPublisher {
         this.#scopes.delete(scope);
         this.#waiting.delete(scope);
       }
-    }
-  }
-
-  #report(event: PublishEvent): void {
-    const hook = this.#hooks.onPublish;
-    if (!hook) return;
-    try {
-      hook.call(this.#hooks, event);
-    } catch {
-      // A broken hook must not stop publishing.
     }
   }
 }

@@ -4,6 +4,7 @@ import { InvalidConfigError, MemoryPanicClock } from '../../src/index.js';
 import { createServer } from '../../src/server/http/create-server.js';
 import { LocalVix, type LocalVixOptions } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
+import { checkResponse } from '../support/openapi-conformance.js';
 
 const START = Date.UTC(2024, 4, 18, 13, 0);
 const MINUTE = 60_000;
@@ -68,6 +69,8 @@ describe('LocalVix: what the service shows of its engine stays bounded', () => {
     expect(() => new LocalVix({ clock: null, maxScopes: 0 })).toThrow(/^LocalVix\.maxScopes: /);
     expect(() => new LocalVix({ clock: {} as MemoryPanicClock })).toThrow(/^LocalVix\.clock: /);
     expect(() => new LocalVix({ clock: null, engine: { panic: { enter: 2, exit: 3 } } })).toThrow(/VixEngine\.panic\.exit/);
+    // The logger it hands to its publisher is checked here, under its own name, as the publisher checks it.
+    expect(() => new LocalVix({ clock: new MemoryPanicClock(), logger: { info: () => undefined } as never })).toThrow('LocalVix.logger: must have info, warn and debug methods (a pino logger fits)');
   });
 
   it('the service’s maxPanicScopes, maxTickAgeMs and engine options reach the engine and the publisher it builds', async () => {
@@ -91,7 +94,10 @@ describe('LocalVix: what the service shows of its engine stays bounded', () => {
     try {
       const response = await server.app.inject({ method: 'POST', url: '/v1/ticks', payload: { ticks: [] } });
       expect(response.statusCode).toBe(404);
-      expect(JSON.parse((await server.app.inject({ url: '/v1/state' })).body).vix).toBeNull();
+      checkResponse({ method: 'POST', url: '/v1/ticks', status: response.statusCode, headers: response.headers, body: response.body }); // documented: no engine, no route
+      const state = await server.app.inject({ url: '/v1/state' });
+      checkResponse({ method: 'GET', url: '/v1/state', status: state.statusCode, headers: state.headers, body: state.body });
+      expect(JSON.parse(state.body).vix).toBeNull();
     } finally {
       await server.app.close();
     }

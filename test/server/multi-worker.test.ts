@@ -126,7 +126,10 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     const seen = new Set<string>();
     await eventually(async () => {
       const response = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' } }));
-      expect(response.json()).toMatchObject({ tier: 3, ttl: 30 });
+      // A fresh worker's first round trip may outlast the 50 ms timeout on a loaded machine: a fail-safe answer, not an agreement.
+      const { agreed } = splitFailSafe([response.json()]);
+      if (agreed.length === 0) return false;
+      expect(agreed[0]).toMatchObject({ tier: 3, ttl: 30 });
       seen.add(String(response.headers['x-vix-ttl-worker']));
       return seen.size === 2;
     }, 10_000, 'both workers answering');

@@ -10,6 +10,7 @@ import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.
 import { VixBusyError, type TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, isVixMessage } from '../../src/server/process/vix-messages.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
+import { checkResponse } from '../support/openapi-conformance.js';
 import { RedisServer } from '../support/redis-server.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 
@@ -24,7 +25,14 @@ function halfSentBatch(base: string, body: string): { req: ClientRequest; answer
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => {
+        try {
+          checkResponse({ method: 'POST', url: `${base}/v1/ticks`, status: res.statusCode ?? 0, headers: res.headers, body: text });
+        } catch (error) {
+          reject(error as Error);
+        }
+        resolve({ status: res.statusCode ?? 0, text });
+      });
     });
     req.on('error', reject);
     req.write(body.slice(0, half));

@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
@@ -7,7 +6,7 @@ import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.
 import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import type { TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
-import { eventually, httpRequest, postJson } from './http-helpers.js';
+import { eventually, httpRequest, postJson, readEvents } from './http-helpers.js';
 
 const MINUTE = 60_000;
 
@@ -31,38 +30,6 @@ function matchTicks(shockEndMs: number, calmAfterMs: number, seed = 7): { toShoc
 
 async function state(base: string): Promise<ServiceStateSnapshot> {
   return (await httpRequest(`${base}/v1/state`)).json() as unknown as ServiceStateSnapshot;
-}
-
-/** Reads `GET /v1/events` until `done` holds for the events seen; returns them. */
-function readEvents(base: string, done: (events: Array<{ event: string; data: Record<string, unknown> }>) => boolean): { events: Array<{ event: string; data: Record<string, unknown> }>; finished: Promise<void>; opened: Promise<void> } {
-  const events: Array<{ event: string; data: Record<string, unknown> }> = [];
-  let opened: () => void = () => {};
-  const openedPromise = new Promise<void>((resolve) => (opened = resolve));
-  const finished = new Promise<void>((resolve, reject) => {
-    const req = request(`${base}/v1/events`, { agent: false }, (res) => {
-      opened();
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-        }
-        if (done(events)) {
-          req.destroy();
-          resolve();
-        }
-      });
-    });
-    req.on('error', (error) => (error.message.includes('socket hang up') || error.message.includes('aborted') ? undefined : reject(error)));
-    req.end();
-  });
-  return { events, finished, opened: openedPromise };
 }
 
 describe('POST /v1/ticks over a real socket', () => {

@@ -17,12 +17,12 @@ const PROTOTYPE = /prototype/;
  * @throws HttpError 400 `invalid_json` or `invalid_body`.
  */
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'body', 'body is empty; send a JSON object');
+  if (text.trim() === '') throw new HttpError('invalid_json', 'body', 'body is empty; send a JSON object');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError('invalid_json', 'body', `body is not valid JSON: ${(error as Error).message}`);
   }
   const polluted = mayPollute(text) ? pollutionPath(value) : null;
   if (polluted !== null) throw invalidBody(polluted, 'is a forbidden key (prototype pollution)');

@@ -95,7 +95,7 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
     }
     if (stop === 'eof') {
       if (scan.elements + 1 > maxTicks) throw tooMany(maxTicks, scan.elements + 1);
-      throw new HttpError(400, 'invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
+      throw new HttpError('invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
     }
     // The end of the ticks array, at scan.at.
     const end = scan.at;
@@ -229,11 +229,11 @@ function parseSlice(bytes: Buffer, from: number, to: number, count: number, firs
   try {
     parsed = JSON.parse(part);
   } catch (error) {
-    throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (in ticks ${first}–${first + count - 1})`);
+    throw new HttpError('invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (in ticks ${first}–${first + count - 1})`);
   }
   const slice = parsed as unknown[];
   // A count that differs is an empty element (`[1,,2]`, a trailing comma) that the slice's brackets hid.
-  if (slice.length !== count) throw new HttpError(400, 'invalid_json', 'body', `body is not valid JSON: an empty tick near tick ${first + slice.length}`);
+  if (slice.length !== count) throw new HttpError('invalid_json', 'body', `body is not valid JSON: an empty tick near tick ${first + slice.length}`);
   if (mayPollute(part)) {
     const path = pollutionPath(slice);
     if (path !== null) {
@@ -262,6 +262,6 @@ function arrayText(bytes: Buffer, from: number, to: number): string {
 }
 
 function tooMany(maxTicks: number, count: number): HttpError {
-  return new HttpError(413, 'too_many_ticks', 'ticks', `ticks must hold at most ${maxTicks} ticks per batch, got ${count}; split the batch`);
+  return new HttpError('too_many_ticks', 'ticks', `ticks must hold at most ${maxTicks} ticks per batch, got ${count}; split the batch`);
 }
 

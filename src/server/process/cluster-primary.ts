@@ -13,10 +13,10 @@ export interface ClusterPrimaryOptions {
    * primary did not ask for) within `restartWindowMs` stop the service (exit 1)
    * instead of looping. Default 5 in 30 s.
    */
-  maxRestarts?: number;
-  restartWindowMs?: number;
+  maxRestarts?: number | undefined;
+  restartWindowMs?: number | undefined;
   /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
-  extraMetrics?: () => Promise<string>;
+  extraMetrics?: (() => Promise<string>) | undefined;
 }
 
 /** The primary of a multi-worker service. */

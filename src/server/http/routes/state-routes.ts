@@ -1,14 +1,59 @@
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import type { ApiOperation } from '../api-operation.js';
+import { messageOf } from '../../../core/errors.js';
 import { HttpError } from '../http-error.js';
 import type { EventStream } from '../event-stream.js';
+import { serviceStateSchema, vixTransitionSchema } from '../response-schemas.js';
 import type { ServiceMetrics } from '../../state/service-metrics.js';
 import type { ServiceState } from '../../state/service-state.js';
+
+/** What the OpenAPI document says of {@link registerStateRoutes}' routes. */
+export const stateOperations: readonly ApiOperation[] = [
+  {
+    method: 'GET',
+    path: '/v1/state',
+    operationId: 'getState',
+    tag: 'state',
+    summary: 'The state of every tracked scope',
+    description:
+      "Every tracked scope, global first: its panic as this process last read it from the shared clock, the tier, mode and TTL per importance, decisions per second by tier, the fail-safe state and its VIX; the store's health; the extended-panic alert; the VIX engine. Built at most every 250 ms and shared by concurrent requests.",
+    responses: { 200: { description: 'A snapshot of the service.', content: { 'application/json': serviceStateSchema } } },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/v1/events',
+    operationId: 'streamEvents',
+    tag: 'state',
+    summary: 'The state as server-sent events',
+    description:
+      'A text/event-stream that stays open: `event: state` with a ServiceState as JSON data every second and about 100 ms after a change, `event: transition` with a VixTransition as JSON data on each VIX status change, and `: heartbeat` comments. Each event has an increasing `id`. No HEAD twin.',
+    responses: {
+      200: {
+        description: 'The event stream (it does not end while the client stays).',
+        content: { 'text/event-stream; charset=utf-8': { events: { state: serviceStateSchema, transition: vixTransitionSchema } } },
+      },
+    },
+    errors: ['too_many_clients'],
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    tag: 'state',
+    summary: 'Prometheus metrics',
+    description: "The Prometheus text format (with --workers, every worker's metrics, aggregated by the primary). A scrape sends the store no command.",
+    responses: { 200: { description: 'The metrics.', content: { [Registry.PROMETHEUS_CONTENT_TYPE]: 'text' } } },
+    errors: ['metrics_unavailable'],
+  },
+];
 
 /**
  * `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics`
  * (Prometheus: this process's registry, or `render`, e.g. every worker's metrics).
  */
-export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics; render?: () => Promise<string> }): void {
+export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics; render?: (() => Promise<string>) | undefined }): void {
   const { state, events, metrics } = deps;
 
   app.get('/v1/state', async (_request, reply) => {
@@ -28,7 +73,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
     try {
       return await deps.render();
     } catch (error) {
-      throw new HttpError(503, 'metrics_unavailable', null, (error as Error).message);
+      throw new HttpError('metrics_unavailable', null, messageOf(error));
     }
   });
 }
