@@ -12,6 +12,7 @@ export {
   DEFAULT_TIERS,
   DEFAULT_LEAGUES,
   DEFAULT_MATCH_TYPES,
+  DEFAULT_MATCH_TYPE_WORDS,
   DEFAULT_IGNORED_AFFIXES,
   type TierTable,
   type PanicPolicyOptions,
@@ -94,7 +95,7 @@ export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-
 export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fastify-cache-control.js';
 
 // — VIX engine (src/vix) —
-export { VixEngine, type VixScopeSnapshot, type VixEngineStats } from './vix/vix-engine.js';
+export { VixEngine, type VixScopeSnapshot, type VixEngineStats, type VixIngestOptions } from './vix/vix-engine.js';
 export type { VixEngineOptions, VixLevelOptions, ResolvedVixOptions } from './vix/vix-options.js';
 export type { VixHooks, VixTransition, VixIndexEvent, VixRejectEvent, VixPriceChangeEvent, TransitionCause } from './vix/vix-hooks.js';
 export type { PendingStatus } from './vix/status-hysteresis.js';

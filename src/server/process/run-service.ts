@@ -16,7 +16,7 @@ import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
-import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
+import { PUBLISH_TIMEOUT_MS, vixOptionsOf } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
 
 /** A validated configuration of `vix-ttl serve`. */
@@ -40,6 +40,8 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
   maxTickSkewMs?: number | undefined;
+  /** Oldest a tick may be, ms before the wall clock (`stale_ts` past it). Default 5 min. */
+  maxTickAgeMs?: number | undefined;
   /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
   maxTickBatches?: number | undefined;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
@@ -165,7 +167,7 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   const publishTo = redis ? new RedisPanicClock(redis, { ...config.clock, timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
   const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
-  return new LocalVix({ clock: publishTo, engine: config.vix, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs, marketChanges });
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, marketChanges, ...vixOptionsOf(config) });
 }
 
 /**
