@@ -43,7 +43,7 @@ export type BatchAnswer = TtlDecision | ErrorBody;
 /** A `POST /v1/ttl/batch` body as its parser gives it: the value, and whether its text could spell a prototype-pollution key at all. */
 export interface BatchBody {
   value: unknown;
-  /** False when the text holds neither `__proto__`, `prototype` nor a `\u` escape: nothing in it needs the walk. */
+  /** False when the text cannot spell `__proto__` nor `constructor.prototype` (`mayPollute`): nothing in it needs the walk. */
   mayPollute: boolean;
 }
 
