@@ -7,16 +7,19 @@
 // other processes on a shared machine hits every target alike; the ratios are taken within
 // a round and reported as min / median / max over the rounds, with the load average.
 // Run: npx tsx bench/http.bench.ts → bench/results/http.json
-//   BENCH_HTTP_SECONDS (3) per run, BENCH_HTTP_ROUNDS (5), BENCH_HTTP_RESULT (http): the results file's name.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   BENCH_HTTP_SECONDS (3) per run, BENCH_HTTP_ROUNDS (7), BENCH_HTTP_RESULT (http): the results file's name,
+//   BENCH_HTTP_BEFORE=<commit>: also POST /v1/ttl of the service at that commit (its src/, extracted with
+//   git archive under bench/.before-<commit>/ and removed after), in the same rounds: before/after under one load.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { printTable } from './print-table.js';
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 7);
+const BEFORE = process.env.BENCH_HTTP_BEFORE;
 const RESULT = process.env.BENCH_HTTP_RESULT ?? 'http';
 const CONNECTIONS = 32;
 const BATCH_SIZES = [100, 1000];
@@ -109,9 +112,20 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const range = (s: { min: number; median: number; max: number }, digits: (n: number) => number = round2) => `${digits(s.median)} (${digits(s.min)}–${digits(s.max)})`;
 
+/** Another commit's src/, inside the repository so that its imports resolve to this node_modules. */
+function extractSource(commit: string): string {
+  const dir = `${ROOT}bench/.before-${commit.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const archive = execFileSync('git', ['archive', commit, 'src'], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  return dir;
+}
+
 const service = await startTarget(['service']);
 const cases: Case[] = [];
 const targets: Target[] = [service];
+const beforeDir = BEFORE === undefined ? null : extractSource(BEFORE);
 try {
   // The decision the service answers for PANIC: the bare route returns it as is.
   const first = await post(`${service.url}/v1/ttl`, JSON.stringify(PANIC));
@@ -123,6 +137,11 @@ try {
     { name: 'POST /v1/ttl, calm body', target: service, path: '/v1/ttl', body: JSON.stringify(CALM), decisionsPerRequest: 1 },
     { name: 'POST /v1/ttl, panic body', target: service, path: '/v1/ttl', body: JSON.stringify(PANIC), decisionsPerRequest: 1 },
   );
+  if (beforeDir !== null) {
+    const before = await startTarget(['service', `${beforeDir}/src`]);
+    targets.push(before);
+    cases.push({ name: `POST /v1/ttl, panic body, at ${BEFORE}`, target: before, path: '/v1/ttl', body: JSON.stringify(PANIC), decisionsPerRequest: 1 });
+  }
   for (const size of BATCH_SIZES) {
     const body = JSON.stringify({ items: Array.from({ length: size }, () => PANIC) });
     const probe = await post(`${service.url}/v1/ttl/batch`, body);
@@ -203,6 +222,7 @@ try {
         connections: CONNECTIONS,
         seconds: SECONDS,
         rounds: ROUNDS,
+        before: BEFORE ?? null,
         rows,
         runs: Object.fromEntries(runs),
       },
@@ -212,4 +232,5 @@ try {
   );
 } finally {
   for (const target of targets) await target.stop();
+  if (beforeDir !== null) rmSync(beforeDir, { recursive: true, force: true });
 }
