@@ -39,8 +39,10 @@ export interface VixTtlServerOptions {
   syncIntervalMs?: number;
   /** The breaker's store timeout. Default 50 ms. */
   timeoutMs?: number;
-  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
+  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one is only read (`scope_limit` when no start exists). Default 1,000. */
   maxPanicScopes?: number;
+  /** The breaker's `panicScopeIdleMs`: a held panic scope with no panic observation for this long gives its slot back. Default 600,000. */
+  panicScopeIdleMs?: number;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
@@ -129,6 +131,7 @@ const optionsSchema = z.strictObject({
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
+  panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: token(),
   apiToken: token(),
@@ -181,6 +184,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     syncIntervalMs: o.syncIntervalMs,
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
+    panicScopeIdleMs: o.panicScopeIdleMs,
     hooks: telemetry.hooks,
     now: o.now as (() => number) | undefined,
   });
