@@ -8,7 +8,7 @@ import { parseOptions } from '../../core/parse-options.js';
 import type { PanicClock } from '../../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../../policy/policy-config.js';
-import { API_CREDENTIAL, bearerAuthorizer, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from './bearer-auth.js';
+import { API_CREDENTIAL, assertDistinctTokens, bearerAuthorizer, MAX_TOKEN_LENGTH, METRICS_CREDENTIAL, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { HttpError } from './http-error.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
@@ -53,6 +53,15 @@ export interface VixTtlServerOptions {
    * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
    */
   apiToken?: string | null;
+  /**
+   * Bearer token `GET /metrics` requires; null or absent leaves it open (as
+   * Prometheus expects by default). Set it when the port is reachable by clients
+   * that should not read the metrics or make the service render them. At least 16
+   * characters, different from the admin and API tokens.
+   */
+  metricsToken?: string | null;
+  /** How long a `/metrics` render is reused (ms); concurrent scrapes share one render whatever it is. 0: render each scrape. Default 1,000. */
+  metricsMaxAgeMs?: number;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number;
   /**
@@ -135,6 +144,8 @@ const optionsSchema = z.strictObject({
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: token(),
   apiToken: token(),
+  metricsToken: token(),
+  metricsMaxAgeMs: z.number().int().min(0).max(60_000).default(1000),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
@@ -175,6 +186,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export async function createServer(options: VixTtlServerOptions): Promise<VixTtlServer> {
   const o = parseOptions(optionsSchema, options, 'createServer');
+  assertDistinctTokens({ adminToken: o.adminToken, apiToken: o.apiToken, metricsToken: o.metricsToken }, 'createServer');
   const logger = o.logger ?? pino({ level: 'silent' });
   const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
   const breaker = new VixCircuitBreaker({
@@ -248,7 +260,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   registerTtlRoutes(app, breaker, authorize);
   if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
-  registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
+  registerStateRoutes(app, {
+    state,
+    events,
+    metrics: telemetry.metrics,
+    render: aggregate?.(telemetry.metrics.registry),
+    metricsMaxAgeMs: o.metricsMaxAgeMs,
+    authorizeMetrics: o.metricsToken === null ? undefined : bearerAuthorizer(o.metricsToken, METRICS_CREDENTIAL),
+  });
   registerHealthRoutes(app, health);
   registerAdminRoutes(app, {
     clock: o.clock,

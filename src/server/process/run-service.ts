@@ -31,6 +31,8 @@ export interface ServiceConfig {
   adminToken: string | null;
   /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
   apiToken: string | null;
+  /** Bearer token of `GET /metrics`; null or absent leaves it open. */
+  metricsToken?: string | null;
   /** Longest a request may take to arrive (408 past it); default 30 s. */
   requestTimeoutMs?: number;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
@@ -68,6 +70,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger,
     adminToken: config.adminToken,
     apiToken: config.apiToken,
+    metricsToken: config.metricsToken ?? null,
     requestTimeoutMs: config.requestTimeoutMs,
     maxPanicScopes: config.maxPanicScopes,
     now,
@@ -97,6 +100,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
       admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
       api: config.apiToken ? 'token required on POST /v1/ttl and POST /v1/ticks' : 'open (set VIX_TTL_API_TOKEN to require a token)',
+      metrics: config.metricsToken ? 'token required on GET /metrics' : 'open',
       worker: cluster.isWorker ? cluster.worker?.id : undefined,
     },
     'VIX_TTL_LISTENING',
