@@ -24,7 +24,7 @@ export const HELP = `vix-ttl — cache TTLs that follow a market panic
 Usage:
 ${[PLAN_HELP, DECIDE_HELP, STATUS_HELP, RESET_HELP, SERVE_HELP, REPLAY_HELP].map((h) => `  ${h.replace(/\n/g, '\n  ')}`).join('\n')}
 
-Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN, VIX_TTL_API_TOKEN`;
+Environment: REDIS_URL, PORT, LOG_LEVEL, VIX_TTL_ADMIN_TOKEN, VIX_TTL_API_TOKEN, VIX_TTL_METRICS_TOKEN`;
 
 /** Registers another command (the service adds `serve`). */
 export function registerCommand(name: string, command: Command): void {

@@ -5,14 +5,18 @@ import { redactSecrets, redactUrl } from '../core/redact-url.js';
 
 /**
  * The Redis URL from --redis or REDIS_URL, validated; undefined when neither is set.
- * The URL must name a host (`redis://HOST…` or
+ * A REDIS_URL that is set but empty is an error, not "unset": it must not silently
+ * fall back to the in-memory clock. The URL must name a host (`redis://HOST…` or
  * `rediss://HOST…`): `redis:/:pw@host` parses with an empty host, and the Redis
  * client would take its path for a unix socket and print it, password included.
  * A URL that is refused is described without its secrets: an unparsable one by its
  * scheme and host only, one of another scheme by its scheme.
  */
 export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const url = flag ?? (env.REDIS_URL || undefined);
+  if (flag === undefined && env.REDIS_URL === '') {
+    throw new CliUsageError('REDIS_URL is set but empty: unset it to run the in-memory clock, or set it to a URL like redis://127.0.0.1:6379');
+  }
+  const url = flag ?? env.REDIS_URL;
   if (url === undefined) return undefined;
   const field = flag === undefined ? 'REDIS_URL' : '--redis';
   let parsed: URL;

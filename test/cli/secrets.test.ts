@@ -14,7 +14,7 @@ const WRONG = 'Wq7-never-print-either';
 function vixTtl(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: '', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, REDIS_URL: undefined, LOG_LEVEL: 'info', ...env }, // REDIS_URL unset (an empty one is refused)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -147,12 +147,23 @@ export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): Servic
   if (workers > 1 && redisUrl === undefined) {
     throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
   }
-  const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN);
-  const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN);
+  const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN, 'disable the admin routes');
+  const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN, 'leave POST /v1/ttl and POST /v1/ticks open');
+  const metricsToken = bearerToken('VIX_TTL_METRICS_TOKEN', env.VIX_TTL_METRICS_TOKEN, 'leave GET /metrics open');
+  distinctTokens({ VIX_TTL_ADMIN_TOKEN: adminToken, VIX_TTL_API_TOKEN: apiToken, VIX_TTL_METRICS_TOKEN: metricsToken });
   const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
   const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 1, 1, 1000);
   const maxTicksPerSecond = integer('--max-ticks-per-second', flags['max-ticks-per-second'] as string | undefined, 100_000, 1, 100_000_000);
-  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
+  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, metricsToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
+}
+
+/** Two variables holding the same token are refused: the holder of one would open the other's routes too. */
+function distinctTokens(tokens: Record<string, string | null>): void {
+  const set = Object.entries(tokens).filter((entry): entry is [string, string] => entry[1] !== null);
+  for (const [i, [name, value]] of set.entries()) {
+    const twin = set.slice(i + 1).find(([, other]) => other === value);
+    if (twin) throw new CliUsageError(`${name} and ${twin[0]} must differ: with one token, whoever holds it opens the routes of both`);
+  }
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -168,9 +179,14 @@ function logLevel(value: string | undefined): string {
   return value;
 }
 
-/** A bearer token from the environment (admin or API), never echoed in an error. */
-function bearerToken(variable: string, value: string | undefined): string | null {
-  if (value === undefined || value === '') return null;
+/**
+ * A bearer token from the environment (admin, API or metrics), never echoed in an
+ * error. Set but empty is an error, not "unset": `VIX_TTL_API_TOKEN=` must not
+ * silently leave the API open. `unsetMeans` says what leaving it unset does.
+ */
+function bearerToken(variable: string, value: string | undefined, unsetMeans: string): string | null {
+  if (value === undefined) return null;
+  if (value === '') throw new CliUsageError(`${variable} is set but empty: unset it to ${unsetMeans}, or set a token of at least ${MIN_TOKEN_LENGTH} characters`);
   if (value.length < MIN_TOKEN_LENGTH) {
     throw new CliUsageError(`${variable} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
   }
