@@ -4,7 +4,7 @@ import { StoreError, StoreTimeoutError, VixTtlError } from '../core/errors.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
-import type { CorruptionReason, EvictionPolicy, LateObservation, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import type { CorruptionReason, EvictionPolicy, InspectOptions, LateObservation, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
 import { assertRedisClient, RedisScript, type RedisClient } from '../core/redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
@@ -107,10 +107,11 @@ export class RedisPanicClock implements PanicClock {
     return this.#observe(normalizeScope(scope), 'start', validAge(options.ageMs));
   }
 
-  async inspect(scope?: string): Promise<PanicInspection> {
+  async inspect(scope?: string, options: InspectOptions = {}): Promise<PanicInspection> {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
-    const { reply, sentMs, receivedMs } = await this.#call(key, () => INSPECT.run(this.#redis, key, []));
+    const args = options.writable === true ? ['writable'] : [];
+    const { reply, sentMs, receivedMs } = await this.#call(key, () => INSPECT.run(this.#redis, key, args));
     const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
     this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
@@ -146,13 +147,13 @@ export class RedisPanicClock implements PanicClock {
   }
 
   /**
-   * Runs the read-only INSPECT script on the global scope's key, by `EVALSHA` (or
-   * `EVAL` on NOSCRIPT) as decisions do: a Redis that answers PING but refuses
-   * scripts (renamed or ACL-denied `EVALSHA`/`EVAL`, a read-only replica's
-   * script limits, `BUSY`) is not ready. Never writes.
+   * Runs the INSPECT script on the global scope's key with its write check, by
+   * `EVALSHA` (or `EVAL` on NOSCRIPT) as decisions do: a Redis that answers PING but
+   * refuses scripts (renamed or ACL-denied `EVALSHA`/`EVAL`, `BUSY`) or writes (a
+   * read-only replica: `READONLY`) is not ready. Changes nothing.
    */
   async ping(): Promise<void> {
-    await this.inspect();
+    await this.inspect(undefined, { writable: true });
   }
 
   /**

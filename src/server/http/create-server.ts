@@ -80,7 +80,7 @@ export interface VixTtlServerOptions {
   heartbeatMs?: number;
   /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
   readyTimeoutMs?: number;
-  /** Period of the store health check (the clock's read-only script on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
+  /** Period of the store health check (the clock's inspection script with its write check, on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
   healthIntervalMs?: number;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
   adminTimeoutMs?: number;
