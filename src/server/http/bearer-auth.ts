@@ -29,11 +29,13 @@ export const METRICS_CREDENTIAL: BearerCredential = { variable: 'VIX_TTL_METRICS
  * admin and the API routes. Both sides are hashed (SHA-256) and compared with
  * `timingSafeEqual`, so neither the token's content nor its length leaks through
  * timing. A missing or wrong token is a 401 `unauthorized` (field `authorization`)
- * with a `WWW-Authenticate` challenge; the token itself never appears in a message.
+ * with a `WWW-Authenticate` challenge and `Connection: close`: the body of a client
+ * without the token is never read, nor drained, and its connection is not kept; the
+ * token itself never appears in a message.
  */
 export function bearerAuthorizer(token: string, credential: BearerCredential): (request: FastifyRequest) => void {
   const expected = digest(token);
-  const challenge = { 'www-authenticate': `Bearer realm="${credential.realm}"` };
+  const challenge = { 'www-authenticate': `Bearer realm="${credential.realm}"`, connection: 'close' };
   return (request) => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;

@@ -11,6 +11,7 @@ import type { PanicPolicyOptions } from '../../policy/policy-config.js';
 import { API_CREDENTIAL, assertDistinctTokens, bearerAuthorizer, MAX_TOKEN_LENGTH, METRICS_CREDENTIAL, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { HttpError } from './http-error.js';
+import { installExpectContinue } from './expect-continue.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
@@ -235,6 +236,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
+  installExpectContinue(app);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange = () => events.notify();
   const stopTransitions = vix?.onTransition((transition) => {
