@@ -12,6 +12,7 @@ import { API_CREDENTIAL, assertDistinctTokens, bearerAuthorizer, MAX_TOKEN_LENGT
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { HttpError } from './http-error.js';
 import { installExpectContinue } from './expect-continue.js';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, installConnectionLimit } from './connection-limit.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
@@ -65,6 +66,19 @@ export interface VixTtlServerOptions {
   metricsMaxAgeMs?: number;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number;
+  /**
+   * Most open client connections; a connection past it is closed at once (counted
+   * in `vix_ttl_http_connections_refused_total`, logged `VIX_TTL_CONNECTIONS_FULL`)
+   * and idle connections are closed to make room. Keep it well below the process's
+   * file descriptor limit (`ulimit -n`). Default 10,000.
+   */
+  maxConnections?: number;
+  /**
+   * How long an idle keep-alive connection is kept open, ms. Default 5,000 (Node's
+   * own; Fastify's was 72 s). Behind a load balancer that reuses idle connections,
+   * set it above the balancer's idle timeout (an AWS ALB: 60 s → 65,000).
+   */
+  keepAliveTimeoutMs?: number;
   /**
    * Longest a request may take to arrive, headers and body (and a new connection
    * to send its first request); past it the client gets a 408 and the connection
@@ -148,6 +162,8 @@ const optionsSchema = z.strictObject({
   metricsToken: token(),
   metricsMaxAgeMs: z.number().int().min(0).max(60_000).default(1000),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  maxConnections: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
+  keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
@@ -227,6 +243,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     bodyLimit: o.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     ...httpServerOptions(o.requestTimeoutMs),
+    keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
     frameworkErrors: (error, request, reply) => {
@@ -236,6 +253,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
+  telemetry.metrics.connections(0, o.maxConnections);
+  installConnectionLimit(app.server, o.maxConnections, { refused: () => telemetry.metrics.connectionRefused(), open: (count) => telemetry.metrics.connections(count) }, logger);
   installExpectContinue(app);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange = () => events.notify();

@@ -35,6 +35,10 @@ export interface ServiceConfig {
   metricsToken?: string | null;
   /** Longest a request may take to arrive (408 past it); default 30 s. */
   requestTimeoutMs?: number;
+  /** Most open client connections per process (past it a new one is closed at once); default 10,000. */
+  maxConnections?: number;
+  /** How long an idle keep-alive connection is kept, ms; default 5,000. */
+  keepAliveTimeoutMs?: number;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
@@ -72,6 +76,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     apiToken: config.apiToken,
     metricsToken: config.metricsToken ?? null,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxPanicScopes: config.maxPanicScopes,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
