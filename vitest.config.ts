@@ -14,6 +14,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['./test/support/summary-reporter.ts', 'default'],
+    // `fetch` checks every answer of the service against its OpenAPI document (the shared HTTP helpers do it themselves).
+    setupFiles: ['./test/support/fetch-conformance.ts'],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

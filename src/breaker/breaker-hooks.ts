@@ -1,32 +1,59 @@
 import type { CorruptValue, ObservationKind, PanicObservation } from '../clock/panic-clock.js';
+import type { Logger } from '../core/logger.js';
+import type { StoreFailure } from '../core/store-failure.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 
-/** How a call to the panic clock ended. */
-export type StoreOutcome = 'ok' | 'timeout' | 'error' | 'busy';
+/** How a call to the panic clock ended: `ok`, or how it failed. */
+export type StoreOutcome = 'ok' | StoreFailure;
+
+/** A decision the breaker took (`onDecision`). */
+export interface DecisionEvent {
+  scope: string;
+  decision: TtlDecision;
+}
+
+/** A real call to the clock (`onStoreCall`); answers served from the local sync cache are not calls. */
+export interface StoreCallEvent {
+  scope: string;
+  kind: ObservationKind;
+  durationMs: number;
+  outcome: StoreOutcome;
+}
+
+/** A corrupt start the clock found and repaired (`onRepair`). */
+export interface RepairEvent {
+  scope: string;
+  corrupt: CorruptValue;
+}
 
 /**
- * Typed observability hooks of {@link VixCircuitBreaker}: metrics plug in here.
- * A hook that throws is ignored, so observability never breaks a decision.
+ * What the clock answered to a real call, and the breaker's `now()` when it arrived
+ * (`onObservation`). A service keeps it to show the scope's panic without asking
+ * the store again.
+ */
+export interface ObservationEvent {
+  scope: string;
+  kind: ObservationKind;
+  observation: PanicObservation;
+  localMs: number;
+}
+
+/**
+ * The `hooks` option of {@link VixCircuitBreaker}: a shorthand for subscribing to
+ * the breaker's events of the same names at construction (`breaker.onDecision(fn)`
+ * does the same afterwards). Metrics plug in here; a hook that throws is ignored,
+ * so observability never breaks a decision.
  */
 export interface BreakerHooks {
   /** After every decision. */
-  onDecision?(event: { scope: string; decision: TtlDecision }): void;
+  onDecision?(event: DecisionEvent): void;
   /** After every real call to the clock (not for answers served from the local sync cache). */
-  onStoreCall?(event: { scope: string; kind: ObservationKind; durationMs: number; outcome: StoreOutcome }): void;
+  onStoreCall?(event: StoreCallEvent): void;
   /** When the clock found a corrupt start and repaired it. */
-  onRepair?(event: { scope: string; corrupt: CorruptValue }): void;
-  /**
-   * After every real call to the clock that answered: what it said, and the
-   * breaker's `now()` when it arrived. A service keeps it to show the scope's panic
-   * without asking the store again.
-   */
-  onObservation?(event: { scope: string; kind: ObservationKind; observation: PanicObservation; localMs: number }): void;
+  onRepair?(event: RepairEvent): void;
+  /** After every real call to the clock that answered: what it said, and when. */
+  onObservation?(event: ObservationEvent): void;
 }
 
-/** The log methods the breaker uses; a pino logger fits. */
-export interface BreakerLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-  isLevelEnabled?(level: string): boolean;
-}
+/** The log methods the breaker (and every other component) uses; a pino logger fits. */
+export type BreakerLogger = Logger;

@@ -1,19 +1,20 @@
 import { LRUCache } from 'lru-cache';
-import { pino } from 'pino';
 import { z } from 'zod';
-import { parseOptions } from '../core/parse-options.js';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
+import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, VixTtlError } from '../core/errors.js';
+import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
+import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
+import { hooksOption, parseOptions } from '../core/parse-options.js';
+import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { InvalidInputError, StoreBusyError, StoreTimeoutError, VixTtlError } from '../core/errors.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
-import { isVixStatus, type VixStatus } from '../policy/vix-status.js';
+import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
-import type { BreakerHooks, BreakerLogger, StoreOutcome } from './breaker-hooks.js';
+import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
 import { PanicScopeLimit } from './panic-scope-limit.js';
-
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
 export interface GetTtlInput {
@@ -23,10 +24,10 @@ export interface GetTtlInput {
    * The caller's VIX status (seed mode). Omit it to read the status a publisher
    * (the VIX engine) keeps on the shared clock: a stored start means panic.
    */
-  vixStatus?: VixStatus;
-  match?: MatchContext;
+  vixStatus?: VixStatus | undefined;
+  match?: MatchContext | undefined;
   /** Panic scope (a league, a match id…); default the global scope. */
-  scope?: string;
+  scope?: string | undefined;
 }
 
 /** Options of {@link VixCircuitBreaker}. */
@@ -34,15 +35,15 @@ export interface VixCircuitBreakerOptions {
   /** Where the panic start lives; `null` runs without one, and every panic then fails safe (TTL 0). */
   clock: PanicClock | null;
   /** A policy, or options to build one. Default: the seed's tier table. */
-  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  policy?: AdaptivePanicQuota | PanicPolicyOptions | undefined;
   /** A pino (or pino-compatible) logger. Default: silent. */
-  logger?: BreakerLogger;
+  logger?: BreakerLogger | undefined;
   /** Reuse what the clock said for this long, extrapolating the duration locally. Default 100 ms; 0 asks the clock every time. */
-  syncIntervalMs?: number;
+  syncIntervalMs?: number | undefined;
   /** Longest wait for the clock per decision; past it, a panic fails safe. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Most scopes whose state is kept (least recently used dropped first). Default 10,000. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
   /**
    * Most distinct scopes this breaker holds in panic at once. A panic in a new scope
    * past it is not written to the clock, only read: a start that exists (another
@@ -52,7 +53,7 @@ export interface VixCircuitBreakerOptions {
    * leaves when it is seen calm (or the clock holds no start for it) or after
    * `panicScopeIdleMs` without a panic observation. Default 1,000.
    */
-  maxPanicScopes?: number;
+  maxPanicScopes?: number | undefined;
   /**
    * A scope held in panic with no panic observation for this long gives its slot
    * back (it is taken again, or only read, when observed later), so a flood of
@@ -61,10 +62,11 @@ export interface VixCircuitBreakerOptions {
    * make this breaker write `maxPanicScopes` starts per `panicScopeIdleMs`. Capped
    * at the clock's dead man's switch. Default 600,000 (10 minutes).
    */
-  panicScopeIdleMs?: number;
-  hooks?: BreakerHooks;
+  panicScopeIdleMs?: number | undefined;
+  /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
+  hooks?: BreakerHooks | undefined;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** Default `panicScopeIdleMs`: a held panic scope with no panic observation for 10 minutes gives its slot back. */
@@ -78,19 +80,18 @@ const optionsSchema = z.strictObject({
   policy: z
     .custom<AdaptivePanicQuota | PanicPolicyOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an AdaptivePanicQuota or policy options' })
     .optional(),
-  logger: z
-    .custom<BreakerLogger>((v) => v === undefined || (typeof v === 'object' && v !== null && ['info', 'warn', 'debug'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')), {
-      message: 'must have info, warn and debug methods (a pino logger fits)',
-    })
-    .optional(),
+  logger: loggerOption(),
   syncIntervalMs: z.number().min(0).max(60_000).default(100),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
   panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_PANIC_SCOPE_IDLE_MS),
-  hooks: z.custom<BreakerHooks>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional(),
+  hooks: hooksOption<BreakerHooks>(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
+
+/** The schema of {@link VixCircuitBreakerOptions}, whose fields the `breaker` section of the service's config file reuses. */
+export { optionsSchema as breakerOptionsSchema };
 
 type Synced = { obs: PanicObservation; localMs: number };
 type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'] } | { ok: false; reason: FailSafeReason };
@@ -99,7 +100,7 @@ interface ScopeState {
   synced: Synced | null;
   inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
   /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
-  logged: Map<string, string>;
+  logged: Map<string, { mode: string; tier: number; reason: string }>;
 }
 
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
@@ -115,24 +116,36 @@ export class VixCircuitBreaker {
   readonly policy: AdaptivePanicQuota;
   readonly #clock: PanicClock | null;
   readonly #logger: BreakerLogger;
-  readonly #hooks: BreakerHooks;
+  readonly #decisions = new EventEmitter<DecisionEvent>();
+  readonly #storeCalls = new EventEmitter<StoreCallEvent>();
+  readonly #repairs = new EventEmitter<RepairEvent>();
+  readonly #observations = new EventEmitter<ObservationEvent>();
   readonly #syncIntervalMs: number;
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #scopes: LRUCache<string, ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
-  readonly #stopLateObservations: (() => void) | undefined;
+  readonly #lateObservations: Disposable | undefined;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
   #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
   #closed = false;
 
+  /** Subscribes to every decision (a scope-limit refusal included). */
+  readonly onDecision: Event<DecisionEvent> = this.#decisions.event;
+  /** Subscribes to every real call to the clock, with its outcome (not to answers served from the local sync cache). */
+  readonly onStoreCall: Event<StoreCallEvent> = this.#storeCalls.event;
+  /** Subscribes to the corrupt starts the clock found and repaired. */
+  readonly onRepair: Event<RepairEvent> = this.#repairs.event;
+  /** Subscribes to what the clock answered to each real call. */
+  readonly onObservation: Event<ObservationEvent> = this.#observations.event;
+
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options: VixCircuitBreakerOptions) {
     const resolved = parseOptions(optionsSchema, options, 'VixCircuitBreaker');
+    subscribeHooks(resolved.hooks, { onDecision: this.onDecision, onStoreCall: this.onStoreCall, onRepair: this.onRepair, onObservation: this.onObservation }, 'VixCircuitBreaker.hooks');
     this.#clock = resolved.clock;
     this.policy = resolved.policy instanceof AdaptivePanicQuota ? resolved.policy : new AdaptivePanicQuota(resolved.policy);
-    this.#logger = resolved.logger ?? pino({ level: 'silent' });
-    this.#hooks = resolved.hooks ?? {};
+    this.#logger = resolved.logger ?? SILENT_LOGGER;
     this.#syncIntervalMs = resolved.syncIntervalMs;
     this.#timeoutMs = resolved.timeoutMs;
     this.#now = resolved.now ?? Date.now;
@@ -141,9 +154,14 @@ export class VixCircuitBreaker {
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, Math.min(resolved.panicScopeIdleMs, deadManSwitchMs));
     // An answer that came after the timeout still says whether a start is stored: a panic
     // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
-    this.#stopLateObservations = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
+    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
       if (!observation.active) this.#panicScopes.release(scope);
     });
+    if (late !== undefined && typeof (late as Partial<Disposable> | null)?.dispose !== 'function') {
+      if (typeof late === 'function') late(); // an unsubscribe function of the old style: undo, then say why
+      throw new InvalidConfigError('VixCircuitBreaker.clock.onLateObservation', 'must be an Event: return a Disposable ({ dispose() }), not an unsubscribe function');
+    }
+    this.#lateObservations = late as Disposable | undefined;
   }
 
   /** Scopes this breaker holds in panic now (idle ones released first), and the most it will hold (`maxPanicScopes`). Local state. */
@@ -187,13 +205,37 @@ export class VixCircuitBreaker {
     return decision;
   }
 
+  /**
+   * The decision {@link getTtl} would give, when it can be made without a call to
+   * the clock: the scope's last answer is inside `syncIntervalMs` (or there is no
+   * clock). Null when a round trip is needed; then call `getTtl`. Synchronous, so a
+   * cache can judge an in-process copy with no I/O at all; hooks and logs run as for
+   * `getTtl`.
+   * @throws InvalidInputError for an invalid input, VixTtlError after close().
+   */
+  peekTtl(input: GetTtlInput): TtlDecision | null {
+    if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
+    const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    const scope = normalizeScope(scopeInput);
+    const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
+    if (this.#clock === null) return null; // getTtl decides at once without a clock; the rare path is not worth a copy
+    if (kind === 'panic' && !this.#panicScopes.holds(scope)) return null;
+    const state = this.#scopes.peek(scope); // no recency update on the hot path; getTtl's round trips refresh it
+    if (!state) return null;
+    const synced = this.#fromSync(state, kind);
+    if (!synced) return null;
+    const decision = this.#decide(baseTtl, { importance: this.policy.classify(match) }, kind, { ok: true, synced, repaired: null }, state);
+    this.#report(scope, state, decision);
+    return decision;
+  }
+
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
     await Promise.allSettled(pending);
-    this.#stopLateObservations?.();
+    this.#lateObservations?.dispose();
     this.#scopes.clear();
     this.#panicScopes.clear();
   }
@@ -213,9 +255,9 @@ export class VixCircuitBreaker {
     return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, match, outcome.ok ? 'scope_limit' : outcome.reason));
   }
 
-  /** A panic refused past `maxPanicScopes`, with no start to read: counted through the hooks, logged at most once a minute, no per-scope log line. */
+  /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
   #refuse(scope: string, decision: TtlDecision): TtlDecision {
-    this.#hook('onDecision', { scope, decision });
+    this.#decisions.emit({ scope, decision });
     this.#refusals.count += 1;
     const nowMs = this.#now();
     if (nowMs - this.#refusals.loggedAtMs >= SCOPE_LIMIT_LOG_INTERVAL_MS) {
@@ -253,10 +295,11 @@ export class VixCircuitBreaker {
     const running = state.inflight[kind];
     if (running) return running;
     const startedAt = performance.now();
-    const call = withTimeout(clock.observe(scope, kind), this.#timeoutMs)
+    // A clock that throws instead of rejecting is a store failure like any other: it fails safe.
+    const call = withTimeout(new Promise<PanicObservation>((resolve) => resolve(clock.observe(scope, kind))), this.#timeoutMs)
       .then(
         (obs): Outcome => {
-          this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
+          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
           const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
           state.synced = synced;
           // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
@@ -264,15 +307,15 @@ export class VixCircuitBreaker {
           // while this command was writing its start), dated for the dead man's switch it refreshed.
           if (!obs.active) this.#panicScopes.release(scope);
           else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
-          if (obs.active || !quiet) this.#hook('onObservation', { scope, kind, observation: synced.obs, localMs: synced.localMs });
+          if (obs.active || !quiet) this.#observations.emit({ scope, kind, observation: synced.obs, localMs: synced.localMs });
           if (obs.repaired) this.#repaired(scope, obs.repaired);
           return { ok: true, synced, repaired: obs.repaired };
         },
         (error: unknown): Outcome => {
-          const [outcome, reason] = classifyFailure(error);
-          this.#hook('onStoreCall', { scope, kind, durationMs: performance.now() - startedAt, outcome });
-          this.#logger.debug({ scope, kind, err: (error as Error)?.message }, 'VIX_TTL_STORE_FAILURE');
-          return { ok: false, reason };
+          const failure = storeFailureOf(error);
+          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: failure });
+          this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
+          return { ok: false, reason: storeFailureReason(failure) };
         },
       )
       .finally(() => {
@@ -290,29 +333,29 @@ export class VixCircuitBreaker {
     return synced;
   }
 
-  /** Hooks every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
+  /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
   #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    this.#hook('onDecision', { scope, decision });
-    const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
+    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision });
+    const reason = decision.reason ?? '';
     const previous = state.logged.get(decision.importance);
-    if (previous === signature) {
+    // Compared field by field, no string built: this runs on every decision, in-process cache hits included.
+    if (previous !== undefined && previous.mode === decision.mode && previous.tier === decision.tier && previous.reason === reason) {
       if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(logFields(scope, decision), 'VIX_TTL_DECISION');
       return;
     }
-    state.logged.set(decision.importance, signature);
+    state.logged.set(decision.importance, { mode: decision.mode, tier: decision.tier, reason });
     const fields = logFields(scope, decision);
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
       this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
-    const [previousMode, previousTier] = previous ? previous.split('|') : [null, null];
-    this.#logger.info({ ...fields, previous_mode: previousMode, previous_tier: previousTier === null ? null : Number(previousTier) }, 'VIX_TTL_STATE_CHANGE');
+    this.#logger.info({ ...fields, previous_mode: previous?.mode ?? null, previous_tier: previous?.tier ?? null }, 'VIX_TTL_STATE_CHANGE');
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
     this.#logger.warn({ scope, reason: corrupt.reason, raw: corrupt.raw, raw_length: corrupt.rawLength }, 'PANIC_START_REPAIRED');
-    this.#hook('onRepair', { scope, corrupt });
+    this.#repairs.emit({ scope, corrupt });
   }
 
   #stateOf(scope: string): ScopeState {
@@ -322,16 +365,6 @@ export class VixCircuitBreaker {
       this.#scopes.set(scope, state);
     }
     return state;
-  }
-
-  #hook<K extends keyof BreakerHooks>(name: K, event: Parameters<NonNullable<BreakerHooks[K]>>[0]): void {
-    const hook = this.#hooks[name] as ((e: typeof event) => void) | undefined;
-    if (!hook) return;
-    try {
-      hook.call(this.#hooks, event);
-    } catch {
-      // A broken metrics hook must not change a decision.
-    }
   }
 }
 
@@ -353,13 +386,7 @@ function validateInput(input: GetTtlInput): GetTtlInput {
     throw new InvalidInputError('baseTtl', 'must be a finite number ≥ 0', baseTtl);
   }
   if (vixStatus !== undefined && !isVixStatus(vixStatus)) {
-    throw new InvalidInputError('vixStatus', 'must be calm, elevated or panic (or omitted to read the published status)', vixStatus);
+    throw new InvalidInputError('vixStatus', `must be ${describeChoices(VIX_STATUSES)} (or omitted to read the published status)`, vixStatus);
   }
   return input;
-}
-
-function classifyFailure(error: unknown): [StoreOutcome, FailSafeReason] {
-  if (error instanceof StoreTimeoutError) return ['timeout', 'store_timeout'];
-  if (error instanceof StoreBusyError) return ['busy', 'store_busy'];
-  return ['error', 'store_error'];
 }

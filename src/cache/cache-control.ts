@@ -7,11 +7,11 @@ export interface CacheControlOptions {
    * Seconds a shared cache may keep serving the response while it revalidates, or
    * a function of the TTL. Default: the TTL itself (at most twice the TTL old); 0 omits it.
    */
-  staleWhileRevalidate?: number | ((ttlSeconds: number) => number);
+  staleWhileRevalidate?: number | ((ttlSeconds: number) => number) | undefined;
   /** Seconds a cache may serve the response when the origin fails (`stale-if-error`). Default 0 (omitted). */
-  staleIfError?: number;
+  staleIfError?: number | undefined;
   /** `public` (CDNs may cache) or `private` (browsers only). Default `public`. */
-  visibility?: 'public' | 'private';
+  visibility?: 'public' | 'private' | undefined;
 }
 
 /** The `Cache-Control` value meaning "do not reuse": what TTL 0 asks for. */

@@ -34,11 +34,14 @@ export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): 
   return url;
 }
 
-/** Like {@link redisUrlFrom}, but a command that needs Redis says so when none is given. */
-export function requireRedisUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const url = redisUrlFrom(flag, env);
+/**
+ * Like {@link redisUrlFrom}, then the config file's `redis.url` (checked when the
+ * file was read), but a command that needs Redis says so when none is given.
+ */
+export function requireRedisUrl(flag: string | undefined, env: NodeJS.ProcessEnv, fromFile?: string): string {
+  const url = redisUrlFrom(flag, env) ?? fromFile;
   if (url === undefined) {
-    throw new CliUsageError(`needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (the in-memory clock lives inside one process)`);
+    throw new CliUsageError(`needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (the in-memory clock lives inside one process)`);
   }
   return url;
 }

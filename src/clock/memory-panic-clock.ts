@@ -3,17 +3,17 @@ import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
-import type { ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import { assertObservationKind, type ObservationKind, type PanicClock, type PanicInspection, type PanicObservation, type StartPanicOptions } from './panic-clock.js';
 import { normalizeScope } from './scope.js';
 
 /** Options of {@link MemoryPanicClock}. */
 export interface MemoryPanicClockOptions {
   /** Time source in ms since the epoch; inject one to test tiers without waiting. Default `Date.now`. */
-  now?: () => number;
-  deadManSwitchSeconds?: number;
-  calmGraceSeconds?: number;
+  now?: (() => number) | undefined;
+  deadManSwitchSeconds?: number | undefined;
+  calmGraceSeconds?: number | undefined;
   /** Most scopes kept at once (least recently used dropped first). Default 10,000. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
 }
 
 const optionsSchema = z
@@ -49,6 +49,7 @@ export class MemoryPanicClock implements PanicClock {
   }
 
   async observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation> {
+    assertObservationKind(kind);
     const name = normalizeScope(scope);
     const now = this.#now();
     const entry = this.#live(name, now);

@@ -1,11 +1,27 @@
+import { describeChoices, InvalidInputError } from '../core/errors.js';
+import type { Event } from '../core/event.js';
+
 /**
  * What a worker tells the shared clock about its scope: it sees a panic, it sees
  * calm, or (publisher mode) it only reads what a publisher decided.
  */
-export type ObservationKind = 'panic' | 'calm' | 'read';
+export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
 
-/** Why a stored panic start was not usable. */
-export type CorruptionReason = 'unparsable' | 'implausible' | 'future' | 'wrong_type';
+/** Every {@link ObservationKind}; a clock refuses any other with an InvalidInputError naming `kind`. */
+export const OBSERVATION_KINDS = Object.freeze(['panic', 'calm', 'read'] as const);
+
+/** @throws InvalidInputError naming `kind` unless `value` is one of the {@link OBSERVATION_KINDS}; every clock checks it first. */
+export function assertObservationKind(value: unknown): asserts value is ObservationKind {
+  if (typeof value !== 'string' || !(OBSERVATION_KINDS as readonly string[]).includes(value)) {
+    throw new InvalidInputError('kind', `must be ${describeChoices(OBSERVATION_KINDS)}`, value);
+  }
+}
+
+/** Why a stored panic start was not usable: not a number, before 2001, too far in the store's future, or a key of another Redis type. */
+export const CORRUPTION_REASONS = Object.freeze(['unparsable', 'implausible', 'future', 'wrong_type'] as const);
+
+/** One of the {@link CORRUPTION_REASONS}. */
+export type CorruptionReason = (typeof CORRUPTION_REASONS)[number];
 
 /** A stored value that was not a plausible start and was repaired (replaced with now, or deleted on calm). */
 export interface CorruptValue {
@@ -81,13 +97,13 @@ export interface InspectOptions {
    * anything), so a store decisions cannot write to is reported as failing. For
    * readiness probes; `vix-ttl status` reads without it, and works on a replica.
    */
-  writable?: boolean;
+  writable?: boolean | undefined;
 }
 
 /** Options of {@link PanicClock.startPanic}. */
 export interface StartPanicOptions {
   /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
-  ageMs?: number;
+  ageMs?: number | undefined;
 }
 
 /**
@@ -99,16 +115,16 @@ export interface PanicClock {
   /** `'memory'` or `'redis'`, for logs and the dashboard. */
   readonly kind: string;
   /** Commands sent to the store and not answered yet, for a store that has a network between (Redis); absent otherwise. */
-  readonly inFlight?: number;
+  readonly inFlight?: number | undefined;
   /** Seconds a start lives without a panic observation (the dead man's switch). */
-  readonly deadManSwitchSeconds?: number;
+  readonly deadManSwitchSeconds?: number | undefined;
   /** What the store says about evicting keys under memory pressure; absent for a store that never evicts (memory). */
   evictionPolicy?(): Promise<EvictionPolicy>;
   /**
    * Subscribes to answers that came after their observation had failed with a
-   * timeout; returns the unsubscribe function. Absent for a store that is never late (memory).
+   * timeout. Absent for a store that is never late (memory).
    */
-  onLateObservation?(listener: (event: LateObservation) => void): () => void;
+  readonly onLateObservation?: Event<LateObservation> | undefined;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /**

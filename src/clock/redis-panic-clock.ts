@@ -1,10 +1,23 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { StoreError, StoreTimeoutError, VixTtlError } from '../core/errors.js';
+import { StoreError, StoreTimeoutError } from '../core/errors.js';
+import { EventEmitter, type Event } from '../core/event.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
-import type { CorruptionReason, EvictionPolicy, InspectOptions, LateObservation, ObservationKind, PanicClock, PanicInspection, PanicObservation, StartPanicOptions } from './panic-clock.js';
+import {
+  CORRUPTION_REASONS,
+  assertObservationKind,
+  type CorruptionReason,
+  type EvictionPolicy,
+  type InspectOptions,
+  type LateObservation,
+  type ObservationKind,
+  type PanicClock,
+  type PanicInspection,
+  type PanicObservation,
+  type StartPanicOptions,
+} from './panic-clock.js';
 import { assertRedisClient, RedisScript, type RedisClient } from '../core/redis-script.js';
 import { INSPECT_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
@@ -16,24 +29,24 @@ export type { RedisClient };
 /** Options of {@link RedisPanicClock}. */
 export interface RedisPanicClockOptions {
   /** Key of the global scope; named scopes append `:<scope>`. Default `brain:panic_start_ts` (the Python workers' key). */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Seconds a start lives without a new panic observation. Default 86,400. */
-  deadManSwitchSeconds?: number;
+  deadManSwitchSeconds?: number | undefined;
   /** Longest wait for Redis per call, whatever the client's retry and offline-queue settings. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Keep the start this long after calm, so a flickering panic continues. Default 0 (delete at once). */
-  calmGraceSeconds?: number;
+  calmGraceSeconds?: number | undefined;
   /** A start further than this in Redis's future is corrupt. Default 300 s. */
-  maxClockSkewSeconds?: number;
+  maxClockSkewSeconds?: number | undefined;
   /** Keys whose bookkeeping (clock offset) is kept. Default 10,000. */
-  maxScopes?: number;
+  maxScopes?: number | undefined;
   /**
    * Most commands this clock has in flight at once (sent, not answered yet, timed
    * out or not). Past it a call fails at once (`StoreBusyError`, a `store_busy`
    * fail-safe decision) and its command is never sent, so a hung Redis collects at
    * most this many commands whatever the traffic. Default 64.
    */
-  maxInFlight?: number;
+  maxInFlight?: number | undefined;
 }
 
 const optionsSchema = z
@@ -47,12 +60,15 @@ const optionsSchema = z
   })
   .superRefine(refineGrace);
 
+/** The schema of {@link RedisPanicClockOptions}, whose fields the `redis` section of the service's config file reuses. */
+export { optionsSchema as redisPanicClockOptionsSchema };
+
 type ResolvedOptions = z.output<typeof optionsSchema>;
 
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
 const INSPECT = new RedisScript(INSPECT_SCRIPT);
 const OBSERVE_STATES = new Set(['created', 'active', 'none', 'ended', 'grace']);
-const CORRUPTION_REASONS = new Set<string>(['unparsable', 'implausible', 'future', 'wrong_type']);
+const CORRUPTION_REASON_SET = new Set<string>(CORRUPTION_REASONS);
 
 /**
  * The shared panic clock on Redis. Each observation is one atomic script that reads
@@ -69,7 +85,14 @@ export class RedisPanicClock implements PanicClock {
   readonly #offsets: LRUCache<string, number>;
   /** The latest such offset for any key: stands in for a key not seen yet. */
   #anyOffsetMs: number | null = null;
-  readonly #lateListeners = new Set<(event: LateObservation) => void>();
+  readonly #late = new EventEmitter<LateObservation>();
+
+  /**
+   * Subscribes to observations that failed with a timeout and were answered after
+   * all (Redis was slow or paused): what the clock then holds for the scope. A
+   * breaker uses it to learn that a panic queued behind a pause wrote nothing.
+   */
+  readonly onLateObservation: Event<LateObservation> = this.#late.event;
 
   /** @throws InvalidConfigError when `redis` is not an ioredis client or an option is invalid. */
   constructor(redis: RedisClient, options: RedisPanicClockOptions = {}) {
@@ -97,9 +120,7 @@ export class RedisPanicClock implements PanicClock {
   }
 
   async observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation> {
-    if (kind !== 'panic' && kind !== 'calm' && kind !== 'read') {
-      throw new VixTtlError('VIX_TTL_INVALID_INPUT', `kind must be panic, calm or read, got ${String(kind)}`);
-    }
+    assertObservationKind(kind);
     return this.#observe(normalizeScope(scope), kind, 0);
   }
 
@@ -111,7 +132,7 @@ export class RedisPanicClock implements PanicClock {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
     const args = options.writable === true ? ['writable'] : [];
-    const { reply, sentMs, receivedMs } = await this.#call(key, () => INSPECT.run(this.#redis, key, args));
+    const { reply, sentMs, receivedMs } = await this.#guarded(key, () => INSPECT.run(this.#redis, key, args));
     const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
     this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
@@ -142,7 +163,7 @@ export class RedisPanicClock implements PanicClock {
 
   async reset(scope?: string): Promise<boolean> {
     const key = this.keyFor(scope);
-    const { reply } = await this.#call(key, () => this.#redis.del(key));
+    const { reply } = await this.#guarded(key, () => this.#redis.del(key));
     return reply === 1;
   }
 
@@ -166,7 +187,7 @@ export class RedisPanicClock implements PanicClock {
   async evictionPolicy(): Promise<EvictionPolicy> {
     let reply: unknown;
     try {
-      ({ reply } = await this.#call('CONFIG', () => this.#redis.config('GET', 'maxmemory-policy')));
+      ({ reply } = await this.#guarded('CONFIG', () => this.#redis.config('GET', 'maxmemory-policy')));
     } catch (error) {
       const cause = (error as { cause?: { name?: unknown; message?: unknown } }).cause;
       if (error instanceof StoreError && cause?.name === 'ReplyError') {
@@ -174,27 +195,16 @@ export class RedisPanicClock implements PanicClock {
       }
       throw error;
     }
-    const policy = Array.isArray(reply) && reply.length === 2 ? rawToText(reply[1] as string | Buffer) : null;
+    const policy = configValue(reply, 'maxmemory-policy');
     if (policy === null || !/^[a-z-]{1,32}$/.test(policy)) {
       return { policy: null, canEvictPanicStarts: null, detail: `unexpected reply to CONFIG GET maxmemory-policy: ${rawExcerpt(JSON.stringify(reply) ?? 'undefined')}` };
     }
     return { policy, canEvictPanicStarts: policy !== 'noeviction', detail: null };
   }
 
-  /**
-   * Calls `listener` when an observation that failed with a timeout is answered
-   * after all (Redis was slow or paused): what the clock then holds for the scope.
-   * A breaker uses it to learn that a panic queued behind a pause wrote nothing.
-   * Returns a function that removes the listener.
-   */
-  onLateObservation(listener: (event: LateObservation) => void): () => void {
-    this.#lateListeners.add(listener);
-    return () => this.#lateListeners.delete(listener);
-  }
-
   async close(): Promise<void> {
     this.#offsets.clear();
-    this.#lateListeners.clear();
+    this.#late.clear();
   }
 
   async #observe(scope: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
@@ -216,7 +226,7 @@ export class RedisPanicClock implements PanicClock {
     let command: Promise<unknown> | null = null;
     let answered: { reply: unknown; sentMs: number; receivedMs: number };
     try {
-      answered = await this.#call(key, () => (command = OBSERVE.run(this.#redis, key, args)));
+      answered = await this.#guarded(key, () => (command = OBSERVE.run(this.#redis, key, args)));
     } catch (error) {
       if (error instanceof StoreTimeoutError && command && kind !== 'start') this.#listenLate(scope, kind, command);
       throw error;
@@ -229,25 +239,15 @@ export class RedisPanicClock implements PanicClock {
 
   /** Reports the answer of a command that outlived its timeout, once it comes (nothing when it fails). */
   #listenLate(scope: string, kind: ObservationKind, command: Promise<unknown>): void {
-    if (this.#lateListeners.size === 0) return;
+    if (this.#late.size === 0) return;
     command.then(
-      (reply) => {
-        const observation = parseObservation(reply);
-        for (const listener of this.#lateListeners) {
-          try {
-            listener({ scope, kind, observation });
-          } catch {
-            // A listener's failure is its own.
-          }
-        }
-      },
+      (reply) => this.#late.emit({ scope, kind, observation: parseObservation(reply) }),
       () => undefined,
     ).catch(() => undefined);
   }
 
-
-  /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`). */
-  async #call(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
+  /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`) and times it, for the clock offset. */
+  async #guarded(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
     const sentMs = Date.now();
     const reply = await this.#guard.call(send, key);
     return { reply, sentMs, receivedMs: Date.now() };
@@ -265,7 +265,7 @@ export class RedisPanicClock implements PanicClock {
 /** The OBSERVE script's reply as an observation. @throws StoreError for a reply of another shape. */
 function parseObservation(reply: unknown): PanicObservation {
   const [stateText, startText, nowText, reason, raw, lengthText] = expectStrings(reply, 6) as [string, string, string, string, string, string];
-  if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASONS.has(reason))) {
+  if (!OBSERVE_STATES.has(stateText) || (reason !== '' && !CORRUPTION_REASON_SET.has(reason))) {
     throw new StoreError(`unexpected reply from the panic clock script: ${JSON.stringify([stateText, reason])}`);
   }
   return {
@@ -292,4 +292,19 @@ function secondsToMs(text: string): number {
   const seconds = Number(text);
   if (!Number.isFinite(seconds)) throw new StoreError(`unexpected time in a Redis reply: ${JSON.stringify(text)}`);
   return seconds * 1000;
+}
+
+/**
+ * The value of one parameter in a `CONFIG GET` reply: a flat `[name, value]` array
+ * (RESP2, and ioredis 6's default "legacy" reply mapping) or a `{ name: value }` map
+ * (ioredis 6 with `replyMapping: 'resp3'`); null for any other shape.
+ */
+function configValue(reply: unknown, name: string): string | null {
+  let value: unknown = null;
+  if (Array.isArray(reply)) {
+    if (reply.length === 2) value = reply[1];
+  } else if (typeof reply === 'object' && reply !== null && !Buffer.isBuffer(reply) && Object.keys(reply).length === 1) {
+    value = Object.hasOwn(reply, name) ? (reply as Record<string, unknown>)[name] : null;
+  }
+  return typeof value === 'string' || Buffer.isBuffer(value) ? rawToText(value) : null;
 }

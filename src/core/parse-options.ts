@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidConfigError } from './errors.js';
 
 /** Parses options with a schema, or throws an InvalidConfigError naming the field. */
@@ -16,4 +16,13 @@ export function configErrorFrom(error: z.ZodError, root: string): InvalidConfigE
     return new InvalidConfigError(path, `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`);
   }
   return new InvalidConfigError(path, issue.message);
+}
+
+/**
+ * The zod field of a component's `hooks` option: an object, or absent. Which names
+ * it may hold, and that each is a function, is checked when the hooks are
+ * subscribed (`subscribeHooks`, core/event.ts), against the component's events.
+ */
+export function hooksOption<H extends object>() {
+  return z.custom<H>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be an object of hook functions' }).optional();
 }

@@ -1,8 +1,5 @@
-import { StoreBusyError, StoreError, VixTtlError } from './errors.js';
+import { InvalidConfigError, messageOf, StoreBusyError, StoreError, VixTtlError } from './errors.js';
 import { withTimeout } from './with-timeout.js';
-
-/** How a guarded store call failed. */
-export type StoreFailure = 'timeout' | 'error' | 'busy';
 
 /** Default bound on the commands one guard has in flight. */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
@@ -43,9 +40,8 @@ export class StoreGuard {
 
   constructor(timeoutMs: number, options: StoreGuardOptions = {}) {
     const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    if (!(timeoutMs > 0) || !Number.isInteger(maxInFlight) || maxInFlight < 1) {
-      throw new VixTtlError('VIX_TTL_INVALID_CONFIG', `StoreGuard needs timeoutMs > 0 and an integer maxInFlight ≥ 1, got ${timeoutMs} and ${maxInFlight}`);
-    }
+    if (!(timeoutMs > 0)) throw new InvalidConfigError('StoreGuard.timeoutMs', `must be a number > 0, got ${timeoutMs}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new InvalidConfigError('StoreGuard.maxInFlight', `must be an integer ≥ 1, got ${maxInFlight}`);
     this.timeoutMs = timeoutMs;
     this.maxInFlight = maxInFlight;
     this.abandonAfterMs = Math.max(1000, 20 * timeoutMs);
@@ -85,14 +81,7 @@ export class StoreGuard {
       });
     } catch (error) {
       if (error instanceof VixTtlError) throw error;
-      throw new StoreError(`${lane === '' ? this.#label : lane}: Redis command failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new StoreError(`${lane === '' ? this.#label : lane}: Redis command failed: ${messageOf(error)}`, { cause: error });
     }
   }
-}
-
-/** Names a guarded call's failure for events and results. */
-export function storeFailureOf(error: unknown): StoreFailure {
-  if (error instanceof StoreBusyError) return 'busy';
-  if (error instanceof VixTtlError && error.code === 'VIX_TTL_STORE_TIMEOUT') return 'timeout';
-  return 'error';
 }

@@ -8,7 +8,9 @@ export const VIX_STATUSES = Object.freeze(['calm', 'elevated', 'panic'] as const
 export type VixStatus = (typeof VIX_STATUSES)[number];
 
 /** A status's level, its index in {@link VIX_STATUSES}: 0 calm, 1 elevated, 2 panic. */
-export const VIX_STATUS_LEVEL: Readonly<Record<VixStatus, number>> = Object.freeze({ calm: 0, elevated: 1, panic: 2 });
+export const VIX_STATUS_LEVEL: Readonly<Record<VixStatus, number>> = Object.freeze(
+  Object.fromEntries(VIX_STATUSES.map((status, level) => [status, level])) as Record<VixStatus, number>,
+);
 
 /** Whether a value is one of the {@link VIX_STATUSES}. */
 export function isVixStatus(value: unknown): value is VixStatus {

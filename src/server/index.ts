@@ -1,6 +1,7 @@
 /**
  * vix-ttl/server, the HTTP service: `createServer` (a Fastify app with the decision,
- * tick, state, event, metrics, health and admin routes and the Brain Lab dashboard),
+ * tick, state, event, metrics, health and admin routes, the Brain Lab dashboard and
+ * `GET /openapi.json`), `openApiDocument` (that document without a server),
  * the service's process helpers, its VIX sources and its Prometheus metrics, and
  * `cacheMetricsHooks` (prom-client metrics for an `AdaptiveCache`). The library
  * itself is `vix-ttl`.
@@ -19,7 +20,8 @@ export { VixUnavailableError, VixBusyError, type VixSource, type VixReading, typ
 export { VixMetrics, OTHER_SCOPE_LABEL, type VixMetricsOptions } from './vix/vix-metrics.js';
 export type { StoreHealth, StoreHealthReport } from './state/store-health.js';
 export type { EventStream } from './http/event-stream.js';
-export { HttpError, type HttpErrorName } from './http/http-error.js';
+export { HttpError, HTTP_ERROR_STATUS, HTTP_ERROR_NAMES, type HttpErrorName } from './http/http-error.js';
+export { openApiDocument, type OpenApiDocument } from './http/openapi-document.js';
 export type { ErrorBody } from './http/error-handler.js';
 
 export { cacheMetricsHooks, type CacheMetricsOptions } from '../cache/cache-metrics.js';

@@ -1,3 +1,4 @@
+import { VIX_STATUS_LEVEL } from '../policy/vix-status.js';
 import { IMPORTANCES } from '../policy/importance.js';
 import { REJECT_RULES, type RejectReason } from './tick.js';
 import type { ReplayPanic, ReplayResult, ReplayScope } from './vix-replay.js';
@@ -162,14 +163,13 @@ function badTicks(result: ReplayResult): string {
 
 /** The status over time as intervals, from the transitions. */
 function statusIntervals(scope: ReplayScope, from: number, until: number): Array<{ from: number; to: number; level: number }> {
-  const level = { calm: 0, elevated: 1, panic: 2 } as const;
   const intervals: Array<{ from: number; to: number; level: number }> = [];
   let start = from;
   let current = 0;
   for (const t of scope.transitions) {
     intervals.push({ from: start, to: t.ts, level: current });
     start = t.ts;
-    current = level[t.to];
+    current = VIX_STATUS_LEVEL[t.to];
   }
   intervals.push({ from: start, to: until, level: current });
   return intervals;

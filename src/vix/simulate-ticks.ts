@@ -4,7 +4,7 @@ import type { RejectReason, Tick } from './tick.js';
 /** One group of markets ticking together (a match). */
 export interface SimulatedScope {
   /** Scope name written on each tick; omit for ticks without a scope (global only). */
-  scope?: string;
+  scope?: string | undefined;
   /** How many markets (1X2, over/under…). */
   markets: number;
   /** Mean time between two ticks of one market, ms (exponential gaps). */
@@ -14,20 +14,20 @@ export interface SimulatedScope {
 /** A stretch of unusual volatility in one scope (or all): a goal, a red card, a nervous evening. */
 export interface SimulatedEvent {
   /** The scope it hits; omit for every scope. */
-  scope?: string;
+  scope?: string | undefined;
   /** Start, ms after the simulation's start. */
   atMs: number;
   durationMs: number;
   /** Multiplies the per-tick standard deviation of log returns (10 = "returns ×10"). */
   volatility: number;
   /** A one-off move of the log implied probability of each market at `atMs` (a goal), random sign. Default 0. */
-  jump?: number;
+  jump?: number | undefined;
   /** Multiplies the tick rate during the event. Default 1. */
-  tickRate?: number;
+  tickRate?: number | undefined;
 }
 
 /** A bad tick the simulator can slip in, named after the engine's reason for it. */
-export type SimulatedBadTick = Exclude<RejectReason, 'too_many_scopes' | 'future_ts'> | 'nan_price';
+export type SimulatedBadTick = Exclude<RejectReason, 'too_many_scopes' | 'future_ts' | 'stale_ts'> | 'nan_price';
 
 /** Options of {@link simulateTicks}. */
 export interface SimulationOptions {
@@ -37,12 +37,12 @@ export interface SimulationOptions {
   durationMs: number;
   scopes: SimulatedScope[];
   /** Standard deviation of one tick's log implied-probability return in calm. Default 0.004. */
-  sigma?: number;
-  events?: SimulatedEvent[];
+  sigma?: number | undefined;
+  events?: SimulatedEvent[] | undefined;
   /** Slip in one bad tick after every `every` good ones, cycling through `kinds`. */
-  badTicks?: { every: number; kinds: SimulatedBadTick[] };
+  badTicks?: { every: number; kinds: SimulatedBadTick[] } | undefined;
   /** Decimals of the price. Default 3. */
-  decimals?: number;
+  decimals?: number | undefined;
 }
 
 /** One record of a simulated feed: the tick as a feed would send it, and why it is bad if it is. */

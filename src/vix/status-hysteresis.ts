@@ -1,8 +1,5 @@
-import type { VixStatus } from '../policy/vix-status.js';
+import { VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import type { ResolvedVixOptions } from './vix-options.js';
-
-/** Status levels in order: 0 calm, 1 elevated, 2 panic. */
-export const STATUS_LEVELS: readonly VixStatus[] = ['calm', 'elevated', 'panic'];
 
 /** A status change the index is working towards, and when it will happen if the index holds. */
 export interface PendingStatus {
@@ -38,7 +35,7 @@ export class StatusHysteresis {
 
   /** The status as a word. */
   get status(): VixStatus {
-    return STATUS_LEVELS[this.level]!;
+    return VIX_STATUSES[this.level]!;
   }
 
   /**
@@ -69,10 +66,10 @@ export class StatusHysteresis {
   /** The change under way, if any, as of the last evaluation at `index`. */
   pending(index: number): PendingStatus | null {
     const up = this.#upTarget(index);
-    if (up > this.level && this.#upRunStart(up) >= 0) return { status: STATUS_LEVELS[up]!, since: this.#upRunStart(up), dueAt: this.#upDueAt(up) };
+    if (up > this.level && this.#upRunStart(up) >= 0) return { status: VIX_STATUSES[up]!, since: this.#upRunStart(up), dueAt: this.#upDueAt(up) };
     const down = this.#downTarget(index);
     if (down < this.level && this.#belowRunStart(down + 1) >= 0) {
-      return { status: STATUS_LEVELS[down]!, since: this.#belowRunStart(this.level), dueAt: this.#downDueAt(down) };
+      return { status: VIX_STATUSES[down]!, since: this.#belowRunStart(this.level), dueAt: this.#downDueAt(down) };
     }
     return null;
   }

@@ -1,13 +1,15 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { Transform, type TransformCallback } from 'node:stream';
 import { VixTtlError } from '../core/errors.js';
 import { tickTimeFromText } from './tick-time.js';
 
 /** A tick file that cannot be read at all (missing, unreadable, no usable CSV header). */
 export class TickFileError extends VixTtlError {
+  static override readonly code = 'VIX_TTL_TICK_FILE';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('VIX_TTL_TICK_FILE', message, options);
+    super(TickFileError.code, message, options);
   }
 }
 
@@ -24,6 +26,47 @@ export function tickFileFormat(path: string): TickFileFormat | null {
 
 const REQUIRED_COLUMNS = ['ts', 'market', 'price'] as const;
 
+/** The longest line read whole; a longer one (a feed without line breaks, `/dev/zero`) becomes one bad record. */
+export const MAX_LINE_BYTES = 65_536;
+
+/**
+ * Passes lines through, but cuts a line longer than `max` bytes down to a short
+ * `"line over N bytes"` (a record the engine rejects) and drops the rest of it up to
+ * its line break, so the line reader after it never holds more than `max` bytes.
+ */
+class BoundedLines extends Transform {
+  readonly #max: number;
+  #length = 0;
+  #dropping = false;
+
+  constructor(max: number) {
+    super();
+    this.#max = max;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let start = 0;
+    let passFrom = 0; // bytes from here on pass through in one piece
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline === -1 ? chunk.length : newline + 1;
+      if (this.#dropping) {
+        passFrom = end;
+        if (newline !== -1) this.#dropping = false;
+      } else if (this.#length + (end - start) > this.#max + 1) {
+        if (start > passFrom) this.push(chunk.subarray(passFrom, start));
+        this.push(`"line over ${this.#max} bytes"\n`);
+        passFrom = end;
+        this.#dropping = newline === -1;
+      }
+      this.#length = newline === -1 ? this.#length + (end - start) : 0;
+      start = end;
+    }
+    if (passFrom < chunk.length) this.push(passFrom === 0 ? chunk : chunk.subarray(passFrom));
+    done();
+  }
+}
+
 /**
  * Reads a tick file line by line, yielding one record per line for the engine to
  * judge: a CSV row as `{ ts, market, price, scope }` (header required, columns in any
@@ -33,20 +76,52 @@ const REQUIRED_COLUMNS = ['ts', 'market', 'price'] as const;
  * @throws TickFileError when the file cannot be opened or a CSV header lacks a column.
  */
 export async function* readTickFile(path: string, format: TickFileFormat): AsyncGenerator<unknown> {
+  yield* readTicks(await openTickFile(path), format, path);
+}
+
+/**
+ * Opens a tick file for {@link readTicks}, failing with a one-line reason when it
+ * is missing, unreadable or not a regular file.
+ * @throws TickFileError
+ */
+export async function openTickFile(path: string): Promise<ReadStream & { size: number }> {
+  let size: number;
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new TickFileError(`cannot read ${path}: not a file`);
+    size = info.size;
   } catch (error) {
     if (error instanceof TickFileError) throw error;
     throw new TickFileError(`cannot read ${path}: ${describeFsError(error)}`, { cause: error });
   }
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+  return Object.assign(createReadStream(path), { size });
+}
+
+/**
+ * Reads ticks from a stream (a file, standard input) line by line, as
+ * {@link readTickFile} does, holding one line at a time. With `format` `'auto'` the
+ * first line that is not blank decides: one starting with `{` is JSON lines,
+ * anything else a CSV header; `onFormat` is told which.
+ * @param name what the stream is, for error messages (a path, `standard input`).
+ * @throws TickFileError when the stream fails or a CSV header lacks a column.
+ */
+export async function* readTicks(input: NodeJS.ReadableStream, format: TickFileFormat | 'auto', name: string, onFormat?: (format: TickFileFormat) => void): AsyncGenerator<unknown> {
+  const bounded = new BoundedLines(MAX_LINE_BYTES);
+  input.on('error', (error) => bounded.destroy(error));
+  const lines = createInterface({ input: input.pipe(bounded), crlfDelay: Number.POSITIVE_INFINITY });
+  const path = name;
   let columns: Map<string, number> | null = null;
+  let decided: TickFileFormat | null = format === 'auto' ? null : format;
+  if (decided !== null) onFormat?.(decided);
   try {
     for await (const raw of lines) {
-      const line = columns === null && format === 'csv' ? raw.replace(/^\uFEFF/, '') : raw;
+      const line = columns === null && decided !== 'jsonl' ? raw.replace(/^\uFEFF/, '') : raw;
       if (line.trim() === '') continue;
-      if (format === 'jsonl') {
+      if (decided === null) {
+        decided = line.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+        onFormat?.(decided);
+      }
+      if (decided === 'jsonl') {
         yield parseJsonLine(line);
         continue;
       }
@@ -62,7 +137,7 @@ export async function* readTickFile(path: string, format: TickFileFormat): Async
   } finally {
     lines.close();
   }
-  if (format === 'csv' && columns === null) throw new TickFileError(`${path} is empty: a CSV tick file starts with the header ts,market,price,scope`);
+  if (decided === 'csv' && columns === null) throw new TickFileError(`${path} is empty: a CSV tick file starts with the header ts,market,price,scope`);
 }
 
 function parseJsonLine(line: string): unknown {

@@ -13,43 +13,37 @@ export interface Tick {
   scope?: string | null;
 }
 
-/** Why a tick was not used. */
-export type RejectReason =
-  | 'malformed'
-  | 'missing_field'
-  | 'bad_market'
-  | 'bad_price'
-  | 'bad_ts'
-  | 'future_ts'
-  | 'bad_scope'
-  | 'out_of_order'
-  | 'duplicate'
-  | 'too_many_scopes';
-
 /**
- * What happens to each kind of bad tick. `reject`: the tick is invalid (a feed
- * bug worth a warning). `ignore`: the tick is valid but redundant or late, which
- * feeds do routinely (redelivery, reordering); it is dropped quietly. Either way it
- * changes no state and is counted under its reason.
+ * What happens to a bad tick. `reject`: the tick is invalid (a feed bug worth a
+ * warning). `ignore`: the tick is valid but redundant or late, which feeds do
+ * routinely (redelivery, reordering); it is dropped quietly. Either way it changes
+ * no state and is counted under its reason.
  */
-export const REJECT_RULES: Readonly<Record<RejectReason, 'reject' | 'ignore'>> = Object.freeze({
+export type RejectRule = 'reject' | 'ignore';
+
+/** Every reason a tick is not used, with its {@link RejectRule}; the one list of reject reasons. */
+export const REJECT_RULES = Object.freeze({
   malformed: 'reject',
   missing_field: 'reject',
   bad_market: 'reject',
   bad_price: 'reject',
   bad_ts: 'reject',
   future_ts: 'reject',
+  stale_ts: 'reject',
   bad_scope: 'reject',
   out_of_order: 'ignore',
   duplicate: 'ignore',
   too_many_scopes: 'reject',
-});
+} as const satisfies Record<string, RejectRule>);
+
+/** Why a tick was not used: a key of {@link REJECT_RULES}. */
+export type RejectReason = keyof typeof REJECT_RULES;
 
 /** Every reject reason, in the order of {@link REJECT_RULES}. */
 export const REJECT_REASONS = Object.freeze(Object.keys(REJECT_RULES) as RejectReason[]);
 
 /** What {@link VixEngine.ingest} did with one tick. */
-export type IngestResult = { readonly accepted: true } | { readonly accepted: false; readonly reason: RejectReason; readonly rule: 'reject' | 'ignore' };
+export type IngestResult = { readonly accepted: true } | { readonly accepted: false; readonly reason: RejectReason; readonly rule: RejectRule };
 
 /** The shared answer for an accepted tick (no allocation per tick). */
 export const ACCEPTED: IngestResult = Object.freeze({ accepted: true });
@@ -66,5 +60,5 @@ export interface BatchResult {
   /** One result per tick, in the batch's order. */
   results: IngestResult[];
   /** Only the ticks not used, with their position in the batch: what an HTTP answer lists. */
-  rejections: Array<{ index: number; reason: RejectReason; rule: 'reject' | 'ignore' }>;
+  rejections: Array<{ index: number; reason: RejectReason; rule: RejectRule }>;
 }

@@ -1,5 +1,5 @@
 import type { VixStatus } from '../policy/vix-status.js';
-import type { RejectReason } from './tick.js';
+import type { RejectReason, RejectRule } from './tick.js';
 
 /**
  * Why a scope's status changed: its index crossed a threshold long enough, its ticks
@@ -29,18 +29,29 @@ export interface VixIndexEvent {
   warm: boolean;
 }
 
+/** An accepted tick moved its market's price (the previous tick of that market had another price). */
+export interface VixPriceChangeEvent {
+  market: string;
+  /** The tick's scope, or null for a tick that names none. */
+  scope: string | null;
+  ts: number;
+  price: number;
+  previousPrice: number;
+}
+
 /** A tick that was not used. */
 export interface VixRejectEvent {
   reason: RejectReason;
-  rule: 'reject' | 'ignore';
+  rule: RejectRule;
   /** The tick as given (do not keep it: it may be large). */
   tick: unknown;
 }
 
 /**
- * Typed observability hooks of {@link VixEngine}: metrics, SSE and the publisher
- * plug in here. They run synchronously inside `ingest`; a hook that throws is
- * ignored, so observability never breaks ingestion.
+ * The `hooks` option of {@link VixEngine}: a shorthand for subscribing to the
+ * engine's events of the same names at construction (`engine.onTransition(fn)`
+ * does the same afterwards). They run synchronously inside `ingest`; a hook that
+ * throws is ignored, so observability never breaks ingestion.
  */
 export interface VixHooks {
   /** When a scope's status changes. */
@@ -49,4 +60,9 @@ export interface VixHooks {
   onIndex?(event: VixIndexEvent): void;
   /** When a tick is rejected or ignored. */
   onReject?(event: VixRejectEvent): void;
+  /**
+   * When an accepted tick moves its market's price (not for the market's first tick, nor a
+   * repeat of the same price): what change-aware cache invalidation listens to.
+   */
+  onPriceChange?(event: VixPriceChangeEvent): void;
 }

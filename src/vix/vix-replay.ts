@@ -1,8 +1,8 @@
-import type { VixStatus } from '../policy/vix-status.js';
+import { VIX_STATUS_LEVEL, type VixStatus } from '../policy/vix-status.js';
 import { GLOBAL_SCOPE } from '../clock/scope.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import { IMPORTANCES, type Importance } from '../policy/importance.js';
-import type { Tier } from '../policy/panic-mode.js';
+import type { PanicMode, Tier } from '../policy/panic-mode.js';
 import type { RejectReason } from './tick.js';
 import { VixEngine, type VixEngineStats } from './vix-engine.js';
 import type { TransitionCause } from './vix-hooks.js';
@@ -11,13 +11,13 @@ import type { ResolvedVixOptions, VixEngineOptions } from './vix-options.js';
 /** Options of {@link VixReplay}. */
 export interface VixReplayOptions {
   /** Engine options (thresholds, delays…); hooks are not allowed here. */
-  engine?: Omit<VixEngineOptions, 'hooks'>;
+  engine?: Omit<VixEngineOptions, 'hooks'> | undefined;
   /** The policy whose tiers the timeline shows. Default: the seed's. */
-  policy?: AdaptivePanicQuota;
+  policy?: AdaptivePanicQuota | undefined;
   /** Base TTL of the tier timeline, seconds. Default 60. */
-  baseTtl?: number;
+  baseTtl?: number | undefined;
   /** One chart point per scope per this much tick time (the highest index in it), ms. Default 1 s. */
-  sampleEveryMs?: number;
+  sampleEveryMs?: number | undefined;
 }
 
 /** One status change in a replay. */
@@ -35,7 +35,7 @@ export interface TierStep {
   /** Minutes of panic at that moment. */
   afterMin: number;
   tier: Tier;
-  mode: string;
+  mode: PanicMode;
   ttl: number;
 }
 
@@ -82,8 +82,6 @@ interface Recording {
   bucketLevel: number;
 }
 
-const LEVEL: Record<VixStatus, number> = { calm: 0, elevated: 1, panic: 2 };
-
 /**
  * Replays a tick stream through a {@link VixEngine} and keeps what a person wants
  * to see afterwards: each scope's status transitions, the tier each importance would
@@ -104,13 +102,11 @@ export class VixReplay {
     this.#policy = options.policy ?? new AdaptivePanicQuota();
     this.#baseTtl = options.baseTtl ?? 60;
     this.#sampleEveryMs = options.sampleEveryMs ?? 1000;
-    this.engine.addHooks({
-      onIndex: (e) => this.#sample(e.scope, e.ts, e.index, LEVEL[e.status]),
-      onTransition: (e) => {
-        const recording = this.#recording(e.scope);
-        recording.transitions.push({ ts: e.ts, from: e.from, to: e.to, index: e.index, cause: e.cause });
-        recording.bucketLevel = Math.max(recording.bucketLevel, LEVEL[e.to]);
-      },
+    this.engine.onIndex((e) => this.#sample(e.scope, e.ts, e.index, VIX_STATUS_LEVEL[e.status]));
+    this.engine.onTransition((e) => {
+      const recording = this.#recording(e.scope);
+      recording.transitions.push({ ts: e.ts, from: e.from, to: e.to, index: e.index, cause: e.cause });
+      recording.bucketLevel = Math.max(recording.bucketLevel, VIX_STATUS_LEVEL[e.to]);
     });
   }
 

@@ -92,6 +92,29 @@ describe('fail-safe without a clock', () => {
   });
 });
 
+describe('fail-safe whatever way the clock fails', () => {
+  it('a clock that throws instead of rejecting, or rejects with a value that cannot be read, gives TTL 0 store_error, never a rejection', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const failures: Array<() => never | Promise<never>> = [
+      () => {
+        throw new Error('client closed');
+      },
+      () => Promise.reject(proxy),
+      () => {
+        throw proxy;
+      },
+    ];
+    for (const fail of failures) {
+      const { logger, lines } = captureLogger('debug');
+      const clock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, { observe: fail });
+      const breaker = new VixCircuitBreaker({ clock, logger, syncIntervalMs: 0 });
+      expect(await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic' })).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_error' });
+      expect(lines.some((line) => line.msg === 'VIX_TTL_STORE_FAILURE')).toBe(true);
+    }
+  });
+});
+
 describe('log on change', () => {
   it('100 identical decisions write one INFO line; a tier change writes another', async () => {
     const { breaker, lines, advance } = fixture();

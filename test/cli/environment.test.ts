@@ -29,9 +29,12 @@ describe('a variable set but empty is an error naming it (exit 2), never "unset"
     ['VIX_TTL_ADMIN_TOKEN', /^vix-ttl serve: VIX_TTL_ADMIN_TOKEN is set but empty: unset it to disable the admin routes, or set a token of at least 16 characters\n$/],
     ['VIX_TTL_METRICS_TOKEN', /^vix-ttl serve: VIX_TTL_METRICS_TOKEN is set but empty: unset it to leave GET \/metrics open, or set a token of at least 16 characters\n$/],
     ['REDIS_URL', /^vix-ttl serve: REDIS_URL is set but empty: unset it to run the in-memory clock, or set it to a URL like redis:\/\/127\.0\.0\.1:6379\n$/],
+    ['VIX_TTL_CONFIG', /^vix-ttl serve: VIX_TTL_CONFIG is set but empty: unset it for the default, or give it a value \(a config file path\)\n$/],
+    ['PORT', /^vix-ttl serve: PORT is set but empty: unset it for the default, or give it a value \(PORT\)\n$/],
+    ['LOG_LEVEL', /^vix-ttl serve: LOG_LEVEL is set but empty: unset it for the default, or give it a value \(fatal, error, warn, info, debug, trace, silent\)\n$/],
   ])('%s= vix-ttl serve refuses to start', async (variable, message) => {
     const port = await freePort();
-    const run = await vixTtl(['serve', '--port', String(port)], { [variable]: '' });
+    const run = await vixTtl(variable === 'PORT' ? ['serve'] : ['serve', '--port', String(port)], { [variable]: '' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).not.toContain('VIX_TTL_LISTENING');
@@ -58,13 +61,26 @@ describe('tokens and usage texts (real processes)', () => {
     }
   }, 90_000);
 
-  it.concurrent('a usage error shows its placeholder URL as written: pass --redis redis://HOST:PORT', async () => {
+  it.concurrent('a usage error shows its example URL as written, not as an unparsable URL', async () => {
     const status = await vixTtl(['status'], {});
     expect(status.code).toBe(2);
-    expect(status.stderr).toBe('vix-ttl status: needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (the in-memory clock lives inside one process)\n');
+    expect(status.stderr).toBe('vix-ttl status: needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (the in-memory clock lives inside one process)\n');
     const serve = await vixTtl(['serve', '--workers', '2'], {});
     expect(serve.code).toBe(2);
-    expect(serve.stderr).toContain('pass --redis redis://HOST:PORT or set REDIS_URL');
+    expect(serve.stderr).toContain('pass --redis redis://host:6379, set REDIS_URL');
+    expect(`${status.stderr}${serve.stderr}`).not.toContain('unparsable');
+  }, 60_000);
+
+  it.concurrent('VIX_TTL_CONFIG= vix-ttl decide refuses too (the file may hold the policy), instead of deciding with the defaults', async () => {
+    const run = await vixTtl(['decide', '--status', 'panic', '--minutes', '1'], { VIX_TTL_CONFIG: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('vix-ttl decide: VIX_TTL_CONFIG is set but empty: unset it for the default, or give it a value (a config file path)\n');
+  }, 60_000);
+
+  it.concurrent('--port -1 is a plain one-line usage error naming the flag and its range', async () => {
+    const run = await vixTtl(['serve', '--port', '-1'], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^vix-ttl serve: --port must be an integer from 0 to 65535, got -1\n$/);
   }, 60_000);
 
   it.concurrent('a URL in the wrong place, its password holding a space, is masked whole in the usage error', async () => {

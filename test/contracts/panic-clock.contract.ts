@@ -214,6 +214,16 @@ export function panicClockContract(name: string, harness: PanicClockHarness): vo
         expect((await clock.inspect()).active).toBe(false);
       });
 
+      it('an observation kind other than panic, calm or read is refused, naming kind, and changes nothing', async () => {
+        const clock = h.clock();
+        await clock.observe('derby', 'panic');
+        for (const bad of ['PANIC', 'calm ', 'start', '', null, 2]) {
+          await expect(clock.observe('derby', bad as 'calm')).rejects.toThrow(InvalidInputError);
+          await expect(clock.observe('derby', bad as 'calm')).rejects.toThrow(/^kind must be panic, calm or read, got/);
+        }
+        expect((await clock.observe('derby', 'read')).active).toBe(true);
+      });
+
       it('a drill age that is negative or not a number is refused, naming ageMs', async () => {
         const clock = h.clock();
         for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5']) {

@@ -156,6 +156,14 @@ describe('match classification', () => {
     expect([MatchImportance.HIGH_STAKES, MatchImportance.MEDIUM_STAKES, MatchImportance.LOW_STAKES]).toEqual(['high_stakes', 'medium_stakes', 'low_stakes']);
   });
 
+  it('an importance whose list is given as undefined keeps its default list (a spread would erase it)', () => {
+    const custom = new AdaptivePanicQuota({ leagues: { high_stakes: undefined, low_stakes: ['Coupe de la Ligue'] }, matchTypes: { high_stakes: undefined } });
+    expect(custom.classify({ league: 'Champions League' })).toBe('high_stakes');
+    expect(custom.classify({ matchType: 'final' })).toBe('high_stakes');
+    expect(custom.classify({ league: 'Coupe de la Ligue' })).toBe('low_stakes');
+    expect(custom.policy.leagues).toEqual(new AdaptivePanicQuota({ leagues: { low_stakes: ['Coupe de la Ligue'] } }).policy.leagues);
+  });
+
   it('a custom policy classifies with its own league lists', () => {
     const custom = new AdaptivePanicQuota({ leagues: { high_stakes: ['Coupe de France'] } });
     expect(custom.classify({ league: 'coupe de france' })).toBe('high_stakes');

@@ -52,6 +52,7 @@ describe('every error is ours: what Node and Fastify refuse before our handlers 
     ['Transfer-Encoding with Content-Length (smuggling)', 'POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'bad_request', 'transfer-encoding'],
     ['a bad chunk size', 'POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'bad_request', 'body'],
     ['an HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400, 'bad_request', null],
+    ['PRI in a request line without a version (Node lets it through, the router knows no PRI)', 'PRI /v1/ttl\r\nHost: x\r\n\r\n', 400, 'bad_request', 'method'],
     ['HTTP/1.1 without Host', 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'bad_request', 'host'],
     ['an Expect other than 100-continue', 'POST /v1/ttl HTTP/1.1\r\nHost: x\r\nExpect: tea\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 417, 'expectation_failed', 'expect'],
     ['CONNECT (not a proxy)', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'method_not_allowed', 'method'],
@@ -60,6 +61,12 @@ describe('every error is ours: what Node and Fastify refuse before our handlers 
   it.each(refused)('%s', async (_label, request, status, error, field) => {
     const answer = await rawExchange(port, [request]);
     expectOurError(answer, status, error, field);
+  });
+
+  it('a PRI request line costs no log line (Fastify\'s router fallback logged two WARN lines per request)', async () => {
+    const before = logLines.length;
+    for (let i = 0; i < 3; i += 1) expectOurError(await rawExchange(port, ['PRI /x\r\nHost: x\r\n\r\n']), 400, 'bad_request', 'method');
+    expect(logLines.slice(before).filter((line) => Number(line.level) >= 40)).toEqual([]);
   });
 
   it('a body dripping slower than the request timeout is cut at it: 408 request_timeout, field body', async () => {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
-import { httpRequest, postJson } from './http-helpers.js';
+import { checkResponse } from '../support/openapi-conformance.js';
+import { httpRequest, postJson, readEvents } from './http-helpers.js';
 
 const TOKEN = 'http-test-admin-token-0123456789';
 
@@ -278,6 +279,11 @@ describe('the API token (VIX_TTL_API_TOKEN): clients cannot write or end a panic
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
+          try {
+            checkResponse({ method: 'POST', url: `${base}/v1/ticks`, status: res.statusCode ?? 0, headers: res.headers, body });
+          } catch (error) {
+            reject(error as Error);
+          }
           resolve({ status: res.statusCode ?? 0, body });
           req.destroy();
         });
@@ -293,15 +299,9 @@ describe('the API token (VIX_TTL_API_TOKEN): clients cannot write or end a panic
     for (const route of ['/', '/assets/dashboard.js', '/v1/state', '/metrics', '/healthz', '/readyz']) {
       expect((await httpRequest(`${base}${route}`)).status, route).toBe(200);
     }
-    const events = await new Promise<number>((resolve, reject) => {
-      const req = request(`${base}/v1/events`, { agent: false }, (res) => {
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
-      req.on('error', (error) => (error.message.includes('aborted') || error.message.includes('socket hang up') ? undefined : reject(error)));
-      req.end();
-    });
-    expect(events).toBe(200);
+    const events = readEvents(base, () => true);
+    expect((await events.opened).status).toBe(200);
+    await events.finished;
   });
 
   it('refuses an API token shorter than 16 characters at construction', async () => {
@@ -331,29 +331,15 @@ describe('state, events, health and metrics', () => {
   });
 
   it('GET /v1/events streams the state as server-sent events and forgets a client that leaves', async () => {
-    const url = new URL(`${base}/v1/events`);
-    const first = await new Promise<{ headers: Record<string, unknown>; frame: string }>((resolve, reject) => {
-      const req = request(url, { agent: false }, (res) => {
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          const end = buffer.indexOf('\n\n', buffer.indexOf('event: state'));
-          if (buffer.includes('event: state') && end > 0) {
-            resolve({ headers: res.headers, frame: buffer });
-            req.destroy();
-          }
-        });
-      });
-      req.on('error', (error) => (error.message.includes('aborted') || error.message.includes('socket hang up') ? undefined : reject(error)));
-      req.end();
-    });
-    expect(first.headers['content-type']).toMatch(/^text\/event-stream/);
-    expect(first.headers['x-content-type-options']).toBe('nosniff');
-    expect(String(first.headers['content-security-policy'])).toContain("connect-src 'self'");
-    expect(first.frame).toMatch(/^retry: 3000\n\n/);
-    const data = JSON.parse(/data: (.*)\n/.exec(first.frame)![1]!) as { scopes: unknown[] };
-    expect(data.scopes.length).toBeGreaterThan(0);
+    const stream = readEvents(base, (events) => events.some((e) => e.event === 'state'));
+    const { headers } = await stream.opened;
+    await stream.finished;
+    expect(headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(String(headers['content-security-policy'])).toContain("connect-src 'self'");
+    expect(stream.text()).toMatch(/^retry: 3000\n\n/);
+    const state = stream.events.find((e) => e.event === 'state')!.data as { scopes: unknown[] };
+    expect(state.scopes.length).toBeGreaterThan(0);
     await expect.poll(() => server.events.clients).toBe(0);
   });
 

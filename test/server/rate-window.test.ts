@@ -29,7 +29,7 @@ describe('the scope tracker', () => {
   it('tracks a run of fail-safe decisions and reports tier changes once', () => {
     const changes: string[] = [];
     const tracker = new ScopeTracker({ maxScopes: 5 });
-    tracker.onChange = (scope) => changes.push(scope);
+    tracker.onChange((scope) => changes.push(scope));
     tracker.record('x', decision(1, true));
     tracker.record('x', decision(1, true));
     const failing = tracker.touch('x');

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { checkResponse } from '../support/openapi-conformance.js';
 
 /** What came back on a raw TCP connection, read until the server closed it. */
 export interface RawAnswer {
@@ -19,7 +20,9 @@ export interface RawAnswer {
  * `beforeWrite`, as a slow or pipelining client does), and resolves once the server closes the connection (or
  * `giveUpMs` passes: then it closes it and rejects with an error whose `received`
  * holds what came). For requests an HTTP client
- * library would refuse to send.
+ * library would refuse to send. Every response received is checked against the
+ * service's OpenAPI document, paired with the request it answers (as far as the
+ * bytes sent parse as requests; the rest count as matching no route).
  */
 export function rawExchange(
   port: number,
@@ -41,6 +44,12 @@ export function rawExchange(
     socket.on('close', () => {
       clearTimeout(giveUp);
       if (drip) clearInterval(drip);
+      try {
+        checkExchanges(chunks.map((chunk) => (typeof chunk === 'string' ? chunk : chunk.data)).join(''), text);
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
       resolve({ ...parseAnswer(text), elapsedMs: Date.now() - startedAt, startedAt });
     });
     socket.on('connect', async () => {
@@ -78,15 +87,23 @@ export interface RawResponse {
   body: string;
 }
 
-/** Splits a raw answer into its responses (by `Content-Length`; a response without one ends the list). */
-export function splitResponses(text: string): RawResponse[] {
+/**
+ * Splits a raw answer into its responses (by `Content-Length`; a response without one
+ * ends the list). Interim `1xx` responses are skipped; `bodiless(i)` says that the
+ * i-th response has no body whatever its `Content-Length` (the answer to a HEAD).
+ */
+export function splitResponses(text: string, bodiless: (index: number) => boolean = () => false): RawResponse[] {
   const responses: RawResponse[] = [];
   let rest = text;
   while (rest.startsWith('HTTP/')) {
     const end = rest.indexOf('\r\n\r\n');
     if (end < 0) break;
     const { status, headers } = parseAnswer(rest.slice(0, end + 4));
-    const length = Number(headers['content-length'] ?? Number.NaN);
+    if (status >= 100 && status < 200) {
+      rest = rest.slice(end + 4);
+      continue;
+    }
+    const length = bodiless(responses.length) ? 0 : Number(headers['content-length'] ?? Number.NaN);
     if (!Number.isInteger(length)) {
       responses.push({ status, headers, body: rest.slice(end + 4) });
       break;
@@ -96,4 +113,36 @@ export function splitResponses(text: string): RawResponse[] {
     rest = rest.slice(end + 4 + body.length);
   }
   return responses;
+}
+
+/** The method and target of each request in the bytes sent (pipelined ones in order), as far as they parse. */
+export function sentRequests(sent: string): Array<{ method: string; target: string }> {
+  const requests: Array<{ method: string; target: string }> = [];
+  let rest = sent;
+  while (rest.length > 0) {
+    const lineEnd = rest.search(/\r?\n/);
+    const [method = '', target = ''] = (lineEnd < 0 ? rest : rest.slice(0, lineEnd)).split(' ');
+    requests.push({ method, target });
+    const headEnd = rest.search(/\r?\n\r?\n/);
+    if (lineEnd < 0 || headEnd < 0) break;
+    const head = rest.slice(0, headEnd);
+    rest = rest.slice(headEnd + (/^\r?\n\r?\n/.exec(rest.slice(headEnd))?.[0].length ?? 2));
+    const length = /^content-length:\s*(\d+)\s*$/im.exec(head);
+    if (/^transfer-encoding:.*chunked/im.test(head)) {
+      const last = rest.search(/(^|\r\n)0\r\n\r\n/);
+      if (last < 0) break;
+      rest = rest.slice(rest.indexOf('0\r\n\r\n', last) + 5);
+    } else if (length) rest = Buffer.from(rest, 'utf8').subarray(Number(length[1])).toString('utf8');
+  }
+  return requests;
+}
+
+/** Checks each response received against the OpenAPI document, with the request it answers. */
+function checkExchanges(sent: string, received: string): void {
+  const requests = sentRequests(sent);
+  const responses = splitResponses(received, (i) => requests[i]?.method === 'HEAD');
+  responses.forEach((response, i) => {
+    const { method, target } = requests[i] ?? { method: '', target: '' };
+    checkResponse({ method, url: target, status: response.status, headers: response.headers, body: response.body });
+  });
 }

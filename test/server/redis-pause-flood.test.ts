@@ -123,7 +123,8 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     );
 
     expect(statuses).toEqual({ 200: requests });
-    expect(requests).toBeGreaterThan(1000);
+    // Enough requests to have met the bound many times over (the bound, not the machine's speed, is the subject).
+    expect(requests).toBeGreaterThan(5 * MAX_IN_FLIGHT);
     expect(reasons.not_fail_safe ?? 0).toBe(0);
     expect(reasons.store_busy).toBeGreaterThan(requests * 0.9);
     expect(samples.length).toBeGreaterThanOrEqual(10);

@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
-import { splitResponses } from './raw-socket.js';
+import { checkResponse } from '../support/openapi-conformance.js';
+import { splitResponses, type RawResponse } from './raw-socket.js';
 
 const API_TOKEN = 'api-token-0123456789abcdef';
 // Longer than any wait below: a connection the server kept would stay open for all of it.
@@ -20,6 +21,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.app.close();
 });
+
+/** Checks a raw answer against the OpenAPI document, as the HTTP helpers do for theirs. */
+function conforms(method: string, path: string, answer: RawResponse | undefined): RawResponse {
+  expect(answer).toBeDefined();
+  checkResponse({ method, url: `http://127.0.0.1:${port}${path}`, status: answer!.status, headers: answer!.headers, body: answer!.body });
+  return answer!;
+}
 
 /**
  * Sends `head`, then an endless chunked body as fast as the server takes it, until
@@ -73,7 +81,7 @@ describe('a request refused for its token: its body is never read, its connectio
   it.each(['/v1/ttl', '/v1/ticks'])('POST %s without the token, streaming a chunked body at line rate: 401 with Connection: close, and the server closes at once instead of draining', async (path) => {
     const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
     const run = await streamBody(head, 20_000);
-    const [answer] = splitResponses(run.text);
+    const answer = conforms('POST', path, splitResponses(run.text)[0]);
     expect(answer).toMatchObject({ status: 401, headers: { connection: 'close' } });
     expect(JSON.parse(answer!.body)).toMatchObject({ error: 'unauthorized', field: 'authorization' });
     // Before: the server drained the body until the request timeout (60 s), ~GBs later.
@@ -85,7 +93,7 @@ describe('a request refused for its token: its body is never read, its connectio
     const { text, socket, closed } = await headersOnly('POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 33\r\nExpect: 100-continue\r\n\r\n', 1000);
     socket.destroy();
     expect(text).not.toContain('100 Continue');
-    expect(text).toMatch(/^HTTP\/1\.1 401 /);
+    expect(conforms('POST', '/v1/ttl', splitResponses(text)[0]).status).toBe(401);
     expect(closed).toBe(true);
   });
 
@@ -103,15 +111,16 @@ describe('a request refused for its token: its body is never read, its connectio
       socket.write(body);
     });
     socket.destroy();
-    expect(splitResponses(answer)[0]).toMatchObject({ status: 200 });
-    expect(JSON.parse(splitResponses(answer)[0]!.body)).toMatchObject({ ttl: 60, mode: 'NORMAL' });
+    const decision = conforms('POST', '/v1/ttl', splitResponses(answer)[0]);
+    expect(decision).toMatchObject({ status: 200 });
+    expect(JSON.parse(decision.body)).toMatchObject({ ttl: 60, mode: 'NORMAL' });
   });
 
   it('Expect: 100-continue with a declared length over the body limit: 413 without 100 Continue, and the connection is closed', async () => {
     const { text, socket, closed } = await headersOnly(`POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n\r\n`, 1000);
     socket.destroy();
     expect(text).not.toContain('100 Continue');
-    expect(splitResponses(text)[0]).toMatchObject({ status: 413, headers: { connection: 'close' } });
+    expect(conforms('POST', '/v1/ttl', splitResponses(text)[0])).toMatchObject({ status: 413, headers: { connection: 'close' } });
     expect(closed).toBe(true);
   });
 

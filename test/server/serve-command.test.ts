@@ -1,11 +1,14 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceConfig } from '../../src/cli/commands/serve.js';
+import { serviceConfig, SERVE_SPEC } from '../../src/cli/commands/serve.js';
+import type { ConfigFile } from '../../src/cli/config-file.js';
+import { parseFlags } from '../../src/cli/parse-flags.js';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/free-port.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 import { rawExchange } from './raw-socket.js';
 import { serve, type ServeProcess } from './serve-process.js';
+import { checkResponse } from '../support/openapi-conformance.js';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -17,7 +20,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 describe('vix-ttl serve: bad flags and environment are one line, exit code 2', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['several workers need Redis', ['--workers', '2'], {}, /--workers 2 needs a shared clock: pass --redis .* \(in-memory clocks cannot agree across processes\)/],
-    ['a port out of range', ['--port', '70000'], {}, /--port must be an integer from 0 to 65535, got "70000"/],
+    ['a port out of range', ['--port', '70000'], {}, /--port must be an integer from 0 to 65535, got 70000/],
     ['a port that is not a number', ['--port', '80a'], {}, /--port must be an integer/],
     ['a bad PORT variable', [], { PORT: 'http' }, /PORT must be an integer from 0 to 65535, got "http"/],
     ['zero workers', ['--workers', '0', '--redis', 'redis://127.0.0.1:1'], {}, /--workers must be an integer from 1 to 64/],
@@ -29,11 +32,13 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a demo speed without the demo', ['--demo-speed', '10'], {}, /--demo-speed only applies with --demo/],
     ['an unknown log level', [], { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['an unknown flag', ['--bogus'], {}, /unknown option '--bogus'/],
-    ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got "50"/],
-    ['a zero panic-scope limit', ['--max-panic-scopes', '0'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "0"/],
+    ['a request timeout under 100 ms', ['--request-timeout-ms', '50'], {}, /--request-timeout-ms must be an integer from 100 to 600000, got 50/],
+    ['a zero panic-scope limit', ['--max-panic-scopes', '0'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got 0/],
     ['a panic-scope limit that is not a number', ['--max-panic-scopes', '1e3'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "1e3"/],
     ['a tick skew that is not an integer', ['--tick-skew-ms', '1.5'], {}, /--tick-skew-ms must be an integer from 0 to 86400000, got "1.5"/],
-    ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got "0"/],
+    ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got 0/],
+    ['a tick age past half the engine’s idle time', ['--tick-max-age-ms', '900001'], {}, /--tick-max-age-ms must be an integer from 1000 to 900000, got 900001/],
+    ['a warm-up over a day', ['--vix-warmup-ms', '86400001'], {}, /--vix-warmup-ms must be an integer from 0 to 86400000, got 86400001/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -44,8 +49,18 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
   });
 
   it('--tick-skew-ms, --max-tick-batches and --max-ticks-per-second reach the configuration (60 s, 1, 100,000 by default)', () => {
-    expect(serviceConfig({}, {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
-    expect(serviceConfig({ 'tick-skew-ms': '5000', 'max-tick-batches': '4', 'max-ticks-per-second': '5000' }, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
+    const flags = parseFlags(SERVE_SPEC, ['--tick-skew-ms', '5000', '--max-tick-batches', '4', '--max-ticks-per-second', '5000']);
+    expect(serviceConfig(flags, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
+  });
+
+  it('--tick-max-age-ms and --vix-warmup-ms reach the configuration (5 min each by default)', () => {
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {})).toMatchObject({ maxTickAgeMs: 300_000, vix: undefined });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, ['--tick-max-age-ms', '60000', '--vix-warmup-ms', '0']), {})).toMatchObject({ maxTickAgeMs: 60_000, vix: { warmupMs: 0 } });
+    // The config file sets them too (server.tickMaxAgeMs, vix.warmupMs); a flag wins over the file, and keeps the file's other engine options.
+    const file = { server: { tickMaxAgeMs: 120_000 }, vix: { warmupMs: 0, minMarkets: 2 } } as ConfigFile;
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {}, file)).toMatchObject({ maxTickAgeMs: 120_000, vix: { warmupMs: 0, minMarkets: 2 } });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, ['--vix-warmup-ms', '1000', '--tick-max-age-ms', '2000']), {}, file)).toMatchObject({ maxTickAgeMs: 2000, vix: { warmupMs: 1000, minMarkets: 2 } });
   });
 
   it('a short admin token is refused without being echoed', async () => {
@@ -63,7 +78,7 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
   });
 
   it('--help describes serve and the general help lists it', async () => {
-    expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
+    expect((await cli(['serve', '--help'])).out).toMatch(/vix-ttl serve \[--config FILE\] \[--port 8080\] \[--host 127.0.0.1\] \[--redis URL\] \[--workers N\] \[--demo\]/);
     expect((await cli(['help'])).out).toContain('vix-ttl serve');
   });
 });
@@ -131,6 +146,11 @@ describe('vix-ttl serve --demo as a real process', () => {
   it('SIGTERM closes the event streams, drains and exits 0', async () => {
     const streamEnded = new Promise<void>((resolve, reject) => {
       const req = request(`${base}/v1/events`, { agent: false }, (res) => {
+        try {
+          checkResponse({ method: 'GET', url: `${base}/v1/events`, status: res.statusCode ?? 0, headers: res.headers, body: '' });
+        } catch (error) {
+          reject(error as Error);
+        }
         res.on('data', () => {});
         res.on('end', resolve);
         res.on('error', reject);
@@ -144,4 +164,16 @@ describe('vix-ttl serve --demo as a real process', () => {
     expect(service.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['VIX_TTL_DRAINING', 'VIX_TTL_STOPPED']));
     await expect(postJson(`${base}/v1/ttl`, '{"baseTtl":1}')).rejects.toThrow(/ECONNREFUSED/);
   });
+});
+
+describe('vix-ttl serve: a signal at start', () => {
+  it('SIGTERM sent the moment VIX_TTL_LISTENING is logged drains and exits 0, every time (3 starts)', async () => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const run = serve(['--port', String(await freePort())]);
+      await run.waitFor('VIX_TTL_LISTENING', 60_000);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(run.lines.some((line) => line.msg === 'VIX_TTL_STOPPED')).toBe(true);
+    }
+  }, 180_000);
 });

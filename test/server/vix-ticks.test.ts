@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
@@ -7,7 +6,7 @@ import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.
 import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import type { TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
-import { eventually, httpRequest, postJson } from './http-helpers.js';
+import { eventually, httpRequest, postJson, readEvents } from './http-helpers.js';
 
 const MINUTE = 60_000;
 
@@ -33,43 +32,14 @@ async function state(base: string): Promise<ServiceStateSnapshot> {
   return (await httpRequest(`${base}/v1/state`)).json() as unknown as ServiceStateSnapshot;
 }
 
-/** Reads `GET /v1/events` until `done` holds for the events seen; returns them. */
-function readEvents(base: string, done: (events: Array<{ event: string; data: Record<string, unknown> }>) => boolean): { events: Array<{ event: string; data: Record<string, unknown> }>; finished: Promise<void>; opened: Promise<void> } {
-  const events: Array<{ event: string; data: Record<string, unknown> }> = [];
-  let opened: () => void = () => {};
-  const openedPromise = new Promise<void>((resolve) => (opened = resolve));
-  const finished = new Promise<void>((resolve, reject) => {
-    const req = request(`${base}/v1/events`, { agent: false }, (res) => {
-      opened();
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-        }
-        if (done(events)) {
-          req.destroy();
-          resolve();
-        }
-      });
-    });
-    req.on('error', (error) => (error.message.includes('socket hang up') || error.message.includes('aborted') ? undefined : reject(error)));
-    req.end();
-  });
-  return { events, finished, opened: openedPromise };
-}
-
 describe('POST /v1/ticks over a real socket', () => {
   let server: VixTtlServer;
   let base: string;
   beforeAll(async () => {
-    server = await createServer({ clock: new MemoryPanicClock(), eventIntervalMs: 200 });
+    // The shock test posts a quarter of an hour of history at once: the engine takes it (ticks up to 20 minutes old) and
+    // warms the scopes up on it (warmupMs 0); by default it warms a scope on its own time, the wall clock here.
+    const history = { maxTickAgeMs: 20 * MINUTE, vixEngine: { warmupMs: 0, scopeIdleMs: 60 * MINUTE, maxLagMs: 20 * MINUTE } };
+    server = await createServer({ clock: new MemoryPanicClock(), eventIntervalMs: 200, ...history });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = server.app.listeningOrigin;
   });

@@ -177,9 +177,9 @@ describe('vix-ttl replay: bad command lines and unreadable files are one line, n
   const cases: Array<[string[], number, RegExp]> = [
     [['replay'], 2, /needs one tick file/],
     [['replay', 'a.csv', 'b.csv'], 2, /takes one tick file, got 2/],
-    [['replay', 'ticks.txt'], 2, /cannot tell the format of ticks.txt: name it .csv, .jsonl or .ndjson/],
+    [['replay', 'ticks.txt'], 2, /cannot tell the format of ticks.txt: name it .csv, .jsonl or .ndjson, or pass --format csv\|jsonl/],
     [['replay', 'examples/calm-day.csv', '--bogus'], 2, /unknown option '--bogus'/],
-    [['replay', 'examples/calm-day.csv', '--base-ttl', 'x'], 2, /--base-ttl must be a finite number ≥ 0, got "x"/],
+    [['replay', 'examples/calm-day.csv', '--base-ttl', 'x'], 2, /--base-ttl must be a number ≥ 0, got "x"/],
     [['replay', 'examples/calm-day.csv', '--report'], 2, /--report/],
     [['replay', 'missing.csv'], 1, /^vix-ttl replay: cannot read missing.csv: no such file$/],
     [['replay', folder], 1, /not a file/],
@@ -201,11 +201,11 @@ describe('vix-ttl replay: bad command lines and unreadable files are one line, n
   it('--help prints the usage', async () => {
     const { code, out } = await cli(['replay', '--help']);
     expect(code).toBe(0);
-    expect(out).toContain('vix-ttl replay <ticks.csv|ticks.jsonl> [--json] [--report report.html]');
+    expect(out).toContain('vix-ttl replay <ticks.csv|ticks.jsonl|-> [--json] [--report report.html]');
   });
 
   it('is listed in vix-ttl help', async () => {
     const { out } = await cli(['help']);
-    expect(out).toContain('vix-ttl replay <ticks.csv|ticks.jsonl>');
+    expect(out).toContain('vix-ttl replay <ticks.csv|ticks.jsonl|->');
   });
 });

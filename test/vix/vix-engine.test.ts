@@ -259,13 +259,13 @@ describe('bounded memory', () => {
 });
 
 describe('hooks', () => {
-  it('a hook that throws does not break ingestion, and addHooks returns a remover', () => {
+  it('a hook that throws does not break ingestion, and a subscription stops when disposed', () => {
     const engine = new VixEngine({ hooks: { onIndex: () => { throw new Error('broken metrics'); }, onReject: () => { throw new Error('broken'); } } });
     const seen: string[] = [];
-    const remove = engine.addHooks({ onReject: (e) => seen.push(`${e.reason}/${e.rule}`) });
+    const subscription = engine.onReject((e) => seen.push(`${e.reason}/${e.rule}`));
     expect(engine.ingest({ market: 'x', price: 2, ts: START }).accepted).toBe(true);
     expect(engine.ingest({ market: 'x', price: 2, ts: START }).accepted).toBe(false);
-    remove();
+    subscription.dispose();
     engine.ingest({ market: 'x', price: 0, ts: START + 1 });
     expect(seen).toEqual(['duplicate/ignore']);
     expect(engine.stats().byReason).toMatchObject({ duplicate: 1, bad_price: 1 });

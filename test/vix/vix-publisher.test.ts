@@ -72,7 +72,7 @@ describe('publisher mode: the engine writes its panics to the shared clock', () 
     const events: PublishEvent[] = [];
     const p = publisher({ engine, clock, hooks: { onPublish: (e) => events.push(e) } });
     const seen: string[] = [];
-    engine.addHooks({ onTransition: (t) => t.scope === 'a' && seen.push(`${t.from}→${t.to}`) });
+    engine.onTransition((t) => t.scope === 'a' && seen.push(`${t.from}→${t.to}`));
     const nervous = { scope: 'a', atMs: 20 * MINUTE, durationMs: 2 * MINUTE, volatility: 1.6 };
     for (const tick of stream({ seed: 82, durationMs: 30 * MINUTE, events: [nervous] })) engine.ingest(tick);
     await p.idle();

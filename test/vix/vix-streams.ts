@@ -21,7 +21,8 @@ export function recordingEngine(options?: VixEngineOptions): { engine: VixEngine
   const engine = new VixEngine(options);
   const transitions: VixTransition[] = [];
   const indexes: VixIndexEvent[] = [];
-  engine.addHooks({ onTransition: (e) => transitions.push(e), onIndex: (e) => indexes.push(e) });
+  engine.onTransition((e) => transitions.push(e));
+  engine.onIndex((e) => indexes.push(e));
   return { engine, transitions, indexes };
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { startService, type RunningService } from '../../src/server/process/run-service.js';
+import { checkResponse } from '../support/openapi-conformance.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = 'dashboard-test-token-0123456789';
@@ -12,7 +13,10 @@ const TOKEN = 'dashboard-test-token-0123456789';
 const DEMO_API_TOKEN = 'dashboard-demo-api-token-0123456789';
 const ARTIFACTS = 'test-artifacts';
 
-/** Opens the dashboard and collects every console error and page error. */
+/**
+ * Opens the dashboard and collects every console error and page error, and every answer
+ * of the service the page received that its OpenAPI document does not describe.
+ */
 async function openDashboard(browser: Browser, url: string, viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
   const errors: string[] = [];
@@ -20,6 +24,17 @@ async function openDashboard(browser: Browser, url: string, viewport: { width: n
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('response', async (response) => {
+    const headers = response.headers();
+    if (headers['x-vix-ttl-worker'] === undefined) return;
+    const streaming = headers['content-type']?.startsWith('text/event-stream') === true;
+    const body = streaming || response.status() === 304 ? '' : await response.text().catch(() => '');
+    try {
+      checkResponse({ method: response.request().method(), url: response.url(), status: response.status(), headers, body });
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  });
   await page.goto(url);
   return { page, errors };
 }

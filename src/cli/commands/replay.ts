@@ -1,45 +1,101 @@
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import { IMPORTANCES } from '../../policy/importance.js';
 import { renderReplayReport } from '../../vix/replay-report.js';
 import { REJECT_RULES, type RejectReason } from '../../vix/tick.js';
-import { readTickFile, tickFileFormat } from '../../vix/tick-file.js';
+import { openTickFile, readTicks, tickFileFormat, type TickFileFormat } from '../../vix/tick-file.js';
 import { VixReplay, type ReplayResult, type ReplayScope } from '../../vix/vix-replay.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
+import { commandHelp } from '../command-help.js';
+import { BASE_TTL_FLAG, jsonFlag } from '../common-flags.js';
+import { configFlag, CONFIG_ENV } from '../config-flag.js';
+import { configFileFrom } from '../config-file.js';
+import type { CommandSpec } from '../flag-spec.js';
 import { formatTable } from '../format-table.js';
-import { numberFlag } from '../parse-flags.js';
+import { parseFlags, printable } from '../parse-flags.js';
+import { showProgress } from '../replay-progress.js';
 
-/** Usage of `vix-ttl replay`, also shown in `vix-ttl help`. */
-export const REPLAY_HELP = `vix-ttl replay <ticks.csv|ticks.jsonl> [--json] [--report report.html] [--base-ttl 60]
-  Replays odds ticks through the VIX engine: status and tier timeline per scope, bad ticks.`;
+/** `vix-ttl replay`: its flags, synopsis and help. */
+export const REPLAY_SPEC = {
+  name: 'replay',
+  summary: 'replays odds ticks through the VIX engine: status and tier timeline per scope, bad ticks',
+  synopsis: '<ticks.csv|ticks.jsonl|-> [--json] [--report report.html] [--base-ttl 60] [--format auto|csv|jsonl]',
+  description: [
+    'Reads the input line by line (a file of millions of ticks is never held whole) and shows its progress on stderr',
+    'when stderr is a terminal. "-" reads standard input:',
+    '',
+    '  zcat ticks.csv.gz | vix-ttl replay -',
+  ].join('\n'),
+  positional: {
+    name: 'tick file',
+    meaning: 'CSV with a header naming ts, market, price (and optionally scope), or JSON lines (.jsonl, .ndjson); - for standard input.',
+  },
+  flags: {
+    format: {
+      type: 'choice',
+      value: 'FORMAT',
+      choices: ['auto', 'csv', 'jsonl'],
+      default: 'auto',
+      meaning: 'Format of the input. auto: a file by its extension (.csv, .jsonl, .ndjson); standard input by its first line ({ starts JSON lines, anything else a CSV header).',
+    },
+    'base-ttl': BASE_TTL_FLAG,
+    report: { type: 'string', value: 'FILE', defaultText: 'none', meaning: 'Also writes a self-contained HTML report (inline SVG charts, no script) to FILE.' },
+    config: configFlag('the policy and vix sections'),
+    json: jsonFlag('{ file, format, ticks: { total, accepted, rejected, byReason }, fromTs, untilTs, from, until, baseTtl, options, scopes, report }'),
+  },
+} as const satisfies CommandSpec;
 
 /** `vix-ttl replay`: a tick file through the VIX engine, as text, JSON or an HTML report. */
 export async function replayCommand(argv: string[], io: CliIo): Promise<number> {
-  const { file, json, report, baseTtl, help } = parseReplayArgs(argv);
-  if (help) return io.out(REPLAY_HELP), 0;
-  const format = tickFileFormat(file);
-  if (format === null) throw new CliUsageError(`cannot tell the format of ${file}: name it .csv, .jsonl or .ndjson`);
+  const { values: flags, positional, help } = parseFlags(REPLAY_SPEC, argv);
+  if (help) return io.out(commandHelp(REPLAY_SPEC)), 0;
+  const file = positional!;
+  const fromStdin = file === '-';
+  const format: TickFileFormat | 'auto' = flags.format !== 'auto' ? flags.format! : fromStdin ? 'auto' : (tickFileFormat(file) ?? unknownFormat(file));
+  if (fromStdin && io.stdin === undefined) throw new CliUsageError('replay - reads standard input, which this caller does not provide');
+  const config = configFileFrom(flags.config, io.env, CONFIG_ENV);
+  const report = flags.report;
   if (report !== undefined) await assertWritableDir(report);
-  const replay = new VixReplay({ baseTtl });
-  for await (const record of readTickFile(file, format)) replay.ingest(record);
+  const replay = new VixReplay({ baseTtl: flags['base-ttl'], engine: config?.vix, policy: config?.policy ? new AdaptivePanicQuota(config.policy) : undefined });
+  const input = fromStdin ? io.stdin! : await openTickFile(file);
+  const name = fromStdin ? 'standard input' : file;
+  let records = 0;
+  let detected: TickFileFormat = format === 'auto' ? 'csv' : format;
+  const progress = showProgress(io.status, `replay ${printable(name)}`, {
+    records: () => records,
+    bytes: 'size' in input ? () => ({ read: input.bytesRead, total: input.size }) : undefined,
+  });
+  try {
+    for await (const record of readTicks(input, format, name, (f) => (detected = f))) {
+      records += 1;
+      replay.ingest(record);
+    }
+  } finally {
+    progress.stop();
+    if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
+  }
   const result = replay.result();
   if (report !== undefined) {
     try {
-      await writeFile(report, renderReplayReport(result, { source: file }));
+      await writeFile(report, renderReplayReport(result, { source: name }));
     } catch (error) {
       throw new Error(`cannot write the report to ${report}: ${(error as Error).message}`);
     }
   }
-  if (json) {
-    io.out(JSON.stringify({ file, format, ...withoutSeries(result), report: report ?? null }, null, 2));
+  if (flags.json) {
+    io.out(JSON.stringify({ file, format: detected, ...withoutSeries(result), report: report ?? null }, null, 2));
     return 0;
   }
-  io.out(formatText(file, result));
+  io.out(formatText(name, result));
   if (report !== undefined) io.out(`\nreport written to ${report}`);
   return 0;
+}
+
+function unknownFormat(file: string): never {
+  throw new CliUsageError(`cannot tell the format of ${file}: name it .csv, .jsonl or .ndjson, or pass --format csv|jsonl`);
 }
 
 /** Fails before a long replay when the report could not be written anyway. */
@@ -50,27 +106,6 @@ async function assertWritableDir(file: string): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`cannot write the report to ${file}: ${code === 'ENOENT' ? 'no such directory' : 'permission denied'}`);
   }
-}
-
-function parseReplayArgs(argv: string[]): { file: string; json: boolean; report?: string; baseTtl: number; help: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { json: { type: 'boolean' }, report: { type: 'string' }, 'base-ttl': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new CliUsageError((error as Error).message.split('\n')[0]!.replace(/^Unknown option/, 'unknown option'));
-  }
-  const { values, positionals } = parsed;
-  const help = values.help === true;
-  if (!help && positionals.length !== 1) {
-    throw new CliUsageError(positionals.length === 0 ? 'needs one tick file: vix-ttl replay <ticks.csv|ticks.jsonl>' : `takes one tick file, got ${positionals.length}: ${positionals.join(' ')}`);
-  }
-  if (values.report !== undefined && values.report.trim() === '') throw new CliUsageError('--report needs a file name');
-  return { file: positionals[0] ?? '', json: values.json === true, report: values.report, baseTtl: numberFlag('base-ttl', values['base-ttl'], 60), help };
 }
 
 function withoutSeries(result: ReplayResult): object {

@@ -3,60 +3,61 @@ import { pino, type Logger } from 'pino';
 import { InvalidInputError } from '../../core/errors.js';
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/http/bearer-auth.js';
 import { runClusterPrimary } from '../../server/process/cluster-primary.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../server/http/http-timeouts.js';
-import { startService, type ServiceConfig } from '../../server/process/run-service.js';
+import { publisherRefreshMs, startService, type ServiceConfig, type ServiceLimits } from '../../server/process/run-service.js';
 import { startVixHost } from '../../server/process/vix-host.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
-import { parseFlags, type FlagValues } from '../parse-flags.js';
+import { commandHelp } from '../command-help.js';
+import { CONFIG_ENV } from '../config-flag.js';
+import { configFileFrom, SERVER_LIMITS, type ConfigFile } from '../config-file.js';
+import type { CommandSpec } from '../flag-spec.js';
+import { emptyVariable, parseFlags, settingFrom, type ParsedFlags } from '../parse-flags.js';
 import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
+import { SERVE_FLAGS } from '../serve-flags.js';
 
-/** Usage of `vix-ttl serve`, shown by `serve --help` and `vix-ttl help`. */
-export const SERVE_HELP = `vix-ttl serve [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [--demo-speed 120]
-              [--request-timeout-ms 30000] [--max-panic-scopes 1000]
-              [--tick-skew-ms 60000] [--max-tick-batches 1] [--max-ticks-per-second 100000]
-  The HTTP service (POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz,
-  /readyz, admin routes) and the Brain Lab dashboard at /. One VIX engine per service (with
-  --workers, in the primary), publishing its statuses to the clock. --workers N needs --redis.
-  --demo runs the in-memory clock ×120 with simulated odds ticks driving the engine. Stops on
-  SIGTERM/SIGINT after draining. --max-panic-scopes N: most distinct scopes a process holds in
-  panic; a panic in a new scope past it fails safe (TTL 0, reason scope_limit) and is not
-  written. A tick more than --tick-skew-ms ahead of the wall clock is rejected (future_ts); past
-  --max-tick-batches batches at once or --max-ticks-per-second ticks per process, POST /v1/ticks
-  is a 429 busy with Retry-After.`;
+/** `vix-ttl serve`: its flags, synopsis and help. */
+export const SERVE_SPEC: CommandSpec<typeof SERVE_FLAGS> = {
+  name: 'serve',
+  summary: 'the HTTP service and the Brain Lab dashboard',
+  synopsis: '[--config FILE] [--port 8080] [--host 127.0.0.1] [--redis URL] [--workers N] [--demo] [flags]',
+  description: [
+    'Serves POST /v1/ttl, POST /v1/ticks, /v1/state, /v1/events, /metrics, /healthz, /readyz, the admin routes and the',
+    'dashboard at /. One VIX engine per service (with --workers, in the primary) publishes its statuses to the clock.',
+    'Stops on SIGTERM/SIGINT after draining; a second signal exits at once.',
+    '',
+    'Settings come from flags, then environment variables, then the config file (--config or VIX_TTL_CONFIG), then',
+    'the defaults. The file also sets what has no flag: the policy (tier tables, league lists), the VIX engine',
+    '(thresholds, delays), the Redis key prefix and timeouts, the server limits (README, "Configuration file").',
+    '',
+    'Environment only: LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info), VIX_TTL_ADMIN_TOKEN',
+    '(admin routes), VIX_TTL_API_TOKEN (POST /v1/ttl and /v1/ticks): tokens never come from the file.',
+  ].join('\n'),
+  flags: SERVE_FLAGS,
+};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const MAX_WORKERS = 64;
 
 /** `vix-ttl serve`: runs the service until SIGTERM or SIGINT; resolves once it has shut down. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    redis: { type: 'string' },
-    workers: { type: 'string' },
-    demo: { type: 'boolean' },
-    'demo-speed': { type: 'string' },
-    'request-timeout-ms': { type: 'string' },
-    'max-panic-scopes': { type: 'string' },
-    'tick-skew-ms': { type: 'string' },
-    'max-tick-batches': { type: 'string' },
-    'max-ticks-per-second': { type: 'string' },
-  });
-  if (flags.help) return io.out(SERVE_HELP), 0;
-  const config = serviceConfig(flags, io.env);
+  const parsed = parseFlags(SERVE_SPEC, argv);
+  if (parsed.help) return io.out(commandHelp(SERVE_SPEC)), 0;
+  const file = configFileFrom(parsed.values.config, io.env, CONFIG_ENV);
+  const config = serviceConfig(parsed, io.env, file);
   const level = logLevel(io.env.LOG_LEVEL);
   const scrub = secretScrubber(config.redisUrl);
-  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(scrub(line.replace(/\n$/, ''))) });
-  if (config.demo && io.env.REDIS_URL) logger.info('VIX_TTL_DEMO: REDIS_URL ignored, the demo runs the in-memory clock');
+  const show = parsed.values['log-format'] === 'pretty' ? await prettyPrinter() : (line: string) => line;
+  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(show(scrub(line.replace(/\n$/, '')))) });
+  if (config.demo && (io.env.REDIS_URL || file?.redis?.url)) logger.info('VIX_TTL_DEMO: REDIS_URL and redis.url ignored, the demo runs the in-memory clock');
   if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io);
   return serveOne(config, logger, io);
 }
 
 async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const service = await startService(config, logger);
+  // Signals are taken before the service starts: one that arrives while it starts (or just
+  // after VIX_TTL_LISTENING) drains it like any other, instead of killing the process.
   const stop = stopRequests(io);
   try {
+    const service = await startService(config, logger);
     await stop.requested;
     await service.close();
   } finally {
@@ -68,9 +69,22 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
 async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
-  const vix = await startVixHost({ redisUrl: config.redisUrl!, logger, maxTickSkewMs: config.maxTickSkewMs });
-  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
   const stop = stopRequests(io);
+  const vix = await startVixHost({
+    redisUrl: config.redisUrl!,
+    logger,
+    maxTickSkewMs: config.maxTickSkewMs,
+    maxTickAgeMs: config.maxTickAgeMs,
+    maxPanicScopes: config.maxPanicScopes,
+    clock: config.clock,
+    vix: config.vix,
+    refreshIntervalMs: publisherRefreshMs(config.clock?.deadManSwitchSeconds, 1),
+    publishMarketChanges: config.publishMarketChanges,
+  }).catch((error: unknown) => {
+    stop.dispose();
+    throw error;
+  });
+  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
   void stop.requested.then(() => primary.shutdown());
   try {
     return await primary.done;
@@ -130,31 +144,60 @@ function secretScrubber(redisUrl: string | undefined): (line: string) => string 
   };
 }
 
-/** Validates flags and environment into a service configuration (a usage error names the flag). */
-export function serviceConfig(flags: FlagValues, env: NodeJS.ProcessEnv): ServiceConfig {
+/**
+ * Validates flags, environment and config file into a service configuration, by
+ * precedence flags > environment > file > defaults. A usage error names the flag
+ * or the variable; the file was checked when it was read.
+ */
+export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: NodeJS.ProcessEnv, file?: ConfigFile): ServiceConfig {
+  const setting = <K extends keyof typeof SERVE_FLAGS & string>(name: K) => settingFrom(SERVE_SPEC, parsed, name, env, file);
+  const flags = parsed.values;
   const demo = flags.demo === true;
-  const port = integer(flags.port !== undefined ? '--port' : 'PORT', (flags.port as string | undefined) ?? (env.PORT || undefined), 8080, 0, 65_535);
-  const host = (flags.host as string | undefined) ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]_-]{1,255}$/.test(host)) throw new InvalidInputError('--host', 'must be a host name or an IP address', host);
-  const workers = integer('--workers', flags.workers as string | undefined, 1, 1, MAX_WORKERS);
-  const demoSpeed = integer('--demo-speed', flags['demo-speed'] as string | undefined, 120, 1, 10_000);
-  const requestTimeoutMs = integer('--request-timeout-ms', flags['request-timeout-ms'] as string | undefined, DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000);
-  const maxPanicScopes = integer('--max-panic-scopes', flags['max-panic-scopes'] as string | undefined, 1000, 1, 1_000_000);
-  if (flags['demo-speed'] !== undefined && !demo) throw new CliUsageError('--demo-speed only applies with --demo');
+  const workers = setting('workers')!;
+  if (flags.json && flags['log-format'] === 'pretty') throw new CliUsageError('--json asks for JSON logs and --log-format pretty for pretty ones: give one');
+  if (parsed.given.has('demo-speed') && !demo) throw new CliUsageError('--demo-speed only applies with --demo');
   if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
-  if (demo && workers > 1) throw new CliUsageError('--demo runs in one process; drop --workers');
-  const redisUrl = demo ? undefined : redisUrlFrom(flags.redis as string | undefined, env);
+  const workersFrom = parsed.given.has('workers') ? '--workers' : 'server.workers in the config file';
+  if (demo && workers > 1) throw new CliUsageError(`--demo runs in one process; drop --workers (${workers}, from ${workersFrom})`);
+  const redisUrl = demo ? undefined : (redisUrlFrom(flags.redis, env) ?? file?.redis?.url);
   if (workers > 1 && redisUrl === undefined) {
-    throw new CliUsageError(`--workers ${workers} needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (in-memory clocks cannot agree across processes)`);
+    const given = parsed.given.has('workers') ? `--workers ${workers}` : `${workers} workers (${workersFrom})`;
+    throw new CliUsageError(`${given} needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (in-memory clocks cannot agree across processes)`);
   }
   const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN, 'disable the admin routes');
   const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN, 'leave POST /v1/ttl and POST /v1/ticks open');
   const metricsToken = bearerToken('VIX_TTL_METRICS_TOKEN', env.VIX_TTL_METRICS_TOKEN, 'leave GET /metrics open');
   distinctTokens({ VIX_TTL_ADMIN_TOKEN: adminToken, VIX_TTL_API_TOKEN: apiToken, VIX_TTL_METRICS_TOKEN: metricsToken });
-  const maxTickSkewMs = integer('--tick-skew-ms', flags['tick-skew-ms'] as string | undefined, 60_000, 0, 86_400_000);
-  const maxTickBatches = integer('--max-tick-batches', flags['max-tick-batches'] as string | undefined, 1, 1, 1000);
-  const maxTicksPerSecond = integer('--max-ticks-per-second', flags['max-ticks-per-second'] as string | undefined, 100_000, 1, 100_000_000);
-  return { port, host, redisUrl, workers, demo, demoSpeed, maxPanicScopes, adminToken, apiToken, metricsToken, requestTimeoutMs, shutdownTimeoutMs: 10_000, maxTickSkewMs, maxTickBatches, maxTicksPerSecond };
+  const { url: _url, ...clock } = file?.redis ?? {};
+  const limits = Object.fromEntries(SERVER_LIMITS.flatMap((key) => (file?.server?.[key] === undefined ? [] : [[key, file.server[key]]]))) as ServiceLimits;
+  const publishMarketChanges = flags['publish-market-changes'] === true;
+  if (publishMarketChanges && redisUrl === undefined) throw new CliUsageError('--publish-market-changes publishes on Redis pub/sub: pass --redis redis://HOST:PORT, set REDIS_URL or redis.url in the config file');
+  return {
+    port: setting('port')!,
+    host: setting('host')!,
+    redisUrl,
+    workers,
+    demo,
+    demoSpeed: flags['demo-speed']!,
+    maxPanicScopes: setting('max-panic-scopes'),
+    adminToken,
+    apiToken,
+    metricsToken,
+    requestTimeoutMs: setting('request-timeout-ms'),
+    maxConnections: setting('max-connections'),
+    keepAliveTimeoutMs: setting('keep-alive-timeout-ms'),
+    shutdownTimeoutMs: file?.server?.shutdownTimeoutMs ?? 10_000,
+    maxTickSkewMs: setting('tick-skew-ms'),
+    maxTickAgeMs: setting('tick-max-age-ms'),
+    maxTickBatches: setting('max-tick-batches'),
+    maxTicksPerSecond: setting('max-ticks-per-second'),
+    clock: file?.redis ? clock : undefined,
+    policy: file?.policy,
+    vix: parsed.given.has('vix-warmup-ms') ? { ...file?.vix, warmupMs: flags['vix-warmup-ms'] } : file?.vix,
+    syncIntervalMs: file?.breaker?.syncIntervalMs,
+    limits,
+    publishMarketChanges,
+  };
 }
 
 /** Two variables holding the same token are refused: the holder of one would open the other's routes too. */
@@ -166,15 +209,24 @@ function distinctTokens(tokens: Record<string, string | null>): void {
   }
 }
 
-function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(number) || number < min || number > max) throw new InvalidInputError(name, `must be an integer from ${min} to ${max}`, value);
-  return number;
+/**
+ * Renders JSON log lines for a person, with pino-pretty (an optional dependency,
+ * loaded only here). Each line is scrubbed of secrets before it is rendered.
+ */
+async function prettyPrinter(): Promise<(line: string) => string> {
+  let prettyFactory: (options: Record<string, unknown>) => (line: string) => string;
+  try {
+    ({ prettyFactory } = (await import('pino-pretty')) as unknown as { prettyFactory: typeof prettyFactory });
+  } catch {
+    throw new CliUsageError('--log-format pretty needs pino-pretty, an optional dependency that is not installed: npm install pino-pretty, or pipe the JSON logs: vix-ttl serve | npx pino-pretty');
+  }
+  const pretty = prettyFactory({ translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,name' });
+  return (line) => pretty(line).replace(/\n$/, '');
 }
 
 function logLevel(value: string | undefined): string {
-  if (value === undefined || value === '') return 'info';
+  if (value === undefined) return 'info';
+  if (value === '') throw emptyVariable('LOG_LEVEL', LOG_LEVELS.join(', '));
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidInputError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`, value);
   return value;
 }

@@ -39,8 +39,8 @@ export function bearerAuthorizer(token: string, credential: BearerCredential): (
   return (request) => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new HttpError(401, 'unauthorized', 'authorization', `authorization must be "Bearer <${credential.variable}>"`, challenge);
-    if (!timingSafeEqual(digest(match[1]!), expected)) throw new HttpError(401, 'unauthorized', 'authorization', 'authorization token is not valid', challenge);
+    if (!match) throw new HttpError('unauthorized', 'authorization', `authorization must be "Bearer <${credential.variable}>"`, challenge);
+    if (!timingSafeEqual(digest(match[1]!), expected)) throw new HttpError('unauthorized', 'authorization', 'authorization token is not valid', challenge);
   };
 }
 

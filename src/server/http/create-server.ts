@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { VixCircuitBreaker } from '../../breaker/vix-circuit-breaker.js';
+import { PACKAGE_VERSION } from '../../core/package-version.js';
 import { parseOptions } from '../../core/parse-options.js';
 import type { PanicClock } from '../../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../../policy/policy-config.js';
+import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { API_CREDENTIAL, assertDistinctTokens, bearerAuthorizer, MAX_TOKEN_LENGTH, METRICS_CREDENTIAL, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { HttpError } from './http-error.js';
@@ -28,6 +29,8 @@ import { registerStateRoutes } from './routes/state-routes.js';
 import { StoreHealth } from '../state/store-health.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { registerTickRoutes } from './routes/tick-routes.js';
+import { openApiDocumentText } from './openapi-document.js';
+import { registerOpenApiRoutes } from './routes/openapi-routes.js';
 import { registerTtlRoutes } from './routes/ttl-routes.js';
 import type { VixProvider, VixSource } from '../vix/vix-source.js';
 
@@ -36,101 +39,105 @@ export interface VixTtlServerOptions {
   /** The panic clock decisions are taken on (memory or Redis). The caller keeps ownership and closes it. */
   clock: PanicClock;
   /** A policy, or options to build one. Default: the seed's tier table. */
-  policy?: AdaptivePanicQuota | PanicPolicyOptions;
+  policy?: AdaptivePanicQuota | PanicPolicyOptions | undefined;
   /** The breaker's `syncIntervalMs`. Default 100 ms. */
-  syncIntervalMs?: number;
+  syncIntervalMs?: number | undefined;
   /** The breaker's store timeout. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one is only read (`scope_limit` when no start exists). Default 1,000. */
-  maxPanicScopes?: number;
+  maxPanicScopes?: number | undefined;
   /** The breaker's `panicScopeIdleMs`: a held panic scope with no panic observation for this long gives its slot back. Default 600,000. */
-  panicScopeIdleMs?: number;
+  panicScopeIdleMs?: number | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
-  adminToken?: string | null;
+  adminToken?: string | null | undefined;
   /**
    * Bearer token `POST /v1/ttl` and `POST /v1/ticks` require (they write the shared
    * panic clock); null or absent leaves them open. At least 16 characters. The
    * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
    */
-  apiToken?: string | null;
+  apiToken?: string | null | undefined;
   /**
    * Bearer token `GET /metrics` requires; null or absent leaves it open (as
    * Prometheus expects by default). Set it when the port is reachable by clients
    * that should not read the metrics or make the service render them. At least 16
    * characters, different from the admin and API tokens.
    */
-  metricsToken?: string | null;
+  metricsToken?: string | null | undefined;
   /** How long a `/metrics` render is reused (ms); concurrent scrapes share one render whatever it is. 0: render each scrape. Default 1,000. */
-  metricsMaxAgeMs?: number;
+  metricsMaxAgeMs?: number | undefined;
   /** Largest request body, in bytes. Default 16 KiB. */
-  bodyLimit?: number;
+  bodyLimit?: number | undefined;
   /**
    * Most open client connections; a connection past it is closed at once (counted
    * in `vix_ttl_http_connections_refused_total`, logged `VIX_TTL_CONNECTIONS_FULL`)
    * and idle connections are closed to make room. Keep it well below the process's
    * file descriptor limit (`ulimit -n`). Default 10,000.
    */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /**
    * How long an idle keep-alive connection is kept open, ms. Default 5,000 (Node's
    * own; Fastify's was 72 s). Behind a load balancer that reuses idle connections,
    * set it above the balancer's idle timeout (an AWS ALB: 60 s → 65,000).
    */
-  keepAliveTimeoutMs?: number;
+  keepAliveTimeoutMs?: number | undefined;
   /**
    * Longest a request may take to arrive, headers and body (and a new connection
    * to send its first request); past it the client gets a 408 and the connection
    * is closed. Default 30,000 ms.
    */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
-  maxTrackedScopes?: number;
+  maxTrackedScopes?: number | undefined;
   /** Most dashboards on the event stream at once. Default 100. */
-  maxEventClients?: number;
+  maxEventClients?: number | undefined;
   /** Period of the state events. Default 1,000 ms. */
-  eventIntervalMs?: number;
+  eventIntervalMs?: number | undefined;
   /** Period of the event stream's heartbeat comments. Default 15,000 ms. */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
-  readyTimeoutMs?: number;
+  readyTimeoutMs?: number | undefined;
   /** Period of the store health check (the clock's inspection script with its write check, on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
-  healthIntervalMs?: number;
+  healthIntervalMs?: number | undefined;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
-  adminTimeoutMs?: number;
+  adminTimeoutMs?: number | undefined;
   /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
-  displayBaseTtl?: number;
+  displayBaseTtl?: number | undefined;
   /** The clock's time source (the breaker ages what it synced on it). Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** How much faster than real time the clock runs (the demo's accelerated clock), for labels. Default 1. */
-  timeScale?: number;
+  timeScale?: number | undefined;
   /**
    * Where `POST /v1/ticks` sends ticks and the VIX shown per scope comes from. Default:
    * a {@link LocalVix} (a `VixEngine` with its defaults, publishing to `clock`), which
    * the server closes with itself; a source passed in stays the caller's to close.
    * `null`: no engine and no `/v1/ticks`.
    */
-  vixSource?: VixSource | null;
+  vixSource?: VixSource | null | undefined;
   /** Largest `POST /v1/ticks` body, in bytes. Default 1 MiB. */
-  ticksBodyLimit?: number;
+  ticksBodyLimit?: number | undefined;
   /** Most ticks in one `POST /v1/ticks` batch (more is a 413). Default 10,000. */
-  maxTicksPerBatch?: number;
+  maxTicksPerBatch?: number | undefined;
   /** Most `POST /v1/ticks` batches this process takes at once; more is a 429 `busy` with `Retry-After`. Default 1. */
-  maxConcurrentTickBatches?: number;
+  maxConcurrentTickBatches?: number | undefined;
   /** Most ticks per second this process takes on `POST /v1/ticks` (bursts of two full batches); more is a 429 `busy`. Default 100,000. */
-  maxTicksPerSecond?: number;
+  maxTicksPerSecond?: number | undefined;
   /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
-  maxTickSkewMs?: number;
+  maxTickSkewMs?: number | undefined;
+  /** Oldest a tick may be, ms before `now()` (the engine the server builds rejects it `stale_ts`). Default 5 min. */
+  maxTickAgeMs?: number | undefined;
+  /** Options of the VIX engine the server builds (its warm-up, thresholds…); ignored with `vixSource`. */
+  vixEngine?: VixEngineOptions | undefined;
   /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
-  vix?: VixProvider;
+  vix?: VixProvider | undefined;
   /** Register prom-client's default process metrics. Default true. */
-  defaultMetrics?: boolean;
+  defaultMetrics?: boolean | undefined;
   /**
    * Given this server's registry, returns what `GET /metrics` renders instead of it:
    * a cluster worker passes one that asks the primary for every worker's metrics.
    */
-  aggregateMetrics?: (registry: Registry) => () => Promise<string>;
+  aggregateMetrics?: ((registry: Registry) => () => Promise<string>) | undefined;
 }
 
 /** What {@link createServer} builds: the Fastify app and the parts behind it. */
@@ -186,17 +193,22 @@ const optionsSchema = z.strictObject({
   maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(1),
   maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
   maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
+  maxTickAgeMs: z.number().min(1000).max(86_400_000).optional(),
+  vixEngine: z.custom<VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be the options of a VixEngine' }).optional(),
   defaultMetrics: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
+
+/** The schema of {@link VixTtlServerOptions}, whose limits the `server` section of the service's config file reuses. */
+export { optionsSchema as serverOptionsSchema };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ticks`
  * (the VIX engine's feed), `GET /v1/state`, `GET /v1/events`, `GET /metrics`,
- * `GET /healthz`, `GET /readyz`, the admin routes and the Brain Lab dashboard at
- * `GET /`, around a breaker and a VIX engine wired to metrics. Call
+ * `GET /healthz`, `GET /readyz`, the admin routes, the Brain Lab dashboard at
+ * `GET /` and its OpenAPI document at `GET /openapi.json`, around a breaker and a VIX engine wired to metrics. Call
  * `app.listen()` to serve and `app.close()` to drain and stop (the clock is the
  * caller's to close).
  * @throws InvalidConfigError naming the bad option.
@@ -214,11 +226,11 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
     panicScopeIdleMs: o.panicScopeIdleMs,
-    hooks: telemetry.hooks,
     now: o.now as (() => number) | undefined,
   });
+  telemetry.attach(breaker);
   const ownsVix = o.vixSource === undefined;
-  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs }) : (o.vixSource ?? null);
+  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
   telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
@@ -236,7 +248,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     vix: o.vix as VixProvider | undefined,
   });
   const headers = await securityHeaders();
-  health.onInspection = (inspection) => state.learn(inspection);
+  health.onInspection((inspection) => state.learn(inspection));
   health.start(o.healthIntervalMs);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -257,8 +269,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   installConnectionLimit(app.server, o.maxConnections, { refused: () => telemetry.metrics.connectionRefused(), open: (count) => telemetry.metrics.connections(count) }, logger);
   installExpectContinue(app);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
-  telemetry.scopes.onChange = () => events.notify();
-  const stopTransitions = vix?.onTransition((transition) => {
+  telemetry.scopes.onChange(() => events.notify());
+  const transitions = vix?.onTransition((transition) => {
     events.send('transition', transition);
     events.notify();
   });
@@ -267,12 +279,12 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   installHooks(app, telemetry, headers);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
-    throw new HttpError(404, 'not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
+    throw new HttpError('not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
   });
   app.addHook('preClose', async () => events.close());
   app.addHook('onClose', async () => {
     health.stop();
-    stopTransitions?.();
+    transitions?.dispose();
     await breaker.close();
     if (ownsVix) await vix?.close();
   });
@@ -303,6 +315,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const { assets, missing } = loadDashboardAssets();
   if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
   registerDashboardRoutes(app, assets);
+  registerOpenApiRoutes(app, openApiDocumentText(PACKAGE_VERSION));
   return { app, breaker, telemetry, state, health, events, vix };
 }
 
@@ -332,8 +345,8 @@ function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securit
   });
   app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers);
-    if (closing) return done(new HttpError(503, 'shutting_down', null, 'the service is shutting down; retry on another instance'));
-    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError(400, 'bad_request', 'host', 'host header is required in HTTP/1.1'));
+    if (closing) return done(new HttpError('shutting_down', null, 'the service is shutting down; retry on another instance'));
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError('bad_request', 'host', 'host header is required in HTTP/1.1'));
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
@@ -353,11 +366,3 @@ function requestIdGenerator(): (req: { headers: Record<string, string | string[]
     return `req-${counter.toString(36)}`;
   };
 }
-
-const PACKAGE_VERSION = ((): string => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();

@@ -24,6 +24,9 @@ const UPLOT_FILES: Record<string, { file: string; contentType: string }> = {
   'uplot.min.css': { file: 'uplot/dist/uPlot.min.css', contentType: 'text/css; charset=utf-8' },
 };
 
+/** The names `GET /assets/{file}` serves (the dashboard's page, script and styles, and uPlot's). */
+export const DASHBOARD_ASSET_NAMES: readonly string[] = Object.freeze([...Object.keys(WEB_FILES), ...Object.keys(UPLOT_FILES)]);
+
 /**
  * Loads the Brain Lab dashboard (HTML, JS, CSS from `src/web/`) and uPlot (from
  * `node_modules`, never a CDN) into memory. A missing file is reported in

@@ -1,34 +1,46 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidInputError } from '../../core/errors.js';
+import type { z } from 'zod';
+import { HTTP_ERRORS, httpErrorOf, httpStatusOf } from '../../core/error-catalogue.js';
+import { isVixTtlError } from '../../core/errors.js';
 import { HttpError, type HttpErrorName } from './http-error.js';
+import type { errorBodySchema } from './response-schemas.js';
 
-/** The JSON body of every error the service answers. */
-export interface ErrorBody {
-  error: HttpErrorName;
-  /** The field at fault (`match.league`, `body`, `authorization`…), or null. */
-  field: string | null;
-  message: string;
-}
+/** The JSON body of every error the service answers: `{ error, field, message }` (the OpenAPI document's `Error`). */
+export type ErrorBody = z.output<typeof errorBodySchema>;
 
-const FASTIFY_ERRORS: Record<string, { status: number; error: HttpErrorName; field: string | null }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, error: 'body_too_large', field: 'body' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, error: 'unsupported_media_type', field: 'content-type' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, error: 'invalid_json', field: 'body' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, error: 'bad_request', field: 'content-length' },
-};
+/** Fastify's own refusals, by its error code: the service's name and the field at fault (the status is the name's). */
+const FASTIFY_ERRORS: Readonly<Record<string, { error: HttpErrorName; field: string | null }>> = Object.freeze({
+  FST_ERR_CTP_BODY_TOO_LARGE: { error: 'body_too_large', field: 'body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { error: 'unsupported_media_type', field: 'content-type' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { error: 'invalid_json', field: 'body' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { error: 'bad_request', field: 'content-length' },
+});
 
-/** Maps any error to a status and an {@link ErrorBody}; only a server fault gives a 5xx. */
+/** What a 500 says: the details of a server fault go to the log, never to the client. */
+const INTERNAL_MESSAGE = 'internal error; see the server log';
+
+/**
+ * Maps any error to a status and an {@link ErrorBody}, through the error catalogue:
+ * an {@link HttpError} by its name, a library error (`VixTtlError`) by its code
+ * (`VIX_TTL_INVALID_INPUT` → 400 `invalid_body` naming the field,
+ * `VIX_TTL_STORE_TIMEOUT` → 503 `store_unavailable`…), Fastify's refusals by their
+ * codes. Only a server fault gives a 500, and its message says nothing of it.
+ */
 export function errorResponse(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof HttpError) return { status: error.statusCode, body: { error: error.error, field: error.field, message: error.message } };
-  if (error instanceof InvalidInputError) return { status: 400, body: { error: 'invalid_body', field: error.field, message: error.message } };
+  if (isVixTtlError(error)) {
+    const { status, error: name } = httpErrorOf(error.code);
+    const { field } = error as { field?: unknown };
+    return { status, body: { error: name, field: typeof field === 'string' ? field : null, message: name === 'internal_error' ? INTERNAL_MESSAGE : error.message } };
+  }
   const fastify = error as Partial<FastifyError>;
-  const known = fastify.code ? FASTIFY_ERRORS[fastify.code] : undefined;
-  if (known) return { status: known.status, body: { error: known.error, field: known.field, message: fastify.message ?? known.error } };
+  const known = fastify.code && Object.hasOwn(FASTIFY_ERRORS, fastify.code) ? FASTIFY_ERRORS[fastify.code] : undefined;
+  if (known) return { status: httpStatusOf(known.error), body: { error: known.error, field: known.field, message: fastify.message ?? HTTP_ERRORS[known.error].message } };
   const status = fastify.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, body: { error: 'bad_request', field: null, message: fastify.message ?? 'bad request' } };
+    return { status, body: { error: 'bad_request', field: null, message: fastify.message ?? HTTP_ERRORS.bad_request.message } };
   }
-  return { status: 500, body: { error: 'internal_error', field: null, message: 'internal error; see the server log' } };
+  return { status: HTTP_ERRORS.internal_error.status, body: { error: 'internal_error', field: null, message: INTERNAL_MESSAGE } };
 }
 
 /**
@@ -61,7 +73,7 @@ function hasBody(request: FastifyRequest): boolean {
 export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.code === 'FST_ERR_BAD_URL') {
     const path = request.url.split('?')[0]!.slice(0, 100);
-    handleError(new HttpError(404, 'not_found', null, `no route ${request.method} ${path}: the path is not valid percent-encoding`), request, reply);
+    handleError(new HttpError('not_found', null, `no route ${request.method} ${path}: the path is not valid percent-encoding`), request, reply);
     return;
   }
   handleError(error, request, reply);

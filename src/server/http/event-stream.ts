@@ -60,8 +60,8 @@ export class EventStream {
 
   /** Takes over the request's socket and streams to it until the client leaves. */
   attach(request: FastifyRequest, reply: FastifyReply): void {
-    if (this.#closed) throw new HttpError(503, 'too_many_clients', null, 'the service is shutting down');
-    if (this.#clients.size >= this.#maxClients) throw new HttpError(503, 'too_many_clients', null, `at most ${this.#maxClients} event stream clients`);
+    if (this.#closed) throw new HttpError('too_many_clients', null, 'the service is shutting down');
+    if (this.#clients.size >= this.#maxClients) throw new HttpError('too_many_clients', null, `at most ${this.#maxClients} event stream clients`);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

@@ -1,43 +1,38 @@
+import { HTTP_ERRORS, httpStatusOf, type HttpErrorName } from '../../core/error-catalogue.js';
 import { VixTtlError } from '../../core/errors.js';
 
-/** The stable `error` values of the service's JSON error bodies. */
-export type HttpErrorName =
-  | 'invalid_body'
-  | 'invalid_json'
-  | 'body_too_large'
-  | 'too_many_ticks'
-  | 'unsupported_media_type'
-  | 'unauthorized'
-  | 'admin_disabled'
-  | 'not_found'
-  | 'headers_too_large'
-  | 'request_timeout'
-  | 'expectation_failed'
-  | 'shutting_down'
-  | 'method_not_allowed'
-  | 'too_many_clients'
-  | 'store_unavailable'
-  | 'metrics_unavailable'
-  | 'vix_unavailable'
-  | 'busy'
-  | 'bad_request'
-  | 'internal_error';
+/**
+ * Every stable `error` value of the service's JSON error bodies, with the HTTP status it
+ * comes with, from the error catalogue (`HTTP_ERRORS`). The OpenAPI document's `Error`
+ * schema and each route's documented error answers are built from it.
+ */
+export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorName, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(HTTP_ERRORS).map(([name, entry]) => [name, entry.status])) as Record<HttpErrorName, number>,
+);
+
+/** Every {@link HttpErrorName}, in the catalogue's order (by status). */
+export const HTTP_ERROR_NAMES = Object.freeze(Object.keys(HTTP_ERRORS) as HttpErrorName[]);
+
+export type { HttpErrorName };
 
 /**
- * A request the service refuses, with the HTTP status, a stable `error` name and
- * the field at fault (a dotted path such as `match.league`, or `body`). Rendered as
- * `{ error, field, message }` by the error handler.
+ * A request the service refuses, with a stable `error` name (its HTTP status comes
+ * from the error catalogue, `HTTP_ERRORS`) and the field at fault (a dotted path
+ * such as `match.league`, or `body`). Rendered as `{ error, field, message }` by
+ * the error handler.
  */
 export class HttpError extends VixTtlError {
+  static override readonly code = 'VIX_TTL_HTTP_ERROR';
+  /** The HTTP status of `error`, from the catalogue. */
   readonly statusCode: number;
   readonly error: HttpErrorName;
   readonly field: string | null;
-  /** Headers the error response carries (a 401's `WWW-Authenticate` challenge). */
+  /** Headers the error response carries (a 401's `WWW-Authenticate` challenge, a 429's `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(statusCode: number, error: HttpErrorName, field: string | null, message: string, headers: Readonly<Record<string, string>> = {}) {
-    super('VIX_TTL_HTTP_ERROR', message);
-    this.statusCode = statusCode;
+  constructor(error: HttpErrorName, field: string | null, message: string, headers: Readonly<Record<string, string>> = {}) {
+    super(HttpError.code, message);
+    this.statusCode = httpStatusOf(error);
     this.error = error;
     this.field = field;
     this.headers = headers;
@@ -46,5 +41,5 @@ export class HttpError extends VixTtlError {
 
 /** A 400 for a body field: `field` is the dotted path, the message starts with it. */
 export function invalidBody(field: string, rule: string): HttpError {
-  return new HttpError(400, 'invalid_body', field, `${field} ${rule}`);
+  return new HttpError('invalid_body', field, `${field} ${rule}`);
 }

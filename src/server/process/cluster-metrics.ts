@@ -30,12 +30,12 @@ interface MetricsMessage {
 /** Options of {@link answerClusterMetrics}. */
 export interface ClusterMetricsOptions {
   /** The primary's own metrics (the VIX engine's, the restart counter), appended after the workers'. */
-  extra?: () => Promise<string>;
+  extra?: (() => Promise<string>) | undefined;
   /** Where the primary registers `vix_ttl_cluster_scrape_workers_missing` (render it through `extra`). */
-  registry?: Registry;
+  registry?: Registry | undefined;
   /** Longest wait for the workers' registries, ms. Default {@link DEFAULT_COLLECT_TIMEOUT_MS}. */
-  timeoutMs?: number;
-  logger?: Logger;
+  timeoutMs?: number | undefined;
+  logger?: Logger | undefined;
 }
 
 interface Collection {

@@ -14,12 +14,12 @@ export interface ClusterPrimaryOptions {
    * primary did not ask for) within `restartWindowMs` stop the service (exit 1)
    * instead of looping. Default 5 in 30 s.
    */
-  maxRestarts?: number;
-  restartWindowMs?: number;
+  maxRestarts?: number | undefined;
+  restartWindowMs?: number | undefined;
   /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
-  extraMetrics?: () => Promise<string>;
+  extraMetrics?: (() => Promise<string>) | undefined;
   /** Longest wait for the workers' registries in an aggregated scrape; a later worker is left out. Default 2,000 ms. */
-  metricsCollectTimeoutMs?: number;
+  metricsCollectTimeoutMs?: number | undefined;
 }
 
 /** The primary of a multi-worker service. */

@@ -1,5 +1,5 @@
 import type { GetTtlInput } from '../../breaker/vix-circuit-breaker.js';
-import type { Importance } from '../../policy/importance.js';
+import { IMPORTANCES } from '../../policy/importance.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 import { SeededRandom } from '../../vix/seeded-random.js';
 import { simulateTicks, type SimulatedEvent, type SimulatedRecord } from '../../vix/simulate-ticks.js';
@@ -11,7 +11,7 @@ export interface DemoScope {
   /** Windows `[fromMin, untilMin)`: a goal at `fromMin` (prices jump, returns ×12 for 3 min), then returns ×5 until `untilMin`. The engine should panic. */
   panics: ReadonlyArray<readonly [number, number]>;
   /** Windows of returns ×1.6: a nervous market the engine should call elevated, not panic. */
-  elevated?: ReadonlyArray<readonly [number, number]>;
+  elevated?: ReadonlyArray<readonly [number, number]> | undefined;
 }
 
 /** Where decisions go; a `VixCircuitBreaker` fits. */
@@ -33,18 +33,18 @@ export interface DemoFeedOptions {
   /** The (accelerated) clock the scenario and the ticks' timestamps run on, in ms. */
   now: () => number;
   /** Seed of the odds and of the traffic; cycle `n` uses `seed + n`. Default 2024. */
-  seed?: number;
+  seed?: number | undefined;
   /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250. */
-  tickMs?: number;
+  tickMs?: number | undefined;
   /** Length of one scenario cycle in clock minutes; it then starts over. Default 480. */
-  cycleMin?: number;
-  scopes?: readonly DemoScope[];
+  cycleMin?: number | undefined;
+  scopes?: readonly DemoScope[] | undefined;
   /** Markets per scope. Default 6. */
-  markets?: number;
+  markets?: number | undefined;
   /** Mean clock time between two ticks of one market, ms. Default 2,000. */
-  meanGapMs?: number;
+  meanGapMs?: number | undefined;
   /** Called when a decision or an ingestion fails (it should not); default: ignored. */
-  onError?: (error: unknown) => void;
+  onError?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -59,7 +59,6 @@ export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
   { scope: 'ligue-2', panics: [], elevated: [[120, 200]] },
 ];
 
-const IMPORTANCES: readonly Importance[] = ['high_stakes', 'medium_stakes', 'low_stakes'];
 const MINUTE = 60_000;
 const GOAL_MIN = 3;
 

@@ -36,8 +36,8 @@ export function sendToWorker(worker: IpcPeer | Worker, message: unknown, onFailu
 
 /** The IPC side of a cluster worker: `process`. */
 export interface PrimaryChannel {
-  readonly connected?: boolean;
-  send?: (message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean;
+  readonly connected?: boolean | undefined;
+  send?: ((message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { EventEmitter, type Event } from '../../core/event.js';
 import { sendToPrimary } from './ipc-send.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { batchOf } from '../vix/tick-batch.js';
@@ -5,8 +6,8 @@ import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
 export interface IpcChannel {
-  send?: (message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean;
-  readonly connected?: boolean;
+  send?: ((message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
+  readonly connected?: boolean | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
@@ -14,11 +15,11 @@ export interface IpcChannel {
 /** Options of {@link RemoteVix}. */
 export interface RemoteVixOptions {
   /** Longest wait for the primary's answer to a batch, ms; past it `ingest` rejects (503). Default 5,000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Default `process` (the worker's channel to the cluster primary). */
-  channel?: IpcChannel;
+  channel?: IpcChannel | undefined;
   /** Ticks per IPC message; a bigger batch is sent in several, yielding to the event loop between them. Default 500. */
-  chunkTicks?: number;
+  chunkTicks?: number | undefined;
 }
 
 interface Pending {
@@ -39,12 +40,15 @@ export class RemoteVix implements VixSource {
   readonly #timeoutMs: number;
   readonly #chunkTicks: number;
   readonly #pending = new Map<number, Pending>();
-  readonly #listeners = new Set<(transition: VixTransitionView) => void>();
+  readonly #transitions = new EventEmitter<VixTransitionView>();
   readonly #onMessage = (message: unknown) => this.#receive(message);
   #view: VixView | null = null;
   #lastSeq: number | null = null;
   #next = 0;
   #closed = false;
+
+  /** Subscribes to the primary's status changes, as its samples bring them. */
+  readonly onTransition: Event<VixTransitionView> = this.#transitions.event;
 
   constructor(options: RemoteVixOptions = {}) {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
@@ -110,11 +114,6 @@ export class RemoteVix implements VixSource {
     pending.reject(new VixUnavailableError(`could not send the ticks to the cluster primary: ${error.message}`));
   }
 
-  onTransition(listener: (transition: VixTransitionView) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -124,7 +123,7 @@ export class RemoteVix implements VixSource {
       pending.reject(new VixUnavailableError('the service is shutting down'));
       this.#pending.delete(id);
     }
-    this.#listeners.clear();
+    this.#transitions.clear();
   }
 
   #receive(message: unknown): void {
@@ -148,15 +147,6 @@ export class RemoteVix implements VixSource {
     const last = this.#lastSeq;
     this.#lastSeq = Math.max(last ?? 0, newest);
     if (last === null) return;
-    for (const transition of view.recent) {
-      if (transition.seq <= last) continue;
-      for (const listener of this.#listeners) {
-        try {
-          listener(transition);
-        } catch {
-          // A broken listener must not stop the others.
-        }
-      }
-    }
+    for (const transition of view.recent) if (transition.seq > last) this.#transitions.emit(transition);
   }
 }

@@ -4,16 +4,19 @@ import type { Logger } from 'pino';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../../clock/clock-options.js';
 import { MemoryPanicClock } from '../../clock/memory-panic-clock.js';
 import type { PanicClock } from '../../clock/panic-clock.js';
-import { RedisPanicClock } from '../../clock/redis-panic-clock.js';
+import { RedisPanicClock, type RedisPanicClockOptions } from '../../clock/redis-panic-clock.js';
+import type { PanicPolicyOptions } from '../../policy/policy-config.js';
+import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
-import { createServer, type VixTtlServer } from '../http/create-server.js';
+import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
 import { DemoFeed } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
 import { connectStore, quitRedis } from './store-connection.js';
-import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
+import { PUBLISH_TIMEOUT_MS, vixOptionsOf } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
 
 /** A validated configuration of `vix-ttl serve`. */
@@ -27,27 +30,68 @@ export interface ServiceConfig {
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
   /** The breaker's `maxPanicScopes` (default 1,000 when absent). */
-  maxPanicScopes?: number;
+  maxPanicScopes?: number | undefined;
   adminToken: string | null;
   /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
   apiToken: string | null;
   /** Bearer token of `GET /metrics`; null or absent leaves it open. */
-  metricsToken?: string | null;
+  metricsToken?: string | null | undefined;
   /** Longest a request may take to arrive (408 past it); default 30 s. */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** Most open client connections per process (past it a new one is closed at once); default 10,000. */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /** How long an idle keep-alive connection is kept, ms; default 5,000. */
-  keepAliveTimeoutMs?: number;
+  keepAliveTimeoutMs?: number | undefined;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
-  maxTickSkewMs?: number;
+  maxTickSkewMs?: number | undefined;
+  /** Oldest a tick may be, ms before the wall clock (`stale_ts` past it). Default 5 min. */
+  maxTickAgeMs?: number | undefined;
   /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
-  maxTickBatches?: number;
+  maxTickBatches?: number | undefined;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
-  maxTicksPerSecond?: number;
+  maxTicksPerSecond?: number | undefined;
+  /**
+   * The panic clock's options: for Redis all of them (the decisions' clock takes
+   * `timeoutMs`, default 50 ms, which is also the breaker's; the VIX publisher's
+   * keeps its own longer timeout); the in-memory clock takes the dead man's switch,
+   * the calm grace and `maxScopes`.
+   */
+  clock?: RedisPanicClockOptions | undefined;
+  /** The policy: tier tables, league and match-type lists. Default: the seed's. */
+  policy?: PanicPolicyOptions | undefined;
+  /** The VIX engine's options (thresholds, delays…). Default: the engine's. */
+  vix?: Omit<VixEngineOptions, 'hooks'> | undefined;
+  /** The breaker's `syncIntervalMs`. Default 100 ms. */
+  syncIntervalMs?: number | undefined;
+  /** More limits of the HTTP server (body sizes, tracked scopes, event clients…), as {@link VixTtlServerOptions} names them. */
+  limits?: ServiceLimits | undefined;
+  /** Publish each market whose price moved on the cache bus (`vix-ttl:market-changes`), for change-aware invalidation. Needs Redis. Default false. */
+  publishMarketChanges?: boolean | undefined;
 }
+
+/** The {@link VixTtlServerOptions} limits a service takes from its configuration. */
+export type ServiceLimits = Partial<
+  Pick<
+    VixTtlServerOptions,
+    | 'bodyLimit'
+    | 'ticksBodyLimit'
+    | 'maxTicksPerBatch'
+    | 'maxTrackedScopes'
+    | 'maxEventClients'
+    | 'displayBaseTtl'
+    | 'eventIntervalMs'
+    | 'heartbeatMs'
+    | 'readyTimeoutMs'
+    | 'healthIntervalMs'
+    | 'adminTimeoutMs'
+    | 'metricsMaxAgeMs'
+  >
+>;
+
+/** The decisions' store timeout when none is configured, ms. */
+const DECISION_TIMEOUT_MS = 50;
 
 /** A running single-process service. */
 export interface RunningService {
@@ -67,10 +111,18 @@ export interface RunningService {
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
   const redis = config.redisUrl === undefined ? null : await connectStore(config.redisUrl, logger);
   const now = config.demo ? acceleratedTime(config.demoSpeed) : Date.now;
-  const clock: PanicClock = redis ? new RedisPanicClock(redis, { timeoutMs: 50 }) : new MemoryPanicClock({ now });
+  const clockOptions = config.clock ?? {};
+  const timeoutMs = clockOptions.timeoutMs ?? DECISION_TIMEOUT_MS;
+  const clock: PanicClock = redis
+    ? new RedisPanicClock(redis, { ...clockOptions, timeoutMs })
+    : new MemoryPanicClock({ now, deadManSwitchSeconds: clockOptions.deadManSwitchSeconds, calmGraceSeconds: clockOptions.calmGraceSeconds, maxScopes: clockOptions.maxScopes });
   const vix = vixSourceFor(config, redis, clock, now, logger);
   const server = await createServer({
+    ...config.limits,
     clock,
+    policy: config.policy,
+    syncIntervalMs: config.syncIntervalMs,
+    timeoutMs,
     logger,
     adminToken: config.adminToken,
     apiToken: config.apiToken,
@@ -122,9 +174,20 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
  */
 function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicClock, now: () => number, logger: Logger): VixSource {
   if (cluster.isWorker) return new RemoteVix();
-  const publishTo = redis ? new RedisPanicClock(redis, { timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
-  const refreshIntervalMs = config.demo ? Math.max(10, Math.min(60_000, Math.floor((DEFAULT_DEAD_MAN_SWITCH_SECONDS * 1000) / config.demoSpeed / 4))) : undefined;
-  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
+  const publishTo = redis ? new RedisPanicClock(redis, { ...config.clock, timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
+  const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
+  const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, marketChanges, ...vixOptionsOf(config) });
+}
+
+/**
+ * How often the VIX publisher refreshes a panic's dead man's switch: a quarter of
+ * the switch in real time (at most a minute, at least 10 ms), so a configured short
+ * switch or the demo's accelerated clock never lets a live panic's start expire.
+ */
+export function publisherRefreshMs(deadManSwitchSeconds: number | undefined, timeScale: number): number {
+  const switchMs = (deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000;
+  return Math.max(10, Math.min(60_000, Math.floor(switchMs / timeScale / 4)));
 }
 
 async function closeService(server: VixTtlServer, feed: DemoFeed | null, vix: VixSource, clock: PanicClock, redis: Redis | null, timeoutMs: number, logger: Logger): Promise<void> {

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { GLOBAL_SCOPE } from '../../clock/scope.js';
-import type { TtlDecision } from '../../policy/ttl-decision.js';
+import { EventEmitter, type Event } from '../../core/event.js';
+import type { FailSafeReason, TtlDecision } from '../../policy/ttl-decision.js';
 import type { PanicKnowledge } from './panic-knowledge.js';
 import { RateWindow } from './rate-window.js';
 
@@ -12,7 +13,7 @@ export interface ScopeActivity {
   lastDecisionAtMs: number | null;
   /** The last decision was a fail-safe one (TTL 0 because the start could not be had). */
   failSafe: boolean;
-  failSafeReason: string | null;
+  failSafeReason: FailSafeReason | null;
   /** When the current run of fail-safe decisions began; null when not failing safe. */
   failSafeSinceMs: number | null;
   /** Last (tier, fail-safe) per importance, to notice changes. */
@@ -25,7 +26,7 @@ export interface ScopeActivity {
 export interface ScopeTrackerOptions {
   /** Most named scopes kept besides `global` (least recently used dropped first). */
   maxScopes: number;
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /**
@@ -34,8 +35,9 @@ export interface ScopeTrackerOptions {
  * global scope is always tracked.
  */
 export class ScopeTracker {
-  /** Called when a decision changes a scope's tier or fail-safe state for an importance (the event stream pushes then). */
-  onChange: ((scope: string) => void) | null = null;
+  readonly #changes = new EventEmitter<string>();
+  /** Subscribes to the scopes whose tier or fail-safe state changed for an importance with a decision (the event stream pushes then). */
+  readonly onChange: Event<string> = this.#changes.event;
   readonly #global: ScopeActivity;
   readonly #scopes: LRUCache<string, ScopeActivity>;
   readonly #total: RateWindow;
@@ -90,7 +92,7 @@ export class ScopeTracker {
     const signature = `${decision.tier}|${decision.failSafe}`;
     if (activity.signatures.get(decision.importance) !== signature) {
       activity.signatures.set(decision.importance, signature);
-      this.onChange?.(activity.scope);
+      this.#changes.emit(activity.scope);
     }
   }
 

@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CorruptValue, EvictionPolicy, ObservationKind } from '../../clock/panic-clock.js';
 import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
+import type { Importance } from '../../policy/importance.js';
+import type { Tier } from '../../policy/panic-mode.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
@@ -22,7 +24,7 @@ export interface ScopeGaugeValues {
   panicDurationSeconds: number;
   panicActive: boolean;
   /** Current tier per importance (0 = no panic). */
-  tiers: Record<string, number>;
+  tiers: Record<Importance, Tier>;
 }
 
 /**
@@ -31,13 +33,13 @@ export interface ScopeGaugeValues {
  */
 export interface MetricSources {
   /** Per-scope panic duration, panic active and current tier. */
-  scopes?: () => readonly ScopeGaugeValues[];
+  scopes?: (() => readonly ScopeGaugeValues[]) | undefined;
   /** The clock's commands in flight. */
-  inFlight?: () => number;
+  inFlight?: (() => number) | undefined;
   /** Scopes held in panic by the breaker, and its `maxPanicScopes`. */
-  panicScopes?: () => { held: number; max: number };
+  panicScopes?: (() => { held: number; max: number }) | undefined;
   /** The store's eviction policy as last checked, or null. */
-  eviction?: () => EvictionPolicy | null;
+  eviction?: (() => EvictionPolicy | null) | undefined;
 }
 
 /**
@@ -60,7 +62,7 @@ export class ServiceMetrics {
   readonly #connectionsRefused: Counter;
   #sources: MetricSources = {};
 
-  constructor(options: { defaultMetrics?: boolean; clockKind?: string; timeScale?: number; version?: string } = {}) {
+  constructor(options: { defaultMetrics?: boolean | undefined; clockKind?: string | undefined; timeScale?: number | undefined; version?: string | undefined } = {}) {
     const registers = [(this.registry = new Registry())];
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
@@ -78,28 +80,21 @@ export class ServiceMetrics {
     this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
     this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
     const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => () => apply(this.#sources.scopes?.() ?? []);
-    const panicDuration: Gauge<'scope'> = new Gauge({
-      name: 'vix_ttl_panic_duration_seconds',
-      help: 'How long the current panic of a scope has lasted on the clock, 0 when calm.',
-      labelNames: ['scope'],
-      aggregator: 'max',
-      registers,
-      collect: scopes((values) => {
-        panicDuration.reset();
-        for (const v of values) panicDuration.set({ scope: v.scope }, v.panicDurationSeconds);
-      }),
-    });
-    const panicActive: Gauge<'scope'> = new Gauge({
-      name: 'vix_ttl_panic_active',
-      help: 'Whether a scope is panicking (1) or calm (0).',
-      labelNames: ['scope'],
-      aggregator: 'max',
-      registers,
-      collect: scopes((values) => {
-        panicActive.reset();
-        for (const v of values) panicActive.set({ scope: v.scope }, v.panicActive ? 1 : 0);
-      }),
-    });
+    const perScope = (name: string, help: string, valueOf: (v: ScopeGaugeValues) => number) => {
+      const gauge: Gauge<'scope'> = new Gauge({
+        name,
+        help,
+        labelNames: ['scope'],
+        aggregator: 'max',
+        registers,
+        collect: scopes((values) => {
+          gauge.reset();
+          for (const v of values) gauge.set({ scope: v.scope }, valueOf(v));
+        }),
+      });
+    };
+    perScope('vix_ttl_panic_duration_seconds', 'How long the current panic of a scope has lasted on the clock, 0 when calm.', (v) => v.panicDurationSeconds);
+    perScope('vix_ttl_panic_active', 'Whether a scope is panicking (1) or calm (0).', (v) => (v.panicActive ? 1 : 0));
     const currentTier: Gauge<'scope' | 'importance'> = new Gauge({
       name: 'vix_ttl_current_tier',
       help: 'Current tier of a scope per importance: 0 no panic, 1 panic full … 4 new normal.',

@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import type { PanicClock, PanicInspection } from '../../clock/panic-clock.js';
 import { withTimeout } from '../../core/with-timeout.js';
-import { StoreBusyError, StoreTimeoutError } from '../../core/errors.js';
+import { storeFailureOf, storeFailureReason } from '../../core/store-failure.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import { IMPORTANCES, type Importance } from '../../policy/importance.js';
-import type { Tier } from '../../policy/panic-mode.js';
-import type { TtlDecision } from '../../policy/ttl-decision.js';
+import type { PanicMode, Tier } from '../../policy/panic-mode.js';
+import type { FailSafeReason, TtlDecision } from '../../policy/ttl-decision.js';
 import { extrapolate, knowledgeFromFailure, knowledgeFromInspection, newerKnowledge, type PanicKnowledge, type PanicReading } from './panic-knowledge.js';
 import type { TierRates } from './rate-window.js';
 import { untrackedActivity, type ScopeActivity, type ScopeTracker } from './scope-tracker.js';
@@ -54,7 +54,7 @@ export interface ScopeStateView {
   decisions: number;
   decisionsPerSecond: RatesView;
   /** The last decision in this scope failed safe, and why. */
-  failSafe: { active: boolean; reason: string | null; since: string | null };
+  failSafe: { active: boolean; reason: FailSafeReason | null; since: string | null };
   /** The scope's VIX (index, status, warm-up, pending change); null when no engine follows it. */
   vix: VixReading | null;
 }
@@ -71,7 +71,7 @@ export interface ServiceStateSnapshot {
   displayBaseTtl: number;
   decisionsPerSecond: RatesView;
   /** An extended panic (tier 3 or 4) somewhere. */
-  alert: { active: boolean; tier: Tier; scopes: Array<{ scope: string; importance: Importance; tier: Tier; mode: string }> };
+  alert: { active: boolean; tier: Tier; scopes: Array<{ scope: string; importance: Importance; tier: Tier; mode: PanicMode }> };
   /** The VIX engine, or null when the service has none. */
   vix: VixSummary | null;
   /** Global first, then the scopes with decisions (most recent first), then the VIX engine's other scopes. */
@@ -89,15 +89,15 @@ export interface ServiceStateOptions {
   /** Longest wait for one scope's inspection. */
   inspectTimeoutMs: number;
   /** Most scopes one state build inspects (those with no recent reading, least recently read first). Default 16. */
-  maxInspectionsPerBuild?: number;
+  maxInspectionsPerBuild?: number | undefined;
   /** The clock-time source the breaker uses (the demo's accelerated time), to carry readings forward. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** The service's VIX engine: its scopes are listed (at most `maxVixScopes` without decisions) with their readings. */
-  vixSource?: VixSource | null;
+  vixSource?: VixSource | null | undefined;
   /** Most scopes listed only because the VIX engine follows them. Default 200. */
-  maxVixScopes?: number;
+  maxVixScopes?: number | undefined;
   /** Readings for scopes the engine does not follow (an external VIX). */
-  vix?: VixProvider;
+  vix?: VixProvider | undefined;
 }
 
 /** A reading younger than this (real ms) is shown without asking the store again. */
@@ -157,7 +157,7 @@ export class ServiceState {
       const { durationMs } = extrapolate(reading, clockNowMs);
       const active = reading.active && durationMs !== null;
       const tiers = this.#tiers(active ? durationMs : null);
-      values.push({ scope: activity.scope, panicActive: active, panicDurationSeconds: (durationMs ?? 0) / 1000, tiers: Object.fromEntries(IMPORTANCES.map((i) => [i, tiers[i].tier])) });
+      values.push({ scope: activity.scope, panicActive: active, panicDurationSeconds: (durationMs ?? 0) / 1000, tiers: Object.fromEntries(IMPORTANCES.map((i) => [i, tiers[i].tier])) as Record<Importance, Tier> });
     }
     return values;
   }
@@ -215,7 +215,7 @@ export class ServiceState {
         try {
           this.#inspected.set(scope, knowledgeFromInspection(await withTimeout(clock.inspect(scope), inspectTimeoutMs), this.#now(), Date.now()));
         } catch (error) {
-          this.#inspected.set(scope, knowledgeFromFailure(failureName(error), Date.now()));
+          this.#inspected.set(scope, knowledgeFromFailure(storeFailureReason(storeFailureOf(error)), Date.now()));
         }
       }),
     );
@@ -290,10 +290,4 @@ function summaryOf(view: VixView, location: VixSummary['location']): VixSummary 
 
 function ratesView(byTier: TierRates): RatesView {
   return { total: Math.round(byTier.reduce((sum, rate) => sum + rate, 0) * 100) / 100, byTier };
-}
-
-function failureName(error: unknown): string {
-  if (error instanceof StoreTimeoutError) return 'store_timeout';
-  if (error instanceof StoreBusyError) return 'store_busy';
-  return 'store_error';
 }

@@ -1,4 +1,6 @@
-import type { BreakerHooks } from '../../breaker/breaker-hooks.js';
+import type { VixCircuitBreaker } from '../../breaker/vix-circuit-breaker.js';
+import type { Disposable } from '../../core/event.js';
+import { storeFailureReason } from '../../core/store-failure.js';
 import { knowledgeFromFailure, knowledgeFromObservation } from './panic-knowledge.js';
 import { ScopeTracker } from './scope-tracker.js';
 import { ServiceMetrics } from './service-metrics.js';
@@ -6,41 +8,48 @@ import { ServiceMetrics } from './service-metrics.js';
 /** Options of {@link ServiceTelemetry}. */
 export interface ServiceTelemetryOptions {
   /** Most named scopes tracked for the dashboard and the per-scope metrics. Default 200. */
-  maxTrackedScopes?: number;
+  maxTrackedScopes?: number | undefined;
   /** Register prom-client's default process metrics. Default true. */
-  defaultMetrics?: boolean;
-  clockKind?: string;
-  timeScale?: number;
-  version?: string;
+  defaultMetrics?: boolean | undefined;
+  clockKind?: string | undefined;
+  timeScale?: number | undefined;
+  version?: string | undefined;
   /** Real time source for rates. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
+
+/** The events of a breaker that {@link ServiceTelemetry} listens to. */
+export type BreakerEvents = Pick<VixCircuitBreaker, 'onDecision' | 'onStoreCall' | 'onRepair' | 'onObservation'>;
 
 /**
  * What the service learns from its breaker: metrics and the scopes it has seen.
- * Its `hooks` are the {@link BreakerHooks} to give the breaker at construction.
+ * {@link attach} subscribes it to a breaker's events.
  */
 export class ServiceTelemetry {
   readonly metrics: ServiceMetrics;
   readonly scopes: ScopeTracker;
-  readonly hooks: BreakerHooks;
 
   constructor(options: ServiceTelemetryOptions = {}) {
     this.metrics = new ServiceMetrics(options);
     this.scopes = new ScopeTracker({ maxScopes: options.maxTrackedScopes ?? 200, now: options.now });
-    this.hooks = {
-      onDecision: ({ scope, decision }) => {
+  }
+
+  /** Feeds the metrics and the scope tracker from `breaker`'s events until the returned subscription is disposed. */
+  attach(breaker: BreakerEvents): Disposable {
+    const subscriptions = [
+      breaker.onDecision(({ scope, decision }) => {
         this.metrics.decision(decision);
         // A panic refused past maxPanicScopes is counted, not tracked: a flood of new
         // scope names must not push the real scopes out of the dashboard and the metrics.
         if (decision.reason !== 'scope_limit') this.scopes.record(scope, decision);
-      },
-      onStoreCall: ({ scope, kind, durationMs, outcome }) => {
+      }),
+      breaker.onStoreCall(({ scope, kind, durationMs, outcome }) => {
         this.metrics.storeCall(kind, durationMs, outcome);
-        if (outcome !== 'ok') this.scopes.learn(scope, knowledgeFromFailure(`store_${outcome}`, Date.now()));
-      },
-      onRepair: ({ corrupt }) => this.metrics.repair(corrupt),
-      onObservation: ({ scope, observation, localMs }) => this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now())),
-    };
+        if (outcome !== 'ok') this.scopes.learn(scope, knowledgeFromFailure(storeFailureReason(outcome), Date.now()));
+      }),
+      breaker.onRepair(({ corrupt }) => this.metrics.repair(corrupt)),
+      breaker.onObservation(({ scope, observation, localMs }) => this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now()))),
+    ];
+    return { dispose: () => subscriptions.forEach((subscription) => subscription.dispose()) };
   }
 }

@@ -1,7 +1,10 @@
-import type { BreakerLogger, StoreOutcome } from '../../breaker/breaker-hooks.js';
+import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
 import type { EvictionPolicy, PanicClock, PanicInspection } from '../../clock/panic-clock.js';
+import { EventEmitter, type Event } from '../../core/event.js';
+import type { Logger } from '../../core/logger.js';
+import { messageOf } from '../../core/errors.js';
+import { storeFailureOf, storeFailureReason } from '../../core/store-failure.js';
 import { withTimeout } from '../../core/with-timeout.js';
-import { StoreBusyError, StoreTimeoutError } from '../../core/errors.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 /** The last answer of the store to a health check. */
@@ -29,7 +32,7 @@ export interface StoreHealthOptions {
   timeoutMs?: number;
   metrics?: ServiceMetrics;
   /** Where the eviction policy is reported (WARN when it can evict panic starts). Default: silent. */
-  logger?: Pick<BreakerLogger, 'info' | 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 /** The eviction policy is checked again after this long (ms); it changes only by `CONFIG SET`. */
@@ -45,12 +48,13 @@ const EVICTION_RECHECK_MS = 60_000;
  * few seconds, so metrics read the last answer instead of asking the store.
  */
 export class StoreHealth {
-  /** Called with the global scope's panic each time a check reads it. */
-  onInspection: ((inspection: PanicInspection) => void) | null = null;
+  readonly #inspections = new EventEmitter<PanicInspection>();
+  /** Subscribes to the global scope's panic, as each check reads it; what a listener does with it never changes the store's health. */
+  readonly onInspection: Event<PanicInspection> = this.#inspections.event;
   readonly #clock: PanicClock;
   readonly #timeoutMs: number;
   readonly #metrics: ServiceMetrics | undefined;
-  readonly #logger: Pick<BreakerLogger, 'info' | 'warn'> | undefined;
+  readonly #logger: Pick<Logger, 'info' | 'warn'> | undefined;
   #eviction: StoreHealthReport['eviction'] = null;
   #evictionCheck: Promise<void> | null = null;
   #last: StoreHealthReport | null = null;
@@ -154,13 +158,7 @@ export class StoreHealth {
     this.#metrics?.storeUp(outcome === 'ok');
     const report = { kind: this.#clock.kind, up: outcome === 'ok', latencyMs: outcome === 'ok' ? round(latencyMs) : null, error, checkedAtMs: Date.now(), eviction: this.#eviction };
     this.#last = report;
-    if (inspection) {
-      try {
-        this.onInspection?.(inspection);
-      } catch {
-        // What a listener does with the reading must not change the store's health.
-      }
-    }
+    if (inspection) this.#inspections.emit(inspection);
     return report;
   }
 }
@@ -169,10 +167,11 @@ function sameEviction(a: StoreHealthReport['eviction'], b: EvictionPolicy): bool
   return a !== null && a.checkedAtMs !== null && a.policy === b.policy && a.detail === b.detail;
 }
 
+/** The failure's outcome, and its reason word (with the message for an error: a timeout or busy says all). */
 function describeFailure(failure: unknown): [StoreOutcome, string] {
-  if (failure instanceof StoreTimeoutError) return ['timeout', 'store_timeout'];
-  if (failure instanceof StoreBusyError) return ['busy', 'store_busy'];
-  return ['error', `store_error: ${(failure as Error)?.message ?? String(failure)}`];
+  const outcome = storeFailureOf(failure);
+  const reason = storeFailureReason(outcome);
+  return [outcome, outcome === 'error' ? `${reason}: ${messageOf(failure)}` : reason];
 }
 
 function round(ms: number): number {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { GLOBAL_SCOPE } from '../../clock/scope.js';
+import { VIX_STATUS_LEVEL } from '../../policy/vix-status.js';
 import { REJECT_REASONS } from '../../vix/tick.js';
 import type { PublishEvent } from '../../vix/vix-publisher.js';
 import type { VixTransitionView, VixView } from './vix-source.js';
@@ -7,13 +8,11 @@ import type { VixTransitionView, VixView } from './vix-source.js';
 /** Options of {@link VixMetrics}. */
 export interface VixMetricsOptions {
   /** Most scope label values of the transition counter besides `global`; later scopes count as `~other`. Default 200. */
-  maxScopeLabels?: number;
+  maxScopeLabels?: number | undefined;
 }
 
 /** The scope label of transitions past `maxScopeLabels` (`~` is not a scope character, so no scope can collide). */
 export const OTHER_SCOPE_LABEL = '~other';
-
-const STATUS_VALUE = { calm: 0, elevated: 1, panic: 2 } as const;
 
 /**
  * The VIX engine's Prometheus metrics (`vix_ttl_vix_*`). Gauges and the tick counts
@@ -48,7 +47,7 @@ export class VixMetrics {
       registers,
       collect() {
         status.reset();
-        for (const s of view()?.scopes ?? []) status.set({ scope: s.scope }, STATUS_VALUE[s.status]);
+        for (const s of view()?.scopes ?? []) status.set({ scope: s.scope }, VIX_STATUS_LEVEL[s.status]);
       },
     });
     const scopes: Gauge = new Gauge({

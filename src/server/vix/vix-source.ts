@@ -1,7 +1,8 @@
 import type { VixStatus } from '../../policy/vix-status.js';
 import { VixTtlError } from '../../core/errors.js';
-import type { TransitionCause } from '../../vix/vix-hooks.js';
-import type { RejectReason } from '../../vix/tick.js';
+import type { Event } from '../../core/event.js';
+import type { VixTransition } from '../../vix/vix-hooks.js';
+import type { RejectReason, RejectRule } from '../../vix/tick.js';
 import type { TickBatch } from './tick-batch.js';
 
 /**
@@ -33,7 +34,7 @@ export interface TickBatchAnswer {
   /** Ticks not used in this batch, by reason (only reasons that occurred). */
   byReason: Partial<Record<RejectReason, number>>;
   /** The first few ticks not used, with their position in the batch. */
-  rejections: Array<{ index: number; reason: RejectReason; rule: 'reject' | 'ignore' }>;
+  rejections: Array<{ index: number; reason: RejectReason; rule: RejectRule }>;
 }
 
 /** One scope's VIX as the engine's sample gives it: every field of {@link VixReading}, and the scope. */
@@ -41,18 +42,12 @@ export interface VixScopeReading extends Required<VixReading> {
   scope: string;
 }
 
-/** A status change, numbered so that a client can tell the ones it has seen. */
-export interface VixTransitionView {
+/** A status change of the engine, numbered so that a client can tell the ones it has seen, with its tick time as text. */
+export interface VixTransitionView extends VixTransition {
   /** Increases by one per transition in the engine's process. */
   seq: number;
-  scope: string;
-  from: VixStatus;
-  to: VixStatus;
-  /** Tick time of the change (ms and ISO-8601). */
-  ts: number;
+  /** Tick time of the change, ISO-8601 (`ts` in ms). */
   at: string;
-  index: number;
-  cause: TransitionCause;
 }
 
 /** A sample of the engine: what `/v1/state` and the dashboard show of the VIX. */
@@ -90,8 +85,8 @@ export interface VixSource {
   ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer>;
   /** The latest sample, or null when none is known yet. */
   view(): VixView | null;
-  /** Calls `listener` on each status change; returns a function that stops it. */
-  onTransition(listener: (transition: VixTransitionView) => void): () => void;
+  /** Subscribes to status changes. */
+  readonly onTransition: Event<VixTransitionView>;
   /** Stops the source (the publisher, timers, IPC listeners); idempotent. */
   close(): Promise<void>;
 }
@@ -101,15 +96,17 @@ export interface VixSource {
  * retry in a moment (the service answers 429 `busy` with `Retry-After`).
  */
 export class VixBusyError extends VixTtlError {
+  static override readonly code = 'VIX_TTL_VIX_BUSY';
   constructor(message: string) {
-    super('VIX_TTL_VIX_BUSY', message);
+    super(VixBusyError.code, message);
   }
 }
 
 /** The VIX engine could not be reached (in a cluster: the primary did not answer in time). */
 export class VixUnavailableError extends VixTtlError {
+  static override readonly code = 'VIX_TTL_VIX_UNAVAILABLE';
   constructor(message: string) {
-    super('VIX_TTL_VIX_UNAVAILABLE', message);
+    super(VixUnavailableError.code, message);
   }
 }
 

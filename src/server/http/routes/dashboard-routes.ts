@@ -1,6 +1,47 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ApiOperation, ApiResponse } from '../api-operation.js';
 import { HttpError } from '../http-error.js';
-import type { DashboardAsset } from '../dashboard-assets.js';
+import { DASHBOARD_ASSET_NAMES, type DashboardAsset } from '../dashboard-assets.js';
+
+const ETAG = { ETag: { description: "The file's digest; send it back as If-None-Match for a 304.", required: true } };
+const NOT_MODIFIED: ApiResponse = { description: 'Not modified: the If-None-Match given is the current ETag.', headers: ETAG };
+const IF_NONE_MATCH = { 'If-None-Match': { description: 'The ETag of the copy the client holds.' } };
+
+/** What the OpenAPI document says of {@link registerDashboardRoutes}' routes. */
+export const dashboardOperations: readonly ApiOperation[] = [
+  {
+    method: 'GET',
+    path: '/',
+    operationId: 'getDashboard',
+    tag: 'dashboard',
+    summary: 'The Brain Lab dashboard',
+    description: 'The dashboard page: per scope the VIX, panic, tier per importance with a countdown, decisions per second, store health and the extended-panic banner, live over GET /v1/events.',
+    headerParameters: IF_NONE_MATCH,
+    responses: { 200: { description: 'The page.', content: { 'text/html; charset=utf-8': 'text' }, headers: ETAG }, 304: NOT_MODIFIED },
+    errors: ['not_found'],
+    errorNotes: { not_found: 'the dashboard files were not found at start (logged as VIX_TTL_DASHBOARD_ASSETS_MISSING).' },
+  },
+  {
+    method: 'GET',
+    path: '/assets/{file}',
+    operationId: 'getDashboardAsset',
+    tag: 'dashboard',
+    summary: "The dashboard's script, styles and uPlot",
+    description: 'Served from the package, never from a CDN.',
+    pathParameters: { file: { schema: z.enum(DASHBOARD_ASSET_NAMES as [string, ...string[]]), description: 'The file.' } },
+    headerParameters: IF_NONE_MATCH,
+    responses: {
+      200: {
+        description: 'The file.',
+        content: { 'text/javascript; charset=utf-8': 'text', 'text/css; charset=utf-8': 'text', 'text/html; charset=utf-8': 'text' },
+        headers: ETAG,
+      },
+      304: NOT_MODIFIED,
+    },
+    errors: ['not_found'],
+  },
+];
 
 /** `GET /` the Brain Lab dashboard and `GET /assets/<file>` its script, styles and uPlot. */
 export function registerDashboardRoutes(app: FastifyInstance, assets: ReadonlyMap<string, DashboardAsset>): void {
@@ -9,7 +50,7 @@ export function registerDashboardRoutes(app: FastifyInstance, assets: ReadonlyMa
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, asset: DashboardAsset | undefined, name: string): FastifyReply {
-  if (!asset) throw new HttpError(404, 'not_found', null, `no dashboard asset ${JSON.stringify(name.slice(0, 64))}`);
+  if (!asset) throw new HttpError('not_found', null, `no dashboard asset ${JSON.stringify(name.slice(0, 64))}`);
   void reply.header('etag', asset.etag).header('cache-control', 'no-cache');
   if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
   return reply.type(asset.contentType).send(asset.body);

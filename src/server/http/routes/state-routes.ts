@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Registry } from 'prom-client';
+import type { ApiOperation } from '../api-operation.js';
+import { messageOf } from '../../../core/errors.js';
 import { HttpError } from '../http-error.js';
 import { SharedRender } from '../shared-render.js';
 import type { EventStream } from '../event-stream.js';
+import { serviceStateSchema, vixTransitionSchema } from '../response-schemas.js';
 import type { ServiceMetrics } from '../../state/service-metrics.js';
 import type { ServiceState } from '../../state/service-state.js';
 
@@ -11,12 +15,55 @@ export interface StateRouteDeps {
   events: EventStream;
   metrics: ServiceMetrics;
   /** What `/metrics` renders instead of this process's registry (every worker's metrics). */
-  render?: () => Promise<string>;
+  render?: (() => Promise<string>) | undefined;
   /** A render of `/metrics` is reused for this long (ms); concurrent scrapes always share one. */
   metricsMaxAgeMs: number;
   /** The metrics token's check (run before anything else); absent: `/metrics` is open. */
-  authorizeMetrics?: (request: FastifyRequest) => void;
+  authorizeMetrics?: ((request: FastifyRequest) => void) | undefined;
 }
+
+/** What the OpenAPI document says of {@link registerStateRoutes}' routes. */
+export const stateOperations: readonly ApiOperation[] = [
+  {
+    method: 'GET',
+    path: '/v1/state',
+    operationId: 'getState',
+    tag: 'state',
+    summary: 'The state of every tracked scope',
+    description:
+      "Every tracked scope, global first: its panic as this process last read it from the shared clock, the tier, mode and TTL per importance, decisions per second by tier, the fail-safe state and its VIX; the store's health; the extended-panic alert; the VIX engine. Built at most every 250 ms and shared by concurrent requests.",
+    responses: { 200: { description: 'A snapshot of the service.', content: { 'application/json': serviceStateSchema } } },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    path: '/v1/events',
+    operationId: 'streamEvents',
+    tag: 'state',
+    summary: 'The state as server-sent events',
+    description:
+      'A text/event-stream that stays open: `event: state` with a ServiceState as JSON data every second and about 100 ms after a change, `event: transition` with a VixTransition as JSON data on each VIX status change, and `: heartbeat` comments. Each event has an increasing `id`. No HEAD twin.',
+    responses: {
+      200: {
+        description: 'The event stream (it does not end while the client stays).',
+        content: { 'text/event-stream; charset=utf-8': { events: { state: serviceStateSchema, transition: vixTransitionSchema } } },
+      },
+    },
+    errors: ['too_many_clients'],
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    tag: 'state',
+    summary: 'Prometheus metrics',
+    description:
+      "The Prometheus text format (with --workers, every worker's metrics, aggregated by the primary). A scrape sends the store no command. One render is shared by concurrent scrapes and reused for metricsMaxAgeMs (1 s), so what a scrape shows is at most that old. Needs `Authorization: Bearer <VIX_TTL_METRICS_TOKEN>` when the service has a metrics token.",
+    security: 'metrics',
+    responses: { 200: { description: 'The metrics.', content: { [Registry.PROMETHEUS_CONTENT_TYPE]: 'text' } } },
+    errors: ['unauthorized', 'metrics_unavailable'],
+  },
+];
 
 /**
  * `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics`
@@ -46,7 +93,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: StateRouteDeps):
       return await rendered.get();
     } catch (error) {
       if (!deps.render) throw error;
-      throw new HttpError(503, 'metrics_unavailable', null, (error as Error).message);
+      throw new HttpError('metrics_unavailable', null, messageOf(error));
     }
   });
 }

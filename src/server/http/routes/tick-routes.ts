@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiOperation } from '../api-operation.js';
 import { HttpError } from '../http-error.js';
+import { ticksRequestDocSchema } from '../request-schemas.js';
+import { tickBatchAnswerSchema } from '../response-schemas.js';
 import { parseTicksBody } from '../tick-body.js';
 import { TickBudget } from '../tick-budget.js';
-import { VixBusyError, VixUnavailableError, type VixSource } from '../../vix/vix-source.js';
+import { VixBusyError, type VixSource } from '../../vix/vix-source.js';
 
 /** Limits of `POST /v1/ticks`. */
 export interface TickRouteLimits {
@@ -11,7 +14,7 @@ export interface TickRouteLimits {
   /** Most ticks in one batch; more is a 413. */
   maxTicks: number;
   /** The API token's check, run before the body is read; absent: the route is open. */
-  authorize?: (request: FastifyRequest) => void;
+  authorize?: ((request: FastifyRequest) => void) | undefined;
   /** Most batches this process parses and ingests at once (from the whole body to the answer); more is a 429 `busy`. */
   maxConcurrent: number;
   /** Ticks per second this process takes (a token bucket holding two full batches); past it, a 429 `busy`. */
@@ -20,6 +23,24 @@ export interface TickRouteLimits {
 
 /** Seconds a client told `busy` should wait (the `Retry-After` header). */
 export const BUSY_RETRY_AFTER_S = 1;
+
+/** What the OpenAPI document says of {@link registerTickRoutes}' route. */
+export const tickOperations: readonly ApiOperation[] = [
+  {
+    method: 'POST',
+    path: '/v1/ticks',
+    operationId: 'postTicks',
+    tag: 'ticks',
+    summary: "Feed odds ticks to the service's VIX engine",
+    description:
+      'A batch of odds ticks, in order, for the VIX engine that turns them into a volatility index and a calm / elevated / panic status per scope, and publishes panics to the shared clock. A tick that breaks a rule is not a 400: it is counted under its reason in the answer. At most 10,000 ticks and 1 MiB per batch by default; a body over 64 KiB must be exactly {"ticks":[…]}. One batch at a time per process by default: more at once, or more ticks per second than the service takes, is a 429 busy with Retry-After. Needs the API token when the service has one.',
+    security: 'api',
+    body: { schema: ticksRequestDocSchema, required: true },
+    responses: { 200: { description: 'What the engine did with the batch.', content: { 'application/json': tickBatchAnswerSchema } } },
+    errors: ['invalid_body', 'invalid_json', 'unauthorized', 'not_found', 'body_too_large', 'too_many_ticks', 'unsupported_media_type', 'busy', 'vix_unavailable'],
+    errorNotes: { not_found: 'the service runs without a VIX engine (createServer with vixSource: null).' },
+  },
+];
 
 /**
  * `POST /v1/ticks` `{ ticks: [...] }`: a batch of odds ticks for the VIX engine, in
@@ -55,8 +76,8 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);
     } catch (error) {
+      // The rest maps through the error catalogue (an unreachable engine is a 503 vix_unavailable).
       if (error instanceof VixBusyError) throw busy(reply, error.message);
-      if (error instanceof VixUnavailableError) throw new HttpError(503, 'vix_unavailable', null, error.message);
       throw error;
     } finally {
       inFlight -= 1;
@@ -75,5 +96,5 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
 function busy(reply: FastifyReply, message: string, close = false): HttpError {
   void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
   if (close) void reply.header('connection', 'close');
-  return new HttpError(429, 'busy', null, message);
+  return new HttpError('busy', null, message);
 }

@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+// The library entry must load nothing of the service. esbuild follows every static
+// import from an entry (the whole graph a `node` process would load); its metafile
+// lists each file it read. This runs on src/ (no build needed); pack.test.ts checks the
+// same on the packed dist/ and watches a real `import('vix-ttl')`.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function inputsOf(entry: string): Promise<string[]> {
+  const result = await build({ entryPoints: [`${ROOT}${entry}`], bundle: true, metafile: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent' });
+  return Object.keys(result.metafile.inputs);
+}
+
+const packageOf = (input: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? null;
+
+describe("the library entry, 'vix-ttl' (src/index.ts)", () => {
+  it('loads no module of fastify, @fastify/*, prom-client or uplot', async () => {
+    const packages = new Set((await inputsOf('src/index.ts')).map(packageOf).filter((p) => p !== null));
+    expect([...packages].filter((p) => /^(fastify|@fastify\/.+|prom-client|uplot)$/.test(p))).toEqual([]);
+    expect(packages.has('zod')).toBe(true); // the check sees the packages the library does load
+  }, 60_000);
+
+  it('loads no module of the service, the command line, or ioredis (the caller passes its own client)', async () => {
+    const inputs = await inputsOf('src/index.ts');
+    expect(inputs.filter((input) => /^src\/(server|cli)\//.test(input))).toEqual([]);
+    expect(inputs.filter((input) => packageOf(input) === 'ioredis')).toEqual([]);
+    expect(inputs).toContain('src/breaker/vix-circuit-breaker.ts');
+  }, 60_000);
+});
+
+describe("the service entry, 'vix-ttl/server' (src/server/index.ts)", () => {
+  it('is where fastify, @fastify/helmet and prom-client are loaded', async () => {
+    const packages = new Set((await inputsOf('src/server/index.ts')).map(packageOf));
+    expect(['fastify', '@fastify/helmet', 'prom-client'].filter((p) => !packages.has(p))).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,162 @@
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  AdaptiveCache,
+  AdaptivePanicQuota,
+  cacheControl,
+  MarketChangePublisher,
+  MemoryCacheStore,
+  MemoryPanicClock,
+  RedisPanicClock,
+  simulateTicks,
+  StoreError,
+  TickFileError,
+  VixCircuitBreaker,
+  VixEngine,
+  VixPublisher,
+  VixReplay,
+  VixTtlError,
+  type RedisClient,
+} from '../../src/index.js';
+import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, RemoteVix, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
+import { optionalInputProperties } from '../support/public-input-types.js';
+
+// The types promise that every optional option takes an explicit `undefined`
+// (exact-optional-properties.test.ts); this is the runtime half of that promise: given
+// every top-level optional key as undefined, each constructor and function behaves as
+// if the keys were absent.
+
+const properties = optionalInputProperties();
+/** The top-level optional keys of one parameter, e.g. `new VixCircuitBreaker(options)`, all set to undefined. */
+function allUndefined(parameter: string): Record<string, undefined> {
+  const names = properties.filter((p) => p.topLevelOf.includes(parameter)).map((p) => p.name);
+  expect(names.length, `optional keys of ${parameter}`).toBeGreaterThan(0);
+  return Object.fromEntries(names.map((name) => [name, undefined]));
+}
+
+/** A Redis client by shape that is never called: construction only. */
+const idleClient: RedisClient = {
+  evalsha: async () => null,
+  eval: async () => null,
+  del: async () => 0,
+  set: async () => null,
+  config: async () => [],
+};
+
+const closers: Array<() => Promise<unknown> | unknown> = [];
+afterAll(async () => {
+  for (const close of closers) await close();
+});
+
+/** One breaker and one store for both runs of AdaptiveCache: two instances never compare equal (their events are functions). */
+const cacheBreaker = new VixCircuitBreaker({ clock: null });
+const cacheStore = new MemoryCacheStore();
+
+/** Per parameter: what it gives with every optional key absent, and with every one undefined; the two must be equal. */
+const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
+  'new VixCircuitBreaker(options)': async (o) => {
+    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock({ now: () => 0 }), ...o });
+    closers.push(() => breaker.close());
+    return [await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' }), breaker.panicScopes];
+  },
+  'new AdaptiveCache(options)': (o) => {
+    const { breaker: _breaker, store: _store, ...options } = new AdaptiveCache({ breaker: cacheBreaker, store: cacheStore, ...o }).options;
+    return options;
+  },
+  'cacheControl(options)': (o) => [cacheControl({ ttl: 30 }, o), cacheControl({ ttl: 0 }, o)],
+  'vixTtlCacheControl(options)': async (o) => {
+    const { default: Fastify } = await import('fastify');
+    const { vixTtlCacheControl } = await import('../../src/index.js');
+    const app = Fastify();
+    await app.register(vixTtlCacheControl, o);
+    app.get('/', (_request, reply) => reply.cacheFor({ ttl: 5 }).send('ok'));
+    const answer = await app.inject('/');
+    await app.close();
+    return answer.headers['cache-control'];
+  },
+  'cacheMetricsHooks(options)': async (o) => {
+    const registry = new Registry();
+    cacheMetricsHooks({ registry, ...o });
+    return (await registry.getMetricsAsJSON()).map((m) => m.name);
+  },
+  'new MemoryCacheStore(options)': async (o) => {
+    const store = new MemoryCacheStore(o);
+    await store.write('k', 'v', 5000);
+    return (await store.read('k')).entry?.payload;
+  },
+  'new MemoryPanicClock(options)': async (o) => {
+    const clock = new MemoryPanicClock(o);
+    const observation = await clock.observe('a', 'panic');
+    return [observation.active, observation.created, clock.deadManSwitchSeconds];
+  },
+  'new RedisPanicClock(options)': (o) => new RedisPanicClock(idleClient, o).options,
+  'new AdaptivePanicQuota(policy)': (o) => new AdaptivePanicQuota(o).policy,
+  'new VixEngine(options)': (o) => new VixEngine(o).options,
+  'new VixPublisher(options)': async (o) => {
+    const engine = new VixEngine();
+    const publisher = new VixPublisher({ engine, clock: new MemoryPanicClock(), ...o });
+    await publisher.close();
+    return publisher instanceof VixPublisher;
+  },
+  'new VixReplay(options)': (o) => {
+    const replay = new VixReplay(o);
+    for (const record of simulateTicks({ seed: 7, startMs: 0, durationMs: 60_000, scopes: [{ scope: 'a', markets: 2, meanGapMs: 500 }] })) replay.ingest(record.tick);
+    return replay.result();
+  },
+  'simulateTicks(options)': (o) => [...simulateTicks({ seed: 1, startMs: 0, durationMs: 5000, scopes: [{ scope: 'a', markets: 2, meanGapMs: 500 }], ...o })],
+  'new VixTtlError(options)': (o) => new VixTtlError('VIX_TTL_INVALID_INPUT', 'message', o).cause,
+  'new StoreError(options)': (o) => new StoreError('message', o).cause,
+  'new TickFileError(options)': (o) => new TickFileError('message', o).cause,
+  'createServer(options)': async (o) => {
+    const { app, vix } = await createServer({ clock: new MemoryPanicClock(), ...o });
+    const answer = await app.inject({ method: 'POST', url: '/v1/ttl', payload: { baseTtl: 60, vixStatus: 'calm' } });
+    await app.close();
+    return [answer.statusCode, answer.json(), vix !== null];
+  },
+  'new DemoFeed(options)': (o) => new DemoFeed({ ticks: { ingest: async () => ({}) } as never, breaker: { getTtl: async () => ({}) } as never, now: () => 0, ...o }).scopes,
+  'new RemoteVix(options)': async (o) => {
+    const remote = new RemoteVix(o); // channel: the process's own (no IPC here: a batch is refused at once)
+    const refused = await remote.ingest([]).catch((error: Error) => error.name);
+    await remote.close();
+    return [refused, remote.view()];
+  },
+  'new ServiceMetrics(options)': async (o) => (await new ServiceMetrics(o).registry.getMetricsAsJSON()).map((m) => m.name).sort(),
+  'new LocalVix(options)': async (o) => {
+    const local = new LocalVix({ clock: null, ...o });
+    await local.close();
+    return local.view().scopes;
+  },
+  'new MarketChangePublisher(options)': async (o) => {
+    const publisher = new MarketChangePublisher({ ...idleClient, publish: async () => 0, zscan: async () => ['0', []] }, o);
+    await publisher.close();
+    return publisher.options;
+  },
+  'openApiDocument(options)': (o) => openApiDocument(o).info,
+  'new VixMetrics(options)': async (o) => {
+    const registry = new Registry();
+    new VixMetrics(registry, () => null, o);
+    return (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
+  },
+};
+
+/** Parameters not run here, and why. */
+const NOT_RUN: Record<string, string> = {
+  'startService(config)': 'starts a listening service with signal handlers; it hands these options to createServer, run above',
+};
+
+describe('an optional option given as undefined behaves as absent', () => {
+  const parameters = [...new Set(properties.flatMap((p) => p.topLevelOf))].sort();
+
+  it('every public constructor and function with optional options is run here (or said why not)', () => {
+    expect(parameters.filter((p) => !(p in CASES) && !(p in NOT_RUN))).toEqual([]);
+  }, 120_000);
+
+  for (const parameter of Object.keys(CASES)) {
+    it(parameter, async () => {
+      const run = CASES[parameter]!;
+      const absent = await run({});
+      const undefinedKeys = await run(allUndefined(parameter));
+      expect(undefinedKeys).toEqual(absent);
+    }, 60_000);
+  }
+});
