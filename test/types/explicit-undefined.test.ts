@@ -8,6 +8,8 @@ import {
   MemoryCacheStore,
   MemoryPanicClock,
   RedisPanicClock,
+  ShadowLedger,
+  shadowDecision,
   simulateTicks,
   StoreError,
   TickFileError,
@@ -98,6 +100,12 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     await publisher.close();
     return publisher instanceof VixPublisher;
   },
+  'new ShadowLedger(options)': (o) => {
+    const ledger = new ShadowLedger(o);
+    ledger.record('a', shadowDecision(60, new AdaptivePanicQuota().calculateTtlStrategy(60, 0)));
+    return ledger.totals().map(({ servedSeconds: _time, ...total }) => total);
+  },
+  'shadowDecision(decision)': (o) => shadowDecision(60, { ...new AdaptivePanicQuota().calculateTtlStrategy(60, 45), ...o }),
   'new VixReplay(options)': (o) => {
     const replay = new VixReplay(o);
     for (const record of simulateTicks({ seed: 7, startMs: 0, durationMs: 60_000, scopes: [{ scope: 'a', markets: 2, meanGapMs: 500 }] })) replay.ingest(record.tick);
