@@ -44,6 +44,13 @@ export interface VixTtlServerOptions {
   timeoutMs?: number | undefined;
   /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
   maxPanicScopes?: number | undefined;
+  /**
+   * Shadow mode: `POST /v1/ttl` answers the request's base TTL (mode `NORMAL`, tier 0:
+   * what the caller does without vix-ttl) with the decision that would have applied as
+   * `shadow`; every decision is still taken, logged and measured as usual, and the
+   * `vix_ttl_shadow_*` metrics count how it differs from what was served. Default false.
+   */
+  shadow?: boolean | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
@@ -136,6 +143,7 @@ const optionsSchema = z.strictObject({
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
+  shadow: z.boolean().default(false),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: token(),
   apiToken: token(),
@@ -185,7 +193,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export async function createServer(options: VixTtlServerOptions): Promise<VixTtlServer> {
   const o = parseOptions(optionsSchema, options, 'createServer');
   const logger = o.logger ?? pino({ level: 'silent' });
-  const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
+  const telemetry = new ServiceTelemetry({
+    maxTrackedScopes: o.maxTrackedScopes,
+    defaultMetrics: o.defaultMetrics,
+    clockKind: o.clock.kind,
+    timeScale: o.timeScale,
+    version: PACKAGE_VERSION,
+    clockNow: o.now as (() => number) | undefined,
+  });
   const breaker = new VixCircuitBreaker({
     clock: o.clock,
     policy: o.policy,
@@ -193,9 +208,11 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     syncIntervalMs: o.syncIntervalMs,
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
+    shadow: o.shadow,
     now: o.now as (() => number) | undefined,
   });
   telemetry.attach(breaker);
+  telemetry.metrics.shadowMode(o.shadow);
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);

@@ -4,6 +4,7 @@ import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
 import type { Importance } from '../../policy/importance.js';
 import type { Tier } from '../../policy/panic-mode.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
+import type { ShadowTotal } from '../../breaker/shadow-ledger.js';
 
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
 export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 1];
@@ -40,6 +41,8 @@ export interface MetricSources {
   panicScopes?: (() => { held: number; max: number }) | undefined;
   /** The store's eviction policy as last checked, or null. */
   eviction?: (() => EvictionPolicy | null) | undefined;
+  /** What shadow mode would have changed so far (a `ShadowLedger`'s totals); none outside shadow mode. */
+  shadow?: (() => readonly ShadowTotal[]) | undefined;
 }
 
 /**
@@ -57,6 +60,7 @@ export class ServiceMetrics {
   readonly #storeUp: Gauge;
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
+  readonly #shadowMode: Gauge;
   #sources: MetricSources = {};
 
   constructor(options: { defaultMetrics?: boolean | undefined; clockKind?: string | undefined; timeScale?: number | undefined; version?: string | undefined } = {}) {
@@ -139,9 +143,65 @@ export class ServiceMetrics {
         eviction.set({ policy: known.policy ?? 'unknown', evicts_panic_starts: known.canEvictPanicStarts === null ? 'unknown' : String(known.canEvictPanicStarts) }, 1);
       },
     });
+    this.#shadowMode = new Gauge({
+      name: 'vix_ttl_shadow_mode',
+      help: 'Whether the service runs in shadow mode (1: it answers the base TTL and reports the decision it would have applied as shadow) or live (0).',
+      aggregator: 'max',
+      registers,
+    });
+    this.#shadowMode.set(0);
+    this.#shadowCounters(registers);
     const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], aggregator: 'first', registers });
     info.set({ clock: options.clockKind ?? 'unknown', time_scale: String(options.timeScale ?? 1), version: options.version ?? 'unknown' }, 1);
     this.#storeUp.set(1);
+  }
+
+  /** Whether the service runs in shadow mode (`vix_ttl_shadow_mode`). */
+  shadowMode(on: boolean): void {
+    this.#shadowMode.set(on ? 1 : 0);
+  }
+
+  /**
+   * The `vix_ttl_shadow_*` counters, read from the shadow source's totals at each
+   * scrape: decisions and TTL seconds of difference (summed over workers), and the
+   * time-weighted seconds (the largest worker's: each worker's callers cover the same
+   * panic, so a sum would count it once per worker).
+   */
+  #shadowCounters(registers: Registry[]): void {
+    const labelNames = ['importance', 'tier', 'outcome'] as const;
+    const counter = (name: string, help: string, aggregator: 'sum' | 'max', valueOf: (total: ShadowTotal) => number) => {
+      const metric: Counter<(typeof labelNames)[number]> = new Counter({
+        name,
+        help,
+        labelNames,
+        aggregator,
+        registers,
+        collect: () => {
+          metric.reset();
+          for (const total of this.#sources.shadow?.() ?? []) {
+            metric.inc({ importance: total.importance, tier: String(total.tier), outcome: total.outcome }, valueOf(total));
+          }
+        },
+      });
+    };
+    counter(
+      'vix_ttl_shadow_decisions_total',
+      'Shadow-mode decisions by importance, the tier that would have applied, and how its TTL compares with the base TTL served (same, fresher, staler).',
+      'sum',
+      (t) => t.decisions,
+    );
+    counter(
+      'vix_ttl_shadow_ttl_difference_seconds_total',
+      'Sum over shadow-mode decisions of |served TTL - shadow TTL| in seconds; divided by vix_ttl_shadow_decisions_total, the mean gap.',
+      'sum',
+      (t) => t.ttlDifferenceSeconds,
+    );
+    counter(
+      'vix_ttl_shadow_served_seconds_total',
+      'Scope-seconds during which callers served data under a shadow-mode decision: each decision covers until the next one of its scope and importance or until its base TTL runs out. outcome="fresher": time vix-ttl would have served fresher data.',
+      'max',
+      (t) => t.servedSeconds,
+    );
   }
 
   /** Counts one decision (and its fail-safe reason). */
