@@ -31,8 +31,11 @@ export interface ShadowTotal {
   servedSeconds: number;
 }
 
+/** A total as kept: time in ms (sums of whole ms stay exact), seconds only when reported. */
+type Tally = Omit<ShadowTotal, 'servedSeconds'> & { servedMs: number };
+
 interface Open {
-  total: ShadowTotal;
+  total: Tally;
   /** Credited up to here (ms). */
   fromMs: number;
   /** The served TTL runs out here (ms). */
@@ -50,7 +53,7 @@ interface Open {
 export class ShadowLedger {
   readonly #now: () => number;
   readonly #maxPairs: number;
-  readonly #totals = new Map<string, ShadowTotal>();
+  readonly #totals = new Map<string, Tally>();
   /** Per (scope, importance): the last decision's time still being credited, in least-recently-decided order. */
   readonly #open = new Map<string, Open>();
 
@@ -93,14 +96,14 @@ export class ShadowLedger {
       credit(open, nowMs);
       if (open.fromMs >= open.untilMs) this.#open.delete(key);
     }
-    return [...this.#totals.values()].map((total) => ({ ...total }));
+    return [...this.#totals.values()].map(({ servedMs, ...total }) => ({ ...total, servedSeconds: servedMs / 1000 }));
   }
 
-  #total(importance: Importance, tier: Tier, outcome: ShadowOutcome): ShadowTotal {
+  #total(importance: Importance, tier: Tier, outcome: ShadowOutcome): Tally {
     const key = `${importance}|${tier}|${outcome}`;
     let total = this.#totals.get(key);
     if (total === undefined) {
-      total = { importance, tier, outcome, decisions: 0, ttlDifferenceSeconds: 0, servedSeconds: 0 };
+      total = { importance, tier, outcome, decisions: 0, ttlDifferenceSeconds: 0, servedMs: 0 };
       this.#totals.set(key, total);
     }
     return total;
@@ -111,6 +114,6 @@ export class ShadowLedger {
 function credit(open: Open, nowMs: number): void {
   const end = Math.min(nowMs, open.untilMs);
   if (end <= open.fromMs) return;
-  open.total.servedSeconds += (end - open.fromMs) / 1000;
+  open.total.servedMs += end - open.fromMs;
   open.fromMs = end;
 }
