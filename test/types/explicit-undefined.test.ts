@@ -59,7 +59,11 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
   'new VixCircuitBreaker(options)': async (o) => {
     const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock({ now: () => 0 }), ...o });
     closers.push(() => breaker.close());
-    return [await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' }), breaker.panicScopes];
+    // With `now` absent (Date.now), the duration also counts the ms between the clock's answer and the decision:
+    // rounded, so that a loaded machine's millisecond is not a difference between the two runs.
+    const { panicDurationMin, nextTierInMin, ...decision } = await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' });
+    const round = (minutes: number | null) => (minutes === null ? null : Math.round(minutes * 100) / 100);
+    return [{ ...decision, panicDurationMin: round(panicDurationMin), nextTierInMin: round(nextTierInMin) }, breaker.panicScopes];
   },
   'new AdaptiveCache(options)': (o) => {
     const { breaker: _breaker, store: _store, ...options } = new AdaptiveCache({ breaker: cacheBreaker, store: cacheStore, ...o }).options;
