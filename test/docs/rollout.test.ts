@@ -73,7 +73,8 @@ describe('docs/rollout.md: every command runs as written', () => {
     const json = blocks('json');
     expect(json).toHaveLength(1);
     writeFileSync(join(dir, 'vix-ttl.json'), json[0]!);
-    env = { ...process.env, VIX_URL: `http://127.0.0.1:${shadowPort}`, CANARY_URL: `http://127.0.0.1:${canaryPort}`, REDIS_URL: redis.url, VIX_TTL_ADMIN_TOKEN: ADMIN, VIX_TTL_CONFIG: '', VIX_TTL_SHADOW: '' };
+    const { VIX_TTL_CONFIG: _config, VIX_TTL_SHADOW: _shadow, VIX_TTL_API_TOKEN: _api, VIX_TTL_METRICS_TOKEN: _metrics, ...inherited } = process.env;
+    env = { ...inherited, VIX_URL: `http://127.0.0.1:${shadowPort}`, CANARY_URL: `http://127.0.0.1:${canaryPort}`, REDIS_URL: redis.url, VIX_TTL_ADMIN_TOKEN: ADMIN };
   });
 
   afterAll(async () => {

@@ -32,7 +32,7 @@ describe('the service in shadow mode, on a real redis-server', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     // Store timeouts are not the subject except in the fail-safe case, which pauses Redis: 200 ms.
-    const options = { timeoutMs: 200, syncIntervalMs: 0, adminToken: ADMIN, defaultMetrics: false, now: () => now, vixSource: null } as const;
+    const options = { timeoutMs: 200, syncIntervalMs: 0, adminToken: ADMIN, defaultMetrics: false, now: () => now, vixSource: null, metricsMaxAgeMs: 0 } as const;
     server = await createServer({ ...options, clock: new RedisPanicClock(redis.client(), { timeoutMs: 200 }), shadow: true });
     live = await createServer({ ...options, clock: new RedisPanicClock(redis.client(), { timeoutMs: 200 }) });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
@@ -141,13 +141,14 @@ describe('serve --shadow, VIX_TTL_SHADOW and breaker.shadow', () => {
     expect(config([], { VIX_TTL_SHADOW: '0' }, true)).toBe(false);
     expect(config([], { VIX_TTL_SHADOW: 'true' }, false)).toBe(true);
     expect(config([], { VIX_TTL_SHADOW: '1' })).toBe(true);
-    expect(config([], { VIX_TTL_SHADOW: '' }, true)).toBe(true);
     expect(config(['--shadow'], { VIX_TTL_SHADOW: 'false' }, false)).toBe(true);
   });
 
   it('a bad value is one line naming the variable or the key', () => {
     expect(() => config([], { VIX_TTL_SHADOW: 'yes' })).toThrow(CliUsageError);
     expect(() => config([], { VIX_TTL_SHADOW: 'yes' })).toThrow('VIX_TTL_SHADOW must be true or false (or 1 or 0), got "yes"');
+    // Set but empty is not "unset": a rollback to shadow mode written VIX_TTL_SHADOW= must not silently go live.
+    expect(() => config([], { VIX_TTL_SHADOW: '' }, true)).toThrow('VIX_TTL_SHADOW is set but empty: unset it for the default, or give it a value (true or false)');
     const path = join(dir, 'bad.json');
     writeFileSync(path, JSON.stringify({ breaker: { shadow: 'yes' } }));
     expect(() => loadConfigFile(path)).toThrow(/breaker\.shadow/);
