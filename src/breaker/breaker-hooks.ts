@@ -9,7 +9,13 @@ export type StoreOutcome = 'ok' | StoreFailure;
 /** A decision the breaker took (`onDecision`). */
 export interface DecisionEvent {
   scope: string;
+  /** The decision taken: what applies, or in shadow mode what would have applied. */
   decision: TtlDecision;
+  /**
+   * In shadow mode only: what `getTtl` answered — the caller's base TTL, with
+   * `decision` as its `shadow`. Absent when the breaker is not in shadow mode.
+   */
+  served?: TtlDecision | undefined;
 }
 
 /** A real call to the clock (`onStoreCall`); answers served from the local sync cache are not calls. */

@@ -13,6 +13,7 @@ import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
+import { shadowDecision } from '../policy/shadow-decision.js';
 import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
 import { PanicScopeLimit } from './panic-scope-limit.js';
 
@@ -63,6 +64,14 @@ export interface VixCircuitBreakerOptions {
    * at the clock's dead man's switch. Default 600,000 (10 minutes).
    */
   panicScopeIdleMs?: number | undefined;
+  /**
+   * Shadow mode: every decision is taken, measured (the hooks) and logged as usual, but
+   * `getTtl` and `peekTtl` answer the caller's own `baseTtl` (mode `NORMAL`, tier 0: what
+   * it does without vix-ttl) with the decision that would have applied as `shadow` —
+   * a fail-safe one included. For trying vix-ttl on live traffic without changing it.
+   * Default false.
+   */
+  shadow?: boolean | undefined;
   /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
   hooks?: BreakerHooks | undefined;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
@@ -86,6 +95,7 @@ const optionsSchema = z.strictObject({
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
   panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_PANIC_SCOPE_IDLE_MS),
+  shadow: z.boolean().default(false),
   hooks: hooksOption<BreakerHooks>(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
@@ -126,6 +136,7 @@ export class VixCircuitBreaker {
   readonly #scopes: LRUCache<string, ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
   readonly #lateObservations: Disposable | undefined;
+  readonly #shadow: boolean;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
   #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
   #closed = false;
@@ -150,6 +161,7 @@ export class VixCircuitBreaker {
     this.#timeoutMs = resolved.timeoutMs;
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new LRUCache({ max: resolved.maxScopes });
+    this.#shadow = resolved.shadow;
     const deadManSwitchMs = (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000;
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, Math.min(resolved.panicScopeIdleMs, deadManSwitchMs));
     // An answer that came after the timeout still says whether a start is stored: a panic
@@ -168,6 +180,11 @@ export class VixCircuitBreaker {
   get panicScopes(): { held: number; max: number } {
     this.#panicScopes.sweep(this.#now());
     return { held: this.#panicScopes.size, max: this.#panicScopes.max };
+  }
+
+  /** Whether this breaker runs in shadow mode (it answers the base TTL; see the `shadow` option). */
+  get shadow(): boolean {
+    return this.#shadow;
   }
 
   /** The clock this breaker observes, or null. */
@@ -192,8 +209,7 @@ export class VixCircuitBreaker {
     const classified = { importance };
     if (this.#clock === null) {
       const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-      this.#report(scope, this.#stateOf(scope), decision);
-      return decision;
+      return this.#answer(scope, this.#stateOf(scope), decision, baseTtl);
     }
     const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
     const state = this.#stateOf(scope);
@@ -201,8 +217,7 @@ export class VixCircuitBreaker {
     const outcome = await this.#observe(this.#clock, scope, state, kind);
     if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
     const decision = this.#decide(baseTtl, classified, kind, outcome, state);
-    this.#report(scope, state, decision);
-    return decision;
+    return this.#answer(scope, state, decision, baseTtl);
   }
 
   /**
@@ -225,8 +240,7 @@ export class VixCircuitBreaker {
     const synced = this.#fromSync(state, kind);
     if (!synced) return null;
     const decision = this.#decide(baseTtl, { importance: this.policy.classify(match) }, kind, { ok: true, synced, repaired: null }, state);
-    this.#report(scope, state, decision);
-    return decision;
+    return this.#answer(scope, state, decision, baseTtl);
   }
 
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
@@ -240,6 +254,18 @@ export class VixCircuitBreaker {
     this.#panicScopes.clear();
   }
 
+  /** What the caller gets: the decision, or in shadow mode its base TTL with the decision as `shadow`. */
+  #served(decision: TtlDecision, baseTtl: number): TtlDecision {
+    return this.#shadow ? shadowDecision(baseTtl, decision) : decision;
+  }
+
+  /** Reports a decision (hooks, log on change) and returns what the caller gets. */
+  #answer(scope: string, state: ScopeState, decision: TtlDecision, baseTtl: number): TtlDecision {
+    const served = this.#served(decision, baseTtl);
+    this.#report(scope, state, decision, served);
+    return served;
+  }
+
   /**
    * A panic in a new scope past `maxPanicScopes`: the clock is only read (no start
    * is written). A start that exists decides as usual; otherwise the decision fails
@@ -248,26 +274,25 @@ export class VixCircuitBreaker {
   async #readAtLimit(clock: PanicClock, scope: string, state: ScopeState, baseTtl: number, match: MatchContext): Promise<TtlDecision> {
     const outcome = await this.#observe(clock, scope, state, 'read', true);
     if (outcome.ok && outcome.synced.obs.active && outcome.synced.obs.startedAtMs !== null) {
-      const decision = this.#decide(baseTtl, match, 'read', outcome, state);
-      this.#report(scope, state, decision);
-      return decision;
+      return this.#answer(scope, state, this.#decide(baseTtl, match, 'read', outcome, state), baseTtl);
     }
-    return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, match, outcome.ok ? 'scope_limit' : outcome.reason));
+    return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, match, outcome.ok ? 'scope_limit' : outcome.reason), baseTtl);
   }
 
   /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
-  #refuse(scope: string, decision: TtlDecision): TtlDecision {
-    this.#decisions.emit({ scope, decision });
+  #refuse(scope: string, decision: TtlDecision, baseTtl: number): TtlDecision {
+    const served = this.#served(decision, baseTtl);
+    this.#decisions.emit(served === decision ? { scope, decision } : { scope, decision, served });
     this.#refusals.count += 1;
     const nowMs = this.#now();
     if (nowMs - this.#refusals.loggedAtMs >= SCOPE_LIMIT_LOG_INTERVAL_MS) {
       this.#logger.warn(
-        { scope, max_panic_scopes: this.#panicScopes.max, held: this.#panicScopes.size, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: 'fail_safe_panic_full' },
+        { scope, max_panic_scopes: this.#panicScopes.max, held: this.#panicScopes.size, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: actionOf(decision, served) },
         'VIX_TTL_PANIC_SCOPE_LIMIT',
       );
       this.#refusals = { count: 0, loggedAtMs: nowMs };
     }
-    return decision;
+    return served;
   }
 
   #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, outcome: Outcome, state: ScopeState): TtlDecision {
@@ -333,9 +358,12 @@ export class VixCircuitBreaker {
     return synced;
   }
 
-  /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
-  #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision });
+  /**
+   * Emits every decision (with what was served, in shadow mode); logs INFO (or WARN for
+   * fail-safe) only when the scope's state for that importance changes.
+   */
+  #report(scope: string, state: ScopeState, decision: TtlDecision, served: TtlDecision): void {
+    if (this.#decisions.size > 0) this.#decisions.emit(served === decision ? { scope, decision } : { scope, decision, served });
     const reason = decision.reason ?? '';
     const previous = state.logged.get(decision.importance);
     // Compared field by field, no string built: this runs on every decision, in-process cache hits included.
@@ -344,10 +372,10 @@ export class VixCircuitBreaker {
       return;
     }
     state.logged.set(decision.importance, { mode: decision.mode, tier: decision.tier, reason });
-    const fields = logFields(scope, decision);
+    const fields = served === decision ? logFields(scope, decision) : { ...logFields(scope, decision), shadow: true, served_ttl: served.ttl };
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
-      this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
+      this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: actionOf(decision, served) }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
     this.#logger.info({ ...fields, previous_mode: previous?.mode ?? null, previous_tier: previous?.tier ?? null }, 'VIX_TTL_STATE_CHANGE');
@@ -366,6 +394,11 @@ export class VixCircuitBreaker {
     }
     return state;
   }
+}
+
+/** What a fail-safe decision did: TTL 0, or in shadow mode nothing (the base TTL was served). */
+function actionOf(decision: TtlDecision, served: TtlDecision): string {
+  return served === decision ? 'fail_safe_panic_full' : 'shadow_base_ttl_served';
 }
 
 function logFields(scope: string, decision: TtlDecision) {

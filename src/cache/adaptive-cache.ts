@@ -6,6 +6,7 @@ import { EventEmitter, subscribeHooks, type Event } from '../core/event.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { InvalidConfigError, InvalidInputError, LoaderTimeoutError, OverloadedError, messageOf } from '../core/errors.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
+import { shadowDecision } from '../policy/shadow-decision.js';
 import { encodeInvalidation, parseInvalidation, parseMarketChange } from './bus-message.js';
 import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type RefreshOutcome, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
@@ -145,6 +146,14 @@ export interface AdaptiveCacheOptions {
   /** Most loader calls in flight at once per scope (`input.scope`). Default none. */
   maxConcurrentLoadsPerScope?: number | undefined;
   overload?: OverloadOptions | undefined;
+  /**
+   * Shadow mode: each read is judged, stored and refreshed by the caller's own
+   * `baseTtl`, as a plain TTL cache would, so the cache never serves anything it would
+   * not serve without vix-ttl; the breaker's decision is still taken (hooks, logs,
+   * metrics) and comes with each result and event as `decision.shadow`. With a breaker
+   * already in shadow mode this changes nothing. Default false.
+   */
+  shadow?: boolean | undefined;
   /** Listeners subscribed at construction: a shorthand for `cache.onCacheEvent(fn)` (see {@link CacheHooks}). */
   hooks?: CacheHooks | undefined;
 }
@@ -259,6 +268,7 @@ const optionsSchema = z
         maxWaiting: z.number().int().min(0).max(1_000_000).default(1_000),
       })
       .prefault({}),
+    shadow: z.boolean().default(false),
     hooks: hooksOption<CacheHooks>(),
   })
   .superRefine((o, ctx) => {
@@ -368,7 +378,7 @@ export class AdaptiveCache {
       const field = o.l1 !== undefined ? 'l1' : 'invalidateOn.marketChanges';
       throw new InvalidConfigError(`AdaptiveCache.${field}`, `needs a shared store with pub/sub (RedisCacheStore) to keep processes coherent, got a ${o.store.kind} store`);
     }
-    this.#breaker = o.breaker;
+    this.#breaker = o.shadow ? shadowSource(o.breaker) : o.breaker;
     this.#store = o.store;
     this.#serializer = o.serializer;
     this.#guard = new StoreGuard(o.timeoutMs);
@@ -1090,6 +1100,22 @@ export class AdaptiveCache {
 /** A random id for an invalidation (bus messages, tag tombstones). */
 function randomId(): string {
   return randomUUID().replaceAll('-', '');
+}
+
+/**
+ * A decision source whose answers are the caller's base TTL, with the source's decision
+ * as `shadow` (see `AdaptiveCache`'s `shadow` option). `getTtl` validates the input
+ * before anything is read from it.
+ */
+function shadowSource(source: TtlSource): TtlSource {
+  const shadowed: TtlSource = { getTtl: async (input) => shadowDecision(input.baseTtl, await source.getTtl(input)) };
+  if (typeof source.peekTtl !== 'function') return shadowed;
+  const peek = source.peekTtl.bind(source);
+  shadowed.peekTtl = (input) => {
+    const decision = peek(input);
+    return decision === null ? null : shadowDecision(input.baseTtl, decision);
+  };
+  return shadowed;
 }
 
 function refreshFailure(error: unknown): RefreshOutcome {

@@ -110,6 +110,7 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       maxPanicScopes: flagKey('max-panic-scopes'),
       syncIntervalMs: breakerOptionsSchema.shape.syncIntervalMs.unwrap().optional(),
+      shadow: breakerOptionsSchema.shape.shadow.unwrap().optional(),
     })
     .optional(),
 });

@@ -24,9 +24,10 @@ function families(text: string): Set<string> {
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 }
 
-/** The vix_ttl_* names a PromQL text refers to, histogram suffixes folded into their family. */
+/** The vix_ttl_* metric names a PromQL text refers to, histogram suffixes folded into their family. */
 function referencedFamilies(promql: string): string[] {
-  return [...new Set([...promql.matchAll(/\bvix_ttl_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
+  // Not the recording rules' own names (`importance:vix_ttl_…:ratio_rate5m`), which are made by the rules.
+  return [...new Set([...promql.matchAll(/(?<![:\w])vix_ttl_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
 }
 
 /**
@@ -145,6 +146,33 @@ describe('a real /metrics scrape', () => {
   });
 });
 
+describe('a /metrics scrape in shadow mode', () => {
+  it('passes promtool check metrics, with every vix_ttl_shadow_* family and fractional time-weighted seconds', async () => {
+    let now = Date.UTC(2026, 5, 14, 20, 0, 0);
+    const server = await createServer({ clock: new MemoryPanicClock({ now: () => now }), now: () => now, shadow: true, vixSource: null });
+    try {
+      for (const body of [
+        { baseTtl: 60, vixStatus: 'calm', scope: 'epl' },
+        { baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: 'epl' },
+        { baseTtl: 30, vixStatus: 'panic', match: { importance: 'high_stakes' }, scope: 'ucl' },
+      ]) {
+        expect((await server.app.inject({ method: 'POST', url: '/v1/ttl', payload: body })).statusCode).toBe(200);
+        now += 1250;
+      }
+      const text = (await server.app.inject('/metrics')).body;
+      const { status, output } = promtool(['check', 'metrics'], text);
+      expect(output.trim()).toBe('');
+      expect(status).toBe(0);
+      expect(text).toMatch(/^vix_ttl_shadow_mode 1$/m);
+      expect(text).toMatch(/^vix_ttl_shadow_served_seconds_total\{importance="medium_stakes",tier="1",outcome="fresher"\} 2\.5$/m);
+      expect(text).toMatch(/^vix_ttl_shadow_decisions_total\{importance="medium_stakes",tier="0",outcome="same"\} 1$/m);
+      expect(text).toMatch(/^vix_ttl_shadow_ttl_difference_seconds_total\{importance="high_stakes",tier="1",outcome="fresher"\} 30$/m);
+    } finally {
+      await server.app.close();
+    }
+  });
+});
+
 describe('the Grafana dashboard', () => {
   const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as {
     uid: string;
@@ -168,6 +196,9 @@ describe('the Grafana dashboard', () => {
     ['VIX status per scope', /vix_ttl_vix_status\{/],
     ['publisher writes', /rate\(vix_ttl_vix_publish_total/],
     ['cache loader calls by outcome (timeouts included)', /sum by \(cache, outcome\) \(rate\(vix_ttl_cache_load_duration_seconds_count/],
+    ['shadow mode by instance', /max by \(instance\) \(vix_ttl_shadow_mode/],
+    ['minutes shadow would have served fresher (time-weighted, the largest instance)', /max by \(importance\) \(sum by \(instance, importance\) \(increase\(vix_ttl_shadow_served_seconds_total\{[^}]*outcome="fresher"/],
+    ['share of shadow decisions at TTL 0', /rate\(vix_ttl_shadow_decisions_total\{[^}]*tier="1",outcome="fresher"/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();
@@ -177,11 +208,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 15 rules found');
+    expect(output).toContain('SUCCESS: 19 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) — and a big refresh’s busy writes never page as publish failures', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe (paging only live instances; a shadow one warns), the shadow recording rules (38 fresh minutes on two instances is 38, not 76), store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) — and a big refresh’s busy writes never page as publish failures', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);

@@ -8,6 +8,8 @@ import {
   MemoryCacheStore,
   MemoryPanicClock,
   RedisPanicClock,
+  ShadowLedger,
+  shadowDecision,
   simulateTicks,
   StoreError,
   TickFileError,
@@ -57,7 +59,11 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
   'new VixCircuitBreaker(options)': async (o) => {
     const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock({ now: () => 0 }), ...o });
     closers.push(() => breaker.close());
-    return [await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' }), breaker.panicScopes];
+    // With `now` absent (Date.now), the duration also counts the ms between the clock's answer and the decision:
+    // rounded, so that a loaded machine's millisecond is not a difference between the two runs.
+    const { panicDurationMin, nextTierInMin, ...decision } = await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' });
+    const round = (minutes: number | null) => (minutes === null ? null : Math.round(minutes * 100) / 100);
+    return [{ ...decision, panicDurationMin: round(panicDurationMin), nextTierInMin: round(nextTierInMin) }, breaker.panicScopes];
   },
   'new AdaptiveCache(options)': (o) => {
     const { breaker: _breaker, store: _store, ...options } = new AdaptiveCache({ breaker: cacheBreaker, store: cacheStore, ...o }).options;
@@ -98,6 +104,12 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     await publisher.close();
     return publisher instanceof VixPublisher;
   },
+  'new ShadowLedger(options)': (o) => {
+    const ledger = new ShadowLedger(o);
+    ledger.record('a', shadowDecision(60, new AdaptivePanicQuota().calculateTtlStrategy(60, 0)));
+    return ledger.totals().map(({ servedSeconds: _time, ...total }) => total);
+  },
+  'shadowDecision(decision)': (o) => shadowDecision(60, { ...new AdaptivePanicQuota().calculateTtlStrategy(60, 45), ...o }),
   'new VixReplay(options)': (o) => {
     const replay = new VixReplay(o);
     for (const record of simulateTicks({ seed: 7, startMs: 0, durationMs: 60_000, scopes: [{ scope: 'a', markets: 2, meanGapMs: 500 }] })) replay.ingest(record.tick);

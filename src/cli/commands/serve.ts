@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
-import { InvalidInputError } from '../../core/errors.js';
+import { describeValue, InvalidInputError } from '../../core/errors.js';
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/http/bearer-auth.js';
 import { runClusterPrimary } from '../../server/process/cluster-primary.js';
 import { publisherRefreshMs, startService, type ServiceConfig, type ServiceLimits } from '../../server/process/run-service.js';
@@ -31,6 +31,9 @@ export const SERVE_SPEC: CommandSpec<typeof SERVE_FLAGS> = {
     '',
     'Environment only: LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info), VIX_TTL_ADMIN_TOKEN',
     '(admin routes), VIX_TTL_API_TOKEN (POST /v1/ttl and /v1/ticks): tokens never come from the file.',
+    '',
+    'Shadow mode is on with --shadow, else as VIX_TTL_SHADOW says (true or false), else as breaker.shadow in the file',
+    'says; default off. VIX_TTL_SHADOW=true puts a service started from a live config file back in shadow (a rollback).',
   ].join('\n'),
   flags: SERVE_FLAGS,
 };
@@ -195,6 +198,7 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     policy: file?.policy,
     vix: parsed.given.has('vix-warmup-ms') ? { ...file?.vix, warmupMs: flags['vix-warmup-ms'] } : file?.vix,
     syncIntervalMs: file?.breaker?.syncIntervalMs,
+    shadow: flags.shadow === true || (shadowFromEnv(env.VIX_TTL_SHADOW) ?? file?.breaker?.shadow ?? false),
     limits,
     publishMarketChanges,
   };
@@ -222,6 +226,15 @@ async function prettyPrinter(): Promise<(line: string) => string> {
   }
   const pretty = prettyFactory({ translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,name' });
   return (line) => pretty(line).replace(/\n$/, '');
+}
+
+/** `VIX_TTL_SHADOW`: true or false (1 or 0); absent says nothing; set but empty is an error (it must not silently go live). */
+function shadowFromEnv(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') throw emptyVariable('VIX_TTL_SHADOW', 'true or false');
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new CliUsageError(`VIX_TTL_SHADOW must be true or false (or 1 or 0), got ${describeValue(value)}`);
 }
 
 function logLevel(value: string | undefined): string {

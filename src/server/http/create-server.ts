@@ -50,6 +50,13 @@ export interface VixTtlServerOptions {
   maxPanicScopes?: number | undefined;
   /** The breaker's `panicScopeIdleMs`: a held panic scope with no panic observation for this long gives its slot back. Default 600,000. */
   panicScopeIdleMs?: number | undefined;
+  /**
+   * Shadow mode: `POST /v1/ttl` answers the request's base TTL (mode `NORMAL`, tier 0:
+   * what the caller does without vix-ttl) with the decision that would have applied as
+   * `shadow`; every decision is still taken, logged and measured as usual, and the
+   * `vix_ttl_shadow_*` metrics count how it differs from what was served. Default false.
+   */
+  shadow?: boolean | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
@@ -167,6 +174,7 @@ const optionsSchema = z.strictObject({
   timeoutMs: z.number().positive().max(60_000).optional(),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
   panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+  shadow: z.boolean().default(false),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: token(),
   apiToken: token(),
@@ -222,7 +230,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const o = parseOptions(optionsSchema, options, 'createServer');
   assertDistinctTokens({ adminToken: o.adminToken, apiToken: o.apiToken, metricsToken: o.metricsToken }, 'createServer');
   const logger = o.logger ?? pino({ level: 'silent' });
-  const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
+  const telemetry = new ServiceTelemetry({
+    maxTrackedScopes: o.maxTrackedScopes,
+    defaultMetrics: o.defaultMetrics,
+    clockKind: o.clock.kind,
+    timeScale: o.timeScale,
+    version: PACKAGE_VERSION,
+    clockNow: o.now as (() => number) | undefined,
+  });
   const breaker = new VixCircuitBreaker({
     clock: o.clock,
     policy: o.policy,
@@ -231,9 +246,11 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
     panicScopeIdleMs: o.panicScopeIdleMs,
+    shadow: o.shadow,
     now: o.now as (() => number) | undefined,
   });
   telemetry.attach(breaker);
+  telemetry.metrics.shadowMode(o.shadow);
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);

@@ -65,6 +65,8 @@ export interface ServiceConfig {
   vix?: Omit<VixEngineOptions, 'hooks'> | undefined;
   /** The breaker's `syncIntervalMs`. Default 100 ms. */
   syncIntervalMs?: number | undefined;
+  /** Shadow mode: answer the base TTL, with the decision that would have applied as `shadow` (see {@link VixTtlServerOptions.shadow}). Default false. */
+  shadow?: boolean | undefined;
   /** More limits of the HTTP server (body sizes, tracked scopes, event clients…), as {@link VixTtlServerOptions} names them. */
   limits?: ServiceLimits | undefined;
   /** Publish each market whose price moved on the cache bus (`vix-ttl:market-changes`), for change-aware invalidation. Needs Redis. Default false. */
@@ -123,6 +125,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     clock,
     policy: config.policy,
     syncIntervalMs: config.syncIntervalMs,
+    shadow: config.shadow,
     timeoutMs,
     logger,
     adminToken: config.adminToken,
@@ -157,6 +160,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       store: redis ? redactUrl(config.redisUrl!) : 'memory (embedded default: decisions agree within this process only)',
       demo: config.demo ? { speed: config.demoSpeed, scopes: feed!.scopes } : false,
       vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
+      shadow: config.shadow === true ? 'on: POST /v1/ttl answers the base TTL, the decision that would have applied is in shadow' : false,
       admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
       api: config.apiToken ? 'token required on POST /v1/ttl and POST /v1/ticks' : 'open (set VIX_TTL_API_TOKEN to require a token)',
       metrics: config.metricsToken ? 'token required on GET /metrics' : 'open',

@@ -6,6 +6,7 @@ import type { Tier } from '../../policy/panic-mode.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 import { ArrayCounter, type CounterCell } from './array-counter.js';
 import { ArrayHistogram, type HistogramSeries } from './array-histogram.js';
+import type { ShadowTotal } from '../../breaker/shadow-ledger.js';
 
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
 export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 1];
@@ -42,6 +43,8 @@ export interface MetricSources {
   panicScopes?: (() => { held: number; max: number }) | undefined;
   /** The store's eviction policy as last checked, or null. */
   eviction?: (() => EvictionPolicy | null) | undefined;
+  /** What shadow mode would have changed so far (a `ShadowLedger`'s totals); none outside shadow mode. */
+  shadow?: (() => readonly ShadowTotal[]) | undefined;
 }
 
 /** Records the HTTP requests of one route and method (see {@link ServiceMetrics.httpRoute}). */
@@ -75,6 +78,7 @@ export class ServiceMetrics {
   readonly #connections: Gauge;
   readonly #connectionsMax: Gauge;
   readonly #connectionsRefused: Counter;
+  readonly #shadowMode: Gauge;
   #sources: MetricSources = {};
 
   constructor(options: { defaultMetrics?: boolean | undefined; clockKind?: string | undefined; timeScale?: number | undefined; version?: string | undefined } = {}) {
@@ -160,9 +164,65 @@ export class ServiceMetrics {
         eviction.set({ policy: known.policy ?? 'unknown', evicts_panic_starts: known.canEvictPanicStarts === null ? 'unknown' : String(known.canEvictPanicStarts) }, 1);
       },
     });
+    this.#shadowMode = new Gauge({
+      name: 'vix_ttl_shadow_mode',
+      help: 'Whether the service runs in shadow mode (1: it answers the base TTL and reports the decision it would have applied as shadow) or live (0).',
+      aggregator: 'max',
+      registers,
+    });
+    this.#shadowMode.set(0);
+    this.#shadowCounters(registers);
     const info = new Gauge({ name: 'vix_ttl_info', help: 'Constant 1, labelled with the clock kind and the time scale (1 = real time).', labelNames: ['clock', 'time_scale', 'version'], aggregator: 'first', registers });
     info.set({ clock: options.clockKind ?? 'unknown', time_scale: String(options.timeScale ?? 1), version: options.version ?? 'unknown' }, 1);
     this.#storeUp.set(1);
+  }
+
+  /** Whether the service runs in shadow mode (`vix_ttl_shadow_mode`). */
+  shadowMode(on: boolean): void {
+    this.#shadowMode.set(on ? 1 : 0);
+  }
+
+  /**
+   * The `vix_ttl_shadow_*` counters, read from the shadow source's totals at each
+   * scrape: decisions and TTL seconds of difference (summed over workers), and the
+   * time-weighted seconds (the largest worker's: each worker's callers cover the same
+   * panic, so a sum would count it once per worker).
+   */
+  #shadowCounters(registers: Registry[]): void {
+    const labelNames = ['importance', 'tier', 'outcome'] as const;
+    const counter = (name: string, help: string, aggregator: 'sum' | 'max', valueOf: (total: ShadowTotal) => number) => {
+      const metric: Counter<(typeof labelNames)[number]> = new Counter({
+        name,
+        help,
+        labelNames,
+        aggregator,
+        registers,
+        collect: () => {
+          metric.reset();
+          for (const total of this.#sources.shadow?.() ?? []) {
+            metric.inc({ importance: total.importance, tier: String(total.tier), outcome: total.outcome }, valueOf(total));
+          }
+        },
+      });
+    };
+    counter(
+      'vix_ttl_shadow_decisions_total',
+      'Shadow-mode decisions by importance, the tier that would have applied, and how its TTL compares with the base TTL served (same, fresher, staler).',
+      'sum',
+      (t) => t.decisions,
+    );
+    counter(
+      'vix_ttl_shadow_ttl_difference_seconds_total',
+      'Sum over shadow-mode decisions of |served TTL - shadow TTL| in seconds; divided by vix_ttl_shadow_decisions_total, the mean gap.',
+      'sum',
+      (t) => t.ttlDifferenceSeconds,
+    );
+    counter(
+      'vix_ttl_shadow_served_seconds_total',
+      'Scope-seconds during which callers served data under a shadow-mode decision: each decision covers until the next one of its scope and importance or until its base TTL runs out. outcome="fresher": time vix-ttl would have served fresher data.',
+      'max',
+      (t) => t.servedSeconds,
+    );
   }
 
   /** Counts one decision (and its fail-safe reason). */

@@ -18,7 +18,7 @@ export const ttlOperations: readonly ApiOperation[] = [
     tag: 'decisions',
     summary: 'Decide how long to cache',
     description:
-      'The body of VixCircuitBreaker.getTtl in, a TtlDecision out. With vixStatus, the caller says what the market does (panic starts or continues the shared panic, calm ends it); without it, the status the VIX engine published decides. During a panic whose start cannot be read reliably the answer is TTL 0 with failSafe true and a reason, never an error. Needs the API token when the service has one.',
+      'The body of VixCircuitBreaker.getTtl in, a TtlDecision out. With vixStatus, the caller says what the market does (panic starts or continues the shared panic, calm ends it); without it, the status the VIX engine published decides. During a panic whose start cannot be read reliably the answer is TTL 0 with failSafe true and a reason, never an error. A service in shadow mode (serve --shadow) answers the base TTL, with the decision that would have applied in shadow. Needs the API token when the service has one.',
     security: 'api',
     body: { schema: ttlRequestSchema, required: true },
     responses: { 200: { description: 'The decision.', content: { 'application/json': ttlDecisionSchema } } },
