@@ -182,10 +182,12 @@ export class VixCircuitBreaker {
     const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
     if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
     const state = this.#stateOf(scope);
-    const outcome = await this.#observe(this.#clock, scope, state, kind);
+    const observing = this.#observe(this.#clock, scope, state, kind);
+    const waitFrom = observing instanceof Promise ? performance.now() : -1; // timed only when it waits: the sync window pays nothing
+    const outcome = await observing;
     if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
     const decision = this.#decide(baseTtl, classified, kind, outcome, state);
-    this.#report(scope, state, decision);
+    this.#report(scope, state, decision, waitFrom < 0 ? undefined : performance.now() - waitFrom);
     return decision;
   }
 
@@ -252,10 +254,10 @@ export class VixCircuitBreaker {
     return this.policy.calculateTtlStrategy(baseTtl, durationMs / 60_000, match);
   }
 
-  /** One clock call per scope and kind at a time; answers reused for `syncIntervalMs`. */
-  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind): Promise<Outcome> {
+  /** One clock call per scope and kind at a time; answers reused for `syncIntervalMs` (then returned at once, not as a promise). */
+  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind): Outcome | Promise<Outcome> {
     const cached = this.#fromSync(state, kind);
-    if (cached) return Promise.resolve({ ok: true, synced: cached, repaired: null });
+    if (cached) return { ok: true, synced: cached, repaired: null };
     const running = state.inflight[kind];
     if (running) return running;
     const startedAt = performance.now();
@@ -298,8 +300,8 @@ export class VixCircuitBreaker {
   }
 
   /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
-  #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision });
+  #report(scope: string, state: ScopeState, decision: TtlDecision, waitedMs?: number): void {
+    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision, waitedMs });
     const reason = decision.reason ?? '';
     const previous = state.logged.get(decision.importance);
     // Compared field by field, no string built: this runs on every decision, in-process cache hits included.

@@ -21,6 +21,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
 import { securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
+import { importOpenTelemetryApi, traceService } from './request-tracing.js';
 import { ServiceState } from '../state/service-state.js';
 import { ServiceTelemetry } from '../state/service-telemetry.js';
 import { registerStateRoutes } from './routes/state-routes.js';
@@ -108,6 +109,13 @@ export interface VixTtlServerOptions {
   /** Register prom-client's default process metrics. Default true. */
   defaultMetrics?: boolean | undefined;
   /**
+   * Trace requests and decisions with OpenTelemetry when `@opentelemetry/api` is
+   * installed and an SDK is registered (a SERVER span per request, continued from its
+   * `traceparent`; the breaker's spans below it). Without the API or an SDK nothing
+   * is traced and nothing is paid. Default true.
+   */
+  openTelemetry?: boolean | undefined;
+  /**
    * Given this server's registry, returns what `GET /metrics` renders instead of it:
    * a cluster worker passes one that asks the primary for every worker's metrics.
    */
@@ -165,6 +173,7 @@ const optionsSchema = z.strictObject({
   maxTickAgeMs: z.number().min(1000).max(86_400_000).optional(),
   vixEngine: z.custom<VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be the options of a VixEngine' }).optional(),
   defaultMetrics: z.boolean().default(true),
+  openTelemetry: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
 
@@ -215,6 +224,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     vix: o.vix as VixProvider | undefined,
   });
   const headers = await securityHeaders();
+  const otel = o.openTelemetry ? await importOpenTelemetryApi() : null;
   health.onInspection((inspection) => state.learn(inspection));
   health.start(o.healthIntervalMs);
   const app = Fastify({
@@ -231,6 +241,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
+  const tracing = otel ? traceService(app, otel, breaker) : null;
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange(() => events.notify());
   const transitions = vix?.onTransition((transition) => {
@@ -248,6 +259,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   app.addHook('onClose', async () => {
     health.stop();
     transitions?.dispose();
+    tracing?.dispose();
     await breaker.close();
     if (ownsVix) await vix?.close();
   });
