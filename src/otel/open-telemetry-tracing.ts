@@ -10,7 +10,7 @@ import type { Disposable } from '../core/event.js';
 import { PACKAGE_VERSION } from '../core/package-version.js';
 import { parseOptions } from '../core/parse-options.js';
 import { bounded, decisionAttributes, errorType, scopeAttribute, SPAN_ATTRIBUTES as A, SPAN_NAMES } from './span-attributes.js';
-import { tracerProviderRegistered } from './tracer-provider-registered.js';
+import { tracerProviderCheck } from './tracer-provider-registered.js';
 
 /** What tracing needs of a breaker: its decision and store-call events (and its clock's kind, for an attribute). */
 export type TracedBreaker = Pick<VixCircuitBreaker, 'onDecision' | 'onStoreCall'> & { readonly clock?: { readonly kind: string } | null | undefined };
@@ -26,7 +26,7 @@ export interface OpenTelemetryOptions {
   cache?: TracedCache | undefined;
   /**
    * Where the tracer comes from. Default: the globally registered provider, used only
-   * while one is registered (checked again at each clock call and cache call, so an
+   * while one is registered (checked again at each clock call of the breaker, so an
    * SDK started later is picked up). A provider passed here is always used.
    */
   tracerProvider?: TracerProvider | undefined;
@@ -54,13 +54,14 @@ export const TRACER_NAME = 'vix-ttl';
  * the in-process tier, with its status and the entry's age), `vix_ttl.cache.load`
  * (a loader call and its outcome), `vix_ttl.cache.refresh`. Decisions from the sync
  * window and in-process hits make no span. While no tracer provider is registered
- * (and none was passed) only the slow-path events are listened to, so the hot paths
- * cost what they cost without tracing.
+ * (and none was passed) only the breaker's clock calls are listened to (the cache's
+ * calls when no breaker is given), so the hot paths cost what they cost without tracing.
  */
 export class OpenTelemetryTracing implements Disposable {
   readonly #api: typeof OtelApi;
   readonly #tracer: Tracer;
   readonly #explicit: boolean;
+  readonly #registered: () => boolean;
   readonly #breaker: TracedBreaker | undefined;
   readonly #cache: TracedCache | undefined;
   readonly #always: Disposable[];
@@ -72,12 +73,13 @@ export class OpenTelemetryTracing implements Disposable {
     const o = parseOptions(optionsSchema, options, 'instrumentOpenTelemetry');
     this.#api = api;
     this.#explicit = o.tracerProvider !== undefined;
+    this.#registered = tracerProviderCheck(api);
     this.#tracer = (o.tracerProvider ?? api.trace.getTracerProvider()).getTracer(TRACER_NAME, PACKAGE_VERSION);
     this.#breaker = o.breaker;
     this.#cache = o.cache;
-    this.#always = [];
-    if (o.breaker) this.#always.push(o.breaker.onStoreCall((event) => this.#onStoreCall(event)));
-    if (o.cache) this.#always.push(o.cache.onResult((event) => this.#onResult(event)));
+    // Listened to even without an SDK, to notice one registered later: the breaker's clock calls (a round
+    // trip each, every syncIntervalMs per scope at most), or without a breaker the cache's calls past its in-process tier.
+    this.#always = o.breaker ? [o.breaker.onStoreCall((event) => this.#onStoreCall(event))] : [o.cache!.onResult((event) => this.#onResult(event))];
     this.refresh();
   }
 
@@ -94,14 +96,16 @@ export class OpenTelemetryTracing implements Disposable {
   /**
    * Checks again whether a tracer provider is registered, and subscribes to (or
    * leaves) the hot-path events accordingly; returns {@link active}. Runs by itself
-   * at each clock call and each cache call past the in-process tier.
+   * at each clock call of the breaker (without a breaker, at each cache call past
+   * the in-process tier).
    */
   refresh(): boolean {
-    const live = !this.#disposed && (this.#explicit || tracerProviderRegistered(this.#api));
+    const live = !this.#disposed && (this.#explicit || this.#registered());
     if (live && this.#hot === null) {
       this.#hot = [];
       if (this.#breaker) this.#hot.push(this.#breaker.onDecision((event) => this.#onDecision(event)));
       if (this.#cache) this.#hot.push(this.#cache.onCacheEvent((event) => this.#onCacheEvent(event)));
+      if (this.#cache && this.#breaker) this.#hot.push(this.#cache.onResult((event) => this.#onResult(event)));
     } else if (!live && this.#hot !== null) {
       for (const subscription of this.#hot) subscription.dispose();
       this.#hot = null;
@@ -133,7 +137,7 @@ export class OpenTelemetryTracing implements Disposable {
   }
 
   #onResult(event: CacheResultEvent): void {
-    if (!this.refresh()) return;
+    if (this.#breaker === undefined && !this.refresh()) return; // with a breaker, its clock calls check
     const end = performance.now();
     const attributes: Attributes = { [A.cacheKey]: bounded(event.key), [A.cacheStatus]: event.status };
     const scope = scopeAttribute(event.scope);

@@ -278,6 +278,18 @@ describe('without a registered SDK', () => {
     expect(tracing.active).toBe(false);
   });
 
+  it('a cache traced alone (no breaker given) checks at each call past its in-process tier', async () => {
+    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), syncIntervalMs: 60_000 });
+    const cache = new AdaptiveCache({ breaker, store: new MemoryCacheStore() });
+    const tracing = traced({ cache });
+    await cache.getOrLoad('k', async () => 1, { baseTtl: 60, vixStatus: 'calm' });
+    expect(tracing.active).toBe(false);
+    trace.setGlobalTracerProvider(provider);
+    const parent = await under('after the SDK', () => cache.getOrLoad('k', async () => 2, { baseTtl: 60, vixStatus: 'calm' }));
+    expect(tracing.active).toBe(true);
+    expect(spans(SPAN_NAMES.cacheGet).map((s) => [parentOf(s), s.attributes[A.cacheStatus]])).toEqual([[parent, 'hit']]);
+  });
+
   it('dispose() stops every span', async () => {
     const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), syncIntervalMs: 0 });
     const tracing = traced({ breaker, tracerProvider: provider });
