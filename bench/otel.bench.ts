@@ -80,6 +80,10 @@ async function withSdk<T>(on: boolean, work: () => Promise<T>): Promise<T> {
   if (!on) return work();
   trace.setGlobalTracerProvider(provider);
   context.setGlobalContextManager(contextManager.enable());
+  // Live as in an application with an SDK, where some span is always being made active (an HTTP
+  // instrumentation's, or the span processor's own suppressed export context): from the first
+  // context.with on, AsyncLocalStorage follows every promise, traced or not.
+  context.with(context.active(), () => undefined);
   try {
     return await work();
   } finally {

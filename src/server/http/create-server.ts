@@ -26,6 +26,7 @@ import { ServiceState } from '../state/service-state.js';
 import { ServiceTelemetry } from '../state/service-telemetry.js';
 import { registerStateRoutes } from './routes/state-routes.js';
 import { StoreHealth } from '../state/store-health.js';
+import { LogVolume } from '../state/log-volume.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { registerTickRoutes } from './routes/tick-routes.js';
 import { openApiDocumentText } from './openapi-document.js';
@@ -47,6 +48,12 @@ export interface VixTtlServerOptions {
   maxPanicScopes?: number | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger | undefined;
+  /**
+   * Counts of the lines `logger` writes, exported as `vix_ttl_log_lines_total{event,level}`:
+   * the {@link LogVolume} whose `hooks` the logger was built with (`pino({ hooks: volume.hooks })`).
+   * Default none (the metric is absent).
+   */
+  logVolume?: LogVolume | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
   adminToken?: string | null | undefined;
   /**
@@ -145,6 +152,7 @@ const optionsSchema = z.strictObject({
   timeoutMs: z.number().positive().max(60_000).optional(),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
+  logVolume: z.custom<LogVolume>((v) => v === undefined || v instanceof LogVolume, { message: 'must be a LogVolume (whose hooks the logger was built with)' }).optional(),
   adminToken: token(),
   apiToken: token(),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
@@ -208,6 +216,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
+  const publisherEnds = vix instanceof LocalVix && vix.publisher ? telemetry.metrics.panicEpisodes.follow(vix.publisher) : null;
+  o.logVolume?.register(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
   telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
   const state = new ServiceState({
@@ -260,6 +270,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     health.stop();
     transitions?.dispose();
     tracing?.dispose();
+    publisherEnds?.dispose();
     await breaker.close();
     if (ownsVix) await vix?.close();
   });

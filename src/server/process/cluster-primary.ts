@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { answerClusterMetrics } from './cluster-metrics.js';
 
 /** Options of {@link runClusterPrimary}. */
@@ -15,8 +16,8 @@ export interface ClusterPrimaryOptions {
    */
   maxRestarts?: number | undefined;
   restartWindowMs?: number | undefined;
-  /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
-  extraMetrics?: (() => Promise<string>) | undefined;
+  /** The primary's own metrics (the VIX engine's, its publisher's panic ends, its log lines), aggregated with the workers' for `/metrics`. */
+  primaryRegistry?: Registry | undefined;
 }
 
 /** The primary of a multi-worker service. */
@@ -32,7 +33,7 @@ export interface ClusterPrimary {
  * share the port (each runs the same command line as a single service), replaces
  * every worker that exits without being asked to — a crash, or a clean exit 0 (a
  * SIGTERM sent to the worker alone, a worker that returned) — gives up on a restart
- * loop (exit 1), aggregates the workers' metrics (and its own `extraMetrics`) for
+ * loop (exit 1), aggregates the workers' metrics (and its own `primaryRegistry`) for
  * `GET /metrics`, and on shutdown drains them all. Only a shutdown it was asked for
  * ends with exit 0; a primary left without workers never does.
  */
@@ -58,7 +59,7 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
       shutdown(1);
     }
   };
-  const stopAnsweringMetrics = answerClusterMetrics(options.extraMetrics);
+  const stopAnsweringMetrics = answerClusterMetrics(options.primaryRegistry);
 
   const shutdown = (code = 0) => {
     exitCode = Math.max(exitCode, code);
