@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { AdaptiveCache, MemoryCacheStore, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
-import { cacheMetricsHooks } from '../../src/server/index.js';
+import { cacheMetricsHooks, LogVolume } from '../../src/server/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
@@ -59,7 +60,10 @@ describe('a real /metrics scrape', () => {
     const admin = redis.client();
     await admin.set('brain:panic_start_ts:corrupt', 'not-a-timestamp');
     // Store timeouts are not the subject: generous. warmupMs 0: the engine warms up on the history posted below.
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 } });
+    // The logger counts its lines as `vix-ttl serve`'s does (LogVolume's pino hook), so vix_ttl_log_lines_total is in the scrape.
+    const logVolume = new LogVolume();
+    const logger = pino({ level: 'info', hooks: logVolume.hooks }, { write: () => undefined });
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 }, logger, logVolume });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const post = (body: object) => fetch(`${server.app.listeningOrigin}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post({ baseTtl: 60, vixStatus: 'panic', scope: 'corrupt' });
@@ -105,6 +109,9 @@ describe('a real /metrics scrape', () => {
       'vix_ttl_vix_status_transitions_total',
       'vix_ttl_vix_publish_total',
       'vix_ttl_vix_stale_starts_removed_total',
+      'vix_ttl_decision_ttl_seconds',
+      'vix_ttl_panic_episode_duration_seconds',
+      'vix_ttl_log_lines_total',
       'process_cpu_user_seconds_total',
     ]) {
       expect(names.has(name), name).toBe(true);
@@ -168,6 +175,12 @@ describe('the Grafana dashboard', () => {
     ['VIX status per scope', /vix_ttl_vix_status\{/],
     ['publisher writes', /rate\(vix_ttl_vix_publish_total/],
     ['cache loader calls by outcome (timeouts included)', /sum by \(cache, outcome\) \(rate\(vix_ttl_cache_load_duration_seconds_count/],
+    ['durations of the panics that ended', /sum by \(le\) \(increase\(vix_ttl_panic_episode_duration_seconds_bucket/],
+    ['distribution of decided TTLs', /sum by \(le\) \(rate\(vix_ttl_decision_ttl_seconds_bucket/],
+    ['share of decisions at TTL 0', /vix_ttl_decision_ttl_seconds_bucket\{job=~"\$job", le="0"\}/],
+    ['log lines per decision', /rate\(vix_ttl_log_lines_total.*\/ sum by \(instance\) \(rate\(vix_ttl_decisions_total/],
+    ['log lines by event', /sum by \(event, level\) \(rate\(vix_ttl_log_lines_total/],
+    ['tier disagreement between instances', /max by \(scope, importance\) \(vix_ttl_current_tier.*- min by \(scope, importance\) \(vix_ttl_current_tier/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();
@@ -177,11 +190,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 14 rules found');
+    expect(output).toContain('SUCCESS: 18 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) — and a big refresh’s busy writes never page as publish failures', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited), panics flapping, the backend unshielded for over an hour, log volume past one line per 10 decisions, instances disagreeing on a tier — and a big refresh’s busy writes never page as publish failures', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);
