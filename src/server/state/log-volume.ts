@@ -15,6 +15,8 @@ export const MAX_EVENTS = 64;
 
 /** Most distinct messages remembered for their counter (a message with variable text is parsed again each time past it). */
 const MAX_MESSAGES = 512;
+/** Longest message remembered (a longer one, say with an error's text in it, is parsed each time, never kept). */
+const MAX_REMEMBERED_LENGTH = 200;
 
 type LevelCounts = number[];
 
@@ -80,7 +82,7 @@ export class LogVolume {
 
   #remember(message: string): LevelCounts {
     const counts = this.#countsOf(EVENT_NAME.exec(message)?.[0] ?? OTHER_EVENT);
-    if (this.#byMessage.size < MAX_MESSAGES) this.#byMessage.set(message, counts);
+    if (this.#byMessage.size < MAX_MESSAGES && message.length <= MAX_REMEMBERED_LENGTH) this.#byMessage.set(message, counts);
     return counts;
   }
 
