@@ -46,18 +46,31 @@ export interface VixCircuitBreakerOptions {
   maxScopes?: number | undefined;
   /**
    * Most distinct scopes this breaker holds in panic at once. A panic in a new scope
-   * past it is not written to the clock: the decision is TTL 0, `failSafe: true`,
-   * reason `scope_limit` (logged at most once a minute), so clients posting panics
-   * with ever new scope names cannot fill the store. A scope leaves when it is seen
-   * calm (or the clock holds no start for it) or after the dead man's switch
-   * without a panic observation. Default 1,000.
+   * past it is not written to the clock, only read: a start that exists (another
+   * worker or host began that panic) decides as usual; without one the decision is
+   * TTL 0, `failSafe: true`, reason `scope_limit` (logged at most once a minute), so
+   * clients posting panics with ever new scope names cannot fill the store. A scope
+   * leaves when it is seen calm (or the clock holds no start for it) or after
+   * `panicScopeIdleMs` without a panic observation. Default 1,000.
    */
   maxPanicScopes?: number | undefined;
+  /**
+   * A scope held in panic with no panic observation for this long gives its slot
+   * back (it is taken again, or only read, when observed later), so a flood of
+   * scopes nobody observes any more locks new panics out for this long at most,
+   * not for the dead man's switch. The cost: one client inventing scope names can
+   * make this breaker write `maxPanicScopes` starts per `panicScopeIdleMs`. Capped
+   * at the clock's dead man's switch. Default 600,000 (10 minutes).
+   */
+  panicScopeIdleMs?: number | undefined;
   /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
   hooks?: BreakerHooks | undefined;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
+
+/** Default `panicScopeIdleMs`: a held panic scope with no panic observation for 10 minutes gives its slot back. */
+export const DEFAULT_PANIC_SCOPE_IDLE_MS = 600_000;
 
 const optionsSchema = z.strictObject({
   clock: z.custom<PanicClock | null>(
@@ -72,6 +85,7 @@ const optionsSchema = z.strictObject({
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
+  panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_PANIC_SCOPE_IDLE_MS),
   hooks: hooksOption<BreakerHooks>(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
@@ -136,7 +150,8 @@ export class VixCircuitBreaker {
     this.#timeoutMs = resolved.timeoutMs;
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new LRUCache({ max: resolved.maxScopes });
-    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000);
+    const deadManSwitchMs = (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000;
+    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, Math.min(resolved.panicScopeIdleMs, deadManSwitchMs));
     // An answer that came after the timeout still says whether a start is stored: a panic
     // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
     const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
@@ -149,8 +164,9 @@ export class VixCircuitBreaker {
     this.#lateObservations = late as Disposable | undefined;
   }
 
-  /** Scopes this breaker holds in panic now, and the most it will hold (`maxPanicScopes`). Local state. */
+  /** Scopes this breaker holds in panic now (idle ones released first), and the most it will hold (`maxPanicScopes`). Local state. */
   get panicScopes(): { held: number; max: number } {
+    this.#panicScopes.sweep(this.#now());
     return { held: this.#panicScopes.size, max: this.#panicScopes.max };
   }
 
@@ -180,8 +196,8 @@ export class VixCircuitBreaker {
       return decision;
     }
     const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
-    if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
     const state = this.#stateOf(scope);
+    if (admission === 'refused') return this.#readAtLimit(this.#clock, scope, state, baseTtl, classified);
     const observing = this.#observe(this.#clock, scope, state, kind);
     const waitFrom = observing instanceof Promise ? performance.now() : -1; // timed only when it waits: the sync window pays nothing
     const outcome = await observing;
@@ -226,7 +242,24 @@ export class VixCircuitBreaker {
     this.#panicScopes.clear();
   }
 
-  /** A panic in a new scope past `maxPanicScopes`: counted through `onDecision`, logged at most once a minute, no per-scope state kept. */
+  /**
+   * A panic in a new scope past `maxPanicScopes`: the clock is only read (no start
+   * is written). A start that exists decides as usual; otherwise the decision fails
+   * safe — `scope_limit`, or the store's reason when the read itself failed.
+   */
+  async #readAtLimit(clock: PanicClock, scope: string, state: ScopeState, baseTtl: number, match: MatchContext): Promise<TtlDecision> {
+    const observing = this.#observe(clock, scope, state, 'read', true);
+    const waitFrom = observing instanceof Promise ? performance.now() : -1;
+    const outcome = await observing;
+    if (outcome.ok && outcome.synced.obs.active && outcome.synced.obs.startedAtMs !== null) {
+      const decision = this.#decide(baseTtl, match, 'read', outcome, state);
+      this.#report(scope, state, decision, waitFrom < 0 ? undefined : performance.now() - waitFrom);
+      return decision;
+    }
+    return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, match, outcome.ok ? 'scope_limit' : outcome.reason));
+  }
+
+  /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
   #refuse(scope: string, decision: TtlDecision): TtlDecision {
     this.#decisions.emit({ scope, decision });
     this.#refusals.count += 1;
@@ -254,8 +287,14 @@ export class VixCircuitBreaker {
     return this.policy.calculateTtlStrategy(baseTtl, durationMs / 60_000, match);
   }
 
-  /** One clock call per scope and kind at a time; answers reused for `syncIntervalMs` (then returned at once, not as a promise). */
-  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind): Outcome | Promise<Outcome> {
+  /**
+   * One clock call per scope and kind at a time; answers reused for `syncIntervalMs`
+   * (then returned at once, not as a promise).
+   * `quiet`: an answer that finds no panic is not passed to `onObservation` (a read
+   * at the panic-scope limit: a flood of refused names must not reach what a service
+   * tracks per scope).
+   */
+  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind, quiet = false): Outcome | Promise<Outcome> {
     const cached = this.#fromSync(state, kind);
     if (cached) return { ok: true, synced: cached, repaired: null };
     const running = state.inflight[kind];
@@ -273,7 +312,7 @@ export class VixCircuitBreaker {
           // while this command was writing its start), dated for the dead man's switch it refreshed.
           if (!obs.active) this.#panicScopes.release(scope);
           else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
-          this.#observations.emit({ scope, kind, observation: synced.obs, localMs: synced.localMs });
+          if (obs.active || !quiet) this.#observations.emit({ scope, kind, observation: synced.obs, localMs: synced.localMs });
           if (obs.repaired) this.#repaired(scope, obs.repaired);
           return { ok: true, synced, repaired: obs.repaired };
         },

@@ -90,6 +90,16 @@ export interface LateObservation {
   observation: PanicObservation;
 }
 
+/** Options of {@link PanicClock.inspect}. */
+export interface InspectOptions {
+  /**
+   * Also check that the store accepts writes on the scope's key (without writing
+   * anything), so a store decisions cannot write to is reported as failing. For
+   * readiness probes; `vix-ttl status` reads without it, and works on a replica.
+   */
+  writable?: boolean | undefined;
+}
+
 /** Options of {@link PanicClock.startPanic}. */
 export interface StartPanicOptions {
   /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
@@ -117,13 +127,17 @@ export interface PanicClock {
   readonly onLateObservation?: Event<LateObservation> | undefined;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
-  /** Reads a scope without changing it. */
-  inspect(scope?: string): Promise<PanicInspection>;
+  /**
+   * Reads a scope without changing it. With `{ writable: true }` (readiness) it also
+   * proves the store would accept the writes decisions make, still changing nothing:
+   * a read-only Redis replica rejects it.
+   */
+  inspect(scope?: string, options?: InspectOptions): Promise<PanicInspection>;
   /** Starts (or restarts) a panic now, or backdated by `ageMs`; for drills and demos. */
   startPanic(scope?: string, options?: StartPanicOptions): Promise<PanicObservation>;
   /** Ends a scope's panic; true when there was one to end. */
   reset(scope?: string): Promise<boolean>;
-  /** Resolves when the store answers; rejects when it does not (readiness). */
+  /** Resolves when the store answers and accepts writes; rejects when it does not (readiness). */
   ping(): Promise<void>;
   /** Releases what the clock itself owns (never the caller's Redis client). */
   close(): Promise<void>;

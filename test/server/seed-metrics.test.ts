@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function serve(options: Partial<Parameters<typeof createServer>[0]> & { clock: MemoryPanicClock }): Promise<{ server: VixTtlServer; base: string; scrape: () => Promise<string> }> {
-  const server = await createServer({ vixSource: null, defaultMetrics: false, syncIntervalMs: 0, ...options });
+  const server = await createServer({ vixSource: null, defaultMetrics: false, syncIntervalMs: 0, metricsMaxAgeMs: 0, ...options }); // every scrape renders anew
   servers.push(server);
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const base = server.app.listeningOrigin;
