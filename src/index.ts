@@ -91,7 +91,7 @@ export { BUS_VERSION, encodeMarketChange, parseMarketChange, type MarketChangeMe
 export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
-export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource } from './cache/cache-events.js';
+export type { CacheEvent, CacheHooks, CacheResultEvent, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource } from './cache/cache-events.js';
 export { STORE_FAILURES, type StoreFailure } from './core/store-failure.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';

@@ -16,6 +16,13 @@ export interface DecisionEvent {
    * `decision` as its `shadow`. Absent when the breaker is not in shadow mode.
    */
   served?: TtlDecision | undefined;
+  /**
+   * How long `getTtl` waited for the clock before deciding (its own call, or one
+   * it shared), ms; undefined for a decision that needed no round trip (the sync
+   * window, no clock, a refusal). The decision ends when the event is emitted, so
+   * it began `waitedMs` earlier: tracing draws it with these times.
+   */
+  waitedMs?: number | undefined;
 }
 
 /** A real call to the clock (`onStoreCall`); answers served from the local sync cache are not calls. */

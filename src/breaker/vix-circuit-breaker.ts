@@ -214,10 +214,12 @@ export class VixCircuitBreaker {
     const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
     const state = this.#stateOf(scope);
     if (admission === 'refused') return this.#readAtLimit(this.#clock, scope, state, baseTtl, classified);
-    const outcome = await this.#observe(this.#clock, scope, state, kind);
+    const observing = this.#observe(this.#clock, scope, state, kind);
+    const waitFrom = observing instanceof Promise ? performance.now() : -1; // timed only when it waits: the sync window pays nothing
+    const outcome = await observing;
     if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
     const decision = this.#decide(baseTtl, classified, kind, outcome, state);
-    return this.#answer(scope, state, decision, baseTtl);
+    return this.#answer(scope, state, decision, baseTtl, waitFrom < 0 ? undefined : performance.now() - waitFrom);
   }
 
   /**
@@ -260,9 +262,9 @@ export class VixCircuitBreaker {
   }
 
   /** Reports a decision (hooks, log on change) and returns what the caller gets. */
-  #answer(scope: string, state: ScopeState, decision: TtlDecision, baseTtl: number): TtlDecision {
+  #answer(scope: string, state: ScopeState, decision: TtlDecision, baseTtl: number, waitedMs?: number): TtlDecision {
     const served = this.#served(decision, baseTtl);
-    this.#report(scope, state, decision, served);
+    this.#report(scope, state, decision, served, waitedMs);
     return served;
   }
 
@@ -272,9 +274,11 @@ export class VixCircuitBreaker {
    * safe — `scope_limit`, or the store's reason when the read itself failed.
    */
   async #readAtLimit(clock: PanicClock, scope: string, state: ScopeState, baseTtl: number, match: MatchContext): Promise<TtlDecision> {
-    const outcome = await this.#observe(clock, scope, state, 'read', true);
+    const observing = this.#observe(clock, scope, state, 'read', true);
+    const waitFrom = observing instanceof Promise ? performance.now() : -1;
+    const outcome = await observing;
     if (outcome.ok && outcome.synced.obs.active && outcome.synced.obs.startedAtMs !== null) {
-      return this.#answer(scope, state, this.#decide(baseTtl, match, 'read', outcome, state), baseTtl);
+      return this.#answer(scope, state, this.#decide(baseTtl, match, 'read', outcome, state), baseTtl, waitFrom < 0 ? undefined : performance.now() - waitFrom);
     }
     return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, match, outcome.ok ? 'scope_limit' : outcome.reason), baseTtl);
   }
@@ -309,14 +313,15 @@ export class VixCircuitBreaker {
   }
 
   /**
-   * One clock call per scope and kind at a time; answers reused for `syncIntervalMs`.
+   * One clock call per scope and kind at a time; answers reused for `syncIntervalMs`
+   * (then returned at once, not as a promise).
    * `quiet`: an answer that finds no panic is not passed to `onObservation` (a read
    * at the panic-scope limit: a flood of refused names must not reach what a service
    * tracks per scope).
    */
-  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind, quiet = false): Promise<Outcome> {
+  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind, quiet = false): Outcome | Promise<Outcome> {
     const cached = this.#fromSync(state, kind);
-    if (cached) return Promise.resolve({ ok: true, synced: cached, repaired: null });
+    if (cached) return { ok: true, synced: cached, repaired: null };
     const running = state.inflight[kind];
     if (running) return running;
     const startedAt = performance.now();
@@ -359,11 +364,12 @@ export class VixCircuitBreaker {
   }
 
   /**
-   * Emits every decision (with what was served, in shadow mode); logs INFO (or WARN for
-   * fail-safe) only when the scope's state for that importance changes.
+   * Emits every decision (with what was served, in shadow mode, and how long it waited
+   * for the clock); logs INFO (or WARN for fail-safe) only when the scope's state for
+   * that importance changes.
    */
-  #report(scope: string, state: ScopeState, decision: TtlDecision, served: TtlDecision): void {
-    if (this.#decisions.size > 0) this.#decisions.emit(served === decision ? { scope, decision } : { scope, decision, served });
+  #report(scope: string, state: ScopeState, decision: TtlDecision, served: TtlDecision, waitedMs?: number): void {
+    if (this.#decisions.size > 0) this.#decisions.emit(served === decision ? { scope, decision, waitedMs } : { scope, decision, served, waitedMs });
     const reason = decision.reason ?? '';
     const previous = state.logged.get(decision.importance);
     // Compared field by field, no string built: this runs on every decision, in-process cache hits included.

@@ -8,7 +8,7 @@ import { InvalidConfigError, InvalidInputError, LoaderTimeoutError, OverloadedEr
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import { shadowDecision } from '../policy/shadow-decision.js';
 import { encodeInvalidation, parseInvalidation, parseMarketChange } from './bus-message.js';
-import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type RefreshOutcome, type StoreOperation } from './cache-events.js';
+import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheResultEvent, type CacheStats, type MissReason, type RefreshOutcome, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
 import { jsonSerializer, type CacheSerializer } from './cache-serializer.js';
 import type { CacheStore, StoreRead, StoreSubscription } from './cache-store.js';
@@ -337,6 +337,7 @@ export class AdaptiveCache {
   readonly #guard: StoreGuard;
   readonly #flights = new SingleFlight<Outcome<unknown>>();
   readonly #events = new EventEmitter<CacheEvent>();
+  readonly #results = new EventEmitter<CacheResultEvent>();
   /** Tag → data keys with a load under way carrying it, so an invalidation of the tag detaches those loads. */
   readonly #flightsByTag = new Map<string, Set<string>>();
   readonly #stats = emptyStats();
@@ -365,6 +366,8 @@ export class AdaptiveCache {
 
   /** Subscribes to everything that happens in this cache (hits, misses, loads, store errors…; see {@link CacheEvent}). */
   readonly onCacheEvent: Event<CacheEvent> = this.#events.event;
+  /** Subscribes to every `getOrLoad` that went past the in-process tier, when it settles: status, duration, age, decision (see {@link CacheResultEvent}). */
+  readonly onResult: Event<CacheResultEvent> = this.#results.event;
 
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options: AdaptiveCacheOptions) {
@@ -382,7 +385,7 @@ export class AdaptiveCache {
     this.#store = o.store;
     this.#serializer = o.serializer;
     this.#guard = new StoreGuard(o.timeoutMs);
-    subscribeHooks(o.hooks, { onCacheEvent: this.onCacheEvent }, 'AdaptiveCache.hooks');
+    subscribeHooks(o.hooks, { onCacheEvent: this.onCacheEvent, onResult: this.onResult }, 'AdaptiveCache.hooks');
     this.#lockNamespace = `${o.namespace.slice(0, -1)}.lock:`;
     this.#busChannel = `${o.namespace.slice(0, -1)}.bus`;
     this.#lockTtlMs = o.coalesce.lockTtlMs ?? o.loadTimeout.hard + 1_000;
@@ -534,7 +537,23 @@ export class AdaptiveCache {
         }
       }
     }
-    return this.#slow(name, dataKey, loader as CacheLoader<unknown>, input, tags, decision) as Promise<CacheResult<T>>;
+    if (this.#results.size === 0) return this.#slow(name, dataKey, loader as CacheLoader<unknown>, input, tags, decision) as Promise<CacheResult<T>>;
+    const startedAt = performance.now();
+    return this.#reported(name, input.scope, startedAt, this.#slow(name, dataKey, loader as CacheLoader<unknown>, input, tags, decision) as Promise<CacheResult<T>>);
+  }
+
+  /** Emits `onResult` when the call settles (in the caller's async context), then passes its result or error on unchanged. */
+  #reported<T>(key: string, scope: string | undefined, startedAt: number, work: Promise<CacheResult<T>>): Promise<CacheResult<T>> {
+    return work.then(
+      (result) => {
+        this.#results.emit({ key, scope, status: result.status, durationMs: performance.now() - startedAt, ageMs: result.ageMs, decision: result.decision, storeFailure: result.storeFailure });
+        return result;
+      },
+      (error: unknown) => {
+        this.#results.emit({ key, scope, status: 'error', durationMs: performance.now() - startedAt, ageMs: null, decision: null, storeFailure: null, error });
+        throw error;
+      },
+    );
   }
 
   async #slow<T>(name: string, dataKey: string, loader: CacheLoader<unknown>, input: CacheInput, tags: readonly string[], known: TtlDecision | null): Promise<CacheResult<T>> {
@@ -638,13 +657,14 @@ export class AdaptiveCache {
     const ratio = this.options.refreshAhead;
     if (ratio === undefined || decision.ttl <= 0 || ageMs < ratio * decision.ttl * 1000 || this.#flights.has(dataKey) || this.#closed) return;
     if (this.#limiter !== null && !this.#limiter.hasRoom(input.scope)) {
-      this.#emit({ type: 'refresh', key: name, outcome: 'skipped' });
+      this.#emit({ type: 'refresh', key: name, outcome: 'skipped', durationMs: 0 });
       return;
     }
+    const startedAt = performance.now();
     const flight = this.#flights.run(dataKey, () => this.#tracked(dataKey, tags, () => this.#refresh(name, dataKey, loader, input, tags, decision)));
     flight.promise.then(
-      (outcome) => this.#emit({ type: 'refresh', key: name, outcome: outcome.status === 'miss' ? 'ok' : outcome.status === 'stale' ? 'error' : 'shared' }),
-      (error: unknown) => this.#emit({ type: 'refresh', key: name, outcome: refreshFailure(error) }),
+      (outcome) => this.#emit({ type: 'refresh', key: name, outcome: outcome.status === 'miss' ? 'ok' : outcome.status === 'stale' ? 'error' : 'shared', durationMs: performance.now() - startedAt }),
+      (error: unknown) => this.#emit({ type: 'refresh', key: name, outcome: refreshFailure(error), durationMs: performance.now() - startedAt }),
     );
   }
 

@@ -53,7 +53,7 @@ export type CacheEvent =
   | { type: 'store_error'; key: string; operation: StoreOperation; failure: StoreFailure }
   | { type: 'corrupt'; key: string; reason: string }
   | { type: 'not_cached'; key: string; reason: string }
-  | { type: 'refresh'; key: string; outcome: RefreshOutcome }
+  | { type: 'refresh'; key: string; outcome: RefreshOutcome; durationMs: number }
   | { type: 'soft_timeout'; key: string; timeoutMs: number }
   | { type: 'overload'; key: string; scope: string; outcome: OverloadOutcome; inFlight: number }
   | { type: 'invalidate'; source: InvalidationSource; keys: number; tags: number; dropped: number }
@@ -61,12 +61,37 @@ export type CacheEvent =
   | { type: 'bus_rejected'; reason: 'malformed' | 'overflow' };
 
 /**
+ * A `getOrLoad` call that went past the in-process tier (to the store, the clock or
+ * the loader), when it settled (`cache.onResult`): how the value was obtained, or
+ * `error` when the call rejected, and how long it took. The call ends when the
+ * event is emitted, so it began `durationMs` earlier. A hit on an in-process copy
+ * is not one (it is a `hit` event with `l1: true`), so that path stays free.
+ */
+export interface CacheResultEvent {
+  key: string;
+  /** The caller's scope, as given. */
+  scope: string | undefined;
+  /** How the value was obtained (a `CacheResult`'s status), or `error` when the call rejected. */
+  status: 'hit' | 'miss' | 'stale' | 'coalesced' | 'error';
+  durationMs: number;
+  /** Age of the served entry, ms (as a `CacheResult` has it); null for a value just loaded, or an error. */
+  ageMs: number | null;
+  /** The decision the read was judged by; null when the call rejected. */
+  decision: TtlDecision | null;
+  storeFailure: StoreFailure | null;
+  /** Why the call rejected (the loader's error, a `LoaderTimeoutError`, an `OverloadedError`…); undefined otherwise. */
+  error?: unknown;
+}
+
+/**
  * The `hooks` option of {@link AdaptiveCache}: a shorthand for subscribing to
- * `cache.onCacheEvent` at construction. A hook that throws is ignored, so
- * observability never changes what the cache serves.
+ * `cache.onCacheEvent` and `cache.onResult` at construction. A hook that throws is
+ * ignored, so observability never changes what the cache serves.
  */
 export interface CacheHooks {
   onCacheEvent?(event: CacheEvent): void;
+  /** When a `getOrLoad` that went past the in-process tier settles (see {@link CacheResultEvent}). */
+  onResult?(event: CacheResultEvent): void;
 }
 
 /** Counters of one {@link AdaptiveCache} since it was built (see {@link AdaptiveCache.stats}). */

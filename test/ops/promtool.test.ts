@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { AdaptiveCache, MemoryCacheStore, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
-import { cacheMetricsHooks } from '../../src/server/index.js';
+import { cacheMetricsHooks, LogVolume } from '../../src/server/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
@@ -60,7 +61,10 @@ describe('a real /metrics scrape', () => {
     const admin = redis.client();
     await admin.set('brain:panic_start_ts:corrupt', 'not-a-timestamp');
     // Store timeouts are not the subject: generous. warmupMs 0: the engine warms up on the history posted below.
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 } });
+    // The logger counts its lines as `vix-ttl serve`'s does (LogVolume's pino hook), so vix_ttl_log_lines_total is in the scrape.
+    const logVolume = new LogVolume();
+    const logger = pino({ level: 'info', hooks: logVolume.hooks }, { write: () => undefined });
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 }, logger, logVolume });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const post = (body: object) => fetch(`${server.app.listeningOrigin}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post({ baseTtl: 60, vixStatus: 'panic', scope: 'corrupt' });
@@ -106,6 +110,9 @@ describe('a real /metrics scrape', () => {
       'vix_ttl_vix_status_transitions_total',
       'vix_ttl_vix_publish_total',
       'vix_ttl_vix_stale_starts_removed_total',
+      'vix_ttl_decision_ttl_seconds',
+      'vix_ttl_panic_episode_duration_seconds',
+      'vix_ttl_log_lines_total',
       'process_cpu_user_seconds_total',
     ]) {
       expect(names.has(name), name).toBe(true);
@@ -199,6 +206,12 @@ describe('the Grafana dashboard', () => {
     ['shadow mode by instance', /max by \(instance\) \(vix_ttl_shadow_mode/],
     ['minutes shadow would have served fresher (time-weighted, the largest instance)', /max by \(importance\) \(sum by \(instance, importance\) \(increase\(vix_ttl_shadow_served_seconds_total\{[^}]*outcome="fresher"/],
     ['share of shadow decisions at TTL 0', /rate\(vix_ttl_shadow_decisions_total\{[^}]*tier="1",outcome="fresher"/],
+    ['durations of the panics that ended', /sum by \(le\) \(increase\(vix_ttl_panic_episode_duration_seconds_bucket/],
+    ['distribution of decided TTLs', /sum by \(le\) \(rate\(vix_ttl_decision_ttl_seconds_bucket/],
+    ['share of decisions at TTL 0', /vix_ttl_decision_ttl_seconds_bucket\{job=~"\$job", le="0"\}/],
+    ['log lines per decision', /rate\(vix_ttl_log_lines_total.*\/ sum by \(instance\) \(rate\(vix_ttl_decisions_total/],
+    ['log lines by event', /sum by \(event, level\) \(rate\(vix_ttl_log_lines_total/],
+    ['tier disagreement between instances', /max by \(scope, importance\) \(vix_ttl_current_tier.*- min by \(scope, importance\) \(vix_ttl_current_tier/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();

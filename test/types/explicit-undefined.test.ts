@@ -20,7 +20,9 @@ import {
   VixTtlError,
   type RedisClient,
 } from '../../src/index.js';
-import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, RemoteVix, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
+import * as otelApi from '@opentelemetry/api';
+import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, RemoteVix, ScrapeHistogram, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
+import { instrumentOpenTelemetry, OpenTelemetryTracing } from '../../src/otel/index.js';
 import { optionalInputProperties } from '../support/public-input-types.js';
 
 // The types promise that every optional option takes an explicit `undefined`
@@ -149,11 +151,28 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     new VixMetrics(registry, () => null, o);
     return (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
   },
+  'new ScrapeHistogram(options)': async (o) => {
+    const registry = new Registry();
+    new ScrapeHistogram({ name: 'x_seconds', help: 'x', buckets: [1, 5], registers: [registry], ...o }).observe(0, 2);
+    return registry.metrics();
+  },
+  // The tracing needs a breaker or a cache: given here after the undefined keys, so an undefined one does not unset it.
+  'instrumentOpenTelemetry(options)': (o) => {
+    const tracing = instrumentOpenTelemetry({ ...o, breaker: cacheBreaker });
+    tracing.dispose();
+    return tracing.active;
+  },
+  'new OpenTelemetryTracing(options)': (o) => {
+    const tracing = new OpenTelemetryTracing(otelApi, { ...o, breaker: cacheBreaker });
+    tracing.dispose();
+    return tracing.active;
+  },
 };
 
 /** Parameters not run here, and why. */
 const NOT_RUN: Record<string, string> = {
   'startService(config)': 'starts a listening service with signal handlers; it hands these options to createServer, run above',
+  'startService(options)': 'the same: its one option, logVolume, goes to createServer, run above',
 };
 
 describe('an optional option given as undefined behaves as absent', () => {

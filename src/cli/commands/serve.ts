@@ -5,6 +5,7 @@ import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/http/bearer-aut
 import { runClusterPrimary } from '../../server/process/cluster-primary.js';
 import { publisherRefreshMs, startService, type ServiceConfig, type ServiceLimits } from '../../server/process/run-service.js';
 import { startVixHost } from '../../server/process/vix-host.js';
+import { LogVolume } from '../../server/state/log-volume.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { commandHelp } from '../command-help.js';
@@ -49,18 +50,19 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const level = logLevel(io.env.LOG_LEVEL);
   const scrub = secretScrubber(config.redisUrl);
   const show = parsed.values['log-format'] === 'pretty' ? await prettyPrinter() : (line: string) => line;
-  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(show(scrub(line.replace(/\n$/, '')))) });
+  const logVolume = new LogVolume();
+  const logger = pino({ level, name: 'vix-ttl', hooks: logVolume.hooks }, { write: (line: string) => io.out(show(scrub(line.replace(/\n$/, '')))) });
   if (config.demo && (io.env.REDIS_URL || file?.redis?.url)) logger.info('VIX_TTL_DEMO: REDIS_URL and redis.url ignored, the demo runs the in-memory clock');
-  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io);
-  return serveOne(config, logger, io);
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io, logVolume);
+  return serveOne(config, logger, io, logVolume);
 }
 
-async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo, logVolume: LogVolume): Promise<number> {
   // Signals are taken before the service starts: one that arrives while it starts (or just
   // after VIX_TTL_LISTENING) drains it like any other, instead of killing the process.
   const stop = stopRequests(io);
   try {
-    const service = await startService(config, logger);
+    const service = await startService(config, logger, { logVolume });
     await stop.requested;
     await service.close();
   } finally {
@@ -71,7 +73,7 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 }
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
-async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo, logVolume: LogVolume): Promise<number> {
   const stop = stopRequests(io);
   const vix = await startVixHost({
     redisUrl: config.redisUrl!,
@@ -83,11 +85,12 @@ async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): P
     vix: config.vix,
     refreshIntervalMs: publisherRefreshMs(config.clock?.deadManSwitchSeconds, 1),
     publishMarketChanges: config.publishMarketChanges,
+    logVolume,
   }).catch((error: unknown) => {
     stop.dispose();
     throw error;
   });
-  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
+  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, primaryRegistry: vix.registry });
   void stop.requested.then(() => primary.shutdown());
   try {
     return await primary.done;

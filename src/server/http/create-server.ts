@@ -23,11 +23,13 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
 import { apiHeaders, securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
+import { importOpenTelemetryApi, traceService } from './request-tracing.js';
 import { ServiceState } from '../state/service-state.js';
 import { ServiceTelemetry } from '../state/service-telemetry.js';
 import type { HttpRouteRecorder } from '../state/service-metrics.js';
 import { registerStateRoutes } from './routes/state-routes.js';
 import { StoreHealth } from '../state/store-health.js';
+import { LogVolume } from '../state/log-volume.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { registerTickRoutes } from './routes/tick-routes.js';
 import { openApiDocumentText } from './openapi-document.js';
@@ -59,6 +61,12 @@ export interface VixTtlServerOptions {
   shadow?: boolean | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger | undefined;
+  /**
+   * Counts of the lines `logger` writes, exported as `vix_ttl_log_lines_total{event,level}`:
+   * the {@link LogVolume} whose `hooks` the logger was built with (`pino({ hooks: volume.hooks })`).
+   * Default none (the metric is absent).
+   */
+  logVolume?: LogVolume | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
   adminToken?: string | null | undefined;
   /**
@@ -145,6 +153,13 @@ export interface VixTtlServerOptions {
   /** Register prom-client's default process metrics. Default true. */
   defaultMetrics?: boolean | undefined;
   /**
+   * Trace requests and decisions with OpenTelemetry when `@opentelemetry/api` is
+   * installed and an SDK is registered (a SERVER span per request, continued from its
+   * `traceparent`; the breaker's spans below it). Without the API or an SDK nothing
+   * is traced and nothing is paid. Default true.
+   */
+  openTelemetry?: boolean | undefined;
+  /**
    * Given this server's registry, returns what `GET /metrics` renders instead of it:
    * a cluster worker passes one that asks the primary for every worker's metrics.
    */
@@ -176,6 +191,7 @@ const optionsSchema = z.strictObject({
   panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
   shadow: z.boolean().default(false),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
+  logVolume: z.custom<LogVolume>((v) => v === undefined || v instanceof LogVolume, { message: 'must be a LogVolume (whose hooks the logger was built with)' }).optional(),
   adminToken: token(),
   apiToken: token(),
   metricsToken: token(),
@@ -209,6 +225,7 @@ const optionsSchema = z.strictObject({
   maxTickAgeMs: z.number().min(1000).max(86_400_000).optional(),
   vixEngine: z.custom<VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be the options of a VixEngine' }).optional(),
   defaultMetrics: z.boolean().default(true),
+  openTelemetry: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
 
@@ -254,6 +271,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
+  const publisherEnds = vix instanceof LocalVix && vix.publisher ? telemetry.metrics.panicEpisodes.follow(vix.publisher) : null;
+  o.logVolume?.register(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
   telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
   const state = new ServiceState({
@@ -271,6 +290,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   const pageHeaders = await securityHeaders();
   const headers = apiHeaders();
+  const otel = o.openTelemetry ? await importOpenTelemetryApi() : null;
   health.onInspection((inspection) => state.learn(inspection));
   health.start(o.healthIntervalMs);
   const app = Fastify({
@@ -291,6 +311,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
+  const tracing = otel ? traceService(app, otel, breaker) : null;
   telemetry.metrics.connections(0, o.maxConnections);
   installConnectionLimit(app.server, o.maxConnections, { refused: () => telemetry.metrics.connectionRefused(), open: (count) => telemetry.metrics.connections(count) }, logger);
   installExpectContinue(app);
@@ -311,6 +332,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   app.addHook('onClose', async () => {
     health.stop();
     transitions?.dispose();
+    tracing?.dispose();
+    publisherEnds?.dispose();
     await breaker.close();
     if (ownsVix) await vix?.close();
   });

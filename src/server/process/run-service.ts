@@ -18,6 +18,7 @@ import { connectStore, quitRedis } from './store-connection.js';
 import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { PUBLISH_TIMEOUT_MS, vixOptionsOf } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
+import type { LogVolume } from '../state/log-volume.js';
 
 /** A validated configuration of `vix-ttl serve`. */
 export interface ServiceConfig {
@@ -109,9 +110,10 @@ export interface RunningService {
  * Starts one service process: the clock (Redis when a URL is given, else the
  * embedded memory clock, accelerated in the demo), the VIX engine (here, publishing
  * to the clock; in a cluster worker, the primary's over IPC), the HTTP server and,
- * in the demo, the simulated odds feed driving the engine.
+ * in the demo, the simulated odds feed driving the engine. `logVolume`: the counts of
+ * the lines `logger` writes (the one whose hooks built it), exported on `/metrics`.
  */
-export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
+export async function startService(config: ServiceConfig, logger: Logger, options: { logVolume?: LogVolume | undefined } = {}): Promise<RunningService> {
   const redis = config.redisUrl === undefined ? null : await connectStore(config.redisUrl, logger);
   const now = config.demo ? acceleratedTime(config.demoSpeed) : Date.now;
   const clockOptions = config.clock ?? {};
@@ -128,6 +130,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     shadow: config.shadow,
     timeoutMs,
     logger,
+    logVolume: options.logVolume,
     adminToken: config.adminToken,
     apiToken: config.apiToken,
     metricsToken: config.metricsToken ?? null,

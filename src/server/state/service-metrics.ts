@@ -1,12 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CorruptValue, EvictionPolicy, ObservationKind } from '../../clock/panic-clock.js';
 import type { StoreOutcome } from '../../breaker/breaker-hooks.js';
-import type { Importance } from '../../policy/importance.js';
+import { IMPORTANCES, type Importance } from '../../policy/importance.js';
 import type { Tier } from '../../policy/panic-mode.js';
 import type { TtlDecision } from '../../policy/ttl-decision.js';
 import { ArrayCounter, type CounterCell } from './array-counter.js';
 import { ArrayHistogram, type HistogramSeries } from './array-histogram.js';
 import type { ShadowTotal } from '../../breaker/shadow-ledger.js';
+import { PanicEpisodes } from './panic-episodes.js';
+import { ScrapeHistogram } from './scrape-histogram.js';
 
 /** Store latency buckets (seconds), dense around the breaker's default 50 ms timeout. */
 export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 1];
@@ -19,6 +21,12 @@ export const STORE_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+
+/**
+ * Decided-TTL buckets (seconds): 0 (the backend takes every request) and the TTLs
+ * of the default tier tables (5, 20, 30, 45, 60), then common base TTLs up to an hour.
+ */
+export const DECISION_TTL_BUCKETS = Object.freeze([0, 1, 5, 10, 20, 30, 45, 60, 120, 300, 900, 3600]);
 
 /** Per-scope values the metrics publish, taken from a state snapshot. */
 export interface ScopeGaugeValues {
@@ -75,6 +83,9 @@ export class ServiceMetrics {
   readonly #storeUp: Gauge;
   readonly #http: ArrayHistogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
+  readonly #decisionTtl: ScrapeHistogram<Importance>;
+  /** How long panics lasted, observed when each ends (see {@link PanicEpisodes}). */
+  readonly panicEpisodes: PanicEpisodes;
   readonly #connections: Gauge;
   readonly #connectionsMax: Gauge;
   readonly #connectionsRefused: Counter;
@@ -96,6 +107,15 @@ export class ServiceMetrics {
       buckets: STORE_LATENCY_BUCKETS,
       registers,
     });
+    this.#decisionTtl = new ScrapeHistogram({
+      name: 'vix_ttl_decision_ttl_seconds',
+      help: 'TTLs decided, in seconds, by importance (the seeds\' "TTL variance"): how much of the traffic the backend takes (le="0") and how long the rest may be cached.',
+      buckets: DECISION_TTL_BUCKETS,
+      labelName: 'importance',
+      labelValues: IMPORTANCES,
+      registers,
+    });
+    this.panicEpisodes = PanicEpisodes.on(this.registry);
     this.#repairs = new Counter({ name: 'vix_ttl_corrupt_repairs_total', help: 'Corrupt panic start values found in the store and repaired, by reason.', labelNames: ['reason'], registers });
     this.#storeUp = new Gauge({ name: 'vix_ttl_store_up', help: 'Whether the panic clock store answered its last health check (1) or not (0).', aggregator: 'min', registers });
     const scopes = (apply: (values: readonly ScopeGaugeValues[]) => void) => () => apply(this.#sources.scopes?.() ?? []);
@@ -236,6 +256,7 @@ export class ServiceMetrics {
       if (!failSafe) this.#failSafeCells.set(reason, (failSafe = this.#failSafe.cell({ reason })));
       failSafe.value += 1;
     }
+    this.#decisionTtl.observe(this.#decisionTtl.indexOf(importance), decision.ttl);
   }
 
   #decisionCell(mode: string, tier: number, importance: string): CounterCell {

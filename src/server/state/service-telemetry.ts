@@ -56,7 +56,10 @@ export class ServiceTelemetry {
         if (outcome !== 'ok') this.scopes.learn(scope, knowledgeFromFailure(storeFailureReason(outcome), Date.now()));
       }),
       breaker.onRepair(({ corrupt }) => this.metrics.repair(corrupt)),
-      breaker.onObservation(({ scope, observation, localMs }) => this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now()))),
+      breaker.onObservation(({ scope, kind, observation, localMs }) => {
+        this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now()));
+        this.metrics.panicEpisodes.observe(scope, kind, observation);
+      }),
     ];
     return { dispose: () => subscriptions.forEach((subscription) => subscription.dispose()) };
   }
