@@ -20,8 +20,13 @@ import { StoreGuard } from '../core/store-guard.js';
 import { storeFailureOf, type StoreFailure } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
 
-/** Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its `getTtl` (and, for round-trip-free in-process hits, its `peekTtl`). */
-export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'> & Partial<Pick<VixCircuitBreaker, 'peekTtl'>>;
+/**
+ * Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its
+ * `getTtl` (and, for round-trip-free in-process hits, its `peekTtl`; for in-process
+ * hits in publisher mode, its `isSynced`, without which a copy is trusted whenever
+ * `getTtl` answers).
+ */
+export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'> & Partial<Pick<VixCircuitBreaker, 'peekTtl' | 'isSynced'>>;
 
 /** How concurrent loads of one key are shared. */
 export interface CoalesceOptions {
@@ -532,7 +537,9 @@ export class AdaptiveCache {
     if (decision === null && this.#l1 !== null && this.#l1Open() && this.#l1.get(dataKey) !== undefined) {
       // A copy is here but the decision needs a round trip to the clock: that one, and no store read.
       decision = await this.#breaker.getTtl(input);
-      const copy = this.#l1Open() ? this.#l1.get(dataKey) : undefined;
+      // A decision not based on a current clock answer (the clock timed out: last known calm) cannot judge a copy.
+      const current = input.vixStatus !== undefined || this.#breaker.isSynced?.(input.scope) !== false;
+      const copy = current && this.#l1Open() ? this.#l1.get(dataKey) : undefined;
       const served = copy === undefined ? null : this.#fromCopy<T>(name, dataKey, copy, loader, input, tags, decision);
       if (served) return served;
     }
