@@ -42,7 +42,12 @@ export interface CoalesceOptions {
    * not lose its lock to another process that would load the same key again.
    */
   lockTtlMs?: number | undefined;
-  /** Longest a process waits for another's load before calling the loader itself. Default 5,000 ms. */
+  /**
+   * Longest a process waits for another's load before calling the loader itself.
+   * Default `loadTimeout.hard`, and never less (refused): the holder may load that
+   * long, so a waiter giving up earlier would call the backend for a key already
+   * being loaded (a stampede on exactly the slow loads).
+   */
   waitTimeoutMs?: number | undefined;
 }
 
@@ -228,7 +233,7 @@ const optionsSchema = z
       .strictObject({
         crossProcess: z.boolean().default(false),
         lockTtlMs: z.number().int().min(1).max(601_000).optional(),
-        waitTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+        waitTimeoutMs: z.number().int().min(1).max(600_000).optional(),
       })
       .prefault({}),
     loadTimeout: z
@@ -269,6 +274,20 @@ const optionsSchema = z
   .superRefine((o, ctx) => {
     const { soft, hard } = o.loadTimeout;
     if (soft !== undefined && soft >= hard) ctx.addIssue({ code: 'custom', path: ['loadTimeout', 'soft'], message: `must be below loadTimeout.hard (${hard} ms), got ${soft}` });
+    const wait = o.coalesce.waitTimeoutMs;
+    if (wait !== undefined && wait < hard) {
+      ctx.addIssue({ code: 'custom', path: ['coalesce', 'waitTimeoutMs'], message: `must be at least loadTimeout.hard (${hard} ms): the process holding the lock may load that long, and a waiter giving up earlier loads the same key again; got ${wait}` });
+    }
+    if (soft !== undefined && o.staleIfErrorSeconds === 0) {
+      ctx.addIssue({ code: 'custom', path: ['loadTimeout', 'soft'], message: `serves an entry younger than staleIfErrorSeconds, which is 0: set staleIfErrorSeconds, or soft never acts; got ${soft}` });
+    }
+    if (o.invalidateOn.marketChanges && `${o.namespace.slice(0, -1)}.bus` === o.invalidateOn.marketChannel) {
+      ctx.addIssue({ code: 'custom', path: ['invalidateOn', 'marketChannel'], message: `must differ from the cache's own bus channel, got ${o.invalidateOn.marketChannel}` });
+    }
+    const perScope = o.maxConcurrentLoadsPerScope;
+    if (perScope !== undefined && o.maxConcurrentLoads !== undefined && perScope > o.maxConcurrentLoads) {
+      ctx.addIssue({ code: 'custom', path: ['maxConcurrentLoadsPerScope'], message: `must be at most maxConcurrentLoads (${o.maxConcurrentLoads}), got ${perScope}` });
+    }
     const lock = o.coalesce.lockTtlMs;
     if (lock !== undefined && lock < hard) {
       ctx.addIssue({ code: 'custom', path: ['coalesce', 'lockTtlMs'], message: `must be at least loadTimeout.hard (${hard} ms), or a load still running loses its lock and another process loads the same key; got ${lock}` });
@@ -350,6 +369,7 @@ export class AdaptiveCache {
   readonly #stats = emptyStats();
   readonly #lockNamespace: string;
   readonly #lockTtlMs: number;
+  readonly #waitTimeoutMs: number;
   readonly #keepStaleSeconds: number;
   readonly #l1: L1Cache | null;
   readonly #limiter: LoadLimiter | null;
@@ -398,6 +418,13 @@ export class AdaptiveCache {
       const field = o.l1 !== undefined ? 'l1' : 'invalidateOn.marketChanges';
       throw new InvalidConfigError(`AdaptiveCache.${field}`, `needs a shared store with pub/sub (RedisCacheStore) to keep processes coherent, got a ${o.store.kind} store`);
     }
+    // Options that would be accepted and then never act: refused, so a typo or a misunderstanding shows at start.
+    if (options.bus !== undefined && !needsBus) {
+      throw new InvalidConfigError('AdaptiveCache.bus', 'acts only with l1 or invalidateOn.marketChanges (there is no bus without them)');
+    }
+    if (options.overload !== undefined && o.maxConcurrentLoads === undefined && o.maxConcurrentLoadsPerScope === undefined && o.refreshAhead === undefined) {
+      throw new InvalidConfigError('AdaptiveCache.overload', 'acts only with maxConcurrentLoads, maxConcurrentLoadsPerScope or refreshAhead');
+    }
     this.#breaker = o.breaker;
     this.#store = o.store;
     this.#serializer = o.serializer;
@@ -406,6 +433,7 @@ export class AdaptiveCache {
     this.#lockNamespace = `${o.namespace.slice(0, -1)}.lock:`;
     this.#busChannel = `${o.namespace.slice(0, -1)}.bus`;
     this.#lockTtlMs = o.coalesce.lockTtlMs ?? o.loadTimeout.hard + 1_000;
+    this.#waitTimeoutMs = o.coalesce.waitTimeoutMs ?? o.loadTimeout.hard;
     // Entries outlive their TTL as long as something may still serve them: a failed load (staleIfErrorSeconds),
     // backend protection (overload.staleMs), or refresh ahead (the same bound, so that at a tier change from
     // TTL 0 the entries written in tier 1 serve the first reads of tier 2 instead of a miss per key).
@@ -715,7 +743,7 @@ export class AdaptiveCache {
     const first = await this.#tryLock(ctx.name, token);
     if (first !== false) return { lockToken: first ? token : null };
     const sinceMs = ctx.state.read.nowMs;
-    const deadline = performance.now() + this.options.coalesce.waitTimeoutMs;
+    const deadline = performance.now() + this.#waitTimeoutMs;
     for (let delay = FIRST_POLL_MS; performance.now() < deadline; delay = Math.min(MAX_POLL_MS, delay * 1.5)) {
       await sleep(Math.max(1, Math.min(delay, deadline - performance.now())));
       const state = await this.#read(ctx.name, ctx.dataKey, 'read');
@@ -869,7 +897,7 @@ export class AdaptiveCache {
    * when nothing was stored.
    */
   async #write<T>(ctx: LoadContext<T>, value: T): Promise<number | null> {
-    const floorMs = this.options.coalesce.crossProcess ? this.options.coalesce.waitTimeoutMs : 0;
+    const floorMs = this.options.coalesce.crossProcess ? this.#waitTimeoutMs : 0;
     const expiryMs = physicalExpiryMs(ctx.decision.ttl, this.#keepStaleSeconds, floorMs);
     if (expiryMs === 0) return null;
     let payload: unknown;
