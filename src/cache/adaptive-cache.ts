@@ -1080,6 +1080,7 @@ export class AdaptiveCache {
     if (!this.#withinRate(this.#marketWindow)) return this.#voidMarketEntries('market_flood');
     const change = parseMarketChange(text);
     if (!change) return this.#emit({ type: 'bus_rejected', reason: 'malformed' });
+    if (change.all === true) return this.#voidMarketEntries('publisher_overflow');
     const tags = change.markets.map(marketTag).filter((tag) => tag.length <= this.options.maxTagLength);
     const dropped = this.#dropLocal(NO_TAGS, tags);
     this.#emit({ type: 'invalidate', source: 'market', keys: 0, tags: tags.length, dropped });
