@@ -77,6 +77,7 @@ export {
 export {
   TOMBSTONE_MS,
   type CacheStore,
+  type InvalidateTagsOptions,
   type StoredEntry,
   type StoreRead,
   type StoreWriteOptions,
@@ -91,7 +92,7 @@ export { BUS_VERSION, encodeMarketChange, parseMarketChange, type MarketChangeMe
 export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
-export type { CacheEvent, CacheHooks, CacheResultEvent, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource } from './cache/cache-events.js';
+export type { CacheEvent, CacheHooks, CacheResultEvent, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource, MarketOverflowReason } from './cache/cache-events.js';
 export { STORE_FAILURES, type StoreFailure } from './core/store-failure.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';

@@ -108,6 +108,8 @@ type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'
 
 interface ScopeState {
   synced: Synced | null;
+  /** A call to the clock failed after `synced` was answered: the scope's knowledge is not current. */
+  failedSinceSync: boolean;
   inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
   /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
   logged: Map<string, { mode: string; tier: number; reason: string }>;
@@ -245,6 +247,21 @@ export class VixCircuitBreaker {
     return this.#answer(scope, state, decision, baseTtl);
   }
 
+  /**
+   * Whether this breaker's knowledge of `scope` is current: the clock answered for it
+   * within `syncIntervalMs` + `timeoutMs` and no call to the clock has failed since
+   * (always true without a clock: nothing is read). A decision taken while it is false
+   * rests on the last known calm state (publisher mode) or fails safe; an in-process
+   * cache must not serve its copies by such a decision, since a panic may have started.
+   * Local state only, no I/O.
+   */
+  isSynced(scope?: string): boolean {
+    if (this.#clock === null) return true;
+    const state = this.#scopes.peek(normalizeScope(scope));
+    if (!state?.synced || state.failedSinceSync) return false;
+    return this.#now() - state.synced.localMs < this.#syncIntervalMs + this.#timeoutMs;
+  }
+
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -332,6 +349,7 @@ export class VixCircuitBreaker {
           this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
           const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
           state.synced = synced;
+          state.failedSinceSync = false;
           // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
           // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
           // while this command was writing its start), dated for the dead man's switch it refreshed.
@@ -343,6 +361,7 @@ export class VixCircuitBreaker {
         },
         (error: unknown): Outcome => {
           const failure = storeFailureOf(error);
+          state.failedSinceSync = true;
           this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: failure });
           this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
           return { ok: false, reason: storeFailureReason(failure) };
@@ -395,7 +414,7 @@ export class VixCircuitBreaker {
   #stateOf(scope: string): ScopeState {
     let state = this.#scopes.get(scope);
     if (!state) {
-      state = { synced: null, inflight: {}, logged: new Map() };
+      state = { synced: null, failedSinceSync: false, inflight: {}, logged: new Map() };
       this.#scopes.set(scope, state);
     }
     return state;

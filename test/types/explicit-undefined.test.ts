@@ -4,6 +4,7 @@ import {
   AdaptiveCache,
   AdaptivePanicQuota,
   cacheControl,
+  encodeMarketChange,
   MarketChangePublisher,
   MemoryCacheStore,
   MemoryPanicClock,
@@ -71,6 +72,7 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     const { breaker: _breaker, store: _store, ...options } = new AdaptiveCache({ breaker: cacheBreaker, store: cacheStore, ...o }).options;
     return options;
   },
+  'encodeMarketChange(message)': (o) => encodeMarketChange({ id: 'm1', markets: ['psg-om:1x2'], ...o }),
   'cacheControl(options)': (o) => [cacheControl({ ttl: 30 }, o), cacheControl({ ttl: 0 }, o)],
   'vixTtlCacheControl(options)': async (o) => {
     const { default: Fastify } = await import('fastify');
