@@ -7,22 +7,9 @@ import { LocalVix } from '../../src/server/vix/local-vix.js';
 import type { TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { RedisServer } from '../support/redis-server.js';
 import { httpRequest, postJson } from './http-helpers.js';
+import { junkScope } from '../support/junk-scope.js';
 
 const MINUTE = 60_000;
-
-/**
- * The attack's junk scope (attack/junk-ticks.mjs): 141 ticks of one market dated 2001 — 330 s of
- * small returns ("warm") then 15 s of violent ones ("panic") — and one at the present.
- */
-function junkScope(scope: string, now: number): unknown[] {
-  const market = `junk:${scope}`;
-  const ticks: unknown[] = [];
-  let ts = 1_000_000_000;
-  for (let i = 0; i < 111; i += 1, ts += 3000) ticks.push({ market, price: i % 2 ? 2.02 : 2, ts, scope });
-  for (let i = 0; i < 30; i += 1, ts += 500) ticks.push({ market, price: i % 2 ? 4 : 2, ts, scope });
-  ticks.push({ market, price: 2, ts: now - 20_000, scope });
-  return ticks;
-}
 
 describe('ticks from the past, on the service (wall clock, real redis-server)', () => {
   let redisServer: RedisServer;

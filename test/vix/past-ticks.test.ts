@@ -2,25 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { VixEngine, type VixIngestOptions } from '../../src/vix/vix-engine.js';
 import { feed, MINUTE, recordingEngine, START } from './vix-streams.js';
+import { junkScope } from '../support/junk-scope.js';
 
 const NOW = START + 60 * MINUTE;
 /** What the service passes with every tick: its wall clock plus 60 s, minus 5 min. */
 const SERVICE: VixIngestOptions = { notAfterMs: NOW + MINUTE, notBeforeMs: NOW - 5 * MINUTE };
-
-/**
- * The attack's junk scope: 111 small returns dated from 2001-09-09 (3 s apart: 330 s of tick
- * time, "warm"), 30 violent ones ("panic"), then one tick at the present that brings the scope
- * to now without moving the engine's time.
- */
-function junkScope(scope: string, now: number): unknown[] {
-  const market = `junk:${scope}`;
-  const ticks: unknown[] = [];
-  let ts = 1_000_000_000;
-  for (let i = 0; i < 111; i += 1, ts += 3000) ticks.push({ market, price: i % 2 ? 2.02 : 2, ts, scope });
-  for (let i = 0; i < 30; i += 1, ts += 500) ticks.push({ market, price: i % 2 ? 4 : 2, ts, scope });
-  ticks.push({ market, price: 2, ts: now - 20_000, scope });
-  return ticks;
-}
 
 /** `markets` markets of `scope` ticking every second from `from` for `durationMs`; returns ×10 (prices 2 ↔ 2.2 instead of 2 ↔ 2.02) from `shockAt` on. */
 function steady(scope: string, markets: number, from: number, durationMs: number, shockAt = Number.POSITIVE_INFINITY): unknown[] {
