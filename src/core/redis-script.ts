@@ -18,13 +18,18 @@ export interface RedisClient {
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
   /** `CONFIG GET parameter`: a flat `[name, value]` array, or a map under RESP3 reply mapping. */
   config(subcommand: 'GET', parameter: string): Promise<unknown>;
+  /**
+   * True for a Redis Cluster client (ioredis sets it on `Cluster`, false on `Redis`):
+   * the clock then splits a batch by hash slot. Absent means a single node.
+   */
+  readonly isCluster?: boolean | undefined;
 }
 
 /** The methods of {@link RedisClient}, checked at construction. */
 const CLIENT_METHODS = ['evalsha', 'eval', 'del', 'set', 'config'] as const;
 
 /**
- * A Lua script with one key, run by its SHA (`EVALSHA`, one round trip) and sent
+ * A Lua script, run by its SHA (`EVALSHA`, one round trip) and sent
  * whole (`EVAL`) only when the server does not know it yet: after a restart or a
  * failover, or on a cluster node that has not seen it.
  */
@@ -43,6 +48,16 @@ export class RedisScript {
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
       return redis.eval(this.lua, 1, key, ...args);
+    }
+  }
+
+  /** Runs the script over several keys (on a Redis Cluster they must share one hash slot). */
+  async runKeys(redis: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
     }
   }
 }
