@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
-import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
+import type { ObservationKind, ObservationResult, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { normalizeScope } from '../clock/scope.js';
-import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, VixTtlError } from '../core/errors.js';
+import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, StoreError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
@@ -14,6 +14,7 @@ import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
 import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
+import { ObservationBatcher } from './observation-batcher.js';
 import { PanicScopeLimit } from './panic-scope-limit.js';
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
@@ -38,8 +39,20 @@ export interface VixCircuitBreakerOptions {
   policy?: AdaptivePanicQuota | PanicPolicyOptions | undefined;
   /** A pino (or pino-compatible) logger. Default: silent. */
   logger?: BreakerLogger | undefined;
-  /** Reuse what the clock said for this long, extrapolating the duration locally. Default 100 ms; 0 asks the clock every time. */
+  /**
+   * Reuse what the clock said for this long, extrapolating the duration locally.
+   * Every scope asked within `scopeIdleMs` is refreshed together, in one batched
+   * call per interval, so decisions rarely wait and the store's load does not grow
+   * with the number of scopes. Default 100 ms; 0 asks the clock for every decision
+   * (concurrent ones still share one batch).
+   */
   syncIntervalMs?: number | undefined;
+  /**
+   * A scope asked within this long (ms) stays in the batched refresh; one idle for
+   * longer leaves it, and its next decision waits for one round trip (shared with
+   * every other scope that needs one then). Default 10,000.
+   */
+  scopeIdleMs?: number | undefined;
   /** Longest wait for the clock per decision; past it, a panic fails safe. Default 50 ms. */
   timeoutMs?: number | undefined;
   /** Most scopes whose state is kept (least recently used dropped first). Default 10,000. */
@@ -69,6 +82,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   logger: loggerOption(),
   syncIntervalMs: z.number().min(0).max(60_000).default(100),
+  scopeIdleMs: z.number().min(1).max(3_600_000).default(10_000),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
@@ -83,11 +97,32 @@ type Synced = { obs: PanicObservation; localMs: number };
 type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'] } | { ok: false; reason: FailSafeReason };
 
 interface ScopeState {
+  readonly scope: string;
   synced: Synced | null;
-  inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
+  /** Observations of this scope waiting in a batch (sent or not), one per kind: later callers join them. */
+  pending: Record<ObservationKind, PendingObservation | undefined>;
+  /** When a decision last asked about the scope (breaker time): the refresh keeps scopes asked within `scopeIdleMs`. */
+  askedMs: number;
+  /** When a decision last said panic, and when a panic observation last pushed the dead man's switch back. */
+  panicAskedMs: number;
+  deadManMs: number;
   /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
   logged: Map<string, string>;
 }
+
+/** One observation on its way to the clock, and (once its batch has settled) what came of it. */
+interface PendingObservation {
+  readonly scope: string;
+  readonly kind: ObservationKind;
+  readonly state: ScopeState;
+  outcome: Outcome | null;
+  done: Promise<void>;
+}
+
+/** A refresh starts once this share of `syncIntervalMs` has passed since the last one, so its answer is back before what it renews gets old. */
+const REFRESH_AT = 0.8;
+/** The dead man's switch is pushed back at most this often by a scope in panic (ms), and at least 10 times per switch. */
+const DEAD_MAN_REFRESH_MAX_MS = 60_000;
 
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
 const SCOPE_LIMIT_LOG_INTERVAL_MS = 60_000;
@@ -107,7 +142,12 @@ export class VixCircuitBreaker {
   readonly #repairs = new EventEmitter<RepairEvent>();
   readonly #observations = new EventEmitter<ObservationEvent>();
   readonly #syncIntervalMs: number;
+  readonly #scopeIdleMs: number;
+  readonly #deadManRefreshMs: number;
   readonly #timeoutMs: number;
+  readonly #batcher: ObservationBatcher<PendingObservation> | null;
+  /** Breaker time at which the next refresh of every recently asked scope is due. */
+  #nextRefreshMs = Number.NEGATIVE_INFINITY;
   readonly #now: () => number;
   readonly #scopes: LRUCache<string, ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
@@ -133,10 +173,14 @@ export class VixCircuitBreaker {
     this.policy = resolved.policy instanceof AdaptivePanicQuota ? resolved.policy : new AdaptivePanicQuota(resolved.policy);
     this.#logger = resolved.logger ?? SILENT_LOGGER;
     this.#syncIntervalMs = resolved.syncIntervalMs;
+    this.#scopeIdleMs = resolved.scopeIdleMs;
     this.#timeoutMs = resolved.timeoutMs;
+    const deadManSeconds = resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS;
+    this.#deadManRefreshMs = Math.min(DEAD_MAN_REFRESH_MAX_MS, deadManSeconds * 100);
+    this.#batcher = resolved.clock === null ? null : new ObservationBatcher(resolved.clock, this.#timeoutMs, (entries, results, durationMs) => this.#settle(entries, results, durationMs));
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new LRUCache({ max: resolved.maxScopes });
-    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000);
+    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, deadManSeconds * 1000);
     // An answer that came after the timeout still says whether a start is stored: a panic
     // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
     const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
@@ -179,12 +223,24 @@ export class VixCircuitBreaker {
       this.#report(scope, this.#stateOf(scope), decision);
       return decision;
     }
-    const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
+    const nowMs = this.#now();
+    const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, nowMs);
     if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
     const state = this.#stateOf(scope);
-    const outcome = await this.#observe(this.#clock, scope, state, kind);
-    if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
-    const decision = this.#decide(baseTtl, classified, kind, outcome, state);
+    state.askedMs = nowMs;
+    if (kind === 'panic') state.panicAskedMs = nowMs;
+    const cached = this.#fromSync(state, kind, nowMs);
+    // Asked before the refresh below, so this scope goes in its batch as what the caller said, not as a read.
+    const observing = cached ? null : this.#observe(state, kind);
+    if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
+    let decision: TtlDecision;
+    if (cached) {
+      decision = this.#decideSynced(baseTtl, classified, cached, nowMs);
+    } else {
+      const outcome = await observing!;
+      if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
+      decision = this.#decide(baseTtl, classified, kind, outcome, state);
+    }
     this.#report(scope, state, decision);
     return decision;
   }
@@ -193,8 +249,7 @@ export class VixCircuitBreaker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
-    await Promise.allSettled(pending);
+    await this.#batcher?.drain();
     this.#lateObservations?.dispose();
     this.#scopes.clear();
     this.#panicScopes.clear();
@@ -221,56 +276,111 @@ export class VixCircuitBreaker {
       const lastKnownCalm = kind === 'read' && state.synced !== null && !state.synced.obs.active;
       return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, outcome.reason);
     }
-    const { obs, localMs } = outcome.synced;
+    if (outcome.repaired && outcome.synced.obs.active) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
+    return this.#decideSynced(baseTtl, match, outcome.synced, this.#now());
+  }
+
+  /** The decision for what the clock said, its duration carried forward on the breaker's time. */
+  #decideSynced(baseTtl: number, match: MatchContext, synced: Synced, nowMs: number): TtlDecision {
+    const { obs, localMs } = synced;
     if (!obs.active || obs.startedAtMs === null) return this.policy.calculateTtlStrategy(baseTtl, null, match);
-    if (outcome.repaired) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
-    const durationMs = Math.max(0, obs.clockNowMs - obs.startedAtMs + (this.#now() - localMs));
+    const durationMs = Math.max(0, obs.clockNowMs - obs.startedAtMs + (nowMs - localMs));
     return this.policy.calculateTtlStrategy(baseTtl, durationMs / 60_000, match);
   }
 
-  /** One clock call per scope and kind at a time; answers reused for `syncIntervalMs`. */
-  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind): Promise<Outcome> {
-    const cached = this.#fromSync(state, kind);
-    if (cached) return Promise.resolve({ ok: true, synced: cached, repaired: null });
-    const running = state.inflight[kind];
-    if (running) return running;
+  /**
+   * What the clock says of a scope whose synced answer is missing, too old, or
+   * says otherwise than the caller (a panic where the clock knows none: a state
+   * change). Joins an observation of the scope already on its way — of the same
+   * kind, or a refresh — else asks for one in the next batch. A refresh that
+   * contradicts the caller (it shows calm to a panic) is followed by the caller's
+   * own observation, within what is left of `timeoutMs`.
+   */
+  async #observe(state: ScopeState, kind: ObservationKind): Promise<Outcome> {
+    const same = state.pending[kind];
+    if (same) return this.#await(same);
+    const refresh = state.pending.read ?? (kind === 'read' ? (state.pending.panic ?? state.pending.calm) : undefined);
+    if (!refresh) return this.#await(this.#request(state, kind));
     const startedAt = performance.now();
-    // A clock that throws instead of rejecting is a store failure like any other: it fails safe.
-    const call = withTimeout(new Promise<PanicObservation>((resolve) => resolve(clock.observe(scope, kind))), this.#timeoutMs)
-      .then(
-        (obs): Outcome => {
-          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
-          const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
-          state.synced = synced;
-          // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
-          // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
-          // while this command was writing its start), dated for the dead man's switch it refreshed.
-          if (!obs.active) this.#panicScopes.release(scope);
-          else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
-          this.#observations.emit({ scope, kind, observation: synced.obs, localMs: synced.localMs });
-          if (obs.repaired) this.#repaired(scope, obs.repaired);
-          return { ok: true, synced, repaired: obs.repaired };
-        },
-        (error: unknown): Outcome => {
-          const failure = storeFailureOf(error);
-          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: failure });
-          this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
-          return { ok: false, reason: storeFailureReason(failure) };
-        },
-      )
-      .finally(() => {
-        delete state.inflight[kind];
-      });
-    state.inflight[kind] = call;
-    return call;
+    const outcome = await this.#await(refresh);
+    if (!outcome.ok || agrees(kind, outcome.synced.obs)) return outcome;
+    const leftMs = this.#timeoutMs - (performance.now() - startedAt);
+    const own = state.pending[kind] ?? this.#request(state, kind);
+    if (leftMs <= 0) return { ok: false, reason: 'store_timeout' };
+    return withTimeout(this.#await(own), leftMs).catch((): Outcome => ({ ok: false, reason: 'store_timeout' }));
   }
 
-  #fromSync(state: ScopeState, kind: ObservationKind): Synced | null {
+  async #await(pending: PendingObservation): Promise<Outcome> {
+    await pending.done;
+    return pending.outcome ?? { ok: false, reason: 'store_error' };
+  }
+
+  /** Puts an observation of the scope in the next batch (the caller checked none of that kind is waiting). */
+  #request(state: ScopeState, kind: ObservationKind): PendingObservation {
+    const pending: PendingObservation = { scope: state.scope, kind, state, outcome: null, done: Promise.resolve() };
+    state.pending[kind] = pending;
+    pending.done = this.#batcher!.add(pending);
+    return pending;
+  }
+
+  /**
+   * The sync loop, run by the first decision once a refresh is due: every scope
+   * asked within `scopeIdleMs` (most recently asked first, so the walk stops at
+   * the first idle one) joins the next batch with a read — or a panic, for a scope
+   * in panic whose dead man's switch is due to be pushed back — unless an
+   * observation of it is already on its way. One batch per `syncIntervalMs` ×
+   * {@link REFRESH_AT}, whatever the number of scopes.
+   */
+  #refresh(nowMs: number): void {
+    this.#nextRefreshMs = nowMs + this.#syncIntervalMs * REFRESH_AT;
+    for (const state of this.#scopes.values()) {
+      if (nowMs - state.askedMs > this.#scopeIdleMs) break;
+      const { pending } = state;
+      // A scope never answered yet is observed by its own decisions, as the caller says.
+      if (state.synced === null || pending.read || pending.panic || pending.calm) continue;
+      const deadManDue = state.synced?.obs.active === true && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs;
+      this.#request(state, deadManDue ? 'panic' : 'read');
+    }
+  }
+
+  /** What a batch said, applied scope by scope before anyone waiting on it resumes. */
+  #settle(entries: readonly PendingObservation[], results: readonly ObservationResult[], durationMs: number): void {
+    const localMs = this.#now();
+    for (let i = 0; i < entries.length; i += 1) {
+      const entry = entries[i]!;
+      const { scope, kind, state } = entry;
+      if (state.pending[kind] === entry) state.pending[kind] = undefined;
+      const result = results[i];
+      if (!result?.ok || !isObservation(result.observation)) {
+        const error: unknown = result && !result.ok ? result.error : new StoreError(`the clock answered no observation for ${scope}`);
+        const failure = storeFailureOf(error);
+        this.#storeCalls.emit({ scope, kind, durationMs, outcome: failure });
+        if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
+        entry.outcome = { ok: false, reason: storeFailureReason(failure) };
+        continue;
+      }
+      const obs = result.observation;
+      this.#storeCalls.emit({ scope, kind, durationMs, outcome: 'ok' });
+      const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs };
+      state.synced = synced;
+      // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
+      // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
+      // while this command was writing its start), dated for the dead man's switch it refreshed.
+      if (!obs.active) this.#panicScopes.release(scope);
+      else if (kind === 'panic') {
+        this.#panicScopes.confirm(scope, localMs);
+        state.deadManMs = localMs;
+      }
+      this.#observations.emit({ scope, kind, observation: synced.obs, localMs });
+      if (obs.repaired) this.#repaired(scope, obs.repaired);
+      entry.outcome = { ok: true, synced, repaired: obs.repaired };
+    }
+  }
+
+  #fromSync(state: ScopeState, kind: ObservationKind, nowMs: number): Synced | null {
     const synced = state.synced;
-    if (!synced || this.#syncIntervalMs === 0 || this.#now() - synced.localMs >= this.#syncIntervalMs) return null;
-    if (kind === 'panic') return synced.obs.active ? synced : null;
-    if (kind === 'calm') return synced.obs.active ? null : synced;
-    return synced;
+    if (!synced || this.#syncIntervalMs === 0 || nowMs - synced.localMs >= this.#syncIntervalMs) return null;
+    return agrees(kind, synced.obs) ? synced : null;
   }
 
   /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
@@ -301,11 +411,23 @@ export class VixCircuitBreaker {
   #stateOf(scope: string): ScopeState {
     let state = this.#scopes.get(scope);
     if (!state) {
-      state = { synced: null, inflight: {}, logged: new Map() };
+      state = { scope, synced: null, pending: { panic: undefined, calm: undefined, read: undefined }, askedMs: Number.NEGATIVE_INFINITY, panicAskedMs: Number.NEGATIVE_INFINITY, deadManMs: Number.NEGATIVE_INFINITY, logged: new Map() };
       this.#scopes.set(scope, state);
     }
     return state;
   }
+}
+
+/** Whether what the clock said serves a caller: a panic needs a running panic (else it must be written), calm needs none (else it must be ended), a read takes anything. */
+function agrees(kind: ObservationKind, obs: PanicObservation): boolean {
+  return kind === 'read' || (kind === 'panic') === obs.active;
+}
+
+/** A result's observation has the shape the breaker reads (a custom clock may answer anything). */
+function isObservation(value: unknown): value is PanicObservation {
+  if (typeof value !== 'object' || value === null) return false;
+  const { active, startedAtMs, clockNowMs } = value as Partial<PanicObservation>;
+  return typeof active === 'boolean' && typeof clockNowMs === 'number' && Number.isFinite(clockNowMs) && (startedAtMs === null || (typeof startedAtMs === 'number' && Number.isFinite(startedAtMs)));
 }
 
 function logFields(scope: string, decision: TtlDecision) {

@@ -84,16 +84,22 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
     expect(await admin.exists('brain:panic_start_ts:never-seen-either')).toBe(0);
   });
 
-  it('the breaker turns a refused command into a store_busy fail-safe decision at once', async () => {
-    const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 2 });
+  it('the breaker sends one batch to a hung Redis, and turns the next, refused unsent, into store_busy fail-safe decisions', async () => {
+    const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 1 });
     const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, timeoutMs: 50 });
     for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' })).failSafe; i += 1) await new Promise((r) => setTimeout(r, 50));
     await settle(() => clock.inFlight === 0);
+    const before = await commandCalls(admin);
     server.pause();
-    const decisions = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `s-${i}` })));
-    expect(decisions.filter((d) => d.reason === 'store_busy')).toHaveLength(8);
-    expect(decisions.every((d) => d.ttl === 0 && d.failSafe)).toBe(true);
+    const first = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `s-${i}` })));
+    expect(first.map((d) => d.reason)).toEqual(Array.from({ length: 10 }, () => 'store_timeout'));
+    expect(clock.inFlight).toBe(1); // ten scopes, one command
+    const next = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `t-${i}` })));
+    expect(next.map((d) => d.reason)).toEqual(Array.from({ length: 10 }, () => 'store_busy'));
+    expect([...first, ...next].every((d) => d.ttl === 0 && d.failSafe)).toBe(true);
     server.resume();
+    await settle(() => clock.inFlight === 0);
+    expect(scripts(diffCalls(before, await commandCalls(admin)))).toBe(1);
     await breaker.close();
   });
 
