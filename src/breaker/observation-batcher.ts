@@ -133,7 +133,7 @@ export class ObservationBatcher<E extends BatchEntry> {
         ),
       );
     }
-    const results = await clock.observeMany(entries.map(({ scope, kind }) => ({ scope, kind })));
+    const results = await clock.observeMany(entries); // an entry is an ObservationRequest: { scope, kind }
     if (!Array.isArray(results) || results.length !== entries.length) {
       throw new StoreError(`the clock's observeMany answered ${Array.isArray(results) ? `${results.length} results` : typeof results} for ${entries.length} requests`);
     }

@@ -1,6 +1,17 @@
 /** What {@link PanicScopeLimit.admit} decided for a panic observation. */
 export type PanicAdmission = 'held' | 'reserved' | 'refused';
 
+/**
+ * A scope's place among the held ones. The breaker keeps a reference in the
+ * scope's state, so a decision for a held scope reads one field instead of
+ * looking the scope up; `held` turns false when the place is given back.
+ */
+export interface PanicSlot {
+  held: boolean;
+  /** Local time of the last panic observation. */
+  seenMs: number;
+}
+
 /** When full, expired scopes are looked for at most this often (ms), so a flood of new scopes costs no scan per request. */
 const SWEEP_INTERVAL_MS = 1000;
 
@@ -18,8 +29,8 @@ export class PanicScopeLimit {
   /** Most scopes held at once. */
   readonly max: number;
   readonly #holdMs: number;
-  /** Scope → local time of its last panic observation. */
-  readonly #held = new Map<string, number>();
+  /** Scope → its place, dated by its last panic observation. */
+  readonly #held = new Map<string, PanicSlot>();
   #nextSweepMs = Number.NEGATIVE_INFINITY;
 
   constructor(max: number, holdMs: number) {
@@ -37,6 +48,11 @@ export class PanicScopeLimit {
     return this.#held.has(scope);
   }
 
+  /** The place of `scope`, while it is held. */
+  slotOf(scope: string): PanicSlot | undefined {
+    return this.#held.get(scope);
+  }
+
   /**
    * Admits a panic observation of `scope` at `nowMs`: already held, newly reserved,
    * or refused (the limit is reached). A held scope is dated by {@link confirm},
@@ -46,10 +62,14 @@ export class PanicScopeLimit {
     if (this.#held.has(scope)) return 'held';
     if (this.#held.size >= this.max && nowMs >= this.#nextSweepMs) {
       this.#nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
-      for (const [held, seenMs] of this.#held) if (nowMs - seenMs >= this.#holdMs) this.#held.delete(held);
+      for (const [held, slot] of this.#held) {
+        if (nowMs - slot.seenMs < this.#holdMs) continue;
+        slot.held = false;
+        this.#held.delete(held);
+      }
     }
     if (this.#held.size >= this.max) return 'refused';
-    this.#held.set(scope, nowMs);
+    this.#held.set(scope, { held: true, seenMs: nowMs });
     return 'reserved';
   }
 
@@ -59,16 +79,27 @@ export class PanicScopeLimit {
    * command was writing its start; at most the commands in flight can do that). A
    * start that exists is counted.
    */
-  confirm(scope: string, nowMs: number): void {
-    this.#held.set(scope, nowMs);
+  confirm(scope: string, nowMs: number): PanicSlot {
+    const slot = this.#held.get(scope);
+    if (slot) {
+      slot.seenMs = nowMs;
+      return slot;
+    }
+    const fresh = { held: true, seenMs: nowMs };
+    this.#held.set(scope, fresh);
+    return fresh;
   }
 
   /** The scope is not in panic any more (or its reservation was never used). */
   release(scope: string): void {
+    const slot = this.#held.get(scope);
+    if (!slot) return;
+    slot.held = false;
     this.#held.delete(scope);
   }
 
   clear(): void {
+    for (const slot of this.#held.values()) slot.held = false;
     this.#held.clear();
   }
 }

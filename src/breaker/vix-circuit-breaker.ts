@@ -1,8 +1,7 @@
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
 import type { ObservationKind, ObservationResult, PanicClock, PanicObservation } from '../clock/panic-clock.js';
-import { normalizeScope } from '../clock/scope.js';
+import { GLOBAL_SCOPE, normalizeScope } from '../clock/scope.js';
 import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, StoreError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
@@ -12,10 +11,13 @@ import { withTimeout } from '../core/with-timeout.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
-import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
+import { FAIL_SAFE_REASONS, type FailSafeReason, type MatchContext, type TtlDecision } from '../policy/ttl-decision.js';
+import { modeOfTier, type Tier } from '../policy/panic-mode.js';
+import type { Importance } from '../policy/importance.js';
 import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
 import { ObservationBatcher } from './observation-batcher.js';
-import { PanicScopeLimit } from './panic-scope-limit.js';
+import { PanicScopeLimit, type PanicSlot } from './panic-scope-limit.js';
+import { ScopeTable } from './scope-table.js';
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
 export interface GetTtlInput {
@@ -93,30 +95,62 @@ const optionsSchema = z.strictObject({
 /** The schema of {@link VixCircuitBreakerOptions}, whose fields the `breaker` section of the service's config file reuses. */
 export { optionsSchema as breakerOptionsSchema };
 
-type Synced = { obs: PanicObservation; localMs: number };
-type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'] } | { ok: false; reason: FailSafeReason };
-
+/**
+ * What a breaker keeps of one scope: what the clock said last (carried forward on
+ * the breaker's time), the observations of it on their way, when it was asked,
+ * and the last state logged per importance. Flat fields, one object per scope, so
+ * a decision from the synced answer touches one object besides the LRU.
+ */
 interface ScopeState {
   readonly scope: string;
-  synced: Synced | null;
-  /** Observations of this scope waiting in a batch (sent or not), one per kind: later callers join them. */
+  /** The scope table's recency list. */
+  newer: ScopeState | null;
+  older: ScopeState | null;
+  /** The clock's last answer: whether a panic runs, since when and the clock's time then (valid once syncedMs is finite). */
+  active: boolean;
+  startedAtMs: number | null;
+  clockNowMs: number;
+  /** Breaker time the answer arrived; −∞ before the first one. */
+  syncedMs: number;
+  /** Observations of this scope asked by decisions, waiting in a batch (sent or not), one per kind: later callers join them. */
   pending: Record<ObservationKind, PendingObservation | undefined>;
+  /**
+   * The sync loop's refresh of this scope: the state itself goes in the batch as the
+   * request (`scope`, `kind`), so a round allocates nothing per scope. `refresh` is
+   * the batch's promise while one is on its way; `refreshFailure` why the last failed.
+   */
+  kind: ObservationKind;
+  refresh: Promise<void> | null;
+  refreshFailure: FailSafeReason | null;
+  /** The last refresh found a corrupt start and repaired it. */
+  refreshRepaired: boolean;
   /** When a decision last asked about the scope (breaker time): the refresh keeps scopes asked within `scopeIdleMs`. */
   askedMs: number;
   /** When a decision last said panic, and when a panic observation last pushed the dead man's switch back. */
   panicAskedMs: number;
   deadManMs: number;
-  /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
-  logged: Map<string, string>;
+  /** Its place among the scopes held in panic (`maxPanicScopes`), while it has one: a held scope costs one field read. */
+  slot: PanicSlot | null;
+  /** Last logged state per importance (see {@link logSignature}), −1 for none, for log-on-change. */
+  loggedHigh: number;
+  loggedMedium: number;
+  loggedLow: number;
 }
 
-/** One observation on its way to the clock, and (once its batch has settled) what came of it. */
+/** One observation a decision asked for, on its way to the clock, and (once its batch has settled) what came of it. */
 interface PendingObservation {
   readonly scope: string;
   readonly kind: ObservationKind;
   readonly state: ScopeState;
-  outcome: Outcome | null;
   done: Promise<void>;
+  /** What the clock said (repair already reported), or null when it failed. */
+  obs: PanicObservation | null;
+  /** Breaker time the answer arrived. */
+  localMs: number;
+  /** A corrupt start was found and repaired by this observation. */
+  repaired: boolean;
+  /** Why it failed, when it did. */
+  failure: FailSafeReason | null;
 }
 
 /** A refresh starts once this share of `syncIntervalMs` has passed since the last one, so its answer is back before what it renews gets old. */
@@ -145,11 +179,13 @@ export class VixCircuitBreaker {
   readonly #scopeIdleMs: number;
   readonly #deadManRefreshMs: number;
   readonly #timeoutMs: number;
-  readonly #batcher: ObservationBatcher<PendingObservation> | null;
+  readonly #batcher: ObservationBatcher<PendingObservation | ScopeState> | null;
   /** Breaker time at which the next refresh of every recently asked scope is due. */
   #nextRefreshMs = Number.NEGATIVE_INFINITY;
+  /** Batches settled so far: the `batch` number of store-call events. */
+  #batches = 0;
   readonly #now: () => number;
-  readonly #scopes: LRUCache<string, ScopeState>;
+  readonly #scopes: ScopeTable<ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
   readonly #lateObservations: Disposable | undefined;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
@@ -179,7 +215,7 @@ export class VixCircuitBreaker {
     this.#deadManRefreshMs = Math.min(DEAD_MAN_REFRESH_MAX_MS, deadManSeconds * 100);
     this.#batcher = resolved.clock === null ? null : new ObservationBatcher(resolved.clock, this.#timeoutMs, (entries, results, durationMs) => this.#settle(entries, results, durationMs));
     this.#now = resolved.now ?? Date.now;
-    this.#scopes = new LRUCache({ max: resolved.maxScopes });
+    this.#scopes = new ScopeTable(resolved.maxScopes);
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, deadManSeconds * 1000);
     // An answer that came after the timeout still says whether a start is stored: a panic
     // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
@@ -211,35 +247,38 @@ export class VixCircuitBreaker {
   async getTtl(input: GetTtlInput): Promise<TtlDecision> {
     if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
     const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
-    const scope = normalizeScope(scopeInput);
+    // A scope the breaker holds was validated when it came in; only a new name is checked.
+    let state = this.#scopes.get(scopeInput === undefined || scopeInput === '' ? GLOBAL_SCOPE : scopeInput);
+    const scope = state?.scope ?? normalizeScope(scopeInput);
     const importance = this.policy.classify(match);
     const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
     if (this.#clock === null && kind === 'read') {
       throw new InvalidInputError('vixStatus', 'is required when the breaker has no clock to read a published status from', vixStatus);
     }
-    const classified = { importance };
+    const classified = CLASSIFIED[importance];
     if (this.#clock === null) {
       const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-      this.#report(scope, this.#stateOf(scope), decision);
+      this.#report(scope, state ?? this.#newState(scope), decision);
       return decision;
     }
     const nowMs = this.#now();
-    const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, nowMs);
+    const admission = kind !== 'panic' ? null : state?.slot?.held === true || this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, nowMs);
     if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
-    const state = this.#stateOf(scope);
+    state ??= this.#newState(scope);
+    if (admission !== null && state.slot?.held !== true) state.slot = this.#panicScopes.slotOf(scope) ?? null;
     state.askedMs = nowMs;
     if (kind === 'panic') state.panicAskedMs = nowMs;
-    const cached = this.#fromSync(state, kind, nowMs);
+    const fresh = this.#fromSync(state, kind, nowMs);
     // Asked before the refresh below, so this scope goes in its batch as what the caller said, not as a read.
-    const observing = cached ? null : this.#observe(state, kind);
+    const observing = fresh ? null : this.#observe(state, kind);
     if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
     let decision: TtlDecision;
-    if (cached) {
-      decision = this.#decideSynced(baseTtl, classified, cached, nowMs);
+    if (fresh) {
+      decision = this.#decideFrom(baseTtl, classified, state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
     } else {
-      const outcome = await observing!;
-      if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
-      decision = this.#decide(baseTtl, classified, kind, outcome, state);
+      const answer = await observing!;
+      if (admission === 'reserved' && answer.failure === 'store_busy') this.#panicScopes.release(scope); // never sent
+      decision = this.#decide(baseTtl, classified, kind, answer, state);
     }
     this.#report(scope, state, decision);
     return decision;
@@ -270,21 +309,21 @@ export class VixCircuitBreaker {
     return decision;
   }
 
-  #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, outcome: Outcome, state: ScopeState): TtlDecision {
+  #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, answer: PendingObservation, state: ScopeState): TtlDecision {
     if (kind === 'calm') return this.policy.calculateTtlStrategy(baseTtl, null, match);
-    if (!outcome.ok) {
-      const lastKnownCalm = kind === 'read' && state.synced !== null && !state.synced.obs.active;
-      return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, outcome.reason);
+    const obs = answer.obs;
+    if (obs === null) {
+      const lastKnownCalm = kind === 'read' && state.syncedMs > Number.NEGATIVE_INFINITY && !state.active;
+      return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, answer.failure ?? 'store_error');
     }
-    if (outcome.repaired && outcome.synced.obs.active) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
-    return this.#decideSynced(baseTtl, match, outcome.synced, this.#now());
+    if (answer.repaired && obs.active) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
+    return this.#decideFrom(baseTtl, match, obs.active, obs.startedAtMs, obs.clockNowMs, answer.localMs, this.#now());
   }
 
-  /** The decision for what the clock said, its duration carried forward on the breaker's time. */
-  #decideSynced(baseTtl: number, match: MatchContext, synced: Synced, nowMs: number): TtlDecision {
-    const { obs, localMs } = synced;
-    if (!obs.active || obs.startedAtMs === null) return this.policy.calculateTtlStrategy(baseTtl, null, match);
-    const durationMs = Math.max(0, obs.clockNowMs - obs.startedAtMs + (nowMs - localMs));
+  /** The decision for what the clock said at `localMs`, its duration carried forward to `nowMs` on the breaker's time. */
+  #decideFrom(baseTtl: number, match: MatchContext, active: boolean, startedAtMs: number | null, clockNowMs: number, localMs: number, nowMs: number): TtlDecision {
+    if (!active || startedAtMs === null) return this.policy.calculateTtlStrategy(baseTtl, null, match);
+    const durationMs = Math.max(0, clockNowMs - startedAtMs + (nowMs - localMs));
     return this.policy.calculateTtlStrategy(baseTtl, durationMs / 60_000, match);
   }
 
@@ -296,28 +335,36 @@ export class VixCircuitBreaker {
    * contradicts the caller (it shows calm to a panic) is followed by the caller's
    * own observation, within what is left of `timeoutMs`.
    */
-  async #observe(state: ScopeState, kind: ObservationKind): Promise<Outcome> {
+  async #observe(state: ScopeState, kind: ObservationKind): Promise<PendingObservation> {
     const same = state.pending[kind];
     if (same) return this.#await(same);
-    const refresh = state.pending.read ?? (kind === 'read' ? (state.pending.panic ?? state.pending.calm) : undefined);
-    if (!refresh) return this.#await(this.#request(state, kind));
+    const other = kind === 'read' ? (state.pending.panic ?? state.pending.calm) : undefined;
+    if (other) return this.#await(other);
+    if (state.refresh === null) return this.#await(this.#request(state, kind));
     const startedAt = performance.now();
-    const outcome = await this.#await(refresh);
-    if (!outcome.ok || agrees(kind, outcome.synced.obs)) return outcome;
-    const leftMs = this.#timeoutMs - (performance.now() - startedAt);
+    await state.refresh;
+    if (state.refreshFailure !== null) return { ...ANSWER, scope: state.scope, kind, state, failure: state.refreshFailure };
+    if (agrees(kind, state.active)) return this.#answerFromState(state, kind);
     const own = state.pending[kind] ?? this.#request(state, kind);
-    if (leftMs <= 0) return { ok: false, reason: 'store_timeout' };
-    return withTimeout(this.#await(own), leftMs).catch((): Outcome => ({ ok: false, reason: 'store_timeout' }));
+    const leftMs = this.#timeoutMs - (performance.now() - startedAt);
+    if (leftMs <= 0) return timedOut(own);
+    return withTimeout(this.#await(own), leftMs).catch(() => timedOut(own));
   }
 
-  async #await(pending: PendingObservation): Promise<Outcome> {
+  async #await(pending: PendingObservation): Promise<PendingObservation> {
     await pending.done;
-    return pending.outcome ?? { ok: false, reason: 'store_error' };
+    return pending;
+  }
+
+  /** What the scope's last refresh said, as the answer of a decision that waited for it. */
+  #answerFromState(state: ScopeState, kind: ObservationKind): PendingObservation {
+    const obs: PanicObservation = { active: state.active, startedAtMs: state.startedAtMs, clockNowMs: state.clockNowMs, created: false, repaired: null };
+    return { ...ANSWER, scope: state.scope, kind, state, obs, localMs: state.syncedMs, repaired: state.refreshRepaired };
   }
 
   /** Puts an observation of the scope in the next batch (the caller checked none of that kind is waiting). */
   #request(state: ScopeState, kind: ObservationKind): PendingObservation {
-    const pending: PendingObservation = { scope: state.scope, kind, state, outcome: null, done: Promise.resolve() };
+    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state };
     state.pending[kind] = pending;
     pending.done = this.#batcher!.add(pending);
     return pending;
@@ -329,78 +376,102 @@ export class VixCircuitBreaker {
    * the first idle one) joins the next batch with a read — or a panic, for a scope
    * in panic whose dead man's switch is due to be pushed back — unless an
    * observation of it is already on its way. One batch per `syncIntervalMs` ×
-   * {@link REFRESH_AT}, whatever the number of scopes.
+   * {@link REFRESH_AT}, whatever the number of scopes; the scope states are the
+   * batch's requests, so a round allocates nothing per scope.
    */
   #refresh(nowMs: number): void {
     this.#nextRefreshMs = nowMs + this.#syncIntervalMs * REFRESH_AT;
-    for (const state of this.#scopes.values()) {
+    const batcher = this.#batcher!;
+    for (const state of this.#scopes.newestFirst()) {
       if (nowMs - state.askedMs > this.#scopeIdleMs) break;
       const { pending } = state;
       // A scope never answered yet is observed by its own decisions, as the caller says.
-      if (state.synced === null || pending.read || pending.panic || pending.calm) continue;
-      const deadManDue = state.synced?.obs.active === true && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs;
-      this.#request(state, deadManDue ? 'panic' : 'read');
+      if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || pending.read || pending.panic || pending.calm) continue;
+      const deadManDue = state.active && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs;
+      state.kind = deadManDue ? 'panic' : 'read';
+      state.refresh = batcher.add(state);
     }
   }
 
   /** What a batch said, applied scope by scope before anyone waiting on it resumes. */
-  #settle(entries: readonly PendingObservation[], results: readonly ObservationResult[], durationMs: number): void {
+  #settle(entries: ReadonlyArray<PendingObservation | ScopeState>, results: readonly ObservationResult[], durationMs: number): void {
     const localMs = this.#now();
+    const batch = (this.#batches += 1);
+    const storeCalls = this.#storeCalls.size > 0;
+    const observations = this.#observations.size > 0;
     for (let i = 0; i < entries.length; i += 1) {
       const entry = entries[i]!;
-      const { scope, kind, state } = entry;
-      if (state.pending[kind] === entry) state.pending[kind] = undefined;
+      const { scope, kind } = entry;
+      const isRefresh = isScopeState(entry);
+      const state = isRefresh ? entry : entry.state;
+      if (isRefresh) state.refresh = null;
+      else {
+        if (state.pending[kind] === entry) state.pending[kind] = undefined;
+        entry.localMs = localMs;
+      }
       const result = results[i];
       if (!result?.ok || !isObservation(result.observation)) {
         const error: unknown = result && !result.ok ? result.error : new StoreError(`the clock answered no observation for ${scope}`);
         const failure = storeFailureOf(error);
-        this.#storeCalls.emit({ scope, kind, durationMs, outcome: failure });
+        if (storeCalls) this.#storeCalls.emit({ scope, kind, durationMs, outcome: failure, refresh: isRefresh, batch });
         if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
-        entry.outcome = { ok: false, reason: storeFailureReason(failure) };
+        if (isRefresh) state.refreshFailure = storeFailureReason(failure);
+        else entry.failure = storeFailureReason(failure);
         continue;
       }
-      const obs = result.observation;
-      this.#storeCalls.emit({ scope, kind, durationMs, outcome: 'ok' });
-      const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs };
-      state.synced = synced;
+      let obs = result.observation;
+      if (storeCalls) this.#storeCalls.emit({ scope, kind, durationMs, outcome: 'ok', refresh: isRefresh, batch });
+      const repaired = obs.repaired;
+      if (repaired) obs = { ...obs, repaired: null };
+      if (isRefresh) {
+        state.refreshFailure = null;
+        state.refreshRepaired = repaired !== null;
+      } else {
+        entry.obs = obs;
+        entry.repaired = repaired !== null;
+      }
+      state.active = obs.active;
+      state.startedAtMs = obs.startedAtMs;
+      state.clockNowMs = obs.clockNowMs;
+      state.syncedMs = localMs;
       // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
       // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
       // while this command was writing its start), dated for the dead man's switch it refreshed.
       if (!obs.active) this.#panicScopes.release(scope);
       else if (kind === 'panic') {
-        this.#panicScopes.confirm(scope, localMs);
+        state.slot = this.#panicScopes.confirm(scope, localMs);
         state.deadManMs = localMs;
       }
-      this.#observations.emit({ scope, kind, observation: synced.obs, localMs });
-      if (obs.repaired) this.#repaired(scope, obs.repaired);
-      entry.outcome = { ok: true, synced, repaired: obs.repaired };
+      if (observations) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
+      if (repaired) this.#repaired(scope, repaired);
     }
   }
 
-  #fromSync(state: ScopeState, kind: ObservationKind, nowMs: number): Synced | null {
-    const synced = state.synced;
-    if (!synced || this.#syncIntervalMs === 0 || nowMs - synced.localMs >= this.#syncIntervalMs) return null;
-    return agrees(kind, synced.obs) ? synced : null;
+  /** Whether the synced answer is young enough and serves the caller. */
+  #fromSync(state: ScopeState, kind: ObservationKind, nowMs: number): boolean {
+    return this.#syncIntervalMs > 0 && nowMs - state.syncedMs < this.#syncIntervalMs && agrees(kind, state.active);
   }
 
   /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
   #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    this.#decisions.emit({ scope, decision });
-    const signature = `${decision.mode}|${decision.tier}|${decision.reason ?? ''}`;
-    const previous = state.logged.get(decision.importance);
+    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision });
+    const signature = logSignature(decision);
+    const previous = decision.importance === 'high_stakes' ? state.loggedHigh : decision.importance === 'low_stakes' ? state.loggedLow : state.loggedMedium;
     if (previous === signature) {
       if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(logFields(scope, decision), 'VIX_TTL_DECISION');
       return;
     }
-    state.logged.set(decision.importance, signature);
+    if (decision.importance === 'high_stakes') state.loggedHigh = signature;
+    else if (decision.importance === 'low_stakes') state.loggedLow = signature;
+    else state.loggedMedium = signature;
     const fields = logFields(scope, decision);
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
       this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
-    const [previousMode, previousTier] = previous ? previous.split('|') : [null, null];
-    this.#logger.info({ ...fields, previous_mode: previousMode, previous_tier: previousTier === null ? null : Number(previousTier) }, 'VIX_TTL_STATE_CHANGE');
+    const previousTier = previous < 0 ? null : ((previous % TIERS) as Tier);
+    this.#logger.info({ ...fields, previous_mode: previousTier === null ? null : modeOfTier(previousTier), previous_tier: previousTier }, 'VIX_TTL_STATE_CHANGE');
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
@@ -408,19 +479,63 @@ export class VixCircuitBreaker {
     this.#repairs.emit({ scope, corrupt });
   }
 
-  #stateOf(scope: string): ScopeState {
-    let state = this.#scopes.get(scope);
-    if (!state) {
-      state = { scope, synced: null, pending: { panic: undefined, calm: undefined, read: undefined }, askedMs: Number.NEGATIVE_INFINITY, panicAskedMs: Number.NEGATIVE_INFINITY, deadManMs: Number.NEGATIVE_INFINITY, logged: new Map() };
-      this.#scopes.set(scope, state);
-    }
+  /** A scope seen for the first time (`scope` already validated), remembered in the LRU. */
+  #newState(scope: string): ScopeState {
+    const never = Number.NEGATIVE_INFINITY;
+    const state: ScopeState = {
+      scope,
+      newer: null,
+      older: null,
+      active: false,
+      startedAtMs: null,
+      clockNowMs: 0,
+      syncedMs: never,
+      pending: { panic: undefined, calm: undefined, read: undefined },
+      kind: 'read',
+      refresh: null,
+      refreshFailure: null,
+      refreshRepaired: false,
+      askedMs: never,
+      panicAskedMs: never,
+      deadManMs: never,
+      slot: null,
+      loggedHigh: -1,
+      loggedMedium: -1,
+      loggedLow: -1,
+    };
+    this.#scopes.add(state);
     return state;
   }
 }
 
+/** The match context of each importance, built once: a decision from the synced answer allocates none. */
+const CLASSIFIED: Readonly<Record<Importance, MatchContext>> = Object.freeze({
+  high_stakes: Object.freeze({ importance: 'high_stakes' }),
+  medium_stakes: Object.freeze({ importance: 'medium_stakes' }),
+  low_stakes: Object.freeze({ importance: 'low_stakes' }),
+});
+
+/** A blank answer: what an observation holds before its batch settles. */
+const ANSWER = Object.freeze({ done: Promise.resolve(), obs: null, localMs: 0, repaired: false, failure: null });
+const TIERS = 5;
+
+/** A decision's state for log-on-change, as a number: its tier, plus its fail-safe reason when there is one (the mode follows the tier). */
+function logSignature(decision: TtlDecision): number {
+  return decision.reason === undefined ? decision.tier : decision.tier + TIERS * (1 + FAIL_SAFE_REASONS.indexOf(decision.reason));
+}
+
+function isScopeState(entry: PendingObservation | ScopeState): entry is ScopeState {
+  return (entry as Partial<ScopeState>).pending !== undefined;
+}
+
+/** An observation whose answer did not come within what was left of the caller's `timeoutMs`. */
+function timedOut(pending: PendingObservation): PendingObservation {
+  return { ...pending, obs: null, failure: 'store_timeout' };
+}
+
 /** Whether what the clock said serves a caller: a panic needs a running panic (else it must be written), calm needs none (else it must be ended), a read takes anything. */
-function agrees(kind: ObservationKind, obs: PanicObservation): boolean {
-  return kind === 'read' || (kind === 'panic') === obs.active;
+function agrees(kind: ObservationKind, active: boolean): boolean {
+  return kind === 'read' || (kind === 'panic') === active;
 }
 
 /** A result's observation has the shape the breaker reads (a custom clock may answer anything). */

@@ -79,15 +79,16 @@ type ResolvedOptions = z.output<typeof optionsSchema>;
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
 const OBSERVE_MANY = new RedisScript(OBSERVE_MANY_SCRIPT);
 const KIND_CODES: Readonly<Record<ObservationKind, string>> = { panic: 'p', calm: 'c', read: 'r' };
-const UNKNOWN: Known = { tag: 'u', startMs: null };
-const NONE: Known = { tag: 'n', startMs: null };
+const UNKNOWN_TAG = 'u';
+const NONE_TAG = 'n';
 /** Fields per changed key in an OBSERVE_MANY reply. */
 const CHANGE_FIELDS = 7;
 
-/** What the clock last read of a key: `a<raw>` a valid start (and its ms), `n` none stored, `u` unknown. */
+/** What the clock last read of a scope's key (kept with the key, built once): `a<raw>` a valid start (and its ms), `n` none stored. */
 interface Known {
-  tag: string;
-  startMs: number | null;
+  readonly key: string;
+  readonly tag: string;
+  readonly startMs: number | null;
 }
 
 /** One script of a batch: the requests it carries (indices into the batch) and their keys. */
@@ -115,8 +116,12 @@ export class RedisPanicClock implements PanicClock {
   readonly #offsets: LRUCache<string, number>;
   /** The latest such offset for any key: stands in for a key not seen yet. */
   #anyOffsetMs: number | null = null;
-  /** What the last batch read of each key, sent with the next one so unchanged keys are left out of the reply. */
-  readonly #known: LRUCache<string, Known>;
+  /**
+   * What the last batch read of each scope's key, sent with the next one so
+   * unchanged keys are left out of the reply. A hint (a key it lacks is answered
+   * whole), so a plain Map dropping its oldest entry past `maxScopes` is enough.
+   */
+  readonly #known = new Map<string, Known>();
   readonly #late = new EventEmitter<LateObservation>();
 
   /**
@@ -132,7 +137,6 @@ export class RedisPanicClock implements PanicClock {
     this.#redis = redis;
     this.options = parseOptions(optionsSchema, options, 'RedisPanicClock');
     this.#offsets = new LRUCache({ max: this.options.maxScopes });
-    this.#known = new LRUCache({ max: this.options.maxScopes });
     this.#guard = new StoreGuard(this.options.timeoutMs, { maxInFlight: this.options.maxInFlight, label: 'the panic clock' });
   }
 
@@ -183,8 +187,9 @@ export class RedisPanicClock implements PanicClock {
         return failAll(error);
       }
     }
-    const keys = scopes.map((scope) => this.#keyOf(scope));
-    const known = keys.map((key) => this.#known.get(key) ?? UNKNOWN);
+    const kinds = requests.map((request) => request.kind);
+    const known = scopes.map((scope) => this.#known.get(scope) ?? null);
+    const keys = scopes.map((scope, i) => known[i]?.key ?? this.#keyOf(scope));
     const groups = this.#groupsOf(keys);
     const fixed = [
       '',
@@ -203,8 +208,8 @@ export class RedisPanicClock implements PanicClock {
           send: () => {
             const offsetMs = this.#offsets.get(group.keys[0]!) ?? this.#anyOffsetMs;
             const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
-            const args = [...fixed, issuedAt, staleAfter, group.indices.map((i) => KIND_CODES[requests[i]!.kind]).join('')];
-            for (const i of group.indices) args.push(known[i]!.tag);
+            const args = [...fixed, issuedAt, staleAfter, group.indices.map((i) => KIND_CODES[kinds[i]!]).join('')];
+            for (const i of group.indices) args.push(known[i]?.tag ?? UNKNOWN_TAG);
             return (commands[g] = OBSERVE_MANY.runKeys(this.#redis, group.keys, args));
           },
         })),
@@ -219,11 +224,11 @@ export class RedisPanicClock implements PanicClock {
       if (!reply.ok) {
         for (const i of group.indices) results[i] = { ok: false, error: reply.error };
         const command = commands[g];
-        if (command && reply.error instanceof StoreTimeoutError) this.#listenLateMany(group, scopes, keys, requests, known, command);
+        if (command && reply.error instanceof StoreTimeoutError) this.#listenLateMany(group, scopes, keys, kinds, known, command);
         return;
       }
       try {
-        const observations = this.#readMany(reply.value, group, keys, known);
+        const observations = this.#readMany(reply.value, group, scopes, keys, known);
         this.#learnOffset(group.keys[0]!, observations[0]!.clockNowMs, sentMs, receivedMs);
         group.indices.forEach((i, k) => (results[i] = { ok: true, observation: observations[k]! }));
       } catch (error) {
@@ -266,8 +271,9 @@ export class RedisPanicClock implements PanicClock {
   }
 
   async reset(scope?: string): Promise<boolean> {
-    const key = this.keyFor(scope);
-    this.#known.delete(key);
+    const name = normalizeScope(scope);
+    const key = this.#keyOf(name);
+    this.#known.delete(name);
     const { reply } = await this.#guarded(key, () => this.#redis.del(key));
     return reply === 1;
   }
@@ -315,7 +321,7 @@ export class RedisPanicClock implements PanicClock {
 
   async #observe(scope: string, kind: ObservationKind | 'start', ageMs: number): Promise<PanicObservation> {
     const key = this.keyFor(scope);
-    this.#known.delete(key); // what a batch reads next is then answered whole
+    this.#known.delete(scope); // what a batch reads next is then answered whole
     // Without Redis's time, a command held in a queue cannot be recognised as stale
     // (a panic seen long ago would start a 24 h panic when Redis comes back); learn it first.
     if (kind !== 'start' && this.#anyOffsetMs === null) await this.inspect();
@@ -377,7 +383,7 @@ export class RedisPanicClock implements PanicClock {
    * lists are read from it (and remembered), the others are as the clock knew them.
    * @throws StoreError for a reply of another shape.
    */
-  #readMany(reply: unknown, group: ScriptGroup, keys: readonly string[], known: readonly Known[]): PanicObservation[] {
+  #readMany(reply: unknown, group: ScriptGroup, scopes: readonly string[], keys: readonly string[], known: ReadonlyArray<Known | null>): PanicObservation[] {
     if (!Array.isArray(reply) || reply.length < 1 || (reply.length - 1) % CHANGE_FIELDS !== 0) {
       throw new StoreError(`unexpected reply from the panic clock batch script: ${JSON.stringify(reply)?.slice(0, 80)}`);
     }
@@ -392,27 +398,33 @@ export class RedisPanicClock implements PanicClock {
       const [stateText, startText, stored, reason, raw, lengthText] = values.slice(at + 1, at + CHANGE_FIELDS) as [string, string, string, string, string, string];
       const observation = parseObservation([stateText, startText, values[0]!, reason, raw, lengthText]);
       observations[position] = observation;
-      const key = keys[group.indices[position]!]!;
-      if (observation.active && stored !== '' && observation.startedAtMs !== null) this.#known.set(key, { tag: `a${stored}`, startMs: observation.startedAtMs });
-      else if (stateText === 'none' || stateText === 'ended') this.#known.set(key, NONE);
-      else this.#known.delete(key);
+      const i = group.indices[position]!;
+      const scope = scopes[i]!;
+      if (observation.active && stored !== '' && observation.startedAtMs !== null) this.#remember(scope, { key: keys[i]!, tag: `a${stored}`, startMs: observation.startedAtMs });
+      else if (stateText === 'none' || stateText === 'ended') this.#remember(scope, { key: keys[i]!, tag: NONE_TAG, startMs: null });
+      else this.#known.delete(scope);
     }
     group.indices.forEach((i, position) => {
       if (observations[position] !== undefined) return;
-      const was = known[i]!;
-      if (was.tag === 'u') throw new StoreError('the panic clock batch reply left out a key the clock did not know');
+      const was = known[i];
+      if (!was) throw new StoreError('the panic clock batch reply left out a key the clock did not know');
       observations[position] = { active: was.startMs !== null, startedAtMs: was.startMs, clockNowMs, created: false, repaired: null };
     });
     return observations;
   }
 
+  #remember(scope: string, known: Known): void {
+    if (!this.#known.has(scope) && this.#known.size >= this.options.maxScopes) this.#known.delete(this.#known.keys().next().value!);
+    this.#known.set(scope, known);
+  }
+
   /** Reports the answers of a batch script that outlived its timeout, once they come (nothing when it fails). */
-  #listenLateMany(group: ScriptGroup, scopes: readonly string[], keys: readonly string[], requests: readonly ObservationRequest[], known: readonly Known[], command: Promise<unknown>): void {
+  #listenLateMany(group: ScriptGroup, scopes: readonly string[], keys: readonly string[], kinds: readonly ObservationKind[], known: ReadonlyArray<Known | null>, command: Promise<unknown>): void {
     if (this.#late.size === 0) return;
     command
       .then((reply) => {
-        const observations = this.#readMany(reply, group, keys, known);
-        group.indices.forEach((i, position) => this.#late.emit({ scope: scopes[i]!, kind: requests[i]!.kind, observation: observations[position]! }));
+        const observations = this.#readMany(reply, group, scopes, keys, known);
+        group.indices.forEach((i, position) => this.#late.emit({ scope: scopes[i]!, kind: kinds[i]!, observation: observations[position]! }));
       })
       .catch(() => undefined);
   }

@@ -1,0 +1,82 @@
+/** What a {@link ScopeTable} links its entries with: fields on the entry itself, so a lookup allocates nothing. */
+export interface ScopeLinks<T> {
+  readonly scope: string;
+  newer: T | null;
+  older: T | null;
+}
+
+/**
+ * The scopes a breaker remembers, at most `max`, least recently used dropped
+ * first: a Map for lookups and a list threaded through the entries (most
+ * recently used first) for the order. A lookup that finds its entry moves it to
+ * the front with a few field writes and no allocation; the sync loop walks the
+ * list from the front and stops at the first scope idle for too long. Leaner
+ * than a general-purpose cache on the hot path: no options object, no expiry, no
+ * diagnostics, per decision.
+ */
+export class ScopeTable<T extends ScopeLinks<T>> {
+  /** Most entries kept. */
+  readonly max: number;
+  readonly #map = new Map<string, T>();
+  #newest: T | null = null;
+  #oldest: T | null = null;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** The entry of `scope`, now the most recently used, or undefined. */
+  get(scope: unknown): T | undefined {
+    const entry = this.#map.get(scope as string);
+    if (entry !== undefined && entry !== this.#newest) {
+      this.#unlink(entry);
+      this.#pushNewest(entry);
+    }
+    return entry;
+  }
+
+  /** Adds a new entry as the most recently used, dropping the least recently used one past `max`. */
+  add(entry: T): void {
+    const existing = this.#map.get(entry.scope);
+    if (existing !== undefined) this.#unlink(existing);
+    this.#map.set(entry.scope, entry);
+    this.#pushNewest(entry);
+    if (this.#map.size > this.max && this.#oldest !== null) {
+      const dropped = this.#oldest;
+      this.#unlink(dropped);
+      this.#map.delete(dropped.scope);
+    }
+  }
+
+  /** Every entry, most recently used first (stop early by breaking out of the loop). */
+  *newestFirst(): Generator<T> {
+    for (let entry = this.#newest; entry !== null; entry = entry.older) yield entry;
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#newest = null;
+    this.#oldest = null;
+  }
+
+  #unlink(entry: T): void {
+    if (entry.newer !== null) entry.newer.older = entry.older;
+    else this.#newest = entry.older;
+    if (entry.older !== null) entry.older.newer = entry.newer;
+    else this.#oldest = entry.newer;
+    entry.newer = null;
+    entry.older = null;
+  }
+
+  #pushNewest(entry: T): void {
+    entry.older = this.#newest;
+    entry.newer = null;
+    if (this.#newest !== null) this.#newest.newer = entry;
+    this.#newest = entry;
+    this.#oldest ??= entry;
+  }
+}
