@@ -2,9 +2,9 @@
 export type PanicAdmission = 'held' | 'reserved' | 'refused';
 
 /**
- * A scope's place among the held ones. The breaker keeps a reference in the
- * scope's state, so a decision for a held scope reads one field instead of
- * looking the scope up; `held` turns false when the place is given back.
+ * A scope's place among the held ones: the breaker passes the scope's own state,
+ * so a decision for a held scope reads one field (`held`) of an object it holds
+ * anyway; `held` turns false when the place is given back.
  */
 export interface PanicSlot {
   held: boolean;
@@ -23,7 +23,7 @@ const SWEEP_INTERVAL_MS = 1000;
  * A scope leaves when the clock says it is not in panic (calm, or nothing stored),
  * or when no panic observation came for `holdMs` (the dead man's switch has then
  * removed the start; looked for when full, at most once a second). A held scope
- * costs one map lookup per decision.
+ * costs one field read per decision.
  */
 export class PanicScopeLimit {
   /** Most scopes held at once. */
@@ -48,46 +48,45 @@ export class PanicScopeLimit {
     return this.#held.has(scope);
   }
 
-  /** The place of `scope`, while it is held. */
-  slotOf(scope: string): PanicSlot | undefined {
-    return this.#held.get(scope);
-  }
-
   /**
-   * Admits a panic observation of `scope` at `nowMs`: already held, newly reserved,
-   * or refused (the limit is reached). A held scope is dated by {@link confirm},
-   * when the clock answers (that is when the store's dead man's switch is refreshed).
+   * Admits a panic observation of `scope` at `nowMs` into `slot`: already held
+   * (the place moves to `slot` if it was another object's), newly reserved, or
+   * refused (the limit is reached). A held scope is dated by {@link confirm}, when
+   * the clock answers (that is when the store's dead man's switch is refreshed).
    */
-  admit(scope: string, nowMs: number): PanicAdmission {
-    if (this.#held.has(scope)) return 'held';
+  admit(scope: string, nowMs: number, slot: PanicSlot): PanicAdmission {
+    const existing = this.#held.get(scope);
+    if (existing !== undefined) {
+      if (existing !== slot) this.#move(scope, existing, slot);
+      return 'held';
+    }
     if (this.#held.size >= this.max && nowMs >= this.#nextSweepMs) {
       this.#nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
-      for (const [held, slot] of this.#held) {
-        if (nowMs - slot.seenMs < this.#holdMs) continue;
-        slot.held = false;
+      for (const [held, place] of this.#held) {
+        if (nowMs - place.seenMs < this.#holdMs) continue;
+        place.held = false;
         this.#held.delete(held);
       }
     }
     if (this.#held.size >= this.max) return 'refused';
-    this.#held.set(scope, { held: true, seenMs: nowMs });
+    slot.held = true;
+    slot.seenMs = nowMs;
+    this.#held.set(scope, slot);
     return 'reserved';
   }
 
   /**
    * The clock confirmed a panic this process observed in `scope` at `nowMs`: it is
-   * held and dated, even past `max` (a late answer released it while a newer
-   * command was writing its start; at most the commands in flight can do that). A
-   * start that exists is counted.
+   * held in `slot` and dated, even past `max` (a late answer released it while a
+   * newer command was writing its start; at most the commands in flight can do
+   * that). A start that exists is counted.
    */
-  confirm(scope: string, nowMs: number): PanicSlot {
-    const slot = this.#held.get(scope);
-    if (slot) {
-      slot.seenMs = nowMs;
-      return slot;
-    }
-    const fresh = { held: true, seenMs: nowMs };
-    this.#held.set(scope, fresh);
-    return fresh;
+  confirm(scope: string, nowMs: number, slot: PanicSlot): void {
+    const existing = this.#held.get(scope);
+    if (existing !== undefined && existing !== slot) this.#move(scope, existing, slot);
+    slot.held = true;
+    slot.seenMs = nowMs;
+    this.#held.set(scope, slot);
   }
 
   /** The scope is not in panic any more (or its reservation was never used). */
@@ -101,5 +100,13 @@ export class PanicScopeLimit {
   clear(): void {
     for (const slot of this.#held.values()) slot.held = false;
     this.#held.clear();
+  }
+
+  /** A scope's place goes to a new holder (its state was dropped and made again). */
+  #move(scope: string, from: PanicSlot, to: PanicSlot): void {
+    from.held = false;
+    to.held = true;
+    to.seenMs = from.seenMs;
+    this.#held.set(scope, to);
   }
 }

@@ -3,16 +3,20 @@ export interface ScopeLinks<T> {
   readonly scope: string;
   newer: T | null;
   older: T | null;
+  /** The table's epoch when the entry was last moved to the front. */
+  epoch: number;
 }
 
 /**
  * The scopes a breaker remembers, at most `max`, least recently used dropped
  * first: a Map for lookups and a list threaded through the entries (most
- * recently used first) for the order. A lookup that finds its entry moves it to
- * the front with a few field writes and no allocation; the sync loop walks the
- * list from the front and stops at the first scope idle for too long. Leaner
- * than a general-purpose cache on the hot path: no options object, no expiry, no
- * diagnostics, per decision.
+ * recently used first) for the order. A lookup moves its entry to the front at
+ * most once per epoch (the breaker starts one per sync round, so a scope asked a
+ * thousand times in a round moves once; with `advance` on every lookup it is an
+ * exact LRU), with a few field writes and no allocation. The sync loop walks the
+ * list from the front and stops at the first scope idle for too long. Leaner than
+ * a general-purpose cache on the hot path: no options object, no expiry, no
+ * diagnostics per decision.
  */
 export class ScopeTable<T extends ScopeLinks<T>> {
   /** Most entries kept. */
@@ -20,6 +24,7 @@ export class ScopeTable<T extends ScopeLinks<T>> {
   readonly #map = new Map<string, T>();
   #newest: T | null = null;
   #oldest: T | null = null;
+  #epoch = 0;
 
   constructor(max: number) {
     this.max = max;
@@ -29,12 +34,20 @@ export class ScopeTable<T extends ScopeLinks<T>> {
     return this.#map.size;
   }
 
-  /** The entry of `scope`, now the most recently used, or undefined. */
+  /** Starts a new epoch: the next lookup of each entry moves it to the front again. */
+  advance(): void {
+    this.#epoch += 1;
+  }
+
+  /** The entry of `scope`, moved to the front unless it already was in this epoch; or undefined. */
   get(scope: unknown): T | undefined {
     const entry = this.#map.get(scope as string);
-    if (entry !== undefined && entry !== this.#newest) {
-      this.#unlink(entry);
-      this.#pushNewest(entry);
+    if (entry !== undefined && entry.epoch !== this.#epoch) {
+      entry.epoch = this.#epoch;
+      if (entry !== this.#newest) {
+        this.#unlink(entry);
+        this.#pushNewest(entry);
+      }
     }
     return entry;
   }
@@ -44,6 +57,7 @@ export class ScopeTable<T extends ScopeLinks<T>> {
     const existing = this.#map.get(entry.scope);
     if (existing !== undefined) this.#unlink(existing);
     this.#map.set(entry.scope, entry);
+    entry.epoch = this.#epoch;
     this.#pushNewest(entry);
     if (this.#map.size > this.max && this.#oldest !== null) {
       const dropped = this.#oldest;

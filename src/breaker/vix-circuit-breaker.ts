@@ -101,11 +101,12 @@ export { optionsSchema as breakerOptionsSchema };
  * and the last state logged per importance. Flat fields, one object per scope, so
  * a decision from the synced answer touches one object besides the LRU.
  */
-interface ScopeState {
+interface ScopeState extends PanicSlot {
   readonly scope: string;
   /** The scope table's recency list. */
   newer: ScopeState | null;
   older: ScopeState | null;
+  epoch: number;
   /** The clock's last answer: whether a panic runs, since when and the clock's time then (valid once syncedMs is finite). */
   active: boolean;
   startedAtMs: number | null;
@@ -129,8 +130,9 @@ interface ScopeState {
   /** When a decision last said panic, and when a panic observation last pushed the dead man's switch back. */
   panicAskedMs: number;
   deadManMs: number;
-  /** Its place among the scopes held in panic (`maxPanicScopes`), while it has one: a held scope costs one field read. */
-  slot: PanicSlot | null;
+  /** The state is its own place among the scopes held in panic (`maxPanicScopes`): see {@link PanicSlot}. */
+  held: boolean;
+  seenMs: number;
   /** Last logged state per importance (see {@link logSignature}), −1 for none, for log-on-change. */
   loggedHigh: number;
   loggedMedium: number;
@@ -247,9 +249,11 @@ export class VixCircuitBreaker {
   async getTtl(input: GetTtlInput): Promise<TtlDecision> {
     if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
     const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    // Recency is kept per sync round (the refresh starts a new epoch); without rounds, exactly.
+    if (this.#syncIntervalMs === 0) this.#scopes.advance();
     // A scope the breaker holds was validated when it came in; only a new name is checked.
-    let state = this.#scopes.get(scopeInput === undefined || scopeInput === '' ? GLOBAL_SCOPE : scopeInput);
-    const scope = state?.scope ?? normalizeScope(scopeInput);
+    const known = this.#scopes.get(scopeInput === undefined || scopeInput === '' ? GLOBAL_SCOPE : scopeInput);
+    const scope = known?.scope ?? normalizeScope(scopeInput);
     const importance = this.policy.classify(match);
     const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
     if (this.#clock === null && kind === 'read') {
@@ -258,14 +262,15 @@ export class VixCircuitBreaker {
     const classified = CLASSIFIED[importance];
     if (this.#clock === null) {
       const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-      this.#report(scope, state ?? this.#newState(scope), decision);
+      this.#report(scope, known ?? this.#remember(newState(scope)), decision);
       return decision;
     }
     const nowMs = this.#now();
-    const admission = kind !== 'panic' ? null : state?.slot?.held === true || this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, nowMs);
+    // A new scope's state is made first (it is its own panic slot) and kept only if admitted.
+    const state = known ?? newState(scope);
+    const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state);
     if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
-    state ??= this.#newState(scope);
-    if (admission !== null && state.slot?.held !== true) state.slot = this.#panicScopes.slotOf(scope) ?? null;
+    if (known === undefined) this.#remember(state);
     state.askedMs = nowMs;
     if (kind === 'panic') state.panicAskedMs = nowMs;
     const fresh = this.#fromSync(state, kind, nowMs);
@@ -381,6 +386,7 @@ export class VixCircuitBreaker {
    */
   #refresh(nowMs: number): void {
     this.#nextRefreshMs = nowMs + this.#syncIntervalMs * REFRESH_AT;
+    this.#scopes.advance();
     const batcher = this.#batcher!;
     for (const state of this.#scopes.newestFirst()) {
       if (nowMs - state.askedMs > this.#scopeIdleMs) break;
@@ -439,7 +445,7 @@ export class VixCircuitBreaker {
       // while this command was writing its start), dated for the dead man's switch it refreshed.
       if (!obs.active) this.#panicScopes.release(scope);
       else if (kind === 'panic') {
-        state.slot = this.#panicScopes.confirm(scope, localMs);
+        this.#panicScopes.confirm(scope, localMs, state);
         state.deadManMs = localMs;
       }
       if (observations) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
@@ -479,33 +485,40 @@ export class VixCircuitBreaker {
     this.#repairs.emit({ scope, corrupt });
   }
 
-  /** A scope seen for the first time (`scope` already validated), remembered in the LRU. */
-  #newState(scope: string): ScopeState {
-    const never = Number.NEGATIVE_INFINITY;
-    const state: ScopeState = {
-      scope,
-      newer: null,
-      older: null,
-      active: false,
-      startedAtMs: null,
-      clockNowMs: 0,
-      syncedMs: never,
-      pending: { panic: undefined, calm: undefined, read: undefined },
-      kind: 'read',
-      refresh: null,
-      refreshFailure: null,
-      refreshRepaired: false,
-      askedMs: never,
-      panicAskedMs: never,
-      deadManMs: never,
-      slot: null,
-      loggedHigh: -1,
-      loggedMedium: -1,
-      loggedLow: -1,
-    };
+  /** Keeps a new scope's state, dropping the least recently used one past `maxScopes`. */
+  #remember(state: ScopeState): ScopeState {
     this.#scopes.add(state);
     return state;
   }
+}
+
+/** The state of a scope seen for the first time (`scope` already validated). */
+function newState(scope: string): ScopeState {
+  const never = Number.NEGATIVE_INFINITY;
+  const state: ScopeState = {
+    scope,
+    newer: null,
+    older: null,
+    epoch: 0,
+    active: false,
+    startedAtMs: null,
+    clockNowMs: 0,
+    syncedMs: never,
+    pending: { panic: undefined, calm: undefined, read: undefined },
+    kind: 'read',
+    refresh: null,
+    refreshFailure: null,
+    refreshRepaired: false,
+    askedMs: never,
+    panicAskedMs: never,
+    deadManMs: never,
+    held: false,
+    seenMs: never,
+    loggedHigh: -1,
+    loggedMedium: -1,
+    loggedLow: -1,
+  };
+  return state;
 }
 
 /** The match context of each importance, built once: a decision from the synced answer allocates none. */
