@@ -67,6 +67,34 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
     expect((await clock.observe('new-0', 'panic')).created).toBe(true);
   });
 
+  it('a batch of 100 scopes is one command in flight; while Redis is paused the next batch is not sent, and the late answers come per scope', async () => {
+    const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 1 });
+    await warmUp(clock);
+    // Redis knows the batch script too (else its first run is EVALSHA, then EVAL), however loaded the machine.
+    for (let attempt = 0; !(await clock.observeMany!([{ scope: 'warm-up', kind: 'read' }]))[0]!.ok; attempt += 1) {
+      if (attempt >= 100) throw new Error('redis-server never answered the batch script within 50 ms');
+      await settle(() => clock.inFlight === 0);
+    }
+    await settle(() => clock.inFlight === 0);
+    const late: Array<{ scope: string; active: boolean }> = [];
+    clock.onLateObservation(({ scope, observation }) => late.push({ scope, active: observation.active }));
+    const before = await commandCalls(admin);
+    server.pause();
+    const started = performance.now();
+    const results = await clock.observeMany!(Array.from({ length: 100 }, (_, i) => ({ scope: `b-${i}`, kind: 'panic' as const })));
+    expect(performance.now() - started).toBeLessThan(1000); // timeoutMs 50, with a margin for a loaded machine
+    expect(results.every((r) => !r.ok && r.error instanceof Error && (r.error as { code?: string }).code === 'VIX_TTL_STORE_TIMEOUT')).toBe(true);
+    expect(clock.inFlight).toBe(1);
+    const refused = await clock.observeMany!([{ scope: 'another', kind: 'read' }]);
+    expect(refused[0]).toMatchObject({ ok: false, error: { code: 'VIX_TTL_STORE_BUSY' } });
+    await expect(clock.observe('single', 'read')).rejects.toBeInstanceOf(StoreBusyError);
+    server.resume();
+    await settle(() => clock.inFlight === 0 && late.length === 100);
+    expect(scripts(diffCalls(before, await commandCalls(admin)))).toBe(1);
+    expect(new Set(late.map((l) => l.scope)).size).toBe(100);
+    expect(late.every((l) => l.active)).toBe(true); // resumed before the staleness bound: the panics were written
+  });
+
   it('a key the clock never saw is judged by Redis\'s time learned on another key: its panic, queued behind a pause, is not started late', async () => {
     const clock = new RedisPanicClock(server.client(), { timeoutMs: 50 });
     await warmUp(clock); // knows Redis's time, from another key only
