@@ -74,8 +74,9 @@ describe('the sync loop on a real redis-server', () => {
     const scopes = Array.from({ length: 1000 }, (_, i) => `m-${i}`);
     for (let i = 0; i < 100 && (await sweep(breaker, scopes, 300)).some((d) => d.failSafe); i += 1); // synced, however loaded the machine
     const before = await commandCalls(admin);
-    const pausedAt = Date.now();
     server.pause();
+    await server.stopped();
+    const pausedAt = Date.now();
     let decisions;
     try {
       decisions = await sweep(breaker, scopes, 1200);
