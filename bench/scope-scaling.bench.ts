@@ -1,7 +1,8 @@
 // npm run bench — does the Redis load grow with the number of active scopes? Decisions/s and Redis
 // round trips/s at 1, 100, 1,000 and 10,000 scopes (every scope in panic, syncIntervalMs 100), in the
-// library (32 callers, each yielding to the event loop every 64 decisions) and through the service (`serve --redis` from the built package, autocannon
-// POST /v1/ttl with the scopes spread over N), on a real redis-server. The scope counts alternate
+// library (32 callers, each yielding to the event loop every 64 decisions as socket-driven callers
+// do) and through the service (`serve --redis` from the built package, autocannon POST /v1/ttl with
+// the scopes spread over N), on a real redis-server. The scope counts alternate
 // over ROUNDS rounds (order reversed every other round); each figure is min / median / max.
 // Round trips: Redis scripts per second from `INFO commandstats` (EVALSHA + EVAL), Redis commands per
 // second (every command, those run inside scripts included), and batches per second (network round
@@ -30,6 +31,14 @@ import { printTable } from './print-table.js';
 import { startServe } from './serve-under-test.js';
 
 const SCOPES = [1, 100, 1000, 10_000];
+/** Library variants: each scope count, and 10,000 scopes in one script per round (maxKeysPerScript 10,000: Redis held ~7 ms a round). */
+interface Variant {
+  label: string;
+  scopes: number;
+  maxKeysPerScript?: number;
+}
+const LIBRARY: Variant[] = [...SCOPES.map((n) => ({ label: n.toLocaleString('en-US'), scopes: n })), { label: '10,000, maxKeysPerScript 10,000', scopes: 10_000, maxKeysPerScript: 10_000 }];
+const SERVICE: Variant[] = SCOPES.map((n) => ({ label: n.toLocaleString('en-US'), scopes: n }));
 const SECONDS = Number(process.env.BENCH_SCOPES_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_SCOPES_ROUNDS ?? 5);
 const CALLERS = 32;
@@ -118,10 +127,11 @@ function commandsOf(delta: Record<string, number>): number {
   return Object.values(rest).reduce((a, b) => a + b, 0);
 }
 
-async function libraryRun(server: RedisServer, admin: Redis, n: number): Promise<Sample> {
+async function libraryRun(server: RedisServer, admin: Redis, variant: Variant): Promise<Sample> {
+  const n = variant.scopes;
   await presetPanics(admin, n);
   const client = server.client();
-  const clock = new CountingClock(new RedisPanicClock(client, { timeoutMs: 1000 }));
+  const clock = new CountingClock(new RedisPanicClock(client, { timeoutMs: 1000, maxKeysPerScript: variant.maxKeysPerScript }));
   const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: SYNC_INTERVAL_MS, timeoutMs: 1000, maxPanicScopes: 20_000 });
   const scopes = scopeNames(n);
   let next = 0;
@@ -157,7 +167,8 @@ async function libraryRun(server: RedisServer, admin: Redis, n: number): Promise
   return { decisionsPerSecond: decisions / elapsed, scriptsPerSecond: scriptsOf(delta) / elapsed, commandsPerSecond: commandsOf(delta) / elapsed, batchesPerSecond: batches / elapsed, failSafe, p99Ms: null };
 }
 
-async function serviceRun(url: string, admin: Redis, n: number): Promise<Sample> {
+async function serviceRun(url: string, admin: Redis, variant: Variant): Promise<Sample> {
+  const n = variant.scopes;
   await presetPanics(admin, n);
   const bodies = scopeNames(n).map((scope) => JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: MATCH, scope }));
   let next = 0;
@@ -237,14 +248,14 @@ function stats(values: number[]): Stats {
 const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const range = (s: Stats) => `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
 
-function summarize(samples: Map<number, Sample[]>) {
-  const base = samples.get(1)!;
-  return SCOPES.map((n) => {
-    const runs = samples.get(n)!;
+function summarize(variants: Variant[], samples: Map<string, Sample[]>) {
+  const base = samples.get(variants[0]!.label)!;
+  return variants.map((variant) => {
+    const runs = samples.get(variant.label)!;
     // Ratios per round (the same round's 1-scope run as baseline), then their spread.
     const ratio = runs.map((r, i) => r.decisionsPerSecond / base[i]!.decisionsPerSecond);
     return {
-      scopes: n,
+      scopes: variant.label,
       decisionsPerSecond: stats(runs.map((r) => r.decisionsPerSecond)),
       vsOneScope: stats(ratio),
       scriptsPerSecond: stats(runs.map((r) => r.scriptsPerSecond)),
@@ -261,7 +272,7 @@ function print(title: string, rows: ReturnType<typeof summarize>): void {
   printTable(
     ['scopes', 'decisions/s', 'vs 1 scope', 'batches/s (round trips)', 'scripts/s', 'Redis commands/s', 'p99 ms', 'fail-safe'],
     rows.map((r) => [
-      r.scopes.toLocaleString('en-US'),
+      r.scopes,
       range(r.decisionsPerSecond),
       `${r.vsOneScope.median.toFixed(2)}× (${r.vsOneScope.min.toFixed(2)}–${r.vsOneScope.max.toFixed(2)})`,
       r.batchesPerSecond ? range(r.batchesPerSecond) : '—',
@@ -276,21 +287,21 @@ function print(title: string, rows: ReturnType<typeof summarize>): void {
 const loadBefore = loadavg();
 const server = await RedisServer.start();
 const admin = server.client();
-const library = new Map<number, Sample[]>(SCOPES.map((n) => [n, []]));
-const service = new Map<number, Sample[]>(SCOPES.map((n) => [n, []]));
+const library = new Map<string, Sample[]>(LIBRARY.map((v) => [v.label, []]));
+const service = new Map<string, Sample[]>(SERVICE.map((v) => [v.label, []]));
 let worst: Awaited<ReturnType<typeof worstCase>> = [];
 try {
   for (let round = 0; round < ROUNDS; round += 1) {
-    const order = round % 2 === 0 ? SCOPES : [...SCOPES].reverse();
-    for (const n of order) library.get(n)!.push(await libraryRun(server, admin, n));
+    const order = round % 2 === 0 ? LIBRARY : [...LIBRARY].reverse();
+    for (const variant of order) library.get(variant.label)!.push(await libraryRun(server, admin, variant));
     console.error(`library round ${round + 1}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})`);
   }
   worst = await worstCase(server, admin, 10_000);
   const serve = await startServe(server.url, 1, ['--max-panic-scopes', '20000']);
   try {
     for (let round = 0; round < ROUNDS; round += 1) {
-      const order = round % 2 === 0 ? SCOPES : [...SCOPES].reverse();
-      for (const n of order) service.get(n)!.push(await serviceRun(serve.url, admin, n));
+      const order = round % 2 === 0 ? SERVICE : [...SERVICE].reverse();
+      for (const variant of order) service.get(variant.label)!.push(await serviceRun(serve.url, admin, variant));
       console.error(`service round ${round + 1}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})`);
     }
   } finally {
@@ -301,8 +312,8 @@ try {
 }
 const loadAfter = loadavg();
 
-const libraryRows = summarize(library);
-const serviceRows = summarize(service);
+const libraryRows = summarize(LIBRARY, library);
+const serviceRows = summarize(SERVICE, service);
 console.log(`\nNode ${process.version}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after; ${ROUNDS} alternating rounds of ${SECONDS} s; median (min–max)`);
 print(`Library: ${CALLERS} callers, getTtl on RedisPanicClock, syncIntervalMs ${SYNC_INTERVAL_MS}, every scope in panic`, libraryRows);
 print(`Service: serve --redis (one process, built package), autocannon ${CONNECTIONS} connections, POST /v1/ttl over N scopes, every scope in panic`, serviceRows);

@@ -334,26 +334,51 @@ export class VixCircuitBreaker {
 
   /**
    * What the clock says of a scope whose synced answer is missing, too old, or
-   * says otherwise than the caller (a panic where the clock knows none: a state
-   * change). Joins an observation of the scope already on its way — of the same
-   * kind, or a refresh — else asks for one in the next batch. A refresh that
-   * contradicts the caller (it shows calm to a panic) is followed by the caller's
-   * own observation, within what is left of `timeoutMs`.
+   * says otherwise than the caller. An answer that is only old is renewed the way
+   * the sync loop does it (a read; a panic when the dead man's switch is due),
+   * joining an observation of the scope already on its way; if that answer
+   * contradicts the caller (it shows calm to a panic, a panic to calm) — a state
+   * change — the caller's own observation follows, within what is left of
+   * `timeoutMs`. A new scope, or one whose answer already contradicts the caller,
+   * goes straight to its own observation.
    */
   async #observe(state: ScopeState, kind: ObservationKind): Promise<PendingObservation> {
     const same = state.pending[kind];
     if (same) return this.#await(same);
-    const other = kind === 'read' ? (state.pending.panic ?? state.pending.calm) : undefined;
-    if (other) return this.#await(other);
-    if (state.refresh === null) return this.#await(this.#request(state, kind));
     const startedAt = performance.now();
-    await state.refresh;
-    if (state.refreshFailure !== null) return { ...ANSWER, scope: state.scope, kind, state, failure: state.refreshFailure };
-    if (agrees(kind, state.active)) return this.#answerFromState(state, kind);
+    // A young answer that contradicts the caller is a state change: no renewal can serve it.
+    const young = this.#syncIntervalMs > 0 && this.#now() - state.syncedMs < this.#syncIntervalMs;
+    const first = young ? null : await this.#renew(state, kind);
+    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind));
+    if (first.obs === null || agrees(kind, first.obs.active)) return first;
     const own = state.pending[kind] ?? this.#request(state, kind);
     const leftMs = this.#timeoutMs - (performance.now() - startedAt);
     if (leftMs <= 0) return timedOut(own);
     return withTimeout(this.#await(own), leftMs).catch(() => timedOut(own));
+  }
+
+  /**
+   * An answer that may serve the caller without a write: an observation of the
+   * scope already on its way, or a renewal of an answer that is only old. Null when
+   * the caller must observe for itself (a new scope, or a known contradiction).
+   */
+  async #renew(state: ScopeState, kind: ObservationKind): Promise<PendingObservation | null> {
+    const { pending } = state;
+    const other = kind === 'read' ? (pending.panic ?? pending.calm) : undefined;
+    if (other) return this.#await(other);
+    if (state.refresh !== null) {
+      await state.refresh;
+      if (state.refreshFailure !== null) return { ...ANSWER, scope: state.scope, kind, state, failure: state.refreshFailure };
+      return this.#answerFromState(state, kind);
+    }
+    if (pending.read) return this.#await(pending.read);
+    if (state.syncedMs === Number.NEGATIVE_INFINITY || !agrees(kind, state.active)) return null;
+    return this.#await(state.pending[this.#renewalKind(state, this.#now())] ?? this.#request(state, this.#renewalKind(state, this.#now())));
+  }
+
+  /** How an answer that is only old is renewed: a read, or a panic when this scope's panic decisions are due to push the dead man's switch back. */
+  #renewalKind(state: ScopeState, nowMs: number): ObservationKind {
+    return state.active && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs ? 'panic' : 'read';
   }
 
   async #await(pending: PendingObservation): Promise<PendingObservation> {
@@ -393,8 +418,7 @@ export class VixCircuitBreaker {
       const { pending } = state;
       // A scope never answered yet is observed by its own decisions, as the caller says.
       if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || pending.read || pending.panic || pending.calm) continue;
-      const deadManDue = state.active && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs;
-      state.kind = deadManDue ? 'panic' : 'read';
+      state.kind = this.#renewalKind(state, nowMs);
       state.refresh = batcher.add(state);
     }
   }
