@@ -12,6 +12,7 @@ export {
   DEFAULT_TIERS,
   DEFAULT_LEAGUES,
   DEFAULT_MATCH_TYPES,
+  DEFAULT_MATCH_TYPE_WORDS,
   DEFAULT_IGNORED_AFFIXES,
   type TierTable,
   type PanicPolicyOptions,
@@ -35,6 +36,7 @@ export {
 } from './clock/panic-clock.js';
 export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-panic-clock.js';
 export { RedisPanicClock, type RedisPanicClockOptions, type RedisClient } from './clock/redis-panic-clock.js';
+export type { RedisPubSubClient } from './core/redis-script.js';
 export { GLOBAL_SCOPE, isValidScope } from './clock/scope.js';
 export { VixCircuitBreaker, type VixCircuitBreakerOptions, type GetTtlInput } from './breaker/vix-circuit-breaker.js';
 export { VIX_STATUSES, VIX_STATUS_LEVEL, isVixStatus, type VixStatus } from './policy/vix-status.js';
@@ -50,6 +52,7 @@ export {
   StoreTimeoutError,
   StoreBusyError,
   LoaderTimeoutError,
+  OverloadedError,
 } from './core/errors.js';
 
 // — adaptive cache (src/cache) —
@@ -59,26 +62,44 @@ export {
   type ResolvedAdaptiveCacheOptions,
   type CoalesceOptions,
   type LoadTimeoutOptions,
+  type L1Options,
+  type BusOptions,
+  type InvalidateOnOptions,
+  type OverloadOptions,
+  type CacheInput,
   type CacheResult,
   type CacheStatus,
   type CacheLoader,
   type CacheLoaderContext,
   type TtlSource,
 } from './cache/adaptive-cache.js';
-export type { CacheStore, StoredEntry, StoreRead } from './cache/cache-store.js';
+export {
+  TOMBSTONE_MS,
+  type CacheStore,
+  type StoredEntry,
+  type StoreRead,
+  type StoreWriteOptions,
+  type StoreWriteOutcome,
+  type StoreSubscriberHandlers,
+  type StoreSubscriberOptions,
+  type StoreSubscription,
+} from './cache/cache-store.js';
+export { tagIndexKey, marketTag, validateTags, MAX_TAGS_PER_ENTRY } from './cache/cache-tags.js';
+export { MarketChangePublisher, type MarketChangePublisherOptions, type MarketChangeStats } from './cache/market-change-publisher.js';
+export { BUS_VERSION, encodeMarketChange, parseMarketChange, type MarketChangeMessage, type InvalidationMessage } from './cache/bus-message.js';
 export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
-export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation } from './cache/cache-events.js';
+export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource } from './cache/cache-events.js';
 export { STORE_FAILURES, type StoreFailure } from './core/store-failure.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';
 export { vixTtlCacheControl, type VixTtlCacheControlOptions } from './cache/fastify-cache-control.js';
 
 // — VIX engine (src/vix) —
-export { VixEngine, type VixScopeSnapshot, type VixEngineStats } from './vix/vix-engine.js';
+export { VixEngine, type VixScopeSnapshot, type VixEngineStats, type VixIngestOptions } from './vix/vix-engine.js';
 export type { VixEngineOptions, VixLevelOptions, ResolvedVixOptions } from './vix/vix-options.js';
-export type { VixHooks, VixTransition, VixIndexEvent, VixRejectEvent, TransitionCause } from './vix/vix-hooks.js';
+export type { VixHooks, VixTransition, VixIndexEvent, VixRejectEvent, VixPriceChangeEvent, TransitionCause } from './vix/vix-hooks.js';
 export type { PendingStatus } from './vix/status-hysteresis.js';
 export { REJECT_RULES, REJECT_REASONS, type Tick, type RejectReason, type RejectRule, type IngestResult, type BatchResult } from './vix/tick.js';
 export { tickTimeMs } from './vix/tick-time.js';

@@ -289,6 +289,38 @@ export class VixCircuitBreaker {
     return decision;
   }
 
+  /**
+   * The decision {@link getTtl} would give, when it can be made without a call to
+   * the clock: the scope's last answer is inside `syncIntervalMs` (or there is no
+   * clock). Null when a round trip is needed; then call `getTtl`. Synchronous, so a
+   * cache can judge an in-process copy without waiting for I/O; hooks and logs run
+   * as for `getTtl`. It counts as asking: the scope stays in the sync loop, whose due
+   * refresh it starts in the background.
+   * @throws InvalidInputError for an invalid input, VixTtlError after close().
+   */
+  peekTtl(input: GetTtlInput): TtlDecision | null {
+    if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
+    const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
+    if (this.#clock === null) return null; // getTtl decides at once without a clock; the rare path is not worth a copy
+    if (this.#syncIntervalMs === 0) this.#scopes.advance();
+    const state = this.#scopes.get(scopeInput === undefined || scopeInput === '' ? GLOBAL_SCOPE : scopeInput);
+    if (!state) {
+      normalizeScope(scopeInput); // a bad name is still an InvalidInputError
+      return null;
+    }
+    if (kind === 'panic' && !state.held) return null;
+    const nowMs = this.#now();
+    if (!this.#fromSync(state, kind, nowMs)) return null;
+    // A peek is a decision: the scope stays in the sync loop, and a due refresh starts (in the background).
+    state.askedMs = nowMs;
+    if (kind === 'panic') state.panicAskedMs = nowMs;
+    if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
+    const decision = this.#decideFrom(baseTtl, CLASSIFIED[this.policy.classify(match)], state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
+    this.#report(state.scope, state, decision);
+    return decision;
+  }
+
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -1,11 +1,20 @@
 import type { TtlDecision } from '../policy/ttl-decision.js';
 import type { StoreFailure } from '../core/store-failure.js';
 
-/** Why a read was not a hit. */
-export type MissReason = 'absent' | 'expired' | 'corrupt' | 'store_unavailable';
+/** Why a read was not a hit (`invalidated`: the entry carries a market tag whose invalidation is under way). */
+export type MissReason = 'absent' | 'expired' | 'corrupt' | 'store_unavailable' | 'invalidated';
 
 /** The store call a `store_error` event is about. */
-export type StoreOperation = 'read' | 'write' | 'lock' | 'unlock' | 'delete';
+export type StoreOperation = 'read' | 'write' | 'lock' | 'unlock' | 'delete' | 'invalidate' | 'publish';
+
+/** How a background refresh (refresh ahead) ended: stored, failed, timed out, found a fresher entry already stored, or not started (no load slot). */
+export type RefreshOutcome = 'ok' | 'error' | 'timeout' | 'shared' | 'skipped';
+
+/** What backend protection did with a load past `maxConcurrentLoads`: a stale entry stood in, it waited for a slot, or it was refused. */
+export type OverloadOutcome = 'stale' | 'waited' | 'rejected';
+
+/** Where an invalidation came from: this process's call, another process's (the bus), or the odds feed (market changes). */
+export type InvalidationSource = 'local' | 'bus' | 'market';
 
 /**
  * One thing that happened in an {@link AdaptiveCache}; `key` is the caller's key
@@ -22,10 +31,19 @@ export type StoreOperation = 'read' | 'write' | 'lock' | 'unlock' | 'delete';
  *   loader (`across` says whether the other caller was in this process or another);
  * - `store_error`: a store call timed out, failed or was refused as busy (the cache failed open);
  * - `corrupt`: a value under the key could not be read (it was treated as a miss);
- * - `not_cached`: a loaded value could not be serialized, so it was returned but not stored.
+ * - `not_cached`: a loaded value was returned but not stored: it could not be
+ *   serialized, or an invalidation of its key or tags came while it loaded (or the load
+ *   outlived what the store remembers of invalidations);
+ * - `refresh`: a background reload (refresh ahead) ended; never thrown to a caller;
+ * - `soft_timeout`: a load passed `loadTimeout.soft`; its callers got a stale entry and the load goes on in the background;
+ * - `overload`: a load past `maxConcurrentLoads` was served stale, waited for a slot, or was refused (`OverloadedError`);
+ * - `invalidate`: keys or tags were invalidated, and `dropped` in-process copies with them;
+ * - `bus`: the invalidation bus went down (the in-process tier is bypassed and flushed) or came back;
+ * - `bus_rejected`: a bus message was ignored: malformed (`malformed`), or past `bus.maxMessagesPerSecond`
+ *   (`overflow`: the in-process tier was flushed and bypassed for a second instead).
  */
 export type CacheEvent =
-  | { type: 'hit'; key: string; ageMs: number; decision: TtlDecision }
+  | { type: 'hit'; key: string; ageMs: number; decision: TtlDecision; l1: boolean }
   | { type: 'miss'; key: string; reason: MissReason; decision: TtlDecision }
   | { type: 'load'; key: string; ok: boolean; durationMs: number }
   | { type: 'load_timeout'; key: string; timeoutMs: number }
@@ -34,7 +52,13 @@ export type CacheEvent =
   | { type: 'coalesced'; key: string; across: 'process' | 'processes' }
   | { type: 'store_error'; key: string; operation: StoreOperation; failure: StoreFailure }
   | { type: 'corrupt'; key: string; reason: string }
-  | { type: 'not_cached'; key: string; reason: string };
+  | { type: 'not_cached'; key: string; reason: string }
+  | { type: 'refresh'; key: string; outcome: RefreshOutcome }
+  | { type: 'soft_timeout'; key: string; timeoutMs: number }
+  | { type: 'overload'; key: string; scope: string; outcome: OverloadOutcome; inFlight: number }
+  | { type: 'invalidate'; source: InvalidationSource; keys: number; tags: number; dropped: number }
+  | { type: 'bus'; state: 'up' | 'down' }
+  | { type: 'bus_rejected'; reason: 'malformed' | 'overflow' };
 
 /**
  * The `hooks` option of {@link AdaptiveCache}: a shorthand for subscribing to
@@ -48,6 +72,8 @@ export interface CacheHooks {
 /** Counters of one {@link AdaptiveCache} since it was built (see {@link AdaptiveCache.stats}). */
 export interface CacheStats {
   hits: number;
+  /** Hits served from the in-process tier (no store command), included in `hits`. */
+  l1Hits: number;
   misses: number;
   /** Loader calls, failed and timed-out ones included. */
   loads: number;
@@ -63,11 +89,52 @@ export interface CacheStats {
   storeErrors: number;
   corrupt: number;
   notCached: number;
+  /** Background reloads started by refresh ahead, those that failed or timed out, and those not started for want of a load slot. */
+  refreshes: number;
+  refreshErrors: number;
+  refreshSkipped: number;
+  /** Loads that passed `loadTimeout.soft` with a stale entry served meanwhile. */
+  softTimeouts: number;
+  /** Loads past `maxConcurrentLoads`: served stale, served after waiting for a slot, refused with `OverloadedError`. */
+  overloadStale: number;
+  overloadWaited: number;
+  overloadRejected: number;
+  /** Invalidations applied (local calls, bus messages, market changes). */
+  invalidations: number;
+  /** Times the bus went down (the in-process tier was bypassed and flushed). */
+  busDowns: number;
+  /** Bus messages ignored as malformed, and ignored past the rate bound. */
+  busRejected: number;
+  busOverflows: number;
 }
 
 /** A zeroed {@link CacheStats}. */
 export function emptyStats(): CacheStats {
-  return { hits: 0, misses: 0, loads: 0, loadErrors: 0, loadTimeouts: 0, lateLoads: 0, staleServed: 0, coalescedWaits: 0, storeErrors: 0, corrupt: 0, notCached: 0 };
+  return {
+    hits: 0,
+    l1Hits: 0,
+    misses: 0,
+    loads: 0,
+    loadErrors: 0,
+    loadTimeouts: 0,
+    lateLoads: 0,
+    staleServed: 0,
+    coalescedWaits: 0,
+    storeErrors: 0,
+    corrupt: 0,
+    notCached: 0,
+    refreshes: 0,
+    refreshErrors: 0,
+    refreshSkipped: 0,
+    softTimeouts: 0,
+    overloadStale: 0,
+    overloadWaited: 0,
+    overloadRejected: 0,
+    invalidations: 0,
+    busDowns: 0,
+    busRejected: 0,
+    busOverflows: 0,
+  };
 }
 
 /** Adds one event to the counters. */
@@ -75,6 +142,7 @@ export function countEvent(stats: CacheStats, event: CacheEvent): void {
   switch (event.type) {
     case 'hit':
       stats.hits += 1;
+      if (event.l1) stats.l1Hits += 1;
       return;
     case 'miss':
       stats.misses += 1;
@@ -104,6 +172,29 @@ export function countEvent(stats: CacheStats, event: CacheEvent): void {
       return;
     case 'not_cached':
       stats.notCached += 1;
+      return;
+    case 'refresh':
+      if (event.outcome === 'skipped') stats.refreshSkipped += 1;
+      else stats.refreshes += 1;
+      if (event.outcome === 'error' || event.outcome === 'timeout') stats.refreshErrors += 1;
+      return;
+    case 'soft_timeout':
+      stats.softTimeouts += 1;
+      return;
+    case 'overload':
+      if (event.outcome === 'stale') stats.overloadStale += 1;
+      else if (event.outcome === 'waited') stats.overloadWaited += 1;
+      else stats.overloadRejected += 1;
+      return;
+    case 'invalidate':
+      stats.invalidations += 1;
+      return;
+    case 'bus':
+      if (event.state === 'down') stats.busDowns += 1;
+      return;
+    case 'bus_rejected':
+      if (event.reason === 'overflow') stats.busOverflows += 1;
+      else stats.busRejected += 1;
       return;
   }
 }

@@ -15,8 +15,10 @@ export interface CacheMetricsOptions {
 /**
  * Registers prom-client metrics for an {@link AdaptiveCache} on `registry` and
  * returns the hooks that feed them: `<prefix>events_total{cache,type,detail}`
- * (hit, miss by reason, load ok/error, load_timeout, late_load ok/error, stale,
- * coalesced by scope, store_error by operation, corrupt, not_cached) and
+ * (hit by tier l1/store, miss by reason, load ok/error, load_timeout, late_load
+ * ok/error, stale, coalesced by scope, store_error by operation, corrupt, not_cached,
+ * refresh and overload by outcome, soft_timeout, invalidate by source, bus up/down,
+ * bus_rejected by reason) and
  * `<prefix>load_duration_seconds{cache,outcome}` (outcome ok, error or timeout: a
  * timed-out load is observed at its bound, so the histogram counts every loader call).
  * Calling it twice on one registry reuses the metrics.
@@ -27,7 +29,7 @@ export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidInputError('prefix', 'must be a valid Prometheus metric name prefix', prefix);
   const events =
     (registry.getSingleMetric(`${prefix}events_total`) as Counter<'cache' | 'type' | 'detail'> | undefined) ??
-    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, load_timeout, late_load, stale, coalesced, store_error, corrupt, not_cached).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
+    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, load_timeout, late_load, stale, coalesced, store_error, corrupt, not_cached, refresh, soft_timeout, overload, invalidate, bus, bus_rejected).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
   const loads =
     (registry.getSingleMetric(`${prefix}load_duration_seconds`) as Histogram<'cache' | 'outcome'> | undefined) ??
     new Histogram({
@@ -57,6 +59,17 @@ function detailOf(event: CacheEvent): string {
       return event.across;
     case 'store_error':
       return `${event.operation}_${event.failure}`;
+    case 'hit':
+      return event.l1 ? 'l1' : 'store';
+    case 'refresh':
+    case 'overload':
+      return event.outcome;
+    case 'invalidate':
+      return event.source;
+    case 'bus':
+      return event.state;
+    case 'bus_rejected':
+      return event.reason;
     default:
       return '';
   }

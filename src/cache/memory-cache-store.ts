@@ -2,11 +2,11 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { parseOptions } from '../core/parse-options.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { CacheStore, StoreRead } from './cache-store.js';
+import { TOMBSTONE_MS, type CacheStore, type StoreRead, type StoreWriteOptions, type StoreWriteOutcome } from './cache-store.js';
 
 /** Options of {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {
-  /** Most entries kept (least recently used dropped first). Default 10,000. */
+  /** Most entries kept (least recently used dropped first); also bounds tombstones and tag indexes. Default 10,000. */
   max?: number | undefined;
   /** Optional bound on the total characters of stored payloads; an entry larger than it is not kept. */
   maxSize?: number | undefined;
@@ -24,18 +24,24 @@ interface MemoryEntry {
   payload: string;
   writtenAtMs: number;
   expiresAtMs: number;
+  tags: readonly string[];
 }
 
 /**
  * A bounded in-process {@link CacheStore} (lru-cache), for a single process or
  * tests. Its clock is the injected `now`, so ages are exact in tests; it cannot
- * share entries or locks between processes.
+ * share entries or locks between processes. Deletes and tag invalidations leave
+ * tombstones as the Redis store does, so a load that raced one is not written back.
  */
 export class MemoryCacheStore implements CacheStore {
   readonly kind = 'memory';
   readonly shared = false;
   readonly #entries: LRUCache<string, MemoryEntry>;
   readonly #locks: LRUCache<string, { token: string; expiresAtMs: number }>;
+  /** When a key or a tag index was last invalidated (store time), and by which invalidation. */
+  readonly #tombstones: LRUCache<string, { at: number; id: string }>;
+  /** Tag index key → entry keys indexed under it. */
+  readonly #tags: LRUCache<string, Set<string>>;
   readonly #now: () => number;
 
   /** @throws InvalidConfigError for bad options. */
@@ -48,6 +54,8 @@ export class MemoryCacheStore implements CacheStore {
         : { max: resolved.max, maxSize: resolved.maxSize, sizeCalculation: (entry) => Math.max(1, entry.payload.length) },
     );
     this.#locks = new LRUCache({ max: resolved.max });
+    this.#tombstones = new LRUCache({ max: resolved.max });
+    this.#tags = new LRUCache({ max: resolved.max });
   }
 
   /** Entries currently held (expired ones included until they are read or evicted). */
@@ -63,17 +71,58 @@ export class MemoryCacheStore implements CacheStore {
       this.#entries.delete(key);
       return { entry: null, nowMs, corrupt: null };
     }
-    return { entry: { payload: entry.payload, writtenAtMs: entry.writtenAtMs }, nowMs, corrupt: null };
+    return { entry: { payload: entry.payload, writtenAtMs: entry.writtenAtMs, tags: entry.tags }, nowMs, corrupt: null };
   }
 
-  async write(key: string, payload: string, expiryMs: number): Promise<void> {
+  async write(key: string, payload: string, expiryMs: number, options: StoreWriteOptions = {}): Promise<StoreWriteOutcome> {
     if (!Number.isFinite(expiryMs) || expiryMs < 1) throw new InvalidInputError('expiryMs', 'must be a number of ms ≥ 1', expiryMs);
     const nowMs = this.#clock();
-    this.#entries.set(key, { payload, writtenAtMs: nowMs, expiresAtMs: nowMs + expiryMs });
+    const tagKeys = options.tagKeys ?? [];
+    const after = options.loadedAfterMs;
+    if (after !== undefined && nowMs - after >= TOMBSTONE_MS) return { written: false, reason: 'too_old' };
+    for (const invalidated of [key, ...tagKeys]) {
+      const at = this.#tombstone(invalidated, nowMs);
+      if (at !== null && (after === undefined || at >= after)) return { written: false, reason: 'invalidated' };
+    }
+    for (const tagKey of tagKeys) {
+      let members = this.#tags.get(tagKey);
+      if (!members) this.#tags.set(tagKey, (members = new Set()));
+      members.add(key);
+      // Keys whose entry is gone leave the index now and then, so a tag never invalidated stays bounded.
+      if (members.size % 1024 === 0) for (const member of members) if (!this.#entries.has(member)) members.delete(member);
+    }
+    this.#entries.set(key, { payload, writtenAtMs: nowMs, expiresAtMs: nowMs + expiryMs, tags: options.tags ?? [] });
+    return { written: true, writtenAtMs: nowMs };
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.#entries.delete(key);
+    const nowMs = this.#clock();
+    const entry = this.#entries.get(key);
+    this.#tombstones.set(key, { at: nowMs, id: '' });
+    this.#entries.delete(key);
+    return entry !== undefined && entry.expiresAtMs > nowMs;
+  }
+
+  async invalidateTags(tagKeys: readonly string[], id: string): Promise<number> {
+    const nowMs = this.#clock();
+    let removed = 0;
+    let handled = 0;
+    for (const tagKey of tagKeys) {
+      const previous = this.#tombstones.get(tagKey);
+      if (previous && previous.id === id && nowMs - previous.at < TOMBSTONE_MS) {
+        handled += 1; // this invalidation was done already
+        continue;
+      }
+      this.#tombstones.set(tagKey, { at: nowMs, id });
+      const members = this.#tags.get(tagKey);
+      this.#tags.delete(tagKey);
+      for (const key of members ?? []) {
+        this.#tombstones.set(key, { at: nowMs, id });
+        this.#entries.delete(key);
+        removed += 1;
+      }
+    }
+    return handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
@@ -86,6 +135,17 @@ export class MemoryCacheStore implements CacheStore {
 
   async unlock(key: string, token: string): Promise<void> {
     if (this.#locks.get(key)?.token === token) this.#locks.delete(key);
+  }
+
+  /** When `key` was last invalidated, if that is still remembered (within the tombstones' life). */
+  #tombstone(key: string, nowMs: number): number | null {
+    const tombstone = this.#tombstones.get(key);
+    if (tombstone === undefined) return null;
+    if (nowMs - tombstone.at >= TOMBSTONE_MS) {
+      this.#tombstones.delete(key);
+      return null;
+    }
+    return tombstone.at;
   }
 
   #clock(): number {

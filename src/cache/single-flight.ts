@@ -5,17 +5,34 @@
  * a new run: single flight covers concurrency, not freshness.
  */
 export class SingleFlight<T> {
-  readonly #running = new Map<string, Promise<T>>();
+  readonly #running = new Map<string, { promise: Promise<T>; startedAt: number }>();
 
-  /** Runs `work` for `key`, or joins the run under way. */
-  run(key: string, work: () => Promise<T>): { promise: Promise<T>; joined: boolean } {
+  /** Runs `work` for `key`, or joins the run under way; `startedAt` is `performance.now()` when that run began. */
+  run(key: string, work: () => Promise<T>): { promise: Promise<T>; joined: boolean; startedAt: number } {
     const running = this.#running.get(key);
-    if (running) return { promise: running, joined: true };
-    const promise = Promise.resolve()
+    if (running) return { promise: running.promise, joined: true, startedAt: running.startedAt };
+    const startedAt = performance.now();
+    const promise: Promise<T> = Promise.resolve()
       .then(work)
-      .finally(() => this.#running.delete(key));
-    this.#running.set(key, promise);
-    return { promise, joined: false };
+      .finally(() => {
+        if (this.#running.get(key)?.promise === promise) this.#running.delete(key);
+      });
+    this.#running.set(key, { promise, startedAt });
+    return { promise, joined: false, startedAt };
+  }
+
+  /**
+   * Lets the next call for `key` start a new run even though one is under way (its
+   * callers keep waiting on it): after an invalidation, a load begun before must not
+   * serve the callers who come after.
+   */
+  forget(key: string): void {
+    this.#running.delete(key);
+  }
+
+  /** Whether a run for `key` is under way. */
+  has(key: string): boolean {
+    return this.#running.has(key);
   }
 
   /** Keys with a run under way. */

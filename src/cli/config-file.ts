@@ -79,6 +79,7 @@ export const configFileSchema = z.strictObject({
       workers: flagKey('workers'),
       requestTimeoutMs: flagKey('request-timeout-ms'),
       tickSkewMs: flagKey('tick-skew-ms'),
+      tickMaxAgeMs: flagKey('tick-max-age-ms'),
       maxTickBatches: flagKey('max-tick-batches'),
       maxTicksPerSecond: flagKey('max-ticks-per-second'),
       shutdownTimeoutMs: z.number().int().min(0).max(600_000).optional(),

@@ -58,6 +58,24 @@ export const SERVE_FLAGS = {
     file: 'server.tickSkewMs',
     meaning: 'A tick further than this ahead of the wall clock is rejected (future_ts).',
   },
+  'tick-max-age-ms': {
+    type: 'integer',
+    value: 'MS',
+    min: 1000,
+    max: 900_000,
+    default: 300_000,
+    file: 'server.tickMaxAgeMs',
+    meaning: 'A tick further than this behind the wall clock is rejected (stale_ts): a feed in Unix seconds, a stale backlog. At most 15 min, half the time after which the engine drops an idle scope.',
+  },
+  'vix-warmup-ms': {
+    type: 'integer',
+    value: 'MS',
+    min: 0,
+    max: 86_400_000,
+    default: 300_000,
+    file: 'vix.warmupMs',
+    meaning: 'How long the VIX engine follows a new scope, on the wall clock, before its status may leave calm (with 100 returns from 3 markets); history posted for it does not count.',
+  },
   'max-tick-batches': { type: 'integer', value: 'N', min: 1, max: 1000, default: 1, file: 'server.maxTickBatches', meaning: 'POST /v1/ticks batches one process takes at once; past it a 429 busy with Retry-After.' },
   'max-ticks-per-second': {
     type: 'integer',
@@ -67,6 +85,11 @@ export const SERVE_FLAGS = {
     default: 100_000,
     file: 'server.maxTicksPerSecond',
     meaning: 'Ticks per second one process takes on POST /v1/ticks (a token bucket of two full batches); past it a 429 busy.',
+  },
+  'publish-market-changes': {
+    type: 'boolean',
+    meaning:
+      'Publishes each market whose price moved on vix-ttl:market-changes (coalesced per 100 ms, at most 20 messages a second), where caches with invalidateOn.marketChanges drop the entries tagged market:<id>. Needs Redis.',
   },
   'log-format': {
     type: 'choice',

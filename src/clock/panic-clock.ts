@@ -147,7 +147,7 @@ export interface PanicClock {
    * Subscribes to answers that came after their observation had failed with a
    * timeout. Absent for a store that is never late (memory).
    */
-  readonly onLateObservation?: Event<LateObservation>;
+  readonly onLateObservation?: Event<LateObservation> | undefined;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
   /**

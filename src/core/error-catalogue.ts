@@ -57,6 +57,7 @@ export const ERROR_CODES = Object.freeze({
   VIX_TTL_STORE_TIMEOUT: { http: 'store_unavailable', message: 'The panic store did not answer within the timeout.' },
   VIX_TTL_STORE_BUSY: { http: 'store_unavailable', message: 'The command was not sent: earlier ones to the store are still unanswered.' },
   VIX_TTL_LOAD_TIMEOUT: { http: 'upstream_timeout', message: 'A cache loader did not settle within loadTimeout.hard.' },
+  VIX_TTL_OVERLOADED: { http: 'busy', message: 'The cache already runs as many loads as maxConcurrentLoads allows and had no recent entry to serve.' },
   VIX_TTL_CLOSED: { http: 'shutting_down', message: 'The component was closed and takes no more calls.' },
   VIX_TTL_VIX_BUSY: { http: 'busy', message: 'The VIX engine already holds as many tick batches as it takes.' },
   VIX_TTL_VIX_UNAVAILABLE: { http: 'vix_unavailable', message: 'The VIX engine could not be reached (a cluster primary that did not answer).' },

@@ -170,3 +170,23 @@ export class LoaderTimeoutError extends VixTtlError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * A load was refused to protect the backend: `maxConcurrentLoads` (or the scope's
+ * bound) loader calls were already in flight, no stale entry younger than the bound
+ * could stand in, and no slot freed within the wait. Retry later, or serve a
+ * fallback: the backend is at the capacity it was given.
+ */
+export class OverloadedError extends VixTtlError {
+  static override readonly code = 'VIX_TTL_OVERLOADED';
+  /** The caller's cache key (without the namespace). */
+  readonly key: string;
+  /** Loader calls in flight when the load was refused. */
+  readonly inFlight: number;
+
+  constructor(key: string, inFlight: number, waitedMs: number) {
+    super('VIX_TTL_OVERLOADED', `load of key ${describeValue(key)} refused: ${inFlight} loads in flight (maxConcurrentLoads), no stale entry within the bound, no slot freed within ${waitedMs} ms`);
+    this.key = key;
+    this.inFlight = inFlight;
+  }
+}

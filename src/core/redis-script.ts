@@ -25,13 +25,24 @@ export interface RedisClient {
   readonly isCluster?: boolean | undefined;
 }
 
+/**
+ * A {@link RedisClient} that also publishes and walks sorted sets: what the cache
+ * store (tags, the bus) and the market-change publisher send besides scripts.
+ */
+export interface RedisPubSubClient extends RedisClient {
+  /** `PUBLISH channel message`: the number of subscribers that received it. */
+  publish(channel: string, message: string): Promise<number>;
+  /** `ZSCAN key cursor COUNT n`: the next cursor and a flat `[member, score, …]` array. */
+  zscan(key: string, cursor: string, countToken: 'COUNT', count: number): Promise<[cursor: string, elements: string[]]>;
+}
+
 /** The methods of {@link RedisClient}, checked at construction. */
 const CLIENT_METHODS = ['evalsha', 'eval', 'del', 'set', 'config'] as const;
 
 /**
- * A Lua script, run by its SHA (`EVALSHA`, one round trip) and sent
- * whole (`EVAL`) only when the server does not know it yet: after a restart or a
- * failover, or on a cluster node that has not seen it.
+ * A Lua script on one key (or several of one hash slot), run by its SHA (`EVALSHA`,
+ * one round trip) and sent whole (`EVAL`) only when the server does not know it yet:
+ * after a restart or a failover, or on a cluster node that has not seen it.
  */
 export class RedisScript {
   readonly lua: string;
@@ -43,15 +54,10 @@ export class RedisScript {
   }
 
   async run(redis: RedisClient, key: string, args: readonly string[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, 1, key, ...args);
-    } catch (error) {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-      return redis.eval(this.lua, 1, key, ...args);
-    }
+    return this.runKeys(redis, [key], args);
   }
 
-  /** Runs the script over several keys (on a Redis Cluster they must share one hash slot). */
+  /** Runs the script on several keys; on a Cluster they must share one hash slot (a `{hash tag}`). */
   async runKeys(redis: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);

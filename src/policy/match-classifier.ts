@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { describeChoices, InvalidInputError } from '../core/errors.js';
 import { DEFAULT_IMPORTANCE, IMPORTANCES, isImportance, type Importance } from './importance.js';
-import { nameVariants } from './name-variants.js';
+import { MAX_VARIANT_NAME_LENGTH, nameVariants } from './name-variants.js';
+import { normalizeName } from './normalize-name.js';
 import type { ResolvedPanicPolicy } from './policy-config.js';
 import type { MatchContext } from './ttl-decision.js';
 
@@ -44,7 +45,7 @@ export class MatchClassifier {
     const memoKey = `${type}\u0000${name}`;
     const known = this.#memo.get(memoKey);
     if (known !== undefined) return known;
-    const found = (type ? this.#find(this.#policy.matchTypes, type) : undefined) ?? (name ? this.#find(this.#policy.leagues, name) : undefined) ?? DEFAULT_IMPORTANCE;
+    const found = (type ? (this.#find(this.#policy.matchTypes, type) ?? this.#byWord(type)) : undefined) ?? (name ? this.#find(this.#policy.leagues, name) : undefined) ?? DEFAULT_IMPORTANCE;
     if (memoKey.length <= MAX_MEMO_KEY_LENGTH) this.#memo.set(memoKey, found);
     return found;
   }
@@ -56,7 +57,24 @@ export class MatchClassifier {
     }
     return undefined;
   }
+
+  /** A match type not listed whole, by the words it contains ("North London Derby"): low stakes first, then high, then medium. */
+  #byWord(type: string): Importance | undefined {
+    const words = this.#policy.matchTypeWords;
+    if (words.size === 0 || type.length > MAX_VARIANT_NAME_LENGTH) return undefined;
+    let found: Importance | undefined;
+    for (const word of normalizeName(type).split(' ')) {
+      const importance = words.get(word);
+      if (importance === undefined || WORD_PRECEDENCE[importance] <= WORD_PRECEDENCE[found ?? NONE]) continue;
+      found = importance;
+    }
+    return found;
+  }
 }
+
+const NONE = 'none';
+/** Which word wins when a match type holds words of several importances: a friendly derby is a friendly. */
+const WORD_PRECEDENCE: Readonly<Record<Importance | typeof NONE, number>> = { none: 0, medium_stakes: 1, high_stakes: 2, low_stakes: 3 };
 
 function optionalString(field: string, value: unknown): string {
   if (value === undefined || value === null) return '';

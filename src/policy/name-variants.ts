@@ -16,8 +16,12 @@ const EDITION_WORDS = /(?<![\p{L}\p{N}])(?:season|saison|temporada|stagione|edit
 export const MAX_VARIANT_NAME_LENGTH = 200;
 /** Most affixes removed from each end ("EFL Sky Bet Championship" needs two), so the variants of one name stay few. */
 const MAX_AFFIXES_PER_END = 3;
-/** French links left behind an organiser at the end: "Coupe du monde de la FIFA", "Ligue des champions de l'UEFA". */
-const CONNECTORS: readonly (readonly string[])[] = [['de', 'la'], ['de', 'l'], ['du'], ['de']];
+/**
+ * Links left behind an organiser at the end: French "Coupe du monde de la FIFA", "Ligue des
+ * champions de l'UEFA", Spanish "Copa Mundial de la FIFA", Portuguese "Liga dos Campeões da
+ * UEFA", Italian "Coppa del Mondo della FIFA".
+ */
+const CONNECTORS: readonly (readonly string[])[] = [['de', 'la'], ['de', 'l'], ['du'], ['de'], ['da'], ['do'], ['del'], ['della'], ['dell'], ['di']];
 
 /**
  * The edition dropped from a name, folded: years, seasons and short years are

@@ -1,7 +1,8 @@
 /**
  * Folds a league or match-type name for matching: accents, case, punctuation and
  * trademark signs are ignored, so "Ligue des Champions", "ligue-des-champions" and
- * "LIGUE DES CHAMPIONS™" are the same name.
+ * "LIGUE DES CHAMPIONS™" are the same name; `ß` is `ss` (its capital form), so
+ * "Fußball" and "FUSSBALL" are too.
  */
 export function normalizeName(name: string): string {
   return name
@@ -9,6 +10,7 @@ export function normalizeName(name: string): string {
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(/ß/gu, 'ss')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }

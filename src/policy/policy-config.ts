@@ -22,6 +22,12 @@ export interface PanicPolicyOptions {
   /** Match types (final, derby, friendly…) per importance; replaces the default list of that importance (absent or undefined keeps it). */
   matchTypes?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
   /**
+   * Single words that classify a match type containing them, when the type is not
+   * listed whole ("Derby della Madonnina", "Club Friendly"); replaces the default list of
+   * that importance ({@link DEFAULT_MATCH_TYPE_WORDS}; absent or undefined keeps it).
+   */
+  matchTypeWords?: Partial<Record<Importance, readonly string[] | undefined>> | undefined;
+  /**
    * Sponsor and organiser names ignored at either end of a league or match-type name
    * ("Barclays Premier League", "Ligue 1 McDonald's", "UEFA Champions League");
    * replaces {@link DEFAULT_IGNORED_AFFIXES}.
@@ -34,6 +40,8 @@ export interface ResolvedPanicPolicy {
   readonly tiers: Readonly<Record<Importance, TierTable>>;
   readonly leagues: ReadonlyMap<string, Importance>;
   readonly matchTypes: ReadonlyMap<string, Importance>;
+  /** Folded words of {@link PanicPolicyOptions.matchTypeWords}, each with its importance. */
+  readonly matchTypeWords: ReadonlyMap<string, Importance>;
   /** The ignored affixes, folded into words, longest first. */
   readonly ignoredAffixes: readonly (readonly string[])[];
 }
@@ -57,8 +65,11 @@ export const DEFAULT_TIERS: Readonly<Record<Importance, TierTable>> = {
 export const DEFAULT_LEAGUES: Readonly<Record<Importance, readonly string[]>> = {
   high_stakes: [
     'Champions League', 'UEFA Champions League', 'UCL', 'Ligue des Champions',
+    'Liga de Campeones', 'Liga dos Campeões', 'Lega dei Campioni',
     'World Cup', 'FIFA World Cup', 'Coupe du Monde', 'Mondial', 'Mundial',
+    'Copa Mundial', 'Copa del Mundo', 'Copa do Mundo', 'Coppa del Mondo', 'Mondiali', 'Weltmeisterschaft', 'Fußball-Weltmeisterschaft',
     'Euro', 'UEFA Euro', 'Euros', 'European Championship', 'Championnat d\'Europe',
+    'Eurocopa', 'Europameisterschaft', 'Europei', 'Campionato Europeo', 'Campeonato Europeo', 'Campeonato Europeu',
     'Copa América', 'Copa Libertadores', 'Libertadores',
     'Africa Cup of Nations', 'African Cup of Nations', 'AFCON', 'CAN', 'Coupe d\'Afrique des Nations',
     'Asian Cup', 'Coupe d\'Asie des Nations', 'Gold Cup',
@@ -75,25 +86,47 @@ export const DEFAULT_LEAGUES: Readonly<Record<Importance, readonly string[]>> = 
     'CAF Champions League', 'AFC Champions League', 'CONCACAF Champions League', 'OFC Champions League',
   ],
   low_stakes: [
+    // second divisions
     'Ligue 2', 'Championship', 'EFL Championship', 'Segunda División', 'LaLiga 2', 'LaLiga Hypermotion', 'LaLiga SmartBank',
-    'Serie B', 'Serie BKT', '2. Bundesliga', 'Bundesliga 2', 'National', 'Championnat National',
+    'Serie B', 'Serie BKT', '2. Bundesliga', 'Bundesliga 2', 'Liga Portugal 2', 'Eerste Divisie', 'Keuken Kampioen Divisie',
+    // third divisions
+    'National', 'Championnat National', '3. Liga', 'League One', 'League Two', 'Serie C',
+    'Primera Federación', 'Primera RFEF', 'Segunda División B', 'Liga 3', 'Tweede Divisie',
+    // friendlies
     'Friendlies', 'Club Friendlies', 'International Friendlies', 'Amicaux', 'Matchs amicaux',
+    'Friendly', 'Club Friendly', 'International Friendly', 'Friendly Games', 'Club Friendly Games', 'Match amical',
   ],
 };
 
 /**
  * Match types that override the league. "Final", "Finals" and "Finale" are finals;
  * semi-finals are high stakes too; quarter-finals and earlier rounds are not listed,
- * so the league decides (a Champions League quarter-final stays high stakes).
+ * so the league decides (a Champions League quarter-final stays high stakes). The
+ * well-known derbies and clásicos are listed by name; any other type containing the
+ * word "derby" is high stakes by {@link DEFAULT_MATCH_TYPE_WORDS}.
  */
 export const DEFAULT_MATCH_TYPES: Readonly<Record<Importance, readonly string[]>> = {
   high_stakes: [
     'final', 'finals', 'cup final', 'grand final', 'play-off final', 'playoff final', 'finale', 'finales',
-    'semi-final', 'semi-finals', 'semifinal', 'semifinals', 'demi-finale', 'demi-finales',
+    'semi-final', 'semi-finals', 'semifinal', 'semifinals', 'demi-finale', 'demi-finales', '1/2 finale', '1/2 finales',
     'derby', 'El Clásico', 'clasico', 'le classique', 'classique',
+    'Der Klassiker', 'Old Firm', 'Revierderby', 'Superclásico', 'O Clássico', 'Clássico', 'Olympico', 'Choc des Olympiques',
   ],
   medium_stakes: [],
   low_stakes: ['friendly', 'friendlies', 'friendly match', 'amical', 'amicaux', 'match amical', 'matchs amicaux', 'pre-season', 'preseason', 'testimonial'],
+};
+
+/**
+ * Words that classify a match type containing them when it is not listed whole:
+ * "North London Derby", "Derby della Madonnina", "Derbi madrileño" are high stakes,
+ * "Club Friendly" and "Match amical de gala" low. A low-stakes word wins over a
+ * high-stakes one (a friendly derby is a friendly). Only match types are read word by
+ * word: league names are always matched whole.
+ */
+export const DEFAULT_MATCH_TYPE_WORDS: Readonly<Record<Importance, readonly string[]>> = {
+  high_stakes: ['derby', 'derbi', 'derbies'],
+  medium_stakes: [],
+  low_stakes: ['friendly', 'friendlies', 'amical', 'amicaux', 'amistoso', 'amichevole', 'freundschaftsspiel', 'testspiel'],
 };
 
 /**
@@ -147,6 +180,7 @@ export const panicPolicyOptionsSchema = z.strictObject({
   tiers: perImportance(tierTableSchema).optional(),
   leagues: perImportance(nameListSchema).optional(),
   matchTypes: perImportance(nameListSchema).optional(),
+  matchTypeWords: perImportance(z.array(z.string().refine((word) => /^[\p{L}\p{N}]+$/u.test(normalizeName(word)), 'must be one word of letters or digits'))).optional(),
   ignoredAffixes: affixListSchema.optional(),
 });
 
@@ -172,6 +206,7 @@ export function resolvePanicPolicy(options?: PanicPolicyOptions): ResolvedPanicP
     tiers: Object.freeze(tiers),
     leagues: indexNames('policy.leagues', withDefaults(given.leagues, DEFAULT_LEAGUES)),
     matchTypes: indexNames('policy.matchTypes', withDefaults(given.matchTypes, DEFAULT_MATCH_TYPES)),
+    matchTypeWords: indexNames('policy.matchTypeWords', withDefaults(given.matchTypeWords, DEFAULT_MATCH_TYPE_WORDS)),
     ignoredAffixes: foldAffixes(given.ignoredAffixes ?? DEFAULT_IGNORED_AFFIXES),
   });
 }

@@ -27,7 +27,7 @@ export interface SimulatedEvent {
 }
 
 /** A bad tick the simulator can slip in, named after the engine's reason for it. */
-export type SimulatedBadTick = Exclude<RejectReason, 'too_many_scopes' | 'future_ts'> | 'nan_price';
+export type SimulatedBadTick = Exclude<RejectReason, 'too_many_scopes' | 'future_ts' | 'stale_ts'> | 'nan_price';
 
 /** Options of {@link simulateTicks}. */
 export interface SimulationOptions {

@@ -29,6 +29,7 @@ export const REJECT_RULES = Object.freeze({
   bad_price: 'reject',
   bad_ts: 'reject',
   future_ts: 'reject',
+  stale_ts: 'reject',
   bad_scope: 'reject',
   out_of_order: 'ignore',
   duplicate: 'ignore',

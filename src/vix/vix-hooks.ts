@@ -29,6 +29,16 @@ export interface VixIndexEvent {
   warm: boolean;
 }
 
+/** An accepted tick moved its market's price (the previous tick of that market had another price). */
+export interface VixPriceChangeEvent {
+  market: string;
+  /** The tick's scope, or null for a tick that names none. */
+  scope: string | null;
+  ts: number;
+  price: number;
+  previousPrice: number;
+}
+
 /** A tick that was not used. */
 export interface VixRejectEvent {
   reason: RejectReason;
@@ -50,4 +60,9 @@ export interface VixHooks {
   onIndex?(event: VixIndexEvent): void;
   /** When a tick is rejected or ignored. */
   onReject?(event: VixRejectEvent): void;
+  /**
+   * When an accepted tick moves its market's price (not for the market's first tick, nor a
+   * repeat of the same price): what change-aware cache invalidation listens to.
+   */
+  onPriceChange?(event: VixPriceChangeEvent): void;
 }

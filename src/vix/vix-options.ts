@@ -22,8 +22,17 @@ export interface VixEngineOptions {
   slowHalfLifeMs?: number | undefined;
   /** Returns a scope must have seen before its status may leave calm. Default 100. */
   warmupReturns?: number | undefined;
-  /** Tick time a scope must have covered before its status may leave calm, ms. Default 5 min. */
+  /**
+   * Time a scope must have been followed before its status may leave calm, ms, measured on
+   * the engine's time since the scope's first tick was taken — not on the ticks' own
+   * times, so a burst of ticks dated over the past cannot warm a scope at once. Default 5 min.
+   */
   warmupMs?: number | undefined;
+  /**
+   * Distinct markets that must have fed a scope before its status may leave calm (part of
+   * the warm-up), so one market alone cannot drive a scope into panic. Default 3.
+   */
+  minMarkets?: number | undefined;
   /** Default `{ enter: 2, exit: 1.5, enterDelayMs: 10 s, exitDelayMs: 30 s }`. */
   elevated?: VixLevelOptions | undefined;
   /** Default `{ enter: 4, exit: 2, enterDelayMs: 10 s, exitDelayMs: 60 s }`. */
@@ -39,19 +48,38 @@ export interface VixEngineOptions {
   /** A scope without ticks for this long (of the newest tick time seen) is dropped, and calm if it was not. Default 30 min. */
   scopeIdleMs?: number | undefined;
   /**
-   * Furthest a tick may be ahead of the engine's time (the newest time `timeQuorum`
-   * markets have reached, or the last `advanceTo`), ms; a tick further ahead is
-   * rejected (`future_ts`), so one far-future tick cannot move the time. At most
-   * half of `scopeIdleMs`. Default `scopeIdleMs / 6` (5 min).
+   * Furthest a tick may be ahead of the engine's time, ms; a tick further ahead is
+   * rejected (`future_ts`), so one far-future tick cannot move the time. Markets that
+   * ticked within half of it of the engine's time are the *active* ones the quorums count.
+   * At most half of `scopeIdleMs`. Default `scopeIdleMs / 6` (5 min).
    */
   maxLeadMs?: number | undefined;
-  /** How many markets must have reached a time before it is the engine's time (fewer while fewer markets are known). Default 2. */
+  /**
+   * Furthest a tick may be behind the engine's time, ms; an older tick is rejected
+   * (`stale_ts`): it could only feed a scope at a time long gone. At most half of
+   * `scopeIdleMs`. Default `scopeIdleMs / 6` (5 min).
+   */
+  maxLagMs?: number | undefined;
+  /**
+   * Fewest markets that must have reached a time for it to become the engine's time
+   * (fewer while fewer markets are active). Default 2.
+   */
   timeQuorum?: number | undefined;
   /**
-   * After this many ticks in a row are all too far ahead (none taken in between), the
-   * engine takes them as the whole feed moving on (a replay across a night) and jumps
-   * to the newest one's time. Default 16.
+   * Share of the active markets that must have reached a time for it to become the
+   * engine's time, and that must claim a time too far ahead for the engine to leap there.
+   * Default 0.5: an attacker must bring as many markets as half the live feed.
    */
+  quorumShare?: number | undefined;
+  /**
+   * Fewest distinct markets that must claim times too far ahead (each market's latest
+   * claim counts) for the engine to take them as the whole feed moving on (a replay across
+   * a night) and leap to the newest time that many reached — or `⌈quorumShare × active⌉`
+   * if more. Default 4. A feed with fewer active markets needs claims from as many markets
+   * as are active, and `leapTicks` such ticks in a row.
+   */
+  leapQuorum?: number | undefined;
+  /** Ticks in a row (none taken in between) a feed of fewer than `leapQuorum` active markets must claim to leap. Default 16. */
   leapTicks?: number | undefined;
   /** Most markets remembered; past it the one seen first is forgotten. Default 100,000. */
   maxMarkets?: number | undefined;
@@ -80,20 +108,27 @@ const levelSchema = (enter: number, exit: number, enterDelayMs: number, exitDela
     })
     .prefault({});
 
+/** The engine's default `scopeIdleMs` (30 min): the service derives its tick-age bound from it. */
+export const DEFAULT_SCOPE_IDLE_MS = 1_800_000;
+
 const settingsShape = {
   fastHalfLifeMs: z.number().positive().max(DAY_MS).default(15_000),
   slowHalfLifeMs: z.number().positive().max(30 * DAY_MS).default(900_000),
   warmupReturns: z.number().int().min(0).default(100),
   warmupMs: delay.default(300_000),
+  minMarkets: z.number().int().min(1).max(1000).default(3),
   elevated: levelSchema(2, 1.5, 10_000, 30_000),
   panic: levelSchema(4, 2, 10_000, 60_000),
   varianceFloor: z.number().positive().max(1).default(1e-6),
   spikeCap: z.number().min(1).max(1e9).default(20),
   freezeBaseline: z.boolean().default(true),
   maxGapMs: z.number().positive().max(30 * DAY_MS).default(300_000),
-  scopeIdleMs: z.number().positive().max(30 * DAY_MS).default(1_800_000),
+  scopeIdleMs: z.number().positive().max(30 * DAY_MS).default(DEFAULT_SCOPE_IDLE_MS),
   maxLeadMs: z.number().positive().max(15 * DAY_MS).optional(),
-  timeQuorum: z.number().int().min(1).max(64).default(2),
+  maxLagMs: z.number().positive().max(15 * DAY_MS).optional(),
+  timeQuorum: z.number().int().min(1).max(1_000_000).default(2),
+  quorumShare: z.number().gt(0).max(1).default(0.5),
+  leapQuorum: z.number().int().min(1).max(1_000_000).default(4),
   leapTicks: z.number().int().min(1).max(1_000_000).default(16),
   maxMarkets: z.number().int().min(1).default(100_000),
   maxScopes: z.number().int().min(1).default(10_000),
@@ -101,7 +136,7 @@ const settingsShape = {
 
 type Settings = z.output<z.ZodObject<typeof settingsShape>>;
 
-/** The rules between settings: exits below enters, panic above elevated, the lead within the idle time. */
+/** The rules between settings: exits below enters, panic above elevated, the lead and the lag within the idle time. */
 function refineSettings(o: Settings, ctx: z.RefinementCtx): void {
   const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   for (const level of ['elevated', 'panic'] as const) {
@@ -111,6 +146,7 @@ function refineSettings(o: Settings, ctx: z.RefinementCtx): void {
   if (o.panic.enter < o.elevated.enter) issue(['panic', 'enter'], `must be ≥ elevated.enter (${o.elevated.enter}), got ${o.panic.enter}`);
   if (o.panic.exit < o.elevated.exit) issue(['panic', 'exit'], `must be ≥ elevated.exit (${o.elevated.exit}), got ${o.panic.exit}`);
   if (o.maxLeadMs !== undefined && o.maxLeadMs > o.scopeIdleMs / 2) issue(['maxLeadMs'], `must be at most half of scopeIdleMs (${o.scopeIdleMs / 2}), got ${o.maxLeadMs}`);
+  if (o.maxLagMs !== undefined && o.maxLagMs > o.scopeIdleMs / 2) issue(['maxLagMs'], `must be at most half of scopeIdleMs (${o.scopeIdleMs / 2}), got ${o.maxLagMs}`);
   if (o.fastHalfLifeMs >= o.slowHalfLifeMs) issue(['fastHalfLifeMs'], `must be shorter than slowHalfLifeMs (${o.slowHalfLifeMs}), got ${o.fastHalfLifeMs}`);
 }
 
@@ -128,7 +164,11 @@ const optionsSchema = z
   .superRefine(refineSettings);
 
 /** The engine's options with every default filled in, frozen. */
-export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks' | 'maxLeadMs'>> & { readonly hooks?: VixHooks | undefined; readonly maxLeadMs: number };
+export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, 'hooks' | 'maxLeadMs' | 'maxLagMs'>> & {
+  readonly hooks?: VixHooks | undefined;
+  readonly maxLeadMs: number;
+  readonly maxLagMs: number;
+};
 
 /**
  * Validates {@link VixEngineOptions} and fills in the defaults.
@@ -136,7 +176,7 @@ export type ResolvedVixOptions = Readonly<Omit<z.output<typeof optionsSchema>, '
  */
 export function resolveVixOptions(options?: VixEngineOptions): ResolvedVixOptions {
   const parsed = parseOptions(optionsSchema, options, 'VixEngine');
-  const resolved = { ...parsed, maxLeadMs: parsed.maxLeadMs ?? parsed.scopeIdleMs / 6 };
+  const resolved = { ...parsed, maxLeadMs: parsed.maxLeadMs ?? parsed.scopeIdleMs / 6, maxLagMs: parsed.maxLagMs ?? parsed.scopeIdleMs / 6 };
   Object.freeze(resolved.elevated);
   Object.freeze(resolved.panic);
   return Object.freeze(resolved);

@@ -270,7 +270,9 @@ describe('loadTimeout.hard: no key can be wedged by a loader that never settles'
       [{ hard: 600_001 }, 'AdaptiveCache.loadTimeout.hard'],
       [{ hard: Number.POSITIVE_INFINITY }, 'AdaptiveCache.loadTimeout.hard'],
       [{ hard: '5000' }, 'AdaptiveCache.loadTimeout.hard'],
-      [{ soft: 100 }, 'AdaptiveCache.loadTimeout'],
+      [{ soft: 10_000 }, 'AdaptiveCache.loadTimeout.soft'], // soft must be below hard
+      [{ soft: 0.5 }, 'AdaptiveCache.loadTimeout.soft'],
+      [{ firm: 100 }, 'AdaptiveCache.loadTimeout'],
       [5000, 'AdaptiveCache.loadTimeout'],
     ] as const) {
       const error = (() => {
@@ -424,12 +426,35 @@ describe('keys, options and hooks', () => {
     ['empty', ''],
     ['too long', 'x'.repeat(513)],
     ['with a newline', 'a\nb'],
+    ['with a lone high surrogate (UTF-8 would make it odds:\uFFFD, shared with every other one)', 'odds:\uD800'],
+    ['with a lone low surrogate', 'odds:\uDC00'],
     ['not a string', 42],
   ])('rejects a key that is %s with InvalidInputError naming key', async (_label, key) => {
     const { cache } = fixture();
     const error = await cache.getOrLoad(key as string, async () => 1, calm()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe('key');
+  });
+
+  it('a key with a well-formed pair of surrogates (an emoji) is a key like any other', async () => {
+    const { cache } = fixture();
+    expect(await cache.getOrLoad('odds:⚽😀', async () => 'goal', calm())).toBe('goal');
+  });
+
+  it('a value whose serialization throws something unprintable (a null-prototype object) is served, not cached, and reported', async () => {
+    const { cache } = fixture();
+    const events: CacheEvent[] = [];
+    cache.onCacheEvent((e) => events.push(e));
+    const value = { toJSON: () => { throw Object.create(null); } };
+    await expect(cache.getOrLoad('unprintable', async () => value, calm())).resolves.toBe(value);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'not_cached', key: 'unprintable' }));
+  });
+
+  it('a tag with a lone surrogate is refused, naming tags', async () => {
+    const { cache } = fixture();
+    const error = await cache.getOrLoad('k', async () => 1, { ...calm(), tags: ['market:\uD800'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).field).toBe('tags');
   });
 
   it('an invalid decision input is the breaker’s InvalidInputError, and the loader is not called', async () => {

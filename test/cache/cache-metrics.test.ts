@@ -20,7 +20,7 @@ describe('cacheMetricsHooks: prom-client counters on a given registry', () => {
 
     const text = await registry.metrics();
     const value = (labels: string) => Number(new RegExp(`vix_ttl_cache_events_total\\{${labels}\\} (\\d+)`).exec(text)?.[1] ?? 'NaN');
-    expect(value('cache="odds",type="hit",detail=""')).toBe(1);
+    expect(value('cache="odds",type="hit",detail="store"')).toBe(1); // detail: l1 or store
     expect(value('cache="odds",type="miss",detail="absent"')).toBe(4);
     expect(value('cache="odds",type="miss",detail="expired"')).toBe(1);
     expect(value('cache="odds",type="load",detail="ok"')).toBe(2);

@@ -35,7 +35,7 @@ describe('MemoryCacheStore', () => {
     const store = new MemoryCacheStore({ now: () => t });
     await store.write('k', 'v', 5_000);
     t += 4_999;
-    expect((await store.read('k')).entry).toEqual({ payload: 'v', writtenAtMs: 1_000_000 });
+    expect((await store.read("k")).entry).toEqual({ payload: "v", writtenAtMs: 1_000_000, tags: [] });
     t += 1;
     expect((await store.read('k')).entry).toBeNull();
   });

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError, RedisCacheStore } from '../../src/index.js';
+import { MAX_FUTURE_MS } from '../../src/cache/entry-format.js';
 import { cacheStoreContract } from '../contracts/cache-store.contract.js';
 import { RedisServer } from '../support/redis-server.js';
-import { advanceRedis } from '../support/redis-time-machine.js';
+import { advanceRedis, cacheStoreValueAged } from '../support/redis-time-machine.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -15,13 +16,14 @@ afterAll(async () => server.stop());
 
 cacheStoreContract('RedisCacheStore', {
   store: () => new RedisCacheStore(redis),
-  // Entries are `<writtenAtMs>:<payload>` (the documented format); locks hold a token and only age by their expiry.
-  advance: (ms) => advanceRedis(redis, ms, (value) => {
-    const stamp = /^(\d{1,16}):/.exec(value);
-    return stamp ? `${Number(stamp[1]) - ms}:${value.slice(stamp[0].length)}` : null;
-  }),
+  advance: (ms) => advanceRedis(redis, ms, cacheStoreValueAged(ms)),
   reset: async () => void (await redis.flushall()),
 });
+
+async function redisNowMs(): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
 
 describe('RedisCacheStore on a real redis-server', () => {
   it('stores `<writtenAtMs>:<payload>` stamped with Redis TIME, with a PX expiry', async () => {
@@ -38,12 +40,22 @@ describe('RedisCacheStore on a real redis-server', () => {
   it.each([
     ['a value without a stamp', (k: string) => redis.set(k, 'garbage'), 'unparsable'],
     ['a stamp far in Redis’s future', async (k: string) => redis.set(k, `${Date.now() + 10 * 86_400_000}:1`), 'unparsable'],
+    ['a stamp 5 s in Redis’s future (a failover to a server whose clock is behind)', async (k: string) => redis.set(k, `${(await redisNowMs()) + 5_000}:1`), 'unparsable'],
+    ['a tags part longer than the value', (k: string) => redis.set(k, '1700000000000~999~a:b'), 'unparsable'],
+    ['more tags than an entry may carry (a hostile value)', (k: string) => redis.set(k, `1700000000000~${'t\n'.repeat(5000).length - 1}~${'t\n'.repeat(5000).slice(0, -1)}:x`), 'unparsable'],
     ['a list (wrong type)', (k: string) => redis.rpush(k, 'a'), 'wrong_type:list'],
     ['a hash (wrong type)', (k: string) => redis.hset(k, 'a', '1'), 'wrong_type:hash'],
   ])('%s reads as no entry, reported as corrupt (%s), and is left for the cache to overwrite', async (_label, plant, corrupt) => {
     await redis.del('odd');
     await plant('odd');
     expect(await new RedisCacheStore(redis).read('odd')).toMatchObject({ entry: null, corrupt });
+  });
+
+  it('a stamp ahead of Redis by less than the tolerated skew is an entry of age 0, not older', async () => {
+    await redis.set('near', `${(await redisNowMs()) + 300}:1`);
+    const read = await new RedisCacheStore(redis).read('near');
+    expect(read.entry?.payload).toBe('1');
+    expect(read.entry!.writtenAtMs).toBeLessThanOrEqual(read.nowMs + MAX_FUTURE_MS);
   });
 
   it('a non-integer expiry is refused (PX takes whole ms)', async () => {

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CacheStore } from '../../src/index.js';
+import { TOMBSTONE_MS, tagIndexKey, type CacheStore } from '../../src/index.js';
+
+const tagKey = (tag: string) => tagIndexKey('ns:', tag);
 
 /** What the contract needs of an implementation: a store, and a way to move its time. */
 export interface CacheStoreHarness {
@@ -94,7 +96,87 @@ export function cacheStoreContract(name: string, harness: CacheStoreHarness): vo
         await store.write('k', 'v', 60_000);
         expect(await store.delete('k')).toBe(true);
         expect((await store.read('k')).entry).toBeNull();
+        expect((await store.read('k')).corrupt).toBeNull(); // a tombstone is no entry, and nothing corrupt
         expect(await store.delete('k')).toBe(false);
+      });
+
+      it('a load whose read came before a delete cannot write its older value back; one read after it can', async () => {
+        const store = h.store();
+        await store.write('k', 'old', 60_000);
+        const before = (await store.read('k')).nowMs; // a read, then the loader runs…
+        await h.advance(1);
+        await store.delete('k'); // …while the key is invalidated
+        expect(await store.write('k', 'loaded before the delete', 60_000, { loadedAfterMs: before })).toEqual({ written: false, reason: 'invalidated' });
+        expect((await store.read('k')).entry).toBeNull();
+        await h.advance(1);
+        const after = (await store.read('k')).nowMs;
+        await h.advance(1);
+        const written = await store.write('k', 'loaded after', 60_000, { loadedAfterMs: after });
+        expect(written).toMatchObject({ written: true });
+        expect((await store.read('k')).entry?.payload).toBe('loaded after');
+      });
+
+      it('a write without a read to place it against is refused while a delete is remembered, and accepted once it is forgotten', async () => {
+        const store = h.store();
+        await store.delete('k');
+        expect(await store.write('k', 'v', 60_000)).toEqual({ written: false, reason: 'invalidated' });
+        await h.advance(TOMBSTONE_MS + 1);
+        expect(await store.write('k', 'v', 60_000)).toMatchObject({ written: true });
+      });
+
+      it('a load older than the tombstones’ life is refused (too_old): it cannot be checked against invalidations', async () => {
+        const store = h.store();
+        const longAgo = (await store.read('k')).nowMs - TOMBSTONE_MS - 1;
+        expect(await store.write('k', 'v', 60_000, { loadedAfterMs: longAgo })).toEqual({ written: false, reason: 'too_old' });
+        expect((await store.read('k')).entry).toBeNull();
+      });
+    });
+
+    describe('tags', () => {
+      it('an entry keeps its tags; invalidating one tag removes exactly the entries carrying it', async () => {
+        const store = h.store();
+        const w = (key: string, tags: string[]) => store.write(key, key, 60_000, { tags, tagKeys: tags.map(tagKey) });
+        await w('psg-om:1x2', ['match:psg-om', 'league:ligue-1']);
+        await w('psg-om:score', ['match:psg-om']);
+        await w('lens-lille:1x2', ['match:lens-lille', 'league:ligue-1']);
+        await w('untagged', []);
+        expect((await store.read('psg-om:1x2')).entry?.tags).toEqual(['match:psg-om', 'league:ligue-1']);
+        expect(await store.invalidateTags!([tagKey('match:psg-om')], 'id-1')).toBe(2);
+        expect((await store.read('psg-om:1x2')).entry).toBeNull();
+        expect((await store.read('psg-om:score')).entry).toBeNull();
+        expect((await store.read('lens-lille:1x2')).entry?.payload).toBe('lens-lille:1x2');
+        expect((await store.read('untagged')).entry?.payload).toBe('untagged');
+        expect(await store.invalidateTags!([tagKey('league:ligue-1')], 'id-2')).toBeGreaterThanOrEqual(1);
+        expect((await store.read('lens-lille:1x2')).entry).toBeNull();
+      });
+
+      it('tags with colons, dots, spaces and accents round-trip', async () => {
+        const store = h.store();
+        const tags = ['market:psg-om:1x2:home', 'league:Ligue 1 Uber Eats', 'équipe:Paris S.G.'];
+        await store.write('k', 'with: colons', 60_000, { tags, tagKeys: tags.map(tagKey) });
+        expect((await store.read('k')).entry).toMatchObject({ payload: 'with: colons', tags });
+      });
+
+      it('a tagged load whose read came before the tag’s invalidation is not written, even when indexed after it', async () => {
+        const store = h.store();
+        const before = (await store.read('k')).nowMs;
+        await h.advance(1);
+        await store.invalidateTags!([tagKey('market:m1')], 'id-3'); // the set held nothing yet: only the tag's tombstone stops the write
+        const written = await store.write('k', 'pre-change price', 60_000, { tags: ['market:m1'], tagKeys: [tagKey('market:m1')], loadedAfterMs: before });
+        expect(written).toEqual({ written: false, reason: 'invalidated' });
+        expect((await store.read('k')).entry).toBeNull();
+      });
+
+      it('the same invalidation id is acted on once (several processes handling one bus message)', async () => {
+        const store = h.store();
+        await store.write('a', 'a', 60_000, { tags: ['t'], tagKeys: [tagKey('t')] });
+        expect(await store.invalidateTags!([tagKey('t')], 'same')).toBe(1);
+        await h.advance(1);
+        const after = (await store.read('a')).nowMs;
+        await h.advance(1);
+        await store.write('a', 'a2', 60_000, { tags: ['t'], tagKeys: [tagKey('t')], loadedAfterMs: after });
+        expect(await store.invalidateTags!([tagKey('t')], 'same')).toBe(-1); // done already, by whoever took it first
+        expect((await store.read('a')).entry?.payload).toBe('a2');
       });
     });
 

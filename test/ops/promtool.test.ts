@@ -58,18 +58,20 @@ describe('a real /metrics scrape', () => {
     redis = await RedisServer.start();
     const admin = redis.client();
     await admin.set('brain:panic_start_ts:corrupt', 'not-a-timestamp');
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000 }); // store timeouts are not the subject: generous
+    // Store timeouts are not the subject: generous. warmupMs 0: the engine warms up on the history posted below.
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 } });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const post = (body: object) => fetch(`${server.app.listeningOrigin}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post({ baseTtl: 60, vixStatus: 'panic', scope: 'corrupt' });
     await post({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: 'epl' });
     await post({ baseTtl: 60, vixStatus: 'calm' });
     await post({ baseTtl: 'bad' });
-    // The VIX engine: ten calm minutes, then a goal in rma-bay (returns ×10) up to now, and two bad ticks.
-    const startMs = Date.now() - 11 * 60_000;
-    const events = [{ scope: 'rma-bay', atMs: 10 * 60_000, durationMs: 60_000, volatility: 10, jump: 0.3 }];
-    const ticks = [...simulateTicks({ seed: 5, startMs, durationMs: 11 * 60_000, scopes: [{ scope: 'rma-bay', markets: 4, meanGapMs: 2000 }], events })].map((r) => r.tick);
-    const sent = await fetch(`${server.app.listeningOrigin}/v1/ticks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticks: [...ticks, { market: 'x', price: 0.5, ts: 1 }, { market: 'x' }] }) });
+    // The VIX engine: three calm minutes, then a goal in rma-bay (returns ×10) up to now, and three bad ticks (one in seconds).
+    const startMs = Date.now() - 4 * 60_000;
+    const events = [{ scope: 'rma-bay', atMs: 3 * 60_000, durationMs: 60_000, volatility: 10, jump: 0.3 }];
+    const ticks = [...simulateTicks({ seed: 5, startMs, durationMs: 4 * 60_000, scopes: [{ scope: 'rma-bay', markets: 4, meanGapMs: 2000 }], events })].map((r) => r.tick);
+    const bad = [{ market: 'x', price: 0.5, ts: 1 }, { market: 'x' }, { market: 'y', price: 2, ts: Math.floor(Date.now() / 1000) }];
+    const sent = await fetch(`${server.app.listeningOrigin}/v1/ticks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticks: [...ticks, ...bad] }) });
     expect(sent.status).toBe(200);
     if (server.vix instanceof LocalVix) await server.vix.publisher?.idle();
     scrape = await (await fetch(`${server.app.listeningOrigin}/metrics`)).text();
@@ -119,9 +121,10 @@ describe('a real /metrics scrape', () => {
     expect(index).toBeGreaterThan(4);
     expect(scrape).toMatch(/^vix_ttl_vix_status\{scope="rma-bay"\} 2$/m);
     expect(scrape).toMatch(/^vix_ttl_vix_index\{scope="global"\} /m);
-    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="accepted"\} [1-9]\d{3}$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="accepted"\} [1-9]\d{2,}$/m);
     expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="bad_price"\} 1$/m);
     expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="missing_field"\} 1$/m);
+    expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="stale_ts"\} 1$/m);
     expect(scrape).toMatch(/^vix_ttl_vix_ticks_total\{result="duplicate"\} 0$/m);
     expect(scrape).toMatch(/^vix_ttl_vix_status_transitions_total\{scope="rma-bay",from="calm",to="panic"\} 1$/m);
     expect(scrape).toMatch(/^vix_ttl_vix_publish_total\{kind="panic",reason="transition",outcome="ok"\} [1-9]/m);
@@ -174,11 +177,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 10 rules found');
+    expect(output).toContain('SUCCESS: 14 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts, panic scope limit, evicting maxmemory-policy, ticks from the future', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) — and a big refresh’s busy writes never page as publish failures', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);

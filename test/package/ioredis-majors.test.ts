@@ -3,11 +3,11 @@ import type { Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdaptiveCache, RedisCacheStore, RedisPanicClock, VixCircuitBreaker, type RedisClient } from '../../src/index.js';
+import { AdaptiveCache, RedisCacheStore, RedisPanicClock, VixCircuitBreaker, type RedisPubSubClient } from '../../src/index.js';
 import { cacheStoreContract } from '../contracts/cache-store.contract.js';
 import { panicClockContract } from '../contracts/panic-clock.contract.js';
 import { RedisServer } from '../support/redis-server.js';
-import { advanceRedis } from '../support/redis-time-machine.js';
+import { advanceRedis, cacheStoreValueAged } from '../support/redis-time-machine.js';
 
 // ioredis is a peer dependency, 5 or 6. ioredis 6 speaks RESP3 by default and can map
 // RESP3 replies to JS maps and numbers (`replyMapping: 'resp3'`); the clock and the cache
@@ -20,7 +20,7 @@ const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } 
 /** A fail-safe decision during an outage comes back within timeoutMs (50) plus a margin that holds on a loaded machine. */
 const BOUND_MS = 1000;
 
-const CLIENTS: Array<{ name: string; major: 5 | 6; connect(port: number): RedisClient & { disconnect(): void; on(event: 'error', listener: () => void): unknown } }> = [
+const CLIENTS: Array<{ name: string; major: 5 | 6; connect(port: number): RedisPubSubClient & { disconnect(): void; on(event: 'error', listener: () => void): unknown } }> = [
   { name: 'ioredis 5', major: 5, connect: (port) => new Redis5({ host: '127.0.0.1', port }) },
   { name: 'ioredis 6 (RESP3, its default "legacy" reply mapping)', major: 6, connect: (port) => new Redis6({ host: '127.0.0.1', port }) },
   { name: 'ioredis 6 (RESP3, replyMapping "resp3")', major: 6, connect: (port) => new Redis6({ host: '127.0.0.1', port, replyMapping: 'resp3' }) },
@@ -80,11 +80,7 @@ for (const { name, major, connect } of CLIENTS) {
 
     cacheStoreContract(`RedisCacheStore on ${name}`, {
       store: () => new RedisCacheStore(client),
-      advance: (ms) =>
-        advanceRedis(admin, ms, (value) => {
-          const stamp = /^(\d{1,16}):/.exec(value);
-          return stamp ? `${Number(stamp[1]) - ms}:${value.slice(stamp[0].length)}` : null;
-        }),
+      advance: (ms) => advanceRedis(admin, ms, cacheStoreValueAged(ms)),
       reset: async () => void (await admin.flushall()),
     });
 

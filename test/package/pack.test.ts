@@ -38,8 +38,8 @@ describe('the packed files', () => {
     }
   });
 
-  it('hold nothing of the repository besides (tests, benches, scripts, CI, configs)', () => {
-    const outside = packed.files.filter((file) => !/^(dist|src|bin)\//.test(file) && !['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json'].includes(file));
+  it('hold nothing of the repository besides the examples (no tests, benches, scripts, CI, configs)', () => {
+    const outside = packed.files.filter((file) => !/^(dist|src|bin|examples)\//.test(file) && !['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json'].includes(file));
     expect(outside).toEqual([]);
   });
 

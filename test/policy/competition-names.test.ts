@@ -71,6 +71,33 @@ const LEAGUES: Array<[string, Importance, string?]> = [
   ['Serie BKT 2024/25', LOW],
   ['2. Bundesliga 2024/25', LOW],
   ['Club Friendlies 2024', LOW],
+  // Third divisions are low stakes like the second ones
+  ['3. Liga', LOW],
+  ['3. Liga 2024/25', LOW],
+  ['EFL League One', LOW],
+  ['Sky Bet League One 2024/25', LOW],
+  ['EFL League Two', LOW, 'the fourth tier, lower still'],
+  ['Serie C 2024/25', LOW],
+  ['Primera Federación', LOW],
+  ['National', LOW, 'the French third division'],
+  // Friendlies as a competition, in the singular too
+  ['Friendly', LOW],
+  ['Club Friendly', LOW],
+  ['Club Friendly Games', LOW],
+  ['International Friendly 2025', LOW],
+  // The Champions League and the World Cup in Spanish, Portuguese, Italian and German
+  ['Liga de Campeones de la UEFA', HIGH, 'the organiser after a Spanish link'],
+  ['Liga de Campeones 2024-25', HIGH],
+  ['Liga dos Campeões da UEFA', HIGH, 'a Portuguese link'],
+  ['Copa Mundial de la FIFA', HIGH],
+  ['Copa Mundial de la FIFA 2026', HIGH],
+  ['Copa del Mundo 2026', HIGH],
+  ['Copa do Mundo da FIFA 2026', HIGH],
+  ['Coppa del Mondo FIFA 2026', HIGH],
+  ['FIFA-Weltmeisterschaft 2026', HIGH],
+  ['Fußball-Weltmeisterschaft 2026', HIGH],
+  ['UEFA Eurocopa 2024', HIGH],
+  ['Fußball-Europameisterschaft 2024', MEDIUM, 'only the short German name is listed: "Fußball-" is not an affix'],
   // False positives that must not happen
   ['CAF Champions League', MEDIUM, 'another confederation’s Champions League is not the UEFA one'],
   ['AFC Champions League 2023/24', MEDIUM],
@@ -117,12 +144,55 @@ describe('match types: finals and semi-finals are high stakes, earlier rounds le
     ['Huitièmes de finale', 'Ligue 1 McDonald’s', MEDIUM],
     ['Round of 16', 'Premier League', MEDIUM],
     ['Match amical', 'UEFA Champions League', LOW],
+    ['1/2 finale', 'Ligue 2', HIGH],
+    ['1/2 finales', 'Ligue 2', HIGH],
+    ['Friendly', 'Ligue 1', LOW],
+    ['Club Friendly', 'Ligue 1', LOW],
+    ['International Friendly', 'Premier League', LOW],
+    ['Amistoso', 'LaLiga', LOW],
+    // Derbies: the well-known ones by name, any other by the word "derby"
+    ['North London Derby', 'Premier League', HIGH],
+    ['Merseyside derby', 'Premier League', HIGH],
+    ['Derby della Madonnina', 'Serie A', HIGH],
+    ["Derby d'Italia", 'Serie A', HIGH],
+    ['Derbi madrileño', 'LaLiga', HIGH],
+    ['Der Klassiker', 'Bundesliga', HIGH],
+    ['Revierderby', 'Bundesliga', HIGH],
+    ['Old Firm', 'Scottish Premiership', HIGH],
+    ['Superclásico', 'Liga Profesional', HIGH],
+    ['O Clássico', 'Liga Portugal', HIGH],
+    ['Le Classique', 'Ligue 1', HIGH],
+    ['Friendly derby', 'Ligue 1', LOW],
+    ['Derby (club friendly)', 'Ligue 1', LOW],
   ];
   for (const [matchType, league, expected] of cases) {
     it(`${JSON.stringify(matchType)} in ${JSON.stringify(league)} is ${expected}`, () => {
       expect(MatchImportance.classify({ league, matchType })).toBe(expected);
     });
   }
+});
+
+describe('match-type words are configurable', () => {
+  it('a custom list replaces the default of its importance; an empty one turns the rule off', () => {
+    expect(new AdaptivePanicQuota({ matchTypeWords: { high_stakes: ['rivalry'] } }).classify({ matchType: 'The Big Rivalry' })).toBe(HIGH);
+    expect(new AdaptivePanicQuota({ matchTypeWords: { high_stakes: [] } }).classify({ matchType: 'North London Derby' })).toBe(MEDIUM);
+    expect(new AdaptivePanicQuota({ matchTypeWords: { high_stakes: [] } }).classify({ matchType: 'Derby' })).toBe(HIGH); // listed whole
+    expect(MatchImportance.classify({ league: 'Derby League' })).toBe(MEDIUM); // leagues are never read word by word
+  });
+
+  it.each([
+    ['two words', { matchTypeWords: { high_stakes: ['big match'] } }, 'policy.matchTypeWords.high_stakes.0'],
+    ['a word listed under two importances', { matchTypeWords: { low_stakes: ['derby'] } }, 'policy.matchTypeWords.low_stakes'],
+  ])('rejects %s at construction, naming %s', (_label, options, field) => {
+    let caught: unknown;
+    try {
+      new AdaptivePanicQuota(options as never);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidConfigError);
+    expect((caught as InvalidConfigError).field).toBe(field);
+  });
 });
 
 describe('name variants', () => {

@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { AdaptiveCache, RedisCacheStore, RedisPanicClock, tagIndexKey, VixCircuitBreaker } from '../../src/index.js';
 import { redisKeySlot } from '../../src/core/redis-key-slot.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisClusterFixture } from '../support/redis-cluster.js';
@@ -8,6 +8,7 @@ import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
 
 const KEY = 'brain:panic_start_ts';
 const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
+const CALM = { baseTtl: 60, vixStatus: 'calm', match: { league: 'Ligue 1' } } as const;
 
 describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
   let cluster: RedisClusterFixture;
@@ -144,4 +145,34 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
     expect(decision).toMatchObject({ tier: 1, failSafe: false });
     await breaker.close();
   });
+});
+
+describe('AdaptiveCache tags on a real 3-master Redis Cluster', () => {
+  let cluster: RedisClusterFixture;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    cluster = await RedisClusterFixture.start(3);
+    client = cluster.client();
+  }, 40_000);
+  afterAll(async () => cluster.stop());
+
+  it('entries spread over the masters; a tag’s index, tombstone and scratch keys share one slot; invalidateTags removes exactly its entries', async () => {
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { timeoutMs: 2000 }), timeoutMs: 2000 });
+    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(client), timeoutMs: 2000 });
+    const keys = Array.from({ length: 30 }, (_, i) => `odds:match-${i}`);
+    for (const [i, key] of keys.entries()) {
+      await cache.getOrLoad(key, async () => i, { ...CALM, tags: [`league:l${i % 2}`, `match:match-${i}`] });
+    }
+    const owners = new Set(await Promise.all(keys.map(async (k) => (await cluster.ownerOf(`vix-ttl:cache:${k}`)).port)));
+    expect(owners.size).toBeGreaterThan(1);
+    const index = tagIndexKey('vix-ttl:cache:', 'league:l0');
+    expect((await cluster.ownerOf(index)).port).toBe((await cluster.ownerOf(`${index}:inv`)).port);
+    expect(await cache.invalidateTags(['league:l0'])).toBe(15);
+    for (const [i, key] of keys.entries()) {
+      const status = (await cache.getOrLoadWithMeta(key, async () => -1, CALM)).status;
+      expect(status, key).toBe(i % 2 === 0 ? 'miss' : 'hit');
+    }
+    await breaker.close();
+  }, 40_000);
 });

@@ -44,7 +44,8 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     admin = redis.client();
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    service = serve(['--workers', '2', '--redis', redis.url, '--port', String(port)]);
+    // --vix-warmup-ms 0: the engine warms a scope up on its own time (the wall clock), so the history posted below could not warm it.
+    service = serve(['--workers', '2', '--redis', redis.url, '--port', String(port), '--vix-warmup-ms', '0']);
     await service.waitFor('VIX_TTL_CLUSTER_READY');
   });
 
@@ -137,17 +138,17 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
   });
 
   it('one VIX engine, in the primary: a shock batch posted to either worker is published, and both workers read the same panic tier without vixStatus; a calm stretch ends it on both', async () => {
-    // Ten calm minutes (the warm-up) and a goal (returns ×10 for a minute) ending four minutes ago, then four
-    // calm minutes up to now (the service takes no tick past now + 60 s): the engine's time is the ticks'.
-    // The shock batch (~1,700 ticks) travels to the primary in several IPC messages.
-    const shockEndMs = Date.now() - 4 * MINUTE;
+    // A minute and a half of calm and a goal (returns ×10 for a minute) ending two minutes ago, then calm up to
+    // now: the service takes no tick older than five minutes nor past now + 60 s. The shock batch travels to
+    // the primary in several IPC messages.
+    const shockEndMs = Date.now() - 2 * MINUTE;
     const ticks = [
       ...simulateTicks({
         seed: 21,
-        startMs: shockEndMs - 11 * MINUTE,
-        durationMs: 15 * MINUTE,
+        startMs: shockEndMs - 2.5 * MINUTE,
+        durationMs: 4.5 * MINUTE,
         scopes: [{ scope: VIX_SCOPE, markets: 4, meanGapMs: 1500 }],
-        events: [{ scope: VIX_SCOPE, atMs: 10 * MINUTE, durationMs: MINUTE, volatility: 10, jump: 0.3 }],
+        events: [{ scope: VIX_SCOPE, atMs: 1.5 * MINUTE, durationMs: MINUTE, volatility: 10, jump: 0.3 }],
       }),
     ].map((r) => r.tick as { ts: number });
     const shock = ticks.filter((t) => t.ts < shockEndMs);
@@ -184,6 +185,9 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     // The primary's wall clock judges future ticks for every worker.
     const future = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: [{ market: `${VIX_SCOPE}/m1`, price: 2, ts: Date.now() + 10 * MINUTE, scope: VIX_SCOPE }] }));
     expect(future.json()).toMatchObject({ accepted: 0, byReason: { future_ts: 1 } });
+    // …and past ticks: a feed in seconds, and a tick ten minutes old (past --tick-max-age-ms, 5 min).
+    const past = [Math.floor(Date.now() / 1000), Date.now() - 10 * MINUTE].map((ts) => ({ market: `${VIX_SCOPE}/m2`, price: 2, ts, scope: VIX_SCOPE }));
+    expect((await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: past }))).json()).toMatchObject({ accepted: 0, byReason: { stale_ts: 2 } });
     const back = await byWorker(0);
     expect(new Set(back.keys())).toEqual(pids);
     for (const response of back.values()) expect(response.json()).toMatchObject({ tier: 0, ttl: 60, mode: 'NORMAL' });
@@ -197,6 +201,7 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     expect(metrics).toMatch(new RegExp(`^vix_ttl_vix_status_transitions_total\\{scope="${VIX_SCOPE}",from="panic",to="calm"\\} 1$`, 'm'));
     expect(metrics).toMatch(new RegExp(`^vix_ttl_vix_index\\{scope="${VIX_SCOPE}"\\} `, 'm'));
     expect(metrics).toMatch(/^vix_ttl_vix_ticks_total\{result="accepted"\} [1-9]/m);
+    expect(metrics).toMatch(/^vix_ttl_vix_ticks_total\{result="stale_ts"\} 2$/m);
     expect(promtool(metrics)).toBe('');
     expect(service.lines.filter((l) => l.msg === 'VIX_STATUS_CHANGE' && l.scope === VIX_SCOPE).map((l) => `${l.from}→${l.to}`)).toEqual(['calm→panic', 'panic→calm']);
     expect(new Set(service.lines.filter((l) => l.msg === 'VIX_STATUS_CHANGE').map((l) => l.pid))).toEqual(new Set([service.child.pid])); // only the primary runs an engine

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceConfig, SERVE_SPEC } from '../../src/cli/commands/serve.js';
+import type { ConfigFile } from '../../src/cli/config-file.js';
 import { parseFlags } from '../../src/cli/parse-flags.js';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/free-port.js';
@@ -36,6 +37,8 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     ['a panic-scope limit that is not a number', ['--max-panic-scopes', '1e3'], {}, /--max-panic-scopes must be an integer from 1 to 1000000, got "1e3"/],
     ['a tick skew that is not an integer', ['--tick-skew-ms', '1.5'], {}, /--tick-skew-ms must be an integer from 0 to 86400000, got "1.5"/],
     ['zero tick batches at once', ['--max-tick-batches', '0'], {}, /--max-tick-batches must be an integer from 1 to 1000, got 0/],
+    ['a tick age past half the engine’s idle time', ['--tick-max-age-ms', '900001'], {}, /--tick-max-age-ms must be an integer from 1000 to 900000, got 900001/],
+    ['a warm-up over a day', ['--vix-warmup-ms', '86400001'], {}, /--vix-warmup-ms must be an integer from 0 to 86400000, got 86400001/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, message) => {
@@ -49,6 +52,15 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(serviceConfig(parseFlags(SERVE_SPEC, []), {})).toMatchObject({ maxTickSkewMs: 60_000, maxTickBatches: 1, maxTicksPerSecond: 100_000 });
     const flags = parseFlags(SERVE_SPEC, ['--tick-skew-ms', '5000', '--max-tick-batches', '4', '--max-ticks-per-second', '5000']);
     expect(serviceConfig(flags, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
+  });
+
+  it('--tick-max-age-ms and --vix-warmup-ms reach the configuration (5 min each by default)', () => {
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {})).toMatchObject({ maxTickAgeMs: 300_000, vix: undefined });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, ['--tick-max-age-ms', '60000', '--vix-warmup-ms', '0']), {})).toMatchObject({ maxTickAgeMs: 60_000, vix: { warmupMs: 0 } });
+    // The config file sets them too (server.tickMaxAgeMs, vix.warmupMs); a flag wins over the file, and keeps the file's other engine options.
+    const file = { server: { tickMaxAgeMs: 120_000 }, vix: { warmupMs: 0, minMarkets: 2 } } as ConfigFile;
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {}, file)).toMatchObject({ maxTickAgeMs: 120_000, vix: { warmupMs: 0, minMarkets: 2 } });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, ['--vix-warmup-ms', '1000', '--tick-max-age-ms', '2000']), {}, file)).toMatchObject({ maxTickAgeMs: 2000, vix: { warmupMs: 1000, minMarkets: 2 } });
   });
 
   it('a short admin token is refused without being echoed', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/server/http/http-error.js';
-import { parseTicksBody, type TicksBodyOptions } from '../../src/server/http/tick-body.js';
+import { MAX_TICK_BYTES, parseTicksBody, type TicksBodyOptions } from '../../src/server/http/tick-body.js';
 
 /** Every tick of a parsed body, slice after slice; the count must match. */
 async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promise<unknown[]> {
@@ -17,7 +17,7 @@ async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promis
 /** Options that send every body through the sliced parse, a few ticks per slice. */
 const sliced = (sliceTicks = 3, maxTicks = 10_000) => ({ maxTicks, sliceTicks, wholeUpTo: 0 });
 
-async function refusal(text: string, options: TicksBodyOptions = sliced()): Promise<{ status: number; error: string; field: string | null; message: string }> {
+async function refusal(text: string | Buffer, options: TicksBodyOptions = sliced()): Promise<{ status: number; error: string; field: string | null; message: string }> {
   try {
     await parseTicksBody(text, options);
   } catch (error) {
@@ -29,8 +29,8 @@ async function refusal(text: string, options: TicksBodyOptions = sliced()): Prom
 }
 
 describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of a whole parse', () => {
-  it('property: any ticks array, however written, gives the same ticks as JSON.parse', async () => {
-    const value = fc.jsonValue({ maxDepth: 3 });
+  it('property: any ticks array of ticks at most two levels deep, however written, gives the same ticks as JSON.parse', async () => {
+    const value = fc.jsonValue({ maxDepth: 1 });
     await fc.assert(
       fc.asyncProperty(fc.array(value, { maxLength: 40 }), fc.constantFrom(undefined, 1, 2, '\t'), fc.integer({ min: 1, max: 7 }), async (ticks, indent, sliceTicks) => {
         const text = JSON.stringify({ ticks }, null, indent);
@@ -52,7 +52,7 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
   });
 
   it('strings holding brackets, commas, quotes and escapes do not cut a tick', async () => {
-    const ticks = [{ market: 'a,b]c}', price: 2, ts: 1 }, { market: 'q"[{,\\', price: 3, ts: 2 }, 'x\\",]', [1, [2, { a: ']' }]]];
+    const ticks = [{ market: 'a,b]c}', price: 2, ts: 1 }, { market: 'q"[{,\\', price: 3, ts: 2 }, 'x\\",]', [1, [2, ']']], { market: '[[[{{{', note: { a: '[[[' } }];
     expect(await ticksOf(JSON.stringify({ ticks }), sliced(1))).toEqual(ticks);
   });
 
@@ -67,9 +67,32 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
     ['text after the body', '{"ticks":[1,2]} x', 'invalid_body', 'body'],
     ['__proto__ in the fifth tick', '{"ticks":[1,2,3,4,{"market":"m","__proto__":{"x":1}}]}', 'invalid_body', 'ticks.4.__proto__'],
     ['__proto__ spelt with escapes in the fourth tick', '{"ticks":[1,2,3,{"\\u005f_proto__":{}}]}', 'invalid_body', 'ticks.3.__proto__'],
-    ['constructor.prototype deep in the seventh tick', '{"ticks":[1,2,3,4,5,6,{"a":{"constructor":{"prototype":{}}}}]}', 'invalid_body', 'ticks.6.a.constructor.prototype'],
+    ['constructor.prototype in the seventh tick', '{"ticks":[1,2,3,4,5,6,{"a":1,"constructor":{"prototype":1}}]}', 'invalid_body', 'ticks.6.constructor.prototype'],
+    ['constructor.prototype too deep in the seventh tick', '{"ticks":[1,2,3,4,5,6,{"a":{"constructor":{"prototype":{}}}}]}', 'invalid_body', 'ticks.6'],
   ])('%s is a 400 naming %s', async (_what, text, error, field) => {
     expect(await refusal(text)).toMatchObject({ status: 400, error, field });
+  });
+
+  it('a tick nested deeper than two levels, or larger than 4 KiB, is a 400 naming it, in a small body or a sliced one', async () => {
+    const deep = (depth: number) => `{"ticks":[{"market":"a","price":2,"ts":1},{"market":"prototype","price":2,"ts":1,"x":${'['.repeat(depth)}${']'.repeat(depth)}}]}`;
+    for (const options of [sliced(), { maxTicks: 10 }]) {
+      expect(await ticksOf(deep(1), options)).toHaveLength(2); // a field holding an array: the engine judges it
+      expect(await refusal(deep(2), options)).toEqual({ status: 400, error: 'invalid_body', field: 'ticks.1', message: 'ticks.1 must be a flat tick { market, price, ts, scope? }: it nests deeper than 2 levels' });
+      expect(await refusal(`{"ticks":[1,2,{"market":"${'m'.repeat(MAX_TICK_BYTES)}","price":2,"ts":1},3]}`, options)).toMatchObject({ status: 400, field: 'ticks.2', message: expect.stringMatching(/at most 4096 bytes/) });
+      expect(await ticksOf(`{"ticks":[1,2,{"market":"${'m'.repeat(MAX_TICK_BYTES - 40)}","price":2,"ts":1},3]}`, options)).toHaveLength(4);
+      expect(await refusal(`{"ticks":[1,2,"${'s'.repeat(MAX_TICK_BYTES + 1)}"]}`, options)).toMatchObject({ status: 400, field: 'ticks.2' }); // the last tick too
+    }
+    // A body not written {"ticks":[…]} is held to the same depth before it is parsed; so is what follows a small body's array.
+    expect(await refusal(`{"source":${'['.repeat(5)}${']'.repeat(5)},"ticks":[]}`, { maxTicks: 10 })).toMatchObject({ status: 400, field: 'body', message: expect.stringMatching(/nests deeper than 4 levels/) });
+    expect(await refusal(`{"ticks":[],"source":${'['.repeat(4)}${']'.repeat(4)}}`, { maxTicks: 10 })).toMatchObject({ status: 400, field: 'body', message: expect.stringMatching(/nests deeper than 4 levels/) });
+  });
+
+  it('a 900 KB tick of a 450,000-deep array is refused after scanning one step of it, not parsed', async () => {
+    const depth = 450_000;
+    const body = Buffer.from(`{"ticks":[{"market":"prototype","price":2,"ts":1,"x":${'['.repeat(depth)}${']'.repeat(depth)}}]}`);
+    expect(await refusal(body, { maxTicks: 10_000 })).toMatchObject({ status: 400, field: 'ticks.0', message: expect.stringMatching(/nests deeper than 2 levels/) });
+    const wide = Buffer.from(`{"ticks":[{"market":"prototype","price":2,"ts":1,"x":"${'y'.repeat(900_000)}"}]}`);
+    expect(await refusal(wide, { maxTicks: 10_000 })).toMatchObject({ status: 400, field: 'ticks.0', message: expect.stringMatching(/at most 4096 bytes/) });
   });
 
   it('more ticks than maxTicks is a 413 with the exact count', async () => {

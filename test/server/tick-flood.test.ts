@@ -182,7 +182,8 @@ describe('a tick from the future, on the service (wall clock, real redis-server)
   beforeAll(async () => {
     redisServer = await RedisServer.start();
     redis = redisServer.client();
-    server = await createServer({ clock: new RedisPanicClock(redisServer.client(), { timeoutMs: 1000 }), maxTickSkewMs: 5000 });
+    // warmupMs 0: the engine warms a scope up on its own time (the wall clock here), so the history below could not warm it.
+    server = await createServer({ clock: new RedisPanicClock(redisServer.client(), { timeoutMs: 1000 }), maxTickSkewMs: 5000, vixEngine: { warmupMs: 0 } });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = server.app.listeningOrigin;
   });
@@ -197,7 +198,8 @@ describe('a tick from the future, on the service (wall clock, real redis-server)
       { scope: 'rma-bay', markets: 4, meanGapMs: 1000 },
       { scope: 'psg-bvb', markets: 4, meanGapMs: 1000 },
     ];
-    const ticks = [...simulateTicks({ seed: 9, startMs: end - 12 * MINUTE, durationMs: 12 * MINUTE, scopes, events: [{ atMs: 10 * MINUTE, durationMs: 2 * MINUTE, volatility: 10 }] })].map((r) => r.tick);
+    // The last four minutes (the service takes no tick older than five): three calm, then a shock everywhere.
+    const ticks = [...simulateTicks({ seed: 9, startMs: end - 4 * MINUTE, durationMs: 4 * MINUTE, scopes, events: [{ atMs: 3 * MINUTE, durationMs: MINUTE, volatility: 10 }] })].map((r) => r.tick);
     for (let i = 0; i < ticks.length; i += 5000) expect((await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: ticks.slice(i, i + 5000) }))).status).toBe(200);
     const keys = ['brain:panic_start_ts', 'brain:panic_start_ts:rma-bay', 'brain:panic_start_ts:psg-bvb'];
     await eventually(async () => (await redis.exists(...keys)) === 3, 5000, 'the published panics');

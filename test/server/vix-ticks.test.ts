@@ -36,7 +36,10 @@ describe('POST /v1/ticks over a real socket', () => {
   let server: VixTtlServer;
   let base: string;
   beforeAll(async () => {
-    server = await createServer({ clock: new MemoryPanicClock(), eventIntervalMs: 200 });
+    // The shock test posts a quarter of an hour of history at once: the engine takes it (ticks up to 20 minutes old) and
+    // warms the scopes up on it (warmupMs 0); by default it warms a scope on its own time, the wall clock here.
+    const history = { maxTickAgeMs: 20 * MINUTE, vixEngine: { warmupMs: 0, scopeIdleMs: 60 * MINUTE, maxLagMs: 20 * MINUTE } };
+    server = await createServer({ clock: new MemoryPanicClock(), eventIntervalMs: 200, ...history });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = server.app.listeningOrigin;
   });

@@ -23,3 +23,17 @@ export async function advanceRedis(redis: Redis, ms: number, rewrite: (value: st
     if (pttl >= 0) await redis.pexpire(key, pttl - ms);
   }
 }
+
+/**
+ * The `rewrite` of {@link advanceRedis} for a RedisCacheStore's values: entries are
+ * `<writtenAtMs>:<payload>` or `<writtenAtMs>~<n>~<tags>:<payload>`, tombstones
+ * `<ms>!`, tag tombstones `<ms>:<id>`; locks hold a token and only age by their expiry.
+ */
+export function cacheStoreValueAged(ms: number): (value: string) => string | null {
+  return (value) => {
+    const tombstone = /^(\d{1,16})!$/.exec(value);
+    if (tombstone) return `${Number(tombstone[1]) - ms}!`;
+    const stamp = /^(\d{1,16})(?=[:~])/.exec(value);
+    return stamp ? `${Number(stamp[1]) - ms}${value.slice(stamp[0].length)}` : null;
+  };
+}

@@ -4,6 +4,7 @@ import {
   AdaptiveCache,
   AdaptivePanicQuota,
   cacheControl,
+  MarketChangePublisher,
   MemoryCacheStore,
   MemoryPanicClock,
   RedisPanicClock,
@@ -17,7 +18,7 @@ import {
   VixTtlError,
   type RedisClient,
 } from '../../src/index.js';
-import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, RemoteVix, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
+import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, RemoteVix, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
 import { optionalInputProperties } from '../support/public-input-types.js';
 
 // The types promise that every optional option takes an explicit `undefined`
@@ -47,6 +48,10 @@ afterAll(async () => {
   for (const close of closers) await close();
 });
 
+/** One breaker and one store for both runs of AdaptiveCache: two instances never compare equal (their events are functions). */
+const cacheBreaker = new VixCircuitBreaker({ clock: null });
+const cacheStore = new MemoryCacheStore();
+
 /** Per parameter: what it gives with every optional key absent, and with every one undefined; the two must be equal. */
 const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
   'new VixCircuitBreaker(options)': async (o) => {
@@ -54,7 +59,10 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     closers.push(() => breaker.close());
     return [await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' }), breaker.panicScopes];
   },
-  'new AdaptiveCache(options)': (o) => new AdaptiveCache({ breaker: new VixCircuitBreaker({ clock: null }), store: new MemoryCacheStore(), ...o }).options,
+  'new AdaptiveCache(options)': (o) => {
+    const { breaker: _breaker, store: _store, ...options } = new AdaptiveCache({ breaker: cacheBreaker, store: cacheStore, ...o }).options;
+    return options;
+  },
   'cacheControl(options)': (o) => [cacheControl({ ttl: 30 }, o), cacheControl({ ttl: 0 }, o)],
   'vixTtlCacheControl(options)': async (o) => {
     const { default: Fastify } = await import('fastify');
@@ -118,6 +126,12 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     await local.close();
     return local.view().scopes;
   },
+  'new MarketChangePublisher(options)': async (o) => {
+    const publisher = new MarketChangePublisher({ ...idleClient, publish: async () => 0, zscan: async () => ['0', []] }, o);
+    await publisher.close();
+    return publisher.options;
+  },
+  'openApiDocument(options)': (o) => openApiDocument(o).info,
   'new VixMetrics(options)': async (o) => {
     const registry = new Registry();
     new VixMetrics(registry, () => null, o);

@@ -29,6 +29,7 @@ import {
   type PanicClock,
   type PanicPolicyOptions,
   type RedisClient,
+  type RedisPubSubClient,
   type RedisPanicClockOptions,
   type Tier,
   type TierStep,
@@ -133,8 +134,13 @@ describe('Redis clients', () => {
     expectTypeOf<Redis6<'resp3'>>().toExtend<RedisClient>();
     expectTypeOf<Cluster6>().toExtend<RedisClient>();
     expectTypeOf<Cluster6<'resp3'>>().toExtend<RedisClient>();
+    expectTypeOf<Redis5>().toExtend<RedisPubSubClient>();
+    expectTypeOf<Cluster5>().toExtend<RedisPubSubClient>();
+    expectTypeOf<Redis6>().toExtend<RedisPubSubClient>();
+    expectTypeOf<Redis6<'resp3'>>().toExtend<RedisPubSubClient>();
+    expectTypeOf<Cluster6>().toExtend<RedisPubSubClient>();
     expectTypeOf<typeof RedisPanicClock>().constructorParameters.toEqualTypeOf<[redis: RedisClient, options?: RedisPanicClockOptions]>();
-    expectTypeOf<typeof RedisCacheStore>().constructorParameters.toEqualTypeOf<[redis: RedisClient]>();
+    expectTypeOf<typeof RedisCacheStore>().constructorParameters.toEqualTypeOf<[redis: RedisPubSubClient]>();
   });
 
   it('a client without the commands vix-ttl sends does not', () => {

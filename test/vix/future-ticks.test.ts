@@ -103,6 +103,62 @@ describe('a tick from the future cannot end panics or stop the engine', () => {
     );
   });
 
+  it('16 ticks of one market dated 9999-12-31, in a row (no notAfterMs), are future_ts and end no panic: one market is no quorum', () => {
+    const { engine, transitions } = recordingEngine();
+    const ticks = stream({ seed: 108, durationMs: 30 * MINUTE, scopes: SCOPES, events: [{ atMs: 15 * MINUTE, durationMs: 15 * MINUTE, volatility: 10 }] });
+    feed(engine, ticks.filter((t) => (t as { ts: number }).ts < ATTACK_AT + 5 * MINUTE));
+    expect(['global', 'a', 'b'].map((s) => engine.status(s))).toEqual(['panic', 'panic', 'panic']);
+    const time = engine.stats().engineTimeMs;
+    const far = Date.parse('9999-12-31T23:59:59Z');
+    for (let i = 0; i < 16; i += 1) expect(engine.ingest({ market: 'evil', price: 2, ts: far - 16 + i })).toMatchObject({ reason: 'future_ts' });
+    // …nor do 1,000 of them, from one market or from one of the live feed's own.
+    for (let i = 0; i < 1000; i += 1) engine.ingest({ market: i % 2 ? 'evil' : 'a/m1', price: 2, ts: far - 1000 + i });
+    expect(engine.stats()).toMatchObject({ engineTimeMs: time, leaps: { forward: 0, backward: 0 } });
+    expect(['global', 'a', 'b'].map((s) => engine.status(s))).toEqual(['panic', 'panic', 'panic']);
+    expect(transitions.filter((t) => t.ts >= ATTACK_AT + 5 * MINUTE)).toEqual([]);
+  });
+
+  it('two colluding markets stepping 299 s ahead of each other move nothing in 100 ticks (they needed 14)', () => {
+    const { engine, transitions } = recordingEngine();
+    const ticks = stream({ seed: 109, durationMs: 25 * MINUTE, scopes: SCOPES });
+    feed(engine, ticks);
+    const time = engine.stats().timeMs!;
+    for (let t = time, n = 0; n < 100; n += 2) {
+      t += 299_000;
+      engine.ingest({ market: 'p', price: 2, ts: t });
+      engine.ingest({ market: 'q', price: 2, ts: t });
+    }
+    expect(engine.snapshots().map((s) => s.scope)).toEqual(['global', 'a', 'b']);
+    expect(transitions.filter((t) => t.cause === 'idle')).toEqual([]);
+    // The first pair is within maxLeadMs, and taken; the 98 ticks after it are not.
+    expect(engine.stats().byReason.future_ts).toBe(98);
+    expect(engine.stats().engineTimeMs! - time).toBeLessThanOrEqual(engine.options.maxLeadMs);
+  });
+
+  it('property: no two markets, with up to 64 ticks in a row at any times, move the time of a live feed of 8 markets or make a scope idle', () => {
+    const ticks = stream({ seed: 110, durationMs: 24 * MINUTE, scopes: SCOPES });
+    const before = ticks.filter((t) => (t as { ts: number }).ts < ATTACK_AT);
+    const after = ticks.filter((t) => (t as { ts: number }).ts >= ATTACK_AT);
+    const pair = fc.constantFrom(['p', 'q'], ['a/m1', 'p'], ['a/m1', 'b/m2']);
+    const ts = fc.oneof(fc.integer({ min: ATTACK_AT, max: ATTACK_AT + 2 * HOUR }), fc.integer({ min: ATTACK_AT, max: 8.64e15 }));
+    const attack = fc.tuple(pair, fc.array(fc.record({ first: fc.boolean(), ts, scope: fc.constantFrom('a', 'b', undefined) }), { minLength: 1, maxLength: 64 }));
+    fc.assert(
+      fc.property(attack, ([markets, run]) => {
+        const { engine, transitions } = recordingEngine();
+        feed(engine, before);
+        const time = engine.stats().engineTimeMs!;
+        for (const tick of run.sort((p, q) => p.ts - q.ts)) engine.ingest({ market: tick.first ? markets[0] : markets[1], price: 2, ts: tick.ts, scope: tick.scope });
+        expect(engine.stats().engineTimeMs! - time).toBeLessThanOrEqual(engine.options.maxLeadMs);
+        expect(engine.stats().leaps.forward).toBe(0);
+        feed(engine, after);
+        expect(transitions.filter((t) => t.cause === 'idle')).toEqual([]);
+        expect(engine.snapshot('a')!.lastTs).toBeGreaterThan(ATTACK_AT);
+        expect(engine.snapshot('b')!.lastTs).toBeGreaterThan(ATTACK_AT);
+      }),
+      { numRuns: 40, seed: 110 },
+    );
+  });
+
   it('the whole feed moving on (a replay across a night) is followed after leapTicks ticks in a row', () => {
     const { engine, transitions } = recordingEngine();
     const evening = stream({ seed: 105, durationMs: 20 * MINUTE, scopes: SCOPES });

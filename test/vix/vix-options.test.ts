@@ -15,6 +15,13 @@ describe('VixEngine options', () => {
       panic: { enter: 5, exit: 2, enterDelayMs: 10_000, exitDelayMs: 60_000 },
       spikeCap: 20,
       freezeBaseline: true,
+      minMarkets: 3,
+      maxLeadMs: 300_000,
+      maxLagMs: 300_000,
+      timeQuorum: 2,
+      quorumShare: 0.5,
+      leapQuorum: 4,
+      leapTicks: 16,
     });
     expect(Object.isFrozen(engine.options)).toBe(true);
     expect(Object.isFrozen(engine.options.panic)).toBe(true);
@@ -34,6 +41,11 @@ describe('VixEngine options', () => {
     ['an unknown level option', { panic: { enterDelay: 10 } }, 'VixEngine.panic', /unknown key "enterDelay"/],
     ['hooks that are not an object', { hooks: 'metrics' }, 'VixEngine.hooks', /must be an object of hook functions/],
     ['a string where a number belongs', { maxScopes: '10' }, 'VixEngine.maxScopes', /./],
+    ['a lag bound past half of scopeIdleMs', { scopeIdleMs: 600_000, maxLagMs: 300_001 }, 'VixEngine.maxLagMs', /must be at most half of scopeIdleMs \(300000\), got 300001/],
+    ['no market needed to warm up', { minMarkets: 0 }, 'VixEngine.minMarkets', /./],
+    ['a quorum share of 0', { quorumShare: 0 }, 'VixEngine.quorumShare', /./],
+    ['a quorum share over 1', { quorumShare: 1.5 }, 'VixEngine.quorumShare', /./],
+    ['a fractional leap quorum', { leapQuorum: 2.5 }, 'VixEngine.leapQuorum', /./],
   ];
   for (const [what, options, field, message] of BAD) {
     it(`rejects ${what} with an InvalidConfigError naming ${field}`, () => {

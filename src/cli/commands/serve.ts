@@ -74,9 +74,12 @@ async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): P
     redisUrl: config.redisUrl!,
     logger,
     maxTickSkewMs: config.maxTickSkewMs,
+    maxTickAgeMs: config.maxTickAgeMs,
+    maxPanicScopes: config.maxPanicScopes,
     clock: config.clock,
-    engine: config.vix,
+    vix: config.vix,
     refreshIntervalMs: publisherRefreshMs(config.clock?.deadManSwitchSeconds, 1),
+    publishMarketChanges: config.publishMarketChanges,
   }).catch((error: unknown) => {
     stop.dispose();
     throw error;
@@ -163,6 +166,8 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
   }
   const { url: _url, ...clock } = file?.redis ?? {};
   const limits = Object.fromEntries(SERVER_LIMITS.flatMap((key) => (file?.server?.[key] === undefined ? [] : [[key, file.server[key]]]))) as ServiceLimits;
+  const publishMarketChanges = flags['publish-market-changes'] === true;
+  if (publishMarketChanges && redisUrl === undefined) throw new CliUsageError('--publish-market-changes publishes on Redis pub/sub: pass --redis redis://HOST:PORT, set REDIS_URL or redis.url in the config file');
   return {
     port: setting('port')!,
     host: setting('host')!,
@@ -176,13 +181,15 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     requestTimeoutMs: setting('request-timeout-ms'),
     shutdownTimeoutMs: file?.server?.shutdownTimeoutMs ?? 10_000,
     maxTickSkewMs: setting('tick-skew-ms'),
+    maxTickAgeMs: setting('tick-max-age-ms'),
     maxTickBatches: setting('max-tick-batches'),
     maxTicksPerSecond: setting('max-ticks-per-second'),
     clock: file?.redis ? clock : undefined,
     policy: file?.policy,
-    vix: file?.vix,
+    vix: parsed.given.has('vix-warmup-ms') ? { ...file?.vix, warmupMs: flags['vix-warmup-ms'] } : file?.vix,
     syncIntervalMs: file?.breaker?.syncIntervalMs,
     limits,
+    publishMarketChanges,
   };
 }
 

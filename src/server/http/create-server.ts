@@ -8,6 +8,7 @@ import { parseOptions } from '../../core/parse-options.js';
 import type { PanicClock } from '../../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../../policy/policy-config.js';
+import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { API_CREDENTIAL, bearerAuthorizer, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { HttpError } from './http-error.js';
@@ -98,6 +99,10 @@ export interface VixTtlServerOptions {
   maxTicksPerSecond?: number | undefined;
   /** Furthest a tick may be ahead of `now()` (the engine the server builds rejects it `future_ts`), ms. Default 60 s. */
   maxTickSkewMs?: number | undefined;
+  /** Oldest a tick may be, ms before `now()` (the engine the server builds rejects it `stale_ts`). Default 5 min. */
+  maxTickAgeMs?: number | undefined;
+  /** Options of the VIX engine the server builds (its warm-up, thresholds…); ignored with `vixSource`. */
+  vixEngine?: VixEngineOptions | undefined;
   /** Supplies the VIX of scopes the engine does not follow (an external VIX). */
   vix?: VixProvider | undefined;
   /** Register prom-client's default process metrics. Default true. */
@@ -157,6 +162,8 @@ const optionsSchema = z.strictObject({
   maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(1),
   maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
   maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
+  maxTickAgeMs: z.number().min(1000).max(86_400_000).optional(),
+  vixEngine: z.custom<VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be the options of a VixEngine' }).optional(),
   defaultMetrics: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
@@ -190,7 +197,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   telemetry.attach(breaker);
   const ownsVix = o.vixSource === undefined;
-  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs }) : (o.vixSource ?? null);
+  const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
   telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });

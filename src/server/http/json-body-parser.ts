@@ -1,7 +1,13 @@
 import { HttpError, invalidBody } from './http-error.js';
 
-/** A body without these can hold neither forbidden key: JSON spells `_` and `p` either as is or as a `\u` escape. */
-const MAY_POLLUTE = /__proto__|prototype|\\u/;
+/**
+ * A body without these can hold neither forbidden key: JSON spells `_`, `c` and `p` either
+ * as is or as a `\u` escape, and `constructor.prototype` needs both words (a market named
+ * "prototype" alone does not turn the walk on).
+ */
+const MAY_POLLUTE = /__proto__|\\u/;
+const CONSTRUCTOR = /constructor/;
+const PROTOTYPE = /prototype/;
 
 /**
  * Parses a JSON request body and refuses prototype-pollution keys (`__proto__`,
@@ -25,7 +31,7 @@ export function parseJsonBody(text: string): unknown {
 
 /** Whether a JSON text can hold a prototype-pollution key at all (else the walk over its keys is skipped). */
 export function mayPollute(text: string): boolean {
-  return MAY_POLLUTE.test(text);
+  return MAY_POLLUTE.test(text) || (CONSTRUCTOR.test(text) && PROTOTYPE.test(text));
 }
 
 /** The dotted path of the first `__proto__` or `constructor.prototype` key, or null. Iterative, so deep nesting cannot overflow the stack. */

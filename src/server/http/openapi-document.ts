@@ -112,7 +112,7 @@ const COMPONENT = (id: string) => `#/components/schemas/${id}`;
  * generators read it.
  * @throws Error when an operation uses a schema that is not named (a programming error).
  */
-export function openApiDocument(options: { version?: string } = {}): OpenApiDocument {
+export function openApiDocument(options: { version?: string | undefined } = {}): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   for (const operation of API_OPERATIONS) {
     const item = (paths[operation.path] ??= {});

@@ -15,6 +15,16 @@ export interface TicksBodyOptions {
   wholeUpTo?: number;
 }
 
+/**
+ * Deepest nesting inside the ticks array: a tick is an object (1) whose fields may hold
+ * one more level (2) for the engine to judge (`bad_market`…); a tick is never deeper.
+ */
+export const MAX_TICK_DEPTH = 2;
+/** Largest tick, in bytes of JSON: a tick is four short fields (market ≤ 200 characters); 4 KiB leaves room for extra fields. */
+export const MAX_TICK_BYTES = 4096;
+/** Deepest nesting of a body not written `{"ticks":[…]}` (the body, the array, a tick, a field). */
+const MAX_BODY_DEPTH = MAX_TICK_DEPTH + 2;
+
 const HEAD = /^\s*\{\s*"ticks"\s*:\s*\[/;
 const TAIL = /^\s*\}\s*$/;
 const SCAN_BYTES = 65_536;
@@ -32,12 +42,16 @@ interface Slice {
 /**
  * Checks the body of `POST /v1/ticks` (`{"ticks":[…]}`, as received: bytes, never one
  * big string) without blocking the event loop for the whole body, and gives its ticks a
- * slice at a time. A large body is cut at the array's top-level commas (UTF-8 never hides
- * an ASCII `,` `"` `\` or bracket inside a character); each slice of `sliceTicks` ticks is parsed and checked,
- * yielding between slices, then dropped: the batch parses it again when it is ingested,
- * so a 10,000-tick batch costs other requests a fraction of a millisecond at a time
- * (instead of one multi-millisecond `JSON.parse`) and never lives whole in memory (the
- * garbage collector's pauses stay short). The errors are those of a whole parse (400
+ * slice at a time. The bytes are scanned first, before anything is parsed: a tick nested
+ * deeper than {@link MAX_TICK_DEPTH} or larger than {@link MAX_TICK_BYTES} is a 400
+ * naming it, found as soon as the scan reaches it, so no body costs more than a byte loop
+ * and the parse of flat ticks (a 450,000-deep array in one tick used to hold the loop for
+ * up to a second). A large body is cut at the array's top-level commas (UTF-8 never hides
+ * an ASCII `,` `"` `\` or bracket inside a character); each slice of `sliceTicks` ticks is
+ * parsed and checked, yielding between slices, then dropped: the batch parses it again when
+ * it is ingested, so a 10,000-tick batch costs other requests a fraction of a millisecond
+ * at a time (instead of one multi-millisecond `JSON.parse`) and never lives whole in memory
+ * (the garbage collector's pauses stay short). The errors are those of a whole parse (400
  * naming the field, prototype-pollution keys refused, 413 past `maxTicks`), all found
  * before anything is ingested, except that a large body must be exactly `{"ticks":[…]}`.
  * @throws HttpError 400 `invalid_json` / `invalid_body`, 413 `too_many_ticks`.
@@ -49,69 +63,159 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
   const sliceTicks = options.sliceTicks ?? 500;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const head = HEAD.exec(bytes.toString('latin1', 0, 256)); // latin1: one character per byte, so offsets are byte offsets
-  if (bytes.length <= (options.wholeUpTo ?? 65_536) || head === null) return batchOf(parseWhole(bytes, maxTicks, head === null), sliceTicks);
+  if (head === null) {
+    if (bytes.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+    refuseDeepNesting(bytes, 0, 0);
+    return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
+  }
+  const scan: Scan = { at: head[0].length, depth: 0, tickStart: head[0].length, elements: 0, commas: 0 };
+  // A small body is scanned for the tick bounds in one go, then parsed in one go (it costs less than a slice).
+  if (bytes.length <= (options.wholeUpTo ?? 65_536)) {
+    if (scanTicks(bytes, scan, bytes.length, Number.POSITIVE_INFINITY) === 'end') refuseDeepNesting(bytes, scan.at + 1, 1); // what follows the array
+    return batchOf(parseWhole(bytes, maxTicks), sliceTicks);
+  }
   const slices: Slice[] = [];
   let checked = 0;
-  const check = (from: number, to: number, count: number) => {
-    parseSlice(bytes, from, to, count, checked);
-    slices.push({ from, to, count });
-    checked += count;
-  };
-  let sliceStart = head[0].length;
-  let commas = 0; // top-level commas since sliceStart
-  let elements = 0; // elements seen in all, for the 413
-  let depth = 0;
-  let inString = false;
-  let nextYield = sliceStart + SCAN_BYTES;
-  for (let i = sliceStart; i < bytes.length; i += 1) {
-    const c = bytes[i]!;
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
+  let sliceStart = scan.at;
+  for (;;) {
+    const stop = scanTicks(bytes, scan, Math.min(bytes.length, scan.at + SCAN_BYTES), scan.elements + 1 < maxTicks ? sliceTicks : Number.POSITIVE_INFINITY);
+    if (stop === 'more') {
+      await yieldToLoop();
       continue;
     }
-    if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth += 1;
-    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
-    else if (c === COMMA && depth === 0) {
-      commas += 1;
-      elements += 1;
-      if (elements < maxTicks && commas === sliceTicks) {
-        check(sliceStart, i, commas);
-        sliceStart = i + 1;
-        commas = 0;
-        await yieldToLoop();
-        nextYield = i + SCAN_BYTES;
-      }
-    } else if (c === CLOSE_BRACKET) {
-      // The end of the ticks array.
-      const empty = checked === 0 && commas === 0 && bytes.toString('latin1', sliceStart, i).trim() === '';
-      if (!empty) elements += 1;
-      if (elements > maxTicks) throw tooMany(maxTicks, elements);
-      if (!empty) check(sliceStart, i, commas + 1);
-      if (!TAIL.test(bytes.toString('latin1', i + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
-      return {
-        count: checked,
-        *slices() {
-          for (const slice of slices) yield JSON.parse(arrayText(bytes, slice.from, slice.to)) as unknown[];
-        },
-        *texts() {
-          for (const slice of slices) yield arrayText(bytes, slice.from, slice.to);
-        },
-      };
-    }
-    if (i >= nextYield) {
+    if (stop === 'slice') {
+      parseSlice(bytes, sliceStart, scan.at, scan.commas, checked);
+      slices.push({ from: sliceStart, to: scan.at, count: scan.commas });
+      checked += scan.commas;
+      sliceStart = scan.at + 1;
+      scan.at += 1;
+      scan.commas = 0;
       await yieldToLoop();
-      nextYield = i + SCAN_BYTES;
+      continue;
     }
+    if (stop === 'eof') {
+      if (scan.elements + 1 > maxTicks) throw tooMany(maxTicks, scan.elements + 1);
+      throw new HttpError('invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
+    }
+    // The end of the ticks array, at scan.at.
+    const end = scan.at;
+    const empty = checked === 0 && scan.commas === 0 && bytes.toString('latin1', sliceStart, end).trim() === '';
+    const elements = scan.elements + (empty ? 0 : 1);
+    if (elements > maxTicks) throw tooMany(maxTicks, elements);
+    if (!empty) {
+      parseSlice(bytes, sliceStart, end, scan.commas + 1, checked);
+      slices.push({ from: sliceStart, to: end, count: scan.commas + 1 });
+      checked += scan.commas + 1;
+    }
+    if (!TAIL.test(bytes.toString('latin1', end + 1))) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+    return {
+      count: checked,
+      *slices() {
+        for (const slice of slices) yield JSON.parse(arrayText(bytes, slice.from, slice.to)) as unknown[];
+      },
+      *texts() {
+        for (const slice of slices) yield arrayText(bytes, slice.from, slice.to);
+      },
+    };
   }
-  if (elements + 1 > maxTicks) throw tooMany(maxTicks, elements + 1);
-  throw new HttpError('invalid_json', 'body', 'body is not valid JSON: the ticks array is not closed');
 }
 
-/** A small body, or one not written `{"ticks":[…]}`: one parse, the shared validation. */
-function parseWhole(bytes: Buffer, maxTicks: number, odd: boolean): unknown[] {
-  if (odd && bytes.length > 65_536) throw invalidBody('body', 'over 64 KiB must be exactly {"ticks":[…]}, with no other field');
+/** Where {@link scanTicks} is in the ticks array: offset, depth below the array, the current tick's start, ticks ended so far, top-level commas since the slice began. */
+interface Scan {
+  at: number;
+  depth: number;
+  tickStart: number;
+  elements: number;
+  commas: number;
+}
+
+/**
+ * Scans the ticks array from `scan.at` (synchronously: no per-byte cost but the loop
+ * turn, and strings skipped with `indexOf`) and stops at the `sliceTicks`-th top-level
+ * comma (`slice`, `scan.at` on it), at the array's closing bracket (`end`, `scan.at` on
+ * it), at `limit` (`more`) or at the end of the bytes (`eof`).
+ * @throws HttpError 400 for a tick deeper than {@link MAX_TICK_DEPTH} or larger than {@link MAX_TICK_BYTES}.
+ */
+function scanTicks(bytes: Buffer, scan: Scan, limit: number, sliceTicks: number): 'slice' | 'end' | 'more' | 'eof' {
+  let { depth, tickStart } = scan;
+  let i = scan.at;
+  try {
+    for (; i < limit; i += 1) {
+      const c = bytes[i]!;
+      if (c === QUOTE) {
+        i = stringEnd(bytes, i);
+        if (i < 0) {
+          i = bytes.length;
+          return 'eof';
+        }
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth += 1;
+        if (depth > MAX_TICK_DEPTH) throw tooDeep(scan.elements);
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth > 0) depth -= 1;
+        else if (c === CLOSE_BRACKET) {
+          if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(scan.elements);
+          return 'end';
+        }
+      } else if (c === COMMA && depth === 0) {
+        if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(scan.elements);
+        tickStart = i + 1;
+        scan.elements += 1;
+        scan.commas += 1;
+        if (scan.commas === sliceTicks) return 'slice';
+      }
+    }
+    // A tick as large as a whole scan step is refused here, long before its end.
+    if (i - tickStart > MAX_TICK_BYTES) throw tooLarge(scan.elements);
+    return i >= bytes.length ? 'eof' : 'more';
+  } finally {
+    scan.at = i;
+    scan.depth = depth;
+    scan.tickStart = tickStart;
+  }
+}
+
+/** A body not written `{"ticks":[…]}` (at most 64 KiB) nested deeper than any valid one is refused before it is parsed. */
+function refuseDeepNesting(bytes: Buffer, from: number, depthAtFrom: number): void {
+  let depth = depthAtFrom;
+  for (let i = from; i < bytes.length; i += 1) {
+    const c = bytes[i]!;
+    if (c === QUOTE) {
+      i = stringEnd(bytes, i);
+      if (i < 0) return; // a string never closed: the parse names it
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > MAX_BODY_DEPTH) throw invalidBody('body', `nests deeper than ${MAX_BODY_DEPTH} levels; send {"ticks":[{ market, price, ts, scope? }, …]}`);
+    } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && depth > 0) depth -= 1;
+  }
+}
+
+/**
+ * The offset of the quote closing the string opened at `open`, or -1: found with
+ * `indexOf` (memchr), skipping quotes escaped by an odd run of backslashes, so the text of
+ * a string costs no loop turn per byte.
+ */
+function stringEnd(bytes: Buffer, open: number): number {
+  let at = bytes.indexOf(QUOTE, open + 1);
+  while (at > 0) {
+    let backslashes = 0;
+    while (bytes[at - 1 - backslashes] === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return at;
+    at = bytes.indexOf(QUOTE, at + 1);
+  }
+  return -1;
+}
+
+function tooDeep(index: number): HttpError {
+  return invalidBody(`ticks.${index}`, `must be a flat tick { market, price, ts, scope? }: it nests deeper than ${MAX_TICK_DEPTH} levels`);
+}
+
+function tooLarge(index: number): HttpError {
+  return invalidBody(`ticks.${index}`, `must be at most ${MAX_TICK_BYTES} bytes of JSON (a tick is { market, price, ts, scope? }); it is larger`);
+}
+
+/** A small body, or one not written `{"ticks":[…]}` (at most 64 KiB): one parse, the shared validation. */
+function parseWhole(bytes: Buffer, maxTicks: number): unknown[] {
   const body = parseJsonBody(bytes.toString('utf8'));
   const ticks = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { ticks?: unknown }).ticks : undefined;
   if (Array.isArray(ticks) && ticks.length > maxTicks) throw tooMany(maxTicks, ticks.length);

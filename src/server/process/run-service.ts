@@ -15,7 +15,8 @@ import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
 import { connectStore, quitRedis } from './store-connection.js';
-import { PUBLISH_TIMEOUT_MS } from './vix-host.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
+import { PUBLISH_TIMEOUT_MS, vixOptionsOf } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
 
 /** A validated configuration of `vix-ttl serve`. */
@@ -39,6 +40,8 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
   maxTickSkewMs?: number | undefined;
+  /** Oldest a tick may be, ms before the wall clock (`stale_ts` past it). Default 5 min. */
+  maxTickAgeMs?: number | undefined;
   /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
   maxTickBatches?: number | undefined;
   /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
@@ -58,6 +61,8 @@ export interface ServiceConfig {
   syncIntervalMs?: number | undefined;
   /** More limits of the HTTP server (body sizes, tracked scopes, event clients…), as {@link VixTtlServerOptions} names them. */
   limits?: ServiceLimits | undefined;
+  /** Publish each market whose price moved on the cache bus (`vix-ttl:market-changes`), for change-aware invalidation. Needs Redis. Default false. */
+  publishMarketChanges?: boolean | undefined;
 }
 
 /** The {@link VixTtlServerOptions} limits a service takes from its configuration. */
@@ -160,7 +165,8 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   if (cluster.isWorker) return new RemoteVix();
   const publishTo = redis ? new RedisPanicClock(redis, { ...config.clock, timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
-  return new LocalVix({ clock: publishTo, engine: config.vix, logger, now, refreshIntervalMs, maxTickSkewMs: config.maxTickSkewMs });
+  const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
+  return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, marketChanges, ...vixOptionsOf(config) });
 }
 
 /**

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { RedisPanicClock, type RedisPanicClockOptions } from '../../clock/redis-panic-clock.js';
 import type { VixEngineOptions } from '../../vix/vix-options.js';
-import { LocalVix } from '../vix/local-vix.js';
+import { LocalVix, type LocalVixOptions } from '../vix/local-vix.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { VixBusyError } from '../vix/vix-source.js';
@@ -95,25 +96,44 @@ export interface VixHost {
   close(): Promise<void>;
 }
 
+/** What the service's configuration sets of its VIX engine (`serve` flags and the config file). */
+export interface VixConfig {
+  /** Furthest a tick may be ahead of the wall clock, ms (`future_ts`). */
+  maxTickSkewMs?: number | undefined;
+  /** Oldest a tick may be, ms before the wall clock (`stale_ts`). */
+  maxTickAgeMs?: number | undefined;
+  /** The publisher's (and the breaker's) `maxPanicScopes`. */
+  maxPanicScopes?: number | undefined;
+  /** The engine's options (thresholds, delays, `warmupMs`…). */
+  vix?: Omit<VixEngineOptions, 'hooks'> | undefined;
+}
+
+/** The {@link LocalVix} options a {@link VixConfig} sets, alike in one process and in a cluster primary. */
+export function vixOptionsOf(config: VixConfig): Pick<LocalVixOptions, 'maxTickSkewMs' | 'maxTickAgeMs' | 'maxPanicScopes' | 'engine'> {
+  return { maxTickSkewMs: config.maxTickSkewMs, maxTickAgeMs: config.maxTickAgeMs, maxPanicScopes: config.maxPanicScopes, engine: config.vix };
+}
+
 /**
  * Starts the one VIX engine of `serve --workers N`, in the primary: its own Redis
  * connection, a {@link LocalVix} publishing to the shared clock (workers decide in
  * publisher mode), metrics on a registry of its own, and the IPC host.
  */
-export async function startVixHost(options: {
-  redisUrl: string;
-  logger: Logger;
-  refreshIntervalMs?: number | undefined;
-  maxTickSkewMs?: number | undefined;
-  /** The shared clock's options (key prefix…), as the workers' clocks have them; the publisher keeps its own timeout. */
-  clock?: RedisPanicClockOptions | undefined;
-  /** The engine's options (thresholds, delays…). */
-  engine?: Omit<VixEngineOptions, 'hooks'> | undefined;
-}): Promise<VixHost> {
+export async function startVixHost(
+  options: {
+    redisUrl: string;
+    logger: Logger;
+    refreshIntervalMs?: number | undefined;
+    /** The shared clock's options (key prefix…), as the workers' clocks have them; the publisher keeps its own timeout. */
+    clock?: RedisPanicClockOptions | undefined;
+    /** Publish each market whose price moved on the cache bus, for change-aware invalidation. */
+    publishMarketChanges?: boolean | undefined;
+  } & VixConfig,
+): Promise<VixHost> {
   const { logger } = options;
   const redis = await connectStore(options.redisUrl, logger);
   const clock = new RedisPanicClock(redis, { ...options.clock, timeoutMs: PUBLISH_TIMEOUT_MS });
-  const local = new LocalVix({ clock, engine: options.engine, logger, refreshIntervalMs: options.refreshIntervalMs, maxTickSkewMs: options.maxTickSkewMs });
+  const marketChanges = options.publishMarketChanges ? new MarketChangePublisher(redis) : null;
+  const local = new LocalVix({ clock, logger, refreshIntervalMs: options.refreshIntervalMs, marketChanges, ...vixOptionsOf(options) });
   const registry = new Registry();
   local.instrument(registry);
   const stopHost = hostClusterVix({ local, logger });

@@ -7,10 +7,11 @@ import type { PanicClock } from '../../clock/panic-clock.js';
 import { GLOBAL_SCOPE } from '../../clock/scope.js';
 import { VIX_STATUS_LEVEL } from '../../policy/vix-status.js';
 import type { BatchResult, RejectReason } from '../../vix/tick.js';
-import { VixEngine, type VixScopeSnapshot } from '../../vix/vix-engine.js';
+import { VixEngine, type VixIngestOptions, type VixScopeSnapshot } from '../../vix/vix-engine.js';
 import type { VixTransition } from '../../vix/vix-hooks.js';
-import type { VixEngineOptions } from '../../vix/vix-options.js';
+import { DEFAULT_SCOPE_IDLE_MS, type VixEngineOptions } from '../../vix/vix-options.js';
 import { VixPublisher } from '../../vix/vix-publisher.js';
+import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { VixMetrics } from './vix-metrics.js';
 import { batchOf } from './tick-batch.js';
 import { VixBusyError, type TickBatch, type TickBatchAnswer, type VixScopeReading, type VixSource, type VixTransitionView, type VixView } from './vix-source.js';
@@ -40,10 +41,24 @@ export interface LocalVixOptions {
    * so a feed's clock error cannot move the engine's time. Default 60 s.
    */
   maxTickSkewMs?: number | undefined;
+  /**
+   * Oldest a tick may be, ms before `now()`; an older one is rejected (`stale_ts`): a feed
+   * sending Unix seconds (1.7e9 ms is January 1970), a stale backlog, a clock far behind.
+   * The engine built here takes it as its `maxLagMs` too (at most half of its
+   * `scopeIdleMs`), unless its options set one. Default 5 min.
+   */
+  maxTickAgeMs?: number | undefined;
+  /** The publisher's `maxPanicScopes`: most scopes held in panic on the clock. Default 1,000. */
+  maxPanicScopes?: number | undefined;
   /** Most batches `ingest` holds, the one being ingested included; past it, {@link VixBusyError}. Default 16. */
   maxQueuedBatches?: number | undefined;
   /** Ticks ingested between two yields to the event loop, so requests interleave with a big batch. Default 500. */
   chunkTicks?: number | undefined;
+  /**
+   * Publishes "market M's price moved" for caches with `invalidateOn.marketChanges`
+   * (change-aware invalidation). Default none (opt-in). Closed with this LocalVix.
+   */
+  marketChanges?: MarketChangePublisher | null | undefined;
 }
 
 const optionsSchema = z.strictObject({
@@ -57,8 +72,11 @@ const optionsSchema = z.strictObject({
   recentTransitions: z.number().int().min(1).max(1000).default(20),
   maxRejectionsShown: z.number().int().min(0).max(10_000).default(20),
   maxTickSkewMs: z.number().min(0).max(86_400_000).default(60_000),
+  maxTickAgeMs: z.number().min(1000).max(86_400_000).default(300_000),
+  maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
   maxQueuedBatches: z.number().int().min(1).max(10_000).default(16),
   chunkTicks: z.number().int().min(1).max(1_000_000).default(500),
+  marketChanges: z.custom<MarketChangePublisher | null>((v) => v === undefined || v === null || v instanceof MarketChangePublisher, { message: 'must be a MarketChangePublisher' }).optional(),
 });
 
 /**
@@ -73,12 +91,15 @@ export class LocalVix implements VixSource {
   readonly engine: VixEngine;
   /** The publisher writing to the clock, or null. */
   readonly publisher: VixPublisher | null;
+  /** Where price changes go (change-aware cache invalidation), or null. */
+  readonly marketChanges: MarketChangePublisher | null;
   readonly #options: z.output<typeof optionsSchema>;
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #recent: VixTransitionView[] = [];
   readonly #transitions = new EventEmitter<VixTransitionView>();
   readonly #engineTransitions: Disposable;
+  readonly #priceChanges: Disposable | null;
   readonly #idleTimer: NodeJS.Timeout | null;
   #pendingNotify: VixTransitionView[] = [];
   /** Settles when the batches queued so far are done; batches are ingested one after another. */
@@ -97,12 +118,17 @@ export class LocalVix implements VixSource {
   constructor(options: LocalVixOptions) {
     this.#options = parseOptions(optionsSchema, options, 'LocalVix');
     const o = this.#options;
-    this.engine = o.engine instanceof VixEngine ? o.engine : new VixEngine(o.engine as VixEngineOptions | undefined);
+    this.engine = o.engine instanceof VixEngine ? o.engine : new VixEngine(engineOptions(o.engine as VixEngineOptions | undefined, o.maxTickAgeMs));
     this.#now = (o.now as (() => number) | undefined) ?? Date.now;
     this.#engineTransitions = this.engine.onTransition((t) => this.#onTransition(t));
+    const changes = o.marketChanges ?? null;
+    this.marketChanges = changes;
+    this.#priceChanges = changes ? this.engine.onPriceChange((e) => changes.changed(e.market)) : null;
     const logger = (this.#logger = o.logger ?? SILENT_LOGGER);
-    this.publisher = o.clock ? new VixPublisher({ engine: this.engine, clock: o.clock, logger, refreshIntervalMs: o.refreshIntervalMs }) : null;
+    this.publisher = o.clock ? new VixPublisher({ engine: this.engine, clock: o.clock, logger, refreshIntervalMs: o.refreshIntervalMs, maxPanicScopes: o.maxPanicScopes }) : null;
     this.publisher?.onPublish((e) => this.#metrics?.publish(e));
+    // The engine's time starts at the wall clock: ticks are judged against it from the first one.
+    this.#advance();
     this.#idleTimer = o.idleCheckMs > 0 ? setInterval(() => this.#advance(), o.idleCheckMs) : null;
     this.#idleTimer?.unref();
   }
@@ -111,7 +137,8 @@ export class LocalVix implements VixSource {
    * Ingests a batch after the ones already queued, a slice (`chunkTicks` of an array) at
    * a time with a yield to the event loop between slices, so a flood of big batches cannot starve
    * the requests this process serves. Never throws for a bad tick (see the engine's
-   * rules); a tick more than `maxTickSkewMs` ahead of `now()` is `future_ts`.
+   * rules); a tick more than `maxTickSkewMs` ahead of `now()` is `future_ts`, one more
+   * than `maxTickAgeMs` before it `stale_ts`.
    * @throws VixBusyError when `maxQueuedBatches` batches are already queued.
    */
   async ingest(ticks: readonly unknown[] | TickBatch): Promise<TickBatchAnswer> {
@@ -132,7 +159,7 @@ export class LocalVix implements VixSource {
 
   /** {@link ingest} at once, synchronously, without queueing (the demo feed's small batches). */
   ingestNow(ticks: readonly unknown[]): TickBatchAnswer {
-    const result = this.engine.ingestBatch(ticks, { notAfterMs: this.#notAfterMs() });
+    const result = this.engine.ingestBatch(ticks, this.#bounds());
     if (ticks.length > 0) this.#dirty = true;
     return answerOf(result, this.#options.maxRejectionsShown);
   }
@@ -143,7 +170,7 @@ export class LocalVix implements VixSource {
     let index = 0;
     for (const slice of batch.slices()) {
       if (index > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const options = { notAfterMs: this.#notAfterMs() };
+      const options = this.#bounds();
       for (const tick of slice) {
         const result = this.engine.ingest(tick, options);
         index += 1;
@@ -160,10 +187,11 @@ export class LocalVix implements VixSource {
     return answer;
   }
 
-  /** Latest tick time taken now: the time source plus the skew (no bound when it returns garbage). */
-  #notAfterMs(): number {
+  /** The tick times taken now: the time source plus the skew, minus the age (no bound when it returns garbage). */
+  #bounds(): VixIngestOptions {
     const now = this.#now();
-    return Number.isFinite(now) ? now + this.#options.maxTickSkewMs : Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(now)) return {};
+    return { notAfterMs: now + this.#options.maxTickSkewMs, notBeforeMs: now - this.#options.maxTickAgeMs };
   }
 
   /** The engine's state now; reused until a tick, a transition or an idle sweep changes it (a scrape reads it several times). */
@@ -190,8 +218,10 @@ export class LocalVix implements VixSource {
     this.#closed = true;
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.#engineTransitions.dispose();
+    this.#priceChanges?.dispose();
     this.#transitions.clear();
     await this.publisher?.close();
+    await this.marketChanges?.close();
   }
 
   #advance(): void {
@@ -272,4 +302,11 @@ function answerOf(result: BatchResult, maxShown: number): TickBatchAnswer {
 
 function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
+}
+
+/** The engine's options, its `maxLagMs` following the service's `maxTickAgeMs` (up to half of `scopeIdleMs`) unless set. */
+function engineOptions(options: VixEngineOptions | undefined, maxTickAgeMs: number): VixEngineOptions {
+  if (options?.maxLagMs !== undefined) return options;
+  const scopeIdleMs = typeof options?.scopeIdleMs === 'number' && options.scopeIdleMs > 0 ? options.scopeIdleMs : DEFAULT_SCOPE_IDLE_MS;
+  return { ...options, maxLagMs: Math.min(maxTickAgeMs, scopeIdleMs / 2) };
 }
