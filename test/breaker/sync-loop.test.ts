@@ -193,6 +193,21 @@ describe('what the sync loop refreshes, and how', () => {
     expect(await breaker.getTtl(panic('c'))).toMatchObject({ tier: 1, failSafe: false });
   });
 
+  it('peekTtl counts as asking: a scope served only by peeks stays synced, its refreshes started by the peeks', async () => {
+    const w = world();
+    const breaker = w.breaker();
+    await breaker.getTtl(panic('hot'));
+    const from = w.batches.length;
+    for (let t = 0; t < 2000; t += 10) {
+      w.advance(10);
+      expect(breaker.peekTtl(panic('hot'))).toMatchObject({ tier: 1, failSafe: false });
+      await new Promise((resolve) => setImmediate(resolve)); // the refresh a peek started is answered
+    }
+    const reads = w.since(from).flatMap((batch) => batch.requests);
+    expect(reads.length).toBeGreaterThanOrEqual(2000 / INTERVAL);
+    expect(reads.every((r) => r.scope === 'hot')).toBe(true);
+  });
+
   it('scopeIdleMs is validated, naming the field', () => {
     for (const scopeIdleMs of [0, -1, Number.NaN, '100', 3_600_001]) {
       try {
