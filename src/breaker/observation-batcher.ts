@@ -10,6 +10,9 @@ export interface BatchEntry {
 /** Called once per batch, when it is answered or its deadline passes, before anyone waiting on it resumes. */
 export type SettleBatch<E extends BatchEntry> = (entries: readonly E[], results: readonly ObservationResult[], durationMs: number) => void;
 
+/** Called when a batch whose deadline had passed is answered after all: what the clock holds is still news. */
+export type LateBatch<E extends BatchEntry> = (entries: readonly E[], results: readonly ObservationResult[]) => void;
+
 interface Batch<E extends BatchEntry> {
   readonly entries: E[];
   readonly done: Promise<void>;
@@ -41,6 +44,7 @@ export class ObservationBatcher<E extends BatchEntry> {
   readonly #clock: PanicClock;
   readonly #timeoutMs: number;
   readonly #settle: SettleBatch<E>;
+  readonly #late: LateBatch<E> | undefined;
   /** The batch collecting entries, not sent yet. */
   #open: Batch<E> | null = null;
   /** The batch in flight; released when the clock settles (or SLOT_GRACE × timeoutMs after its deadline). */
@@ -49,10 +53,11 @@ export class ObservationBatcher<E extends BatchEntry> {
   /** Every batch not settled yet, for drain(). */
   readonly #unsettled = new Set<Promise<void>>();
 
-  constructor(clock: PanicClock, timeoutMs: number, settle: SettleBatch<E>) {
+  constructor(clock: PanicClock, timeoutMs: number, settle: SettleBatch<E>, late?: LateBatch<E>) {
     this.#clock = clock;
     this.#timeoutMs = timeoutMs;
     this.#settle = settle;
+    this.#late = late;
   }
 
   /** Whether a batch is in flight. */
@@ -141,8 +146,15 @@ export class ObservationBatcher<E extends BatchEntry> {
   }
 
   #finish(batch: Batch<E>, results: readonly ObservationResult[]): void {
-    if (batch.settled) return;
-    this.#complete(batch, results, performance.now() - (batch.sentAt ?? batch.createdAt));
+    if (!batch.settled) {
+      this.#complete(batch, results, performance.now() - (batch.sentAt ?? batch.createdAt));
+      return;
+    }
+    try {
+      this.#late?.(batch.entries, results);
+    } catch {
+      // as in settle: nothing escapes into the clock's promise chain
+    }
   }
 
   /** The deadline passed: an entry of a batch sent is a timeout; of one that never left, busy (nothing was sent). */

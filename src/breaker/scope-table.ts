@@ -52,6 +52,11 @@ export class ScopeTable<T extends ScopeLinks<T>> {
     return entry;
   }
 
+  /** The entry of `scope`, without touching the order; or undefined. */
+  peek(scope: string): T | undefined {
+    return this.#map.get(scope);
+  }
+
   /** Adds a new entry as the most recently used, dropping the least recently used one past `max`. */
   add(entry: T): void {
     const existing = this.#map.get(entry.scope);

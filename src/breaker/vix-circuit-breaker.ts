@@ -215,15 +215,21 @@ export class VixCircuitBreaker {
     this.#timeoutMs = resolved.timeoutMs;
     const deadManSeconds = resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS;
     this.#deadManRefreshMs = Math.min(DEAD_MAN_REFRESH_MAX_MS, deadManSeconds * 100);
-    this.#batcher = resolved.clock === null ? null : new ObservationBatcher(resolved.clock, this.#timeoutMs, (entries, results, durationMs) => this.#settle(entries, results, durationMs));
+    this.#batcher =
+      resolved.clock === null
+        ? null
+        : new ObservationBatcher<PendingObservation | ScopeState>(
+            resolved.clock,
+            this.#timeoutMs,
+            (entries, results, durationMs) => this.#settle(entries, results, durationMs),
+            (entries, results) => entries.forEach((entry, i) => this.#late(entry.scope, entry.kind, results[i])),
+          );
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new ScopeTable(resolved.maxScopes);
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, deadManSeconds * 1000);
-    // An answer that came after the timeout still says whether a start is stored: a panic
-    // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
-    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
-      if (!observation.active) this.#panicScopes.release(scope);
-    });
+    // An answer that came after the timeout still says what the clock holds: a panic queued behind a
+    // pause and downgraded to a read (it wrote nothing) gives its slot back, and a slow refresh renews.
+    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, kind, observation }) => this.#late(scope, kind, { ok: true, observation }));
     if (late !== undefined && typeof (late as Partial<Disposable> | null)?.dispose !== 'function') {
       if (typeof late === 'function') late(); // an unsubscribe function of the old style: undo, then say why
       throw new InvalidConfigError('VixCircuitBreaker.clock.onLateObservation', 'must be an Event: return a Disposable ({ dispose() }), not an unsubscribe function');
@@ -507,6 +513,27 @@ export class VixCircuitBreaker {
       if (observations) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
       if (repaired) this.#repaired(scope, repaired);
     }
+  }
+
+  /**
+   * An answer that came after its decisions had failed safe (the breaker's deadline,
+   * or the clock's own timeout): it still says what the clock holds. A scope not in
+   * panic gives its `maxPanicScopes` place back; a scope the breaker remembers takes
+   * it as its synced answer unless it already has a newer one (by the clock's time),
+   * so a refresh round slower than `timeoutMs` is not lost.
+   */
+  #late(scope: string, kind: ObservationKind, result: ObservationResult | undefined): void {
+    if (!result?.ok || !isObservation(result.observation)) return;
+    const obs = result.observation;
+    if (!obs.active) this.#panicScopes.release(scope);
+    const state = this.#scopes.peek(scope);
+    if (state === undefined || obs.clockNowMs < state.clockNowMs) return;
+    state.active = obs.active;
+    state.startedAtMs = obs.startedAtMs;
+    state.clockNowMs = obs.clockNowMs;
+    state.syncedMs = this.#now();
+    state.refreshFailure = null;
+    if (this.#observations.size > 0) this.#observations.emit({ scope, kind, observation: obs.repaired ? { ...obs, repaired: null } : obs, localMs: state.syncedMs, refresh: true });
   }
 
   /** Whether the synced answer is young enough and serves the caller. */
