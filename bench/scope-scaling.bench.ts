@@ -9,7 +9,7 @@
 // trips: one observeMany call, whose scripts are sent together) counted by a forwarding clock.
 // Then the worst case: every scope changes state at once.
 // Run: npx tsx bench/scope-scaling.bench.ts → bench/results/scope-scaling.json
-// (BENCH_SCOPES_SECONDS per run, default 3; BENCH_SCOPES_ROUNDS, default 5)
+// (BENCH_SCOPES_SECONDS per run, default 3; BENCH_SCOPES_ROUNDS, default 5; BENCH_SCOPES_PART library|service)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -41,10 +41,14 @@ const LIBRARY: Variant[] = [...SCOPES.map((n) => ({ label: n.toLocaleString('en-
 const SERVICE: Variant[] = SCOPES.map((n) => ({ label: n.toLocaleString('en-US'), scopes: n }));
 const SECONDS = Number(process.env.BENCH_SCOPES_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_SCOPES_ROUNDS ?? 5);
+/** `library`, `service` or both (default). */
+const PART = process.env.BENCH_SCOPES_PART ?? 'all';
 const CALLERS = 32;
 const YIELD_EVERY = 64;
 const CONNECTIONS = 32;
 const SYNC_INTERVAL_MS = 100;
+/** The breaker's default scopeIdleMs: a scope not asked for this long leaves the sync loop. */
+const SCOPE_IDLE_MS = 10_000;
 const MATCH = { league: 'Ligue 1' };
 const PREFIX = 'brain:panic_start_ts';
 
@@ -250,6 +254,7 @@ const range = (s: Stats) => `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
 
 function summarize(variants: Variant[], samples: Map<string, Sample[]>) {
   const base = samples.get(variants[0]!.label)!;
+  if (base.length === 0) return [];
   return variants.map((variant) => {
     const runs = samples.get(variant.label)!;
     // Ratios per round (the same round's 1-scope run as baseline), then their spread.
@@ -291,21 +296,25 @@ const library = new Map<string, Sample[]>(LIBRARY.map((v) => [v.label, []]));
 const service = new Map<string, Sample[]>(SERVICE.map((v) => [v.label, []]));
 let worst: Awaited<ReturnType<typeof worstCase>> = [];
 try {
-  for (let round = 0; round < ROUNDS; round += 1) {
+  for (let round = 0; round < ROUNDS && PART !== 'service'; round += 1) {
     const order = round % 2 === 0 ? LIBRARY : [...LIBRARY].reverse();
     for (const variant of order) library.get(variant.label)!.push(await libraryRun(server, admin, variant));
     console.error(`library round ${round + 1}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})`);
   }
-  worst = await worstCase(server, admin, 10_000);
-  const serve = await startServe(server.url, 1, ['--max-panic-scopes', '20000']);
+  if (PART !== 'service') worst = await worstCase(server, admin, 10_000);
+  const serve = PART === 'library' ? null : await startServe(server.url, 1, ['--max-panic-scopes', '20000']);
   try {
-    for (let round = 0; round < ROUNDS; round += 1) {
+    for (let round = 0; round < ROUNDS && serve !== null; round += 1) {
       const order = round % 2 === 0 ? SERVICE : [...SERVICE].reverse();
-      for (const variant of order) service.get(variant.label)!.push(await serviceRun(serve.url, admin, variant));
+      for (const variant of order) {
+        // One service for every run: let the last run's scopes leave its sync loop (scopeIdleMs, 10 s) first.
+        if (round > 0 || variant !== order[0]) await new Promise((resolve) => setTimeout(resolve, SCOPE_IDLE_MS + 1000));
+        service.get(variant.label)!.push(await serviceRun(serve.url, admin, variant));
+      }
       console.error(`service round ${round + 1}/${ROUNDS} done (load ${loadavg()[0]!.toFixed(2)})`);
     }
   } finally {
-    await serve.stop();
+    await serve?.stop();
   }
 } finally {
   await server.stop();

@@ -71,9 +71,9 @@ export class ScopeTable<T extends ScopeLinks<T>> {
     }
   }
 
-  /** Every entry, most recently used first (stop early by breaking out of the loop). */
-  *newestFirst(): Generator<T> {
-    for (let entry = this.#newest; entry !== null; entry = entry.older) yield entry;
+  /** The most recently used entry; follow `older` from it for the others, most recent first. */
+  get newest(): T | null {
+    return this.#newest;
   }
 
   clear(): void {

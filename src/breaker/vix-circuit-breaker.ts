@@ -451,7 +451,7 @@ export class VixCircuitBreaker {
     this.#nextRefreshMs = nowMs + this.#syncIntervalMs * REFRESH_AT;
     this.#scopes.advance();
     const batcher = this.#batcher!;
-    for (const state of this.#scopes.newestFirst()) {
+    for (let state = this.#scopes.newest; state !== null; state = state.older) {
       if (nowMs - state.askedMs > this.#scopeIdleMs) break;
       const { pending } = state;
       // A scope never answered yet is observed by its own decisions, as the caller says.

@@ -106,21 +106,25 @@ export type ObservationResult = { ok: true; observation: PanicObservation } | { 
 
 /**
  * Checks the requests of a batch before anything is sent, and returns each scope's
- * canonical name. Every clock's `observeMany` calls it first.
+ * canonical name. Every clock's `observeMany` checks its requests first, this way or
+ * one at a time with {@link checkObservationRequest}.
  * @throws InvalidInputError naming the first bad field (`requests[3].scope`), so a
  *   batch with one bad request changes nothing.
  */
 export function checkObservationRequests(requests: unknown): string[] {
   if (!Array.isArray(requests)) throw new InvalidInputError('requests', 'must be an array of { scope, kind }', requests);
-  const scopes = new Array<string>(requests.length);
-  for (let i = 0; i < requests.length; i += 1) {
-    const request: unknown = requests[i];
-    if (typeof request !== 'object' || request === null) throw new InvalidInputError(`requests[${i}]`, 'must be an object { scope, kind }', request);
-    const { scope, kind } = request as Partial<ObservationRequest>;
-    assertObservationKind(kind, `requests[${i}].kind`);
-    scopes[i] = normalizeScope(scope, `requests[${i}].scope`);
-  }
-  return scopes;
+  return requests.map((request: unknown, i) => checkObservationRequest(request, `requests[${i}]`));
+}
+
+/**
+ * Checks one request of a batch and returns its scope's canonical name.
+ * @throws InvalidInputError naming `field` (`requests[3]`), its `.kind` or its `.scope`.
+ */
+export function checkObservationRequest(request: unknown, field: string): string {
+  if (typeof request !== 'object' || request === null) throw new InvalidInputError(field, 'must be an object { scope, kind }', request);
+  const { scope, kind } = request as Partial<ObservationRequest>;
+  assertObservationKind(kind, `${field}.kind`);
+  return normalizeScope(scope, `${field}.scope`);
 }
 
 /** Options of {@link PanicClock.startPanic}. */

@@ -8,6 +8,7 @@ import { validAge } from './memory-panic-clock.js';
 import {
   CORRUPTION_REASONS,
   assertObservationKind,
+  checkObservationRequest,
   checkObservationRequests,
   type CorruptionReason,
   type EvictionPolicy,
@@ -78,7 +79,7 @@ type ResolvedOptions = z.output<typeof optionsSchema>;
 
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
 const OBSERVE_MANY = new RedisScript(OBSERVE_MANY_SCRIPT);
-const KIND_CODES: Readonly<Record<ObservationKind, string>> = { panic: 'p', calm: 'c', read: 'r' };
+const KIND_CODES: Readonly<Record<string, string | undefined>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, { panic: 'p', calm: 'c', read: 'r' }));
 const UNKNOWN_TAG = 'u';
 const NONE_TAG = 'n';
 /** Fields per changed key in an OBSERVE_MANY reply. */
@@ -177,8 +178,30 @@ export class RedisPanicClock implements PanicClock {
    * out or is not sent (`maxInFlight`, its slot stuck) fails its own requests only.
    */
   async observeMany(requests: readonly ObservationRequest[]): Promise<ObservationResult[]> {
-    const scopes = checkObservationRequests(requests);
-    if (scopes.length === 0) return [];
+    // One pass: a scope the clock knows was checked when it came in; a new one is checked here.
+    if (!Array.isArray(requests)) checkObservationRequests(requests);
+    const count = requests.length;
+    const scopes = new Array<string>(count);
+    const kinds = new Array<ObservationKind>(count);
+    const known = new Array<Known | null>(count);
+    const keys = new Array<string>(count);
+    for (let i = 0; i < count; i += 1) {
+      const request = requests[i];
+      const kind = request?.kind;
+      const scope = request?.scope;
+      const seen = kind !== undefined && KIND_CODES[kind] !== undefined && typeof scope === 'string' ? this.#known.get(scope) : undefined;
+      if (seen === undefined) {
+        scopes[i] = checkObservationRequest(request, `requests[${i}]`);
+        known[i] = null;
+        keys[i] = this.#keyOf(scopes[i]!);
+      } else {
+        scopes[i] = scope!;
+        known[i] = seen;
+        keys[i] = seen.key;
+      }
+      kinds[i] = kind!;
+    }
+    if (count === 0) return [];
     const failAll = (error: unknown): ObservationResult[] => scopes.map(() => ({ ok: false, error: asError(error) }));
     if (this.#anyOffsetMs === null) {
       try {
@@ -187,9 +210,6 @@ export class RedisPanicClock implements PanicClock {
         return failAll(error);
       }
     }
-    const kinds = requests.map((request) => request.kind);
-    const known = scopes.map((scope) => this.#known.get(scope) ?? null);
-    const keys = scopes.map((scope, i) => known[i]?.key ?? this.#keyOf(scope));
     const groups = this.#groupsOf(keys);
     const fixed = [
       '',
