@@ -155,8 +155,14 @@ interface PendingObservation {
   failure: FailSafeReason | null;
 }
 
-/** A refresh starts once this share of `syncIntervalMs` has passed since the last one, so its answer is back before what it renews gets old. */
+/**
+ * A refresh starts once this share of `syncIntervalMs` has passed since the last one,
+ * so its answer is back before what it renews gets old; earlier when the last round
+ * took long (twice its duration ahead), but never before half the interval: at most
+ * two rounds per `syncIntervalMs`.
+ */
 const REFRESH_AT = 0.8;
+const REFRESH_AT_LEAST = 0.5;
 /** The dead man's switch is pushed back at most this often by a scope in panic (ms), and at least 10 times per switch. */
 const DEAD_MAN_REFRESH_MAX_MS = 60_000;
 
@@ -186,6 +192,9 @@ export class VixCircuitBreaker {
   #nextRefreshMs = Number.NEGATIVE_INFINITY;
   /** Batches settled so far: the `batch` number of store-call events. */
   #batches = 0;
+  /** When the last refresh round started, and how long (breaker time) it took to be answered. */
+  #roundStartedMs = 0;
+  #roundMs = 0;
   readonly #now: () => number;
   readonly #scopes: ScopeTable<ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
@@ -444,11 +453,15 @@ export class VixCircuitBreaker {
    * the first idle one) joins the next batch with a read — or a panic, for a scope
    * in panic whose dead man's switch is due to be pushed back — unless an
    * observation of it is already on its way. One batch per `syncIntervalMs` ×
-   * {@link REFRESH_AT}, whatever the number of scopes; the scope states are the
-   * batch's requests, so a round allocates nothing per scope.
+   * {@link REFRESH_AT} (down to {@link REFRESH_AT_LEAST} when rounds are slow),
+   * whatever the number of scopes; the scope states are the batch's requests, so a
+   * round allocates nothing per scope.
    */
   #refresh(nowMs: number): void {
-    this.#nextRefreshMs = nowMs + this.#syncIntervalMs * REFRESH_AT;
+    const interval = this.#syncIntervalMs;
+    const lead = Math.min(interval * (1 - REFRESH_AT_LEAST), Math.max(interval * (1 - REFRESH_AT), 2 * this.#roundMs));
+    this.#nextRefreshMs = nowMs + interval - lead;
+    this.#roundStartedMs = nowMs;
     this.#scopes.advance();
     const batcher = this.#batcher!;
     for (let state = this.#scopes.newest; state !== null; state = state.older) {
@@ -465,6 +478,7 @@ export class VixCircuitBreaker {
   #settle(entries: ReadonlyArray<PendingObservation | ScopeState>, results: readonly ObservationResult[], durationMs: number): void {
     const localMs = this.#now();
     const batch = (this.#batches += 1);
+    if (entries.some(isScopeState)) this.#roundMs = Math.max(0, localMs - this.#roundStartedMs);
     const storeCalls = this.#storeCalls.size > 0;
     const observations = this.#observations.size > 0;
     for (let i = 0; i < entries.length; i += 1) {

@@ -49,7 +49,7 @@ describe('the sync loop on a real redis-server', () => {
   afterAll(async () => server.stop());
 
   for (const n of [10, 1000]) {
-    it(`${n.toLocaleString('en-US')} scopes in panic: Redis scripts per second stay at about one per 0.8 × syncIntervalMs, whatever the number of scopes`, async () => {
+    it(`${n.toLocaleString('en-US')} scopes in panic: Redis scripts stay at one per refresh round — at most two per syncIntervalMs — whatever the number of scopes`, async () => {
       await admin.flushall();
       await presetPanics(admin, n);
       const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 2000 }), syncIntervalMs: INTERVAL, timeoutMs: 2000, maxPanicScopes: 10_000 });
@@ -60,7 +60,7 @@ describe('the sync loop on a real redis-server', () => {
       const decisions = await sweep(breaker, scopes, 1500);
       const elapsedMs = performance.now() - started;
       const sent = scripts(diffCalls(before, await commandCalls(admin)));
-      expect(sent).toBeLessThanOrEqual(Math.ceil(elapsedMs / (0.8 * INTERVAL)) + 2);
+      expect(sent).toBeLessThanOrEqual(Math.ceil(elapsedMs / (0.5 * INTERVAL)) + 2); // rounds start 0.8 × interval apart, 0.5 × when slow
       expect(decisions.length).toBeGreaterThan(sent * 10);
       expect(decisions.every((d) => d.tier === 2 && !d.failSafe)).toBe(true);
       await breaker.close();
@@ -134,7 +134,7 @@ describe('3 real processes serving 500 scopes each, in publisher mode', () => {
   });
   afterAll(async () => server.stop());
 
-  it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; each makes about one round trip per 0.8 × interval', async () => {
+  it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; each makes at most two round trips per interval', async () => {
     await presetPanics(admin, 500);
     const workers = await startWorkers('scope-sweep-worker.ts', 3, [server.url, String(INTERVAL), '500']);
     try {
@@ -149,7 +149,7 @@ describe('3 real processes serving 500 scopes each, in publisher mode', () => {
         expect(report.firstCalmAt).not.toBeNull();
         // A decision that still shows the panic used an answer younger than INTERVAL, read before the DEL.
         expect(report.lastPanicAt).toBeLessThanOrEqual(endedAt + INTERVAL + report.maxWatchedBatchMs + 5);
-        expect(report.roundTripsPerSecond).toBeLessThanOrEqual(1000 / (0.8 * INTERVAL) + 2);
+        expect(report.roundTripsPerSecond).toBeLessThanOrEqual(1000 / (0.5 * INTERVAL) + 2);
         expect(report.failSafe).toBe(0);
       }
     } finally {
