@@ -6,7 +6,7 @@ const panic = (scope: string) => ({ baseTtl: 60, vixStatus: 'panic' as const, ma
 
 async function storeSamples(telemetry: ServiceTelemetry): Promise<number> {
   const metric = await telemetry.metrics.registry.getSingleMetric('vix_ttl_store_latency_seconds')!.get();
-  return metric.values.filter((v) => v.metricName === 'vix_ttl_store_latency_seconds_count').reduce((sum, v) => sum + v.value, 0);
+  return (metric.values as Array<{ metricName?: string; value: number }>).filter((v) => v.metricName === 'vix_ttl_store_latency_seconds_count').reduce((sum, v) => sum + v.value, 0);
 }
 
 describe('the service telemetry and the breaker’s batches', () => {
