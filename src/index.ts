@@ -33,6 +33,7 @@ export {
   type EvictionPolicy,
   type LateObservation,
   type StartPanicOptions,
+  type InspectOptions,
 } from './clock/panic-clock.js';
 export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-panic-clock.js';
 export { RedisPanicClock, type RedisPanicClockOptions, type RedisClient } from './clock/redis-panic-clock.js';

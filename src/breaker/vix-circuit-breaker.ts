@@ -61,18 +61,31 @@ export interface VixCircuitBreakerOptions {
   maxScopes?: number | undefined;
   /**
    * Most distinct scopes this breaker holds in panic at once. A panic in a new scope
-   * past it is not written to the clock: the decision is TTL 0, `failSafe: true`,
-   * reason `scope_limit` (logged at most once a minute), so clients posting panics
-   * with ever new scope names cannot fill the store. A scope leaves when it is seen
-   * calm (or the clock holds no start for it) or after the dead man's switch
-   * without a panic observation. Default 1,000.
+   * past it is not written to the clock, only read: a start that exists (another
+   * worker or host began that panic) decides as usual; without one the decision is
+   * TTL 0, `failSafe: true`, reason `scope_limit` (logged at most once a minute), so
+   * clients posting panics with ever new scope names cannot fill the store. A scope
+   * leaves when it is seen calm (or the clock holds no start for it) or after
+   * `panicScopeIdleMs` without a panic observation. Default 1,000.
    */
   maxPanicScopes?: number | undefined;
+  /**
+   * A scope held in panic with no panic observation for this long gives its slot
+   * back (it is taken again, or only read, when observed later), so a flood of
+   * scopes nobody observes any more locks new panics out for this long at most,
+   * not for the dead man's switch. The cost: one client inventing scope names can
+   * make this breaker write `maxPanicScopes` starts per `panicScopeIdleMs`. Capped
+   * at the clock's dead man's switch. Default 600,000 (10 minutes).
+   */
+  panicScopeIdleMs?: number | undefined;
   /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
   hooks?: BreakerHooks | undefined;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
+
+/** Default `panicScopeIdleMs`: a held panic scope with no panic observation for 10 minutes gives its slot back. */
+export const DEFAULT_PANIC_SCOPE_IDLE_MS = 600_000;
 
 const optionsSchema = z.strictObject({
   clock: z.custom<PanicClock | null>(
@@ -88,6 +101,7 @@ const optionsSchema = z.strictObject({
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
+  panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_PANIC_SCOPE_IDLE_MS),
   hooks: hooksOption<BreakerHooks>(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
@@ -153,6 +167,11 @@ interface PendingObservation {
   repaired: boolean;
   /** Why it failed, when it did. */
   failure: FailSafeReason | null;
+  /**
+   * An answer that finds no panic is not passed to `onObservation` (a read at the
+   * panic-scope limit: a flood of refused names must not reach what a service tracks).
+   */
+  quiet: boolean;
 }
 
 /**
@@ -223,7 +242,8 @@ export class VixCircuitBreaker {
     this.#scopeIdleMs = resolved.scopeIdleMs;
     this.#timeoutMs = resolved.timeoutMs;
     const deadManSeconds = resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS;
-    this.#deadManRefreshMs = Math.min(DEAD_MAN_REFRESH_MAX_MS, deadManSeconds * 100);
+    // Also often enough to keep a scope in panic in its maxPanicScopes place (panicScopeIdleMs).
+    this.#deadManRefreshMs = Math.min(DEAD_MAN_REFRESH_MAX_MS, deadManSeconds * 100, resolved.panicScopeIdleMs / 2);
     this.#batcher =
       resolved.clock === null
         ? null
@@ -235,7 +255,8 @@ export class VixCircuitBreaker {
           );
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new ScopeTable(resolved.maxScopes);
-    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, deadManSeconds * 1000);
+    const panicScopeIdleMs = Math.min(resolved.panicScopeIdleMs, deadManSeconds * 1000);
+    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, panicScopeIdleMs);
     // An answer that came after the timeout still says what the clock holds: a panic queued behind a
     // pause and downgraded to a read (it wrote nothing) gives its slot back, and a slow refresh renews.
     const late: unknown = resolved.clock?.onLateObservation?.(({ scope, kind, observation }) => this.#late(scope, kind, { ok: true, observation }));
@@ -246,8 +267,9 @@ export class VixCircuitBreaker {
     this.#lateObservations = late as Disposable | undefined;
   }
 
-  /** Scopes this breaker holds in panic now, and the most it will hold (`maxPanicScopes`). Local state. */
+  /** Scopes this breaker holds in panic now (idle ones released first), and the most it will hold (`maxPanicScopes`). Local state. */
   get panicScopes(): { held: number; max: number } {
+    this.#panicScopes.sweep(this.#now());
     return { held: this.#panicScopes.size, max: this.#panicScopes.max };
   }
 
@@ -284,9 +306,10 @@ export class VixCircuitBreaker {
     // A new scope's state is made first (it is its own panic slot) and kept only if admitted.
     const state = known ?? newState(scope);
     const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state);
-    if (admission === 'refused') return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, classified, 'scope_limit'));
     if (known === undefined) this.#remember(state);
     state.askedMs = nowMs;
+    // Past maxPanicScopes a panic is only read: it does not count as a panic decision of this scope.
+    if (admission === 'refused') return this.#readAtLimit(state, baseTtl, classified, nowMs);
     if (kind === 'panic') state.panicAskedMs = nowMs;
     const fresh = this.#fromSync(state, kind, nowMs);
     // Asked before the refresh below, so this scope goes in its batch as what the caller said, not as a read.
@@ -346,7 +369,27 @@ export class VixCircuitBreaker {
     this.#panicScopes.clear();
   }
 
-  /** A panic in a new scope past `maxPanicScopes`: counted through `onDecision`, logged at most once a minute, no per-scope state kept. */
+  /**
+   * A panic in a new scope past `maxPanicScopes`: the clock is only read (no start
+   * is written). A start that exists decides as usual; otherwise the decision fails
+   * safe — `scope_limit`, or the store's reason when the read itself failed.
+   */
+  async #readAtLimit(state: ScopeState, baseTtl: number, match: MatchContext, nowMs: number): Promise<TtlDecision> {
+    let decision: TtlDecision | null = null;
+    let failure: FailSafeReason = 'scope_limit';
+    if (this.#fromSync(state, 'read', nowMs)) {
+      if (state.active && state.startedAtMs !== null) decision = this.#decideFrom(baseTtl, match, true, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
+    } else {
+      const answer = await this.#observe(state, 'read', true);
+      if (answer.obs === null) failure = answer.failure ?? 'store_error';
+      else if (answer.obs.active && answer.obs.startedAtMs !== null) decision = this.#decide(baseTtl, match, 'read', answer, state);
+    }
+    if (decision === null) return this.#refuse(state.scope, this.policy.failSafeDecision(baseTtl, match, failure));
+    this.#report(state.scope, state, decision);
+    return decision;
+  }
+
+  /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
   #refuse(scope: string, decision: TtlDecision): TtlDecision {
     this.#decisions.emit({ scope, decision });
     this.#refusals.count += 1;
@@ -389,14 +432,14 @@ export class VixCircuitBreaker {
    * `timeoutMs`. A new scope, or one whose answer already contradicts the caller,
    * goes straight to its own observation.
    */
-  async #observe(state: ScopeState, kind: ObservationKind): Promise<PendingObservation> {
+  async #observe(state: ScopeState, kind: ObservationKind, quiet = false): Promise<PendingObservation> {
     const same = state.pending[kind];
     if (same) return this.#await(same);
     const startedAt = performance.now();
     // A young answer that contradicts the caller is a state change: no renewal can serve it.
     const young = this.#syncIntervalMs > 0 && this.#now() - state.syncedMs < this.#syncIntervalMs;
     const first = young ? null : await this.#renew(state, kind);
-    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind));
+    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind, quiet));
     if (first.obs === null || agrees(kind, first.obs.active)) return first;
     const own = state.pending[kind] ?? this.#request(state, kind);
     const leftMs = this.#timeoutMs - (performance.now() - startedAt);
@@ -440,8 +483,8 @@ export class VixCircuitBreaker {
   }
 
   /** Puts an observation of the scope in the next batch (the caller checked none of that kind is waiting). */
-  #request(state: ScopeState, kind: ObservationKind): PendingObservation {
-    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state };
+  #request(state: ScopeState, kind: ObservationKind, quiet = false): PendingObservation {
+    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet };
     state.pending[kind] = pending;
     pending.done = this.#batcher!.add(pending);
     return pending;
@@ -524,7 +567,7 @@ export class VixCircuitBreaker {
         this.#panicScopes.confirm(scope, localMs, state);
         state.deadManMs = localMs;
       }
-      if (observations) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
+      if (observations && (obs.active || isRefresh || !entry.quiet)) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
       if (repaired) this.#repaired(scope, repaired);
     }
   }
@@ -626,7 +669,7 @@ const CLASSIFIED: Readonly<Record<Importance, MatchContext>> = Object.freeze({
 });
 
 /** A blank answer: what an observation holds before its batch settles. */
-const ANSWER = Object.freeze({ done: Promise.resolve(), obs: null, localMs: 0, repaired: false, failure: null });
+const ANSWER = Object.freeze({ done: Promise.resolve(), obs: null, localMs: 0, repaired: false, failure: null, quiet: false });
 const TIERS = 5;
 
 /** A decision's state for log-on-change, as a number: its tier, plus its fail-safe reason when there is one (the mode follows the tier). */

@@ -10,6 +10,7 @@ import { serverOptionsSchema } from '../server/http/create-server.js';
 import { vixEngineSettingsSchema } from '../vix/vix-options.js';
 import { ConfigFileError } from './cli-error.js';
 import { MAX_TEXT_LENGTH, type FlagSpec } from './flag-spec.js';
+import { emptyVariable } from './parse-flags.js';
 import { SERVE_FLAGS } from './serve-flags.js';
 
 /** The largest config file read; a bigger one is refused before it is read. */
@@ -28,6 +29,7 @@ export const SERVER_LIMITS = [
   'readyTimeoutMs',
   'healthIntervalMs',
   'adminTimeoutMs',
+  'metricsMaxAgeMs',
 ] as const;
 
 /** The value rule of a flag, as a schema: the file is held to what the command line is. */
@@ -78,6 +80,8 @@ export const configFileSchema = z.strictObject({
       port: flagKey('port'),
       workers: flagKey('workers'),
       requestTimeoutMs: flagKey('request-timeout-ms'),
+      maxConnections: flagKey('max-connections'),
+      keepAliveTimeoutMs: flagKey('keep-alive-timeout-ms'),
       tickSkewMs: flagKey('tick-skew-ms'),
       tickMaxAgeMs: flagKey('tick-max-age-ms'),
       maxTickBatches: flagKey('max-tick-batches'),
@@ -148,10 +152,11 @@ export function loadConfigFile(file: string): ConfigFile {
 
 /**
  * The config file a command reads: `--config`, else `VIX_TTL_CONFIG`, else none.
- * An empty variable is no file.
+ * A variable set but empty is an error naming it, not "no file": the file may hold the Redis URL or the policy.
  */
 export function configFileFrom(flag: string | undefined, env: NodeJS.ProcessEnv, variable: string): ConfigFile | undefined {
-  const file = flag ?? (env[variable] || undefined);
+  if (flag === undefined && env[variable] === '') throw emptyVariable(variable, 'a config file path');
+  const file = flag ?? env[variable];
   return file === undefined ? undefined : loadConfigFile(file);
 }
 

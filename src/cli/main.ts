@@ -35,7 +35,7 @@ ${Object.values(COMMANDS)
   vix-ttl help <command>     every flag of a command, its meaning, default and allowed values (also <command> --help)
   vix-ttl --version          the installed version
 
-Environment: REDIS_URL, PORT, HOST, LOG_LEVEL, VIX_TTL_CONFIG, VIX_TTL_ADMIN_TOKEN, VIX_TTL_API_TOKEN
+Environment: REDIS_URL, PORT, HOST, LOG_LEVEL, VIX_TTL_CONFIG, VIX_TTL_ADMIN_TOKEN, VIX_TTL_API_TOKEN, VIX_TTL_METRICS_TOKEN
 Precedence: flags > environment > config file (--config, VIX_TTL_CONFIG) > defaults.`;
 
 /**

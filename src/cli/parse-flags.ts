@@ -120,7 +120,9 @@ export function flagValue(label: string, flag: FlagSpec, raw: string): string | 
 
 /**
  * A flag's value by precedence: the command line, then its environment variable,
- * then its key in the config file (already validated), then its default.
+ * then its key in the config file (already validated), then its default. A
+ * variable set but empty (`PORT=`) is an error naming it, not "unset": an empty
+ * value is a mistake, and falling back silently would hide it.
  */
 export function settingFrom<F extends FlagTable, K extends keyof F & string>(
   spec: CommandSpec<F>,
@@ -132,7 +134,8 @@ export function settingFrom<F extends FlagTable, K extends keyof F & string>(
   const flag = spec.flags[name]!;
   if (parsed.given.has(name) || flag.type === 'boolean') return parsed.values[name];
   const fromEnv = flag.env === undefined ? undefined : env[flag.env];
-  if (fromEnv !== undefined && fromEnv !== '') return flagValue(flag.env!, flag, fromEnv) as FlagValues<F>[K];
+  if (fromEnv === '') throw emptyVariable(flag.env!, flag.value);
+  if (fromEnv !== undefined) return flagValue(flag.env!, flag, fromEnv) as FlagValues<F>[K];
   const fromFile = flag.file === undefined || file === undefined ? undefined : valueAt(file, flag.file);
   if (fromFile !== undefined) return fromFile as FlagValues<F>[K];
   return flag.default as FlagValues<F>[K];
@@ -163,4 +166,13 @@ export function printable(text: string): string {
     result += code < 0x20 || (code >= 0x7f && code < 0xa0) ? `\\u${code.toString(16).padStart(4, '0')}` : char;
   }
   return result;
+}
+
+/**
+ * The error for a variable that is set but empty: set but empty is not "unset", so
+ * nothing falls back silently (an empty `REDIS_URL` to the in-memory clock, an
+ * empty token to open routes). The message says how to get either meaning.
+ */
+export function emptyVariable(variable: string, value: string): CliUsageError {
+  return new CliUsageError(`${variable} is set but empty: unset it for the default, or give it a value (${value})`);
 }

@@ -5,11 +5,18 @@ import { redactSecrets, redactUrl } from '../core/redact-url.js';
 
 /**
  * The Redis URL from --redis or REDIS_URL, validated; undefined when neither is set.
+ * A REDIS_URL that is set but empty is an error, not "unset": it must not silently
+ * fall back to the in-memory clock. The URL must name a host (`redis://HOST…` or
+ * `rediss://HOST…`): `redis:/:pw@host` parses with an empty host, and the Redis
+ * client would take its path for a unix socket and print it, password included.
  * A URL that is refused is described without its secrets: an unparsable one by its
  * scheme and host only, one of another scheme by its scheme.
  */
 export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const url = flag ?? (env.REDIS_URL || undefined);
+  if (flag === undefined && env.REDIS_URL === '') {
+    throw new CliUsageError('REDIS_URL is set but empty: unset it to run the in-memory clock, or set it to a URL like redis://127.0.0.1:6379');
+  }
+  const url = flag ?? env.REDIS_URL;
   if (url === undefined) return undefined;
   const field = flag === undefined ? 'REDIS_URL' : '--redis';
   let parsed: URL;
@@ -20,6 +27,9 @@ export function redisUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): 
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new InvalidInputError(field, 'must use redis:// or rediss://', parsed.protocol);
+  }
+  if (parsed.hostname === '' || !/^rediss?:\/\//i.test(url)) {
+    throw new InvalidInputError(field, 'must be a URL like redis://127.0.0.1:6379', redactUrl(url));
   }
   return url;
 }
@@ -52,13 +62,19 @@ export async function connectRedis(url: string): Promise<Redis> {
 
 /**
  * The Redis URLs a command line carries (`--redis URL`, `--redis=URL`, `REDIS_URL`),
- * whose secrets no output of the command may show.
+ * and any other argument that holds `://` (a URL given in the wrong place), whose
+ * secrets no output of the command may show — whole, even when a password holds a
+ * space that would cut the URL short in free text.
  */
 export function redisUrlsOf(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const urls = env.REDIS_URL ? [env.REDIS_URL] : [];
   argv.forEach((arg, i) => {
     if (arg === '--redis' && argv[i + 1] !== undefined) urls.push(argv[i + 1]!);
     else if (arg.startsWith('--redis=')) urls.push(arg.slice('--redis='.length));
+    else if (arg.includes('://') && argv[i - 1] !== '--redis') {
+      urls.push(arg);
+      if (/^--[^=]+=/.test(arg)) urls.push(arg.slice(arg.indexOf('=') + 1)); // --flag=URL
+    }
   });
   return urls;
 }

@@ -40,6 +40,25 @@ export const SERVE_FLAGS = {
     file: 'server.requestTimeoutMs',
     meaning: 'Longest a request may take to arrive, headers and body; past it a 408 and the connection is closed.',
   },
+  'max-connections': {
+    type: 'integer',
+    value: 'N',
+    min: 1,
+    max: 1_000_000,
+    default: 10_000,
+    file: 'server.maxConnections',
+    meaning:
+      'Most open client connections per process; past it a new connection is closed at once (logged VIX_TTL_CONNECTIONS_FULL, counted) and connections without a request under way are closed to make room. Keep it below the file descriptor limit (ulimit -n).',
+  },
+  'keep-alive-timeout-ms': {
+    type: 'integer',
+    value: 'MS',
+    min: 100,
+    max: 600_000,
+    default: 5000,
+    file: 'server.keepAliveTimeoutMs',
+    meaning: "How long an idle keep-alive connection is kept; behind a load balancer that reuses idle connections, set it above the balancer's idle timeout.",
+  },
   'max-panic-scopes': {
     type: 'integer',
     value: 'N',
@@ -47,7 +66,7 @@ export const SERVE_FLAGS = {
     max: 1_000_000,
     default: 1000,
     file: 'breaker.maxPanicScopes',
-    meaning: 'Most distinct scopes a process holds in panic; a panic in a new scope past it fails safe (TTL 0, reason scope_limit) and is not written.',
+    meaning: 'Most distinct scopes a process holds in panic; a panic in a new scope past it is only read, never written: a start another host wrote decides, without one it fails safe (TTL 0, reason scope_limit).',
   },
   'tick-skew-ms': {
     type: 'integer',

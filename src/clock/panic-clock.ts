@@ -127,6 +127,16 @@ export function checkObservationRequest(request: unknown, field: string): string
   return normalizeScope(scope, `${field}.scope`);
 }
 
+/** Options of {@link PanicClock.inspect}. */
+export interface InspectOptions {
+  /**
+   * Also check that the store accepts writes on the scope's key (without writing
+   * anything), so a store decisions cannot write to is reported as failing. For
+   * readiness probes; `vix-ttl status` reads without it, and works on a replica.
+   */
+  writable?: boolean | undefined;
+}
+
 /** Options of {@link PanicClock.startPanic}. */
 export interface StartPanicOptions {
   /** Backdate the start by this many ms (a drill of a panic that began earlier). Default 0. */
@@ -165,13 +175,17 @@ export interface PanicClock {
    * @throws InvalidInputError naming the first bad request (`requests[2].kind`); nothing is then recorded.
    */
   observeMany?(requests: readonly ObservationRequest[]): Promise<ObservationResult[]>;
-  /** Reads a scope without changing it. */
-  inspect(scope?: string): Promise<PanicInspection>;
+  /**
+   * Reads a scope without changing it. With `{ writable: true }` (readiness) it also
+   * proves the store would accept the writes decisions make, still changing nothing:
+   * a read-only Redis replica rejects it.
+   */
+  inspect(scope?: string, options?: InspectOptions): Promise<PanicInspection>;
   /** Starts (or restarts) a panic now, or backdated by `ageMs`; for drills and demos. */
   startPanic(scope?: string, options?: StartPanicOptions): Promise<PanicObservation>;
   /** Ends a scope's panic; true when there was one to end. */
   reset(scope?: string): Promise<boolean>;
-  /** Resolves when the store answers; rejects when it does not (readiness). */
+  /** Resolves when the store answers and accepts writes; rejects when it does not (readiness). */
   ping(): Promise<void>;
   /** Releases what the clock itself owns (never the caller's Redis client). */
   close(): Promise<void>;

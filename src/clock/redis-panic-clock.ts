@@ -12,6 +12,7 @@ import {
   checkObservationRequests,
   type CorruptionReason,
   type EvictionPolicy,
+  type InspectOptions,
   type LateObservation,
   type ObservationKind,
   type ObservationRequest,
@@ -258,10 +259,11 @@ export class RedisPanicClock implements PanicClock {
     return results;
   }
 
-  async inspect(scope?: string): Promise<PanicInspection> {
+  async inspect(scope?: string, options: InspectOptions = {}): Promise<PanicInspection> {
     const name = normalizeScope(scope);
     const key = this.keyFor(name);
-    const { reply, sentMs, receivedMs } = await this.#guarded(key, () => INSPECT.run(this.#redis, key, []));
+    const args = options.writable === true ? ['writable'] : [];
+    const { reply, sentMs, receivedMs } = await this.#guarded(key, () => INSPECT.run(this.#redis, key, args));
     const [nowText, type, raw, pttlText, lengthText] = expectStrings(reply, 5) as [string, string, string, string, string];
     const clockNowMs = secondsToMs(nowText);
     this.#learnOffset(key, clockNowMs, sentMs, receivedMs);
@@ -299,13 +301,13 @@ export class RedisPanicClock implements PanicClock {
   }
 
   /**
-   * Runs the read-only INSPECT script on the global scope's key, by `EVALSHA` (or
-   * `EVAL` on NOSCRIPT) as decisions do: a Redis that answers PING but refuses
-   * scripts (renamed or ACL-denied `EVALSHA`/`EVAL`, a read-only replica's
-   * script limits, `BUSY`) is not ready. Never writes.
+   * Runs the INSPECT script on the global scope's key with its write check, by
+   * `EVALSHA` (or `EVAL` on NOSCRIPT) as decisions do: a Redis that answers PING but
+   * refuses scripts (renamed or ACL-denied `EVALSHA`/`EVAL`, `BUSY`) or writes (a
+   * read-only replica: `READONLY`) is not ready. Changes nothing.
    */
   async ping(): Promise<void> {
-    await this.inspect();
+    await this.inspect(undefined, { writable: true });
   }
 
   /**

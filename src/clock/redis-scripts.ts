@@ -189,10 +189,20 @@ return out
 /**
  * Read-only look at a key: { now, type, raw, pttl, length }, raw cut to its first
  * ${START_VALUE_MAX_LENGTH + 1} bytes (one more than a valid start may have) and length the whole
- * value's, so a huge corrupt value is never sent back whole. Never writes, so it
- * is safe for `vix-ttl status`, readiness probes and replicas.
+ * value's, so a huge corrupt value is never sent back whole. Never changes the
+ * key, so it is safe for `vix-ttl status` and replicas.
+ *
+ * ARGV[1] 'writable' (readiness) also runs a write command that changes nothing
+ * (`SETRANGE key 0 ""`: no key created, no value changed, nothing replicated), so
+ * the script fails as OBSERVE would where Redis refuses writes: `READONLY` on a
+ * read-only replica, `NOREPLICAS` under `min-replicas-to-write`, `MISCONF` after a
+ * failed save. A key of another type (`WRONGTYPE`) accepted the write: OBSERVE repairs it.
  */
 export const INSPECT_SCRIPT = `
+if ARGV[1] == 'writable' then
+  local probe = redis.pcall('SETRANGE', KEYS[1], 0, '')
+  if type(probe) == 'table' and probe.err and not string.find(probe.err, 'WRONGTYPE', 1, true) then return probe end
+end
 local t = redis.call('TIME')
 local nowStr = string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000)
 local typ = redis.call('TYPE', KEYS[1])['ok']

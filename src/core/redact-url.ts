@@ -19,6 +19,9 @@ export function redactUrl(url: string): string {
   } catch {
     return unparsable(url);
   }
+  // `redis:/:pw@host` parses, with no host and the password in the path (which a Redis
+  // client takes for a unix socket): a URL without a host is never echoed either.
+  if (parsed.hostname === '') return unparsable(url);
   if (parsed.username) parsed.username = MASK;
   if (parsed.password) parsed.password = MASK;
   parsed.hash = '';
@@ -41,14 +44,15 @@ export function redactSecrets(text: string, url: string): string {
 }
 
 /**
- * `text` with every URL in it (`scheme://…` up to a space or a quote) that carries
+ * `text` with every URL in it (`scheme://…` or `redis:…` up to a space or a quote) that carries
  * credentials or does not parse replaced by its {@link redactUrl} form; other URLs
  * are left as they are. For free text that may quote a URL nobody named to us (a
  * stray command-line argument in a usage error).
  */
 export function redactUrlsIn(text: string): string {
   // A URL ends before a space or a quote; trailing punctuation (`…:6379: error`) is the sentence's.
-  return text.replace(/[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s'"`<>]*[^\s'"`<>.,;:!?)]/g, (url) => (hasSecrets(url) ? redactUrl(url) : url));
+  // A Redis URL missing its slashes (`redis:/:pw@h`, `redis::pw@h`) counts too.
+  return text.replace(/(?:[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/|\b[Rr][Ee][Dd][Ii][Ss][Ss]?:)[^\s'"`<>]*[^\s'"`<>.,;:!?)]/g, (url) => (hasSecrets(url) ? redactUrl(url) : url));
 }
 
 function hasSecrets(url: string): boolean {
@@ -56,7 +60,10 @@ function hasSecrets(url: string): boolean {
     const parsed = new URL(url);
     return parsed.username !== '' || parsed.password !== '' || [...parsed.searchParams.keys()].some((name) => SECRET_PARAM.test(name)) || /@/.test(url);
   } catch {
-    return true;
+    // A string that does not parse carries a credential in a userinfo, a query or a fragment,
+    // or it is a URL cut at a space inside its password (`redis://:pass` of `redis://:pass word@h`).
+    // A placeholder such as `redis://HOST:PORT` in a usage text is none of them.
+    return /[@?#]/.test(url) || /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/*:/.test(url);
   }
 }
 
@@ -65,8 +72,9 @@ function secretsOf(url: string): string[] {
   // The whole string, when it can carry a credential (a string without `@` or `?` that does not parse cannot).
   const whole = parses(url) ? hasSecrets(url) : /[@?]/.test(url);
   const secrets = new Set<string>(whole ? [url, url.trim()] : []);
-  // The userinfo as the writer typed it; when the URL does not parse, up to the last `@` (a password with `/`, `?` or `#`).
-  const userinfo = (parses(url) ? /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/ : /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/(.*)@/s).exec(url)?.[1];
+  // The userinfo as the writer typed it, after `scheme:` and however many slashes (`redis:/:pw@h`,
+  // `redis::pw@h` parse with no host); when the URL does not parse, up to the last `@` (a password with `/`, `?` or `#`).
+  const userinfo = (parses(url) ? /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/*([^/?#]*)@/ : /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/*(.*)@/s).exec(url)?.[1];
   if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
     secrets.add(userinfo).add(colon >= 0 ? userinfo.slice(colon + 1) : userinfo).add(colon >= 0 ? userinfo.slice(0, colon) : '');
@@ -95,7 +103,7 @@ function secretsOf(url: string): string[] {
 
 /** Scheme and host of a string that is not a URL, without anything else of it. */
 function unparsable(url: string): string {
-  const match = /^\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):\/\/([^/?#\s]*)/.exec(url);
+  const match = /^\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):\/*([^/?#\s]*)/.exec(url);
   if (!match) return '<unparsable URL>';
   const hostAndPort = match[2]!.slice(match[2]!.lastIndexOf('@') + 1);
   const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(?::|$)/.exec(hostAndPort)?.[1];

@@ -5,15 +5,24 @@ import { RedisServer } from '../support/redis-server.js';
 
 const MINUTE = 60_000;
 
-function setup(maxPanicScopes: number, clockOptions: { deadManSwitchSeconds?: number } = {}) {
+function setup(maxPanicScopes: number, clockOptions: { deadManSwitchSeconds?: number } = {}, breakerOptions: { panicScopeIdleMs?: number } = {}) {
   let now = Date.parse('2026-05-01T20:00:00Z');
   const clock = new MemoryPanicClock({ now: () => now, ...clockOptions });
   const { logger, lines } = captureLogger('info');
   const decisions: Array<{ scope: string; decision: TtlDecision }> = [];
-  const breaker = new VixCircuitBreaker({ clock, now: () => now, syncIntervalMs: 0, maxPanicScopes, logger, hooks: { onDecision: (e) => decisions.push(e) } });
+  const observed: string[] = [];
+  const breaker = new VixCircuitBreaker({
+    clock,
+    now: () => now,
+    syncIntervalMs: 0,
+    maxPanicScopes,
+    logger,
+    hooks: { onDecision: (e) => decisions.push(e), onObservation: (e) => observed.push(e.scope) },
+    ...breakerOptions,
+  });
   const panic = (scope: string) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope });
   const calm = (scope: string) => breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope });
-  return { clock, breaker, lines, decisions, panic, calm, advance: (ms: number) => (now += ms) };
+  return { clock, breaker, lines, decisions, observed, panic, calm, advance: (ms: number) => (now += ms) };
 }
 
 describe('maxPanicScopes: clients cannot create panic starts without bound', () => {
@@ -33,6 +42,52 @@ describe('maxPanicScopes: clients cannot create panic starts without bound', () 
     expect((await panic('new')).reason).toBe('scope_limit');
     advance(100 * MINUTE);
     expect(await panic('live')).toMatchObject({ tier: 3, ttl: 30, failSafe: false });
+  });
+
+  it('at the limit, a panic whose start already lives in the clock (another worker or host began it) is read and decides from it: tier 3, nothing written, no slot taken', async () => {
+    const { clock, breaker, panic } = setup(2);
+    await panic('a');
+    await panic('b');
+    await clock.startPanic('live', { ageMs: 100 * MINUTE });
+    const before = await clock.inspect('live');
+    expect(await panic('live')).toMatchObject({ tier: 3, ttl: 30, mode: 'DEGRADED', failSafe: false });
+    const after = await clock.inspect('live');
+    expect(after.startedAtMs).toBe(before.startedAtMs);
+    expect(after.expiresInMs).toBe(before.expiresInMs); // only read: its dead man's switch is not refreshed by this process
+    expect(breaker.panicScopes).toEqual({ held: 2, max: 2 });
+  });
+
+  it('at the limit, a panic with no start in the clock is scope_limit and still creates none; a flood of such names reaches no per-scope observation hook', async () => {
+    const { clock, panic, observed } = setup(1);
+    await panic('held');
+    for (let i = 0; i < 50; i += 1) expect((await panic(`junk-${i}`)).reason).toBe('scope_limit');
+    for (let i = 0; i < 50; i += 1) expect((await clock.inspect(`junk-${i}`)).active).toBe(false);
+    expect(observed.filter((scope) => scope.startsWith('junk-'))).toEqual([]);
+  });
+
+  it('a slot held by a scope with no panic observation for panicScopeIdleMs is given back: a new real panic then takes it', async () => {
+    const { clock, breaker, panic, advance } = setup(2, {}, { panicScopeIdleMs: 5 * MINUTE });
+    await panic('junk-a');
+    await panic('junk-b');
+    advance(4 * MINUTE);
+    await panic('junk-b'); // still observed
+    advance(2 * MINUTE); // junk-a idle 6 min, junk-b 2 min
+    expect(breaker.panicScopes).toEqual({ held: 1, max: 2 }); // the count read releases idle scopes too
+    expect(await panic('real')).toMatchObject({ tier: 1, ttl: 0, failSafe: false });
+    expect((await clock.inspect('real')).active).toBe(true);
+    // junk-a observed again: no slot free, but its start still lives in the clock, so it is read, not refused.
+    expect(await panic('junk-a')).toMatchObject({ tier: 1, failSafe: false });
+    expect(breaker.panicScopes).toEqual({ held: 2, max: 2 });
+    expect((await panic('other')).reason).toBe('scope_limit');
+  });
+
+  it('panicScopeIdleMs defaults to 10 minutes', async () => {
+    const { panic, advance } = setup(1);
+    await panic('first');
+    advance(10 * MINUTE - 1000);
+    expect((await panic('second')).reason).toBe('scope_limit');
+    advance(1000);
+    expect(await panic('second')).toMatchObject({ tier: 1, failSafe: false });
   });
 
   it('a scope seen calm leaves and frees its slot', async () => {
@@ -86,6 +141,18 @@ describe('maxPanicScopes: clients cannot create panic starts without bound', () 
     expect(limitLines()[1]).toMatchObject({ scope: 'flood-later', refused_since_last_log: 1001 }); // flood-1…999, flood-late and itself
   });
 
+  it('panicScopeIdleMs is validated, naming the field', () => {
+    for (const panicScopeIdleMs of [0, 999, -1, 1500.5, '600000', Number.NaN]) {
+      try {
+        new VixCircuitBreaker({ clock: null, panicScopeIdleMs } as never);
+        expect.unreachable(`accepted ${String(panicScopeIdleMs)}`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidConfigError);
+        expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.panicScopeIdleMs');
+      }
+    }
+  });
+
   it('maxPanicScopes is validated, naming the field', () => {
     for (const maxPanicScopes of [0, -5, 2.5, '1000', Number.POSITIVE_INFINITY]) {
       try {
@@ -119,10 +186,10 @@ describe('maxPanicScopes on a real redis-server', () => {
       expect(sent.map((d) => d.reason)).toEqual(Array.from({ length: 20 }, () => 'store_timeout'));
       expect(clock.inFlight).toBe(1);
       expect(breaker.panicScopes.held).toBe(20);
-      // 10 more: 5 take the last slots, but their batch is never sent (maxInFlight 1 is taken), so they give them back.
+      // 10 more: 5 take the last slots, 5 past the limit only read; their batch is never sent (maxInFlight 1
+      // is taken), so the 5 give their slots back, and the reads fail with the store's reason, not the limit's.
       const refused = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `t-${i}` })));
-      expect(refused.filter((d) => d.reason === 'store_busy')).toHaveLength(5);
-      expect(refused.filter((d) => d.reason === 'scope_limit')).toHaveLength(5);
+      expect(refused.map((d) => d.reason)).toEqual(Array.from({ length: 10 }, () => 'store_busy'));
       expect(breaker.panicScopes.held).toBe(20);
       await new Promise((r) => setTimeout(r, 1500)); // the sent panics are stale when Redis runs them: they only read
       server.resume();

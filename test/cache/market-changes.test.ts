@@ -107,7 +107,7 @@ describe('end to end: feed → POST /v1/ticks → engine → bus → every proce
     workers = await startWorkers('l1-worker.ts', 2, [server.url, '100']);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    service = serve(['--redis', server.url, '--port', String(port), '--publish-market-changes'], { VIX_TTL_API_TOKEN: '' });
+    service = serve(['--redis', server.url, '--port', String(port), '--publish-market-changes'], { VIX_TTL_API_TOKEN: undefined });
     await service.waitFor('VIX_TTL_LISTENING', 30_000);
   }, 60_000);
 

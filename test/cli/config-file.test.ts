@@ -130,7 +130,10 @@ describe('the config file: what it sets reaches the command', () => {
     expect(config([])).toMatchObject({ host: '127.0.0.3', port: 9003, requestTimeoutMs: 5000, maxPanicScopes: 33 });
     expect(config([], { HOST: '127.0.0.2', PORT: '9002' })).toMatchObject({ host: '127.0.0.2', port: 9002 });
     expect(config(['--host', '127.0.0.4', '--port', '9004', '--max-panic-scopes', '44'], { HOST: '127.0.0.2', PORT: '9002' })).toMatchObject({ host: '127.0.0.4', port: 9004, maxPanicScopes: 44 });
-    expect(config([], { HOST: '', PORT: '' })).toMatchObject({ host: '127.0.0.3', port: 9003 }); // an empty variable is unset
+    // A variable set but empty is an error naming it, not "unset": nothing falls back silently.
+    expect(() => config([], { PORT: '' })).toThrow('PORT is set but empty: unset it for the default, or give it a value (PORT)');
+    expect(() => config([], { HOST: '' })).toThrow('HOST is set but empty: unset it for the default, or give it a value (HOST)');
+    expect(config(['--port', '9004'], { PORT: '' })).toMatchObject({ port: 9004 }); // the flag wins before the variable is read
   });
 
   it('serve: a bad HOST variable is one line naming it', async () => {

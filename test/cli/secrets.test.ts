@@ -14,7 +14,7 @@ const WRONG = 'Wq7-never-print-either';
 function vixTtl(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: '', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, REDIS_URL: undefined, LOG_LEVEL: 'info', ...env }, // REDIS_URL unset (an empty one is refused)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -52,6 +52,9 @@ describe('no secret of a Redis URL is ever printed, by any command that takes --
       ['an unparsable port (99999)', `redis://:${SECRET}@127.0.0.1:99999`, 2, 'refused'],
       ['a broken IPv6 host', `redis://:${SECRET}@[::1`, 2, 'refused'],
       ['a wrong scheme', `http://:${SECRET}@127.0.0.1:${p}/?password=${WRONG}`, 2, 'refused'],
+      // It parses with no host; the Redis client took its path for a unix socket and printed it: connect ENOENT /:<password>@…
+      ['one slash missing', `redis:/:${SECRET}@127.0.0.1:${p}`, 2, 'refused'],
+      ['no slash at all', `redis::${SECRET}@127.0.0.1:${p}`, 2, 'refused'],
     ];
   });
 
@@ -135,5 +138,19 @@ describe('startService logs no secret by itself (a library caller has no CLI log
       }
       expectNoSecret(JSON.stringify(lines));
     }
+  });
+
+  it('a one-slash URL (redis:/:pw@host), which the Redis client takes for a unix socket path: its connection errors show no secret', async () => {
+    const url = `redis:/:${SECRET}@127.0.0.1:1`;
+    const { logger, lines } = captureLogger('debug');
+    const service = await startService({ port: 0, host: '127.0.0.1', redisUrl: url, workers: 1, demo: false, demoSpeed: 1, adminToken: null, apiToken: null, shutdownTimeoutMs: 2000 }, logger);
+    try {
+      // The path was tried as a socket, and the error quotes it.
+      await eventually(async () => lines.some((line) => /ENOENT/.test(String(line.err))), 10_000, 'a logged ENOENT');
+      expect(lines.find((line) => line.msg === 'VIX_TTL_LISTENING')!.store).toBe('<unparsable URL redis://127.0.0.1>');
+    } finally {
+      await service.close();
+    }
+    expectNoSecret(JSON.stringify(lines));
   });
 });

@@ -16,6 +16,9 @@ describe('redactUrl: a Redis URL fit for messages and logs', () => {
     ['a broken IPv6 host: the scheme only', 'redis://:hunter2-secret@[::1', '<unparsable URL redis://>'],
     ['a password with a slash: nothing after the scheme', 'redis://:hunter/2@h:99999', '<unparsable URL redis://>'],
     ['not a URL at all', 'hunter2-secret', '<unparsable URL>'],
+    ['one slash: parses with no host, the password in the path (a Redis client takes it for a unix socket)', 'redis:/:hunter2-secret@127.0.0.1:1', '<unparsable URL redis://127.0.0.1>'],
+    ['no slash at all', 'redis::hunter2-secret@127.0.0.1:1', '<unparsable URL redis://127.0.0.1>'],
+    ['three slashes: no host', 'redis:///:hunter2-secret@127.0.0.1:1', '<unparsable URL redis://127.0.0.1>'],
   ];
   it.each(cases)('%s', (_name, url, expected) => {
     expect(redactUrl(url)).toBe(expected);
@@ -40,6 +43,16 @@ describe('redactSecrets and redactUrlsIn: free text', () => {
     expect(redactUrlsIn('listening on http://127.0.0.1:8080')).toBe('listening on http://127.0.0.1:8080');
   });
 
+  it('a connection error quoting the path of a one-slash URL (ioredis: connect ENOENT /:pw@host) shows no secret', () => {
+    const url = 'redis:/:hunter2-secret@127.0.0.1:1';
+    expect(redactSecrets('connect ENOENT /:hunter2-secret@127.0.0.1:1', url)).toBe('connect ENOENT /***@127.0.0.1:1');
+  });
+
+  it('a placeholder in a usage text (redis://HOST:PORT) is left as written, not taken for a broken URL', () => {
+    const usage = 'needs a shared clock: pass --redis redis://HOST:PORT or set REDIS_URL (the in-memory clock lives inside one process)';
+    expect(redactUrlsIn(usage)).toBe(usage);
+  });
+
   it('redacts any URL with credentials found in a text', () => {
     expect(redactUrlsIn("Unexpected argument 'redis://:hunter2-secret@h:1'")).toBe("Unexpected argument 'redis://:***@h:1'");
     expect(redactUrlsIn('got redis://:hunter2-secret@[::1 here')).toBe('got <unparsable URL redis://> here');
@@ -61,6 +74,8 @@ describe('redactSecrets and redactUrlsIn: free text', () => {
     (s: string) => `http://:${e(s)}@127.0.0.1:1/?password=${e(s)}`,
     (s: string) => `redis://:${s}@127.0.0.1:6379`,
     (s: string) => `redis://127.0.0.1:6379/?password=${s}`,
+    (s: string) => `redis:/:${e(s)}@127.0.0.1:6379`,
+    (s: string) => `redis::${e(s)}@127.0.0.1:6379`,
   );
 
   it('never shows a secret, whatever it holds and wherever the URL carries it (property)', () => {

@@ -200,6 +200,19 @@ export function panicClockContract(name: string, harness: PanicClockHarness): vo
       it('inspect of a scope without panic', async () => {
         expect(await h.clock().inspect('ucl')).toMatchObject({ scope: 'ucl', active: false, startedAtMs: null, durationMs: null, expiresInMs: null, raw: null, corrupt: null });
       });
+
+      it('inspect with its write check (readiness) and ping change nothing: no start is created, a running one keeps its start and expiry', async () => {
+        const clock = h.clock();
+        expect(await clock.inspect('ucl', { writable: true })).toMatchObject({ scope: 'ucl', active: false, startedAtMs: null, raw: null });
+        await clock.ping();
+        expect((await clock.inspect('ucl')).raw).toBeNull();
+        const drill = await clock.startPanic('epl', { ageMs: 10 * MIN });
+        const before = await clock.inspect('epl');
+        const checked = await clock.inspect('epl', { writable: true });
+        expect(checked).toMatchObject({ active: true, raw: before.raw });
+        expect(checked.startedAtMs).toBeCloseTo(drill.startedAtMs!, 0);
+        expect(checked.expiresInMs).toBeLessThanOrEqual(before.expiresInMs!);
+      });
     });
 
     describe('validation at the edge', () => {

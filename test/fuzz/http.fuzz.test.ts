@@ -10,6 +10,7 @@ import { httpRequest, type HttpResult } from '../server/http-helpers.js';
 import { rawExchange, splitResponses } from '../server/raw-socket.js';
 
 const TOKEN = 'fuzz-admin-token-0123456789';
+const API_TOKEN = 'fuzz-api-token-0123456789ab'; // distinct: one token may not open both
 let redisServer: RedisServer;
 let redis: Redis;
 let server: VixTtlServer;
@@ -111,7 +112,7 @@ describe('raw request fuzzing: whatever bytes arrive, every error answer is { er
   beforeAll(async () => {
     const captured = captureLogger('info');
     rawLog = captured.lines;
-    rawServer = await createServer({ clock: new MemoryPanicClock(), logger: captured.logger, adminToken: TOKEN, apiToken: TOKEN, requestTimeoutMs: 2000 });
+    rawServer = await createServer({ clock: new MemoryPanicClock(), logger: captured.logger, adminToken: TOKEN, apiToken: API_TOKEN, requestTimeoutMs: 2000 });
     await rawServer.app.listen({ port: 0, host: '127.0.0.1' });
     port = (rawServer.app.server.address() as { port: number }).port;
   });
@@ -128,7 +129,7 @@ describe('raw request fuzzing: whatever bytes arrive, every error answer is { er
   );
   const version = fc.oneof({ arbitrary: fc.constant('HTTP/1.1'), weight: 6 }, fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'http/1.1', 'HTTP/1.1 extra', ''));
   const header = fc.oneof(
-    { arbitrary: fc.constantFrom('Host: x', 'Content-Type: application/json', `Authorization: Bearer ${TOKEN}`), weight: 6 },
+    { arbitrary: fc.constantFrom('Host: x', 'Content-Type: application/json', `Authorization: Bearer ${TOKEN}`, `Authorization: Bearer ${API_TOKEN}`), weight: 6 },
     fc.constantFrom('Host: x', 'Content-Type: application/json', 'Content-Length: 14', 'Content-Length: -1', 'Content-Length: 99999999999999999999', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Expect: 100-continue', 'Expect: nothing', `Authorization: Bearer ${TOKEN}`, 'Connection: upgrade', 'Upgrade: websocket', ' folded', 'X: y\0z'),
     fc.tuple(token('abcdefghijklmnopqrstuvwxyz-:', 20), fc.string({ maxLength: 40 })).map(([name, value]) => `${name}: ${value}`),
     fc.string({ maxLength: 40 }),

@@ -16,6 +16,7 @@ import { httpRequest, postJson, readEvents } from './http-helpers.js';
 import { rawExchange } from './raw-socket.js';
 
 const TOKEN = 'openapi-test-token-0123456789';
+const API_TOKEN = 'openapi-test-api-token-0123456789'; // distinct: one token may not open the routes of two
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
@@ -23,7 +24,7 @@ let server: VixTtlServer;
 let base: string;
 beforeAll(async () => {
   // Every route the service can have: an API token, an admin token, the default VIX engine.
-  server = await createServer({ clock: new MemoryPanicClock(), adminToken: TOKEN, apiToken: TOKEN });
+  server = await createServer({ clock: new MemoryPanicClock(), adminToken: TOKEN, apiToken: API_TOKEN });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   base = server.app.listeningOrigin;
 });
@@ -156,7 +157,7 @@ describe('the document, read by a real OpenAPI parser', () => {
     expect(ticks['413']!['x-error-names']).toEqual(['body_too_large', 'too_many_ticks']);
     expect(document.paths['/v1/ttl']!.post!.security).toEqual([{ apiToken: [] }, {}]);
     expect(document.paths['/v1/admin/reset']!.post!.security).toEqual([{ adminToken: [] }]);
-    expect(document.paths['/metrics']!.get!.security).toBeUndefined();
+    expect(document.paths['/metrics']!.get!.security).toEqual([{ metricsToken: [] }, {}]);
   });
 
   it('describes what is validated and what is answered alike: no schema transforms (input and output JSON Schemas are equal)', () => {
@@ -219,7 +220,7 @@ describe('the conformance check every HTTP test runs', () => {
     await stream.finished;
     await httpRequest(`${base}/healthz`);
     await fetch(`${base}/readyz`);
-    await rawExchange(Number(new URL(base).port), [`POST /v1/ttl HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`]);
+    await rawExchange(Number(new URL(base).port), [`POST /v1/ttl HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`]);
     await httpRequest(`${base}/v1/nothing`);
     expect(count('GET /healthz 200')).toBe(before.helper + 1);
     expect(count('GET /readyz 200')).toBe(before.fetch + 1);

@@ -13,7 +13,7 @@ describe('/readyz follows a real redis-server', () => {
     redis = await RedisServer.start();
     // The store timeouts are not the subject (ready or not is): generous, so a loaded machine still answers 200.
     // A ping is bounded by the clock's own timeout as well as by readyTimeoutMs, so both are seconds.
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 2000 }), timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 3000 });
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 2000 }), timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 3000, metricsMaxAgeMs: 0 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = server.app.listeningOrigin;
   });

@@ -92,7 +92,7 @@ describe('vix-ttl serve --demo as a real process', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port), '--request-timeout-ms', String(REQUEST_TIMEOUT_MS)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: '' });
+    service = serve(['--demo', '--demo-speed', '1200', '--port', String(port), '--request-timeout-ms', String(REQUEST_TIMEOUT_MS)], { VIX_TTL_ADMIN_TOKEN: TOKEN, REDIS_URL: undefined });
     await service.waitFor('VIX_TTL_LISTENING');
   });
 

@@ -45,7 +45,7 @@ describe('serve --config: what the file sets reaches a real service on a real re
       vix: { elevated: { enter: 3, exit: 2 }, panic: { enter: 6, exit: 3 } },
     });
     // The flag beats the file's port; HOST beats the file's host (127.0.0.2 is loopback too).
-    service = serve(['--config', file, '--port', String(flagPort)], { HOST: '127.0.0.2', REDIS_URL: '' });
+    service = serve(['--config', file, '--port', String(flagPort)], { HOST: '127.0.0.2', REDIS_URL: undefined });
     listening = await service.waitFor('VIX_TTL_LISTENING');
     base = `http://127.0.0.2:${flagPort}`;
   });

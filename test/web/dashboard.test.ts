@@ -52,7 +52,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe('the Brain Lab dashboard in headless Chromium', () => {
+describe('the Brain Lab dashboard in headless Chromium', { timeout: 90_000 }, () => {
   let server: VixTtlServer;
   let base: string;
 
@@ -90,7 +90,7 @@ describe('the Brain Lab dashboard in headless Chromium', () => {
     });
     expect(drill.status).toBe(200);
 
-    await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 5000 });
+    await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 20_000 });
     // 100 minutes of panic: high stakes tier 2, medium tier 3 (90–180), low tier 4 (≥ 90).
     expect(await text(page, 'tier-global-high_stakes')).toBe('2');
     expect(await text(page, 'tier-global-medium_stakes')).toBe('3');
@@ -120,7 +120,7 @@ describe('the Brain Lab dashboard in headless Chromium', () => {
   });
 });
 
-describe('the demo in headless Chromium, with an API token set: accelerated clock and simulated feed', () => {
+describe('the demo in headless Chromium, with an API token set: accelerated clock and simulated feed', { timeout: 90_000 }, () => {
   let service: RunningService;
 
   beforeAll(async () => {
@@ -134,24 +134,43 @@ describe('the demo in headless Chromium, with an API token set: accelerated cloc
 
   it('labels the accelerated clock and shows the VIX engine panicking a scope, its index chart, and the tiers walking up to the tier 3/4 banner', async () => {
     const { page, errors } = await openDashboard(browser, `${service.address}/`, { width: 1280, height: 900 });
-    await page.waitForSelector('[data-testid="tier-champions-league-high_stakes"]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid="tier-champions-league-high_stakes"]', { timeout: 20_000 });
     expect(await text(page, 'clock-label')).toContain('accelerated clock ×1200');
-    // ×1200: the goal comes after 10 clock minutes (0.5 s), the engine panics ~15 clock seconds later and
-    // publishes it; low stakes reach tier 3 at 45 minutes of panic (~2.3 s).
-    await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 15_000 });
-    expect(await text(page, 'panic-champions-league')).toBe('PANIC');
-    expect(Number(await text(page, 'tier-champions-league-low_stakes'))).toBeGreaterThanOrEqual(3);
-    expect(await text(page, 'vix-status-champions-league')).toBe('VIX panic');
-    expect(await text(page, 'vix-champions-league')).toMatch(/^VIX \d+\.\d · panic$/);
-    expect(Number(/VIX (\S+)/.exec((await text(page, 'vix-champions-league'))!)![1])).toBeGreaterThan(2);
-    expect(await text(page, 'vix-status-ligue-2')).toMatch(/^VIX (calm|elevated)$/);
-    expect(await text(page, 'vix-summary')).toMatch(/^\d+ in panic$/);
-    expect(await page.locator('[data-testid="vix-transition"]', { hasText: 'champions-league → panic' }).count()).toBe(1);
+    // ×1200: a cycle of 480 clock minutes takes 24 s; the Champions League panics from minute 10 (+ the engine's
+    // ~15 clock seconds) to 450, and low stakes reach tier 3 at 45 minutes of panic. The page is read in one
+    // snapshot taken when it shows that panic (a slow machine may open it in the calm end of a cycle).
+    const ids = ['alert-banner-hidden', 'panic-champions-league', 'tier-champions-league-low_stakes', 'vix-status-champions-league', 'vix-champions-league', 'vix-status-ligue-2', 'vix-summary'];
+    const handle = await page.waitForFunction(
+      (names) => {
+        const read = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
+        const banner = document.querySelector('[data-testid="alert-banner"]');
+        if (!banner || banner.hasAttribute('hidden') || read('panic-champions-league') !== 'PANIC' || Number(read('tier-champions-league-low_stakes')) < 3) return null;
+        const snapshot: Record<string, string | null> = {};
+        for (const id of names) snapshot[id] = id === 'alert-banner-hidden' ? String(banner.hasAttribute('hidden')) : read(id);
+        snapshot.transitions = JSON.stringify(Array.from(document.querySelectorAll('[data-testid="vix-transition"]'), (e) => e.textContent));
+        return snapshot;
+      },
+      ids,
+      { timeout: 60_000, polling: 50 },
+    );
+    const seen = (await handle.jsonValue()) as Record<string, string>;
+    expect(seen['alert-banner-hidden']).toBe('false');
+    expect(seen['vix-status-champions-league']).toBe('VIX panic');
+    expect(seen['vix-champions-league']).toMatch(/^VIX \d+\.\d · panic$/);
+    expect(Number(/VIX (\S+)/.exec(seen['vix-champions-league']!)![1])).toBeGreaterThan(2);
+    expect(seen['vix-status-ligue-2']).toMatch(/^VIX (calm|elevated)$/);
+    expect(seen['vix-summary']).toMatch(/^\d+ in panic$/);
+    // The list shows the 4 latest transitions: on a slow machine other scopes' may already follow the panic.
+    const shown = JSON.parse(seen.transitions!) as string[];
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThanOrEqual(4);
+    for (const line of shown) expect(line).toMatch(/^\d\d:\d\d:\d\d [a-z0-9-]+ → (calm|elevated|panic)$/);
+    const state = (await (await fetch(`${service.address}/v1/state`)).json()) as { vix: { recent: Array<{ scope: string; to: string }> } };
+    expect(state.vix.recent).toContainEqual(expect.objectContaining({ scope: 'champions-league', to: 'panic' }));
     await page.waitForSelector('[data-testid="vix-chart-champions-league"] .uplot canvas');
     // ×1200: a clock minute passes every 50 ms, so between two state events the countdown may run out
     // and read "now" until the next one; the annotation is checked on a fresh state, not at any instant.
-    await page.waitForFunction(() => /\(≈ .* real\)$/.test(document.querySelector('[data-testid="countdown-champions-league-high_stakes"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
-    expect(await text(page, 'countdown-champions-league-high_stakes')).toMatch(/\(≈ .* real\)$/);
+    await page.waitForFunction(() => /\(≈ .* real\)$/.test(document.querySelector('[data-testid="countdown-champions-league-high_stakes"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-demo.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -162,7 +181,7 @@ describe('the demo in headless Chromium, with an API token set: accelerated cloc
 
   it('on a phone the demo with its VIX charts fits the screen without horizontal scrolling', async () => {
     const { page, errors } = await openDashboard(browser, `${service.address}/`, { width: 390, height: 844 });
-    await page.waitForSelector('[data-testid="vix-chart-champions-league"] .uplot canvas', { timeout: 10_000 });
+    await page.waitForSelector('[data-testid="vix-chart-champions-league"] .uplot canvas', { timeout: 20_000 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-demo-phone.png`, fullPage: true });

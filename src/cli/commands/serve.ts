@@ -11,7 +11,7 @@ import { commandHelp } from '../command-help.js';
 import { CONFIG_ENV } from '../config-flag.js';
 import { configFileFrom, SERVER_LIMITS, type ConfigFile } from '../config-file.js';
 import type { CommandSpec } from '../flag-spec.js';
-import { parseFlags, settingFrom, type ParsedFlags } from '../parse-flags.js';
+import { emptyVariable, parseFlags, settingFrom, type ParsedFlags } from '../parse-flags.js';
 import { redisUrlFrom, withoutSecrets } from '../redis-connection.js';
 import { SERVE_FLAGS } from '../serve-flags.js';
 
@@ -164,6 +164,10 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     const given = parsed.given.has('workers') ? `--workers ${workers}` : `${workers} workers (${workersFrom})`;
     throw new CliUsageError(`${given} needs a shared clock: pass --redis redis://host:6379, set REDIS_URL or redis.url in the config file (in-memory clocks cannot agree across processes)`);
   }
+  const adminToken = bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN, 'disable the admin routes');
+  const apiToken = bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN, 'leave POST /v1/ttl and POST /v1/ticks open');
+  const metricsToken = bearerToken('VIX_TTL_METRICS_TOKEN', env.VIX_TTL_METRICS_TOKEN, 'leave GET /metrics open');
+  distinctTokens({ VIX_TTL_ADMIN_TOKEN: adminToken, VIX_TTL_API_TOKEN: apiToken, VIX_TTL_METRICS_TOKEN: metricsToken });
   const { url: _url, ...clock } = file?.redis ?? {};
   const limits = Object.fromEntries(SERVER_LIMITS.flatMap((key) => (file?.server?.[key] === undefined ? [] : [[key, file.server[key]]]))) as ServiceLimits;
   const publishMarketChanges = flags['publish-market-changes'] === true;
@@ -176,9 +180,12 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     demo,
     demoSpeed: flags['demo-speed']!,
     maxPanicScopes: setting('max-panic-scopes'),
-    adminToken: bearerToken('VIX_TTL_ADMIN_TOKEN', env.VIX_TTL_ADMIN_TOKEN),
-    apiToken: bearerToken('VIX_TTL_API_TOKEN', env.VIX_TTL_API_TOKEN),
+    adminToken,
+    apiToken,
+    metricsToken,
     requestTimeoutMs: setting('request-timeout-ms'),
+    maxConnections: setting('max-connections'),
+    keepAliveTimeoutMs: setting('keep-alive-timeout-ms'),
     shutdownTimeoutMs: file?.server?.shutdownTimeoutMs ?? 10_000,
     maxTickSkewMs: setting('tick-skew-ms'),
     maxTickAgeMs: setting('tick-max-age-ms'),
@@ -191,6 +198,15 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     limits,
     publishMarketChanges,
   };
+}
+
+/** Two variables holding the same token are refused: the holder of one would open the other's routes too. */
+function distinctTokens(tokens: Record<string, string | null>): void {
+  const set = Object.entries(tokens).filter((entry): entry is [string, string] => entry[1] !== null);
+  for (const [i, [name, value]] of set.entries()) {
+    const twin = set.slice(i + 1).find(([, other]) => other === value);
+    if (twin) throw new CliUsageError(`${name} and ${twin[0]} must differ: with one token, whoever holds it opens the routes of both`);
+  }
 }
 
 /**
@@ -209,14 +225,20 @@ async function prettyPrinter(): Promise<(line: string) => string> {
 }
 
 function logLevel(value: string | undefined): string {
-  if (value === undefined || value === '') return 'info';
+  if (value === undefined) return 'info';
+  if (value === '') throw emptyVariable('LOG_LEVEL', LOG_LEVELS.join(', '));
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidInputError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`, value);
   return value;
 }
 
-/** A bearer token from the environment (admin or API), never echoed in an error. */
-function bearerToken(variable: string, value: string | undefined): string | null {
-  if (value === undefined || value === '') return null;
+/**
+ * A bearer token from the environment (admin, API or metrics), never echoed in an
+ * error. Set but empty is an error, not "unset": `VIX_TTL_API_TOKEN=` must not
+ * silently leave the API open. `unsetMeans` says what leaving it unset does.
+ */
+function bearerToken(variable: string, value: string | undefined, unsetMeans: string): string | null {
+  if (value === undefined) return null;
+  if (value === '') throw new CliUsageError(`${variable} is set but empty: unset it to ${unsetMeans}, or set a token of at least ${MIN_TOKEN_LENGTH} characters`);
   if (value.length < MIN_TOKEN_LENGTH) {
     throw new CliUsageError(`${variable} must be at least ${MIN_TOKEN_LENGTH} characters (it has ${value.length}); use e.g. openssl rand -hex 24`);
   }

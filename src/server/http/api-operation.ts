@@ -41,8 +41,8 @@ export interface ApiOperation {
   summary: string;
   description?: string;
   tag: 'decisions' | 'ticks' | 'state' | 'health' | 'admin' | 'dashboard' | 'meta';
-  /** The bearer token the route asks for: `api` only when the service has one (optional), `admin` always. */
-  security?: 'api' | 'admin';
+  /** The bearer token the route asks for: `api` and `metrics` only when the service has one (optional), `admin` always. */
+  security?: 'api' | 'admin' | 'metrics';
   /** The JSON body: a named zod schema, the one that validates it (or its documented form). */
   body?: { schema: z.ZodType; required: boolean };
   /** Path parameters: name → schema and description. */

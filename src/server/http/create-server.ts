@@ -9,9 +9,11 @@ import type { PanicClock } from '../../clock/panic-clock.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
 import type { PanicPolicyOptions } from '../../policy/policy-config.js';
 import type { VixEngineOptions } from '../../vix/vix-options.js';
-import { API_CREDENTIAL, bearerAuthorizer, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from './bearer-auth.js';
+import { API_CREDENTIAL, assertDistinctTokens, bearerAuthorizer, MAX_TOKEN_LENGTH, METRICS_CREDENTIAL, MIN_TOKEN_LENGTH } from './bearer-auth.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { HttpError } from './http-error.js';
+import { installExpectContinue } from './expect-continue.js';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, installConnectionLimit } from './connection-limit.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
@@ -42,8 +44,10 @@ export interface VixTtlServerOptions {
   syncIntervalMs?: number | undefined;
   /** The breaker's store timeout. Default 50 ms. */
   timeoutMs?: number | undefined;
-  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one fails safe (`scope_limit`). Default 1,000. */
+  /** The breaker's `maxPanicScopes`: most distinct scopes held in panic; past it a new one is only read (`scope_limit` when no start exists). Default 1,000. */
   maxPanicScopes?: number | undefined;
+  /** The breaker's `panicScopeIdleMs`: a held panic scope with no panic observation for this long gives its slot back. Default 600,000. */
+  panicScopeIdleMs?: number | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
@@ -54,8 +58,30 @@ export interface VixTtlServerOptions {
    * read-only routes (`/v1/state`, `/v1/events`, `/metrics`, the dashboard) stay open.
    */
   apiToken?: string | null | undefined;
+  /**
+   * Bearer token `GET /metrics` requires; null or absent leaves it open (as
+   * Prometheus expects by default). Set it when the port is reachable by clients
+   * that should not read the metrics or make the service render them. At least 16
+   * characters, different from the admin and API tokens.
+   */
+  metricsToken?: string | null | undefined;
+  /** How long a `/metrics` render is reused (ms); concurrent scrapes share one render whatever it is. 0: render each scrape. Default 1,000. */
+  metricsMaxAgeMs?: number | undefined;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number | undefined;
+  /**
+   * Most open client connections; a connection past it is closed at once (counted
+   * in `vix_ttl_http_connections_refused_total`, logged `VIX_TTL_CONNECTIONS_FULL`)
+   * and idle connections are closed to make room. Keep it well below the process's
+   * file descriptor limit (`ulimit -n`). Default 10,000.
+   */
+  maxConnections?: number | undefined;
+  /**
+   * How long an idle keep-alive connection is kept open, ms. Default 5,000 (Node's
+   * own; Fastify's was 72 s). Behind a load balancer that reuses idle connections,
+   * set it above the balancer's idle timeout (an AWS ALB: 60 s → 65,000).
+   */
+  keepAliveTimeoutMs?: number | undefined;
   /**
    * Longest a request may take to arrive, headers and body (and a new connection
    * to send its first request); past it the client gets a 408 and the connection
@@ -72,7 +98,7 @@ export interface VixTtlServerOptions {
   heartbeatMs?: number | undefined;
   /** Longest wait for the store in `/readyz` and the dashboard. Default 250 ms. */
   readyTimeoutMs?: number | undefined;
-  /** Period of the store health check (the clock's read-only script on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
+  /** Period of the store health check (the clock's inspection script with its write check, on the global scope), whose last answer `/metrics` shows. Default 5,000 ms. */
   healthIntervalMs?: number | undefined;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
   adminTimeoutMs?: number | undefined;
@@ -136,10 +162,15 @@ const optionsSchema = z.strictObject({
   syncIntervalMs: z.number().min(0).max(60_000).optional(),
   timeoutMs: z.number().positive().max(60_000).optional(),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
+  panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
   adminToken: token(),
   apiToken: token(),
+  metricsToken: token(),
+  metricsMaxAgeMs: z.number().int().min(0).max(60_000).default(1000),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  maxConnections: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
+  keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
@@ -184,6 +215,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export async function createServer(options: VixTtlServerOptions): Promise<VixTtlServer> {
   const o = parseOptions(optionsSchema, options, 'createServer');
+  assertDistinctTokens({ adminToken: o.adminToken, apiToken: o.apiToken, metricsToken: o.metricsToken }, 'createServer');
   const logger = o.logger ?? pino({ level: 'silent' });
   const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
   const breaker = new VixCircuitBreaker({
@@ -193,6 +225,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     syncIntervalMs: o.syncIntervalMs,
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
+    panicScopeIdleMs: o.panicScopeIdleMs,
     now: o.now as (() => number) | undefined,
   });
   telemetry.attach(breaker);
@@ -222,6 +255,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     bodyLimit: o.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     ...httpServerOptions(o.requestTimeoutMs),
+    keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
     frameworkErrors: (error, request, reply) => {
@@ -231,6 +265,9 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
+  telemetry.metrics.connections(0, o.maxConnections);
+  installConnectionLimit(app.server, o.maxConnections, { refused: () => telemetry.metrics.connectionRefused(), open: (count) => telemetry.metrics.connections(count) }, logger);
+  installExpectContinue(app);
   const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
   telemetry.scopes.onChange(() => events.notify());
   const transitions = vix?.onTransition((transition) => {
@@ -256,7 +293,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   registerTtlRoutes(app, breaker, authorize);
   if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
-  registerStateRoutes(app, { state, events, metrics: telemetry.metrics, render: aggregate?.(telemetry.metrics.registry) });
+  registerStateRoutes(app, {
+    state,
+    events,
+    metrics: telemetry.metrics,
+    render: aggregate?.(telemetry.metrics.registry),
+    metricsMaxAgeMs: o.metricsMaxAgeMs,
+    authorizeMetrics: o.metricsToken === null ? undefined : bearerAuthorizer(o.metricsToken, METRICS_CREDENTIAL),
+  });
   registerHealthRoutes(app, health);
   registerAdminRoutes(app, {
     clock: o.clock,

@@ -43,13 +43,26 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
   return { status: HTTP_ERRORS.internal_error.status, body: { error: 'internal_error', field: null, message: INTERNAL_MESSAGE } };
 }
 
-/** Fastify error handler: JSON for every error, a log line with the stack only for server faults. */
+/**
+ * Fastify error handler: JSON for every error, a log line with the stack only for
+ * server faults. An error answered before the request's body has all arrived (a
+ * refusal in `onRequest`, a declared length over the limit) closes the connection:
+ * Node would otherwise read and discard the rest of the body, as long as the client
+ * sends it.
+ */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = errorResponse(error);
   if (status >= 500) request.log.error({ err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
   else request.log.debug({ status, field: body.field, url: request.url }, body.message);
+  if (hasBody(request) && !request.raw.complete) void reply.header('connection', 'close');
   if (error instanceof HttpError) void reply.headers(error.headers);
   void reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** The request declares a body (a length over 0, or a transfer encoding). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /**

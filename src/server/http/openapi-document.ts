@@ -58,7 +58,7 @@ const ERROR_TEXT: Readonly<Record<HttpErrorName, string>> = {
   invalid_body: 'the body breaks a rule; field names the part at fault (a dotted path such as match.league, or body).',
   invalid_json: 'the body is empty or not JSON (field body).',
   bad_request: 'the request is malformed (request line, a header, Content-Length, Transfer-Encoding, a chunk; HTTP/1.1 without Host): field names the part, or is null. The connection is closed.',
-  unauthorized: 'Authorization is missing or not the bearer token (field authorization); WWW-Authenticate carries the challenge. Checked before the body is read.',
+  unauthorized: 'Authorization is missing or not the bearer token (field authorization); WWW-Authenticate carries the challenge. Checked before the body is read (and before 100 Continue); the connection is closed.',
   admin_disabled: 'the service runs without an admin token (VIX_TTL_ADMIN_TOKEN).',
   not_found: 'no such route or file (also a path that is not valid percent-encoding).',
   method_not_allowed: 'CONNECT: the service is not a proxy. The connection is closed.',
@@ -80,7 +80,7 @@ const ERROR_TEXT: Readonly<Record<HttpErrorName, string>> = {
 
 /** Headers an error answer carries. */
 const ERROR_HEADERS: Partial<Readonly<Record<HttpErrorName, Readonly<Record<string, ApiHeader>>>>> = {
-  unauthorized: { 'WWW-Authenticate': { description: 'Bearer realm="vix-ttl api" or Bearer realm="vix-ttl admin".', required: true } },
+  unauthorized: { 'WWW-Authenticate': { description: 'Bearer realm="vix-ttl api", "vix-ttl admin" or "vix-ttl metrics".', required: true } },
   busy: { 'Retry-After': { description: 'Seconds to wait before sending the batch again.', required: true } },
 };
 
@@ -99,7 +99,7 @@ const DESCRIPTION = [
   '',
   'Request bodies are JSON, validated strictly and without coercion ("60" is not 60; unknown keys, prototype-pollution keys and over-long strings are refused). Every error is JSON, the Error schema `{ error, field, message }`, with a stable `error` name; each response lists the names it can carry (`x-error-names`). `x-unrouted-responses` lists what a request matching no route gets.',
   '',
-  'POST /v1/ttl and POST /v1/ticks need `Authorization: Bearer <VIX_TTL_API_TOKEN>` when the service has an API token, the admin routes `Bearer <VIX_TTL_ADMIN_TOKEN>` always. Every GET route but /v1/events also answers HEAD (same status and headers, no body). The JSON data of each kind of server-sent event is named in `x-events`. Responses carry security headers and `x-vix-ttl-worker: <pid>`.',
+  'POST /v1/ttl and POST /v1/ticks need `Authorization: Bearer <VIX_TTL_API_TOKEN>` when the service has an API token, the admin routes `Bearer <VIX_TTL_ADMIN_TOKEN>` always, GET /metrics `Bearer <VIX_TTL_METRICS_TOKEN>` when the service has a metrics token. Every GET route but /v1/events also answers HEAD (same status and headers, no body). The JSON data of each kind of server-sent event is named in `x-events`. Responses carry security headers and `x-vix-ttl-worker: <pid>`.',
 ].join('\n');
 
 const COMPONENT = (id: string) => `#/components/schemas/${id}`;
@@ -136,6 +136,7 @@ export function openApiDocument(options: { version?: string | undefined } = {}):
       securitySchemes: {
         apiToken: { type: 'http', scheme: 'bearer', description: 'VIX_TTL_API_TOKEN (createServer apiToken): POST /v1/ttl and POST /v1/ticks require it when the service has one; without one they are open.' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'VIX_TTL_ADMIN_TOKEN (createServer adminToken): the admin routes require it; without one they answer 403 admin_disabled.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'VIX_TTL_METRICS_TOKEN (createServer metricsToken): GET /metrics requires it when the service has one; without one it is open.' },
       },
     },
     'x-unrouted-responses': errorResponses(UNROUTED_ERRORS, {}),
@@ -176,6 +177,7 @@ function operationObject(operation: ApiOperation): JsonObject {
   if (operation.description) object.description = operation.description;
   if (operation.security === 'api') object.security = [{ apiToken: [] }, {}];
   if (operation.security === 'admin') object.security = [{ adminToken: [] }];
+  if (operation.security === 'metrics') object.security = [{ metricsToken: [] }, {}];
   const parameters: JsonObject[] = [
     ...Object.entries(operation.pathParameters ?? {}).map(([name, p]) => ({ name, in: 'path', required: true, description: p.description, schema: inlineSchema(p.schema) })),
     ...Object.entries(operation.headerParameters ?? {}).map(([name, p]) => ({ name, in: 'header', required: false, description: p.description, schema: { type: 'string' } })),

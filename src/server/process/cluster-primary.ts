@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { answerClusterMetrics } from './cluster-metrics.js';
 
 /** Options of {@link runClusterPrimary}. */
@@ -17,6 +18,8 @@ export interface ClusterPrimaryOptions {
   restartWindowMs?: number | undefined;
   /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
   extraMetrics?: (() => Promise<string>) | undefined;
+  /** Longest wait for the workers' registries in an aggregated scrape; a later worker is left out. Default 2,000 ms. */
+  metricsCollectTimeoutMs?: number | undefined;
 }
 
 /** The primary of a multi-worker service. */
@@ -25,6 +28,8 @@ export interface ClusterPrimary {
   done: Promise<number>;
   /** Asks every worker to drain and stop (SIGTERM), killing those that outlive the timeout. */
   shutdown(): void;
+  /** The primary's own metrics (worker restarts, live workers, workers missing from the last scrape). */
+  registry: Registry;
 }
 
 /**
@@ -34,7 +39,10 @@ export interface ClusterPrimary {
  * SIGTERM sent to the worker alone, a worker that returned) — gives up on a restart
  * loop (exit 1), aggregates the workers' metrics (and its own `extraMetrics`) for
  * `GET /metrics`, and on shutdown drains them all. Only a shutdown it was asked for
- * ends with exit 0; a primary left without workers never does.
+ * ends with exit 0; a primary left without workers never does. A worker that is
+ * gone never takes the primary with it: every IPC send to a worker tolerates its
+ * absence, and a worker's `'error'` is logged. Restarts are counted
+ * (`vix_ttl_worker_restarts_total{reason}`), not only budgeted.
  */
 export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimary {
   const { workers: count, logger, shutdownTimeoutMs } = options;
@@ -49,16 +57,35 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
+  const registry = new Registry();
+  const restarts = new Counter({
+    name: 'vix_ttl_worker_restarts_total',
+    help: 'Workers the cluster primary replaced after an exit it did not ask for, by reason (crash: a signal or a non-zero code; exit: a clean exit 0).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of ['crash', 'exit']) restarts.inc({ reason }, 0);
+  const liveGauge: Gauge = new Gauge({ name: 'vix_ttl_cluster_workers', help: 'Worker processes the cluster primary has running.', registers: [registry], collect: () => liveGauge.set(live.size) });
+
   const fork = () => {
     if (stopping) return;
     try {
-      live.add(cluster.fork());
+      const worker = cluster.fork();
+      // Node emits a failed IPC send without a callback as an 'error' on the worker; unheard, it would end the primary.
+      worker.on('error', (error: Error) => logger.warn({ err: error.message, pid: worker.process.pid }, 'VIX_TTL_WORKER_ERROR'));
+      live.add(worker);
     } catch (error) {
       logger.fatal({ err: (error as Error).message }, 'VIX_TTL_WORKER_FORK_FAILED: stopping');
       shutdown(1);
     }
   };
-  const stopAnsweringMetrics = answerClusterMetrics(options.extraMetrics);
+  const extra = options.extraMetrics;
+  const stopAnsweringMetrics = answerClusterMetrics({
+    registry,
+    logger,
+    timeoutMs: options.metricsCollectTimeoutMs,
+    extra: async () => [extra ? await extra() : '', await registry.metrics()].filter((text) => text !== '').join('\n'),
+  });
 
   const shutdown = (code = 0) => {
     exitCode = Math.max(exitCode, code);
@@ -105,6 +132,7 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
       return;
     }
     const clean = code === 0 && signal === null;
+    restarts.inc({ reason: clean ? 'exit' : 'crash' });
     logger.warn({ pid: worker.process.pid, code, signal }, clean ? 'VIX_TTL_WORKER_EXITED: it was not asked to stop; replacing it' : 'VIX_TTL_WORKER_CRASHED: restarting it');
     fork();
   };
@@ -113,5 +141,5 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   cluster.on('listening', onListening);
   logger.info({ workers: count, pid: process.pid }, 'VIX_TTL_CLUSTER_STARTING');
   for (let i = 0; i < count; i += 1) fork();
-  return { done, shutdown: () => shutdown(0) };
+  return { done, shutdown: () => shutdown(0), registry };
 }

@@ -1,11 +1,12 @@
 import { EventEmitter, type Event } from '../../core/event.js';
+import { sendToPrimary } from './ipc-send.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { batchOf } from '../vix/tick-batch.js';
 import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from '../vix/vix-source.js';
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
 export interface IpcChannel {
-  send?: ((message: unknown) => boolean) | undefined;
+  send?: ((message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
   readonly connected?: boolean | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
@@ -84,14 +85,16 @@ export class RemoteVix implements VixSource {
     const parts: Iterator<readonly unknown[] | string> = (batch.texts ? batch.texts() : batch.slices())[Symbol.iterator]();
     const message = (part: readonly unknown[] | string, more: boolean) =>
       typeof part === 'string' ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more } : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
+    // A send that fails (the primary is gone) rejects the batch at once instead of waiting for the timeout.
+    const post = (part: unknown) => sendToPrimary(part, (error) => this.#fail(id, error), channel);
     let current = parts.next();
     if (current.done) {
-      channel.send!({ type: VIX_TICKS_REQUEST, id, ticks: [], more: false });
+      post({ type: VIX_TICKS_REQUEST, id, ticks: [], more: false });
       return;
     }
     for (;;) {
       const next = parts.next();
-      channel.send!(message(current.value, !next.done));
+      post(message(current.value, !next.done));
       if (next.done) return;
       current = next;
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -101,6 +104,14 @@ export class RemoteVix implements VixSource {
 
   view(): VixView | null {
     return this.#view;
+  }
+
+  #fail(id: number, error: Error): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.reject(new VixUnavailableError(`could not send the ticks to the cluster primary: ${error.message}`));
   }
 
   async close(): Promise<void> {

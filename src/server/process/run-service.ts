@@ -34,8 +34,14 @@ export interface ServiceConfig {
   adminToken: string | null;
   /** Bearer token of `POST /v1/ttl` and `POST /v1/ticks`; null leaves them open. */
   apiToken: string | null;
+  /** Bearer token of `GET /metrics`; null or absent leaves it open. */
+  metricsToken?: string | null | undefined;
   /** Longest a request may take to arrive (408 past it); default 30 s. */
   requestTimeoutMs?: number | undefined;
+  /** Most open client connections per process (past it a new one is closed at once); default 10,000. */
+  maxConnections?: number | undefined;
+  /** How long an idle keep-alive connection is kept, ms; default 5,000. */
+  keepAliveTimeoutMs?: number | undefined;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   shutdownTimeoutMs: number;
   /** Furthest a tick may be ahead of the wall clock, ms (`future_ts` past it). Default 60 s. */
@@ -80,6 +86,7 @@ export type ServiceLimits = Partial<
     | 'readyTimeoutMs'
     | 'healthIntervalMs'
     | 'adminTimeoutMs'
+    | 'metricsMaxAgeMs'
   >
 >;
 
@@ -119,7 +126,10 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger,
     adminToken: config.adminToken,
     apiToken: config.apiToken,
+    metricsToken: config.metricsToken ?? null,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxPanicScopes: config.maxPanicScopes,
     now,
     timeScale: config.demo ? config.demoSpeed : 1,
@@ -148,6 +158,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
       admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
       api: config.apiToken ? 'token required on POST /v1/ttl and POST /v1/ticks' : 'open (set VIX_TTL_API_TOKEN to require a token)',
+      metrics: config.metricsToken ? 'token required on GET /metrics' : 'open',
       worker: cluster.isWorker ? cluster.worker?.id : undefined,
     },
     'VIX_TTL_LISTENING',

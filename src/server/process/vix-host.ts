@@ -6,6 +6,7 @@ import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { LocalVix, type LocalVixOptions } from '../vix/local-vix.js';
 import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { connectStore, quitRedis } from './store-connection.js';
+import { sendToWorker } from './ipc-send.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { VixBusyError } from '../vix/vix-source.js';
 
@@ -163,11 +164,7 @@ function partOf(message: { ticks?: unknown; ticksText?: unknown }): unknown[] | 
   }
 }
 
+/** Sends to a worker that may be gone (see {@link sendToWorker}): a failure is logged at debug, never thrown or emitted. */
 function send(worker: Worker, message: unknown, logger: Logger | undefined): void {
-  if (!worker.isConnected()) return;
-  try {
-    worker.send(message as Parameters<Worker['send']>[0]);
-  } catch (error) {
-    logger?.debug({ err: (error as Error).message, pid: worker.process.pid }, 'VIX_TTL_IPC_SEND_FAILED');
-  }
+  sendToWorker(worker, message, (error) => logger?.debug({ err: error.message, pid: worker.process.pid }, 'VIX_TTL_IPC_SEND_FAILED'));
 }

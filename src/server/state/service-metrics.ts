@@ -57,6 +57,9 @@ export class ServiceMetrics {
   readonly #storeUp: Gauge;
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
   readonly #eventClients: Gauge;
+  readonly #connections: Gauge;
+  readonly #connectionsMax: Gauge;
+  readonly #connectionsRefused: Counter;
   #sources: MetricSources = {};
 
   constructor(options: { defaultMetrics?: boolean | undefined; clockKind?: string | undefined; timeScale?: number | undefined; version?: string | undefined } = {}) {
@@ -105,6 +108,9 @@ export class ServiceMetrics {
     });
     this.#http = new Histogram({ name: 'vix_ttl_http_request_duration_seconds', help: 'HTTP requests served, by method, route and status code.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
     this.#eventClients = new Gauge({ name: 'vix_ttl_event_stream_clients', help: 'Dashboards connected to the server-sent event stream.', registers });
+    this.#connections = new Gauge({ name: 'vix_ttl_http_connections', help: 'Open client connections (requests under way, event streams, idle keep-alive).', aggregator: 'sum', registers });
+    this.#connectionsMax = new Gauge({ name: 'vix_ttl_http_connections_max', help: 'maxConnections: past it a new connection is closed at once and idle ones are closed to make room.', aggregator: 'sum', registers });
+    this.#connectionsRefused = new Counter({ name: 'vix_ttl_http_connections_refused_total', help: 'Client connections closed at once because maxConnections were open.', registers });
     const inFlight: Gauge = new Gauge({
       name: 'vix_ttl_store_in_flight',
       help: 'Commands the panic clock has sent to the store and not had answered yet (bounded by its maxInFlight).',
@@ -171,6 +177,17 @@ export class ServiceMetrics {
 
   eventClients(count: number): void {
     this.#eventClients.set(count);
+  }
+
+  /** Sets the open client connections and their bound. */
+  connections(open: number, max?: number): void {
+    this.#connections.set(open);
+    if (max !== undefined) this.#connectionsMax.set(max);
+  }
+
+  /** Counts one connection refused at `maxConnections`. */
+  connectionRefused(): void {
+    this.#connectionsRefused.inc();
   }
 
   /**

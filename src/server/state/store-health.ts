@@ -40,9 +40,10 @@ const EVICTION_RECHECK_MS = 60_000;
 
 /**
  * Checks the panic clock's store with a short timeout, for `/readyz`, the dashboard
- * and `vix_ttl_store_up`. A check is what decisions do: the clock's read-only
- * script on the global scope's key (`EVALSHA`/`EVAL` on Redis), not a mere PING,
- * so a Redis that answers PING but refuses scripts is not ready. Concurrent checks
+ * and `vix_ttl_store_up`. A check is what decisions do: the clock's script on the
+ * global scope's key (`EVALSHA`/`EVAL` on Redis) with its write check, not a mere
+ * PING, so a Redis that answers PING but refuses scripts, or refuses writes (a
+ * read-only replica), is not ready. The check changes nothing. Concurrent checks
  * share one, a recent answer is reused, and `start()` keeps a check running every
  * few seconds, so metrics read the last answer instead of asking the store.
  */
@@ -147,7 +148,7 @@ export class StoreHealth {
     let error: string | null = null;
     let inspection: PanicInspection | null = null;
     try {
-      inspection = await withTimeout(this.#clock.inspect(), this.#timeoutMs);
+      inspection = await withTimeout(this.#clock.inspect(undefined, { writable: true }), this.#timeoutMs);
     } catch (failure) {
       [outcome, error] = describeFailure(failure);
     }

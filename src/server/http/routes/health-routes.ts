@@ -33,8 +33,9 @@ export const healthOperations: readonly ApiOperation[] = [
 
 /**
  * `GET /healthz`: 200 while the process serves. `GET /readyz`: runs the clock's
- * read-only script on the store with a short timeout (the path decisions use, so a
- * Redis that answers PING but refuses `EVALSHA`/`EVAL` is not ready); 503 `unready`
+ * inspection script with its write check on the store with a short timeout (the
+ * path decisions use, so a Redis that answers PING but refuses `EVALSHA`/`EVAL`,
+ * or refuses writes as a read-only replica does, is not ready); 503 `unready`
  * while it fails (a load balancer then sends traffic elsewhere), 200 `ready` otherwise.
  */
 export function registerHealthRoutes(app: FastifyInstance, health: StoreHealth): void {

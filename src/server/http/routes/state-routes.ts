@@ -1,12 +1,26 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Registry } from 'prom-client';
 import type { ApiOperation } from '../api-operation.js';
 import { messageOf } from '../../../core/errors.js';
 import { HttpError } from '../http-error.js';
+import { SharedRender } from '../shared-render.js';
 import type { EventStream } from '../event-stream.js';
 import { serviceStateSchema, vixTransitionSchema } from '../response-schemas.js';
 import type { ServiceMetrics } from '../../state/service-metrics.js';
 import type { ServiceState } from '../../state/service-state.js';
+
+/** What {@link registerStateRoutes} needs. */
+export interface StateRouteDeps {
+  state: ServiceState;
+  events: EventStream;
+  metrics: ServiceMetrics;
+  /** What `/metrics` renders instead of this process's registry (every worker's metrics). */
+  render?: (() => Promise<string>) | undefined;
+  /** A render of `/metrics` is reused for this long (ms); concurrent scrapes always share one. */
+  metricsMaxAgeMs: number;
+  /** The metrics token's check (run before anything else); absent: `/metrics` is open. */
+  authorizeMetrics?: ((request: FastifyRequest) => void) | undefined;
+}
 
 /** What the OpenAPI document says of {@link registerStateRoutes}' routes. */
 export const stateOperations: readonly ApiOperation[] = [
@@ -43,17 +57,20 @@ export const stateOperations: readonly ApiOperation[] = [
     operationId: 'getMetrics',
     tag: 'state',
     summary: 'Prometheus metrics',
-    description: "The Prometheus text format (with --workers, every worker's metrics, aggregated by the primary). A scrape sends the store no command.",
+    description:
+      "The Prometheus text format (with --workers, every worker's metrics, aggregated by the primary). A scrape sends the store no command. One render is shared by concurrent scrapes and reused for metricsMaxAgeMs (1 s), so what a scrape shows is at most that old. Needs `Authorization: Bearer <VIX_TTL_METRICS_TOKEN>` when the service has a metrics token.",
+    security: 'metrics',
     responses: { 200: { description: 'The metrics.', content: { [Registry.PROMETHEUS_CONTENT_TYPE]: 'text' } } },
-    errors: ['metrics_unavailable'],
+    errors: ['unauthorized', 'metrics_unavailable'],
   },
 ];
 
 /**
  * `GET /v1/state` (JSON), `GET /v1/events` (server-sent events) and `GET /metrics`
- * (Prometheus: this process's registry, or `render`, e.g. every worker's metrics).
+ * (Prometheus: this process's registry, or `render`, e.g. every worker's metrics;
+ * one render shared by concurrent scrapes and reused for `metricsMaxAgeMs`).
  */
-export function registerStateRoutes(app: FastifyInstance, deps: { state: ServiceState; events: EventStream; metrics: ServiceMetrics; render?: (() => Promise<string>) | undefined }): void {
+export function registerStateRoutes(app: FastifyInstance, deps: StateRouteDeps): void {
   const { state, events, metrics } = deps;
 
   app.get('/v1/state', async (_request, reply) => {
@@ -67,12 +84,15 @@ export function registerStateRoutes(app: FastifyInstance, deps: { state: Service
   });
 
   metrics.setScopeSource(() => state.gaugeValues());
-  app.get('/metrics', async (_request, reply) => {
+  const rendered = new SharedRender(deps.render ?? (() => metrics.render()), deps.metricsMaxAgeMs);
+  const { authorizeMetrics } = deps;
+  const options = authorizeMetrics ? { onRequest: async (request: FastifyRequest) => authorizeMetrics(request) } : {};
+  app.get('/metrics', options, async (_request, reply) => {
     void reply.header('cache-control', 'no-store').type(metrics.contentType);
-    if (!deps.render) return metrics.render();
     try {
-      return await deps.render();
+      return await rendered.get();
     } catch (error) {
+      if (!deps.render) throw error;
       throw new HttpError('metrics_unavailable', null, messageOf(error));
     }
   });

@@ -1,0 +1,135 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { checkResponse } from '../support/openapi-conformance.js';
+import { splitResponses, type RawResponse } from './raw-socket.js';
+
+const API_TOKEN = 'api-token-0123456789abcdef';
+// Longer than any wait below: a connection the server kept would stay open for all of it.
+const REQUEST_TIMEOUT_MS = 60_000;
+
+let server: VixTtlServer;
+let port: number;
+
+beforeAll(async () => {
+  server = await createServer({ clock: new MemoryPanicClock(), apiToken: API_TOKEN, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  port = (server.app.server.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  await server.app.close();
+});
+
+/** Checks a raw answer against the OpenAPI document, as the HTTP helpers do for theirs. */
+function conforms(method: string, path: string, answer: RawResponse | undefined): RawResponse {
+  expect(answer).toBeDefined();
+  checkResponse({ method, url: `http://127.0.0.1:${port}${path}`, status: answer!.status, headers: answer!.headers, body: answer!.body });
+  return answer!;
+}
+
+/**
+ * Sends `head`, then an endless chunked body as fast as the server takes it, until
+ * the server closes the connection (or `giveUpMs`): what came back and how many
+ * bytes of body the client got to write.
+ */
+function streamBody(head: string, giveUpMs: number): Promise<{ text: string; closedByServer: boolean; bytesWritten: number }> {
+  const chunk = Buffer.from(`10000\r\n${' '.repeat(0x10000)}\r\n`);
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let bytesWritten = 0;
+    let gaveUp = false;
+    const giveUp = setTimeout(() => {
+      gaveUp = true;
+      socket.destroy();
+    }, giveUpMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => (text += data));
+    socket.on('error', () => {}); // a reset while writing is the server closing
+    const pump = () => {
+      while (!socket.destroyed && socket.write(chunk)) bytesWritten += chunk.length;
+    };
+    socket.on('drain', pump);
+    socket.on('connect', () => {
+      socket.write(head);
+      pump();
+    });
+    socket.on('close', () => {
+      clearTimeout(giveUp);
+      resolve({ text, closedByServer: !gaveUp, bytesWritten });
+    });
+  });
+}
+
+/** Writes `head`, waits `waitMs`, and says what the server had answered by then (the connection stays open). */
+async function headersOnly(head: string, waitMs: number): Promise<{ text: string; socket: Socket; closed: boolean }> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  let closed = false;
+  socket.setEncoding('latin1');
+  socket.on('data', (data: string) => (text += data));
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  socket.write(head);
+  await new Promise((r) => setTimeout(r, waitMs));
+  return { text, socket, closed };
+}
+
+describe('a request refused for its token: its body is never read, its connection not kept (raw sockets)', () => {
+  it.each(['/v1/ttl', '/v1/ticks'])('POST %s without the token, streaming a chunked body at line rate: 401 with Connection: close, and the server closes at once instead of draining', async (path) => {
+    const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const run = await streamBody(head, 20_000);
+    const answer = conforms('POST', path, splitResponses(run.text)[0]);
+    expect(answer).toMatchObject({ status: 401, headers: { connection: 'close' } });
+    expect(JSON.parse(answer!.body)).toMatchObject({ error: 'unauthorized', field: 'authorization' });
+    // Before: the server drained the body until the request timeout (60 s), ~GBs later.
+    expect(run.closedByServer).toBe(true);
+    expect(run.bytesWritten).toBeLessThan(256 * 1024 * 1024);
+  }, 30_000);
+
+  it('Expect: 100-continue without the token: the answer is the 401, never a 100 Continue inviting the body; the connection is closed', async () => {
+    const { text, socket, closed } = await headersOnly('POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 33\r\nExpect: 100-continue\r\n\r\n', 1000);
+    socket.destroy();
+    expect(text).not.toContain('100 Continue');
+    expect(conforms('POST', '/v1/ttl', splitResponses(text)[0]).status).toBe(401);
+    expect(closed).toBe(true);
+  });
+
+  it('Expect: 100-continue with the token: 100 Continue, then the body is read and the decision answered', async () => {
+    const body = '{"baseTtl":60,"vixStatus":"calm"}';
+    const { text, socket } = await headersOnly(`POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 500);
+    expect(text).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    const answer = await new Promise<string>((resolve) => {
+      let rest = '';
+      socket.removeAllListeners('data');
+      socket.on('data', (data: string) => {
+        rest += data;
+        if (/\r\n\r\n\{.*\}$/s.test(rest)) resolve(rest);
+      });
+      socket.write(body);
+    });
+    socket.destroy();
+    const decision = conforms('POST', '/v1/ttl', splitResponses(answer)[0]);
+    expect(decision).toMatchObject({ status: 200 });
+    expect(JSON.parse(decision.body)).toMatchObject({ ttl: 60, mode: 'NORMAL' });
+  });
+
+  it('Expect: 100-continue with a declared length over the body limit: 413 without 100 Continue, and the connection is closed', async () => {
+    const { text, socket, closed } = await headersOnly(`POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n\r\n`, 1000);
+    socket.destroy();
+    expect(text).not.toContain('100 Continue');
+    expect(conforms('POST', '/v1/ttl', splitResponses(text)[0])).toMatchObject({ status: 413, headers: { connection: 'close' } });
+    expect(closed).toBe(true);
+  });
+
+  it('an answered request with its body read keeps the connection (keep-alive is not lost for everyone)', async () => {
+    const body = '{"baseTtl":60,"vixStatus":"calm"}';
+    const request = `POST /v1/ttl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const { text, socket, closed } = await headersOnly(request + request, 1000);
+    socket.destroy();
+    expect(splitResponses(text).map((r) => r.status)).toEqual([200, 200]);
+    expect(closed).toBe(false);
+  });
+});
