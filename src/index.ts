@@ -18,7 +18,8 @@ export {
   type PanicPolicyOptions,
   type ResolvedPanicPolicy,
 } from './policy/policy-config.js';
-export { FAIL_SAFE_REASONS, type MatchContext, type TtlDecision, type FailSafeReason } from './policy/ttl-decision.js';
+export { FAIL_SAFE_REASONS, type MatchContext, type TtlDecision, type ShadowDecision, type FailSafeReason } from './policy/ttl-decision.js';
+export { SHADOW_OUTCOMES, shadowDecision, shadowOutcome, type ShadowOutcome } from './policy/shadow-decision.js';
 export {
   OBSERVATION_KINDS,
   CORRUPTION_REASONS,
@@ -40,6 +41,7 @@ export { RedisPanicClock, type RedisPanicClockOptions, type RedisClient } from '
 export type { RedisPubSubClient } from './core/redis-script.js';
 export { GLOBAL_SCOPE, isValidScope } from './clock/scope.js';
 export { VixCircuitBreaker, type VixCircuitBreakerOptions, type GetTtlInput } from './breaker/vix-circuit-breaker.js';
+export { ShadowLedger, type ShadowLedgerOptions, type ShadowTotal } from './breaker/shadow-ledger.js';
 export { VIX_STATUSES, VIX_STATUS_LEVEL, isVixStatus, type VixStatus } from './policy/vix-status.js';
 export type { BreakerHooks, BreakerLogger, StoreOutcome, DecisionEvent, StoreCallEvent, RepairEvent, ObservationEvent } from './breaker/breaker-hooks.js';
 export { EventEmitter, type Event, type Disposable } from './core/event.js';
@@ -77,6 +79,7 @@ export {
 export {
   TOMBSTONE_MS,
   type CacheStore,
+  type InvalidateTagsOptions,
   type StoredEntry,
   type StoreRead,
   type StoreWriteOptions,
@@ -91,7 +94,7 @@ export { BUS_VERSION, encodeMarketChange, parseMarketChange, type MarketChangeMe
 export { RedisCacheStore } from './cache/redis-cache-store.js';
 export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js';
 export { jsonSerializer, type CacheSerializer } from './cache/cache-serializer.js';
-export type { CacheEvent, CacheHooks, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource } from './cache/cache-events.js';
+export type { CacheEvent, CacheHooks, CacheResultEvent, CacheStats, MissReason, StoreOperation, RefreshOutcome, OverloadOutcome, InvalidationSource, MarketOverflowReason } from './cache/cache-events.js';
 export { STORE_FAILURES, type StoreFailure } from './core/store-failure.js';
 export { physicalExpiryMs } from './cache/physical-expiry.js';
 export { cacheControl, NO_REUSE, type CacheControlOptions } from './cache/cache-control.js';

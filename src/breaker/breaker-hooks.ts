@@ -9,7 +9,20 @@ export type StoreOutcome = 'ok' | StoreFailure;
 /** A decision the breaker took (`onDecision`). */
 export interface DecisionEvent {
   scope: string;
+  /** The decision taken: what applies, or in shadow mode what would have applied. */
   decision: TtlDecision;
+  /**
+   * In shadow mode only: what `getTtl` answered — the caller's base TTL, with
+   * `decision` as its `shadow`. Absent when the breaker is not in shadow mode.
+   */
+  served?: TtlDecision | undefined;
+  /**
+   * How long `getTtl` waited for the clock before deciding (its own call, or one
+   * it shared), ms; undefined for a decision that needed no round trip (the sync
+   * window, no clock, a refusal). The decision ends when the event is emitted, so
+   * it began `waitedMs` earlier: tracing draws it with these times.
+   */
+  waitedMs?: number | undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
+import { shadowDecision } from '../policy/shadow-decision.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
 import { FAIL_SAFE_REASONS, type FailSafeReason, type MatchContext, type TtlDecision } from '../policy/ttl-decision.js';
@@ -78,6 +79,14 @@ export interface VixCircuitBreakerOptions {
    * at the clock's dead man's switch. Default 600,000 (10 minutes).
    */
   panicScopeIdleMs?: number | undefined;
+  /**
+   * Shadow mode: every decision is taken, measured (the hooks) and logged as usual, but
+   * `getTtl` and `peekTtl` answer the caller's own `baseTtl` (mode `NORMAL`, tier 0: what
+   * it does without vix-ttl) with the decision that would have applied as `shadow` —
+   * a fail-safe one included. For trying vix-ttl on live traffic without changing it.
+   * Default false.
+   */
+  shadow?: boolean | undefined;
   /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
   hooks?: BreakerHooks | undefined;
   /** Local time source in ms, used to age what was synced. Default `Date.now`. */
@@ -102,6 +111,7 @@ const optionsSchema = z.strictObject({
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
   panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_PANIC_SCOPE_IDLE_MS),
+  shadow: z.boolean().default(false),
   hooks: hooksOption<BreakerHooks>(),
   now: z.custom<() => number>((v) => v === undefined || typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
 });
@@ -127,6 +137,8 @@ interface ScopeState extends PanicSlot {
   clockNowMs: number;
   /** Breaker time the answer arrived; −∞ before the first one. */
   syncedMs: number;
+  /** A call to the clock for this scope failed after that answer: what the breaker knows is not current. */
+  failedSinceSync: boolean;
   /** Observations of this scope asked by decisions, waiting in a batch (sent or not), one per kind: later callers join them. */
   pending: Record<ObservationKind, PendingObservation | undefined>;
   /**
@@ -218,6 +230,7 @@ export class VixCircuitBreaker {
   readonly #scopes: ScopeTable<ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
   readonly #lateObservations: Disposable | undefined;
+  readonly #shadow: boolean;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
   #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
   #closed = false;
@@ -255,6 +268,7 @@ export class VixCircuitBreaker {
           );
     this.#now = resolved.now ?? Date.now;
     this.#scopes = new ScopeTable(resolved.maxScopes);
+    this.#shadow = resolved.shadow;
     const panicScopeIdleMs = Math.min(resolved.panicScopeIdleMs, deadManSeconds * 1000);
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, panicScopeIdleMs);
     // An answer that came after the timeout still says what the clock holds: a panic queued behind a
@@ -271,6 +285,11 @@ export class VixCircuitBreaker {
   get panicScopes(): { held: number; max: number } {
     this.#panicScopes.sweep(this.#now());
     return { held: this.#panicScopes.size, max: this.#panicScopes.max };
+  }
+
+  /** Whether this breaker runs in shadow mode (it answers the base TTL; see the `shadow` option). */
+  get shadow(): boolean {
+    return this.#shadow;
   }
 
   /** The clock this breaker observes, or null. */
@@ -299,8 +318,7 @@ export class VixCircuitBreaker {
     const classified = CLASSIFIED[importance];
     if (this.#clock === null) {
       const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-      this.#report(scope, known ?? this.#remember(newState(scope)), decision);
-      return decision;
+      return this.#answer(scope, known ?? this.#remember(newState(scope)), decision, baseTtl);
     }
     const nowMs = this.#now();
     // A new scope's state is made first (it is its own panic slot) and kept only if admitted.
@@ -315,16 +333,11 @@ export class VixCircuitBreaker {
     // Asked before the refresh below, so this scope goes in its batch as what the caller said, not as a read.
     const observing = fresh ? null : this.#observe(state, kind);
     if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
-    let decision: TtlDecision;
-    if (fresh) {
-      decision = this.#decideFrom(baseTtl, classified, state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
-    } else {
-      const answer = await observing!;
-      if (admission === 'reserved' && answer.failure === 'store_busy') this.#panicScopes.release(scope); // never sent
-      decision = this.#decide(baseTtl, classified, kind, answer, state);
-    }
-    this.#report(scope, state, decision);
-    return decision;
+    if (fresh) return this.#answer(scope, state, this.#decideFrom(baseTtl, classified, state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs), baseTtl);
+    const waitFrom = performance.now(); // timed only when it waits: the sync window pays nothing
+    const answer = await observing!;
+    if (admission === 'reserved' && answer.failure === 'store_busy') this.#panicScopes.release(scope); // never sent
+    return this.#answer(scope, state, this.#decide(baseTtl, classified, kind, answer, state), baseTtl, performance.now() - waitFrom);
   }
 
   /**
@@ -355,8 +368,22 @@ export class VixCircuitBreaker {
     if (kind === 'panic') state.panicAskedMs = nowMs;
     if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
     const decision = this.#decideFrom(baseTtl, CLASSIFIED[this.policy.classify(match)], state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
-    this.#report(state.scope, state, decision);
-    return decision;
+    return this.#answer(state.scope, state, decision, baseTtl);
+  }
+
+  /**
+   * Whether this breaker's knowledge of `scope` is current: the clock answered for it
+   * within `syncIntervalMs` + `timeoutMs` and no call to the clock has failed since
+   * (always true without a clock: nothing is read). A decision taken while it is false
+   * rests on the last known calm state (publisher mode) or fails safe; an in-process
+   * cache must not serve its copies by such a decision, since a panic may have started.
+   * Local state only, no I/O.
+   */
+  isSynced(scope?: string): boolean {
+    if (this.#clock === null) return true;
+    const state = this.#scopes.peek(normalizeScope(scope));
+    if (state === undefined || state.syncedMs === Number.NEGATIVE_INFINITY || state.failedSinceSync) return false;
+    return this.#now() - state.syncedMs < this.#syncIntervalMs + this.#timeoutMs;
   }
 
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
@@ -369,6 +396,18 @@ export class VixCircuitBreaker {
     this.#panicScopes.clear();
   }
 
+  /** What the caller gets: the decision, or in shadow mode its base TTL with the decision as `shadow`. */
+  #served(decision: TtlDecision, baseTtl: number): TtlDecision {
+    return this.#shadow ? shadowDecision(baseTtl, decision) : decision;
+  }
+
+  /** Reports a decision (hooks, log on change) and returns what the caller gets. */
+  #answer(scope: string, state: ScopeState, decision: TtlDecision, baseTtl: number, waitedMs?: number): TtlDecision {
+    const served = this.#served(decision, baseTtl);
+    this.#report(scope, state, decision, served, waitedMs);
+    return served;
+  }
+
   /**
    * A panic in a new scope past `maxPanicScopes`: the clock is only read (no start
    * is written). A start that exists decides as usual; otherwise the decision fails
@@ -377,31 +416,34 @@ export class VixCircuitBreaker {
   async #readAtLimit(state: ScopeState, baseTtl: number, match: MatchContext, nowMs: number): Promise<TtlDecision> {
     let decision: TtlDecision | null = null;
     let failure: FailSafeReason = 'scope_limit';
+    let waitedMs: number | undefined;
     if (this.#fromSync(state, 'read', nowMs)) {
       if (state.active && state.startedAtMs !== null) decision = this.#decideFrom(baseTtl, match, true, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
     } else {
+      const waitFrom = performance.now();
       const answer = await this.#observe(state, 'read', true);
+      waitedMs = performance.now() - waitFrom;
       if (answer.obs === null) failure = answer.failure ?? 'store_error';
       else if (answer.obs.active && answer.obs.startedAtMs !== null) decision = this.#decide(baseTtl, match, 'read', answer, state);
     }
-    if (decision === null) return this.#refuse(state.scope, this.policy.failSafeDecision(baseTtl, match, failure));
-    this.#report(state.scope, state, decision);
-    return decision;
+    if (decision === null) return this.#refuse(state.scope, this.policy.failSafeDecision(baseTtl, match, failure), baseTtl);
+    return this.#answer(state.scope, state, decision, baseTtl, waitedMs);
   }
 
   /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
-  #refuse(scope: string, decision: TtlDecision): TtlDecision {
-    this.#decisions.emit({ scope, decision });
+  #refuse(scope: string, decision: TtlDecision, baseTtl: number): TtlDecision {
+    const served = this.#served(decision, baseTtl);
+    this.#decisions.emit(served === decision ? { scope, decision } : { scope, decision, served });
     this.#refusals.count += 1;
     const nowMs = this.#now();
     if (nowMs - this.#refusals.loggedAtMs >= SCOPE_LIMIT_LOG_INTERVAL_MS) {
       this.#logger.warn(
-        { scope, max_panic_scopes: this.#panicScopes.max, held: this.#panicScopes.size, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: 'fail_safe_panic_full' },
+        { scope, max_panic_scopes: this.#panicScopes.max, held: this.#panicScopes.size, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: actionOf(decision, served) },
         'VIX_TTL_PANIC_SCOPE_LIMIT',
       );
       this.#refusals = { count: 0, loggedAtMs: nowMs };
     }
-    return decision;
+    return served;
   }
 
   #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, answer: PendingObservation, state: ScopeState): TtlDecision {
@@ -542,6 +584,7 @@ export class VixCircuitBreaker {
         if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
         if (isRefresh) state.refreshFailure = storeFailureReason(failure);
         else entry.failure = storeFailureReason(failure);
+        state.failedSinceSync = true;
         continue;
       }
       let obs = result.observation;
@@ -559,6 +602,7 @@ export class VixCircuitBreaker {
       state.startedAtMs = obs.startedAtMs;
       state.clockNowMs = obs.clockNowMs;
       state.syncedMs = localMs;
+      state.failedSinceSync = false;
       // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
       // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
       // while this command was writing its start), dated for the dead man's switch it refreshed.
@@ -589,6 +633,7 @@ export class VixCircuitBreaker {
     state.startedAtMs = obs.startedAtMs;
     state.clockNowMs = obs.clockNowMs;
     state.syncedMs = this.#now();
+    state.failedSinceSync = false;
     state.refreshFailure = null;
     if (this.#observations.size > 0) this.#observations.emit({ scope, kind, observation: obs.repaired ? { ...obs, repaired: null } : obs, localMs: state.syncedMs, refresh: true });
   }
@@ -598,9 +643,13 @@ export class VixCircuitBreaker {
     return this.#syncIntervalMs > 0 && nowMs - state.syncedMs < this.#syncIntervalMs && agrees(kind, state.active);
   }
 
-  /** Emits every decision; logs INFO (or WARN for fail-safe) only when the scope's state for that importance changes. */
-  #report(scope: string, state: ScopeState, decision: TtlDecision): void {
-    if (this.#decisions.size > 0) this.#decisions.emit({ scope, decision });
+  /**
+   * Emits every decision (with what was served, in shadow mode, and how long it waited
+   * for the clock); logs INFO (or WARN for fail-safe) only when the scope's state for
+   * that importance changes.
+   */
+  #report(scope: string, state: ScopeState, decision: TtlDecision, served: TtlDecision, waitedMs?: number): void {
+    if (this.#decisions.size > 0) this.#decisions.emit(served === decision ? { scope, decision, waitedMs } : { scope, decision, served, waitedMs });
     const signature = logSignature(decision);
     const previous = decision.importance === 'high_stakes' ? state.loggedHigh : decision.importance === 'low_stakes' ? state.loggedLow : state.loggedMedium;
     if (previous === signature) {
@@ -610,10 +659,10 @@ export class VixCircuitBreaker {
     if (decision.importance === 'high_stakes') state.loggedHigh = signature;
     else if (decision.importance === 'low_stakes') state.loggedLow = signature;
     else state.loggedMedium = signature;
-    const fields = logFields(scope, decision);
+    const fields = served === decision ? logFields(scope, decision) : { ...logFields(scope, decision), shadow: true, served_ttl: served.ttl };
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
-      this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: 'fail_safe_panic_full' }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
+      this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: actionOf(decision, served) }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
     const previousTier = previous < 0 ? null : ((previous % TIERS) as Tier);
@@ -644,6 +693,7 @@ function newState(scope: string): ScopeState {
     startedAtMs: null,
     clockNowMs: 0,
     syncedMs: never,
+    failedSinceSync: false,
     pending: { panic: undefined, calm: undefined, read: undefined },
     kind: 'read',
     refresh: null,
@@ -679,6 +729,11 @@ function logSignature(decision: TtlDecision): number {
 
 function isScopeState(entry: PendingObservation | ScopeState): entry is ScopeState {
   return (entry as Partial<ScopeState>).pending !== undefined;
+}
+
+/** What a fail-safe decision did: TTL 0, or in shadow mode nothing (the base TTL was served). */
+function actionOf(decision: TtlDecision, served: TtlDecision): string {
+  return served === decision ? 'fail_safe_panic_full' : 'shadow_base_ttl_served';
 }
 
 /** An observation whose answer did not come within what was left of the caller's `timeoutMs`. */

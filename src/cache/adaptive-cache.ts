@@ -6,12 +6,13 @@ import { EventEmitter, subscribeHooks, type Event } from '../core/event.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { InvalidConfigError, InvalidInputError, LoaderTimeoutError, OverloadedError, messageOf } from '../core/errors.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
+import { shadowDecision } from '../policy/shadow-decision.js';
 import { encodeInvalidation, parseInvalidation, parseMarketChange } from './bus-message.js';
-import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheStats, type MissReason, type RefreshOutcome, type StoreOperation } from './cache-events.js';
+import { countEvent, emptyStats, type CacheEvent, type CacheHooks, type CacheResultEvent, type CacheStats, type MarketOverflowReason, type MissReason, type RefreshOutcome, type StoreOperation } from './cache-events.js';
 import { validateCacheKey } from './cache-key.js';
 import { jsonSerializer, type CacheSerializer } from './cache-serializer.js';
 import type { CacheStore, StoreRead, StoreSubscription } from './cache-store.js';
-import { marketTag, tagIndexKey, validateTags } from './cache-tags.js';
+import { isMarketTag, marketTag, tagIndexKey, validateTags } from './cache-tags.js';
 import { L1Cache, type L1Entry } from './l1-cache.js';
 import { LoadLimiter, type LoadSlot } from './load-limiter.js';
 import { physicalExpiryMs } from './physical-expiry.js';
@@ -20,8 +21,13 @@ import { StoreGuard } from '../core/store-guard.js';
 import { storeFailureOf, type StoreFailure } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
 
-/** Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its `getTtl` (and, for round-trip-free in-process hits, its `peekTtl`). */
-export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'> & Partial<Pick<VixCircuitBreaker, 'peekTtl'>>;
+/**
+ * Where a decision comes from: a {@link VixCircuitBreaker}, or anything with its
+ * `getTtl` (and, for round-trip-free in-process hits, its `peekTtl`; for in-process
+ * hits in publisher mode, its `isSynced`, without which a copy is trusted whenever
+ * `getTtl` answers).
+ */
+export type TtlSource = Pick<VixCircuitBreaker, 'getTtl'> & Partial<Pick<VixCircuitBreaker, 'peekTtl' | 'isSynced'>>;
 
 /** How concurrent loads of one key are shared. */
 export interface CoalesceOptions {
@@ -37,7 +43,12 @@ export interface CoalesceOptions {
    * not lose its lock to another process that would load the same key again.
    */
   lockTtlMs?: number | undefined;
-  /** Longest a process waits for another's load before calling the loader itself. Default 5,000 ms. */
+  /**
+   * Longest a process waits for another's load before calling the loader itself.
+   * Default `loadTimeout.hard`, and never less (refused): the holder may load that
+   * long, so a waiter giving up earlier would call the backend for a key already
+   * being loaded (a stampede on exactly the slow loads).
+   */
   waitTimeoutMs?: number | undefined;
 }
 
@@ -145,6 +156,14 @@ export interface AdaptiveCacheOptions {
   /** Most loader calls in flight at once per scope (`input.scope`). Default none. */
   maxConcurrentLoadsPerScope?: number | undefined;
   overload?: OverloadOptions | undefined;
+  /**
+   * Shadow mode: each read is judged, stored and refreshed by the caller's own
+   * `baseTtl`, as a plain TTL cache would, so the cache never serves anything it would
+   * not serve without vix-ttl; the breaker's decision is still taken (hooks, logs,
+   * metrics) and comes with each result and event as `decision.shadow`. With a breaker
+   * already in shadow mode this changes nothing. Default false.
+   */
+  shadow?: boolean | undefined;
   /** Listeners subscribed at construction: a shorthand for `cache.onCacheEvent(fn)` (see {@link CacheHooks}). */
   hooks?: CacheHooks | undefined;
 }
@@ -223,7 +242,7 @@ const optionsSchema = z
       .strictObject({
         crossProcess: z.boolean().default(false),
         lockTtlMs: z.number().int().min(1).max(601_000).optional(),
-        waitTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+        waitTimeoutMs: z.number().int().min(1).max(600_000).optional(),
       })
       .prefault({}),
     loadTimeout: z
@@ -259,11 +278,26 @@ const optionsSchema = z
         maxWaiting: z.number().int().min(0).max(1_000_000).default(1_000),
       })
       .prefault({}),
+    shadow: z.boolean().default(false),
     hooks: hooksOption<CacheHooks>(),
   })
   .superRefine((o, ctx) => {
     const { soft, hard } = o.loadTimeout;
     if (soft !== undefined && soft >= hard) ctx.addIssue({ code: 'custom', path: ['loadTimeout', 'soft'], message: `must be below loadTimeout.hard (${hard} ms), got ${soft}` });
+    const wait = o.coalesce.waitTimeoutMs;
+    if (wait !== undefined && wait < hard) {
+      ctx.addIssue({ code: 'custom', path: ['coalesce', 'waitTimeoutMs'], message: `must be at least loadTimeout.hard (${hard} ms): the process holding the lock may load that long, and a waiter giving up earlier loads the same key again; got ${wait}` });
+    }
+    if (soft !== undefined && o.staleIfErrorSeconds === 0) {
+      ctx.addIssue({ code: 'custom', path: ['loadTimeout', 'soft'], message: `serves an entry younger than staleIfErrorSeconds, which is 0: set staleIfErrorSeconds, or soft never acts; got ${soft}` });
+    }
+    if (o.invalidateOn.marketChanges && `${o.namespace.slice(0, -1)}.bus` === o.invalidateOn.marketChannel) {
+      ctx.addIssue({ code: 'custom', path: ['invalidateOn', 'marketChannel'], message: `must differ from the cache's own bus channel, got ${o.invalidateOn.marketChannel}` });
+    }
+    const perScope = o.maxConcurrentLoadsPerScope;
+    if (perScope !== undefined && o.maxConcurrentLoads !== undefined && perScope > o.maxConcurrentLoads) {
+      ctx.addIssue({ code: 'custom', path: ['maxConcurrentLoadsPerScope'], message: `must be at most maxConcurrentLoads (${o.maxConcurrentLoads}), got ${perScope}` });
+    }
     const lock = o.coalesce.lockTtlMs;
     if (lock !== undefined && lock < hard) {
       ctx.addIssue({ code: 'custom', path: ['coalesce', 'lockTtlMs'], message: `must be at least loadTimeout.hard (${hard} ms), or a load still running loses its lock and another process loads the same key; got ${lock}` });
@@ -277,6 +311,8 @@ type ReadState = { ok: true; read: StoreRead; localMs: number; sentAt: number } 
 type Lookup<T> = { hit: true; value: T; ageMs: number } | { hit: false; reason: MissReason };
 type Outcome<T> = Pick<CacheResult<T>, 'value' | 'status' | 'stale' | 'ageMs' | 'writtenAtMs'>;
 type Coordination<T> = { shared: Outcome<T> } | { lockToken: string | null };
+/** The store side of one market change: the message's id, the attempts so far, when it is due, and whether it finishes a taken tag. */
+type MarketJob = { id: string; attempt: number; dueAt: number; resume: boolean };
 
 interface LoadContext<T> {
   name: string;
@@ -295,8 +331,19 @@ const MAX_POLL_MS = 50;
 const NO_TAGS: readonly string[] = Object.freeze([]);
 /** Most tags one `invalidateTags` call (or one bus message) names. */
 const MAX_INVALIDATE_TAGS = 1000;
-/** Most market tags waiting for their store-side invalidation; past it new ones are dropped (counted as store errors). */
+/**
+ * Most market tags tracked one by one (waiting for their store side, retried, or
+ * unsettled); past it every market-tagged entry written before is voided instead
+ * (`market_overflow`): a flood costs loads, never a stale value.
+ */
 const MAX_PENDING_MARKET_TAGS = 10_000;
+/** A market tag whose store side failed is retried after 100 ms, doubling up to 2 s… */
+const MARKET_RETRY_FIRST_MS = 100;
+const MARKET_RETRY_MAX_MS = 2_000;
+/** …at most this many times (about 30 s); then every market-tagged entry written before is voided (`retries_exhausted`). */
+const MARKET_RETRY_LIMIT = 20;
+/** A market tag another process took: if it has not said it finished within this, this process finishes the store side itself. */
+const MARKET_TAKEOVER_MS = 1_500;
 /** Longest an entry carrying a just-changed market's tag is missed while waiting for the store side to be done, ms. */
 const UNSETTLED_MS = 2_000;
 /** Bound on one `invalidateTags` store call, whose work grows with the tagged entries. */
@@ -327,18 +374,30 @@ export class AdaptiveCache {
   readonly #guard: StoreGuard;
   readonly #flights = new SingleFlight<Outcome<unknown>>();
   readonly #events = new EventEmitter<CacheEvent>();
+  readonly #results = new EventEmitter<CacheResultEvent>();
   /** Tag → data keys with a load under way carrying it, so an invalidation of the tag detaches those loads. */
   readonly #flightsByTag = new Map<string, Set<string>>();
   readonly #stats = emptyStats();
   readonly #lockNamespace: string;
   readonly #lockTtlMs: number;
+  readonly #waitTimeoutMs: number;
   readonly #keepStaleSeconds: number;
   readonly #l1: L1Cache | null;
   readonly #limiter: LoadLimiter | null;
   readonly #id = randomUUID().replaceAll('-', '');
   readonly #busChannel: string;
   readonly #subscription: StoreSubscription | null;
-  readonly #pendingMarketTags = new Map<string, string>();
+  /** Market tags whose store side is due now, in order. */
+  readonly #pendingMarketTags = new Map<string, MarketJob>();
+  /** Market tags waiting to be retried (their store side failed here) or taken over (another process took them and has not said it finished). */
+  readonly #retryMarketTags = new Map<string, MarketJob>();
+  #retryTimer: NodeJS.Timeout | null = null;
+  /** Entries carrying a `market:` tag written at or before this (ms on the store's clock) are misses: market changes overflowed what is tracked one by one. */
+  #marketVoidBeforeMs = 0;
+  /** An overflow came before any store answer: market-tagged entries are misses until the next answer's time becomes the cutoff. */
+  #marketVoidPending = false;
+  /** An upper bound of the store's clock: the last answer's time and when its command was sent (`performance.now()`). */
+  #storeTime: { ms: number; sentAt: number } | null = null;
   /**
    * Market tags whose entries may still be in the store, pre-change, since `performance.now()`
    * (the store side is under way here or in another process): an entry carrying one is a miss.
@@ -349,12 +408,16 @@ export class AdaptiveCache {
   #draining = false;
   /** The in-process tier is bypassed until this `performance.now()` (bus messages past their bound). */
   #l1PausedUntil = 0;
-  #busWindow = { startedAt: 0, count: 0 };
+  readonly #busWindow = { startedAt: 0, count: 0 };
+  /** Market-change messages have their own budget: a flood of invalidations never crowds out a market's change. */
+  readonly #marketWindow = { startedAt: 0, count: 0 };
   #readyWaiters: Array<() => void> = [];
   #closed = false;
 
   /** Subscribes to everything that happens in this cache (hits, misses, loads, store errors…; see {@link CacheEvent}). */
   readonly onCacheEvent: Event<CacheEvent> = this.#events.event;
+  /** Subscribes to every `getOrLoad` that went past the in-process tier, when it settles: status, duration, age, decision (see {@link CacheResultEvent}). */
+  readonly onResult: Event<CacheResultEvent> = this.#results.event;
 
   /** @throws InvalidConfigError naming the bad option. */
   constructor(options: AdaptiveCacheOptions) {
@@ -368,14 +431,22 @@ export class AdaptiveCache {
       const field = o.l1 !== undefined ? 'l1' : 'invalidateOn.marketChanges';
       throw new InvalidConfigError(`AdaptiveCache.${field}`, `needs a shared store with pub/sub (RedisCacheStore) to keep processes coherent, got a ${o.store.kind} store`);
     }
-    this.#breaker = o.breaker;
+    // Options that would be accepted and then never act: refused, so a typo or a misunderstanding shows at start.
+    if (options.bus !== undefined && !needsBus) {
+      throw new InvalidConfigError('AdaptiveCache.bus', 'acts only with l1 or invalidateOn.marketChanges (there is no bus without them)');
+    }
+    if (options.overload !== undefined && o.maxConcurrentLoads === undefined && o.maxConcurrentLoadsPerScope === undefined && o.refreshAhead === undefined) {
+      throw new InvalidConfigError('AdaptiveCache.overload', 'acts only with maxConcurrentLoads, maxConcurrentLoadsPerScope or refreshAhead');
+    }
+    this.#breaker = o.shadow ? shadowSource(o.breaker) : o.breaker;
     this.#store = o.store;
     this.#serializer = o.serializer;
     this.#guard = new StoreGuard(o.timeoutMs);
-    subscribeHooks(o.hooks, { onCacheEvent: this.onCacheEvent }, 'AdaptiveCache.hooks');
+    subscribeHooks(o.hooks, { onCacheEvent: this.onCacheEvent, onResult: this.onResult }, 'AdaptiveCache.hooks');
     this.#lockNamespace = `${o.namespace.slice(0, -1)}.lock:`;
     this.#busChannel = `${o.namespace.slice(0, -1)}.bus`;
     this.#lockTtlMs = o.coalesce.lockTtlMs ?? o.loadTimeout.hard + 1_000;
+    this.#waitTimeoutMs = o.coalesce.waitTimeoutMs ?? o.loadTimeout.hard;
     // Entries outlive their TTL as long as something may still serve them: a failed load (staleIfErrorSeconds),
     // backend protection (overload.staleMs), or refresh ahead (the same bound, so that at a tier change from
     // TTL 0 the entries written in tier 1 serve the first reads of tier 2 instead of a miss per key).
@@ -424,6 +495,7 @@ export class AdaptiveCache {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     await this.#subscription?.close();
     this.#l1?.flush(performance.now());
   }
@@ -492,7 +564,7 @@ export class AdaptiveCache {
     if (names.length === 0) return 0;
     const id = randomId();
     this.#dropLocal(NO_TAGS, names);
-    const removed = await this.#invalidateInStore(names, id, true);
+    const removed = (await this.#invalidateInStore(names, id, true)) ?? 0;
     const dropped = this.#dropLocal(NO_TAGS, names);
     this.#emit({ type: 'invalidate', source: 'local', keys: 0, tags: names.length, dropped });
     await this.#publishInvalidation(NO_TAGS, names, id, true);
@@ -524,7 +596,23 @@ export class AdaptiveCache {
         }
       }
     }
-    return this.#slow(name, dataKey, loader as CacheLoader<unknown>, input, tags, decision) as Promise<CacheResult<T>>;
+    if (this.#results.size === 0) return this.#slow(name, dataKey, loader as CacheLoader<unknown>, input, tags, decision) as Promise<CacheResult<T>>;
+    const startedAt = performance.now();
+    return this.#reported(name, input.scope, startedAt, this.#slow(name, dataKey, loader as CacheLoader<unknown>, input, tags, decision) as Promise<CacheResult<T>>);
+  }
+
+  /** Emits `onResult` when the call settles (in the caller's async context), then passes its result or error on unchanged. */
+  #reported<T>(key: string, scope: string | undefined, startedAt: number, work: Promise<CacheResult<T>>): Promise<CacheResult<T>> {
+    return work.then(
+      (result) => {
+        this.#results.emit({ key, scope, status: result.status, durationMs: performance.now() - startedAt, ageMs: result.ageMs, decision: result.decision, storeFailure: result.storeFailure });
+        return result;
+      },
+      (error: unknown) => {
+        this.#results.emit({ key, scope, status: 'error', durationMs: performance.now() - startedAt, ageMs: null, decision: null, storeFailure: null, error });
+        throw error;
+      },
+    );
   }
 
   async #slow<T>(name: string, dataKey: string, loader: CacheLoader<unknown>, input: CacheInput, tags: readonly string[], known: TtlDecision | null): Promise<CacheResult<T>> {
@@ -532,7 +620,9 @@ export class AdaptiveCache {
     if (decision === null && this.#l1 !== null && this.#l1Open() && this.#l1.get(dataKey) !== undefined) {
       // A copy is here but the decision needs a round trip to the clock: that one, and no store read.
       decision = await this.#breaker.getTtl(input);
-      const copy = this.#l1Open() ? this.#l1.get(dataKey) : undefined;
+      // A decision not based on a current clock answer (the clock timed out: last known calm) cannot judge a copy.
+      const current = input.vixStatus !== undefined || this.#breaker.isSynced?.(input.scope) !== false;
+      const copy = current && this.#l1Open() ? this.#l1.get(dataKey) : undefined;
       const served = copy === undefined ? null : this.#fromCopy<T>(name, dataKey, copy, loader, input, tags, decision);
       if (served) return served;
     }
@@ -628,20 +718,21 @@ export class AdaptiveCache {
     const ratio = this.options.refreshAhead;
     if (ratio === undefined || decision.ttl <= 0 || ageMs < ratio * decision.ttl * 1000 || this.#flights.has(dataKey) || this.#closed) return;
     if (this.#limiter !== null && !this.#limiter.hasRoom(input.scope)) {
-      this.#emit({ type: 'refresh', key: name, outcome: 'skipped' });
+      this.#emit({ type: 'refresh', key: name, outcome: 'skipped', durationMs: 0 });
       return;
     }
+    const startedAt = performance.now();
     const flight = this.#flights.run(dataKey, () => this.#tracked(dataKey, tags, () => this.#refresh(name, dataKey, loader, input, tags, decision)));
     flight.promise.then(
-      (outcome) => this.#emit({ type: 'refresh', key: name, outcome: outcome.status === 'miss' ? 'ok' : outcome.status === 'stale' ? 'error' : 'shared' }),
-      (error: unknown) => this.#emit({ type: 'refresh', key: name, outcome: refreshFailure(error) }),
+      (outcome) => this.#emit({ type: 'refresh', key: name, outcome: outcome.status === 'miss' ? 'ok' : outcome.status === 'stale' ? 'error' : 'shared', durationMs: performance.now() - startedAt }),
+      (error: unknown) => this.#emit({ type: 'refresh', key: name, outcome: refreshFailure(error), durationMs: performance.now() - startedAt }),
     );
   }
 
   /** A refresh: the store first (another process may have refreshed already), then a load like any other. */
   async #refresh(name: string, dataKey: string, loader: CacheLoader<unknown>, input: CacheInput, tags: readonly string[], decision: TtlDecision): Promise<Outcome<unknown>> {
     const state = await this.#read(name, dataKey, 'read');
-    if (state.ok && state.read.entry && !this.#unsettled(state.read.entry.tags)) {
+    if (state.ok && state.read.entry && !this.#unsettled(state.read.entry)) {
       const ageMs = Math.max(0, state.read.nowMs - state.read.entry.writtenAtMs);
       if (ageMs < this.options.refreshAhead! * decision.ttl * 1000) {
         const decoded = this.#decode(name, state.read.entry.payload);
@@ -682,7 +773,7 @@ export class AdaptiveCache {
     const first = await this.#tryLock(ctx.name, token);
     if (first !== false) return { lockToken: first ? token : null };
     const sinceMs = ctx.state.read.nowMs;
-    const deadline = performance.now() + this.options.coalesce.waitTimeoutMs;
+    const deadline = performance.now() + this.#waitTimeoutMs;
     for (let delay = FIRST_POLL_MS; performance.now() < deadline; delay = Math.min(MAX_POLL_MS, delay * 1.5)) {
       await sleep(Math.max(1, Math.min(delay, deadline - performance.now())));
       const state = await this.#read(ctx.name, ctx.dataKey, 'read');
@@ -707,7 +798,7 @@ export class AdaptiveCache {
 
   #sharedEntry<T>(ctx: LoadContext<T>, state: ReadState & { ok: true }, sinceMs: number): Outcome<T> | null {
     const entry = state.read.entry;
-    if (!entry || this.#unsettled(entry.tags)) return null;
+    if (!entry || this.#unsettled(entry)) return null;
     const ageMs = Math.max(0, state.read.nowMs - entry.writtenAtMs);
     if (entry.writtenAtMs < sinceMs && !(ageMs < ctx.decision.ttl * 1000)) return null;
     const decoded = this.#decode<T>(ctx.name, entry.payload);
@@ -810,7 +901,7 @@ export class AdaptiveCache {
 
   /** Whether the entry read at the start of the call could stand in within `windowMs`. */
   #hasStale<T>(ctx: LoadContext<T>, windowMs: number): boolean {
-    if (windowMs === 0 || !ctx.state.ok || !ctx.state.read.entry || this.#unsettled(ctx.state.read.entry.tags)) return false;
+    if (windowMs === 0 || !ctx.state.ok || !ctx.state.read.entry || this.#unsettled(ctx.state.read.entry)) return false;
     const { read, localMs } = ctx.state;
     return Math.max(0, read.nowMs - read.entry!.writtenAtMs) + (performance.now() - localMs) < windowMs;
   }
@@ -836,7 +927,7 @@ export class AdaptiveCache {
    * when nothing was stored.
    */
   async #write<T>(ctx: LoadContext<T>, value: T): Promise<number | null> {
-    const floorMs = this.options.coalesce.crossProcess ? this.options.coalesce.waitTimeoutMs : 0;
+    const floorMs = this.options.coalesce.crossProcess ? this.#waitTimeoutMs : 0;
     const expiryMs = physicalExpiryMs(ctx.decision.ttl, this.#keepStaleSeconds, floorMs);
     if (expiryMs === 0) return null;
     let payload: unknown;
@@ -852,11 +943,22 @@ export class AdaptiveCache {
     }
     const tagKeys = ctx.tags.map((tag) => tagIndexKey(this.options.namespace, tag));
     const loadedAfterMs = ctx.state.ok ? ctx.state.read.nowMs : undefined;
+    if (this.#voidsLoad(ctx.tags, loadedAfterMs)) {
+      this.#emit({ type: 'not_cached', key: ctx.name, reason: 'market changes overflowed while loading' });
+      return null;
+    }
     const sentAt = performance.now();
     try {
       const written = await this.#guard.call(() => this.#store.write(ctx.dataKey, payload as string, expiryMs, { tags: ctx.tags, tagKeys, loadedAfterMs }), ctx.dataKey);
       if (!written.written) {
         this.#emit({ type: 'not_cached', key: ctx.name, reason: written.reason === 'invalidated' ? 'invalidated while loading' : 'load older than the invalidations the store remembers' });
+        return null;
+      }
+      this.#noteStoreTime(written.writtenAtMs, sentAt);
+      if (this.#voidsLoad(ctx.tags, loadedAfterMs)) {
+        // Market changes overflowed while the write was under way: the value may predate one of them, and its stamp may be past the cutoff.
+        void this.#guard.call(() => this.#store.delete(ctx.dataKey)).catch((error: unknown) => this.#storeError(ctx.name, 'delete', error));
+        this.#emit({ type: 'not_cached', key: ctx.name, reason: 'market changes overflowed while loading' });
         return null;
       }
       if (this.#l1 !== null && ctx.decision.ttl > 0 && this.#l1Open()) {
@@ -875,6 +977,7 @@ export class AdaptiveCache {
     const sentAt = performance.now();
     try {
       const read = await this.#guard.call(() => this.#store.read(dataKey));
+      this.#noteStoreTime(read.nowMs, sentAt);
       if (read.corrupt) this.#emit({ type: 'corrupt', key: name, reason: read.corrupt });
       return { ok: true, read, localMs: performance.now(), sentAt };
     } catch (error) {
@@ -896,7 +999,7 @@ export class AdaptiveCache {
     if (!entry) return { hit: false, reason: state.read.corrupt ? 'corrupt' : 'absent' };
     const ageMs = Math.max(0, state.read.nowMs - entry.writtenAtMs);
     if (!(ageMs < decision.ttl * 1000)) return { hit: false, reason: 'expired' };
-    if (this.#unsettled(entry.tags)) return { hit: false, reason: 'invalidated' };
+    if (this.#unsettled(entry)) return { hit: false, reason: 'invalidated' };
     const decoded = this.#decode<T>(name, entry.payload);
     return decoded.ok ? { hit: true, value: decoded.value, ageMs } : { hit: false, reason: 'corrupt' };
   }
@@ -964,16 +1067,21 @@ export class AdaptiveCache {
     }
   }
 
-  /** Tag invalidation in the store, bounded in time (its work grows with the entries tagged). */
-  async #invalidateInStore(tags: readonly string[], id: string, strict: boolean): Promise<number> {
+  /**
+   * Tag invalidation in the store, bounded in time (its work grows with the entries
+   * tagged). Only index members inside the namespace are touched; any other is
+   * counted as corrupt. Null when the store failed and `strict` is false.
+   */
+  async #invalidateInStore(tags: readonly string[], id: string, strict: boolean, resume = false): Promise<number | null> {
     const tagKeys = tags.map((tag) => tagIndexKey(this.options.namespace, tag));
     const boundMs = Math.max(INVALIDATE_TIMEOUT_FLOOR_MS, 100 * this.options.timeoutMs);
+    const onForeign = (member: string): void => this.#emit({ type: 'corrupt', key: tags[0] ?? '', reason: `tag index member outside the namespace, left alone: ${member.slice(0, 80)}` });
     try {
-      return await withTimeout(this.#store.invalidateTags!(tagKeys, id), boundMs);
+      return await withTimeout(this.#store.invalidateTags!(tagKeys, id, { keyPrefix: this.options.namespace, onForeign, resume }), boundMs);
     } catch (error) {
       this.#storeError(tags[0] ?? '', 'invalidate', error);
       if (strict) throw error;
-      return 0;
+      return null;
     }
   }
 
@@ -986,11 +1094,11 @@ export class AdaptiveCache {
   }
 
   #onMessage(channel: string, text: string): void {
-    if (!this.#withinRate()) return;
     if (channel === this.#busChannel) {
+      if (!this.#withinRate(this.#busWindow)) return this.#busOverflow();
       const message = parseInvalidation(text, this.options.maxKeyLength, this.options.maxTagLength);
       if (!message) return this.#emit({ type: 'bus_rejected', reason: 'malformed' });
-      for (const tag of message.tags) this.#unsettledTags.delete(tag); // a market tag's store side is done
+      for (const tag of message.tags) this.#settled(tag, message.id); // a market tag's store side is done
       this.#remember(this.#settledIds, message.id);
       if (message.src === this.#id) return;
       const dropped = this.#dropLocal(message.keys.map((k) => this.options.namespace + k), message.tags);
@@ -998,18 +1106,27 @@ export class AdaptiveCache {
       return;
     }
     if (channel !== this.options.invalidateOn.marketChannel) return;
+    // A market change is never ignored: past its budget every market-tagged entry is voided instead.
+    if (!this.#withinRate(this.#marketWindow)) return this.#voidMarketEntries('market_flood');
     const change = parseMarketChange(text);
     if (!change) return this.#emit({ type: 'bus_rejected', reason: 'malformed' });
+    if (change.all === true) return this.#voidMarketEntries('publisher_overflow');
     const tags = change.markets.map(marketTag).filter((tag) => tag.length <= this.options.maxTagLength);
     const dropped = this.#dropLocal(NO_TAGS, tags);
-    if (!this.#settledIds.has(change.id)) for (const tag of tags) this.#remember(this.#unsettledTags, tag);
     this.#emit({ type: 'invalidate', source: 'market', keys: 0, tags: tags.length, dropped });
+    if (this.#settledIds.has(change.id)) return; // another process finished it before this message arrived
     for (const tag of tags) {
-      if (this.#pendingMarketTags.size >= MAX_PENDING_MARKET_TAGS && !this.#pendingMarketTags.has(tag)) {
-        this.#storeError(tag, 'invalidate', new Error('too many market invalidations queued'));
-        continue;
+      const tracked = this.#pendingMarketTags.has(tag) || this.#retryMarketTags.has(tag) || this.#unsettledTags.has(tag);
+      if (!tracked && this.#pendingMarketTags.size + this.#retryMarketTags.size + this.#unsettledTags.size >= MAX_PENDING_MARKET_TAGS) {
+        // Not tracked one by one: this process voids every market-tagged entry written before (the other processes do the tag's store side).
+        this.#voidMarketEntries(this.#pendingMarketTags.size >= this.#unsettledTags.size ? 'pending_full' : 'unsettled_full');
+        break;
       }
-      this.#pendingMarketTags.set(tag, change.id);
+      this.#unsettledTags.delete(tag);
+      this.#unsettledTags.set(tag, performance.now());
+      this.#retryMarketTags.delete(tag); // a newer change supersedes a retry
+      this.#pendingMarketTags.delete(tag);
+      this.#pendingMarketTags.set(tag, { id: change.id, attempt: 0, dueAt: 0, resume: false });
     }
     void this.#drainMarketTags();
   }
@@ -1017,33 +1134,133 @@ export class AdaptiveCache {
   /**
    * The store side of market changes, one tag at a time: the first process of the
    * namespace to take a tag for a message does the work (the others find the
-   * message's id on the tag's tombstone) and then tells every process to drop its
-   * copies again, since some may have been filled from entries not yet removed.
+   * message's id on the tag's tombstone, and finish it themselves if the taker does
+   * not say it finished within {@link MARKET_TAKEOVER_MS}) and then tells every process
+   * to drop its copies again, since some may have been filled from entries not yet
+   * removed. A failure keeps the tag unsettled (its entries missed) and retries it
+   * with a bounded backoff; nothing is dropped silently.
    */
   async #drainMarketTags(): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
     try {
       while (this.#pendingMarketTags.size > 0 && !this.#closed) {
-        const [tag, id] = this.#pendingMarketTags.entries().next().value as [string, string];
+        const [tag, job] = this.#pendingMarketTags.entries().next().value as [string, MarketJob];
         this.#pendingMarketTags.delete(tag);
-        const removed = await this.#invalidateInStore([tag], id, false);
-        if (removed === -1) continue; // another process took it: its completion message settles the tag
+        const removed = await this.#invalidateInStore([tag], job.id, false, job.resume);
+        if (this.#pendingMarketTags.has(tag) || this.#retryMarketTags.has(tag)) continue; // a newer change of the market came meanwhile: its job does the work
+        if (removed === null) {
+          this.#retryLater(tag, job);
+          continue;
+        }
+        if (removed === -1 && !this.#settledIds.has(job.id)) {
+          // Another process took it: its completion message settles the tag; if none comes, this process finishes it.
+          this.#schedule(tag, { id: job.id, attempt: job.attempt, dueAt: performance.now() + MARKET_TAKEOVER_MS, resume: true });
+          continue;
+        }
         this.#unsettledTags.delete(tag);
+        if (removed === -1) continue;
         this.#dropLocal(NO_TAGS, [tag]);
         // Tells every process the store side is done (they drop copies filled meanwhile, and stop missing on the tag).
-        await this.#publishInvalidation(NO_TAGS, [tag], id, false);
+        await this.#publishInvalidation(NO_TAGS, [tag], job.id, false);
       }
     } finally {
       this.#draining = false;
     }
   }
 
-  /** Whether an entry carries a market tag whose store side is not known to be done (at most {@link UNSETTLED_MS}). */
-  #unsettled(tags: readonly string[]): boolean {
-    if (tags.length === 0 || this.#unsettledTags.size === 0) return false;
+  /** A market tag whose store side failed: retried after a doubling delay (capped), at most {@link MARKET_RETRY_LIMIT} times. */
+  #retryLater(tag: string, job: MarketJob): void {
+    if (job.attempt + 1 >= MARKET_RETRY_LIMIT || this.#retryMarketTags.size >= MAX_PENDING_MARKET_TAGS) {
+      this.#voidMarketEntries(job.attempt + 1 >= MARKET_RETRY_LIMIT ? 'retries_exhausted' : 'pending_full');
+      return;
+    }
+    const delayMs = Math.min(MARKET_RETRY_MAX_MS, MARKET_RETRY_FIRST_MS * 2 ** job.attempt);
+    // A retry finishes what the failed attempt may have begun under the same id.
+    this.#schedule(tag, { id: job.id, attempt: job.attempt + 1, dueAt: performance.now() + delayMs, resume: true });
+  }
+
+  /** Keeps a market tag for later (it stays unsettled meanwhile) and arms the timer for the earliest job. */
+  #schedule(tag: string, job: MarketJob): void {
+    this.#retryMarketTags.set(tag, job);
+    if (this.#closed) return;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const waiting of this.#retryMarketTags.values()) earliest = Math.min(earliest, waiting.dueAt);
+    this.#retryTimer = setTimeout(() => this.#runDue(), Math.max(0, earliest - performance.now()));
+    this.#retryTimer.unref?.();
+  }
+
+  /** Moves the jobs that are due to the queue and drains it. */
+  #runDue(): void {
+    this.#retryTimer = null;
+    const now = performance.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [tag, job] of this.#retryMarketTags) {
+      if (job.dueAt > now) {
+        earliest = Math.min(earliest, job.dueAt);
+        continue;
+      }
+      this.#retryMarketTags.delete(tag);
+      this.#pendingMarketTags.set(tag, job);
+    }
+    if (earliest !== Number.POSITIVE_INFINITY && !this.#closed) {
+      this.#retryTimer = setTimeout(() => this.#runDue(), Math.max(0, earliest - now));
+      this.#retryTimer.unref?.();
+    }
+    void this.#drainMarketTags();
+  }
+
+  /** A completion message for `tag` (another process, or this one, did its store side under `id`). */
+  #settled(tag: string, id: string): void {
+    this.#unsettledTags.delete(tag);
+    if (this.#retryMarketTags.get(tag)?.id === id) this.#retryMarketTags.delete(tag);
+    if (this.#pendingMarketTags.get(tag)?.id === id) this.#pendingMarketTags.delete(tag);
+  }
+
+  /**
+   * Market changes overflowed what is tracked one by one: every entry carrying a
+   * `market:` tag written up to now (an upper bound of the store's clock) is a miss
+   * from now on, loads begun before cannot store their value, no caller joins them,
+   * and in-process copies are flushed. Counted (`market_overflow`), never silent.
+   */
+  #voidMarketEntries(reason: MarketOverflowReason): void {
+    const time = this.#storeTime;
+    if (time === null) this.#marketVoidPending = true;
+    else this.#marketVoidBeforeMs = Math.max(this.#marketVoidBeforeMs, Math.ceil(time.ms + (performance.now() - time.sentAt)) + 1);
+    this.#unsettledTags.clear(); // covered by the cutoff: an entry written after it was loaded after these changes arrived
+    for (const [tag, keys] of this.#flightsByTag) if (isMarketTag(tag)) for (const key of keys) this.#flights.forget(key);
+    this.#l1?.flush(performance.now());
+    this.#emit({ type: 'market_overflow', reason });
+  }
+
+  /** Whether a load carrying `tags`, whose read came at `loadedAfterMs` on the store's clock, may predate a voided market change. */
+  #voidsLoad(tags: readonly string[], loadedAfterMs: number | undefined): boolean {
+    if (!this.#marketVoidPending && this.#marketVoidBeforeMs === 0) return false;
+    if (!tags.some(isMarketTag)) return false;
+    return this.#marketVoidPending || loadedAfterMs === undefined || loadedAfterMs <= this.#marketVoidBeforeMs;
+  }
+
+  #noteStoreTime(ms: number, sentAt: number): void {
+    this.#storeTime = { ms, sentAt };
+    if (!this.#marketVoidPending) return;
+    this.#marketVoidPending = false;
+    this.#marketVoidBeforeMs = Math.max(this.#marketVoidBeforeMs, ms);
+  }
+
+  /**
+   * Whether an entry carries a market tag whose store side is not known to be done:
+   * a job for it is queued or retried here, it was marked less than
+   * {@link UNSETTLED_MS} ago, or it was written before a market overflow.
+   */
+  #unsettled(entry: { tags: readonly string[]; writtenAtMs: number }): boolean {
+    const { tags } = entry;
+    if (tags.length === 0) return false;
+    if ((this.#marketVoidPending || entry.writtenAtMs <= this.#marketVoidBeforeMs) && tags.some(isMarketTag)) return true;
+    if (this.#unsettledTags.size === 0 && this.#retryMarketTags.size === 0 && this.#pendingMarketTags.size === 0) return false;
     const now = performance.now();
     for (const tag of tags) {
+      if (this.#pendingMarketTags.has(tag) || this.#retryMarketTags.has(tag)) return true;
       const since = this.#unsettledTags.get(tag);
       if (since === undefined) continue;
       if (now - since < UNSETTLED_MS) return true;
@@ -1059,20 +1276,23 @@ export class AdaptiveCache {
     if (map.size > MAX_PENDING_MARKET_TAGS) map.delete(map.keys().next().value!);
   }
 
-  /** At most `bus.maxMessagesPerSecond`: past it, the in-process tier is flushed and bypassed for the rest of a second. */
-  #withinRate(): boolean {
+  /** Counts one message in a one-second window; false past `bus.maxMessagesPerSecond`. */
+  #withinRate(window: { startedAt: number; count: number }): boolean {
     const now = performance.now();
-    const window = this.#busWindow;
     if (now - window.startedAt >= 1000) {
       window.startedAt = now;
       window.count = 0;
     }
     window.count += 1;
-    if (window.count <= this.options.bus.maxMessagesPerSecond) return true;
+    return window.count <= this.options.bus.maxMessagesPerSecond;
+  }
+
+  /** Invalidation messages past their bound: the in-process tier is flushed and bypassed for the rest of the second (one might have been an invalidation). */
+  #busOverflow(): void {
+    const now = performance.now();
     if (this.#l1PausedUntil < now) this.#l1?.flush(now);
-    this.#l1PausedUntil = window.startedAt + 1000;
+    this.#l1PausedUntil = this.#busWindow.startedAt + 1000;
     this.#emit({ type: 'bus_rejected', reason: 'overflow' });
-    return false;
   }
 
   #storeError(name: string, operation: StoreOperation, error: unknown): StoreFailure {
@@ -1090,6 +1310,23 @@ export class AdaptiveCache {
 /** A random id for an invalidation (bus messages, tag tombstones). */
 function randomId(): string {
   return randomUUID().replaceAll('-', '');
+}
+
+/**
+ * A decision source whose answers are the caller's base TTL, with the source's decision
+ * as `shadow` (see `AdaptiveCache`'s `shadow` option). `getTtl` validates the input
+ * before anything is read from it.
+ */
+function shadowSource(source: TtlSource): TtlSource {
+  const shadowed: TtlSource = { getTtl: async (input) => shadowDecision(input.baseTtl, await source.getTtl(input)) };
+  if (typeof source.isSynced === 'function') shadowed.isSynced = source.isSynced.bind(source);
+  if (typeof source.peekTtl !== 'function') return shadowed;
+  const peek = source.peekTtl.bind(source);
+  shadowed.peekTtl = (input) => {
+    const decision = peek(input);
+    return decision === null ? null : shadowDecision(input.baseTtl, decision);
+  };
+  return shadowed;
 }
 
 function refreshFailure(error: unknown): RefreshOutcome {

@@ -34,6 +34,8 @@ export interface MarketChangeMessage {
   v: typeof BUS_VERSION;
   id: string;
   markets: string[];
+  /** Every market may have changed (the publisher's backlog overflowed): caches void every `market:` entry written before. */
+  all?: true | undefined;
 }
 
 /** Serializes an invalidation. */
@@ -60,6 +62,7 @@ export function parseInvalidation(text: string, maxKeyLength: number, maxTagLeng
 export function parseMarketChange(text: string): MarketChangeMessage | null {
   const body = parseObject(text);
   if (!body || !isId(body.id)) return null;
+  if (body.all === true) return { v: BUS_VERSION, id: body.id, markets: [], all: true };
   const markets = stringsOf(body.markets, (m) => m.length > 0 && m.length <= MAX_MARKET_CHARS && !CONTROL.test(m) && !/[{}]/.test(m));
   if (!markets || markets.length === 0) return null;
   return { v: BUS_VERSION, id: body.id, markets };

@@ -13,6 +13,14 @@ export type RefreshOutcome = 'ok' | 'error' | 'timeout' | 'shared' | 'skipped';
 /** What backend protection did with a load past `maxConcurrentLoads`: a stale entry stood in, it waited for a slot, or it was refused. */
 export type OverloadOutcome = 'stale' | 'waited' | 'rejected';
 
+/**
+ * Why market-tagged entries were voided wholesale: a table of market changes
+ * overflowed (`unsettled_full`, `pending_full`), market-change messages came past
+ * `bus.maxMessagesPerSecond` (`market_flood`), a change's store side kept failing
+ * (`retries_exhausted`), or the publisher itself overflowed and said so (`publisher_overflow`).
+ */
+export type MarketOverflowReason = 'unsettled_full' | 'pending_full' | 'market_flood' | 'retries_exhausted' | 'publisher_overflow';
+
 /** Where an invalidation came from: this process's call, another process's (the bus), or the odds feed (market changes). */
 export type InvalidationSource = 'local' | 'bus' | 'market';
 
@@ -39,6 +47,9 @@ export type InvalidationSource = 'local' | 'bus' | 'market';
  * - `overload`: a load past `maxConcurrentLoads` was served stale, waited for a slot, or was refused (`OverloadedError`);
  * - `invalidate`: keys or tags were invalidated, and `dropped` in-process copies with them;
  * - `bus`: the invalidation bus went down (the in-process tier is bypassed and flushed) or came back;
+ * - `market_overflow`: a market change could not be tracked one by one; instead every entry
+ *   carrying a `market:` tag written before now is a miss (and in-process copies were flushed),
+ *   so a flood costs loads, never a stale value;
  * - `bus_rejected`: a bus message was ignored: malformed (`malformed`), or past `bus.maxMessagesPerSecond`
  *   (`overflow`: the in-process tier was flushed and bypassed for a second instead).
  */
@@ -53,20 +64,46 @@ export type CacheEvent =
   | { type: 'store_error'; key: string; operation: StoreOperation; failure: StoreFailure }
   | { type: 'corrupt'; key: string; reason: string }
   | { type: 'not_cached'; key: string; reason: string }
-  | { type: 'refresh'; key: string; outcome: RefreshOutcome }
+  | { type: 'refresh'; key: string; outcome: RefreshOutcome; durationMs: number }
   | { type: 'soft_timeout'; key: string; timeoutMs: number }
   | { type: 'overload'; key: string; scope: string; outcome: OverloadOutcome; inFlight: number }
   | { type: 'invalidate'; source: InvalidationSource; keys: number; tags: number; dropped: number }
   | { type: 'bus'; state: 'up' | 'down' }
-  | { type: 'bus_rejected'; reason: 'malformed' | 'overflow' };
+  | { type: 'bus_rejected'; reason: 'malformed' | 'overflow' }
+  | { type: 'market_overflow'; reason: MarketOverflowReason };
+
+/**
+ * A `getOrLoad` call that went past the in-process tier (to the store, the clock or
+ * the loader), when it settled (`cache.onResult`): how the value was obtained, or
+ * `error` when the call rejected, and how long it took. The call ends when the
+ * event is emitted, so it began `durationMs` earlier. A hit on an in-process copy
+ * is not one (it is a `hit` event with `l1: true`), so that path stays free.
+ */
+export interface CacheResultEvent {
+  key: string;
+  /** The caller's scope, as given. */
+  scope: string | undefined;
+  /** How the value was obtained (a `CacheResult`'s status), or `error` when the call rejected. */
+  status: 'hit' | 'miss' | 'stale' | 'coalesced' | 'error';
+  durationMs: number;
+  /** Age of the served entry, ms (as a `CacheResult` has it); null for a value just loaded, or an error. */
+  ageMs: number | null;
+  /** The decision the read was judged by; null when the call rejected. */
+  decision: TtlDecision | null;
+  storeFailure: StoreFailure | null;
+  /** Why the call rejected (the loader's error, a `LoaderTimeoutError`, an `OverloadedError`…); undefined otherwise. */
+  error?: unknown;
+}
 
 /**
  * The `hooks` option of {@link AdaptiveCache}: a shorthand for subscribing to
- * `cache.onCacheEvent` at construction. A hook that throws is ignored, so
- * observability never changes what the cache serves.
+ * `cache.onCacheEvent` and `cache.onResult` at construction. A hook that throws is
+ * ignored, so observability never changes what the cache serves.
  */
 export interface CacheHooks {
   onCacheEvent?(event: CacheEvent): void;
+  /** When a `getOrLoad` that went past the in-process tier settles (see {@link CacheResultEvent}). */
+  onResult?(event: CacheResultEvent): void;
 }
 
 /** Counters of one {@link AdaptiveCache} since it was built (see {@link AdaptiveCache.stats}). */
@@ -106,6 +143,8 @@ export interface CacheStats {
   /** Bus messages ignored as malformed, and ignored past the rate bound. */
   busRejected: number;
   busOverflows: number;
+  /** Times market changes overflowed what is tracked one by one, and every market-tagged entry written before was voided. */
+  marketOverflows: number;
 }
 
 /** A zeroed {@link CacheStats}. */
@@ -134,6 +173,7 @@ export function emptyStats(): CacheStats {
     busDowns: 0,
     busRejected: 0,
     busOverflows: 0,
+    marketOverflows: 0,
   };
 }
 
@@ -195,6 +235,9 @@ export function countEvent(stats: CacheStats, event: CacheEvent): void {
     case 'bus_rejected':
       if (event.reason === 'overflow') stats.busOverflows += 1;
       else stats.busRejected += 1;
+      return;
+    case 'market_overflow':
+      stats.marketOverflows += 1;
       return;
   }
 }

@@ -18,7 +18,7 @@ export interface CacheMetricsOptions {
  * (hit by tier l1/store, miss by reason, load ok/error, load_timeout, late_load
  * ok/error, stale, coalesced by scope, store_error by operation, corrupt, not_cached,
  * refresh and overload by outcome, soft_timeout, invalidate by source, bus up/down,
- * bus_rejected by reason) and
+ * bus_rejected and market_overflow by reason) and
  * `<prefix>load_duration_seconds{cache,outcome}` (outcome ok, error or timeout: a
  * timed-out load is observed at its bound, so the histogram counts every loader call).
  * Calling it twice on one registry reuses the metrics.
@@ -29,7 +29,7 @@ export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidInputError('prefix', 'must be a valid Prometheus metric name prefix', prefix);
   const events =
     (registry.getSingleMetric(`${prefix}events_total`) as Counter<'cache' | 'type' | 'detail'> | undefined) ??
-    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, load_timeout, late_load, stale, coalesced, store_error, corrupt, not_cached, refresh, soft_timeout, overload, invalidate, bus, bus_rejected).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
+    new Counter({ name: `${prefix}events_total`, help: 'Adaptive cache events by type (hit, miss, load, load_timeout, late_load, stale, coalesced, store_error, corrupt, not_cached, refresh, soft_timeout, overload, invalidate, bus, bus_rejected, market_overflow).', labelNames: ['cache', 'type', 'detail'], registers: [registry] });
   const loads =
     (registry.getSingleMetric(`${prefix}load_duration_seconds`) as Histogram<'cache' | 'outcome'> | undefined) ??
     new Histogram({
@@ -69,6 +69,7 @@ function detailOf(event: CacheEvent): string {
     case 'bus':
       return event.state;
     case 'bus_rejected':
+    case 'market_overflow':
       return event.reason;
     default:
       return '';

@@ -1,3 +1,21 @@
+/** How {@link CacheStore.invalidateTags} treats what a tag's index names. */
+export interface InvalidateTagsOptions {
+  /**
+   * Only index members starting with this prefix (the cache's namespace) are
+   * tombstoned; any other member (a corrupt or hostile index naming the panic start,
+   * a lock, another app's key) is left alone and passed to `onForeign`.
+   */
+  keyPrefix?: string | undefined;
+  /** Called once per index member outside `keyPrefix`, which was not touched. */
+  onForeign?: ((member: string) => void) | undefined;
+  /**
+   * A retry of an invalidation whose first attempt failed: a tag already taken under
+   * this `id` is finished (the entries it had moved aside are tombstoned) instead of
+   * skipped, and −1 is never returned.
+   */
+  resume?: boolean | undefined;
+}
+
 /**
  * One cache entry as a store keeps it: the serialized value, the instant it was
  * written, in ms on the store's own clock (Redis `TIME` for Redis), so every worker
@@ -103,7 +121,7 @@ export interface CacheStore {
    * had been, so the caller knows another process did (or does) the work.
    * Costs O(entries of the tags). Absent on a store without tags.
    */
-  invalidateTags?(tagKeys: readonly string[], id: string): Promise<number>;
+  invalidateTags?(tagKeys: readonly string[], id: string, options?: InvalidateTagsOptions): Promise<number>;
   /** Takes a short lock (`SET NX PX`); true when this caller holds it now. */
   tryLock(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Releases a lock if `token` still holds it (compare-and-delete). */

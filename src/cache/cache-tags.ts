@@ -46,3 +46,8 @@ export function tagIndexKey(namespace: string, tag: string): string {
 export function marketTag(market: string): string {
   return `market:${market}`;
 }
+
+/** Whether a tag is a market's (`market:<id>`), the tags the odds feed invalidates. */
+export function isMarketTag(tag: string): boolean {
+  return tag.startsWith('market:');
+}

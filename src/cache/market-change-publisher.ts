@@ -34,8 +34,11 @@ export interface MarketChangeStats {
   /** Markets sent (a market changing several times in one window counts once). */
   marketsSent: number;
   messages: number;
-  /** Changes dropped: the pending set was full, or a market id unfit for a tag. */
+  /** Changes dropped: the pending set was full (see `overflows`), or a market id unfit for a tag. */
   dropped: number;
+  /** Changes that found the pending set full; each overflow is sent as one "every market changed" message (`allSent`), never lost. */
+  overflows: number;
+  allSent: number;
   /** PUBLISH calls that failed or timed out (their markets are sent again). */
   errors: number;
 }
@@ -57,10 +60,14 @@ export class MarketChangePublisher {
   readonly #redis: RedisPubSubClient;
   readonly #pending = new Set<string>();
   readonly #timer: NodeJS.Timeout;
-  readonly #stats: MarketChangeStats = { changes: 0, marketsSent: 0, messages: 0, dropped: 0, errors: 0 };
+  readonly #stats: MarketChangeStats = { changes: 0, marketsSent: 0, messages: 0, dropped: 0, errors: 0, overflows: 0, allSent: 0 };
   #tokens: number;
   #refilledAt = performance.now();
   #sending: Promise<void> | null = null;
+  /** The pending set overflowed: the next message says every market changed. */
+  #overflowed = false;
+  /** Most tokens held: one window's share of the rate, so no second ever carries more than the rate plus one window's share. */
+  readonly #capacity: number;
   #closed = false;
 
   /** @throws InvalidConfigError for a client that is not ioredis or a bad option. */
@@ -68,7 +75,9 @@ export class MarketChangePublisher {
     assertRedisClient(redis);
     this.#redis = redis;
     this.options = parseOptions(optionsSchema, options, 'MarketChangePublisher');
-    this.#tokens = this.options.maxMessagesPerSecond;
+    const rate = this.options.maxMessagesPerSecond;
+    this.#capacity = Math.max(1, Math.min(rate, (rate * this.options.windowMs) / 1000));
+    this.#tokens = this.#capacity;
     this.#timer = setInterval(() => void this.flush(), this.options.windowMs);
     this.#timer.unref();
   }
@@ -77,7 +86,13 @@ export class MarketChangePublisher {
   changed(market: string): void {
     this.#stats.changes += 1;
     if (this.#closed || this.#pending.has(market)) return;
-    if (this.#pending.size >= this.options.maxPending || typeof market !== 'string' || market.length === 0 || market.length > MAX_MARKET_CHARS || UNFIT.test(market)) {
+    if (this.#pending.size >= this.options.maxPending) {
+      this.#stats.dropped += 1;
+      this.#stats.overflows += 1;
+      this.#overflowed = true; // sent as "every market changed": the change is covered, not lost
+      return;
+    }
+    if (typeof market !== 'string' || market.length === 0 || market.length > MAX_MARKET_CHARS || UNFIT.test(market)) {
       this.#stats.dropped += 1;
       return;
     }
@@ -112,6 +127,19 @@ export class MarketChangePublisher {
 
   async #send(): Promise<void> {
     this.#refill();
+    if (this.#overflowed && this.#tokens >= 1) {
+      this.#tokens -= 1;
+      try {
+        await withTimeout(this.#redis.publish(this.options.channel, encodeMarketChange({ id: randomUUID().replaceAll('-', ''), markets: [], all: true })), this.options.timeoutMs);
+        this.#overflowed = false;
+        this.#pending.clear(); // covered by "every market changed"
+        this.#stats.messages += 1;
+        this.#stats.allSent += 1;
+      } catch {
+        this.#stats.errors += 1;
+        return;
+      }
+    }
     while (this.#pending.size > 0 && this.#tokens >= 1) {
       this.#tokens -= 1;
       const markets = this.#take();
@@ -121,7 +149,10 @@ export class MarketChangePublisher {
         this.#stats.marketsSent += markets.length;
       } catch {
         this.#stats.errors += 1;
-        for (const market of markets) if (this.#pending.size < this.options.maxPending) this.#pending.add(market);
+        for (const market of markets) {
+          if (this.#pending.size < this.options.maxPending) this.#pending.add(market);
+          else this.#overflowed = true;
+        }
         return; // the next window tries again
       }
     }
@@ -144,7 +175,7 @@ export class MarketChangePublisher {
   #refill(): void {
     const now = performance.now();
     const max = this.options.maxMessagesPerSecond;
-    this.#tokens = Math.min(max, this.#tokens + ((now - this.#refilledAt) / 1000) * max);
+    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#refilledAt) / 1000) * max);
     this.#refilledAt = now;
   }
 }

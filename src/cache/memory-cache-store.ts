@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { parseOptions } from '../core/parse-options.js';
 import { InvalidInputError } from '../core/errors.js';
-import { TOMBSTONE_MS, type CacheStore, type StoreRead, type StoreWriteOptions, type StoreWriteOutcome } from './cache-store.js';
+import { TOMBSTONE_MS, type CacheStore, type InvalidateTagsOptions, type StoreRead, type StoreWriteOptions, type StoreWriteOutcome } from './cache-store.js';
 
 /** Options of {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {
@@ -103,27 +103,33 @@ export class MemoryCacheStore implements CacheStore {
     return entry !== undefined && entry.expiresAtMs > nowMs;
   }
 
-  async invalidateTags(tagKeys: readonly string[], id: string): Promise<number> {
+  async invalidateTags(tagKeys: readonly string[], id: string, options: InvalidateTagsOptions = {}): Promise<number> {
+    const { keyPrefix = '', onForeign, resume = false } = options;
     const nowMs = this.#clock();
     let removed = 0;
     let handled = 0;
     for (const tagKey of tagKeys) {
       const previous = this.#tombstones.get(tagKey);
       if (previous && previous.id === id && nowMs - previous.at < TOMBSTONE_MS) {
-        handled += 1; // this invalidation was done already
+        handled += 1; // this invalidation was done already (in one step: nothing is left to resume)
         continue;
       }
       this.#tombstones.set(tagKey, { at: nowMs, id });
       const members = this.#tags.get(tagKey);
       this.#tags.delete(tagKey);
       for (const key of members ?? []) {
+        if (!key.startsWith(keyPrefix)) {
+          onForeign?.(key);
+          continue;
+        }
         this.#tombstones.set(key, { at: nowMs, id });
         this.#entries.delete(key);
         removed += 1;
       }
     }
-    return handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
+    return !resume && handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
   }
+
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const nowMs = this.#clock();

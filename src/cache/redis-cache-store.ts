@@ -3,6 +3,7 @@ import { StoreError } from '../core/errors.js';
 import {
   TOMBSTONE_MS,
   type CacheStore,
+  type InvalidateTagsOptions,
   type StoreRead,
   type StoreSubscriberHandlers,
   type StoreSubscriberOptions,
@@ -82,25 +83,32 @@ export class RedisCacheStore implements CacheStore {
     return (await TOMBSTONE.run(this.#redis, key, [String(TOMBSTONE_MS)])) === 1;
   }
 
-  async invalidateTags(tagKeys: readonly string[], id: string): Promise<number> {
+  async invalidateTags(tagKeys: readonly string[], id: string, options: InvalidateTagsOptions = {}): Promise<number> {
+    const { keyPrefix = '', onForeign, resume = false } = options;
     let removed = 0;
     let handled = 0;
     for (const tagKey of tagKeys) {
       const scratch = `${tagKey}:x:${id}`;
       const moved = Number(await TAG_TAKE.runKeys(this.#redis, [tagKey, `${tagKey}:inv`, scratch], [id, String(TOMBSTONE_MS)]));
       if (moved === -1) handled += 1;
-      if (!(moved > 0)) continue;
+      // A retry finishes what its first attempt moved aside (the scratch set is still there if it stopped midway).
+      if (!(moved > 0) && !(moved === -1 && resume)) continue;
       let cursor = '0';
       do {
         const [next, pairs] = await this.#redis.zscan(scratch, cursor, 'COUNT', SCAN_BATCH);
         cursor = next;
-        const members = pairs.filter((_, i) => i % 2 === 0);
+        const members: string[] = [];
+        for (let i = 0; i < pairs.length; i += 2) {
+          const member = pairs[i]!;
+          if (member.startsWith(keyPrefix)) members.push(member);
+          else onForeign?.(member); // never overwrite a key the cache does not own
+        }
         await Promise.all(members.map((member) => TOMBSTONE.run(this.#redis, member, [String(TOMBSTONE_MS)])));
         removed += members.length;
       } while (cursor !== '0');
       await this.#redis.del(scratch);
     }
-    return handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
+    return !resume && handled === tagKeys.length && tagKeys.length > 0 ? -1 : removed;
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {

@@ -21,6 +21,7 @@ export const SERVER_LIMITS = [
   'bodyLimit',
   'ticksBodyLimit',
   'maxTicksPerBatch',
+  'maxBatchItems',
   'maxTrackedScopes',
   'maxEventClients',
   'displayBaseTtl',
@@ -110,6 +111,7 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       maxPanicScopes: flagKey('max-panic-scopes'),
       syncIntervalMs: breakerOptionsSchema.shape.syncIntervalMs.unwrap().optional(),
+      shadow: breakerOptionsSchema.shape.shadow.unwrap().optional(),
     })
     .optional(),
 });

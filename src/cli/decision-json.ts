@@ -1,7 +1,7 @@
 import type { TtlDecision } from '../policy/ttl-decision.js';
 
-/** A decision as the `--json` outputs show it: every field always present (`reason` null unless fail-safe), in this order. */
-export type DecisionJson = Required<Omit<TtlDecision, 'reason'>> & { reason: string | null };
+/** A decision as the `--json` outputs show it: every field always present (`reason` null unless fail-safe), in this order; the CLI decides live, never in shadow. */
+export type DecisionJson = Required<Omit<TtlDecision, 'reason' | 'shadow'>> & { reason: string | null };
 
 /** A decision in the one shape of the `--json` outputs, whatever fields a future decision gains. */
 export function decisionJson(decision: TtlDecision): DecisionJson {

@@ -68,6 +68,11 @@ export const SERVE_FLAGS = {
     file: 'breaker.maxPanicScopes',
     meaning: 'Most distinct scopes a process holds in panic; a panic in a new scope past it is only read, never written: a start another host wrote decides, without one it fails safe (TTL 0, reason scope_limit).',
   },
+  shadow: {
+    type: 'boolean',
+    meaning:
+      'Shadow mode: POST /v1/ttl answers the request\'s base TTL (what the caller does without vix-ttl) with the decision that would have applied as "shadow"; decisions are still taken, logged and measured (vix_ttl_shadow_* metrics). Also VIX_TTL_SHADOW=true|false and breaker.shadow in the config file.',
+  },
   'tick-skew-ms': {
     type: 'integer',
     value: 'MS',

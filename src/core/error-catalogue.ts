@@ -21,6 +21,7 @@ export const HTTP_ERRORS = Object.freeze({
   request_timeout: { status: 408, message: 'The request did not arrive within the request timeout.' },
   body_too_large: { status: 413, message: 'The body is larger than the route takes.' },
   too_many_ticks: { status: 413, message: 'The tick batch holds more ticks than one batch may.' },
+  too_many_items: { status: 413, message: 'The decision batch holds more requests than one batch may.' },
   unsupported_media_type: { status: 415, message: 'The body is not application/json.' },
   expectation_failed: { status: 417, message: 'An Expect header other than 100-continue.' },
   busy: { status: 429, message: 'The service takes no more of this work right now; retry after Retry-After seconds.' },

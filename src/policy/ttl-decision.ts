@@ -43,4 +43,17 @@ export interface TtlDecision {
   failSafe: boolean;
   /** Why the decision is fail-safe; present only when `failSafe` is true. */
   reason?: FailSafeReason | undefined;
+  /**
+   * Present only in shadow mode (`shadow: true` on the breaker, the cache or the
+   * service): the decision that *would* have applied. The fields above are then the
+   * caller's own base TTL (mode `NORMAL`, tier 0, as without vix-ttl), so shadow never
+   * changes what a caller does; this one says what vix-ttl would have done instead.
+   */
+  shadow?: ShadowDecision | undefined;
 }
+
+/**
+ * The decision a shadow run would have applied: a whole {@link TtlDecision} (tier,
+ * mode, TTL, fail-safe and its reason…) without a `shadow` of its own.
+ */
+export type ShadowDecision = Omit<TtlDecision, 'shadow'>;

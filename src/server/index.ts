@@ -11,7 +11,7 @@ export { createServer, type VixTtlServerOptions, type VixTtlServer } from './htt
 export { startService, type ServiceConfig, type RunningService } from './process/run-service.js';
 export { DemoFeed, DEFAULT_DEMO_SCOPES, type DemoFeedOptions, type DemoScope, type DecisionTaker, type TickSink } from './process/demo-feed.js';
 export { acceleratedTime, type TimeSource } from './process/accelerated-time.js';
-export { ServiceMetrics, STORE_LATENCY_BUCKETS, type ScopeGaugeValues, type MetricSources } from './state/service-metrics.js';
+export { ServiceMetrics, STORE_LATENCY_BUCKETS, DECISION_TTL_BUCKETS, type ScopeGaugeValues, type MetricSources } from './state/service-metrics.js';
 export type { ServiceTelemetry, ServiceTelemetryOptions } from './state/service-telemetry.js';
 export type { ServiceState, ServiceStateSnapshot, ScopeStateView, ImportanceView, RatesView, VixSummary } from './state/service-state.js';
 export { LocalVix, type LocalVixOptions } from './vix/local-vix.js';
@@ -23,5 +23,9 @@ export type { EventStream } from './http/event-stream.js';
 export { HttpError, HTTP_ERROR_STATUS, HTTP_ERROR_NAMES, type HttpErrorName } from './http/http-error.js';
 export { openApiDocument, type OpenApiDocument } from './http/openapi-document.js';
 export type { ErrorBody } from './http/error-handler.js';
+
+export { LogVolume, OTHER_EVENT, MAX_EVENTS, type LogVolumeHooks } from './state/log-volume.js';
+export { PanicEpisodes, PANIC_EPISODE_METRIC, PANIC_EPISODE_BUCKETS } from './state/panic-episodes.js';
+export { ScrapeHistogram, type ScrapeHistogramOptions } from './state/scrape-histogram.js';
 
 export { cacheMetricsHooks, type CacheMetricsOptions } from '../cache/cache-metrics.js';

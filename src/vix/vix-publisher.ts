@@ -41,6 +41,8 @@ export interface PublishEvent {
    * failover that lost a calm deletion.
    */
   removedStart: boolean;
+  /** What the clock answered an `ok` write: with `removedStart`, the start of the panic that ended and the clock's time. */
+  observation?: PanicObservation | undefined;
 }
 
 /**
@@ -383,7 +385,7 @@ export class VixPublisher {
           this.#retryDelayMs = this.#options.retryDelayMs;
           if (kind === 'calm' && entry.desired === 'calm') this.#release(scope);
           const removedStart = kind === 'calm' && isObservation(observation) && !observation.active && observation.startedAtMs !== null;
-          this.#publishes.emit({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart });
+          this.#publishes.emit({ scope, kind, reason, outcome: 'ok', durationMs: performance.now() - startedAt, removedStart, observation: isObservation(observation) ? observation : undefined });
           if (changed) this.#logger.info({ scope, status: kind, reason }, 'VIX_STATUS_PUBLISHED');
           if (removedStart && (reason === 'refresh' || reason === 'first_sight')) {
             this.#logger.warn({ scope, reason, started_at_ms: (observation as PanicObservation).startedAtMs }, 'VIX_STALE_PANIC_REMOVED: the store held a panic this engine does not have');

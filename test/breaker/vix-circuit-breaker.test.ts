@@ -256,3 +256,34 @@ describe('hooks and close', () => {
     expect(changes()).toBe(5002);
   });
 });
+
+describe('isSynced: whether a decision rests on a current clock answer', () => {
+  it('true after an answer, false once it is older than syncIntervalMs + timeoutMs, false after a failed call until the clock answers again', async () => {
+    let now = Date.UTC(2026, 5, 14, 20, 0, 0);
+    const clock = new MemoryPanicClock({ now: () => now });
+    let failing = false;
+    const flaky: PanicClock = Object.assign(Object.create(clock) as PanicClock, {
+      observe: (scope: string | undefined, kind: ObservationKind) => (failing ? Promise.reject(new Error('ECONNRESET')) : clock.observe(scope, kind)),
+      observeMany: (requests: readonly ObservationRequest[]) => (failing ? Promise.reject(new Error('ECONNRESET')) : clock.observeMany(requests)),
+    });
+    const breaker = new VixCircuitBreaker({ clock: flaky, syncIntervalMs: 100, timeoutMs: 50, now: () => now });
+    const read = { baseTtl: 60, scope: 'ligue-1' };
+    expect(breaker.isSynced('ligue-1')).toBe(false); // never asked
+    await breaker.getTtl(read);
+    expect(breaker.isSynced('ligue-1')).toBe(true);
+    expect(breaker.isSynced('other')).toBe(false);
+    now += 149;
+    expect(breaker.isSynced('ligue-1')).toBe(true);
+    now += 1;
+    expect(breaker.isSynced('ligue-1')).toBe(false);
+    failing = true;
+    now += 100; // the clock is asked again, and the call fails: the last known calm is not current knowledge
+    const fallback = await breaker.getTtl(read);
+    expect(fallback).toMatchObject({ ttl: 60, failSafe: false }); // the last known calm decision, unchanged
+    expect(breaker.isSynced('ligue-1')).toBe(false);
+    failing = false;
+    await breaker.getTtl(read);
+    expect(breaker.isSynced('ligue-1')).toBe(true);
+    expect(new VixCircuitBreaker({ clock: null }).isSynced()).toBe(true); // nothing to read: the caller's status decides
+  });
+});

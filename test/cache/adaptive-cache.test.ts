@@ -510,3 +510,43 @@ describe('keys, options and hooks', () => {
     expect(await cache.getOrLoadWithMeta('k', async () => 2, calm())).toMatchObject({ status: 'miss', value: 2 });
   });
 });
+
+describe('contradictory or idle option combinations are refused at construction, naming the field', () => {
+  const base = () => ({ breaker: new VixCircuitBreaker({ clock: null }), store: new MemoryCacheStore({ max: 10 }) });
+  const refused = (options: object, field: string) => {
+    let error: unknown;
+    try {
+      new AdaptiveCache({ ...base(), ...options });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect((error as InvalidConfigError).message).toContain(`AdaptiveCache.${field}`);
+  };
+
+  it('coalesce.waitTimeoutMs below loadTimeout.hard (waiters would load a key still being loaded); its default follows hard', () => {
+    refused({ coalesce: { waitTimeoutMs: 5000 } }, 'coalesce.waitTimeoutMs');
+    refused({ coalesce: { waitTimeoutMs: 999 }, loadTimeout: { hard: 1000 } }, 'coalesce.waitTimeoutMs');
+    expect(() => new AdaptiveCache({ ...base(), coalesce: { waitTimeoutMs: 1000 }, loadTimeout: { hard: 1000 } })).not.toThrow();
+  });
+
+  it('loadTimeout.soft without staleIfErrorSeconds (soft would never act)', () => {
+    refused({ loadTimeout: { soft: 300 } }, 'loadTimeout.soft');
+    expect(() => new AdaptiveCache({ ...base(), loadTimeout: { soft: 300 }, staleIfErrorSeconds: 30 })).not.toThrow();
+  });
+
+  it('invalidateOn.marketChannel equal to the cache’s own bus channel', () => {
+    refused({ invalidateOn: { marketChanges: true, marketChannel: 'vix-ttl:cache.bus' } }, 'invalidateOn.marketChannel');
+  });
+
+  it('maxConcurrentLoadsPerScope above maxConcurrentLoads', () => {
+    refused({ maxConcurrentLoads: 5, maxConcurrentLoadsPerScope: 6 }, 'maxConcurrentLoadsPerScope');
+    expect(() => new AdaptiveCache({ ...base(), maxConcurrentLoads: 5, maxConcurrentLoadsPerScope: 5 })).not.toThrow();
+  });
+
+  it('bus without l1 or invalidateOn, overload without maxConcurrentLoads(PerScope) or refreshAhead: options that would never act', () => {
+    refused({ bus: { heartbeatMs: 500 } }, 'bus');
+    refused({ overload: { waitMs: 10 } }, 'overload');
+    expect(() => new AdaptiveCache({ ...base(), refreshAhead: 0.8, overload: { staleMs: 1000 } })).not.toThrow();
+  });
+});

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidConfigError, MarketChangePublisher, parseMarketChange, VixEngine, type VixPriceChangeEvent } from '../../src/index.js';
+import { AdaptiveCache, InvalidConfigError, MarketChangePublisher, parseMarketChange, RedisCacheStore, VixCircuitBreaker, VixEngine, type VixPriceChangeEvent } from '../../src/index.js';
 import { RedisServer } from '../support/redis-server.js';
 import { freePort } from '../support/free-port.js';
 import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
@@ -143,4 +143,54 @@ describe('end to end: feed → POST /v1/ticks → engine → bus → every proce
     expect(raw).toMatch(/^\d+!$/); // tombstoned: removed, and no load begun before may write it back
     expect(await redis.get('vix-ttl:cache:odds:lens-lille')).toMatch(/^\d+~/); // another market's entry is untouched
   }, 60_000);
+});
+
+describe('MarketChangePublisher: no burst past the rate, no change lost past maxPending', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let subscriber: Redis;
+  const received: Array<{ at: number; markets: string[]; all: boolean }> = [];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = server.client();
+    subscriber = server.client();
+    await subscriber.subscribe('vix-ttl:market-changes');
+    subscriber.on('message', (_channel, text: string) => {
+      const change = parseMarketChange(text);
+      received.push({ at: performance.now(), markets: change?.markets ?? [], all: change?.all === true });
+    });
+  });
+  afterAll(async () => server.stop());
+
+  it('a fresh publisher sends at most the rate plus one window’s share in its first second (the bucket does not start full)', async () => {
+    received.length = 0;
+    const publisher = new MarketChangePublisher(redis, { windowMs: 100, maxMessagesPerSecond: 10 });
+    const started = performance.now();
+    for (let i = 0; i < 30_000; i += 1) publisher.changed(`m-${i}`); // 30 messages of 1,000 markets
+    await new Promise((r) => setTimeout(r, 1500));
+    const firstSecond = received.filter((m) => m.at - started < 1000).length;
+    expect(firstSecond).toBeGreaterThan(0);
+    expect(firstSecond).toBeLessThanOrEqual(10 + 1); // the old bucket, full at start, sent ~20
+    await publisher.close();
+  });
+
+  it('past maxPending the overflow is sent as “every market changed”, and a cache voids every market-tagged entry written before', async () => {
+    received.length = 0;
+    const cache = new AdaptiveCache({ breaker: new VixCircuitBreaker({ clock: null }), store: new RedisCacheStore(server.client()), invalidateOn: { marketChanges: true }, timeoutMs: 1000 });
+    expect(await cache.ready()).toBe(true);
+    const input = { baseTtl: 60, vixStatus: 'calm', tags: ['market:z'] } as const;
+    await cache.getOrLoad('odds:z', () => 1, input);
+    const publisher = new MarketChangePublisher(redis, { windowMs: 60_000, maxPending: 2 });
+    for (const m of ['a', 'b', 'z']) publisher.changed(m); // z finds the set full
+    expect(publisher.stats()).toMatchObject({ overflows: 1 });
+    await publisher.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received.some((m) => m.all)).toBe(true);
+    expect(publisher.stats()).toMatchObject({ allSent: 1 });
+    expect(await cache.getOrLoadWithMeta('odds:z', () => 2, input)).toMatchObject({ status: 'miss', value: 2 });
+    expect(cache.stats().marketOverflows).toBe(1);
+    await publisher.close();
+    await cache.close();
+  });
 });

@@ -126,3 +126,35 @@ describe('2 real processes: one holds the key’s lock with a loader that never 
     expect(await redis.exists('vix-ttl:cache.lock:odds:hung-2')).toBe(0);
   });
 });
+
+describe('3 real processes: a load slower than the old 5 s wait, inside loadTimeout.hard', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let workers: Worker[];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = server.client();
+    workers = await startWorkers('hung-loader-worker.ts', 3, [server.url]);
+  }, 60_000);
+
+  afterAll(async () => {
+    stopWorkers(workers);
+    await server.stop();
+  });
+
+  it('with the defaults the waiters keep waiting as long as the holder may load (waitTimeoutMs follows hard): one backend call, not three', async () => {
+    const [holder, ...waiters] = workers as [Worker, Worker, Worker];
+    const key = 'odds:slow-6s';
+    holder.send({ key, loader: 'slow', loadMs: 6000 });
+    for (let waited = 0; (await redis.exists(`vix-ttl:cache.lock:${key}`)) === 0; waited += 5) {
+      if (waited > 20_000) throw new Error('the holder never took the lock');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const waiter of waiters) waiter.send({ key, loader: 'slow', loadMs: 6000 });
+    const answers = await Promise.all(workers.map((w) => w.next()));
+    expect(answers[0]).toMatchObject({ ok: true, status: 'miss', value: `loaded by ${holder.child.pid}` });
+    for (const answer of answers.slice(1)) expect(answer).toMatchObject({ ok: true, status: 'coalesced', value: `loaded by ${holder.child.pid}` });
+    expect(answers.reduce((n, a) => n + ((a.stats as { loads: number }).loads ?? 0), 0)).toBe(1);
+  }, 60_000);
+});

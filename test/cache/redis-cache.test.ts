@@ -132,8 +132,8 @@ describe('AdaptiveCache on a real redis-server', () => {
 
     it('cross-process mode: a second cache (another process’s view) waits for the lock holder’s entry instead of loading', async () => {
       // A lock that outlives the test: only the holder's release, not its expiry, can remove it.
-      const a = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000, lockTtlMs: 60_000 } }).cache;
-      const b = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000, lockTtlMs: 60_000 } }).cache;
+      const a = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000, lockTtlMs: 60_000 }, loadTimeout: { hard: 2000 } }).cache;
+      const b = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000, lockTtlMs: 60_000 }, loadTimeout: { hard: 2000 } }).cache;
       let calls = 0;
       const loader = async () => {
         calls += 1;
@@ -150,8 +150,8 @@ describe('AdaptiveCache on a real redis-server', () => {
     });
 
     it('cross-process mode: a waiter whose lock holder fails takes over and loads itself', async () => {
-      const a = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000 } }).cache;
-      const b = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000 } }).cache;
+      const a = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000 }, loadTimeout: { hard: 2000 } }).cache;
+      const b = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 2000 }, loadTimeout: { hard: 2000 } }).cache;
       const error = new Error('holder failed');
       const failing = async () => {
         await new Promise((r) => setTimeout(r, 50));
@@ -275,7 +275,7 @@ describe('AdaptiveCache on a real redis-server', () => {
     });
 
     it('in cross-process mode a TTL-0 entry is kept only waitTimeoutMs, for the waiters', async () => {
-      const { cache } = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 800 } });
+      const { cache } = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 800 }, loadTimeout: { hard: 800 } });
       await cache.getOrLoad('k', async () => 1, panic());
       const pttl = await redis.pttl('vix-ttl:cache:k');
       expect(pttl).toBeGreaterThan(0);

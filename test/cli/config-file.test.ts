@@ -149,7 +149,7 @@ describe('the config file: what it sets reaches the command', () => {
         policy: { tiers: { low_stakes: { thresholdsMin: [1, 2, 3], ttlSeconds: [0, 1, 2, 3] } } },
         vix: { panic: { enter: 6, exit: 3 } },
         breaker: { syncIntervalMs: 250 },
-        server: { bodyLimit: 1024, maxEventClients: 3, shutdownTimeoutMs: 2000 },
+        server: { bodyLimit: 1024, maxEventClients: 3, maxBatchItems: 50, shutdownTimeoutMs: 2000 },
       }),
     );
     const config = serviceConfig(parseFlags(SERVE_SPEC, []), {}, file);
@@ -159,7 +159,7 @@ describe('the config file: what it sets reaches the command', () => {
       policy: { tiers: { low_stakes: { thresholdsMin: [1, 2, 3] } } },
       vix: { panic: { enter: 6, exit: 3 } },
       syncIntervalMs: 250,
-      limits: { bodyLimit: 1024, maxEventClients: 3 },
+      limits: { bodyLimit: 1024, maxEventClients: 3, maxBatchItems: 50 },
       shutdownTimeoutMs: 2000,
     });
     expect(config.clock).not.toHaveProperty('url');

@@ -80,6 +80,26 @@ const replayShape = z.strictObject({
       ),
     }),
   ),
+  shadow: z
+    .strictObject({
+      baseTtl: z.number(),
+      everyMs: z.number(),
+      decisions: z.number(),
+      totals: z.array(z.strictObject({ importance, tier, outcome: z.enum(['same', 'fresher', 'staler']), decisions: z.number(), ttlDifferenceSeconds: z.number(), servedSeconds: z.number() })),
+      byImportance: z.record(
+        importance,
+        z.strictObject({
+          fresherMin: z.number(),
+          freshMin: z.number(),
+          fresherMinByTier: z.array(z.number()).length(5),
+          sameMin: z.number(),
+          decisions: z.number(),
+          fresherDecisions: z.number(),
+          meanGapSeconds: z.number(),
+        }),
+      ),
+    })
+    .nullable(),
   report: z.string().nullable(),
 });
 
@@ -110,7 +130,8 @@ describe('--json: one stable shape per command', () => {
 
   it('replay: the same shape for CSV and JSON lines', async () => {
     expect(replayShape.parse(await json(['replay', 'examples/goal-shock.jsonl', '--json']))).toMatchObject({ format: 'jsonl', report: null });
-    expect(replayShape.parse(await json(['replay', 'examples/calm-day.csv', '--json']))).toMatchObject({ format: 'csv' });
+    expect(replayShape.parse(await json(['replay', 'examples/calm-day.csv', '--json']))).toMatchObject({ format: 'csv', shadow: null });
+    expect(replayShape.parse(await json(['replay', 'examples/goal-shock.jsonl', '--shadow', '--json'])).shadow).toMatchObject({ baseTtl: 60 });
   });
 
   describe('on a real redis-server', () => {

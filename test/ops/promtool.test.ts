@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { AdaptiveCache, MemoryCacheStore, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
-import { cacheMetricsHooks } from '../../src/server/index.js';
+import { cacheMetricsHooks, LogVolume } from '../../src/server/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
@@ -24,9 +25,10 @@ function families(text: string): Set<string> {
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 }
 
-/** The vix_ttl_* names a PromQL text refers to, histogram suffixes folded into their family. */
+/** The vix_ttl_* metric names a PromQL text refers to, histogram suffixes folded into their family. */
 function referencedFamilies(promql: string): string[] {
-  return [...new Set([...promql.matchAll(/\bvix_ttl_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
+  // Not the recording rules' own names (`importance:vix_ttl_…:ratio_rate5m`), which are made by the rules.
+  return [...new Set([...promql.matchAll(/(?<![:\w])vix_ttl_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
 }
 
 /**
@@ -59,7 +61,10 @@ describe('a real /metrics scrape', () => {
     const admin = redis.client();
     await admin.set('brain:panic_start_ts:corrupt', 'not-a-timestamp');
     // Store timeouts are not the subject: generous. warmupMs 0: the engine warms up on the history posted below.
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 } });
+    // The logger counts its lines as `vix-ttl serve`'s does (LogVolume's pino hook), so vix_ttl_log_lines_total is in the scrape.
+    const logVolume = new LogVolume();
+    const logger = pino({ level: 'info', hooks: logVolume.hooks }, { write: () => undefined });
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 5000 }), timeoutMs: 5000, vixEngine: { warmupMs: 0 }, logger, logVolume });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const post = (body: object) => fetch(`${server.app.listeningOrigin}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post({ baseTtl: 60, vixStatus: 'panic', scope: 'corrupt' });
@@ -105,6 +110,9 @@ describe('a real /metrics scrape', () => {
       'vix_ttl_vix_status_transitions_total',
       'vix_ttl_vix_publish_total',
       'vix_ttl_vix_stale_starts_removed_total',
+      'vix_ttl_decision_ttl_seconds',
+      'vix_ttl_panic_episode_duration_seconds',
+      'vix_ttl_log_lines_total',
       'process_cpu_user_seconds_total',
     ]) {
       expect(names.has(name), name).toBe(true);
@@ -145,6 +153,33 @@ describe('a real /metrics scrape', () => {
   });
 });
 
+describe('a /metrics scrape in shadow mode', () => {
+  it('passes promtool check metrics, with every vix_ttl_shadow_* family and fractional time-weighted seconds', async () => {
+    let now = Date.UTC(2026, 5, 14, 20, 0, 0);
+    const server = await createServer({ clock: new MemoryPanicClock({ now: () => now }), now: () => now, shadow: true, vixSource: null });
+    try {
+      for (const body of [
+        { baseTtl: 60, vixStatus: 'calm', scope: 'epl' },
+        { baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: 'epl' },
+        { baseTtl: 30, vixStatus: 'panic', match: { importance: 'high_stakes' }, scope: 'ucl' },
+      ]) {
+        expect((await server.app.inject({ method: 'POST', url: '/v1/ttl', payload: body })).statusCode).toBe(200);
+        now += 1250;
+      }
+      const text = (await server.app.inject('/metrics')).body;
+      const { status, output } = promtool(['check', 'metrics'], text);
+      expect(output.trim()).toBe('');
+      expect(status).toBe(0);
+      expect(text).toMatch(/^vix_ttl_shadow_mode 1$/m);
+      expect(text).toMatch(/^vix_ttl_shadow_served_seconds_total\{importance="medium_stakes",tier="1",outcome="fresher"\} 2\.5$/m);
+      expect(text).toMatch(/^vix_ttl_shadow_decisions_total\{importance="medium_stakes",tier="0",outcome="same"\} 1$/m);
+      expect(text).toMatch(/^vix_ttl_shadow_ttl_difference_seconds_total\{importance="high_stakes",tier="1",outcome="fresher"\} 30$/m);
+    } finally {
+      await server.app.close();
+    }
+  });
+});
+
 describe('the Grafana dashboard', () => {
   const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as {
     uid: string;
@@ -168,6 +203,15 @@ describe('the Grafana dashboard', () => {
     ['VIX status per scope', /vix_ttl_vix_status\{/],
     ['publisher writes', /rate\(vix_ttl_vix_publish_total/],
     ['cache loader calls by outcome (timeouts included)', /sum by \(cache, outcome\) \(rate\(vix_ttl_cache_load_duration_seconds_count/],
+    ['shadow mode by instance', /max by \(instance\) \(vix_ttl_shadow_mode/],
+    ['minutes shadow would have served fresher (time-weighted, the largest instance)', /max by \(importance\) \(sum by \(instance, importance\) \(increase\(vix_ttl_shadow_served_seconds_total\{[^}]*outcome="fresher"/],
+    ['share of shadow decisions at TTL 0', /rate\(vix_ttl_shadow_decisions_total\{[^}]*tier="1",outcome="fresher"/],
+    ['durations of the panics that ended', /sum by \(le\) \(increase\(vix_ttl_panic_episode_duration_seconds_bucket/],
+    ['distribution of decided TTLs', /sum by \(le\) \(rate\(vix_ttl_decision_ttl_seconds_bucket/],
+    ['share of decisions at TTL 0', /vix_ttl_decision_ttl_seconds_bucket\{job=~"\$job", le="0"\}/],
+    ['log lines per decision', /rate\(vix_ttl_log_lines_total.*\/ sum by \(instance\) \(rate\(vix_ttl_decisions_total/],
+    ['log lines by event', /sum by \(event, level\) \(rate\(vix_ttl_log_lines_total/],
+    ['tier disagreement between instances', /max by \(scope, importance\) \(vix_ttl_current_tier.*- min by \(scope, importance\) \(vix_ttl_current_tier/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();
@@ -177,11 +221,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 15 rules found');
+    expect(output).toContain('SUCCESS: 23 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe, store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) — and a big refresh’s busy writes never page as publish failures', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe (paging only live instances; a shadow one warns), the shadow recording rules (38 fresh minutes on two instances is 38, not 76), store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) , panics flapping, backend unshielded, log volume, instances disagreeing — and a big refresh’s busy writes never page as publish failures', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);

@@ -31,6 +31,28 @@ describe("the library entry, 'vix-ttl' (src/index.ts)", () => {
   }, 60_000);
 });
 
+describe('OpenTelemetry, an optional peer', () => {
+  const OTEL = /^@opentelemetry\//;
+
+  it("'vix-ttl' loads no @opentelemetry module", async () => {
+    const packages = (await inputsOf('src/index.ts')).map(packageOf).filter((p): p is string => p !== null);
+    expect(packages.filter((p) => OTEL.test(p))).toEqual([]);
+  }, 60_000);
+
+  it("no module of 'vix-ttl/server' imports @opentelemetry statically (the service imports the API at run time, when it resolves; prom-client's own import of it is prom-client's)", async () => {
+    const result = await build({ entryPoints: [`${ROOT}src/server/index.ts`], bundle: true, metafile: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent' });
+    const ours = Object.entries(result.metafile.inputs).filter(([input]) => input.startsWith('src/'));
+    expect(ours.length).toBeGreaterThan(50);
+    expect(ours.flatMap(([input, { imports }]) => imports.filter((i) => OTEL.test(packageOf(i.path) ?? '')).map((i) => `${input} → ${i.path}`))).toEqual([]);
+  }, 60_000);
+
+  it("'vix-ttl/opentelemetry' (src/otel/index.ts) is where @opentelemetry/api is loaded, and nothing of the service", async () => {
+    const inputs = await inputsOf('src/otel/index.ts');
+    expect(inputs.map(packageOf)).toContain('@opentelemetry/api');
+    expect(inputs.filter((input) => /^src\/(server|cli)\//.test(input))).toEqual([]);
+  }, 60_000);
+});
+
 describe("the service entry, 'vix-ttl/server' (src/server/index.ts)", () => {
   it('is where fastify, @fastify/helmet and prom-client are loaded', async () => {
     const packages = new Set((await inputsOf('src/server/index.ts')).map(packageOf));

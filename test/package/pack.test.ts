@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumerProject, packPackage, type PackedPackage } from '../support/packed-package.js';
+import { consumerProject, packPackage, ROOT, type PackedPackage } from '../support/packed-package.js';
 
 const run = promisify(execFile);
 /** Packages only the service may load. */
@@ -87,8 +87,9 @@ describe('the packed files', () => {
     expect(missing).toEqual([]);
   });
 
-  it('ioredis is a peer (5 or 6), not a dependency; the library declares no side effects', () => {
-    expect(packed.manifest.peerDependencies).toEqual({ ioredis: '^5 || ^6' });
+  it('ioredis is a peer (5 or 6), not a dependency; @opentelemetry/api an optional peer; the library declares no side effects', () => {
+    expect(packed.manifest.peerDependencies).toEqual({ ioredis: '^5 || ^6', '@opentelemetry/api': '^1.3.0' });
+    expect(packed.manifest.peerDependenciesMeta).toEqual({ '@opentelemetry/api': { optional: true } });
     expect(packed.manifest.dependencies).not.toHaveProperty('ioredis');
     expect(packed.manifest.sideEffects).toBe(false);
   });
@@ -136,7 +137,16 @@ describe('the entry points, from a consumer project', () => {
     }
   });
 
-  it('deep imports are refused: the two entry points (and package.json) are the whole public surface', async () => {
+  it("'vix-ttl/opentelemetry' needs @opentelemetry/api: without it the import fails naming it, with it the instrumentation is there", async () => {
+    await expect(node(`await import('vix-ttl/opentelemetry')`)).rejects.toThrow(/Cannot find package '@opentelemetry\/api'/);
+    const withApi = consumerProject(packed, 'consumer-otel', 'ioredis6');
+    mkdirSync(join(withApi, 'node_modules', '@opentelemetry'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', '@opentelemetry', 'api'), join(withApi, 'node_modules', '@opentelemetry', 'api'), 'dir');
+    const { stdout } = await run(process.execPath, ['--input-type', 'module', '-e', `const o = await import('vix-ttl/opentelemetry'); const lib = await import('vix-ttl'); const t = o.instrumentOpenTelemetry({ breaker: new lib.VixCircuitBreaker({ clock: null }) }); console.log(typeof o.instrumentOpenTelemetry, t.active); t.dispose();`], { cwd: withApi });
+    expect(stdout.trim()).toBe('function false');
+  });
+
+  it('deep imports are refused: the three entry points (and package.json) are the whole public surface', async () => {
     await expect(node(`await import('vix-ttl/dist/breaker/vix-circuit-breaker.js')`)).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
     await expect(node(`await import('vix-ttl/src/index.ts')`)).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
     expect(await node(`import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('vix-ttl/package.json').name)`)).toBe('vix-ttl');

@@ -89,6 +89,13 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     expect(sumOf(metrics.text, 'vix_ttl_fail_safe_total')).toBe(failSafe.length);
     expect(metrics.text).toMatch(/^vix_ttl_current_tier\{scope="global",importance="medium_stakes"\} 3$/m);
     expect(metrics.text).toMatch(/^vix_ttl_vix_scopes 0$/m);
+    expect(metrics.text).toMatch(/^vix_ttl_decision_ttl_seconds_count\{importance="medium_stakes"\} 500$/m);
+    // Families both the workers and the primary have are one family, summed: log lines (each worker's
+    // VIX_TTL_LISTENING, the primary's VIX_TTL_CLUSTER_STARTING) and the panic-duration histogram.
+    expect(metrics.text).toMatch(/^vix_ttl_log_lines_total\{event="VIX_TTL_LISTENING",level="info"\} 2$/m);
+    expect(metrics.text).toMatch(/^vix_ttl_log_lines_total\{event="VIX_TTL_CLUSTER_STARTING",level="info"\} 1$/m);
+    expect(metrics.text.match(/^# TYPE vix_ttl_panic_episode_duration_seconds histogram$/gm)).toHaveLength(1);
+    expect(metrics.text).toMatch(/^vix_ttl_panic_episode_duration_seconds_count 0$/m);
     expect(promtool(metrics.text)).toBe('');
   });
 

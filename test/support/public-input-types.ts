@@ -3,8 +3,8 @@ import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = `${ROOT}src/`;
-/** The package's entry points: `vix-ttl` and `vix-ttl/server`. */
-const ENTRIES = ['src/index.ts', 'src/server/index.ts'];
+/** The package's entry points: `vix-ttl`, `vix-ttl/server` and `vix-ttl/opentelemetry`. */
+const ENTRIES = ['src/index.ts', 'src/server/index.ts', 'src/otel/index.ts'];
 
 /** An optional property of a type a caller builds and hands to vix-ttl. */
 export interface OptionalInputProperty {

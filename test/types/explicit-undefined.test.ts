@@ -4,10 +4,13 @@ import {
   AdaptiveCache,
   AdaptivePanicQuota,
   cacheControl,
+  encodeMarketChange,
   MarketChangePublisher,
   MemoryCacheStore,
   MemoryPanicClock,
   RedisPanicClock,
+  ShadowLedger,
+  shadowDecision,
   simulateTicks,
   StoreError,
   TickFileError,
@@ -18,7 +21,9 @@ import {
   VixTtlError,
   type RedisClient,
 } from '../../src/index.js';
-import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, RemoteVix, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
+import * as otelApi from '@opentelemetry/api';
+import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, RemoteVix, ScrapeHistogram, ServiceMetrics, VixMetrics } from '../../src/server/index.js';
+import { instrumentOpenTelemetry, OpenTelemetryTracing } from '../../src/otel/index.js';
 import { optionalInputProperties } from '../support/public-input-types.js';
 
 // The types promise that every optional option takes an explicit `undefined`
@@ -57,12 +62,17 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
   'new VixCircuitBreaker(options)': async (o) => {
     const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock({ now: () => 0 }), ...o });
     closers.push(() => breaker.close());
-    return [await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' }), breaker.panicScopes];
+    // With `now` absent (Date.now), the duration also counts the ms between the clock's answer and the decision:
+    // rounded, so that a loaded machine's millisecond is not a difference between the two runs.
+    const { panicDurationMin, nextTierInMin, ...decision } = await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'a' });
+    const round = (minutes: number | null) => (minutes === null ? null : Math.round(minutes * 100) / 100);
+    return [{ ...decision, panicDurationMin: round(panicDurationMin), nextTierInMin: round(nextTierInMin) }, breaker.panicScopes];
   },
   'new AdaptiveCache(options)': (o) => {
     const { breaker: _breaker, store: _store, ...options } = new AdaptiveCache({ breaker: cacheBreaker, store: cacheStore, ...o }).options;
     return options;
   },
+  'encodeMarketChange(message)': (o) => encodeMarketChange({ id: 'm1', markets: ['psg-om:1x2'], ...o }),
   'cacheControl(options)': (o) => [cacheControl({ ttl: 30 }, o), cacheControl({ ttl: 0 }, o)],
   'vixTtlCacheControl(options)': async (o) => {
     const { default: Fastify } = await import('fastify');
@@ -98,6 +108,12 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     await publisher.close();
     return publisher instanceof VixPublisher;
   },
+  'new ShadowLedger(options)': (o) => {
+    const ledger = new ShadowLedger(o);
+    ledger.record('a', shadowDecision(60, new AdaptivePanicQuota().calculateTtlStrategy(60, 0)));
+    return ledger.totals().map(({ servedSeconds: _time, ...total }) => total);
+  },
+  'shadowDecision(decision)': (o) => shadowDecision(60, { ...new AdaptivePanicQuota().calculateTtlStrategy(60, 45), ...o }),
   'new VixReplay(options)': (o) => {
     const replay = new VixReplay(o);
     for (const record of simulateTicks({ seed: 7, startMs: 0, durationMs: 60_000, scopes: [{ scope: 'a', markets: 2, meanGapMs: 500 }] })) replay.ingest(record.tick);
@@ -137,11 +153,28 @@ const CASES: Record<string, (options: Record<string, undefined>) => unknown> = {
     new VixMetrics(registry, () => null, o);
     return (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
   },
+  'new ScrapeHistogram(options)': async (o) => {
+    const registry = new Registry();
+    new ScrapeHistogram({ name: 'x_seconds', help: 'x', buckets: [1, 5], registers: [registry], ...o }).observe(0, 2);
+    return registry.metrics();
+  },
+  // The tracing needs a breaker or a cache: given here after the undefined keys, so an undefined one does not unset it.
+  'instrumentOpenTelemetry(options)': (o) => {
+    const tracing = instrumentOpenTelemetry({ ...o, breaker: cacheBreaker });
+    tracing.dispose();
+    return tracing.active;
+  },
+  'new OpenTelemetryTracing(options)': (o) => {
+    const tracing = new OpenTelemetryTracing(otelApi, { ...o, breaker: cacheBreaker });
+    tracing.dispose();
+    return tracing.active;
+  },
 };
 
 /** Parameters not run here, and why. */
 const NOT_RUN: Record<string, string> = {
   'startService(config)': 'starts a listening service with signal handlers; it hands these options to createServer, run above',
+  'startService(options)': 'the same: its one option, logVolume, goes to createServer, run above',
   // The client's one optional key, `isCluster`, is read as `isCluster === true` (a batch is then split by hash
   // slot): undefined and absent are both a single node; the real clients set it (redis-cluster.test.ts).
   'new RedisPanicClock(redis)': 'the client’s isCluster is only ever compared with true',

@@ -22,6 +22,7 @@ import {
   VixPublisher,
   cacheControl,
   type CacheEvent,
+  type DecisionEvent,
   type FailSafeReason,
   type GetTtlInput,
   type Importance,
@@ -31,6 +32,9 @@ import {
   type RedisClient,
   type RedisPubSubClient,
   type RedisPanicClockOptions,
+  type ShadowDecision,
+  type ShadowOutcome,
+  type ShadowTotal,
   type Tier,
   type TierStep,
   type TtlDecision,
@@ -43,6 +47,7 @@ import { createServer, type ScopeStateView, type ServiceStateSnapshot, type VixT
 
 declare const maybe: string | undefined;
 declare const maybeNumber: number | undefined;
+declare const maybeFlag: boolean | undefined;
 
 describe('the decision', () => {
   it('has unions for its mode, importance, tier and reason, as the docs list them', () => {
@@ -80,6 +85,20 @@ describe('the decision', () => {
     expectTypeOf(new AdaptivePanicQuota().calculateTtlStrategy).parameters.toEqualTypeOf<[baseTtl: number, panicDurationMinutes: number | null, match?: MatchContext | null]>();
     expectTypeOf<VixCircuitBreaker['getTtl']>().returns.toEqualTypeOf<Promise<TtlDecision>>();
     expectTypeOf<VixCircuitBreaker['getTtl']>().parameter(0).toEqualTypeOf<GetTtlInput>();
+  });
+
+  it('carries, in shadow mode only, the decision that would have applied: a whole decision without a shadow of its own', () => {
+    expectTypeOf<TtlDecision['shadow']>().toEqualTypeOf<ShadowDecision | undefined>();
+    expectTypeOf<ShadowDecision>().toEqualTypeOf<Omit<TtlDecision, 'shadow'>>();
+    expectTypeOf<ShadowDecision['reason']>().toEqualTypeOf<FailSafeReason | undefined>();
+    expectTypeOf<ShadowDecision>().not.toHaveProperty('shadow');
+    expectTypeOf<DecisionEvent['served']>().toEqualTypeOf<TtlDecision | undefined>();
+    expectTypeOf<ShadowOutcome>().toEqualTypeOf<'same' | 'fresher' | 'staler'>();
+    expectTypeOf<ShadowTotal['outcome']>().toEqualTypeOf<ShadowOutcome>();
+    expectTypeOf<ShadowTotal['tier']>().toEqualTypeOf<Tier>();
+    expectTypeOf({ clock: null, shadow: maybeFlag }).toExtend<VixCircuitBreakerOptions>();
+    expectTypeOf({ clock: new MemoryPanicClock(), shadow: maybeFlag }).toExtend<VixTtlServerOptions>();
+    expectTypeOf({ clock: null, shadow: 'yes' }).not.toExtend<VixCircuitBreakerOptions>();
   });
 });
 

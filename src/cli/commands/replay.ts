@@ -7,6 +7,7 @@ import { renderReplayReport } from '../../vix/replay-report.js';
 import { REJECT_RULES, type RejectReason } from '../../vix/tick.js';
 import { openTickFile, readTicks, tickFileFormat, type TickFileFormat } from '../../vix/tick-file.js';
 import { VixReplay, type ReplayResult, type ReplayScope } from '../../vix/vix-replay.js';
+import { ShadowReplay, type ShadowReplayResult } from '../../vix/shadow-replay.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { commandHelp } from '../command-help.js';
@@ -22,12 +23,17 @@ import { showProgress } from '../replay-progress.js';
 export const REPLAY_SPEC = {
   name: 'replay',
   summary: 'replays odds ticks through the VIX engine: status and tier timeline per scope, bad ticks',
-  synopsis: '<ticks.csv|ticks.jsonl|-> [--json] [--report report.html] [--base-ttl 60] [--format auto|csv|jsonl]',
+  synopsis: '<ticks.csv|ticks.jsonl|-> [--json] [--report report.html] [--base-ttl 60] [--format auto|csv|jsonl] [--shadow]',
   description: [
     'Reads the input line by line (a file of millions of ticks is never held whole) and shows its progress on stderr',
     'when stderr is a terminal. "-" reads standard input:',
     '',
     '  zcat ticks.csv.gz | vix-ttl replay -',
+    '',
+    'With --shadow it also tells what a service in shadow mode (serve --shadow) would have reported: callers serving',
+    '--base-ttl ask a breaker in shadow mode once a second of tick time for each scope with ticks (global only when no',
+    'tick names a scope) and each importance,',
+    'and the vix_ttl_shadow_* totals say for how long vix-ttl would have served fresher data than the base TTL.',
   ].join('\n'),
   positional: {
     name: 'tick file',
@@ -44,7 +50,8 @@ export const REPLAY_SPEC = {
     'base-ttl': BASE_TTL_FLAG,
     report: { type: 'string', value: 'FILE', defaultText: 'none', meaning: 'Also writes a self-contained HTML report (inline SVG charts, no script) to FILE.' },
     config: configFlag('the policy and vix sections'),
-    json: jsonFlag('{ file, format, ticks: { total, accepted, rejected, byReason }, fromTs, untilTs, from, until, baseTtl, options, scopes, report }'),
+    shadow: { type: 'boolean', meaning: 'Also replays a service in shadow mode at --base-ttl and prints what its vix_ttl_shadow_* metrics would say: minutes vix-ttl would have served fresher data, by importance and tier.' },
+    json: jsonFlag('{ file, format, ticks: { total, accepted, rejected, byReason }, fromTs, untilTs, from, until, baseTtl, options, scopes, shadow, report }'),
   },
 } as const satisfies CommandSpec;
 
@@ -59,7 +66,9 @@ export async function replayCommand(argv: string[], io: CliIo): Promise<number> 
   const config = configFileFrom(flags.config, io.env, CONFIG_ENV);
   const report = flags.report;
   if (report !== undefined) await assertWritableDir(report);
-  const replay = new VixReplay({ baseTtl: flags['base-ttl'], engine: config?.vix, policy: config?.policy ? new AdaptivePanicQuota(config.policy) : undefined });
+  const policy = config?.policy ? new AdaptivePanicQuota(config.policy) : undefined;
+  const replay = new VixReplay({ baseTtl: flags['base-ttl'], engine: config?.vix, policy });
+  const shadow = flags.shadow === true ? new ShadowReplay({ engine: replay.engine, baseTtl: flags['base-ttl'], policy }) : null;
   const input = fromStdin ? io.stdin! : await openTickFile(file);
   const name = fromStdin ? 'standard input' : file;
   let records = 0;
@@ -72,12 +81,15 @@ export async function replayCommand(argv: string[], io: CliIo): Promise<number> 
     for await (const record of readTicks(input, format, name, (f) => (detected = f))) {
       records += 1;
       replay.ingest(record);
+      if (shadow !== null) await shadow.sample();
     }
   } finally {
     progress.stop();
+    await shadow?.close();
     if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
   }
   const result = replay.result();
+  const shadowResult = shadow?.result() ?? null;
   if (report !== undefined) {
     try {
       await writeFile(report, renderReplayReport(result, { source: name }));
@@ -86,10 +98,11 @@ export async function replayCommand(argv: string[], io: CliIo): Promise<number> 
     }
   }
   if (flags.json) {
-    io.out(JSON.stringify({ file, format: detected, ...withoutSeries(result), report: report ?? null }, null, 2));
+    io.out(JSON.stringify({ file, format: detected, ...withoutSeries(result), shadow: shadowResult, report: report ?? null }, null, 2));
     return 0;
   }
   io.out(formatText(name, result));
+  if (shadowResult !== null) io.out(`\n${shadowText(shadowResult)}`);
   if (report !== undefined) io.out(`\nreport written to ${report}`);
   return 0;
 }
@@ -141,6 +154,29 @@ function scopeText(scope: ReplayScope, baseTtl: number): string[] {
     lines.push(indent(formatTable(['importance', 'tiers'], tierRows), 4));
   }
   return lines;
+}
+
+/** What a service in shadow mode would have reported, per importance, and its vix_ttl_shadow_* totals. */
+function shadowText(shadow: ShadowReplayResult): string {
+  const min = (value: number) => `${value.toFixed(1)} min`;
+  const rows = IMPORTANCES.map((importance) => {
+    const s = shadow.byImportance[importance];
+    return [importance, min(s.fresherMin), min(s.freshMin), s.fresherMinByTier.slice(1).map((m) => m.toFixed(1)).join(' / '), min(s.sameMin), `${s.fresherDecisions} / ${s.decisions}`, `${s.meanGapSeconds.toFixed(1)} s`];
+  });
+  const lines = [
+    `shadow mode at base TTL ${shadow.baseTtl} s (one decision per scope with ticks and importance every ${shadow.everyMs / 1000} s of tick time; ${shadow.decisions} decisions):`,
+    indent(formatTable(['importance', 'fresher', 'fresh (TTL 0)', 'fresher by tier 1 / 2 / 3 / 4 (min)', 'same TTL', 'fresher / decisions', 'mean TTL gap'], rows)),
+  ];
+  for (const importance of IMPORTANCES) {
+    const s = shadow.byImportance[importance];
+    if (s.fresherMin > 0) lines.push(`  ${importance}: vix-ttl would have served fresh data (TTL 0) for ${min(s.freshMin)}, and fresher data for ${min(s.fresherMin)} in all, where ${shadow.baseTtl}-second-old data was served`);
+  }
+  const metricRows = shadow.totals
+    .filter((t) => t.decisions > 0)
+    .sort((a, b) => IMPORTANCES.indexOf(a.importance) - IMPORTANCES.indexOf(b.importance) || a.tier - b.tier || a.outcome.localeCompare(b.outcome))
+    .map((t) => [`{importance="${t.importance}",tier="${t.tier}",outcome="${t.outcome}"}`, t.decisions, t.ttlDifferenceSeconds, t.servedSeconds.toFixed(0)]);
+  lines.push('', '  vix_ttl_shadow_* totals:', indent(formatTable(['labels', 'decisions_total', 'ttl_difference_seconds_total', 'served_seconds_total'], metricRows), 4));
+  return lines.join('\n');
 }
 
 function indent(text: string, spaces = 2): string {

@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
-import { InvalidInputError } from '../../core/errors.js';
+import { describeValue, InvalidInputError } from '../../core/errors.js';
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from '../../server/http/bearer-auth.js';
 import { runClusterPrimary } from '../../server/process/cluster-primary.js';
 import { publisherRefreshMs, startService, type ServiceConfig, type ServiceLimits } from '../../server/process/run-service.js';
 import { startVixHost } from '../../server/process/vix-host.js';
+import { LogVolume } from '../../server/state/log-volume.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { commandHelp } from '../command-help.js';
@@ -31,6 +32,9 @@ export const SERVE_SPEC: CommandSpec<typeof SERVE_FLAGS> = {
     '',
     'Environment only: LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info), VIX_TTL_ADMIN_TOKEN',
     '(admin routes), VIX_TTL_API_TOKEN (POST /v1/ttl and /v1/ticks): tokens never come from the file.',
+    '',
+    'Shadow mode is on with --shadow, else as VIX_TTL_SHADOW says (true or false), else as breaker.shadow in the file',
+    'says; default off. VIX_TTL_SHADOW=true puts a service started from a live config file back in shadow (a rollback).',
   ].join('\n'),
   flags: SERVE_FLAGS,
 };
@@ -46,18 +50,19 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const level = logLevel(io.env.LOG_LEVEL);
   const scrub = secretScrubber(config.redisUrl);
   const show = parsed.values['log-format'] === 'pretty' ? await prettyPrinter() : (line: string) => line;
-  const logger = pino({ level, name: 'vix-ttl' }, { write: (line: string) => io.out(show(scrub(line.replace(/\n$/, '')))) });
+  const logVolume = new LogVolume();
+  const logger = pino({ level, name: 'vix-ttl', hooks: logVolume.hooks }, { write: (line: string) => io.out(show(scrub(line.replace(/\n$/, '')))) });
   if (config.demo && (io.env.REDIS_URL || file?.redis?.url)) logger.info('VIX_TTL_DEMO: REDIS_URL and redis.url ignored, the demo runs the in-memory clock');
-  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io);
-  return serveOne(config, logger, io);
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io, logVolume);
+  return serveOne(config, logger, io, logVolume);
 }
 
-async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo, logVolume: LogVolume): Promise<number> {
   // Signals are taken before the service starts: one that arrives while it starts (or just
   // after VIX_TTL_LISTENING) drains it like any other, instead of killing the process.
   const stop = stopRequests(io);
   try {
-    const service = await startService(config, logger);
+    const service = await startService(config, logger, { logVolume });
     await stop.requested;
     await service.close();
   } finally {
@@ -68,7 +73,7 @@ async function serveOne(config: ServiceConfig, logger: Logger, io: CliIo): Promi
 }
 
 /** The primary runs the one VIX engine and its publisher; workers forward ticks to it and read the published status. */
-async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): Promise<number> {
+async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo, logVolume: LogVolume): Promise<number> {
   const stop = stopRequests(io);
   const vix = await startVixHost({
     redisUrl: config.redisUrl!,
@@ -80,11 +85,12 @@ async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo): P
     vix: config.vix,
     refreshIntervalMs: publisherRefreshMs(config.clock?.deadManSwitchSeconds, 1),
     publishMarketChanges: config.publishMarketChanges,
+    logVolume,
   }).catch((error: unknown) => {
     stop.dispose();
     throw error;
   });
-  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, extraMetrics: () => vix.metrics() });
+  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, primaryRegistry: vix.registry });
   void stop.requested.then(() => primary.shutdown());
   try {
     return await primary.done;
@@ -195,6 +201,7 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     policy: file?.policy,
     vix: parsed.given.has('vix-warmup-ms') ? { ...file?.vix, warmupMs: flags['vix-warmup-ms'] } : file?.vix,
     syncIntervalMs: file?.breaker?.syncIntervalMs,
+    shadow: flags.shadow === true || (shadowFromEnv(env.VIX_TTL_SHADOW) ?? file?.breaker?.shadow ?? false),
     limits,
     publishMarketChanges,
   };
@@ -222,6 +229,15 @@ async function prettyPrinter(): Promise<(line: string) => string> {
   }
   const pretty = prettyFactory({ translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,name' });
   return (line) => pretty(line).replace(/\n$/, '');
+}
+
+/** `VIX_TTL_SHADOW`: true or false (1 or 0); absent says nothing; set but empty is an error (it must not silently go live). */
+function shadowFromEnv(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') throw emptyVariable('VIX_TTL_SHADOW', 'true or false');
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new CliUsageError(`VIX_TTL_SHADOW must be true or false (or 1 or 0), got ${describeValue(value)}`);
 }
 
 function logLevel(value: string | undefined): string {

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type onResponseHookHandler } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -21,17 +21,21 @@ import { handleError, handleFrameworkError } from './error-handler.js';
 import { EventStream } from './event-stream.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
-import { securityHeaders } from './security-headers.js';
+import { apiHeaders, securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
+import { importOpenTelemetryApi, traceService } from './request-tracing.js';
 import { ServiceState } from '../state/service-state.js';
 import { ServiceTelemetry } from '../state/service-telemetry.js';
+import type { HttpRouteRecorder } from '../state/service-metrics.js';
 import { registerStateRoutes } from './routes/state-routes.js';
 import { StoreHealth } from '../state/store-health.js';
+import { LogVolume } from '../state/log-volume.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { registerTickRoutes } from './routes/tick-routes.js';
 import { openApiDocumentText } from './openapi-document.js';
 import { registerOpenApiRoutes } from './routes/openapi-routes.js';
 import { registerTtlRoutes } from './routes/ttl-routes.js';
+import { DEFAULT_MAX_BATCH_ITEMS } from './request-schemas.js';
 import type { VixProvider, VixSource } from '../vix/vix-source.js';
 
 /** Options of {@link createServer}. */
@@ -48,8 +52,21 @@ export interface VixTtlServerOptions {
   maxPanicScopes?: number | undefined;
   /** The breaker's `panicScopeIdleMs`: a held panic scope with no panic observation for this long gives its slot back. Default 600,000. */
   panicScopeIdleMs?: number | undefined;
+  /**
+   * Shadow mode: `POST /v1/ttl` answers the request's base TTL (mode `NORMAL`, tier 0:
+   * what the caller does without vix-ttl) with the decision that would have applied as
+   * `shadow`; every decision is still taken, logged and measured as usual, and the
+   * `vix_ttl_shadow_*` metrics count how it differs from what was served. Default false.
+   */
+  shadow?: boolean | undefined;
   /** A pino logger for the server and the breaker. Default: silent. */
   logger?: Logger | undefined;
+  /**
+   * Counts of the lines `logger` writes, exported as `vix_ttl_log_lines_total{event,level}`:
+   * the {@link LogVolume} whose `hooks` the logger was built with (`pino({ hooks: volume.hooks })`).
+   * Default none (the metric is absent).
+   */
+  logVolume?: LogVolume | undefined;
   /** Bearer token of the admin routes; null or absent disables them (403). At least 16 characters. */
   adminToken?: string | null | undefined;
   /**
@@ -69,6 +86,8 @@ export interface VixTtlServerOptions {
   metricsMaxAgeMs?: number | undefined;
   /** Largest request body, in bytes. Default 16 KiB. */
   bodyLimit?: number | undefined;
+  /** Most decision requests in one `POST /v1/ttl/batch` (more is a 413 `too_many_items`); its body limit is 1 KiB per item. Default 1,000. */
+  maxBatchItems?: number | undefined;
   /**
    * Most open client connections; a connection past it is closed at once (counted
    * in `vix_ttl_http_connections_refused_total`, logged `VIX_TTL_CONNECTIONS_FULL`)
@@ -134,6 +153,13 @@ export interface VixTtlServerOptions {
   /** Register prom-client's default process metrics. Default true. */
   defaultMetrics?: boolean | undefined;
   /**
+   * Trace requests and decisions with OpenTelemetry when `@opentelemetry/api` is
+   * installed and an SDK is registered (a SERVER span per request, continued from its
+   * `traceparent`; the breaker's spans below it). Without the API or an SDK nothing
+   * is traced and nothing is paid. Default true.
+   */
+  openTelemetry?: boolean | undefined;
+  /**
    * Given this server's registry, returns what `GET /metrics` renders instead of it:
    * a cluster worker passes one that asks the primary for every worker's metrics.
    */
@@ -163,12 +189,15 @@ const optionsSchema = z.strictObject({
   timeoutMs: z.number().positive().max(60_000).optional(),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).optional(),
   panicScopeIdleMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+  shadow: z.boolean().default(false),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function'), { message: 'must be a pino logger' }).optional(),
+  logVolume: z.custom<LogVolume>((v) => v === undefined || v instanceof LogVolume, { message: 'must be a LogVolume (whose hooks the logger was built with)' }).optional(),
   adminToken: token(),
   apiToken: token(),
   metricsToken: token(),
   metricsMaxAgeMs: z.number().int().min(0).max(60_000).default(1000),
   bodyLimit: z.number().int().min(256).max(10_485_760).default(16_384),
+  maxBatchItems: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_BATCH_ITEMS),
   maxConnections: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
   keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
@@ -196,6 +225,7 @@ const optionsSchema = z.strictObject({
   maxTickAgeMs: z.number().min(1000).max(86_400_000).optional(),
   vixEngine: z.custom<VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be the options of a VixEngine' }).optional(),
   defaultMetrics: z.boolean().default(true),
+  openTelemetry: z.boolean().default(true),
   aggregateMetrics: fn('must be a function (registry) => () => Promise<string>'),
 });
 
@@ -205,7 +235,7 @@ export { optionsSchema as serverOptionsSchema };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ticks`
+ * Builds the vix-ttl HTTP service: a Fastify app with `POST /v1/ttl`, `POST /v1/ttl/batch`, `POST /v1/ticks`
  * (the VIX engine's feed), `GET /v1/state`, `GET /v1/events`, `GET /metrics`,
  * `GET /healthz`, `GET /readyz`, the admin routes, the Brain Lab dashboard at
  * `GET /` and its OpenAPI document at `GET /openapi.json`, around a breaker and a VIX engine wired to metrics. Call
@@ -217,7 +247,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   const o = parseOptions(optionsSchema, options, 'createServer');
   assertDistinctTokens({ adminToken: o.adminToken, apiToken: o.apiToken, metricsToken: o.metricsToken }, 'createServer');
   const logger = o.logger ?? pino({ level: 'silent' });
-  const telemetry = new ServiceTelemetry({ maxTrackedScopes: o.maxTrackedScopes, defaultMetrics: o.defaultMetrics, clockKind: o.clock.kind, timeScale: o.timeScale, version: PACKAGE_VERSION });
+  const telemetry = new ServiceTelemetry({
+    maxTrackedScopes: o.maxTrackedScopes,
+    defaultMetrics: o.defaultMetrics,
+    clockKind: o.clock.kind,
+    timeScale: o.timeScale,
+    version: PACKAGE_VERSION,
+    clockNow: o.now as (() => number) | undefined,
+  });
   const breaker = new VixCircuitBreaker({
     clock: o.clock,
     policy: o.policy,
@@ -226,12 +263,16 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     timeoutMs: o.timeoutMs,
     maxPanicScopes: o.maxPanicScopes,
     panicScopeIdleMs: o.panicScopeIdleMs,
+    shadow: o.shadow,
     now: o.now as (() => number) | undefined,
   });
   telemetry.attach(breaker);
+  telemetry.metrics.shadowMode(o.shadow);
   const ownsVix = o.vixSource === undefined;
   const vix: VixSource | null = ownsVix ? new LocalVix({ clock: o.clock, logger, now: o.now as (() => number) | undefined, maxTickSkewMs: o.maxTickSkewMs, maxTickAgeMs: o.maxTickAgeMs, maxPanicScopes: o.maxPanicScopes, engine: o.vixEngine as VixEngineOptions | undefined }) : (o.vixSource ?? null);
   if (vix instanceof LocalVix) vix.instrument(telemetry.metrics.registry);
+  const publisherEnds = vix instanceof LocalVix && vix.publisher ? telemetry.metrics.panicEpisodes.follow(vix.publisher) : null;
+  o.logVolume?.register(telemetry.metrics.registry);
   const health = new StoreHealth(o.clock, { timeoutMs: o.readyTimeoutMs, metrics: telemetry.metrics, logger });
   telemetry.metrics.setSources({ inFlight: () => o.clock.inFlight ?? 0, panicScopes: () => breaker.panicScopes, eviction: () => health.eviction() });
   const state = new ServiceState({
@@ -247,13 +288,18 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
   });
-  const headers = await securityHeaders();
+  const pageHeaders = await securityHeaders();
+  const headers = apiHeaders();
+  const otel = o.openTelemetry ? await importOpenTelemetryApi() : null;
   health.onInspection((inspection) => state.learn(inspection));
   health.start(o.healthIntervalMs);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino's child() allocates and serializes its bindings):
+    // a request's log lines are few (errors, refusals, admin calls) and name it themselves (reqId).
+    childLoggerFactory: (parent) => parent,
     ...httpServerOptions(o.requestTimeoutMs),
     keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
@@ -265,10 +311,11 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     genReqId: requestIdGenerator(),
   });
   installServerLevelErrors(app.server);
+  const tracing = otel ? traceService(app, otel, breaker) : null;
   telemetry.metrics.connections(0, o.maxConnections);
   installConnectionLimit(app.server, o.maxConnections, { refused: () => telemetry.metrics.connectionRefused(), open: (count) => telemetry.metrics.connections(count) }, logger);
   installExpectContinue(app);
-  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers });
+  const events = new EventStream({ state, intervalMs: o.eventIntervalMs, heartbeatMs: o.heartbeatMs, maxClients: o.maxEventClients, metrics: telemetry.metrics, logger: app.log, headers: pageHeaders });
   telemetry.scopes.onChange(() => events.notify());
   const transitions = vix?.onTransition((transition) => {
     events.send('transition', transition);
@@ -285,12 +332,14 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   app.addHook('onClose', async () => {
     health.stop();
     transitions?.dispose();
+    tracing?.dispose();
+    publisherEnds?.dispose();
     await breaker.close();
     if (ownsVix) await vix?.close();
   });
 
   const authorize = o.apiToken === null ? undefined : bearerAuthorizer(o.apiToken, API_CREDENTIAL);
-  registerTtlRoutes(app, breaker, authorize);
+  registerTtlRoutes(app, breaker, { authorize, maxBatchItems: o.maxBatchItems });
   if (vix) registerTickRoutes(app, vix, { bodyLimit: o.ticksBodyLimit, maxTicks: o.maxTicksPerBatch, maxConcurrent: o.maxConcurrentTickBatches, maxTicksPerSecond: o.maxTicksPerSecond, authorize });
   const aggregate = o.aggregateMetrics as VixTtlServerOptions['aggregateMetrics'];
   registerStateRoutes(app, {
@@ -314,7 +363,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   const { assets, missing } = loadDashboardAssets();
   if (missing.length > 0) logger.warn({ missing }, 'VIX_TTL_DASHBOARD_ASSETS_MISSING');
-  registerDashboardRoutes(app, assets);
+  registerDashboardRoutes(app, assets, pageHeaders);
   registerOpenApiRoutes(app, openApiDocumentText(PACKAGE_VERSION));
   return { app, breaker, telemetry, state, health, events, vix };
 }
@@ -332,12 +381,14 @@ function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
 }
 
 /**
- * Security headers on every answer; while closing, a 503 `shutting_down` for requests
- * still arriving on open connections; a 400 naming `host` for an HTTP/1.1 request
- * without one (Node's own answer has no body). Then the HTTP histogram.
+ * The API headers on every answer (the dashboard's routes add the page headers); while
+ * closing, a 503 `shutting_down` for requests still arriving on open connections; a 400
+ * naming `host` for an HTTP/1.1 request without one (Node's own answer has no body).
+ * Then the HTTP histogram: each route records into series found once, when the route
+ * is added (`onRoute`), so a request costs no label lookup; a request no route matched
+ * is recorded as `unmatched`.
  */
-function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securityHeaders: Record<string, string>): void {
-  const headers = { ...securityHeaders, 'x-vix-ttl-worker': String(process.pid) };
+function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, headers: Readonly<Record<string, string>>): void {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -349,12 +400,37 @@ function installHooks(app: FastifyInstance, telemetry: ServiceTelemetry, securit
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new HttpError('bad_request', 'host', 'host header is required in HTTP/1.1'));
     done();
   });
+  const metrics = telemetry.metrics;
+  const record = (request: FastifyRequest, reply: FastifyReply, recorder: HttpRouteRecorder, route: string) => {
+    recorder.record(reply.statusCode, reply.elapsedTime);
+    if (reply.statusCode >= 500) request.log.warn({ reqId: request.id, method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'VIX_TTL_HTTP_5XX');
+  };
+  const recorders = new Map<string, HttpRouteRecorder>(); // by method and route template
+  const recorderOf = (method: string, route: string) => {
+    const key = `${method} ${route}`;
+    let recorder = recorders.get(key);
+    if (!recorder) recorders.set(key, (recorder = metrics.httpRoute(method, route)));
+    return recorder;
+  };
+  app.addHook('onRoute', (route) => {
+    const { url } = route;
+    const only = typeof route.method === 'string' ? recorderOf(route.method, url) : null;
+    const onResponse: onResponseHookHandler = (request, reply, done) => {
+      record(request, reply, only ?? recorderOf(request.method, url), url);
+      done();
+    };
+    route.onResponse = [...hooksOf(route.onResponse), onResponse];
+  });
+  // A request no route matched (its method is one Node's parser knows: a bounded label).
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    telemetry.metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime);
-    if (reply.statusCode >= 500) request.log.warn({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'VIX_TTL_HTTP_5XX');
+    if (request.is404) record(request, reply, recorderOf(request.method, 'unmatched'), 'unmatched');
     done();
   });
+}
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 function requestIdGenerator(): (req: { headers: Record<string, string | string[] | undefined> }) => string {

@@ -52,8 +52,8 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
  */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = errorResponse(error);
-  if (status >= 500) request.log.error({ err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
-  else request.log.debug({ status, field: body.field, url: request.url }, body.message);
+  if (status >= 500) request.log.error({ reqId: request.id, err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
+  else request.log.debug({ reqId: request.id, status, field: body.field, url: request.url }, body.message);
   if (hasBody(request) && !request.raw.complete) void reply.header('connection', 'close');
   if (error instanceof HttpError) void reply.headers(error.headers);
   void reply.code(status).type('application/json; charset=utf-8').send(body);

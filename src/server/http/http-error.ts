@@ -39,7 +39,23 @@ export class HttpError extends VixTtlError {
   }
 }
 
-/** A 400 for a body field: `field` is the dotted path, the message starts with it. */
+/** A 400 for a body field: `field` is the dotted path (see {@link boundedField}), the message starts with it. */
 export function invalidBody(field: string, rule: string): HttpError {
-  return new HttpError('invalid_body', field, `${field} ${rule}`);
+  const named = boundedField(field);
+  return new HttpError('invalid_body', named, `${named} ${rule}`);
+}
+
+/** Longest field path an error answer names in full. */
+export const MAX_FIELD_LENGTH = 200;
+
+/**
+ * A field path as an error answer names it: in full up to {@link MAX_FIELD_LENGTH}
+ * characters, else its start and its end around `…`. A body's keys are the client's
+ * (a key may be as long as the body), and the answer names the field twice (field and
+ * message): without the bound an answer could be larger than the body it refuses.
+ */
+export function boundedField(field: string): string {
+  if (field.length <= MAX_FIELD_LENGTH) return field;
+  const half = (MAX_FIELD_LENGTH - 1) / 2;
+  return `${field.slice(0, Math.ceil(half))}…${field.slice(-Math.floor(half))}`;
 }

@@ -74,6 +74,25 @@ export const ttlRequestSchema = apiSchema(
   }),
 );
 
+/** Most decision requests in one `POST /v1/ttl/batch` by default (`maxBatchItems`). */
+export const DEFAULT_MAX_BATCH_ITEMS = 1000;
+
+/**
+ * Body of `POST /v1/ttl/batch` as the service checks it: `{ items: [...] }`, strict. Each
+ * item is judged on its own (a bad one gets an error in the answer, not a 400), so the
+ * elements are not checked here.
+ */
+export const ttlBatchRequestSchema = z.strictObject({
+  items: z.array(z.unknown(), { error: 'must be an array of decision requests { baseTtl, vixStatus?, match?, scope? }' }),
+});
+
+/** The body of `POST /v1/ttl/batch` as the OpenAPI document shows it: {@link ttlBatchRequestSchema} with its items described as {@link ttlRequestSchema}. */
+export const ttlBatchRequestDocSchema = apiSchema(
+  'TtlBatchRequest',
+  `Decision requests answered in one round trip, in order: at most ${DEFAULT_MAX_BATCH_ITEMS.toLocaleString('en-US')} items (maxBatchItems) and 1 KiB per item of body by default. Each item is a TtlRequest, judged on its own.`,
+  z.strictObject({ items: z.array(ttlRequestSchema) }),
+);
+
 /** Body of `POST /v1/admin/panic`: start (or restart) a drill panic, optionally backdated. */
 export const adminPanicSchema = apiSchema(
   'AdminPanicRequest',

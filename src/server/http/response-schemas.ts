@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EvictionPolicy } from '../../clock/panic-clock.js';
 import { PanicMode } from '../../policy/panic-mode.js';
-import type { FailSafeReason, TtlDecision } from '../../policy/ttl-decision.js';
+import type { FailSafeReason, ShadowDecision, TtlDecision } from '../../policy/ttl-decision.js';
 import { REJECT_REASONS, type RejectReason } from '../../vix/tick.js';
 import type { ImportanceView, RatesView, ScopeStateView, ServiceStateSnapshot, VixSummary } from '../state/service-state.js';
 import type { StoreHealthReport } from '../state/store-health.js';
@@ -46,19 +46,34 @@ export const rejectReasonSchema = apiSchema(
   z.enum(REJECT_REASONS as [RejectReason, ...RejectReason[]]),
 );
 
+/** The fields of a decision, shared by the decision and its shadow. */
+const decisionShape = {
+  ttl: z.number().min(0).meta({ description: 'Seconds the data may be cached; 0 means always fetch fresh.' }),
+  mode: panicModeSchema,
+  tier: tierSchema,
+  importance: importanceSchema,
+  panicDurationMin: z.number().min(0).nullable().meta({ description: 'Minutes of continuous panic; null without a panic (or when it could not be read).' }),
+  nextTierInMin: z.number().min(0).nullable().meta({ description: 'Minutes until the next tier; null at tier 4 and without a panic.' }),
+  failSafe: z.boolean().meta({ description: 'True when the decision is TTL 0 because the panic start could not be had reliably.' }),
+  reason: failSafeReasonSchema.optional(),
+};
+
+/** The decision a service in shadow mode would have applied (`TtlDecision.shadow`). */
+export const shadowDecisionSchema = apiSchema(
+  'ShadowDecision',
+  'The decision vix-ttl would have applied, had the service not run in shadow mode (a fail-safe one included): the fields of a TtlDecision.',
+  z.strictObject(decisionShape),
+);
+
 /** `POST /v1/ttl`'s answer: the `TtlDecision` of the library. */
 export const ttlDecisionSchema = apiSchema(
   'TtlDecision',
-  'How long to cache, and why.',
+  'How long to cache, and why. A service in shadow mode (serve --shadow) answers the base TTL (mode NORMAL, tier 0: what the caller does without vix-ttl) and puts the decision that would have applied in shadow.',
   z.strictObject({
-    ttl: z.number().min(0).meta({ description: 'Seconds the data may be cached; 0 means always fetch fresh.' }),
-    mode: panicModeSchema,
-    tier: tierSchema,
-    importance: importanceSchema,
-    panicDurationMin: z.number().min(0).nullable().meta({ description: 'Minutes of continuous panic; null without a panic (or when it could not be read).' }),
-    nextTierInMin: z.number().min(0).nullable().meta({ description: 'Minutes until the next tier; null at tier 4 and without a panic.' }),
-    failSafe: z.boolean().meta({ description: 'True when the decision is TTL 0 because the panic start could not be had reliably.' }),
-    reason: failSafeReasonSchema.optional(),
+    ...decisionShape,
+    shadow: shadowDecisionSchema
+      .optional()
+      .meta({ description: 'Only in shadow mode: the decision that would have applied. The fields above are then the base TTL, unchanged by any panic or fail-safe.' }),
   }),
 );
 
@@ -281,6 +296,15 @@ export const errorBodySchema = apiSchema(
   }),
 );
 
+/** `POST /v1/ttl/batch`'s answer: per item, in input order, its decision or the error the single route would answer for it. */
+export const ttlBatchAnswerSchema = apiSchema(
+  'TtlBatchAnswer',
+  'One answer per item, in the order of the request: a TtlDecision, or, for an item that is not a valid decision request (or could not be decided), the Error that POST /v1/ttl answers for that item sent alone as its body (field relative to the item).',
+  z.strictObject({
+    items: z.array(z.union([ttlDecisionSchema, errorBodySchema])).meta({ description: 'As many answers as items, in the same order.' }),
+  }),
+);
+
 /** The OpenAPI document itself, as `GET /openapi.json` serves it. */
 export const openApiDocumentSchema = apiSchema(
   'OpenApiDocument',
@@ -307,6 +331,7 @@ type Assert<T extends true> = T;
 export type _SchemasMatchTheCode = [
   Assert<Same<(typeof FAIL_SAFE_REASONS)[number], FailSafeReason>>,
   Assert<SameKeys<TtlDecision, typeof ttlDecisionSchema>>,
+  Assert<SameKeys<ShadowDecision, typeof shadowDecisionSchema>>,
   Assert<SameKeys<TickBatchAnswer, typeof tickBatchAnswerSchema>>,
   Assert<SameKeys<TickBatchAnswer['rejections'][number], typeof tickBatchAnswerSchema.shape.rejections.element>>,
   Assert<SameKeys<EvictionPolicy & { checkedAtMs: number | null }, typeof evictionSchema>>,

@@ -22,6 +22,19 @@ export const HELMET_OPTIONS: FastifyHelmetOptions = {
 };
 
 /**
+ * The headers of every answer but the dashboard's page and files: what a JSON (or
+ * Prometheus text) API needs — `nosniff`, so no browser runs an answer as a script or
+ * a page; `no-store`, so no cache keeps a decision or an error (a route may set its own
+ * cache-control: the OpenAPI document's); and the worker that answered. helmet's other
+ * headers (CSP, frame and referrer policies, cross-origin isolation…) govern documents a
+ * browser renders, which these answers are not; at ~12 headers they cost a small route
+ * a tenth of its throughput, so only the dashboard carries them ({@link securityHeaders}).
+ */
+export function apiHeaders(workerId: string = String(process.pid)): Readonly<Record<string, string>> {
+  return Object.freeze({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'x-vix-ttl-worker': workerId });
+}
+
+/**
  * The headers @fastify/helmet sets under `options`, computed once by injecting a
  * request into a throwaway app with and without it. @fastify/helmet rebuilds the
  * helmet middleware (and re-parses the CSP) on every request, which costs about 40 %

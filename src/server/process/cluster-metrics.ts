@@ -29,9 +29,16 @@ interface MetricsMessage {
 
 /** Options of {@link answerClusterMetrics}. */
 export interface ClusterMetricsOptions {
-  /** The primary's own metrics (the VIX engine's, the restart counter), appended after the workers'. */
+  /**
+   * The primary's own registries (the restart counter, the VIX engine's, its publisher's
+   * panic ends, its log lines), aggregated with the workers' registries: a family both
+   * sides have (`vix_ttl_log_lines_total`, `vix_ttl_panic_episode_duration_seconds`) is one
+   * family, summed, never two blocks of one name.
+   */
+  registries?: readonly Registry[] | undefined;
+  /** More Prometheus text, appended after the aggregate (families no worker has). */
   extra?: (() => Promise<string>) | undefined;
-  /** Where the primary registers `vix_ttl_cluster_scrape_workers_missing` (render it through `extra`). */
+  /** Where the primary registers `vix_ttl_cluster_scrape_workers_missing` (list it in `registries` too). */
   registry?: Registry | undefined;
   /** Longest wait for the workers' registries, ms. Default {@link DEFAULT_COLLECT_TIMEOUT_MS}. */
   timeoutMs?: number | undefined;
@@ -53,8 +60,9 @@ interface Collection {
 /**
  * In the primary of a multi-worker service: answers a worker's request for the
  * metrics of the whole service. Every worker that listens is asked for its registry;
- * the answers are aggregated as prom-client's cluster mode does (counters and
- * histograms summed, gauges by their own aggregator), followed by `extra`. A
+ * the answers are aggregated with the primary's `registries` as prom-client's cluster
+ * mode does (counters and histograms summed, gauges by their own aggregator), followed
+ * by `extra`. A
  * worker that dies, disconnects or does not answer within `timeoutMs` is left out
  * and counted in `vix_ttl_cluster_scrape_workers_missing`: the scrape answers with
  * what it has instead of failing. Concurrent requests share one collection, and
@@ -109,9 +117,13 @@ export function answerClusterMetrics(options: ClusterMetricsOptions = {}): () =>
   const collect = (): Promise<string> => {
     running ??= (async () => {
       try {
-        const [answers, primary] = await Promise.all([collectWorkers(), options.extra ? options.extra() : Promise.resolve('')]);
-        const workers = await AggregatorRegistry.aggregate(answers).metrics();
-        return primary === '' ? workers : `${workers}\n${primary}`;
+        const [answers, own, primary] = await Promise.all([
+          collectWorkers(),
+          Promise.all((options.registries ?? []).map((r) => r.getMetricsAsJSON())),
+          options.extra ? options.extra() : Promise.resolve(''),
+        ]);
+        const aggregate = await AggregatorRegistry.aggregate([...answers, ...own]).metrics();
+        return primary === '' ? aggregate : `${aggregate}\n${primary}`;
       } finally {
         running = null;
       }

@@ -16,7 +16,12 @@ export interface ClusterPrimaryOptions {
    */
   maxRestarts?: number | undefined;
   restartWindowMs?: number | undefined;
-  /** The primary's own metrics (the VIX engine's), appended to the workers' aggregated `/metrics`. */
+  /**
+   * The primary's own metrics (the VIX engine's, its publisher's panic ends, its log lines),
+   * aggregated with the workers' for `/metrics`: a family both have is one family, summed.
+   */
+  primaryRegistry?: Registry | undefined;
+  /** More Prometheus text of the primary's, appended after the aggregate. */
   extraMetrics?: (() => Promise<string>) | undefined;
   /** Longest wait for the workers' registries in an aggregated scrape; a later worker is left out. Default 2,000 ms. */
   metricsCollectTimeoutMs?: number | undefined;
@@ -37,7 +42,7 @@ export interface ClusterPrimary {
  * share the port (each runs the same command line as a single service), replaces
  * every worker that exits without being asked to — a crash, or a clean exit 0 (a
  * SIGTERM sent to the worker alone, a worker that returned) — gives up on a restart
- * loop (exit 1), aggregates the workers' metrics (and its own `extraMetrics`) for
+ * loop (exit 1), aggregates the workers' metrics (and its own `primaryRegistry`) for
  * `GET /metrics`, and on shutdown drains them all. Only a shutdown it was asked for
  * ends with exit 0; a primary left without workers never does. A worker that is
  * gone never takes the primary with it: every IPC send to a worker tolerates its
@@ -79,12 +84,12 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
       shutdown(1);
     }
   };
-  const extra = options.extraMetrics;
   const stopAnsweringMetrics = answerClusterMetrics({
     registry,
+    registries: options.primaryRegistry ? [registry, options.primaryRegistry] : [registry],
     logger,
     timeoutMs: options.metricsCollectTimeoutMs,
-    extra: async () => [extra ? await extra() : '', await registry.metrics()].filter((text) => text !== '').join('\n'),
+    extra: options.extraMetrics,
   });
 
   const shutdown = (code = 0) => {

@@ -18,6 +18,7 @@ import { connectStore, quitRedis } from './store-connection.js';
 import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { PUBLISH_TIMEOUT_MS, vixOptionsOf } from './vix-host.js';
 import type { VixSource } from '../vix/vix-source.js';
+import type { LogVolume } from '../state/log-volume.js';
 
 /** A validated configuration of `vix-ttl serve`. */
 export interface ServiceConfig {
@@ -65,6 +66,8 @@ export interface ServiceConfig {
   vix?: Omit<VixEngineOptions, 'hooks'> | undefined;
   /** The breaker's `syncIntervalMs`. Default 100 ms. */
   syncIntervalMs?: number | undefined;
+  /** Shadow mode: answer the base TTL, with the decision that would have applied as `shadow` (see {@link VixTtlServerOptions.shadow}). Default false. */
+  shadow?: boolean | undefined;
   /** More limits of the HTTP server (body sizes, tracked scopes, event clients…), as {@link VixTtlServerOptions} names them. */
   limits?: ServiceLimits | undefined;
   /** Publish each market whose price moved on the cache bus (`vix-ttl:market-changes`), for change-aware invalidation. Needs Redis. Default false. */
@@ -78,6 +81,7 @@ export type ServiceLimits = Partial<
     | 'bodyLimit'
     | 'ticksBodyLimit'
     | 'maxTicksPerBatch'
+    | 'maxBatchItems'
     | 'maxTrackedScopes'
     | 'maxEventClients'
     | 'displayBaseTtl'
@@ -106,9 +110,10 @@ export interface RunningService {
  * Starts one service process: the clock (Redis when a URL is given, else the
  * embedded memory clock, accelerated in the demo), the VIX engine (here, publishing
  * to the clock; in a cluster worker, the primary's over IPC), the HTTP server and,
- * in the demo, the simulated odds feed driving the engine.
+ * in the demo, the simulated odds feed driving the engine. `logVolume`: the counts of
+ * the lines `logger` writes (the one whose hooks built it), exported on `/metrics`.
  */
-export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
+export async function startService(config: ServiceConfig, logger: Logger, options: { logVolume?: LogVolume | undefined } = {}): Promise<RunningService> {
   const redis = config.redisUrl === undefined ? null : await connectStore(config.redisUrl, logger);
   const now = config.demo ? acceleratedTime(config.demoSpeed) : Date.now;
   const clockOptions = config.clock ?? {};
@@ -122,8 +127,10 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     clock,
     policy: config.policy,
     syncIntervalMs: config.syncIntervalMs,
+    shadow: config.shadow,
     timeoutMs,
     logger,
+    logVolume: options.logVolume,
     adminToken: config.adminToken,
     apiToken: config.apiToken,
     metricsToken: config.metricsToken ?? null,
@@ -156,6 +163,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       store: redis ? redactUrl(config.redisUrl!) : 'memory (embedded default: decisions agree within this process only)',
       demo: config.demo ? { speed: config.demoSpeed, scopes: feed!.scopes } : false,
       vix: vix.location === 'primary' ? 'in the cluster primary' : vix instanceof LocalVix && vix.publisher ? 'in this process, publishing to the clock' : 'in this process',
+      shadow: config.shadow === true ? 'on: POST /v1/ttl answers the base TTL, the decision that would have applied is in shadow' : false,
       admin: config.adminToken ? 'enabled' : 'disabled (set VIX_TTL_ADMIN_TOKEN)',
       api: config.apiToken ? 'token required on POST /v1/ttl and POST /v1/ticks' : 'open (set VIX_TTL_API_TOKEN to require a token)',
       metrics: config.metricsToken ? 'token required on GET /metrics' : 'open',

@@ -9,6 +9,8 @@ import { connectStore, quitRedis } from './store-connection.js';
 import { sendToWorker } from './ipc-send.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { VixBusyError } from '../vix/vix-source.js';
+import type { LogVolume } from '../state/log-volume.js';
+import { PanicEpisodes } from '../state/panic-episodes.js';
 
 /** Batches of one worker the primary keeps half-received; past it the oldest is dropped (its sender timed out). */
 const MAX_PARTIAL_BATCHES = 16;
@@ -91,8 +93,8 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
 /** The VIX engine of a multi-worker service, as the primary runs it. */
 export interface VixHost {
   local: LocalVix;
-  /** The engine's metrics (Prometheus text), appended to the workers' aggregated `/metrics`. */
-  metrics(): Promise<string>;
+  /** The primary's metrics: the engine's, its publisher's panic ends, and its log lines when counted; aggregated with the workers' for `/metrics`. */
+  registry: Registry;
   /** Stops answering workers, closes the publisher (waiting for its writes), then quits Redis. */
   close(): Promise<void>;
 }
@@ -128,6 +130,8 @@ export async function startVixHost(
     clock?: RedisPanicClockOptions | undefined;
     /** Publish each market whose price moved on the cache bus, for change-aware invalidation. */
     publishMarketChanges?: boolean | undefined;
+    /** The counts of the lines `logger` writes (the primary's), exported with its metrics. */
+    logVolume?: LogVolume | undefined;
   } & VixConfig,
 ): Promise<VixHost> {
   const { logger } = options;
@@ -137,15 +141,18 @@ export async function startVixHost(
   const local = new LocalVix({ clock, logger, refreshIntervalMs: options.refreshIntervalMs, marketChanges, ...vixOptionsOf(options) });
   const registry = new Registry();
   local.instrument(registry);
+  const publisherEnds = local.publisher ? PanicEpisodes.on(registry).follow(local.publisher) : null;
+  options.logVolume?.register(registry);
   const stopHost = hostClusterVix({ local, logger });
   let closed = false;
   return {
     local,
-    metrics: () => registry.metrics(),
+    registry,
     close: async () => {
       if (closed) return;
       closed = true;
       stopHost();
+      publisherEnds?.dispose();
       await local.close();
       await quitRedis(redis);
     },

@@ -1,4 +1,5 @@
 import type { VixCircuitBreaker } from '../../breaker/vix-circuit-breaker.js';
+import { ShadowLedger } from '../../breaker/shadow-ledger.js';
 import type { Disposable } from '../../core/event.js';
 import { storeFailureReason } from '../../core/store-failure.js';
 import { knowledgeFromFailure, knowledgeFromObservation } from './panic-knowledge.js';
@@ -16,6 +17,8 @@ export interface ServiceTelemetryOptions {
   version?: string | undefined;
   /** Real time source for rates. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /** The breaker's time source (the demo's accelerated clock): shadow seconds are counted on it. Default `Date.now`. */
+  clockNow?: (() => number) | undefined;
 }
 
 /** The events of a breaker that {@link ServiceTelemetry} listens to. */
@@ -28,18 +31,23 @@ export type BreakerEvents = Pick<VixCircuitBreaker, 'onDecision' | 'onStoreCall'
 export class ServiceTelemetry {
   readonly metrics: ServiceMetrics;
   readonly scopes: ScopeTracker;
+  /** What shadow mode would have changed (fed by the decisions a breaker in shadow mode served; empty otherwise). */
+  readonly shadow: ShadowLedger;
 
   constructor(options: ServiceTelemetryOptions = {}) {
     this.metrics = new ServiceMetrics(options);
     this.scopes = new ScopeTracker({ maxScopes: options.maxTrackedScopes ?? 200, now: options.now });
+    this.shadow = new ShadowLedger({ now: options.clockNow });
+    this.metrics.setSources({ shadow: () => this.shadow.totals() });
   }
 
   /** Feeds the metrics and the scope tracker from `breaker`'s events until the returned subscription is disposed. */
   attach(breaker: BreakerEvents): Disposable {
     let lastBatch = -1;
     const subscriptions = [
-      breaker.onDecision(({ scope, decision }) => {
+      breaker.onDecision(({ scope, decision, served }) => {
         this.metrics.decision(decision);
+        if (served !== undefined) this.shadow.record(scope, served);
         // A panic refused past maxPanicScopes is counted, not tracked: a flood of new
         // scope names must not push the real scopes out of the dashboard and the metrics.
         if (decision.reason !== 'scope_limit') this.scopes.record(scope, decision);
@@ -55,11 +63,12 @@ export class ServiceTelemetry {
         if (activity) activity.knowledge = knowledgeFromFailure(storeFailureReason(outcome), Date.now());
       }),
       breaker.onRepair(({ corrupt }) => this.metrics.repair(corrupt)),
-      breaker.onObservation(({ scope, observation, localMs, refresh }) => {
+      breaker.onObservation(({ scope, kind, observation, localMs, refresh }) => {
         // A decision's observation brings its scope in; the sync loop's refreshes (every active scope,
         // every interval) only keep the scopes already tracked fresh, so they cannot churn the table.
         const activity = refresh ? this.scopes.peek(scope) : this.scopes.touch(scope);
         if (activity) activity.knowledge = knowledgeFromObservation(observation, localMs, Date.now());
+        this.metrics.panicEpisodes.observe(scope, kind, observation);
       }),
     ];
     return { dispose: () => subscriptions.forEach((subscription) => subscription.dispose()) };

@@ -66,7 +66,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const scope = normalizeScope(body.scope);
     const ageMinutes = body.ageMinutes ?? 0;
     const observation = await store(withTimeout(deps.clock.startPanic(scope, { ageMs: ageMinutes * 60_000 }), deps.timeoutMs));
-    request.log.info({ scope, age_minutes: ageMinutes, ip: request.ip }, 'VIX_TTL_ADMIN_PANIC_STARTED');
+    request.log.info({ reqId: request.id, scope, age_minutes: ageMinutes, ip: request.ip }, 'VIX_TTL_ADMIN_PANIC_STARTED');
     deps.onChange(scope);
     return { scope, active: true, startedAt: new Date(observation.startedAtMs!).toISOString(), ageMinutes };
   });
@@ -75,7 +75,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const body = parseBody(adminResetSchema, request.body ?? {});
     const scope = normalizeScope(body.scope);
     const ended = await store(withTimeout(deps.clock.reset(scope), deps.timeoutMs));
-    request.log.info({ scope, ended, ip: request.ip }, 'VIX_TTL_ADMIN_PANIC_RESET');
+    request.log.info({ reqId: request.id, scope, ended, ip: request.ip }, 'VIX_TTL_ADMIN_PANIC_RESET');
     deps.onChange(scope);
     return { scope, ended };
   });
