@@ -27,6 +27,8 @@ export {
   type PanicObservation,
   type PanicInspection,
   type ObservationKind,
+  type ObservationRequest,
+  type ObservationResult,
   type CorruptValue,
   type CorruptionReason,
   type EvictionPolicy,

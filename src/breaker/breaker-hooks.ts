@@ -25,12 +25,22 @@ export interface DecisionEvent {
   waitedMs?: number | undefined;
 }
 
-/** A real call to the clock (`onStoreCall`); answers served from the local sync cache are not calls. */
+/**
+ * One scope's observation by the clock (`onStoreCall`), with how its round trip
+ * ended; answers served from the local sync cache are not calls. Observations
+ * sent together in one batch share `batch`, `durationMs` and, mostly, `outcome`:
+ * count round trips by `batch`, not by event.
+ */
 export interface StoreCallEvent {
   scope: string;
   kind: ObservationKind;
+  /** The round trip's duration (the batch's, for an observation sent in one). */
   durationMs: number;
   outcome: StoreOutcome;
+  /** True for the sync loop's refresh of a scope (no decision was waiting for it), false for an observation a decision asked for. */
+  refresh: boolean;
+  /** The breaker's number of the batch the observation went in: one per round trip. */
+  batch: number;
 }
 
 /** A corrupt start the clock found and repaired (`onRepair`). */
@@ -49,6 +59,8 @@ export interface ObservationEvent {
   kind: ObservationKind;
   observation: PanicObservation;
   localMs: number;
+  /** True for the sync loop's refresh of a scope, false for an observation a decision asked for. */
+  refresh: boolean;
 }
 
 /**

@@ -1,21 +1,24 @@
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { DEFAULT_DEAD_MAN_SWITCH_SECONDS } from '../clock/clock-options.js';
-import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
-import { normalizeScope } from '../clock/scope.js';
-import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, VixTtlError } from '../core/errors.js';
+import type { ObservationKind, ObservationResult, PanicClock, PanicObservation } from '../clock/panic-clock.js';
+import { GLOBAL_SCOPE, normalizeScope } from '../clock/scope.js';
+import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, StoreError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { AdaptivePanicQuota } from '../policy/adaptive-panic-quota.js';
+import { shadowDecision } from '../policy/shadow-decision.js';
 import type { PanicPolicyOptions } from '../policy/policy-config.js';
 import { isVixStatus, VIX_STATUSES, type VixStatus } from '../policy/vix-status.js';
-import type { FailSafeReason, MatchContext, TtlDecision } from '../policy/ttl-decision.js';
-import { shadowDecision } from '../policy/shadow-decision.js';
+import { FAIL_SAFE_REASONS, type FailSafeReason, type MatchContext, type TtlDecision } from '../policy/ttl-decision.js';
+import { modeOfTier, type Tier } from '../policy/panic-mode.js';
+import type { Importance } from '../policy/importance.js';
 import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
-import { PanicScopeLimit } from './panic-scope-limit.js';
+import { ObservationBatcher } from './observation-batcher.js';
+import { PanicScopeLimit, type PanicSlot } from './panic-scope-limit.js';
+import { ScopeTable } from './scope-table.js';
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
 export interface GetTtlInput {
@@ -39,8 +42,20 @@ export interface VixCircuitBreakerOptions {
   policy?: AdaptivePanicQuota | PanicPolicyOptions | undefined;
   /** A pino (or pino-compatible) logger. Default: silent. */
   logger?: BreakerLogger | undefined;
-  /** Reuse what the clock said for this long, extrapolating the duration locally. Default 100 ms; 0 asks the clock every time. */
+  /**
+   * Reuse what the clock said for this long, extrapolating the duration locally.
+   * Every scope asked within `scopeIdleMs` is refreshed together, in one batched
+   * call per interval, so decisions rarely wait and the store's load does not grow
+   * with the number of scopes. Default 100 ms; 0 asks the clock for every decision
+   * (concurrent ones still share one batch).
+   */
   syncIntervalMs?: number | undefined;
+  /**
+   * A scope asked within this long (ms) stays in the batched refresh; one idle for
+   * longer leaves it, and its next decision waits for one round trip (shared with
+   * every other scope that needs one then). Default 10,000.
+   */
+  scopeIdleMs?: number | undefined;
   /** Longest wait for the clock per decision; past it, a panic fails safe. Default 50 ms. */
   timeoutMs?: number | undefined;
   /** Most scopes whose state is kept (least recently used dropped first). Default 10,000. */
@@ -91,6 +106,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   logger: loggerOption(),
   syncIntervalMs: z.number().min(0).max(60_000).default(100),
+  scopeIdleMs: z.number().min(1).max(3_600_000).default(10_000),
   timeoutMs: z.number().positive().max(60_000).default(50),
   maxScopes: z.number().int().min(1).default(10_000),
   maxPanicScopes: z.number().int().min(1).max(1_000_000).default(1000),
@@ -103,17 +119,83 @@ const optionsSchema = z.strictObject({
 /** The schema of {@link VixCircuitBreakerOptions}, whose fields the `breaker` section of the service's config file reuses. */
 export { optionsSchema as breakerOptionsSchema };
 
-type Synced = { obs: PanicObservation; localMs: number };
-type Outcome = { ok: true; synced: Synced; repaired: PanicObservation['repaired'] } | { ok: false; reason: FailSafeReason };
-
-interface ScopeState {
-  synced: Synced | null;
-  /** A call to the clock failed after `synced` was answered: the scope's knowledge is not current. */
+/**
+ * What a breaker keeps of one scope: what the clock said last (carried forward on
+ * the breaker's time), the observations of it on their way, when it was asked,
+ * and the last state logged per importance. Flat fields, one object per scope, so
+ * a decision from the synced answer touches one object besides the LRU.
+ */
+interface ScopeState extends PanicSlot {
+  readonly scope: string;
+  /** The scope table's recency list. */
+  newer: ScopeState | null;
+  older: ScopeState | null;
+  epoch: number;
+  /** The clock's last answer: whether a panic runs, since when and the clock's time then (valid once syncedMs is finite). */
+  active: boolean;
+  startedAtMs: number | null;
+  clockNowMs: number;
+  /** Breaker time the answer arrived; −∞ before the first one. */
+  syncedMs: number;
+  /** A call to the clock for this scope failed after that answer: what the breaker knows is not current. */
   failedSinceSync: boolean;
-  inflight: Partial<Record<ObservationKind, Promise<Outcome>>>;
-  /** Last logged (mode, tier, fail-safe reason) per importance, for log-on-change. */
-  logged: Map<string, { mode: string; tier: number; reason: string }>;
+  /** Observations of this scope asked by decisions, waiting in a batch (sent or not), one per kind: later callers join them. */
+  pending: Record<ObservationKind, PendingObservation | undefined>;
+  /**
+   * The sync loop's refresh of this scope: the state itself goes in the batch as the
+   * request (`scope`, `kind`), so a round allocates nothing per scope. `refresh` is
+   * the batch's promise while one is on its way; `refreshFailure` why the last failed.
+   */
+  kind: ObservationKind;
+  refresh: Promise<void> | null;
+  refreshFailure: FailSafeReason | null;
+  /** The last refresh found a corrupt start and repaired it. */
+  refreshRepaired: boolean;
+  /** When a decision last asked about the scope (breaker time): the refresh keeps scopes asked within `scopeIdleMs`. */
+  askedMs: number;
+  /** When a decision last said panic, and when a panic observation last pushed the dead man's switch back. */
+  panicAskedMs: number;
+  deadManMs: number;
+  /** The state is its own place among the scopes held in panic (`maxPanicScopes`): see {@link PanicSlot}. */
+  held: boolean;
+  seenMs: number;
+  /** Last logged state per importance (see {@link logSignature}), −1 for none, for log-on-change. */
+  loggedHigh: number;
+  loggedMedium: number;
+  loggedLow: number;
 }
+
+/** One observation a decision asked for, on its way to the clock, and (once its batch has settled) what came of it. */
+interface PendingObservation {
+  readonly scope: string;
+  readonly kind: ObservationKind;
+  readonly state: ScopeState;
+  done: Promise<void>;
+  /** What the clock said (repair already reported), or null when it failed. */
+  obs: PanicObservation | null;
+  /** Breaker time the answer arrived. */
+  localMs: number;
+  /** A corrupt start was found and repaired by this observation. */
+  repaired: boolean;
+  /** Why it failed, when it did. */
+  failure: FailSafeReason | null;
+  /**
+   * An answer that finds no panic is not passed to `onObservation` (a read at the
+   * panic-scope limit: a flood of refused names must not reach what a service tracks).
+   */
+  quiet: boolean;
+}
+
+/**
+ * A refresh starts once this share of `syncIntervalMs` has passed since the last one,
+ * so its answer is back before what it renews gets old; earlier when the last round
+ * took long (twice its duration ahead), but never before half the interval: at most
+ * two rounds per `syncIntervalMs`.
+ */
+const REFRESH_AT = 0.8;
+const REFRESH_AT_LEAST = 0.5;
+/** The dead man's switch is pushed back at most this often by a scope in panic (ms), and at least 10 times per switch. */
+const DEAD_MAN_REFRESH_MAX_MS = 60_000;
 
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
 const SCOPE_LIMIT_LOG_INTERVAL_MS = 60_000;
@@ -133,9 +215,19 @@ export class VixCircuitBreaker {
   readonly #repairs = new EventEmitter<RepairEvent>();
   readonly #observations = new EventEmitter<ObservationEvent>();
   readonly #syncIntervalMs: number;
+  readonly #scopeIdleMs: number;
+  readonly #deadManRefreshMs: number;
   readonly #timeoutMs: number;
+  readonly #batcher: ObservationBatcher<PendingObservation | ScopeState> | null;
+  /** Breaker time at which the next refresh of every recently asked scope is due. */
+  #nextRefreshMs = Number.NEGATIVE_INFINITY;
+  /** Batches settled so far: the `batch` number of store-call events. */
+  #batches = 0;
+  /** When the last refresh round started, and how long (breaker time) it took to be answered. */
+  #roundStartedMs = 0;
+  #roundMs = 0;
   readonly #now: () => number;
-  readonly #scopes: LRUCache<string, ScopeState>;
+  readonly #scopes: ScopeTable<ScopeState>;
   readonly #panicScopes: PanicScopeLimit;
   readonly #lateObservations: Disposable | undefined;
   readonly #shadow: boolean;
@@ -160,17 +252,28 @@ export class VixCircuitBreaker {
     this.policy = resolved.policy instanceof AdaptivePanicQuota ? resolved.policy : new AdaptivePanicQuota(resolved.policy);
     this.#logger = resolved.logger ?? SILENT_LOGGER;
     this.#syncIntervalMs = resolved.syncIntervalMs;
+    this.#scopeIdleMs = resolved.scopeIdleMs;
     this.#timeoutMs = resolved.timeoutMs;
+    const deadManSeconds = resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS;
+    // Also often enough to keep a scope in panic in its maxPanicScopes place (panicScopeIdleMs).
+    this.#deadManRefreshMs = Math.min(DEAD_MAN_REFRESH_MAX_MS, deadManSeconds * 100, resolved.panicScopeIdleMs / 2);
+    this.#batcher =
+      resolved.clock === null
+        ? null
+        : new ObservationBatcher<PendingObservation | ScopeState>(
+            resolved.clock,
+            this.#timeoutMs,
+            (entries, results, durationMs) => this.#settle(entries, results, durationMs),
+            (entries, results) => entries.forEach((entry, i) => this.#late(entry.scope, entry.kind, results[i])),
+          );
     this.#now = resolved.now ?? Date.now;
-    this.#scopes = new LRUCache({ max: resolved.maxScopes });
+    this.#scopes = new ScopeTable(resolved.maxScopes);
     this.#shadow = resolved.shadow;
-    const deadManSwitchMs = (resolved.clock?.deadManSwitchSeconds ?? DEFAULT_DEAD_MAN_SWITCH_SECONDS) * 1000;
-    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, Math.min(resolved.panicScopeIdleMs, deadManSwitchMs));
-    // An answer that came after the timeout still says whether a start is stored: a panic
-    // queued behind a pause and downgraded to a read (it wrote nothing) gives its slot back.
-    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, observation }) => {
-      if (!observation.active) this.#panicScopes.release(scope);
-    });
+    const panicScopeIdleMs = Math.min(resolved.panicScopeIdleMs, deadManSeconds * 1000);
+    this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, panicScopeIdleMs);
+    // An answer that came after the timeout still says what the clock holds: a panic queued behind a
+    // pause and downgraded to a read (it wrote nothing) gives its slot back, and a slow refresh renews.
+    const late: unknown = resolved.clock?.onLateObservation?.(({ scope, kind, observation }) => this.#late(scope, kind, { ok: true, observation }));
     if (late !== undefined && typeof (late as Partial<Disposable> | null)?.dispose !== 'function') {
       if (typeof late === 'function') late(); // an unsubscribe function of the old style: undo, then say why
       throw new InvalidConfigError('VixCircuitBreaker.clock.onLateObservation', 'must be an Event: return a Disposable ({ dispose() }), not an unsubscribe function');
@@ -202,49 +305,70 @@ export class VixCircuitBreaker {
   async getTtl(input: GetTtlInput): Promise<TtlDecision> {
     if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
     const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
-    const scope = normalizeScope(scopeInput);
+    // Recency is kept per sync round (the refresh starts a new epoch); without rounds, exactly.
+    if (this.#syncIntervalMs === 0) this.#scopes.advance();
+    // A scope the breaker holds was validated when it came in; only a new name is checked.
+    const known = this.#scopes.get(scopeInput === undefined || scopeInput === '' ? GLOBAL_SCOPE : scopeInput);
+    const scope = known?.scope ?? normalizeScope(scopeInput);
     const importance = this.policy.classify(match);
     const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
     if (this.#clock === null && kind === 'read') {
       throw new InvalidInputError('vixStatus', 'is required when the breaker has no clock to read a published status from', vixStatus);
     }
-    const classified = { importance };
+    const classified = CLASSIFIED[importance];
     if (this.#clock === null) {
       const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-      return this.#answer(scope, this.#stateOf(scope), decision, baseTtl);
+      return this.#answer(scope, known ?? this.#remember(newState(scope)), decision, baseTtl);
     }
-    const admission = kind !== 'panic' ? null : this.#panicScopes.holds(scope) ? 'held' : this.#panicScopes.admit(scope, this.#now());
-    const state = this.#stateOf(scope);
-    if (admission === 'refused') return this.#readAtLimit(this.#clock, scope, state, baseTtl, classified);
-    const observing = this.#observe(this.#clock, scope, state, kind);
-    const waitFrom = observing instanceof Promise ? performance.now() : -1; // timed only when it waits: the sync window pays nothing
-    const outcome = await observing;
-    if (admission === 'reserved' && !outcome.ok && outcome.reason === 'store_busy') this.#panicScopes.release(scope); // never sent
-    const decision = this.#decide(baseTtl, classified, kind, outcome, state);
-    return this.#answer(scope, state, decision, baseTtl, waitFrom < 0 ? undefined : performance.now() - waitFrom);
+    const nowMs = this.#now();
+    // A new scope's state is made first (it is its own panic slot) and kept only if admitted.
+    const state = known ?? newState(scope);
+    const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state);
+    if (known === undefined) this.#remember(state);
+    state.askedMs = nowMs;
+    // Past maxPanicScopes a panic is only read: it does not count as a panic decision of this scope.
+    if (admission === 'refused') return this.#readAtLimit(state, baseTtl, classified, nowMs);
+    if (kind === 'panic') state.panicAskedMs = nowMs;
+    const fresh = this.#fromSync(state, kind, nowMs);
+    // Asked before the refresh below, so this scope goes in its batch as what the caller said, not as a read.
+    const observing = fresh ? null : this.#observe(state, kind);
+    if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
+    if (fresh) return this.#answer(scope, state, this.#decideFrom(baseTtl, classified, state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs), baseTtl);
+    const waitFrom = performance.now(); // timed only when it waits: the sync window pays nothing
+    const answer = await observing!;
+    if (admission === 'reserved' && answer.failure === 'store_busy') this.#panicScopes.release(scope); // never sent
+    return this.#answer(scope, state, this.#decide(baseTtl, classified, kind, answer, state), baseTtl, performance.now() - waitFrom);
   }
 
   /**
    * The decision {@link getTtl} would give, when it can be made without a call to
    * the clock: the scope's last answer is inside `syncIntervalMs` (or there is no
    * clock). Null when a round trip is needed; then call `getTtl`. Synchronous, so a
-   * cache can judge an in-process copy with no I/O at all; hooks and logs run as for
-   * `getTtl`.
+   * cache can judge an in-process copy without waiting for I/O; hooks and logs run
+   * as for `getTtl`. It counts as asking: the scope stays in the sync loop, whose due
+   * refresh it starts in the background.
    * @throws InvalidInputError for an invalid input, VixTtlError after close().
    */
   peekTtl(input: GetTtlInput): TtlDecision | null {
     if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
     const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
-    const scope = normalizeScope(scopeInput);
     const kind: ObservationKind = vixStatus === 'panic' ? 'panic' : vixStatus === undefined ? 'read' : 'calm';
     if (this.#clock === null) return null; // getTtl decides at once without a clock; the rare path is not worth a copy
-    if (kind === 'panic' && !this.#panicScopes.holds(scope)) return null;
-    const state = this.#scopes.peek(scope); // no recency update on the hot path; getTtl's round trips refresh it
-    if (!state) return null;
-    const synced = this.#fromSync(state, kind);
-    if (!synced) return null;
-    const decision = this.#decide(baseTtl, { importance: this.policy.classify(match) }, kind, { ok: true, synced, repaired: null }, state);
-    return this.#answer(scope, state, decision, baseTtl);
+    if (this.#syncIntervalMs === 0) this.#scopes.advance();
+    const state = this.#scopes.get(scopeInput === undefined || scopeInput === '' ? GLOBAL_SCOPE : scopeInput);
+    if (!state) {
+      normalizeScope(scopeInput); // a bad name is still an InvalidInputError
+      return null;
+    }
+    if (kind === 'panic' && !state.held) return null;
+    const nowMs = this.#now();
+    if (!this.#fromSync(state, kind, nowMs)) return null;
+    // A peek is a decision: the scope stays in the sync loop, and a due refresh starts (in the background).
+    state.askedMs = nowMs;
+    if (kind === 'panic') state.panicAskedMs = nowMs;
+    if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
+    const decision = this.#decideFrom(baseTtl, CLASSIFIED[this.policy.classify(match)], state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
+    return this.#answer(state.scope, state, decision, baseTtl);
   }
 
   /**
@@ -258,16 +382,15 @@ export class VixCircuitBreaker {
   isSynced(scope?: string): boolean {
     if (this.#clock === null) return true;
     const state = this.#scopes.peek(normalizeScope(scope));
-    if (!state?.synced || state.failedSinceSync) return false;
-    return this.#now() - state.synced.localMs < this.#syncIntervalMs + this.#timeoutMs;
+    if (state === undefined || state.syncedMs === Number.NEGATIVE_INFINITY || state.failedSinceSync) return false;
+    return this.#now() - state.syncedMs < this.#syncIntervalMs + this.#timeoutMs;
   }
 
   /** Stops taking decisions and waits for the clock calls under way (each bounded by `timeoutMs`). Does not close the clock. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = [...this.#scopes.values()].flatMap((state) => Object.values(state.inflight));
-    await Promise.allSettled(pending);
+    await this.#batcher?.drain();
     this.#lateObservations?.dispose();
     this.#scopes.clear();
     this.#panicScopes.clear();
@@ -290,14 +413,21 @@ export class VixCircuitBreaker {
    * is written). A start that exists decides as usual; otherwise the decision fails
    * safe — `scope_limit`, or the store's reason when the read itself failed.
    */
-  async #readAtLimit(clock: PanicClock, scope: string, state: ScopeState, baseTtl: number, match: MatchContext): Promise<TtlDecision> {
-    const observing = this.#observe(clock, scope, state, 'read', true);
-    const waitFrom = observing instanceof Promise ? performance.now() : -1;
-    const outcome = await observing;
-    if (outcome.ok && outcome.synced.obs.active && outcome.synced.obs.startedAtMs !== null) {
-      return this.#answer(scope, state, this.#decide(baseTtl, match, 'read', outcome, state), baseTtl, waitFrom < 0 ? undefined : performance.now() - waitFrom);
+  async #readAtLimit(state: ScopeState, baseTtl: number, match: MatchContext, nowMs: number): Promise<TtlDecision> {
+    let decision: TtlDecision | null = null;
+    let failure: FailSafeReason = 'scope_limit';
+    let waitedMs: number | undefined;
+    if (this.#fromSync(state, 'read', nowMs)) {
+      if (state.active && state.startedAtMs !== null) decision = this.#decideFrom(baseTtl, match, true, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
+    } else {
+      const waitFrom = performance.now();
+      const answer = await this.#observe(state, 'read', true);
+      waitedMs = performance.now() - waitFrom;
+      if (answer.obs === null) failure = answer.failure ?? 'store_error';
+      else if (answer.obs.active && answer.obs.startedAtMs !== null) decision = this.#decide(baseTtl, match, 'read', answer, state);
     }
-    return this.#refuse(scope, this.policy.failSafeDecision(baseTtl, match, outcome.ok ? 'scope_limit' : outcome.reason), baseTtl);
+    if (decision === null) return this.#refuse(state.scope, this.policy.failSafeDecision(baseTtl, match, failure), baseTtl);
+    return this.#answer(state.scope, state, decision, baseTtl, waitedMs);
   }
 
   /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
@@ -316,70 +446,201 @@ export class VixCircuitBreaker {
     return served;
   }
 
-  #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, outcome: Outcome, state: ScopeState): TtlDecision {
+  #decide(baseTtl: number, match: MatchContext, kind: ObservationKind, answer: PendingObservation, state: ScopeState): TtlDecision {
     if (kind === 'calm') return this.policy.calculateTtlStrategy(baseTtl, null, match);
-    if (!outcome.ok) {
-      const lastKnownCalm = kind === 'read' && state.synced !== null && !state.synced.obs.active;
-      return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, outcome.reason);
+    const obs = answer.obs;
+    if (obs === null) {
+      const lastKnownCalm = kind === 'read' && state.syncedMs > Number.NEGATIVE_INFINITY && !state.active;
+      return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, answer.failure ?? 'store_error');
     }
-    const { obs, localMs } = outcome.synced;
-    if (!obs.active || obs.startedAtMs === null) return this.policy.calculateTtlStrategy(baseTtl, null, match);
-    if (outcome.repaired) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
-    const durationMs = Math.max(0, obs.clockNowMs - obs.startedAtMs + (this.#now() - localMs));
+    if (answer.repaired && obs.active) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
+    return this.#decideFrom(baseTtl, match, obs.active, obs.startedAtMs, obs.clockNowMs, answer.localMs, this.#now());
+  }
+
+  /** The decision for what the clock said at `localMs`, its duration carried forward to `nowMs` on the breaker's time. */
+  #decideFrom(baseTtl: number, match: MatchContext, active: boolean, startedAtMs: number | null, clockNowMs: number, localMs: number, nowMs: number): TtlDecision {
+    if (!active || startedAtMs === null) return this.policy.calculateTtlStrategy(baseTtl, null, match);
+    const durationMs = Math.max(0, clockNowMs - startedAtMs + (nowMs - localMs));
     return this.policy.calculateTtlStrategy(baseTtl, durationMs / 60_000, match);
   }
 
   /**
-   * One clock call per scope and kind at a time; answers reused for `syncIntervalMs`
-   * (then returned at once, not as a promise).
-   * `quiet`: an answer that finds no panic is not passed to `onObservation` (a read
-   * at the panic-scope limit: a flood of refused names must not reach what a service
-   * tracks per scope).
+   * What the clock says of a scope whose synced answer is missing, too old, or
+   * says otherwise than the caller. An answer that is only old is renewed the way
+   * the sync loop does it (a read; a panic when the dead man's switch is due),
+   * joining an observation of the scope already on its way; if that answer
+   * contradicts the caller (it shows calm to a panic, a panic to calm) — a state
+   * change — the caller's own observation follows, within what is left of
+   * `timeoutMs`. A new scope, or one whose answer already contradicts the caller,
+   * goes straight to its own observation.
    */
-  #observe(clock: PanicClock, scope: string, state: ScopeState, kind: ObservationKind, quiet = false): Outcome | Promise<Outcome> {
-    const cached = this.#fromSync(state, kind);
-    if (cached) return { ok: true, synced: cached, repaired: null };
-    const running = state.inflight[kind];
-    if (running) return running;
+  async #observe(state: ScopeState, kind: ObservationKind, quiet = false): Promise<PendingObservation> {
+    const same = state.pending[kind];
+    if (same) return this.#await(same);
     const startedAt = performance.now();
-    // A clock that throws instead of rejecting is a store failure like any other: it fails safe.
-    const call = withTimeout(new Promise<PanicObservation>((resolve) => resolve(clock.observe(scope, kind))), this.#timeoutMs)
-      .then(
-        (obs): Outcome => {
-          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: 'ok' });
-          const synced = { obs: obs.repaired ? { ...obs, repaired: null } : obs, localMs: this.#now() };
-          state.synced = synced;
-          state.failedSinceSync = false;
-          // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
-          // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
-          // while this command was writing its start), dated for the dead man's switch it refreshed.
-          if (!obs.active) this.#panicScopes.release(scope);
-          else if (kind === 'panic') this.#panicScopes.confirm(scope, synced.localMs);
-          if (obs.active || !quiet) this.#observations.emit({ scope, kind, observation: synced.obs, localMs: synced.localMs });
-          if (obs.repaired) this.#repaired(scope, obs.repaired);
-          return { ok: true, synced, repaired: obs.repaired };
-        },
-        (error: unknown): Outcome => {
-          const failure = storeFailureOf(error);
-          state.failedSinceSync = true;
-          this.#storeCalls.emit({ scope, kind, durationMs: performance.now() - startedAt, outcome: failure });
-          this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
-          return { ok: false, reason: storeFailureReason(failure) };
-        },
-      )
-      .finally(() => {
-        delete state.inflight[kind];
-      });
-    state.inflight[kind] = call;
-    return call;
+    // A young answer that contradicts the caller is a state change: no renewal can serve it.
+    const young = this.#syncIntervalMs > 0 && this.#now() - state.syncedMs < this.#syncIntervalMs;
+    const first = young ? null : await this.#renew(state, kind);
+    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind, quiet));
+    if (first.obs === null || agrees(kind, first.obs.active)) return first;
+    const own = state.pending[kind] ?? this.#request(state, kind);
+    const leftMs = this.#timeoutMs - (performance.now() - startedAt);
+    if (leftMs <= 0) return timedOut(own);
+    return withTimeout(this.#await(own), leftMs).catch(() => timedOut(own));
   }
 
-  #fromSync(state: ScopeState, kind: ObservationKind): Synced | null {
-    const synced = state.synced;
-    if (!synced || this.#syncIntervalMs === 0 || this.#now() - synced.localMs >= this.#syncIntervalMs) return null;
-    if (kind === 'panic') return synced.obs.active ? synced : null;
-    if (kind === 'calm') return synced.obs.active ? null : synced;
-    return synced;
+  /**
+   * An answer that may serve the caller without a write: an observation of the
+   * scope already on its way, or a renewal of an answer that is only old. Null when
+   * the caller must observe for itself (a new scope, or a known contradiction).
+   */
+  async #renew(state: ScopeState, kind: ObservationKind): Promise<PendingObservation | null> {
+    const { pending } = state;
+    const other = kind === 'read' ? (pending.panic ?? pending.calm) : undefined;
+    if (other) return this.#await(other);
+    if (state.refresh !== null) {
+      await state.refresh;
+      if (state.refreshFailure !== null) return { ...ANSWER, scope: state.scope, kind, state, failure: state.refreshFailure };
+      return this.#answerFromState(state, kind);
+    }
+    if (pending.read) return this.#await(pending.read);
+    if (state.syncedMs === Number.NEGATIVE_INFINITY || !agrees(kind, state.active)) return null;
+    return this.#await(state.pending[this.#renewalKind(state, this.#now())] ?? this.#request(state, this.#renewalKind(state, this.#now())));
+  }
+
+  /** How an answer that is only old is renewed: a read, or a panic when this scope's panic decisions are due to push the dead man's switch back. */
+  #renewalKind(state: ScopeState, nowMs: number): ObservationKind {
+    return state.active && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs ? 'panic' : 'read';
+  }
+
+  async #await(pending: PendingObservation): Promise<PendingObservation> {
+    await pending.done;
+    return pending;
+  }
+
+  /** What the scope's last refresh said, as the answer of a decision that waited for it. */
+  #answerFromState(state: ScopeState, kind: ObservationKind): PendingObservation {
+    const obs: PanicObservation = { active: state.active, startedAtMs: state.startedAtMs, clockNowMs: state.clockNowMs, created: false, repaired: null };
+    return { ...ANSWER, scope: state.scope, kind, state, obs, localMs: state.syncedMs, repaired: state.refreshRepaired };
+  }
+
+  /** Puts an observation of the scope in the next batch (the caller checked none of that kind is waiting). */
+  #request(state: ScopeState, kind: ObservationKind, quiet = false): PendingObservation {
+    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet };
+    state.pending[kind] = pending;
+    pending.done = this.#batcher!.add(pending);
+    return pending;
+  }
+
+  /**
+   * The sync loop, run by the first decision once a refresh is due: every scope
+   * asked within `scopeIdleMs` (most recently asked first, so the walk stops at
+   * the first idle one) joins the next batch with a read — or a panic, for a scope
+   * in panic whose dead man's switch is due to be pushed back — unless an
+   * observation of it is already on its way. One batch per `syncIntervalMs` ×
+   * {@link REFRESH_AT} (down to {@link REFRESH_AT_LEAST} when rounds are slow),
+   * whatever the number of scopes; the scope states are the batch's requests, so a
+   * round allocates nothing per scope.
+   */
+  #refresh(nowMs: number): void {
+    const interval = this.#syncIntervalMs;
+    const lead = Math.min(interval * (1 - REFRESH_AT_LEAST), Math.max(interval * (1 - REFRESH_AT), 2 * this.#roundMs));
+    this.#nextRefreshMs = nowMs + interval - lead;
+    this.#roundStartedMs = nowMs;
+    this.#scopes.advance();
+    const batcher = this.#batcher!;
+    for (let state = this.#scopes.newest; state !== null; state = state.older) {
+      if (nowMs - state.askedMs > this.#scopeIdleMs) break;
+      const { pending } = state;
+      // A scope never answered yet is observed by its own decisions, as the caller says.
+      if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || pending.read || pending.panic || pending.calm) continue;
+      state.kind = this.#renewalKind(state, nowMs);
+      state.refresh = batcher.add(state);
+    }
+  }
+
+  /** What a batch said, applied scope by scope before anyone waiting on it resumes. */
+  #settle(entries: ReadonlyArray<PendingObservation | ScopeState>, results: readonly ObservationResult[], durationMs: number): void {
+    const localMs = this.#now();
+    const batch = (this.#batches += 1);
+    if (entries.some(isScopeState)) this.#roundMs = Math.max(0, localMs - this.#roundStartedMs);
+    const storeCalls = this.#storeCalls.size > 0;
+    const observations = this.#observations.size > 0;
+    for (let i = 0; i < entries.length; i += 1) {
+      const entry = entries[i]!;
+      const { scope, kind } = entry;
+      const isRefresh = isScopeState(entry);
+      const state = isRefresh ? entry : entry.state;
+      if (isRefresh) state.refresh = null;
+      else {
+        if (state.pending[kind] === entry) state.pending[kind] = undefined;
+        entry.localMs = localMs;
+      }
+      const result = results[i];
+      if (!result?.ok || !isObservation(result.observation)) {
+        const error: unknown = result && !result.ok ? result.error : new StoreError(`the clock answered no observation for ${scope}`);
+        const failure = storeFailureOf(error);
+        if (storeCalls) this.#storeCalls.emit({ scope, kind, durationMs, outcome: failure, refresh: isRefresh, batch });
+        if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug({ scope, kind, err: messageOf(error) }, 'VIX_TTL_STORE_FAILURE');
+        if (isRefresh) state.refreshFailure = storeFailureReason(failure);
+        else entry.failure = storeFailureReason(failure);
+        state.failedSinceSync = true;
+        continue;
+      }
+      let obs = result.observation;
+      if (storeCalls) this.#storeCalls.emit({ scope, kind, durationMs, outcome: 'ok', refresh: isRefresh, batch });
+      const repaired = obs.repaired;
+      if (repaired) obs = { ...obs, repaired: null };
+      if (isRefresh) {
+        state.refreshFailure = null;
+        state.refreshRepaired = repaired !== null;
+      } else {
+        entry.obs = obs;
+        entry.repaired = repaired !== null;
+      }
+      state.active = obs.active;
+      state.startedAtMs = obs.startedAtMs;
+      state.clockNowMs = obs.clockNowMs;
+      state.syncedMs = localMs;
+      state.failedSinceSync = false;
+      // The held panic scopes follow what the clock says (answers from the sync cache change nothing):
+      // a scope not in panic leaves; a panic observed is held (again, if a late answer released it
+      // while this command was writing its start), dated for the dead man's switch it refreshed.
+      if (!obs.active) this.#panicScopes.release(scope);
+      else if (kind === 'panic') {
+        this.#panicScopes.confirm(scope, localMs, state);
+        state.deadManMs = localMs;
+      }
+      if (observations && (obs.active || isRefresh || !entry.quiet)) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
+      if (repaired) this.#repaired(scope, repaired);
+    }
+  }
+
+  /**
+   * An answer that came after its decisions had failed safe (the breaker's deadline,
+   * or the clock's own timeout): it still says what the clock holds. A scope not in
+   * panic gives its `maxPanicScopes` place back; a scope the breaker remembers takes
+   * it as its synced answer unless it already has a newer one (by the clock's time),
+   * so a refresh round slower than `timeoutMs` is not lost.
+   */
+  #late(scope: string, kind: ObservationKind, result: ObservationResult | undefined): void {
+    if (!result?.ok || !isObservation(result.observation)) return;
+    const obs = result.observation;
+    if (!obs.active) this.#panicScopes.release(scope);
+    const state = this.#scopes.peek(scope);
+    if (state === undefined || obs.clockNowMs < state.clockNowMs) return;
+    state.active = obs.active;
+    state.startedAtMs = obs.startedAtMs;
+    state.clockNowMs = obs.clockNowMs;
+    state.syncedMs = this.#now();
+    state.failedSinceSync = false;
+    state.refreshFailure = null;
+    if (this.#observations.size > 0) this.#observations.emit({ scope, kind, observation: obs.repaired ? { ...obs, repaired: null } : obs, localMs: state.syncedMs, refresh: true });
+  }
+
+  /** Whether the synced answer is young enough and serves the caller. */
+  #fromSync(state: ScopeState, kind: ObservationKind, nowMs: number): boolean {
+    return this.#syncIntervalMs > 0 && nowMs - state.syncedMs < this.#syncIntervalMs && agrees(kind, state.active);
   }
 
   /**
@@ -389,21 +650,23 @@ export class VixCircuitBreaker {
    */
   #report(scope: string, state: ScopeState, decision: TtlDecision, served: TtlDecision, waitedMs?: number): void {
     if (this.#decisions.size > 0) this.#decisions.emit(served === decision ? { scope, decision, waitedMs } : { scope, decision, served, waitedMs });
-    const reason = decision.reason ?? '';
-    const previous = state.logged.get(decision.importance);
-    // Compared field by field, no string built: this runs on every decision, in-process cache hits included.
-    if (previous !== undefined && previous.mode === decision.mode && previous.tier === decision.tier && previous.reason === reason) {
+    const signature = logSignature(decision);
+    const previous = decision.importance === 'high_stakes' ? state.loggedHigh : decision.importance === 'low_stakes' ? state.loggedLow : state.loggedMedium;
+    if (previous === signature) {
       if (this.#logger.isLevelEnabled?.('debug') !== false) this.#logger.debug(logFields(scope, decision), 'VIX_TTL_DECISION');
       return;
     }
-    state.logged.set(decision.importance, { mode: decision.mode, tier: decision.tier, reason });
+    if (decision.importance === 'high_stakes') state.loggedHigh = signature;
+    else if (decision.importance === 'low_stakes') state.loggedLow = signature;
+    else state.loggedMedium = signature;
     const fields = served === decision ? logFields(scope, decision) : { ...logFields(scope, decision), shadow: true, served_ttl: served.ttl };
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';
       this.#logger.warn({ ...fields, reason: decision.reason, redis_status: redisStatus, action: actionOf(decision, served) }, 'PANIC_WITHOUT_RELIABLE_TIMESTAMP');
       return;
     }
-    this.#logger.info({ ...fields, previous_mode: previous?.mode ?? null, previous_tier: previous?.tier ?? null }, 'VIX_TTL_STATE_CHANGE');
+    const previousTier = previous < 0 ? null : ((previous % TIERS) as Tier);
+    this.#logger.info({ ...fields, previous_mode: previousTier === null ? null : modeOfTier(previousTier), previous_tier: previousTier }, 'VIX_TTL_STATE_CHANGE');
   }
 
   #repaired(scope: string, corrupt: NonNullable<PanicObservation['repaired']>): void {
@@ -411,19 +674,83 @@ export class VixCircuitBreaker {
     this.#repairs.emit({ scope, corrupt });
   }
 
-  #stateOf(scope: string): ScopeState {
-    let state = this.#scopes.get(scope);
-    if (!state) {
-      state = { synced: null, failedSinceSync: false, inflight: {}, logged: new Map() };
-      this.#scopes.set(scope, state);
-    }
+  /** Keeps a new scope's state, dropping the least recently used one past `maxScopes`. */
+  #remember(state: ScopeState): ScopeState {
+    this.#scopes.add(state);
     return state;
   }
+}
+
+/** The state of a scope seen for the first time (`scope` already validated). */
+function newState(scope: string): ScopeState {
+  const never = Number.NEGATIVE_INFINITY;
+  const state: ScopeState = {
+    scope,
+    newer: null,
+    older: null,
+    epoch: 0,
+    active: false,
+    startedAtMs: null,
+    clockNowMs: 0,
+    syncedMs: never,
+    failedSinceSync: false,
+    pending: { panic: undefined, calm: undefined, read: undefined },
+    kind: 'read',
+    refresh: null,
+    refreshFailure: null,
+    refreshRepaired: false,
+    askedMs: never,
+    panicAskedMs: never,
+    deadManMs: never,
+    held: false,
+    seenMs: never,
+    loggedHigh: -1,
+    loggedMedium: -1,
+    loggedLow: -1,
+  };
+  return state;
+}
+
+/** The match context of each importance, built once: a decision from the synced answer allocates none. */
+const CLASSIFIED: Readonly<Record<Importance, MatchContext>> = Object.freeze({
+  high_stakes: Object.freeze({ importance: 'high_stakes' }),
+  medium_stakes: Object.freeze({ importance: 'medium_stakes' }),
+  low_stakes: Object.freeze({ importance: 'low_stakes' }),
+});
+
+/** A blank answer: what an observation holds before its batch settles. */
+const ANSWER = Object.freeze({ done: Promise.resolve(), obs: null, localMs: 0, repaired: false, failure: null, quiet: false });
+const TIERS = 5;
+
+/** A decision's state for log-on-change, as a number: its tier, plus its fail-safe reason when there is one (the mode follows the tier). */
+function logSignature(decision: TtlDecision): number {
+  return decision.reason === undefined ? decision.tier : decision.tier + TIERS * (1 + FAIL_SAFE_REASONS.indexOf(decision.reason));
+}
+
+function isScopeState(entry: PendingObservation | ScopeState): entry is ScopeState {
+  return (entry as Partial<ScopeState>).pending !== undefined;
 }
 
 /** What a fail-safe decision did: TTL 0, or in shadow mode nothing (the base TTL was served). */
 function actionOf(decision: TtlDecision, served: TtlDecision): string {
   return served === decision ? 'fail_safe_panic_full' : 'shadow_base_ttl_served';
+}
+
+/** An observation whose answer did not come within what was left of the caller's `timeoutMs`. */
+function timedOut(pending: PendingObservation): PendingObservation {
+  return { ...pending, obs: null, failure: 'store_timeout' };
+}
+
+/** Whether what the clock said serves a caller: a panic needs a running panic (else it must be written), calm needs none (else it must be ended), a read takes anything. */
+function agrees(kind: ObservationKind, active: boolean): boolean {
+  return kind === 'read' || (kind === 'panic') === active;
+}
+
+/** A result's observation has the shape the breaker reads (a custom clock may answer anything). */
+function isObservation(value: unknown): value is PanicObservation {
+  if (typeof value !== 'object' || value === null) return false;
+  const { active, startedAtMs, clockNowMs } = value as Partial<PanicObservation>;
+  return typeof active === 'boolean' && typeof clockNowMs === 'number' && Number.isFinite(clockNowMs) && (startedAtMs === null || (typeof startedAtMs === 'number' && Number.isFinite(startedAtMs)));
 }
 
 function logFields(scope: string, decision: TtlDecision) {

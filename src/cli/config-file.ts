@@ -101,6 +101,7 @@ export const configFileSchema = z.strictObject({
       calmGraceSeconds: clockShape.calmGraceSeconds,
       maxClockSkewSeconds: clockShape.maxClockSkewSeconds.optional(),
       maxScopes: clockShape.maxScopes.optional(),
+      maxKeysPerScript: clockShape.maxKeysPerScript.optional(),
     })
     .superRefine(refineGrace)
     .optional(),

@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
-import { assertObservationKind, type ObservationKind, type PanicClock, type PanicInspection, type PanicObservation, type StartPanicOptions } from './panic-clock.js';
+import {
+  assertObservationKind,
+  checkObservationRequests,
+  type ObservationKind,
+  type ObservationRequest,
+  type ObservationResult,
+  type PanicClock,
+  type PanicInspection,
+  type PanicObservation,
+  type StartPanicOptions,
+} from './panic-clock.js';
 import { normalizeScope } from './scope.js';
 
 /** Options of {@link MemoryPanicClock}. */
@@ -50,8 +60,17 @@ export class MemoryPanicClock implements PanicClock {
 
   async observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation> {
     assertObservationKind(kind);
-    const name = normalizeScope(scope);
+    return this.#observe(normalizeScope(scope), kind, this.#now());
+  }
+
+  /** Every request in order, at one instant of the time source, as {@link observe} would answer each. */
+  async observeMany(requests: readonly ObservationRequest[]): Promise<ObservationResult[]> {
+    const scopes = checkObservationRequests(requests);
     const now = this.#now();
+    return scopes.map((name, i) => ({ ok: true, observation: this.#observe(name, requests[i]!.kind, now) }));
+  }
+
+  #observe(name: string, kind: ObservationKind, now: number): PanicObservation {
     const entry = this.#live(name, now);
     if (kind === 'panic') {
       if (entry) {

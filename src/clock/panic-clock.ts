@@ -1,5 +1,6 @@
 import { describeChoices, InvalidInputError } from '../core/errors.js';
 import type { Event } from '../core/event.js';
+import { normalizeScope } from './scope.js';
 
 /**
  * What a worker tells the shared clock about its scope: it sees a panic, it sees
@@ -10,10 +11,10 @@ export type ObservationKind = (typeof OBSERVATION_KINDS)[number];
 /** Every {@link ObservationKind}; a clock refuses any other with an InvalidInputError naming `kind`. */
 export const OBSERVATION_KINDS = Object.freeze(['panic', 'calm', 'read'] as const);
 
-/** @throws InvalidInputError naming `kind` unless `value` is one of the {@link OBSERVATION_KINDS}; every clock checks it first. */
-export function assertObservationKind(value: unknown): asserts value is ObservationKind {
+/** @throws InvalidInputError naming `field` (`kind`) unless `value` is one of the {@link OBSERVATION_KINDS}; every clock checks it first. */
+export function assertObservationKind(value: unknown, field = 'kind'): asserts value is ObservationKind {
   if (typeof value !== 'string' || !(OBSERVATION_KINDS as readonly string[]).includes(value)) {
-    throw new InvalidInputError('kind', `must be ${describeChoices(OBSERVATION_KINDS)}`, value);
+    throw new InvalidInputError(field, `must be ${describeChoices(OBSERVATION_KINDS)}`, value);
   }
 }
 
@@ -90,6 +91,42 @@ export interface LateObservation {
   observation: PanicObservation;
 }
 
+/** One observation asked of {@link PanicClock.observeMany}: a scope (default the global one) and what is seen there. */
+export interface ObservationRequest {
+  scope?: string | undefined;
+  kind: ObservationKind;
+}
+
+/**
+ * The answer to one {@link ObservationRequest}: the scope's state right after the
+ * observation, as {@link PanicClock.observe} gives it, or the store failure that
+ * kept it from being had (a VixTtlError: timeout, busy, error).
+ */
+export type ObservationResult = { ok: true; observation: PanicObservation } | { ok: false; error: Error };
+
+/**
+ * Checks the requests of a batch before anything is sent, and returns each scope's
+ * canonical name. Every clock's `observeMany` checks its requests first, this way or
+ * one at a time with {@link checkObservationRequest}.
+ * @throws InvalidInputError naming the first bad field (`requests[3].scope`), so a
+ *   batch with one bad request changes nothing.
+ */
+export function checkObservationRequests(requests: unknown): string[] {
+  if (!Array.isArray(requests)) throw new InvalidInputError('requests', 'must be an array of { scope, kind }', requests);
+  return requests.map((request: unknown, i) => checkObservationRequest(request, `requests[${i}]`));
+}
+
+/**
+ * Checks one request of a batch and returns its scope's canonical name.
+ * @throws InvalidInputError naming `field` (`requests[3]`), its `.kind` or its `.scope`.
+ */
+export function checkObservationRequest(request: unknown, field: string): string {
+  if (typeof request !== 'object' || request === null) throw new InvalidInputError(field, 'must be an object { scope, kind }', request);
+  const { scope, kind } = request as Partial<ObservationRequest>;
+  assertObservationKind(kind, `${field}.kind`);
+  return normalizeScope(scope, `${field}.scope`);
+}
+
 /** Options of {@link PanicClock.inspect}. */
 export interface InspectOptions {
   /**
@@ -127,6 +164,17 @@ export interface PanicClock {
   readonly onLateObservation?: Event<LateObservation> | undefined;
   /** Records what a worker sees and returns the scope's state; one atomic step. */
   observe(scope: string | undefined, kind: ObservationKind): Promise<PanicObservation>;
+  /**
+   * Records many observations in one round trip and answers each, in order, as
+   * {@link observe} would have (each is atomic, in the order given; the same scope
+   * may appear twice). A store failure becomes the result of the observations it
+   * touched, never a rejection. The breaker refreshes every scope it serves with
+   * one call per sync interval through it, so the store's load does not grow
+   * with the number of scopes. Optional: without it, the breaker calls
+   * {@link observe} once per request.
+   * @throws InvalidInputError naming the first bad request (`requests[2].kind`); nothing is then recorded.
+   */
+  observeMany?(requests: readonly ObservationRequest[]): Promise<ObservationResult[]>;
   /**
    * Reads a scope without changing it. With `{ writable: true }` (readiness) it also
    * proves the store would accept the writes decisions make, still changing nothing:

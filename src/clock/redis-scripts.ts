@@ -1,7 +1,94 @@
 import { LUA_PARSE_START, RAW_EXCERPT_LENGTH, START_VALUE_MAX_LENGTH } from './start-value.js';
 
 /**
- * The panic clock's one round trip. Runs atomically on the Redis server, so "first
+ * The rule of one observation of one key, shared by {@link OBSERVE_SCRIPT} and
+ * {@link OBSERVE_MANY_SCRIPT} so a scope observed alone or in a batch follows the
+ * same steps: read the value (a key of another type is corrupt), parse it by
+ * {@link LUA_PARSE_START} (skipped when it equals `known`, a value the caller
+ * already parsed as valid), check it is plausible against Redis's `now`, then
+ * calm (compare-and-delete, or the calm grace), panic (first writer wins, dead
+ * man's switch) or read (publisher mode). A corrupt value is replaced with now
+ * (deleted on calm). Returns state, start (a number or nil), the value stored
+ * afterwards (or nil), the corruption reason ('' if none) and the raw value found.
+ */
+const LUA_OBSERVE_KEY = `
+local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, known)
+  local raw = redis.pcall('GET', key)
+  local corrupt = ''
+  local start = nil
+  if type(raw) == 'table' then
+    corrupt = 'wrong_type'
+    raw = redis.call('TYPE', key)['ok']
+  elseif raw then
+    if raw == known then start = tonumber(raw) else start = parseStart(raw) end
+    if start == nil or start ~= start then corrupt = 'unparsable'
+    elseif start < 1000000000 then corrupt = 'implausible'
+    elseif start > now + maxSkew then corrupt = 'future'
+    end
+    if corrupt ~= '' then start = nil end
+  end
+
+  if kind == 'calm' then
+    if not raw then return 'none', nil, nil, '', nil end
+    if not start then
+      redis.call('DEL', key)
+      return 'none', nil, nil, corrupt, raw
+    end
+    -- Compare-and-delete: a panic that began after this calm was seen is newer; keep it.
+    if issuedAt and start > issuedAt then return 'active', start, raw, '', nil end
+    if graceMs > 0 then
+      local pttl = redis.call('PTTL', key)
+      if pttl < 0 or pttl > graceMs then redis.call('PEXPIRE', key, graceMs) end
+      return 'grace', start, raw, '', nil
+    end
+    redis.call('DEL', key)
+    return 'ended', start, nil, '', nil
+  end
+
+  if not start then
+    if kind == 'read' and not raw then return 'none', nil, nil, '', nil end
+    if corrupt == 'wrong_type' then redis.call('DEL', key) end
+    if kind == 'read' and corrupt ~= 'wrong_type' then
+      redis.call('SET', key, nowStr, 'KEEPTTL')
+    else
+      redis.call('SET', key, nowStr, 'EX', deadman)
+    end
+    return 'created', now, nowStr, corrupt, raw
+  end
+
+  if kind == 'panic' then
+    redis.call('EXPIRE', key, deadman)
+    return 'active', start, raw, '', nil
+  end
+  if graceMs > 0 then
+    local pttl = redis.call('PTTL', key)
+    if pttl >= 0 and pttl <= graceMs then return 'grace', start, raw, '', nil end
+  end
+  return 'active', start, raw, '', nil
+end
+`;
+
+/** The arguments both observation scripts start with, read into locals, and Redis `TIME`. */
+const LUA_PRELUDE = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+${LUA_PARSE_START}
+${LUA_OBSERVE_KEY}
+local deadman = tonumber(ARGV[2])
+local graceMs = tonumber(ARGV[3])
+local maxSkew = tonumber(ARGV[4])
+local issuedAt = tonumber(ARGV[5])
+local staleAfter = tonumber(ARGV[6])
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local nowStr = string.format('%.6f', now)
+-- A panic observation that waited too long in a client queue must not start a
+-- panic the market may have left since; it only reads.
+local stale = issuedAt ~= nil and now - issuedAt > staleAfter
+`;
+
+/**
+ * The panic clock's round trip for one scope. Runs atomically on the Redis server, so "first
  * writer wins" and "compare-and-delete" need no other lock, and the duration is
  * measured on Redis's own clock (`TIME`).
  *
@@ -21,90 +108,82 @@ import { LUA_PARSE_START, RAW_EXCERPT_LENGTH, START_VALUE_MAX_LENGTH } from './s
  * TypeScript side uses too.
  */
 export const OBSERVE_SCRIPT = `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-${LUA_PARSE_START}
+${LUA_PRELUDE}
 local key = KEYS[1]
 local kind = ARGV[1]
-local deadman = tonumber(ARGV[2])
-local graceMs = tonumber(ARGV[3])
-local maxSkew = tonumber(ARGV[4])
-local issuedAt = tonumber(ARGV[5])
-local staleAfter = tonumber(ARGV[6])
-
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local nowStr = string.format('%.6f', now)
 
 if kind == 'start' then
   local startStr = string.format('%.6f', now - tonumber(ARGV[7]))
   redis.call('SET', key, startStr, 'EX', deadman)
   return {'created', startStr, nowStr, '', '', '0'}
 end
+if kind == 'panic' and stale then kind = 'read' end
 
--- A panic observation that waited too long in a client queue must not start a
--- panic the market may have left since; it only reads.
-if kind == 'panic' and issuedAt and now - issuedAt > staleAfter then kind = 'read' end
+local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, nil)
+local startStr = ''
+if start then startStr = string.format('%.6f', start) end
+if corrupt == '' then return {state, startStr, nowStr, '', '', '0'} end
+return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGTH + 1}), tostring(#raw)}
+`;
 
-local raw = redis.pcall('GET', key)
-local corrupt = ''
-local start = nil
-if type(raw) == 'table' then
-  corrupt = 'wrong_type'
-  raw = redis.call('TYPE', key)['ok']
-elseif raw then
-  start = parseStart(raw)
-  if start == nil or start ~= start then corrupt = 'unparsable'
-  elseif start < 1000000000 then corrupt = 'implausible'
-  elseif start > now + maxSkew then corrupt = 'future'
+/**
+ * The panic clock's round trip for many scopes: the rule of {@link OBSERVE_SCRIPT}
+ * applied to each key in turn, in one atomic script with one `TIME`. On a Redis
+ * Cluster every key of one call must be in one hash slot (the clock groups them).
+ * The caller says what it last knew of each key, and the reply carries only the
+ * keys whose state differs from that, so a refresh of thousands of unchanged
+ * scopes answers a few bytes.
+ *
+ * KEYS     the scopes' keys
+ * ARGV[1]  unused ('' : keeps ARGV[2..6] where {@link OBSERVE_SCRIPT} has them)
+ * ARGV[2..6]  as in {@link OBSERVE_SCRIPT}
+ * ARGV[7]  one character per key: 'p' panic, 'c' calm, 'r' read
+ * ARGV[7 + i]  what the caller knows of KEYS[i]: 'a' followed by the valid start
+ *          it read (a panic running from it), 'n' (no panic stored), or 'u' (unknown)
+ *
+ * Returns { now, then per key that differs: index (1-based), state, start,
+ * stored value, corruptReason, corruptRaw, corruptLength }, all strings. A key
+ * left out is as the caller knew it: 'a' → active from that start, 'n' → none.
+ */
+export const OBSERVE_MANY_SCRIPT = `
+${LUA_PRELUDE}
+local kinds = ARGV[7]
+local out = {nowStr}
+-- Keys this script started a panic in: a later calm of the same key in the batch was
+-- seen after that panic (the batch's order), so compare-and-delete does not keep it.
+local created = {}
+for i = 1, #KEYS do
+  local code = string.byte(kinds, i)
+  local kind
+  if code == 112 then kind = 'panic' elseif code == 99 then kind = 'calm' elseif code == 114 then kind = 'read'
+  else return redis.error_reply('observation kind ' .. tostring(i) .. ' must be p, c or r') end
+  if kind == 'panic' and stale then kind = 'read' end
+  local expect = ARGV[7 + i]
+  local tag = string.byte(expect, 1)
+  local known = nil
+  if tag == 97 then known = string.sub(expect, 2) end
+  local issued = issuedAt
+  if created[KEYS[i]] then issued = nil end
+  local state, start, stored, corrupt, raw = observeKey(KEYS[i], kind, now, nowStr, deadman, graceMs, maxSkew, issued, known)
+  if state == 'created' then created[KEYS[i]] = true end
+  local same = (tag == 97 and state == 'active' and stored == known) or (tag == 110 and state == 'none' and corrupt == '')
+  if not same then
+    local n = #out
+    out[n + 1] = tostring(i)
+    out[n + 2] = state
+    out[n + 3] = start and string.format('%.6f', start) or ''
+    out[n + 4] = stored or ''
+    out[n + 5] = corrupt
+    if corrupt == '' then
+      out[n + 6] = ''
+      out[n + 7] = '0'
+    else
+      out[n + 6] = string.sub(raw, 1, ${RAW_EXCERPT_LENGTH + 1})
+      out[n + 7] = tostring(#raw)
+    end
   end
-  if corrupt ~= '' then start = nil end
 end
-local rawStr = ''
-local rawLen = '0'
-if raw then
-  rawStr = string.sub(raw, 1, ${RAW_EXCERPT_LENGTH + 1})
-  rawLen = tostring(#raw)
-end
-
-if kind == 'calm' then
-  if not raw then return {'none', '', nowStr, '', '', '0'} end
-  if not start then
-    redis.call('DEL', key)
-    return {'none', '', nowStr, corrupt, rawStr, rawLen}
-  end
-  local startStr = string.format('%.6f', start)
-  -- Compare-and-delete: a panic that began after this calm was seen is newer; keep it.
-  if issuedAt and start > issuedAt then return {'active', startStr, nowStr, '', '', '0'} end
-  if graceMs > 0 then
-    local pttl = redis.call('PTTL', key)
-    if pttl < 0 or pttl > graceMs then redis.call('PEXPIRE', key, graceMs) end
-    return {'grace', startStr, nowStr, '', '', '0'}
-  end
-  redis.call('DEL', key)
-  return {'ended', startStr, nowStr, '', '', '0'}
-end
-
-if not start then
-  if kind == 'read' and not raw then return {'none', '', nowStr, '', '', '0'} end
-  if corrupt == 'wrong_type' then redis.call('DEL', key) end
-  if kind == 'read' and corrupt ~= 'wrong_type' then
-    redis.call('SET', key, nowStr, 'KEEPTTL')
-  else
-    redis.call('SET', key, nowStr, 'EX', deadman)
-  end
-  return {'created', nowStr, nowStr, corrupt, rawStr, rawLen}
-end
-
-local startStr = string.format('%.6f', start)
-if kind == 'panic' then
-  redis.call('EXPIRE', key, deadman)
-  return {'active', startStr, nowStr, '', '', '0'}
-end
-if graceMs > 0 then
-  local pttl = redis.call('PTTL', key)
-  if pttl >= 0 and pttl <= graceMs then return {'grace', startStr, nowStr, '', '', '0'} end
-end
-return {'active', startStr, nowStr, '', '', '0'}
+return out
 `;
 
 /**

@@ -9,12 +9,12 @@ export const SCOPE_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
 /**
  * Validates a scope name and returns its canonical form (undefined and `''` are
  * the global scope).
- * @throws InvalidInputError for names that are too long or hold other characters.
+ * @throws InvalidInputError naming `field` (default `scope`) for names that are too long or hold other characters.
  */
-export function normalizeScope(scope: unknown): string {
+export function normalizeScope(scope: unknown, field = 'scope'): string {
   if (scope === undefined || scope === null || scope === '') return GLOBAL_SCOPE;
   if (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope)) {
-    throw new InvalidInputError('scope', 'must be 1–64 characters of A-Z a-z 0-9 : _ . -', scope);
+    throw new InvalidInputError(field, 'must be 1–64 characters of A-Z a-z 0-9 : _ . -', scope);
   }
   return scope;
 }

@@ -18,6 +18,11 @@ export interface RedisClient {
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
   /** `CONFIG GET parameter`: a flat `[name, value]` array, or a map under RESP3 reply mapping. */
   config(subcommand: 'GET', parameter: string): Promise<unknown>;
+  /**
+   * True for a Redis Cluster client (ioredis sets it on `Cluster`, false on `Redis`):
+   * the clock then splits a batch by hash slot. Absent means a single node.
+   */
+  readonly isCluster?: boolean | undefined;
 }
 
 /**
@@ -35,9 +40,9 @@ export interface RedisPubSubClient extends RedisClient {
 const CLIENT_METHODS = ['evalsha', 'eval', 'del', 'set', 'config'] as const;
 
 /**
- * A Lua script on one key (or several of one hash slot), run by its SHA (`EVALSHA`, one round trip) and sent
- * whole (`EVAL`) only when the server does not know it yet: after a restart or a
- * failover, or on a cluster node that has not seen it.
+ * A Lua script on one key (or several of one hash slot), run by its SHA (`EVALSHA`,
+ * one round trip) and sent whole (`EVAL`) only when the server does not know it yet:
+ * after a restart or a failover, or on a cluster node that has not seen it.
  */
 export class RedisScript {
   readonly lua: string;

@@ -1,8 +1,17 @@
-import { InvalidConfigError, messageOf, StoreBusyError, StoreError, VixTtlError } from './errors.js';
+import { InvalidConfigError, messageOf, StoreBusyError, StoreError, StoreTimeoutError, VixTtlError } from './errors.js';
 import { withTimeout } from './with-timeout.js';
 
 /** Default bound on the commands one guard has in flight. */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
+
+/** One command of a {@link StoreGuard.callGroups} batch, and the lane (key, slot) it goes to. */
+export interface GuardedGroup<T> {
+  lane: string;
+  send: () => Promise<T>;
+}
+
+/** What one command of a batch gave: its reply, or why it has none (a VixTtlError: busy, timeout or a wrapped store error). */
+export type GroupResult<T> = { ok: true; value: T } | { ok: false; error: VixTtlError };
 
 /** Options of {@link StoreGuard}. */
 export interface StoreGuardOptions {
@@ -80,8 +89,87 @@ export class StoreGuard {
         if (!this.#stuck.has(lane)) this.#stuck.set(lane, { token, sinceMs: sentMs });
       });
     } catch (error) {
-      if (error instanceof VixTtlError) throw error;
-      throw new StoreError(`${lane === '' ? this.#label : lane}: Redis command failed: ${messageOf(error)}`, { cause: error });
+      throw this.#wrap(error, lane);
     }
+  }
+
+  /**
+   * Sends the commands of one batch together, and they count as ONE command in
+   * flight (`maxInFlight`) until the last of them is answered. A command whose
+   * lane is stuck is not sent (its result is a {@link StoreBusyError}); the others
+   * are waited for at most `timeoutMs` together (one timer), and each that has not
+   * answered by then is a StoreTimeoutError and marks its lane stuck. Resolves with
+   * one result per group, in order, within `timeoutMs`; rejects with
+   * {@link StoreBusyError}, sending nothing, when `maxInFlight` commands are
+   * unanswered. Used for the panic clock's batched observations: on a Redis
+   * Cluster one group per hash slot, so a hung master stalls only its own slots.
+   */
+  callGroups<T>(groups: ReadonlyArray<GuardedGroup<T>>): Promise<Array<GroupResult<T>>> {
+    const sentMs = performance.now();
+    if (this.#inFlight >= this.maxInFlight) return Promise.reject(new StoreBusyError(this.#label, this.#inFlight));
+    const results: Array<GroupResult<T> | undefined> = new Array(groups.length);
+    const sending: number[] = [];
+    for (let i = 0; i < groups.length; i += 1) {
+      const lane = groups[i]!.lane;
+      const stuck = this.#stuck.get(lane);
+      if (stuck && sentMs - stuck.sinceMs < this.abandonAfterMs) {
+        results[i] = { ok: false, error: new StoreBusyError(lane === '' ? this.#label : lane) };
+        continue;
+      }
+      if (stuck) this.#stuck.delete(lane);
+      sending.push(i);
+    }
+    if (sending.length === 0) return Promise.resolve(results as Array<GroupResult<T>>);
+    this.#inFlight += 1;
+    const token = {};
+    const stuckLanes: string[] = [];
+    let open = sending.length;
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = () => {
+        if (timer === undefined) return;
+        clearTimeout(timer);
+        timer = undefined;
+        resolve(results as Array<GroupResult<T>>);
+      };
+      timer = setTimeout(() => {
+        for (const i of sending) {
+          if (results[i] !== undefined) continue;
+          results[i] = { ok: false, error: new StoreTimeoutError(this.timeoutMs) };
+          const lane = groups[i]!.lane;
+          if (!this.#stuck.has(lane)) {
+            this.#stuck.set(lane, { token, sinceMs: sentMs });
+            stuckLanes.push(lane);
+          }
+        }
+        finish();
+      }, this.timeoutMs);
+      for (const i of sending) {
+        const group = groups[i]!;
+        Promise.resolve()
+          .then(group.send)
+          .then(
+            (value) => {
+              results[i] ??= { ok: true, value };
+            },
+            (error: unknown) => {
+              results[i] ??= { ok: false, error: this.#wrap(error, group.lane) };
+            },
+          )
+          .finally(() => {
+            open -= 1;
+            if (open > 0) return;
+            this.#inFlight -= 1;
+            for (const lane of stuckLanes) if (this.#stuck.get(lane)?.token === token) this.#stuck.delete(lane);
+            finish();
+          })
+          .catch(() => undefined);
+      }
+    });
+  }
+
+  #wrap(error: unknown, lane: string): VixTtlError {
+    if (error instanceof VixTtlError) return error;
+    return new StoreError(`${lane === '' ? this.#label : lane}: Redis command failed: ${messageOf(error)}`, { cause: error });
   }
 }

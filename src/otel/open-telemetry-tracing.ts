@@ -83,6 +83,9 @@ export class OpenTelemetryTracing implements Disposable {
     this.refresh();
   }
 
+  /** The breaker's batch of the last clock-call span (see {@link StoreCallEvent.batch}). */
+  #lastBatch = -1;
+
   /** Whether spans are being made: a provider was passed, or one is registered globally (as of the last check). */
   get active(): boolean {
     return this.#hot !== null;
@@ -127,10 +130,14 @@ export class OpenTelemetryTracing implements Disposable {
     this.#span(SPAN_NAMES.decision, end - waitedMs, end, decisionAttributes(decision, { [A.scope]: scope }));
   }
 
-  #onStoreCall({ scope, kind, durationMs, outcome }: StoreCallEvent): void {
+  #onStoreCall({ scope, kind, durationMs, outcome, refresh, batch }: StoreCallEvent): void {
+    // One span per round trip: the observations of one batch (a sync round carries thousands) share it.
+    if (batch === this.#lastBatch) return;
+    this.#lastBatch = batch;
     if (!this.refresh()) return;
     const end = performance.now();
-    const attributes: Attributes = { [A.scope]: scope, [A.clockKind]: kind, [A.clockOutcome]: outcome };
+    const attributes: Attributes = { [A.clockKind]: kind, [A.clockOutcome]: outcome };
+    if (!refresh) attributes[A.scope] = scope; // a sync round is every active scope's, not its first one's
     const store = this.#breaker?.clock?.kind;
     if (typeof store === 'string') attributes[A.clockStore] = bounded(store);
     this.#span(SPAN_NAMES.clockCall, end - durationMs, end, attributes, outcome === 'ok' ? null : { type: `store_${outcome}`, message: `the panic clock call ended in ${outcome}` });

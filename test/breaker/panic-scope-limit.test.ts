@@ -171,7 +171,7 @@ describe('maxPanicScopes on a real redis-server', () => {
     const server = await RedisServer.start();
     try {
       const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 1 });
-      const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, timeoutMs: 50, maxPanicScopes: 5 });
+      const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, timeoutMs: 50, maxPanicScopes: 25 });
       // Warm up until the clock has loaded the script and learned Redis's time, however loaded the machine.
       for (let i = 0; ; i += 1) {
         const ok = await clock.observe('warm', 'calm').then(() => true, () => false);
@@ -181,18 +181,22 @@ describe('maxPanicScopes on a real redis-server', () => {
       }
       while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
       server.pause();
-      const decisions = await Promise.all(Array.from({ length: 20 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `s-${i}` })));
-      expect(decisions.filter((d) => d.reason === 'store_timeout')).toHaveLength(1); // the one sent
-      // Refused by maxInFlight, unsent: 4 panics that had a slot, and the 15 past the limit, which only
-      // read (a read that cannot be had is the store's failure, not the limit's).
-      expect(decisions.filter((d) => d.reason === 'store_busy')).toHaveLength(19);
-      expect(breaker.panicScopes.held).toBe(1);
-      await new Promise((r) => setTimeout(r, 1500)); // the sent panic is stale when Redis runs it: it only reads
+      // The 20 new panics share one batch: one command is sent and times out; each keeps its slot.
+      const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `s-${i}` })));
+      expect(sent.map((d) => d.reason)).toEqual(Array.from({ length: 20 }, () => 'store_timeout'));
+      expect(clock.inFlight).toBe(1);
+      expect(breaker.panicScopes.held).toBe(20);
+      // 10 more: 5 take the last slots, 5 past the limit only read; their batch is never sent (maxInFlight 1
+      // is taken), so the 5 give their slots back, and the reads fail with the store's reason, not the limit's.
+      const refused = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `t-${i}` })));
+      expect(refused.map((d) => d.reason)).toEqual(Array.from({ length: 10 }, () => 'store_busy'));
+      expect(breaker.panicScopes.held).toBe(20);
+      await new Promise((r) => setTimeout(r, 1500)); // the sent panics are stale when Redis runs them: they only read
       server.resume();
       while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setImmediate(r));
-      expect(breaker.panicScopes.held).toBe(0); // no decision needed: the late answer freed it
-      expect(await server.client().keys('brain:panic_start_ts:s-*')).toEqual([]);
+      expect(breaker.panicScopes.held).toBe(0); // no decision needed: the late answers freed them
+      expect(await server.client().keys('brain:panic_start_ts:[st]-*')).toEqual([]);
       await breaker.close();
     } finally {
       await server.stop();

@@ -94,8 +94,11 @@ describe('fail-safe in shadow mode: the caller still gets its base TTL; the shad
   });
 
   it('a clock that fails (store_error) or hangs past timeoutMs (store_timeout)', async () => {
-    const failing: PanicClock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, { observe: () => Promise.reject(new Error('ECONNRESET')) });
-    const hanging: PanicClock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, { observe: () => new Promise(() => {}) });
+    // observe and observeMany (the breaker's batched call) alike.
+    const fail = () => Promise.reject(new Error('ECONNRESET'));
+    const hang = () => new Promise(() => {});
+    const failing: PanicClock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, { observe: fail, observeMany: fail });
+    const hanging: PanicClock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, { observe: hang, observeMany: hang });
     for (const [clock, reason] of [[failing, 'store_error'], [hanging, 'store_timeout']] as const) {
       const breaker = new VixCircuitBreaker({ clock, shadow: true, syncIntervalMs: 0, timeoutMs: 20 });
       const answer = await breaker.getTtl({ baseTtl: 45, vixStatus: 'panic', match: { importance: 'high_stakes' } });

@@ -6,26 +6,34 @@ import {
   MemoryPanicClock,
   VixCircuitBreaker,
   type ObservationKind,
+  type ObservationRequest,
   type PanicClock,
 } from '../../src/index.js';
 import { captureLogger } from '../support/capture-logger.js';
 
 const MIN = 60_000;
 
-/** A real MemoryPanicClock on a hand-moved time source, counting the calls it gets. */
+/** A real MemoryPanicClock on a hand-moved time source, counting the observations it gets and the calls that carry them. */
 function fixture(options: { syncIntervalMs?: number } = {}) {
   let now = Date.UTC(2026, 5, 14, 20, 0, 0);
   const clock = new MemoryPanicClock({ now: () => now });
   const calls: ObservationKind[] = [];
+  const batches: ObservationKind[][] = [];
   const counted: PanicClock = Object.assign(Object.create(clock) as PanicClock, {
     observe: (scope: string | undefined, kind: ObservationKind) => {
       calls.push(kind);
+      batches.push([kind]);
       return clock.observe(scope, kind);
+    },
+    observeMany: (requests: readonly ObservationRequest[]) => {
+      calls.push(...requests.map((r) => r.kind));
+      batches.push(requests.map((r) => r.kind));
+      return clock.observeMany(requests);
     },
   });
   const { logger, lines } = captureLogger('debug');
   const breaker = new VixCircuitBreaker({ clock: counted, logger, syncIntervalMs: options.syncIntervalMs ?? 0, now: () => now });
-  return { breaker, clock, calls, lines, advance: (ms: number) => (now += ms) };
+  return { breaker, clock, calls, batches, lines, advance: (ms: number) => (now += ms) };
 }
 
 describe('getTtl follows a panic through the tiers on the shared clock', () => {
@@ -106,11 +114,14 @@ describe('fail-safe whatever way the clock fails', () => {
       },
     ];
     for (const fail of failures) {
-      const { logger, lines } = captureLogger('debug');
-      const clock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, { observe: fail });
-      const breaker = new VixCircuitBreaker({ clock, logger, syncIntervalMs: 0 });
-      expect(await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic' })).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_error' });
-      expect(lines.some((line) => line.msg === 'VIX_TTL_STORE_FAILURE')).toBe(true);
+      // A clock with observeMany (the breaker's batched call), and one with observe only.
+      for (const methods of [{ observe: fail, observeMany: fail }, { observe: fail, observeMany: undefined }]) {
+        const { logger, lines } = captureLogger('debug');
+        const clock = Object.assign(Object.create(new MemoryPanicClock()) as PanicClock, methods);
+        const breaker = new VixCircuitBreaker({ clock, logger, syncIntervalMs: 0 });
+        expect(await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic' })).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_error' });
+        expect(lines.some((line) => line.msg === 'VIX_TTL_STORE_FAILURE')).toBe(true);
+      }
     }
   });
 });
@@ -141,9 +152,10 @@ describe('log on change', () => {
 
 describe('syncIntervalMs and coalescing', () => {
   it('a burst of 1,000 concurrent calls costs one clock call', async () => {
-    const { breaker, calls } = fixture({ syncIntervalMs: 0 });
+    const { breaker, calls, batches } = fixture({ syncIntervalMs: 0 });
     const decisions = await Promise.all(Array.from({ length: 1000 }, () => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic' })));
     expect(calls).toEqual(['panic']);
+    expect(batches).toHaveLength(1);
     expect(new Set(decisions.map((d) => d.tier))).toEqual(new Set([1]));
   });
 
@@ -252,6 +264,7 @@ describe('isSynced: whether a decision rests on a current clock answer', () => {
     let failing = false;
     const flaky: PanicClock = Object.assign(Object.create(clock) as PanicClock, {
       observe: (scope: string | undefined, kind: ObservationKind) => (failing ? Promise.reject(new Error('ECONNRESET')) : clock.observe(scope, kind)),
+      observeMany: (requests: readonly ObservationRequest[]) => (failing ? Promise.reject(new Error('ECONNRESET')) : clock.observeMany(requests)),
     });
     const breaker = new VixCircuitBreaker({ clock: flaky, syncIntervalMs: 100, timeoutMs: 50, now: () => now });
     const read = { baseTtl: 60, scope: 'ligue-1' };

@@ -42,6 +42,7 @@ describe('the config file: every error names the file and the path in it, one li
     ['a VIX threshold of zero', { vix: { elevated: { enter: 0 } } }, 'vix.elevated.enter: must be > 0, got 0'],
     ['VIX hooks (functions cannot be JSON)', { vix: { hooks: {} } }, 'vix.hooks: unknown key'],
     ['a key prefix with a space', { redis: { keyPrefix: 'a b' } }, 'redis.keyPrefix: must be 1–128 characters of A-Z a-z 0-9 : _ . - { }, got "a b"'],
+    ['a batch script over more than 10,000 keys', { redis: { maxKeysPerScript: 20_000 } }, 'redis.maxKeysPerScript: must be ≤ 10000, got 20000'],
     ['a calm grace longer than the dead man’s switch', { redis: { deadManSwitchSeconds: 60, calmGraceSeconds: 60 } }, 'redis.calmGraceSeconds: must be shorter than deadManSwitchSeconds (60), got 60'],
     ['a sync interval over a minute', { breaker: { syncIntervalMs: 120_000 } }, 'breaker.syncIntervalMs: must be ≤ 60000, got 120000'],
     ['a Redis URL of another scheme', { redis: { url: 'http://127.0.0.1:6390' } }, 'redis.url: must use redis:// or rediss://, got http:'],
@@ -144,7 +145,7 @@ describe('the config file: what it sets reaches the command', () => {
   it('serve: the policy, the VIX engine, the clock, the breaker and the server limits of the file land in the service configuration', () => {
     const file = loadConfigFile(
       configFile({
-        redis: { url: 'redis://127.0.0.1:6390', keyPrefix: 'cfg:panic', timeoutMs: 80, maxInFlight: 8 },
+        redis: { url: 'redis://127.0.0.1:6390', keyPrefix: 'cfg:panic', timeoutMs: 80, maxInFlight: 8, maxKeysPerScript: 500 },
         policy: { tiers: { low_stakes: { thresholdsMin: [1, 2, 3], ttlSeconds: [0, 1, 2, 3] } } },
         vix: { panic: { enter: 6, exit: 3 } },
         breaker: { syncIntervalMs: 250 },
@@ -154,7 +155,7 @@ describe('the config file: what it sets reaches the command', () => {
     const config = serviceConfig(parseFlags(SERVE_SPEC, []), {}, file);
     expect(config).toMatchObject({
       redisUrl: 'redis://127.0.0.1:6390',
-      clock: { keyPrefix: 'cfg:panic', timeoutMs: 80, maxInFlight: 8 },
+      clock: { keyPrefix: 'cfg:panic', timeoutMs: 80, maxInFlight: 8, maxKeysPerScript: 500 },
       policy: { tiers: { low_stakes: { thresholdsMin: [1, 2, 3] } } },
       vix: { panic: { enter: 6, exit: 3 } },
       syncIntervalMs: 250,

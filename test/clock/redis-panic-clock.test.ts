@@ -5,6 +5,11 @@ import { InvalidConfigError, RedisPanicClock, VixCircuitBreaker } from '../../sr
 import { panicClockContract } from '../contracts/panic-clock.contract.js';
 import { RedisServer } from '../support/redis-server.js';
 import { advanceRedis } from '../support/redis-time-machine.js';
+import { commandCalls, diffCalls } from '../support/commandstats.js';
+
+function scripts(delta: Record<string, number>): number {
+  return (delta.evalsha ?? 0) + (delta.eval ?? 0);
+}
 
 const KEY = 'brain:panic_start_ts';
 let server: RedisServer;
@@ -153,6 +158,49 @@ describe('compare-and-delete: a slow worker cannot delete a newer panic', () => 
     slow.release();
     await slow.settled();
     expect(await redis.exists(KEY)).toBe(0);
+  });
+});
+
+describe('observeMany on Redis', () => {
+  it('2,500 scopes with maxKeysPerScript 1,000 are 3 scripts, each scope answered as observe would', async () => {
+    const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000, maxKeysPerScript: 1000 });
+    await batchClock.observe('warm-up', 'read'); // learns Redis's time first
+    const scopes = Array.from({ length: 2500 }, (_, i) => `m-${i}`);
+    const before = await commandCalls(redis);
+    const started = await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+    expect(scripts(diffCalls(before, await commandCalls(redis)))).toBe(3);
+    expect(started.every((r) => r.ok && r.observation.created && r.observation.active)).toBe(true);
+    expect(await redis.exists(`${KEY}:m-0`, `${KEY}:m-1999`, `${KEY}:m-2499`)).toBe(3);
+    const again = await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'read' as const })));
+    expect(again.map((r) => r.ok && r.observation.startedAtMs)).toEqual(started.map((r) => r.ok && r.observation.startedAtMs));
+  });
+
+  it('a start written by another writer between two calls is read (Python form, or an integer), never the one the clock saw before', async () => {
+    const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000 });
+    const [first] = await batchClock.observeMany!([{ scope: 'x', kind: 'panic' }]);
+    expect(first).toMatchObject({ ok: true, observation: { created: true } });
+    const earlier = ((await redisNowSeconds()) - 45 * 60).toFixed(9);
+    await redis.set(`${KEY}:x`, earlier, 'KEEPTTL');
+    const [python] = await batchClock.observeMany!([{ scope: 'x', kind: 'read' }]);
+    expect(python).toMatchObject({ ok: true, observation: { active: true, startedAtMs: Number(earlier) * 1000 } });
+    await redis.set(`${KEY}:x`, String(Math.floor(Number(earlier))), 'KEEPTTL');
+    const [integer] = await batchClock.observeMany!([{ scope: 'x', kind: 'panic' }]);
+    expect(integer).toMatchObject({ ok: true, observation: { active: true, startedAtMs: Math.floor(Number(earlier)) * 1000 } });
+    await redis.del(`${KEY}:x`);
+    const [gone] = await batchClock.observeMany!([{ scope: 'x', kind: 'read' }]);
+    expect(gone).toMatchObject({ ok: true, observation: { active: false, startedAtMs: null } });
+  });
+
+  it('maxKeysPerScript is validated, naming the field', () => {
+    for (const maxKeysPerScript of [0, -1, 1.5, 10_001, '100']) {
+      try {
+        new RedisPanicClock(redis, { maxKeysPerScript } as never);
+        expect.unreachable(`accepted ${String(maxKeysPerScript)}`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidConfigError);
+        expect((error as InvalidConfigError).field).toBe('RedisPanicClock.maxKeysPerScript');
+      }
+    }
   });
 });
 

@@ -67,6 +67,34 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
     expect((await clock.observe('new-0', 'panic')).created).toBe(true);
   });
 
+  it('a batch of 100 scopes is one command in flight; while Redis is paused the next batch is not sent, and the late answers come per scope', async () => {
+    const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 1 });
+    await warmUp(clock);
+    // Redis knows the batch script too (else its first run is EVALSHA, then EVAL), however loaded the machine.
+    for (let attempt = 0; !(await clock.observeMany!([{ scope: 'warm-up', kind: 'read' }]))[0]!.ok; attempt += 1) {
+      if (attempt >= 100) throw new Error('redis-server never answered the batch script within 50 ms');
+      await settle(() => clock.inFlight === 0);
+    }
+    await settle(() => clock.inFlight === 0);
+    const late: Array<{ scope: string; active: boolean }> = [];
+    clock.onLateObservation(({ scope, observation }) => late.push({ scope, active: observation.active }));
+    const before = await commandCalls(admin);
+    server.pause();
+    const started = performance.now();
+    const results = await clock.observeMany!(Array.from({ length: 100 }, (_, i) => ({ scope: `b-${i}`, kind: 'panic' as const })));
+    expect(performance.now() - started).toBeLessThan(1000); // timeoutMs 50, with a margin for a loaded machine
+    expect(results.every((r) => !r.ok && r.error instanceof Error && (r.error as { code?: string }).code === 'VIX_TTL_STORE_TIMEOUT')).toBe(true);
+    expect(clock.inFlight).toBe(1);
+    const refused = await clock.observeMany!([{ scope: 'another', kind: 'read' }]);
+    expect(refused[0]).toMatchObject({ ok: false, error: { code: 'VIX_TTL_STORE_BUSY' } });
+    await expect(clock.observe('single', 'read')).rejects.toBeInstanceOf(StoreBusyError);
+    server.resume();
+    await settle(() => clock.inFlight === 0 && late.length === 100);
+    expect(scripts(diffCalls(before, await commandCalls(admin)))).toBe(1);
+    expect(new Set(late.map((l) => l.scope)).size).toBe(100);
+    expect(late.every((l) => l.active)).toBe(true); // resumed before the staleness bound: the panics were written
+  });
+
   it('a key the clock never saw is judged by Redis\'s time learned on another key: its panic, queued behind a pause, is not started late', async () => {
     const clock = new RedisPanicClock(server.client(), { timeoutMs: 50 });
     await warmUp(clock); // knows Redis's time, from another key only
@@ -84,16 +112,22 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
     expect(await admin.exists('brain:panic_start_ts:never-seen-either')).toBe(0);
   });
 
-  it('the breaker turns a refused command into a store_busy fail-safe decision at once', async () => {
-    const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 2 });
+  it('the breaker sends one batch to a hung Redis, and turns the next, refused unsent, into store_busy fail-safe decisions', async () => {
+    const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 1 });
     const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, timeoutMs: 50 });
     for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' })).failSafe; i += 1) await new Promise((r) => setTimeout(r, 50));
     await settle(() => clock.inFlight === 0);
+    const before = await commandCalls(admin);
     server.pause();
-    const decisions = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `s-${i}` })));
-    expect(decisions.filter((d) => d.reason === 'store_busy')).toHaveLength(8);
-    expect(decisions.every((d) => d.ttl === 0 && d.failSafe)).toBe(true);
+    const first = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `s-${i}` })));
+    expect(first.map((d) => d.reason)).toEqual(Array.from({ length: 10 }, () => 'store_timeout'));
+    expect(clock.inFlight).toBe(1); // ten scopes, one command
+    const next = await Promise.all(Array.from({ length: 10 }, (_, i) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `t-${i}` })));
+    expect(next.map((d) => d.reason)).toEqual(Array.from({ length: 10 }, () => 'store_busy'));
+    expect([...first, ...next].every((d) => d.ttl === 0 && d.failSafe)).toBe(true);
     server.resume();
+    await settle(() => clock.inFlight === 0);
+    expect(scripts(diffCalls(before, await commandCalls(admin)))).toBe(1);
     await breaker.close();
   });
 

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError, VixCircuitBreaker, type CorruptionReason, type PanicClock } from '../../src/index.js';
+import { InvalidInputError, VixCircuitBreaker, type CorruptionReason, type ObservationRequest, type PanicClock, type PanicObservation } from '../../src/index.js';
 
 /** Options every PanicClock takes. */
 export interface ClockOptions {
@@ -37,6 +37,17 @@ const MIN = 60_000;
 /** Real time a store whose clock cannot be moved (Redis) may add to a measured duration on a loaded machine. */
 const SLACK_MS = 30_000;
 const durationOf = (obs: { startedAtMs: number | null; clockNowMs: number }) => obs.clockNowMs - obs.startedAtMs!;
+
+/** A clock's batch answers, each checked to be an observation (not a store failure). */
+async function observeAll(clock: PanicClock, requests: ObservationRequest[]): Promise<PanicObservation[]> {
+  expect(typeof clock.observeMany).toBe('function');
+  const results = await clock.observeMany!(requests);
+  expect(results).toHaveLength(requests.length);
+  return results.map((result) => {
+    if (!result.ok) throw result.error;
+    return result.observation;
+  });
+}
 
 /**
  * The behaviour every {@link PanicClock} shares: first writer wins, calm and the calm
@@ -232,6 +243,101 @@ export function panicClockContract(name: string, harness: PanicClockHarness): vo
       });
     });
 
+    describe('observeMany: many observations in one call, each as observe would answer it', () => {
+      it('answers in the order asked: a panic starts, a read sees it, other scopes are apart, calm without panic changes nothing', async () => {
+        const clock = h.clock();
+        const [started, seen, other, global] = await observeAll(clock, [
+          { scope: 'a', kind: 'panic' },
+          { scope: 'a', kind: 'read' },
+          { scope: 'b', kind: 'read' },
+          { kind: 'calm' },
+        ]);
+        expect(started).toMatchObject({ active: true, created: true, repaired: null });
+        expect(seen).toMatchObject({ active: true, created: false, startedAtMs: started!.startedAtMs });
+        expect(other).toMatchObject({ active: false, startedAtMs: null, created: false });
+        expect(global).toMatchObject({ active: false, startedAtMs: null });
+        expect(await clock.observe('a', 'read')).toMatchObject({ active: true, startedAtMs: started!.startedAtMs });
+        expect(await observeAll(clock, [])).toEqual([]);
+      });
+
+      it('the same scope twice in one call is observed in the order given', async () => {
+        const clock = h.clock();
+        const [panic, calm] = await observeAll(clock, [{ scope: 'x', kind: 'panic' }, { scope: 'x', kind: 'calm' }]);
+        expect(panic).toMatchObject({ active: true, created: true });
+        expect(calm!.active).toBe(false);
+        expect((await clock.inspect('x')).active).toBe(false);
+        const [calmFirst, panicAfter] = await observeAll(clock, [{ scope: 'x', kind: 'calm' }, { scope: 'x', kind: 'panic' }]);
+        expect(calmFirst!.active).toBe(false);
+        expect(panicAfter).toMatchObject({ active: true, created: true });
+      });
+
+      it('call after call, the start stays and the duration grows; a panic pushes the dead man’s switch back, a read does not', async () => {
+        const clock = h.clock({ deadManSwitchSeconds: 60 });
+        const [first] = await observeAll(clock, [{ scope: 'm', kind: 'panic' }]);
+        await h.advance(50_000);
+        const [again] = await observeAll(clock, [{ scope: 'm', kind: 'panic' }]);
+        expect(again).toMatchObject({ active: true, created: false });
+        expect(durationOf(again!)).toBeGreaterThanOrEqual(50_000);
+        expect(durationOf(again!)).toBeLessThan(50_000 + SLACK_MS);
+        await h.advance(50_000);
+        const [read] = await observeAll(clock, [{ scope: 'm', kind: 'read' }]);
+        expect(read!.active).toBe(true);
+        expect(durationOf(read!)).toBeGreaterThanOrEqual(100_000);
+        expect(first!.created).toBe(true);
+        await h.advance(10_001);
+        expect((await observeAll(clock, [{ scope: 'm', kind: 'read' }]))[0]!.active).toBe(false);
+      });
+
+      it('first writer wins: concurrent calls leave exactly one start, which every call reads', async () => {
+        const clock = h.clock();
+        const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => observeAll(clock, [{ scope: `other-${i}`, kind: 'read' }, { scope: 'derby', kind: 'panic' }])));
+        const derby = answers.map((answer) => answer[1]!);
+        expect(derby.filter((o) => o.created)).toHaveLength(1);
+        expect(new Set(derby.map((o) => o.startedAtMs)).size).toBe(1);
+      });
+
+      it('what observe changed between two calls is seen: a calm ends the panic, a new panic has a new start', async () => {
+        const clock = h.clock();
+        const [first] = await observeAll(clock, [{ scope: 's', kind: 'panic' }]);
+        await clock.observe('s', 'calm');
+        expect((await observeAll(clock, [{ scope: 's', kind: 'read' }]))[0]).toMatchObject({ active: false, startedAtMs: null });
+        await h.advance(5 * MIN);
+        const restarted = await clock.observe('s', 'panic');
+        const [seen] = await observeAll(clock, [{ scope: 's', kind: 'read' }]);
+        expect(seen).toMatchObject({ active: true, startedAtMs: restarted.startedAtMs });
+        expect(first!.created).toBe(true);
+        expect(durationOf(seen!)).toBeLessThan(SLACK_MS); // the new panic, not the first one 5 minutes on
+      });
+
+      it('with calmGraceSeconds, a calm in one call and a panic in a later one continue the first start', async () => {
+        const clock = h.clock({ calmGraceSeconds: 30 });
+        await observeAll(clock, [{ kind: 'panic' }]);
+        await h.advance(1000);
+        expect((await observeAll(clock, [{ kind: 'calm' }]))[0]!.active).toBe(false);
+        expect((await observeAll(clock, [{ kind: 'read' }]))[0]!.active).toBe(false);
+        await h.advance(10_000);
+        const [back] = await observeAll(clock, [{ kind: 'panic' }]);
+        expect(back).toMatchObject({ active: true, created: false });
+        expect(durationOf(back!)).toBeGreaterThanOrEqual(11_000);
+      });
+
+      it('one bad request refuses the whole call, naming it, and nothing is recorded', async () => {
+        const clock = h.clock();
+        const cases: Array<[unknown, RegExp]> = [
+          [[{ scope: 'fine', kind: 'panic' }, { scope: 'has space', kind: 'panic' }], /^requests\[1\]\.scope must be 1–64 characters/],
+          [[{ scope: 'fine', kind: 'PANIC' }], /^requests\[0\]\.kind must be panic, calm or read, got "PANIC"/],
+          [[{ scope: 'fine', kind: 'panic' }, null], /^requests\[1\] must be an object/],
+          ['fine', /^requests must be an array/],
+        ];
+        for (const [requests, message] of cases) {
+          const error = await clock.observeMany!(requests as ObservationRequest[]).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidInputError);
+          expect((error as Error).message).toMatch(message);
+        }
+        expect((await clock.inspect('fine')).active).toBe(false);
+      });
+    });
+
     // Only where the store holds raw values (a memory clock holds numbers it wrote itself).
     const corrupt = h.corrupt?.bind(h);
     if (corrupt) describe('corrupt values are repaired, never thrown', () => {
@@ -256,6 +362,23 @@ export function panicClockContract(name: string, harness: PanicClockHarness): vo
         await corrupt(undefined, 'a hash');
         expect(await clock.observe(undefined, 'calm')).toMatchObject({ active: false, repaired: { reason: 'wrong_type', raw: 'hash' } });
         expect((await clock.inspect()).raw).toBeNull();
+      });
+
+      it('in one observeMany call, a corrupt value is repaired and reported for its own scope only', async () => {
+        const clock = h.clock();
+        await corrupt('broken', 'garbage');
+        await corrupt('wrong', 'a hash');
+        const [repaired, fine, again, calm] = await observeAll(clock, [
+          { scope: 'broken', kind: 'panic' },
+          { scope: 'fine', kind: 'panic' },
+          { scope: 'broken', kind: 'read' },
+          { scope: 'wrong', kind: 'calm' },
+        ]);
+        expect(repaired).toMatchObject({ active: true, created: true, repaired: { reason: 'unparsable', raw: 'garbage' } });
+        expect(fine).toMatchObject({ active: true, created: true, repaired: null });
+        expect(again).toMatchObject({ active: true, created: false, repaired: null, startedAtMs: repaired!.startedAtMs });
+        expect(calm).toMatchObject({ active: false, repaired: { reason: 'wrong_type', raw: 'hash' } });
+        expect((await clock.inspect('wrong')).raw).toBeNull();
       });
 
       it('inspect reports a corrupt value without repairing it', async () => {

@@ -1,6 +1,8 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveCache, RedisCacheStore, RedisPanicClock, tagIndexKey, VixCircuitBreaker } from '../../src/index.js';
+import { redisKeySlot } from '../../src/core/redis-key-slot.js';
+import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisClusterFixture } from '../support/redis-cluster.js';
 import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
 
@@ -44,9 +46,78 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
     }
   }, 40_000);
 
+  it('computes the hash slot of a key as the cluster does (hash tags included)', async () => {
+    const probe = cluster.nodes[0]!.client();
+    const keys = ['brain:panic_start_ts', 'brain:panic_start_ts:ligue-1', '{brain}:panic_start_ts:m-7', 'a{}b', 'a{b', '{}', 'x{y}z{w}', ...Array.from({ length: 50 }, (_, i) => `brain:panic_start_ts:m-${i}`)];
+    for (const key of keys) expect(redisKeySlot(key), key).toBe(Number(await probe.call('CLUSTER', 'KEYSLOT', key)));
+    probe.disconnect();
+  });
+
+  it('observeMany splits a batch by hash slot: 60 scopes over the three masters, each answered as observe would', async () => {
+    const clock = new RedisPanicClock(client, { timeoutMs: 2000 });
+    const scopes = Array.from({ length: 60 }, (_, i) => `batch-${i}`);
+    const started = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+    expect(started.every((r) => r.ok && r.observation.created)).toBe(true);
+    const owners = new Set(await Promise.all(scopes.map(async (s) => (await cluster.ownerOf(clock.keyFor(s))).port)));
+    expect(owners.size).toBe(3);
+    const read = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'read' as const })));
+    expect(read.map((r) => r.ok && r.observation.startedAtMs)).toEqual(started.map((r) => r.ok && r.observation.startedAtMs));
+    const ended = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'calm' as const })));
+    expect(ended.every((r) => r.ok && !r.observation.active)).toBe(true);
+    for (const scope of scopes.slice(0, 5)) expect((await clock.inspect(scope)).active).toBe(false);
+  });
+
+  it('with a hash-tagged keyPrefix every scope is in one slot: a breaker refreshing 500 scopes sends one script per round, to one master', async () => {
+    const keyPrefix = '{vix}:panic_start_ts';
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { keyPrefix, timeoutMs: 2000 }), syncIntervalMs: 100, timeoutMs: 2000, maxPanicScopes: 10_000 });
+    const scopes = Array.from({ length: 500 }, (_, i) => `tagged-${i}`);
+    await Promise.all(scopes.map((scope) => breaker.getTtl({ ...PANIC, scope })));
+    const owner = await cluster.ownerOf(`${keyPrefix}:tagged-0`);
+    const admins = cluster.nodes.map((node) => node.client());
+    const before = await Promise.all(admins.map((admin) => commandCalls(admin)));
+    let next = 0;
+    const until = performance.now() + 1000;
+    while (performance.now() < until) {
+      for (let i = 0; i < 64; i += 1) expect((await breaker.getTtl({ ...PANIC, scope: scopes[next++ % scopes.length] })).failSafe).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const sent = await Promise.all(admins.map(async (admin, i) => {
+      const delta = diffCalls(before[i]!, await commandCalls(admin));
+      return (delta.evalsha ?? 0) + (delta.eval ?? 0);
+    }));
+    const ownerIndex = cluster.nodes.indexOf(owner);
+    expect(sent.filter((_, i) => i !== ownerIndex).every((n) => n === 0)).toBe(true);
+    expect(sent[ownerIndex]).toBeGreaterThan(0);
+    expect(sent[ownerIndex]).toBeLessThanOrEqual(Math.ceil(1000 / 50) + 2); // one script (500 keys) per round, at most two rounds per interval
+    for (const admin of admins) admin.disconnect();
+    await breaker.close();
+  });
+
   // timeoutMs 50 plus a margin that holds on a loaded 2-core machine; without the timeout a decision
   // would wait for the paused master.
   const BOUND_MS = 1000;
+
+  it(`observeMany while one master is paused: the scopes of its slots fail within ${BOUND_MS} ms, the others are answered`, async () => {
+    const clock = new RedisPanicClock(client, { timeoutMs: 50 });
+    const scopes = Array.from({ length: 30 }, (_, i) => `paused-${i}`);
+    for (let i = 0; i < 100 && !(await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'read' as const })))).every((r) => r.ok); i += 1) {
+      await new Promise((r) => setTimeout(r, 50)); // connected to every master and scripts loaded, however loaded the machine
+    }
+    const owner = await cluster.ownerOf(clock.keyFor('paused-0'));
+    const onOwner = await Promise.all(scopes.map(async (s) => (await cluster.ownerOf(clock.keyFor(s))) === owner));
+    owner.pause();
+    try {
+      const started = performance.now();
+      const results = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+      expect(performance.now() - started).toBeLessThan(BOUND_MS);
+      results.forEach((result, i) => {
+        if (onOwner[i]) expect(result).toMatchObject({ ok: false, error: { code: 'VIX_TTL_STORE_TIMEOUT' } });
+        else expect(result).toMatchObject({ ok: true, observation: { active: true } });
+      });
+    } finally {
+      owner.resume();
+    }
+  });
 
   it(`fails safe within ${BOUND_MS} ms while the master of the key is paused, and recovers after`, async () => {
     const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });

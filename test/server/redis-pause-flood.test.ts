@@ -66,6 +66,7 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     const callsBefore = await commandCalls(admin);
 
     redis.pause();
+    await redis.stopped();
     const pausedAt = Date.now();
     let sent = 0;
     let stop = false;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,23 @@ export class RedisServer {
 
   pause(): void {
     this.#process?.kill('SIGSTOP');
+  }
+
+  /**
+   * Resolves once the kernel shows the process stopped (`T` in /proc/<pid>/stat): on a
+   * loaded machine a SIGSTOPped server may still answer what it was running, so a test
+   * that counts what happens during the pause waits for this first.
+   */
+  async stopped(timeoutMs = 5000): Promise<void> {
+    const pid = this.#process?.pid;
+    if (pid === undefined) return;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const state = /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+      if (state === 'T' || state === 't') return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`redis-server ${pid} was not stopped ${timeoutMs} ms after SIGSTOP`);
   }
 
   resume(): void {

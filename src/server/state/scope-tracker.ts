@@ -61,6 +61,11 @@ export class ScopeTracker {
     return activity;
   }
 
+  /** The activity of a tracked scope, without marking it as seen (undefined when not tracked). */
+  peek(scope: string): ScopeActivity | undefined {
+    return scope === GLOBAL_SCOPE ? this.#global : this.#scopes.peek(scope);
+  }
+
   /** Records what the clock said of `scope` (or why it said nothing); a local read later serves metrics and the state. */
   learn(scope: string, knowledge: PanicKnowledge): void {
     this.touch(scope).knowledge = knowledge;

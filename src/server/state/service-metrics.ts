@@ -102,7 +102,7 @@ export class ServiceMetrics {
     this.#failSafe = new ArrayCounter({ name: 'vix_ttl_fail_safe_total', help: 'Fail-safe decisions (TTL 0 because the panic start could not be had reliably), by reason.', labelNames: ['reason'], registers });
     this.#storeLatency = new ArrayHistogram({
       name: 'vix_ttl_store_latency_seconds',
-      help: 'Latency of calls to the panic clock store, by call kind and outcome (ok, timeout, error, busy).',
+      help: 'Latency of round trips to the panic clock store (one per batch of observations), by call kind (of the batch\'s first observation) and outcome (ok, timeout, error, busy).',
       labelNames: ['kind', 'outcome'],
       buckets: STORE_LATENCY_BUCKETS,
       registers,

@@ -43,6 +43,7 @@ export class ServiceTelemetry {
 
   /** Feeds the metrics and the scope tracker from `breaker`'s events until the returned subscription is disposed. */
   attach(breaker: BreakerEvents): Disposable {
+    let lastBatch = -1;
     const subscriptions = [
       breaker.onDecision(({ scope, decision, served }) => {
         this.metrics.decision(decision);
@@ -51,13 +52,22 @@ export class ServiceTelemetry {
         // scope names must not push the real scopes out of the dashboard and the metrics.
         if (decision.reason !== 'scope_limit') this.scopes.record(scope, decision);
       }),
-      breaker.onStoreCall(({ scope, kind, durationMs, outcome }) => {
-        this.metrics.storeCall(kind, durationMs, outcome);
-        if (outcome !== 'ok') this.scopes.learn(scope, knowledgeFromFailure(storeFailureReason(outcome), Date.now()));
+      breaker.onStoreCall(({ scope, kind, durationMs, outcome, refresh, batch }) => {
+        // The latency histogram counts round trips: the observations of one batch share one.
+        if (batch !== lastBatch) {
+          lastBatch = batch;
+          this.metrics.storeCall(kind, durationMs, outcome);
+        }
+        if (outcome === 'ok') return;
+        const activity = refresh ? this.scopes.peek(scope) : this.scopes.touch(scope);
+        if (activity) activity.knowledge = knowledgeFromFailure(storeFailureReason(outcome), Date.now());
       }),
       breaker.onRepair(({ corrupt }) => this.metrics.repair(corrupt)),
-      breaker.onObservation(({ scope, kind, observation, localMs }) => {
-        this.scopes.learn(scope, knowledgeFromObservation(observation, localMs, Date.now()));
+      breaker.onObservation(({ scope, kind, observation, localMs, refresh }) => {
+        // A decision's observation brings its scope in; the sync loop's refreshes (every active scope,
+        // every interval) only keep the scopes already tracked fresh, so they cannot churn the table.
+        const activity = refresh ? this.scopes.peek(scope) : this.scopes.touch(scope);
+        if (activity) activity.knowledge = knowledgeFromObservation(observation, localMs, Date.now());
         this.metrics.panicEpisodes.observe(scope, kind, observation);
       }),
     ];
