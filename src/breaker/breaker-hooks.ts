@@ -58,6 +58,7 @@ export interface ObservationEvent {
   scope: string;
   kind: ObservationKind;
   observation: PanicObservation;
+  /** The breaker's `now()` when the answer arrived: monotonic by default, so only compare it with that source, never with `Date.now()`. */
   localMs: number;
   /** True for the sync loop's refresh of a scope, false for an observation a decision asked for. */
   refresh: boolean;

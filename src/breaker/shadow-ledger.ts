@@ -1,11 +1,12 @@
 import type { Importance } from '../policy/importance.js';
 import type { Tier } from '../policy/panic-mode.js';
+import { monotonicNow } from '../core/monotonic-now.js';
 import { shadowOutcome, type ShadowOutcome } from '../policy/shadow-decision.js';
 import type { TtlDecision } from '../policy/ttl-decision.js';
 
 /** Options of {@link ShadowLedger}. */
 export interface ShadowLedgerOptions {
-  /** Time source in ms: the breaker's (the demo's accelerated clock included). Default `Date.now`. */
+  /** Time source in ms: the breaker's (the demo's accelerated clock included). Default the breaker's default, a monotonic clock (a wall-clock step would credit too much or nothing). */
   now?: (() => number) | undefined;
   /** Most (scope, importance) pairs followed at once; the least recently decided is closed first. Default 30,000. */
   maxPairs?: number | undefined;
@@ -58,7 +59,7 @@ export class ShadowLedger {
   readonly #open = new Map<string, Open>();
 
   constructor(options: ShadowLedgerOptions = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? monotonicNow;
     this.#maxPairs = Math.max(1, Math.floor(options.maxPairs ?? 30_000));
   }
 

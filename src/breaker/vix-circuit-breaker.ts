@@ -5,6 +5,7 @@ import { GLOBAL_SCOPE, normalizeScope } from '../clock/scope.js';
 import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, StoreError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
+import { monotonicNow } from '../core/monotonic-now.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
@@ -89,7 +90,16 @@ export interface VixCircuitBreakerOptions {
   shadow?: boolean | undefined;
   /** Listeners subscribed at construction: a shorthand for `breaker.onDecision(fn)`… (see {@link BreakerHooks}). */
   hooks?: BreakerHooks | undefined;
-  /** Local time source in ms, used to age what was synced. Default `Date.now`. */
+  /**
+   * Local time source in ms, used to age what was synced (the sync window, the
+   * extrapolated panic duration, the dead man's switch and `maxPanicScopes` dates).
+   * Default: a monotonic clock, Date-like in magnitude (`performance.timeOrigin +
+   * performance.now()`), because a wall clock that steps back (NTP correction, VM
+   * resume) would make every synced answer look young forever — decisions frozen on
+   * the last answer — and one that steps forward would make them all stale at once.
+   * Inject one for tests or an accelerated demo; the `localMs` of `onObservation`
+   * is on this source, never compare it with `Date.now()`.
+   */
   now?: (() => number) | undefined;
 }
 
@@ -266,7 +276,7 @@ export class VixCircuitBreaker {
             (entries, results, durationMs) => this.#settle(entries, results, durationMs),
             (entries, results) => entries.forEach((entry, i) => this.#late(entry.scope, entry.kind, results[i])),
           );
-    this.#now = resolved.now ?? Date.now;
+    this.#now = resolved.now ?? monotonicNow;
     this.#scopes = new ScopeTable(resolved.maxScopes);
     this.#shadow = resolved.shadow;
     const panicScopeIdleMs = Math.min(resolved.panicScopeIdleMs, deadManSeconds * 1000);

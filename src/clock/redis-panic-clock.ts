@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { messageOf, StoreError, StoreTimeoutError } from '../core/errors.js';
 import { EventEmitter, type Event } from '../core/event.js';
+import { monotonicNow } from '../core/monotonic-now.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
@@ -220,7 +221,7 @@ export class RedisPanicClock implements PanicClock {
     ];
     const staleAfter = String(this.#guard.abandonAfterMs / 1000);
     const commands: Array<Promise<unknown> | null> = groups.map(() => null);
-    const sentMs = Date.now();
+    const sentMs = monotonicNow();
     let replies;
     try {
       replies = await this.#guard.callGroups(
@@ -228,7 +229,7 @@ export class RedisPanicClock implements PanicClock {
           lane: group.lane,
           send: () => {
             const offsetMs = this.#offsets.get(group.keys[0]!) ?? this.#anyOffsetMs;
-            const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
+            const issuedAt = offsetMs === null ? '' : ((monotonicNow() + offsetMs) / 1000).toFixed(6);
             const args = [...fixed, issuedAt, staleAfter, group.indices.map((i) => KIND_CODES[kinds[i]!]).join('')];
             for (const i of group.indices) args.push(known[i]?.tag ?? UNKNOWN_TAG);
             return (commands[g] = OBSERVE_MANY.runKeys(this.#redis, group.keys, args));
@@ -238,7 +239,7 @@ export class RedisPanicClock implements PanicClock {
     } catch (error) {
       return failAll(error);
     }
-    const receivedMs = Date.now();
+    const receivedMs = monotonicNow();
     const results = new Array<ObservationResult>(scopes.length);
     groups.forEach((group, g) => {
       const reply = replies[g]!;
@@ -348,7 +349,7 @@ export class RedisPanicClock implements PanicClock {
     // (a panic seen long ago would start a 24 h panic when Redis comes back); learn it first.
     if (kind !== 'start' && this.#anyOffsetMs === null) await this.inspect();
     const offsetMs = this.#offsets.get(key) ?? this.#anyOffsetMs;
-    const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
+    const issuedAt = offsetMs === null ? '' : ((monotonicNow() + offsetMs) / 1000).toFixed(6);
     const args = [
       kind,
       String(this.options.deadManSwitchSeconds),
@@ -462,9 +463,9 @@ export class RedisPanicClock implements PanicClock {
 
   /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`) and times it, for the clock offset. */
   async #guarded(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
-    const sentMs = Date.now();
+    const sentMs = monotonicNow();
     const reply = await this.#guard.call(send, key);
-    return { reply, sentMs, receivedMs: Date.now() };
+    return { reply, sentMs, receivedMs: monotonicNow() };
   }
 
   /** Remembers Redis's clock against ours from a quick round trip (a slow one says little about when Redis read `TIME`). */

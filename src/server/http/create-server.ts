@@ -123,7 +123,11 @@ export interface VixTtlServerOptions {
   adminTimeoutMs?: number | undefined;
   /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
   displayBaseTtl?: number | undefined;
-  /** The clock's time source (the breaker ages what it synced on it). Default `Date.now`. */
+  /**
+   * The demo's accelerated time: the breaker ages what it synced on it, the VIX engine dates ticks by it.
+   * Default: the breaker's monotonic clock for aging (a wall-clock step must not freeze or expire what was
+   * synced) and `Date.now` for tick times.
+   */
   now?: (() => number) | undefined;
   /** How much faster than real time the clock runs (the demo's accelerated clock), for labels. Default 1. */
   timeScale?: number | undefined;

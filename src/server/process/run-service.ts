@@ -138,7 +138,8 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     maxConnections: config.maxConnections,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxPanicScopes: config.maxPanicScopes,
-    now,
+    // Outside the demo the breaker ages what it synced on its own monotonic clock, not Date.now.
+    now: config.demo ? now : undefined,
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,
     maxConcurrentTickBatches: config.maxTickBatches,

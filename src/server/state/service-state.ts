@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { PanicClock, PanicInspection } from '../../clock/panic-clock.js';
+import { monotonicNow } from '../../core/monotonic-now.js';
 import { withTimeout } from '../../core/with-timeout.js';
 import { storeFailureOf, storeFailureReason } from '../../core/store-failure.js';
 import type { AdaptivePanicQuota } from '../../policy/adaptive-panic-quota.js';
@@ -90,7 +91,7 @@ export interface ServiceStateOptions {
   inspectTimeoutMs: number;
   /** Most scopes one state build inspects (those with no recent reading, least recently read first). Default 16. */
   maxInspectionsPerBuild?: number | undefined;
-  /** The clock-time source the breaker uses (the demo's accelerated time), to carry readings forward. Default `Date.now`. */
+  /** The clock-time source the breaker uses (the demo's accelerated time), to carry readings forward: the breaker's `localMs` is on it. Default the breaker's default, a monotonic clock. */
   now?: (() => number) | undefined;
   /** The service's VIX engine: its scopes are listed (at most `maxVixScopes` without decisions) with their readings. */
   vixSource?: VixSource | null | undefined;
@@ -125,7 +126,7 @@ export class ServiceState {
 
   constructor(options: ServiceStateOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? monotonicNow;
     this.#maxInspections = options.maxInspectionsPerBuild ?? 16;
     this.#inspected = new LRUCache({ max: 2 * (options.maxVixScopes ?? 200) + 256 });
   }

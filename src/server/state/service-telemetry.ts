@@ -17,7 +17,7 @@ export interface ServiceTelemetryOptions {
   version?: string | undefined;
   /** Real time source for rates. Default `Date.now`. */
   now?: (() => number) | undefined;
-  /** The breaker's time source (the demo's accelerated clock): shadow seconds are counted on it. Default `Date.now`. */
+  /** The breaker's time source (the demo's accelerated clock): shadow seconds are counted on it. Default the breaker's, a monotonic clock. */
   clockNow?: (() => number) | undefined;
 }
 
