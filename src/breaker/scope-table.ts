@@ -34,6 +34,11 @@ export class ScopeTable<T extends ScopeLinks<T>> {
     return this.#map.size;
   }
 
+  /** The current epoch (see {@link advance}). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   /** Starts a new epoch: the next lookup of each entry moves it to the front again. */
   advance(): void {
     this.#epoch += 1;

@@ -161,10 +161,17 @@ interface ScopeState extends PanicSlot {
   refreshFailure: FailSafeReason | null;
   /** The last refresh found a corrupt start and repaired it. */
   refreshRepaired: boolean;
-  /** When a decision last asked about the scope (breaker time): the refresh keeps scopes asked within `scopeIdleMs`. */
+  /**
+   * When a decision first asked about the scope in the scope table's current epoch
+   * (one per sync round), breaker time: the refresh keeps scopes asked within
+   * `scopeIdleMs`. Written once per round, not per decision (`askedEpoch` says
+   * when), so a decision from the synced answer writes no time field: the cutoff
+   * is at most one round early, the order of the walk is the table's.
+   */
   askedMs: number;
-  /** When a decision last said panic, and when a panic observation last pushed the dead man's switch back. */
-  panicAskedMs: number;
+  askedEpoch: number;
+  /** A decision said panic since a panic observation last pushed the dead man's switch back (at `deadManMs`). */
+  panicAsked: boolean;
   deadManMs: number;
   /** The state is its own place among the scopes held in panic (`maxPanicScopes`): see {@link PanicSlot}. */
   held: boolean;
@@ -335,10 +342,10 @@ export class VixCircuitBreaker {
     const state = known ?? newState(scope);
     const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state);
     if (known === undefined) this.#remember(state);
-    state.askedMs = nowMs;
+    this.#asked(state, nowMs);
     // Past maxPanicScopes a panic is only read: it does not count as a panic decision of this scope.
     if (admission === 'refused') return this.#readAtLimit(state, baseTtl, classified, nowMs);
-    if (kind === 'panic') state.panicAskedMs = nowMs;
+    if (kind === 'panic') state.panicAsked = true;
     const fresh = this.#fromSync(state, kind, nowMs);
     // Asked before the refresh below, so this scope goes in its batch as what the caller said, not as a read.
     const observing = fresh ? null : this.#observe(state, kind);
@@ -374,8 +381,8 @@ export class VixCircuitBreaker {
     const nowMs = this.#now();
     if (!this.#fromSync(state, kind, nowMs)) return null;
     // A peek is a decision: the scope stays in the sync loop, and a due refresh starts (in the background).
-    state.askedMs = nowMs;
-    if (kind === 'panic') state.panicAskedMs = nowMs;
+    this.#asked(state, nowMs);
+    if (kind === 'panic') state.panicAsked = true;
     if (nowMs >= this.#nextRefreshMs && this.#syncIntervalMs > 0) this.#refresh(nowMs);
     const decision = this.#decideFrom(baseTtl, CLASSIFIED[this.policy.classify(match)], state.active, state.startedAtMs, state.clockNowMs, state.syncedMs, nowMs);
     return this.#answer(state.scope, state, decision, baseTtl);
@@ -520,7 +527,7 @@ export class VixCircuitBreaker {
 
   /** How an answer that is only old is renewed: a read, or a panic when this scope's panic decisions are due to push the dead man's switch back. */
   #renewalKind(state: ScopeState, nowMs: number): ObservationKind {
-    return state.active && state.panicAskedMs > state.deadManMs && nowMs - state.deadManMs >= this.#deadManRefreshMs ? 'panic' : 'read';
+    return state.active && state.panicAsked && nowMs - state.deadManMs >= this.#deadManRefreshMs ? 'panic' : 'read';
   }
 
   async #await(pending: PendingObservation): Promise<PendingObservation> {
@@ -620,6 +627,7 @@ export class VixCircuitBreaker {
       else if (kind === 'panic') {
         this.#panicScopes.confirm(scope, localMs, state);
         state.deadManMs = localMs;
+        state.panicAsked = false;
       }
       if (observations && (obs.active || isRefresh || !entry.quiet)) this.#observations.emit({ scope, kind, observation: obs, localMs, refresh: isRefresh });
       if (repaired) this.#repaired(scope, repaired);
@@ -684,6 +692,14 @@ export class VixCircuitBreaker {
     this.#repairs.emit({ scope, corrupt });
   }
 
+  /** Dates the scope's first decision of the scope table's epoch (see `askedMs`). */
+  #asked(state: ScopeState, nowMs: number): void {
+    const epoch = this.#scopes.epoch;
+    if (state.askedEpoch === epoch) return;
+    state.askedEpoch = epoch;
+    state.askedMs = nowMs;
+  }
+
   /** Keeps a new scope's state, dropping the least recently used one past `maxScopes`. */
   #remember(state: ScopeState): ScopeState {
     this.#scopes.add(state);
@@ -710,7 +726,8 @@ function newState(scope: string): ScopeState {
     refreshFailure: null,
     refreshRepaired: false,
     askedMs: never,
-    panicAskedMs: never,
+    askedEpoch: -1,
+    panicAsked: false,
     deadManMs: never,
     held: false,
     seenMs: never,

@@ -230,8 +230,16 @@ export class RedisPanicClock implements PanicClock {
           send: () => {
             const offsetMs = this.#offsets.get(group.keys[0]!) ?? this.#anyOffsetMs;
             const issuedAt = offsetMs === null ? '' : ((monotonicNow() + offsetMs) / 1000).toFixed(6);
-            const args = [...fixed, issuedAt, staleAfter, group.indices.map((i) => KIND_CODES[kinds[i]!]).join('')];
-            for (const i of group.indices) args.push(known[i]?.tag ?? UNKNOWN_TAG);
+            const { indices } = group;
+            const codes = new Array<string>(indices.length);
+            const tags = new Array<string>(indices.length);
+            for (let k = 0; k < indices.length; k += 1) {
+              const i = indices[k]!;
+              codes[k] = KIND_CODES[kinds[i]!]!;
+              tags[k] = known[i]?.tag ?? UNKNOWN_TAG;
+            }
+            // Two arguments for the whole group, joined flat: the client encodes each argument on its own.
+            const args = [...fixed, issuedAt, staleAfter, codes.join(''), tags.join(',')];
             return (commands[g] = OBSERVE_MANY.runKeys(this.#redis, group.keys, args));
           },
         })),
@@ -423,7 +431,7 @@ export class RedisPanicClock implements PanicClock {
       observations[position] = observation;
       const i = group.indices[position]!;
       const scope = scopes[i]!;
-      if (observation.active && stored !== '' && observation.startedAtMs !== null) this.#remember(scope, { key: keys[i]!, tag: `a${stored}`, startMs: observation.startedAtMs });
+      if (observation.active && stored !== '' && observation.startedAtMs !== null && !stored.includes(',')) this.#remember(scope, { key: keys[i]!, tag: `a${stored}`, startMs: observation.startedAtMs });
       else if (stateText === 'none' || stateText === 'ended') this.#remember(scope, { key: keys[i]!, tag: NONE_TAG, startMs: null });
       else this.#known.delete(scope);
     }

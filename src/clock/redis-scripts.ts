@@ -138,8 +138,11 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
  * ARGV[1]  unused ('' : keeps ARGV[2..6] where {@link OBSERVE_SCRIPT} has them)
  * ARGV[2..6]  as in {@link OBSERVE_SCRIPT}
  * ARGV[7]  one character per key: 'p' panic, 'c' calm, 'r' read
- * ARGV[7 + i]  what the caller knows of KEYS[i]: 'a' followed by the valid start
- *          it read (a panic running from it), 'n' (no panic stored), or 'u' (unknown)
+ * ARGV[8]  what the caller knows of each key, comma-separated, in KEYS order: 'a'
+ *          followed by the valid start it read (a panic running from it), 'n' (no
+ *          panic stored), or 'u' (unknown; so is a missing one). One argument, not
+ *          one per key: a round of 1,000 keys costs the client half the arguments
+ *          to encode. A valid start holds no comma (digits, '.', '-', whitespace).
  *
  * Returns { now, then per key that differs: index (1-based), state, start,
  * stored value, corruptReason, corruptRaw, corruptLength }, all strings. A key
@@ -148,6 +151,8 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
 export const OBSERVE_MANY_SCRIPT = `
 ${LUA_PRELUDE}
 local kinds = ARGV[7]
+local tags = ARGV[8] or ''
+local at = 1
 local out = {nowStr}
 -- Keys this script started a panic in: a later calm of the same key in the batch was
 -- seen after that panic (the batch's order), so compare-and-delete does not keep it.
@@ -158,7 +163,15 @@ for i = 1, #KEYS do
   if code == 112 then kind = 'panic' elseif code == 99 then kind = 'calm' elseif code == 114 then kind = 'read'
   else return redis.error_reply('observation kind ' .. tostring(i) .. ' must be p, c or r') end
   if kind == 'panic' and stale then kind = 'read' end
-  local expect = ARGV[7 + i]
+  local comma = string.find(tags, ',', at, true)
+  local expect
+  if comma then
+    expect = string.sub(tags, at, comma - 1)
+    at = comma + 1
+  else
+    expect = string.sub(tags, at)
+    at = #tags + 2
+  end
   local tag = string.byte(expect, 1)
   local known = nil
   if tag == 97 then known = string.sub(expect, 2) end

@@ -12,14 +12,16 @@ export type TierRates = [number, number, number, number, number];
  */
 export class RateWindow {
   readonly #seconds: number;
-  readonly #stamps: Float64Array;
-  readonly #counts: Float64Array;
+  // Plain arrays, not typed ones: a typed array this size gets its own off-heap buffer, and a
+  // window is made for every scope the tracker takes in (a new one per request under a flood).
+  readonly #stamps: number[];
+  readonly #counts: number[];
   readonly #createdAtMs: number;
 
   constructor(seconds = 10, nowMs = Date.now()) {
     this.#seconds = seconds;
-    this.#stamps = new Float64Array(seconds).fill(-1);
-    this.#counts = new Float64Array(seconds * TIERS);
+    this.#stamps = new Array<number>(seconds).fill(-1);
+    this.#counts = new Array<number>(seconds * TIERS).fill(0);
     this.#createdAtMs = nowMs;
   }
 

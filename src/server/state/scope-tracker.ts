@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { GLOBAL_SCOPE } from '../../clock/scope.js';
 import { EventEmitter, type Event } from '../../core/event.js';
+import type { Importance } from '../../policy/importance.js';
 import type { FailSafeReason, TtlDecision } from '../../policy/ttl-decision.js';
 import type { PanicKnowledge } from './panic-knowledge.js';
 import { RateWindow } from './rate-window.js';
@@ -16,8 +17,8 @@ export interface ScopeActivity {
   failSafeReason: FailSafeReason | null;
   /** When the current run of fail-safe decisions began; null when not failing safe. */
   failSafeSinceMs: number | null;
-  /** Last (tier, fail-safe) per importance, to notice changes. */
-  readonly signatures: Map<string, string>;
+  /** Last (tier, fail-safe) per importance as `tier * 2 + failSafe`, −1 for none, to notice changes without a string per decision. */
+  readonly signatures: Record<Importance, number>;
   /** What the breaker last learned of the scope's panic (or why it could not), or null. */
   knowledge: PanicKnowledge | null;
 }
@@ -94,9 +95,9 @@ export class ScopeTracker {
       activity.failSafeReason = null;
       activity.failSafeSinceMs = null;
     }
-    const signature = `${decision.tier}|${decision.failSafe}`;
-    if (activity.signatures.get(decision.importance) !== signature) {
-      activity.signatures.set(decision.importance, signature);
+    const signature = decision.tier * 2 + (decision.failSafe ? 1 : 0);
+    if (activity.signatures[decision.importance] !== signature) {
+      activity.signatures[decision.importance] = signature;
       this.#changes.emit(activity.scope);
     }
   }
@@ -118,5 +119,5 @@ export function untrackedActivity(scope: string, nowMs: number): ScopeActivity {
 }
 
 function newActivity(scope: string, nowMs: number): ScopeActivity {
-  return { scope, rates: new RateWindow(10, nowMs), decisions: 0, lastDecisionAtMs: null, failSafe: false, failSafeReason: null, failSafeSinceMs: null, signatures: new Map(), knowledge: null };
+  return { scope, rates: new RateWindow(10, nowMs), decisions: 0, lastDecisionAtMs: null, failSafe: false, failSafeReason: null, failSafeSinceMs: null, signatures: { high_stakes: -1, medium_stakes: -1, low_stakes: -1 }, knowledge: null };
 }
