@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { messageOf, StoreError, StoreTimeoutError } from '../core/errors.js';
 import { EventEmitter, type Event } from '../core/event.js';
+import { monotonicNow } from '../core/monotonic-now.js';
 import { parseOptions } from '../core/parse-options.js';
 import { refineGrace, sharedClockFields } from './clock-options.js';
 import { validAge } from './memory-panic-clock.js';
@@ -186,6 +187,8 @@ export class RedisPanicClock implements PanicClock {
     const kinds = new Array<ObservationKind>(count);
     const known = new Array<Known | null>(count);
     const keys = new Array<string>(count);
+    // When each calm or panic was seen (monotonicNow), for the ones that say so: sent per key.
+    let seenAt: Array<number | undefined> | null = null;
     for (let i = 0; i < count; i += 1) {
       const request = requests[i];
       const kind = request?.kind;
@@ -201,6 +204,8 @@ export class RedisPanicClock implements PanicClock {
         keys[i] = seen.key;
       }
       kinds[i] = kind!;
+      const at: unknown = kind === 'read' ? undefined : request!.issuedAtMs;
+      if (typeof at === 'number') (seenAt ??= new Array<number | undefined>(count))[i] = at;
     }
     if (count === 0) return [];
     const failAll = (error: unknown): ObservationResult[] => scopes.map(() => ({ ok: false, error: asError(error) }));
@@ -220,7 +225,7 @@ export class RedisPanicClock implements PanicClock {
     ];
     const staleAfter = String(this.#guard.abandonAfterMs / 1000);
     const commands: Array<Promise<unknown> | null> = groups.map(() => null);
-    const sentMs = Date.now();
+    const sentMs = monotonicNow();
     let replies;
     try {
       replies = await this.#guard.callGroups(
@@ -228,9 +233,13 @@ export class RedisPanicClock implements PanicClock {
           lane: group.lane,
           send: () => {
             const offsetMs = this.#offsets.get(group.keys[0]!) ?? this.#anyOffsetMs;
-            const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
+            const nowMs = monotonicNow();
+            const issuedAt = offsetMs === null ? '' : ((nowMs + offsetMs) / 1000).toFixed(6);
             const args = [...fixed, issuedAt, staleAfter, group.indices.map((i) => KIND_CODES[kinds[i]!]).join('')];
             for (const i of group.indices) args.push(known[i]?.tag ?? UNKNOWN_TAG);
+            // Each calm or panic stamped when it was seen, on Redis's clock as the batch's own
+            // issuedAt: one that waited behind the batch in flight keeps the single path's rule.
+            if (seenAt !== null && offsetMs !== null) for (const i of group.indices) args.push(issuedAtOf(seenAt[i], nowMs, offsetMs));
             return (commands[g] = OBSERVE_MANY.runKeys(this.#redis, group.keys, args));
           },
         })),
@@ -238,7 +247,7 @@ export class RedisPanicClock implements PanicClock {
     } catch (error) {
       return failAll(error);
     }
-    const receivedMs = Date.now();
+    const receivedMs = monotonicNow();
     const results = new Array<ObservationResult>(scopes.length);
     groups.forEach((group, g) => {
       const reply = replies[g]!;
@@ -348,7 +357,7 @@ export class RedisPanicClock implements PanicClock {
     // (a panic seen long ago would start a 24 h panic when Redis comes back); learn it first.
     if (kind !== 'start' && this.#anyOffsetMs === null) await this.inspect();
     const offsetMs = this.#offsets.get(key) ?? this.#anyOffsetMs;
-    const issuedAt = offsetMs === null ? '' : ((Date.now() + offsetMs) / 1000).toFixed(6);
+    const issuedAt = offsetMs === null ? '' : ((monotonicNow() + offsetMs) / 1000).toFixed(6);
     const args = [
       kind,
       String(this.options.deadManSwitchSeconds),
@@ -462,14 +471,18 @@ export class RedisPanicClock implements PanicClock {
 
   /** Runs one command under the clock's {@link StoreGuard} (timeout, stuck key, `maxInFlight`) and times it, for the clock offset. */
   async #guarded(key: string, send: () => Promise<unknown>): Promise<{ reply: unknown; sentMs: number; receivedMs: number }> {
-    const sentMs = Date.now();
+    const sentMs = monotonicNow();
     const reply = await this.#guard.call(send, key);
-    return { reply, sentMs, receivedMs: Date.now() };
+    return { reply, sentMs, receivedMs: monotonicNow() };
   }
 
-  /** Remembers Redis's clock against ours from a quick round trip (a slow one says little about when Redis read `TIME`). */
+  /**
+   * Remembers Redis's clock against ours (monotonic: a wall-clock step moves neither
+   * side) from a quick round trip: a slow one says little about when Redis read
+   * `TIME`, and one that ends before it began is no measure at all.
+   */
   #learnOffset(key: string, clockNowMs: number, sentMs: number, receivedMs: number): void {
-    if (receivedMs - sentMs > this.options.timeoutMs) return;
+    if (receivedMs < sentMs || receivedMs - sentMs > this.options.timeoutMs) return;
     const offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
     this.#offsets.set(key, offsetMs);
     this.#anyOffsetMs = offsetMs;
@@ -489,6 +502,15 @@ function parseObservation(reply: unknown): PanicObservation {
     created: stateText === 'created',
     repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
   };
+}
+
+/**
+ * A request's `issuedAtMs` (monotonicNow) as Unix seconds on Redis's clock, for the
+ * batch script; '' (the batch's own send time) for none, one not finite, or one not
+ * before `nowMs` (a stamp from the future would let a calm delete a panic that began after it).
+ */
+function issuedAtOf(seenMs: number | undefined, nowMs: number, offsetMs: number): string {
+  return seenMs !== undefined && Number.isFinite(seenMs) && seenMs < nowMs ? ((seenMs + offsetMs) / 1000).toFixed(6) : '';
 }
 
 function asError(error: unknown): Error {

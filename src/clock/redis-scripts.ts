@@ -48,7 +48,9 @@ local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, iss
   if not start then
     if kind == 'read' and not raw then return 'none', nil, nil, '', nil end
     if corrupt == 'wrong_type' then redis.call('DEL', key) end
-    if kind == 'read' and corrupt ~= 'wrong_type' then
+    -- A read repairs in place and keeps the key's expiry; a key without one gets the dead
+    -- man's switch, so a repaired start is never a panic that outlives every writer.
+    if kind == 'read' and corrupt ~= 'wrong_type' and redis.call('PTTL', key) > 0 then
       redis.call('SET', key, nowStr, 'KEEPTTL')
     else
       redis.call('SET', key, nowStr, 'EX', deadman)
@@ -140,6 +142,10 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
  * ARGV[7]  one character per key: 'p' panic, 'c' calm, 'r' read
  * ARGV[7 + i]  what the caller knows of KEYS[i]: 'a' followed by the valid start
  *          it read (a panic running from it), 'n' (no panic stored), or 'u' (unknown)
+ * ARGV[7 + #KEYS + i]  optional: when the observation of KEYS[i] was seen, Unix seconds
+ *          on Redis's clock ('' or absent: ARGV[5]). A calm or panic that waited in the
+ *          caller's batch is judged by it, as {@link OBSERVE_SCRIPT} judges its ARGV[5]:
+ *          stale past ARGV[6], and compare-and-delete keeps a start newer than it.
  *
  * Returns { now, then per key that differs: index (1-based), state, start,
  * stored value, corruptReason, corruptRaw, corruptLength }, all strings. A key
@@ -148,6 +154,7 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
 export const OBSERVE_MANY_SCRIPT = `
 ${LUA_PRELUDE}
 local kinds = ARGV[7]
+local count = #KEYS
 local out = {nowStr}
 -- Keys this script started a panic in: a later calm of the same key in the batch was
 -- seen after that panic (the batch's order), so compare-and-delete does not keep it.
@@ -157,12 +164,14 @@ for i = 1, #KEYS do
   local kind
   if code == 112 then kind = 'panic' elseif code == 99 then kind = 'calm' elseif code == 114 then kind = 'read'
   else return redis.error_reply('observation kind ' .. tostring(i) .. ' must be p, c or r') end
-  if kind == 'panic' and stale then kind = 'read' end
+  local issued = issuedAt
+  local seen = ARGV[7 + count + i]
+  if seen ~= nil and seen ~= '' then issued = tonumber(seen) end
+  if kind == 'panic' and issued ~= nil and now - issued > staleAfter then kind = 'read' end
   local expect = ARGV[7 + i]
   local tag = string.byte(expect, 1)
   local known = nil
   if tag == 97 then known = string.sub(expect, 2) end
-  local issued = issuedAt
   if created[KEYS[i]] then issued = nil end
   local state, start, stored, corrupt, raw = observeKey(KEYS[i], kind, now, nowStr, deadman, graceMs, maxSkew, issued, known)
   if state == 'created' then created[KEYS[i]] = true end
