@@ -6,7 +6,7 @@ import { monotonicNow } from '../core/monotonic-now.js';
 export interface BatchEntry {
   readonly scope: string;
   readonly kind: ObservationKind;
-  /** When a calm or panic joined its batch (monotonicNow), set by {@link ObservationBatcher.add}: what the clock judges it by, not the batch's send time. */
+  /** When a calm or panic was seen (monotonicNow): what the clock judges it by, not the batch's send time. {@link ObservationBatcher.add} stamps an entry that has none. */
   issuedAtMs?: number | undefined;
 }
 
@@ -70,12 +70,12 @@ export class ObservationBatcher<E extends BatchEntry> {
 
   /**
    * Adds an entry to the next batch; resolves (never rejects) once that batch has been
-   * settled. A calm or panic is stamped now, when it was seen: it may wait behind the
-   * batch in flight, and a calm stamped at the send would delete a panic that began
-   * meanwhile (reads need no stamp).
+   * settled. A calm or panic without a stamp (when its caller saw it) is stamped now: it
+   * may wait behind the batch in flight, and a calm stamped at the send would delete a
+   * panic that began meanwhile (reads need no stamp).
    */
   add(entry: E): Promise<void> {
-    if (entry.kind !== 'read') entry.issuedAtMs = monotonicNow();
+    if (entry.kind !== 'read' && entry.issuedAtMs === undefined) entry.issuedAtMs = monotonicNow();
     const batch = this.#open ?? this.#newBatch();
     batch.entries.push(entry);
     return batch.done;

@@ -5,6 +5,7 @@ import { GLOBAL_SCOPE, normalizeScope } from '../clock/scope.js';
 import { describeChoices, InvalidConfigError, InvalidInputError, messageOf, StoreError, VixTtlError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER } from '../core/logger.js';
+import { monotonicNow } from '../core/monotonic-now.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
 import { storeFailureOf, storeFailureReason } from '../core/store-failure.js';
 import { withTimeout } from '../core/with-timeout.js';
@@ -184,7 +185,7 @@ interface PendingObservation {
   readonly scope: string;
   readonly kind: ObservationKind;
   readonly state: ScopeState;
-  /** When it joined its batch, stamped by the batcher for a calm or panic. */
+  /** When the decision that asked it saw the calm or panic (monotonicNow), or else when it joined its batch (the batcher stamps it). */
   issuedAtMs: number | undefined;
   done: Promise<void>;
   /** What the clock said (repair already reported), or null when it failed. */
@@ -501,12 +502,14 @@ export class VixCircuitBreaker {
     const same = state.pending[kind];
     if (same) return this.#await(same);
     const startedAt = performance.now();
+    // When the caller saw it: its own observation is judged by this, even after waiting for a renewal.
+    const seenMs = monotonicNow();
     // A young answer that contradicts the caller is a state change: no renewal can serve it.
     const young = this.#syncIntervalMs > 0 && this.#now() - state.syncedMs < this.#syncIntervalMs;
     const first = young ? null : await this.#renew(state, kind);
-    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind, quiet));
+    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind, quiet, seenMs));
     if (first.obs === null || agrees(kind, first.obs.active)) return first;
-    const own = state.pending[kind] ?? this.#request(state, kind);
+    const own = state.pending[kind] ?? this.#request(state, kind, false, seenMs);
     const leftMs = this.#timeoutMs - (performance.now() - startedAt);
     if (leftMs <= 0) return timedOut(own);
     return withTimeout(this.#await(own), leftMs).catch(() => timedOut(own));
@@ -548,8 +551,8 @@ export class VixCircuitBreaker {
   }
 
   /** Puts an observation of the scope in the next batch (the caller checked none of that kind is waiting). */
-  #request(state: ScopeState, kind: ObservationKind, quiet = false): PendingObservation {
-    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet };
+  #request(state: ScopeState, kind: ObservationKind, quiet = false, seenMs?: number): PendingObservation {
+    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet, issuedAtMs: seenMs };
     state.pending[kind] = pending;
     pending.done = this.#batcher!.add(pending);
     return pending;
@@ -578,6 +581,7 @@ export class VixCircuitBreaker {
       // A scope never answered yet is observed by its own decisions, as the caller says.
       if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || pending.read || pending.panic || pending.calm) continue;
       state.kind = this.#renewalKind(state, nowMs);
+      state.issuedAtMs = undefined; // a panic refresh is stamped as it joins the batch
       state.refresh = batcher.add(state);
     }
   }
