@@ -181,7 +181,7 @@ try {
             `service loop lag p99/max ${quiet.loopLagP99Ms}/${quiet.loopLagMaxMs} ms quiet, ${flooded.phase.loopLagP99Ms}/${flooded.phase.loopLagMaxMs} ms flood; flood: ${JSON.stringify(flooded.flooded)}`,
         );
       }
-      modes.push({ workers, rounds, p99Ratio: stats(rounds.map((r) => r.ratio)), quietP99Ms: stats(rounds.map((r) => r.quiet.p99)), floodP99Ms: stats(rounds.map((r) => r.flood.p99)) });
+      modes.push({ workers, rounds, p99Ratio: stats(rounds.map((r) => r.ratio)), floodTicksAcceptedPerS: stats(rounds.map((r) => (r.flooded.accepted ?? 0) / PHASE_S)), floodTicksTakenPerS: stats(rounds.map((r) => ((r.flooded.accepted ?? 0) + (r.flooded.rejected ?? 0)) / PHASE_S)), quietP99Ms: stats(rounds.map((r) => r.quiet.p99)), floodP99Ms: stats(rounds.map((r) => r.flood.p99)) });
     } finally {
       await service.stop();
     }
@@ -204,14 +204,16 @@ const summary = {
 };
 console.log(`\n/v1/ttl at ${RATE} requests/s, ${PHASE_S} s per phase, ${ROUNDS} alternating rounds; flood: ${CLIENTS} clients × 10,000-tick batches (a client told busy waits ${BUSY_PAUSE_MS > 0 ? `${BUSY_PAUSE_MS} ms` : 'its Retry-After'})\n`);
 printTable(
-  ['workers', 'p99 quiet ms (min/med/max)', 'p99 flood ms (min/med/max)', 'p99 ratio min', 'median', 'max', 'batches/s taken (median round)'],
+  ['workers', 'p99 quiet ms (min/med/max)', 'p99 flood ms (min/med/max)', 'p99 ratio min', 'median', 'max', 'batches/s taken (median round)', 'ticks/s taken / accepted (median round)'],
   modes.map((m) => {
     const rounds = m.rounds as Array<{ flooded: Record<string, number> }>;
     const batches = stats(rounds.map((r) => (r.flooded.batches ?? 0) / PHASE_S)).median;
     const q = m.quietP99Ms as ReturnType<typeof stats>;
     const f = m.floodP99Ms as ReturnType<typeof stats>;
     const r = m.p99Ratio as ReturnType<typeof stats>;
-    return [m.workers as number, `${q.min} / ${q.median} / ${q.max}`, `${f.min} / ${f.median} / ${f.max}`, r.min, r.median, r.max, batches];
+    const taken = (m.floodTicksTakenPerS as ReturnType<typeof stats>).median;
+    const accepted = (m.floodTicksAcceptedPerS as ReturnType<typeof stats>).median;
+    return [m.workers as number, `${q.min} / ${q.median} / ${q.max}`, `${f.min} / ${f.median} / ${f.max}`, r.min, r.median, r.max, batches, `${Math.round(taken)} / ${Math.round(accepted)}`];
   }),
 );
 console.log(`\nload average ${summary.loadavg.before.join(' ')} → ${summary.loadavg.after.join(' ')}, Node ${process.version}`);

@@ -6,6 +6,7 @@
 //   npm run test:unit
 //   npm run test:unit -- test/policy        # extra arguments go to vitest
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pathWithout } from '../test/support/path-without.js';
@@ -16,7 +17,9 @@ const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 
 const hidden = pathWithout(TOOLS.map((tool) => tool.command));
 console.log(`test:unit: the tests that need none of ${TOOLS.map((tool) => tool.command).join(', ')}, which are hidden from PATH`);
-const child = spawn(process.execPath, [VITEST, 'run', '--project', 'unit', ...process.argv.slice(2)], {
+// Two files per core: many of them mostly wait on a child process (the CLI, tsc, a child Vitest).
+const workers = String(availableParallelism() * 2);
+const child = spawn(process.execPath, [VITEST, 'run', '--project', 'unit', `--maxWorkers=${workers}`, '--minWorkers=1', ...process.argv.slice(2)], {
   cwd: ROOT,
   env: { ...process.env, PATH: hidden.path },
   stdio: 'inherit',

@@ -40,7 +40,7 @@ export { MemoryPanicClock, type MemoryPanicClockOptions } from './clock/memory-p
 export { RedisPanicClock, type RedisPanicClockOptions, type RedisClient } from './clock/redis-panic-clock.js';
 export type { RedisPubSubClient } from './core/redis-script.js';
 export { GLOBAL_SCOPE, isValidScope } from './clock/scope.js';
-export { VixCircuitBreaker, type VixCircuitBreakerOptions, type GetTtlInput } from './breaker/vix-circuit-breaker.js';
+export { VixCircuitBreaker, type VixCircuitBreakerOptions, type GetTtlInput, type GetTtlOptions } from './breaker/vix-circuit-breaker.js';
 export { ShadowLedger, type ShadowLedgerOptions, type ShadowTotal } from './breaker/shadow-ledger.js';
 export { VIX_STATUSES, VIX_STATUS_LEVEL, isVixStatus, type VixStatus } from './policy/vix-status.js';
 export type { BreakerHooks, BreakerLogger, StoreOutcome, DecisionEvent, StoreCallEvent, RepairEvent, ObservationEvent } from './breaker/breaker-hooks.js';

@@ -1,10 +1,13 @@
 import type { ObservationKind, ObservationResult, PanicClock } from '../clock/panic-clock.js';
 import { messageOf, StoreBusyError, StoreError, StoreTimeoutError } from '../core/errors.js';
+import { monotonicNow } from '../core/monotonic-now.js';
 
 /** What a batch carries: one scope and what is observed there. */
 export interface BatchEntry {
   readonly scope: string;
   readonly kind: ObservationKind;
+  /** When a calm or panic was seen (monotonicNow): what the clock judges it by, not the batch's send time. {@link ObservationBatcher.add} stamps an entry that has none. */
+  issuedAtMs?: number | undefined;
 }
 
 /** Called once per batch, when it is answered or its deadline passes, before anyone waiting on it resumes. */
@@ -65,8 +68,14 @@ export class ObservationBatcher<E extends BatchEntry> {
     return this.#sending !== null;
   }
 
-  /** Adds an entry to the next batch; resolves (never rejects) once that batch has been settled. */
+  /**
+   * Adds an entry to the next batch; resolves (never rejects) once that batch has been
+   * settled. A calm or panic without a stamp (when its caller saw it) is stamped now: it
+   * may wait behind the batch in flight, and a calm stamped at the send would delete a
+   * panic that began meanwhile (reads need no stamp).
+   */
   add(entry: E): Promise<void> {
+    if (entry.kind !== 'read' && entry.issuedAtMs === undefined) entry.issuedAtMs = monotonicNow();
     const batch = this.#open ?? this.#newBatch();
     batch.entries.push(entry);
     return batch.done;

@@ -54,11 +54,12 @@ export class PanicScopeLimit {
   /**
    * Admits a panic observation of `scope` at `nowMs` into `slot`: already held
    * (the place moves to `slot` if it was another object's), newly reserved, or
-   * refused (the limit is reached, even after idle scopes were released). A held
+   * refused (the limit is reached, even after idle scopes were released, or
+   * `mayReserve` — asked only when a place is free — says no). A held
    * scope is dated by {@link confirm}, when the clock answers (that is when the
    * store's dead man's switch is refreshed).
    */
-  admit(scope: string, nowMs: number, slot: PanicSlot): PanicAdmission {
+  admit(scope: string, nowMs: number, slot: PanicSlot, mayReserve?: () => boolean): PanicAdmission {
     const existing = this.#held.get(scope);
     if (existing !== undefined) {
       if (existing !== slot) this.#move(scope, existing, slot);
@@ -66,6 +67,7 @@ export class PanicScopeLimit {
     }
     if (this.#held.size >= this.max) this.sweep(nowMs);
     if (this.#held.size >= this.max) return 'refused';
+    if (mayReserve !== undefined && !mayReserve()) return 'refused';
     slot.held = true;
     slot.seenMs = nowMs;
     this.#held.set(scope, slot);

@@ -35,6 +35,18 @@ export interface GetTtlInput {
   scope?: string | undefined;
 }
 
+/** Options of one {@link VixCircuitBreaker.getTtl} call. */
+export interface GetTtlOptions {
+  /**
+   * Asked when a panic is about to take a new `maxPanicScopes` place (a scope not held,
+   * with a place free); false refuses it for this call as the limit does: the clock is
+   * only read, and without a start the decision is TTL 0, reason `scope_limit`. Lets a
+   * group of decisions from one client (one `POST /v1/ttl/batch`) take a bounded
+   * share of the places, so one request cannot lock new panics out for everyone.
+   */
+  mayReservePanicScope?: (() => boolean) | undefined;
+}
+
 /** Options of {@link VixCircuitBreaker}. */
 export interface VixCircuitBreakerOptions {
   /** Where the panic start lives; `null` runs without one, and every panic then fails safe (TTL 0). */
@@ -157,6 +169,8 @@ interface ScopeState extends PanicSlot {
    * the batch's promise while one is on its way; `refreshFailure` why the last failed.
    */
   kind: ObservationKind;
+  /** When the batcher took the refresh, for a panic one (see {@link ObservationBatcher.add}). */
+  issuedAtMs: number | undefined;
   refresh: Promise<void> | null;
   refreshFailure: FailSafeReason | null;
   /** The last refresh found a corrupt start and repaired it. */
@@ -187,6 +201,8 @@ interface PendingObservation {
   readonly scope: string;
   readonly kind: ObservationKind;
   readonly state: ScopeState;
+  /** When the decision that asked it saw the calm or panic (monotonicNow), or else when it joined its batch (the batcher stamps it). */
+  issuedAtMs: number | undefined;
   done: Promise<void>;
   /** What the clock said (repair already reported), or null when it failed. */
   obs: PanicObservation | null;
@@ -317,11 +333,14 @@ export class VixCircuitBreaker {
   /**
    * Decides the TTL for one piece of data. Never throws for a store failure and
    * never waits longer than `timeoutMs` for the store.
+   * `options.mayReservePanicScope` bounds the new panic scopes a group of calls takes.
    * @throws InvalidInputError for an invalid input (named field), VixTtlError after close().
    */
-  async getTtl(input: GetTtlInput): Promise<TtlDecision> {
+  async getTtl(input: GetTtlInput, options?: GetTtlOptions): Promise<TtlDecision> {
     if (this.#closed) throw new VixTtlError('VIX_TTL_CLOSED', 'this VixCircuitBreaker is closed');
     const { baseTtl, vixStatus, match, scope: scopeInput } = validateInput(input);
+    const mayReserve = options?.mayReservePanicScope;
+    if (mayReserve !== undefined && typeof mayReserve !== 'function') throw new InvalidInputError('options.mayReservePanicScope', 'must be a function returning a boolean', mayReserve);
     // Recency is kept per sync round (the refresh starts a new epoch); without rounds, exactly.
     if (this.#syncIntervalMs === 0) this.#scopes.advance();
     // A scope the breaker holds was validated when it came in; only a new name is checked.
@@ -340,7 +359,7 @@ export class VixCircuitBreaker {
     const nowMs = this.#now();
     // A new scope's state is made first (it is its own panic slot) and kept only if admitted.
     const state = known ?? newState(scope);
-    const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state);
+    const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state, mayReserve);
     if (known === undefined) this.#remember(state);
     this.#asked(state, nowMs);
     // Past maxPanicScopes a panic is only read: it does not count as a panic decision of this scope.
@@ -471,6 +490,10 @@ export class VixCircuitBreaker {
       return lastKnownCalm ? this.policy.calculateTtlStrategy(baseTtl, null, match) : this.policy.failSafeDecision(baseTtl, match, answer.failure ?? 'store_error');
     }
     if (answer.repaired && obs.active) return this.policy.failSafeDecision(baseTtl, match, 'corrupt_value_repaired');
+    // A panic answered "no panic running" wrote nothing: the clock judged it stale (it reached the store
+    // later than its staleness bound, or the store's clock stepped) and only read. Not a calm: TTL 0 as
+    // for a timeout; the slot is given back, and the next panic decision writes.
+    if (kind === 'panic' && !obs.active) return this.policy.failSafeDecision(baseTtl, match, 'store_timeout');
     return this.#decideFrom(baseTtl, match, obs.active, obs.startedAtMs, obs.clockNowMs, answer.localMs, this.#now());
   }
 
@@ -495,12 +518,14 @@ export class VixCircuitBreaker {
     const same = state.pending[kind];
     if (same) return this.#await(same);
     const startedAt = performance.now();
+    // When the caller saw it: its own observation is judged by this, even after waiting for a renewal.
+    const seenMs = monotonicNow();
     // A young answer that contradicts the caller is a state change: no renewal can serve it.
     const young = this.#syncIntervalMs > 0 && this.#now() - state.syncedMs < this.#syncIntervalMs;
     const first = young ? null : await this.#renew(state, kind);
-    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind, quiet));
+    if (first === null) return this.#await(state.pending[kind] ?? this.#request(state, kind, quiet, seenMs));
     if (first.obs === null || agrees(kind, first.obs.active)) return first;
-    const own = state.pending[kind] ?? this.#request(state, kind);
+    const own = state.pending[kind] ?? this.#request(state, kind, false, seenMs);
     const leftMs = this.#timeoutMs - (performance.now() - startedAt);
     if (leftMs <= 0) return timedOut(own);
     return withTimeout(this.#await(own), leftMs).catch(() => timedOut(own));
@@ -542,8 +567,8 @@ export class VixCircuitBreaker {
   }
 
   /** Puts an observation of the scope in the next batch (the caller checked none of that kind is waiting). */
-  #request(state: ScopeState, kind: ObservationKind, quiet = false): PendingObservation {
-    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet };
+  #request(state: ScopeState, kind: ObservationKind, quiet = false, seenMs?: number): PendingObservation {
+    const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet, issuedAtMs: seenMs };
     state.pending[kind] = pending;
     pending.done = this.#batcher!.add(pending);
     return pending;
@@ -572,6 +597,7 @@ export class VixCircuitBreaker {
       // A scope never answered yet is observed by its own decisions, as the caller says.
       if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || pending.read || pending.panic || pending.calm) continue;
       state.kind = this.#renewalKind(state, nowMs);
+      state.issuedAtMs = undefined; // a panic refresh is stamped as it joins the batch
       state.refresh = batcher.add(state);
     }
   }
@@ -722,6 +748,7 @@ function newState(scope: string): ScopeState {
     failedSinceSync: false,
     pending: { panic: undefined, calm: undefined, read: undefined },
     kind: 'read',
+    issuedAtMs: undefined,
     refresh: null,
     refreshFailure: null,
     refreshRepaired: false,
@@ -746,7 +773,7 @@ const CLASSIFIED: Readonly<Record<Importance, MatchContext>> = Object.freeze({
 });
 
 /** A blank answer: what an observation holds before its batch settles. */
-const ANSWER = Object.freeze({ done: Promise.resolve(), obs: null, localMs: 0, repaired: false, failure: null, quiet: false });
+const ANSWER = Object.freeze({ issuedAtMs: undefined, done: Promise.resolve(), obs: null, localMs: 0, repaired: false, failure: null, quiet: false });
 const TIERS = 5;
 
 /** A decision's state for log-on-change, as a number: its tier, plus its fail-safe reason when there is one (the mode follows the tier). */

@@ -19,7 +19,13 @@ export type OverloadOutcome = 'stale' | 'waited' | 'rejected';
  * `bus.maxMessagesPerSecond` (`market_flood`), a change's store side kept failing
  * (`retries_exhausted`), or the publisher itself overflowed and said so (`publisher_overflow`).
  */
-export type MarketOverflowReason = 'unsettled_full' | 'pending_full' | 'market_flood' | 'retries_exhausted' | 'publisher_overflow';
+export type MarketOverflowReason = (typeof MARKET_OVERFLOW_REASONS)[number];
+
+/**
+ * Every {@link MarketOverflowReason}, in one list: what a metrics integration shows at 0
+ * before the first overflow, so that the first one is a rise an alert sees, not a new series.
+ */
+export const MARKET_OVERFLOW_REASONS = Object.freeze(['unsettled_full', 'pending_full', 'market_flood', 'retries_exhausted', 'publisher_overflow'] as const);
 
 /** Where an invalidation came from: this process's call, another process's (the bus), or the odds feed (market changes). */
 export type InvalidationSource = 'local' | 'bus' | 'market';

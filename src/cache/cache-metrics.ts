@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { InvalidInputError } from '../core/errors.js';
-import type { CacheEvent, CacheHooks } from './cache-events.js';
+import { MARKET_OVERFLOW_REASONS, type CacheEvent, type CacheHooks } from './cache-events.js';
 
 /** Options of {@link cacheMetricsHooks}. */
 export interface CacheMetricsOptions {
@@ -18,7 +18,8 @@ export interface CacheMetricsOptions {
  * (hit by tier l1/store, miss by reason, load ok/error, load_timeout, late_load
  * ok/error, stale, coalesced by scope, store_error by operation, corrupt, not_cached,
  * refresh and overload by outcome, soft_timeout, invalidate by source, bus up/down,
- * bus_rejected and market_overflow by reason) and
+ * bus_rejected and market_overflow by reason; market_overflow's reasons are shown at 0
+ * before the first one, so an alert on its increase sees the first overflow) and
  * `<prefix>load_duration_seconds{cache,outcome}` (outcome ok, error or timeout: a
  * timed-out load is observed at its bound, so the histogram counts every loader call).
  * Calling it twice on one registry reuses the metrics.
@@ -39,6 +40,8 @@ export function cacheMetricsHooks(options: CacheMetricsOptions): CacheHooks {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
+  // At 0 from the start: the first overflow must be an increase (alerts use increase()), not a series appearing at 1.
+  for (const reason of MARKET_OVERFLOW_REASONS) events.inc({ cache, type: 'market_overflow', detail: reason }, 0);
   return {
     onCacheEvent(event: CacheEvent): void {
       events.inc({ cache, type: event.type, detail: detailOf(event) });

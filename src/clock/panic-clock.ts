@@ -95,6 +95,14 @@ export interface LateObservation {
 export interface ObservationRequest {
   scope?: string | undefined;
   kind: ObservationKind;
+  /**
+   * When the calm or panic was seen, on `performance.timeOrigin + performance.now()`
+   * (ms); default when `observeMany` is called. A request that waited in a queue
+   * before the call is judged as if sent then: a calm keeps a panic that began after
+   * it, a panic older than the store's staleness bound only reads. A stamp not in
+   * the past counts as the call's time; reads ignore it.
+   */
+  issuedAtMs?: number | undefined;
 }
 
 /**

@@ -187,6 +187,8 @@ export class RedisPanicClock implements PanicClock {
     const kinds = new Array<ObservationKind>(count);
     const known = new Array<Known | null>(count);
     const keys = new Array<string>(count);
+    // When each calm or panic was seen (monotonicNow), for the ones that say so: sent per key.
+    let seenAt: Array<number | undefined> | null = null;
     for (let i = 0; i < count; i += 1) {
       const request = requests[i];
       const kind = request?.kind;
@@ -202,6 +204,8 @@ export class RedisPanicClock implements PanicClock {
         keys[i] = seen.key;
       }
       kinds[i] = kind!;
+      const at: unknown = kind === 'read' ? undefined : request!.issuedAtMs;
+      if (typeof at === 'number') (seenAt ??= new Array<number | undefined>(count))[i] = at;
     }
     if (count === 0) return [];
     const failAll = (error: unknown): ObservationResult[] => scopes.map(() => ({ ok: false, error: asError(error) }));
@@ -229,7 +233,8 @@ export class RedisPanicClock implements PanicClock {
           lane: group.lane,
           send: () => {
             const offsetMs = this.#offsets.get(group.keys[0]!) ?? this.#anyOffsetMs;
-            const issuedAt = offsetMs === null ? '' : ((monotonicNow() + offsetMs) / 1000).toFixed(6);
+            const nowMs = monotonicNow();
+            const issuedAt = offsetMs === null ? '' : ((nowMs + offsetMs) / 1000).toFixed(6);
             const { indices } = group;
             const codes = new Array<string>(indices.length);
             const tags = new Array<string>(indices.length);
@@ -238,8 +243,11 @@ export class RedisPanicClock implements PanicClock {
               codes[k] = KIND_CODES[kinds[i]!]!;
               tags[k] = known[i]?.tag ?? UNKNOWN_TAG;
             }
-            // Two arguments for the whole group, joined flat: the client encodes each argument on its own.
+            // What the clock knows of every key in one argument, joined flat: the client encodes each argument on its own.
             const args = [...fixed, issuedAt, staleAfter, codes.join(''), tags.join(',')];
+            // Each calm or panic stamped when it was seen, on Redis's clock as the batch's own
+            // issuedAt: one that waited behind the batch in flight keeps the single path's rule.
+            if (seenAt !== null && offsetMs !== null) for (const i of indices) args.push(issuedAtOf(seenAt[i], nowMs, offsetMs));
             return (commands[g] = OBSERVE_MANY.runKeys(this.#redis, group.keys, args));
           },
         })),
@@ -476,9 +484,13 @@ export class RedisPanicClock implements PanicClock {
     return { reply, sentMs, receivedMs: monotonicNow() };
   }
 
-  /** Remembers Redis's clock against ours from a quick round trip (a slow one says little about when Redis read `TIME`). */
+  /**
+   * Remembers Redis's clock against ours (monotonic: a wall-clock step moves neither
+   * side) from a quick round trip: a slow one says little about when Redis read
+   * `TIME`, and one that ends before it began is no measure at all.
+   */
   #learnOffset(key: string, clockNowMs: number, sentMs: number, receivedMs: number): void {
-    if (receivedMs - sentMs > this.options.timeoutMs) return;
+    if (receivedMs < sentMs || receivedMs - sentMs > this.options.timeoutMs) return;
     const offsetMs = clockNowMs - (sentMs + receivedMs) / 2;
     this.#offsets.set(key, offsetMs);
     this.#anyOffsetMs = offsetMs;
@@ -498,6 +510,15 @@ function parseObservation(reply: unknown): PanicObservation {
     created: stateText === 'created',
     repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
   };
+}
+
+/**
+ * A request's `issuedAtMs` (monotonicNow) as Unix seconds on Redis's clock, for the
+ * batch script; '' (the batch's own send time) for none, one not finite, or one not
+ * before `nowMs` (a stamp from the future would let a calm delete a panic that began after it).
+ */
+function issuedAtOf(seenMs: number | undefined, nowMs: number, offsetMs: number): string {
+  return seenMs !== undefined && Number.isFinite(seenMs) && seenMs < nowMs ? ((seenMs + offsetMs) / 1000).toFixed(6) : '';
 }
 
 function asError(error: unknown): Error {

@@ -48,7 +48,9 @@ local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, iss
   if not start then
     if kind == 'read' and not raw then return 'none', nil, nil, '', nil end
     if corrupt == 'wrong_type' then redis.call('DEL', key) end
-    if kind == 'read' and corrupt ~= 'wrong_type' then
+    -- A read repairs in place and keeps the key's expiry; a key without one gets the dead
+    -- man's switch, so a repaired start is never a panic that outlives every writer.
+    if kind == 'read' and corrupt ~= 'wrong_type' and redis.call('PTTL', key) > 0 then
       redis.call('SET', key, nowStr, 'KEEPTTL')
     else
       redis.call('SET', key, nowStr, 'EX', deadman)
@@ -143,6 +145,10 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
  *          panic stored), or 'u' (unknown; so is a missing one). One argument, not
  *          one per key: a round of 1,000 keys costs the client half the arguments
  *          to encode. A valid start holds no comma (digits, '.', '-', whitespace).
+ * ARGV[8 + i]  optional: when the observation of KEYS[i] was seen, Unix seconds
+ *          on Redis's clock ('' or absent: ARGV[5]). A calm or panic that waited in the
+ *          caller's batch is judged by it, as {@link OBSERVE_SCRIPT} judges its ARGV[5]:
+ *          stale past ARGV[6], and compare-and-delete keeps a start newer than it.
  *
  * Returns { now, then per key that differs: index (1-based), state, start,
  * stored value, corruptReason, corruptRaw, corruptLength }, all strings. A key
@@ -162,7 +168,10 @@ for i = 1, #KEYS do
   local kind
   if code == 112 then kind = 'panic' elseif code == 99 then kind = 'calm' elseif code == 114 then kind = 'read'
   else return redis.error_reply('observation kind ' .. tostring(i) .. ' must be p, c or r') end
-  if kind == 'panic' and stale then kind = 'read' end
+  local issued = issuedAt
+  local seen = ARGV[8 + i]
+  if seen ~= nil and seen ~= '' then issued = tonumber(seen) end
+  if kind == 'panic' and issued ~= nil and now - issued > staleAfter then kind = 'read' end
   local comma = string.find(tags, ',', at, true)
   local expect
   if comma then
@@ -175,7 +184,6 @@ for i = 1, #KEYS do
   local tag = string.byte(expect, 1)
   local known = nil
   if tag == 97 then known = string.sub(expect, 2) end
-  local issued = issuedAt
   if created[KEYS[i]] then issued = nil end
   local state, start, stored, corrupt, raw = observeKey(KEYS[i], kind, now, nowStr, deadman, graceMs, maxSkew, issued, known)
   if state == 'created' then created[KEYS[i]] = true end

@@ -72,6 +72,7 @@
     var clock = $('clock-label');
     clock.textContent = state.clock.accelerated ? state.clock.label + ' (demo: tiers move fast)' : 'clock: ' + state.clock.kind + ', real time';
     clock.classList.toggle('accelerated', state.clock.accelerated);
+    renderShadow(state.shadow);
 
     var store = state.store;
     var storeStatus = $('store-status');
@@ -97,7 +98,7 @@
     var banner = $('alert-banner');
     banner.hidden = !state.alert.active;
     if (state.alert.active) {
-      $('alert-title').textContent = 'Extended panic · tier ' + state.alert.tier;
+      $('alert-title').textContent = 'Extended panic · tier ' + state.alert.tier + (state.shadow.active ? ' · shadow: not applied' : '');
       $('alert-text').textContent = state.alert.scopes
         .map(function (a) { return a.scope + ' ' + SHORT[a.importance] + ' stakes: tier ' + a.tier + ' (' + a.mode + ')'; })
         .join(' · ');
@@ -180,6 +181,22 @@
     return global.concat(named);
   }
 
+  /** Live, or shadow mode: what callers are served instead of the tiers shown, and what vix-ttl would have changed so far. */
+  function renderShadow(shadow) {
+    var mode = $('mode-label');
+    mode.textContent = shadow.active ? 'SHADOW MODE' : 'mode: live';
+    mode.classList.toggle('shadow', shadow.active);
+    var banner = $('shadow-banner');
+    banner.hidden = !shadow.active;
+    if (!shadow.active) return;
+    var served = shadow.served;
+    $('shadow-text').textContent = 'Callers are served their own base TTL (' + served.ttl + ' s, ' + served.mode + ', tier ' + served.tier + '). The tiers and TTLs below are what vix-ttl would decide: not applied.';
+    $('shadow-totals').textContent = 'Would have served fresher data so far: ' + IMPORTANCES.map(function (importance) {
+      var view = shadow.byImportance[importance];
+      return SHORT[importance] + ' ' + view.fresherMinutes.toFixed(1) + ' min' + (view.freshMinutes > 0 ? ' (' + view.freshMinutes.toFixed(1) + ' at TTL 0)' : '');
+    }).join(' · ');
+  }
+
   function renderScopes(state) {
     var container = $('scopes');
     var ordered = orderScopes(state.scopes);
@@ -227,16 +244,19 @@
     var thead = el('thead');
     var hr = el('tr');
     ['stakes', 'tier', 'mode', 'TTL', 'next tier in'].forEach(function (h) { hr.appendChild(el('th', '', h)); });
+    hr.appendChild(el('th', 'served', 'served'));
     thead.appendChild(hr);
     var tbody = el('tbody');
     var rows = {};
     IMPORTANCES.forEach(function (importance) {
       var tr = el('tr');
-      var cells = { tier: el('td', 'tier t0', '0'), mode: el('td', 'mode', 'NORMAL'), ttl: el('td', '', '—'), next: el('td', '', '—') };
+      var cells = { tier: el('td', 'tier t0', '0'), mode: el('td', 'mode', 'NORMAL'), ttl: el('td', 'ttl', '—'), next: el('td', '', '—'), served: el('td', 'served', '—') };
       cells.tier.setAttribute('data-testid', 'tier-' + scope + '-' + importance);
       cells.ttl.setAttribute('data-testid', 'ttl-' + scope + '-' + importance);
       cells.next.setAttribute('data-testid', 'countdown-' + scope + '-' + importance);
-      tr.append(el('td', '', SHORT[importance]), cells.tier, cells.mode, cells.ttl, cells.next);
+      cells.served.setAttribute('data-testid', 'served-' + scope + '-' + importance);
+      cells.served.title = 'what callers get in shadow mode: their base TTL';
+      tr.append(el('td', '', SHORT[importance]), cells.tier, cells.mode, cells.ttl, cells.next, cells.served);
       tbody.appendChild(tr);
       rows[importance] = cells;
     });
@@ -257,7 +277,7 @@
     root.append(head, vixRow, table, foot, chart, vixChart);
 
     var card = {
-      root: root, badge: badge, since: since, vixRow: vixRow, vixBadge: vixBadge, vix: vix, vixPending: vixPending, rows: rows, rates: rates, failsafe: failsafe,
+      root: root, table: table, badge: badge, since: since, vixRow: vixRow, vixBadge: vixBadge, vix: vix, vixPending: vixPending, rows: rows, rates: rates, failsafe: failsafe,
       chartEl: chart, chart: null, vixChartEl: vixChart, vixChart: null, view: null, history: [[], [], [], []], vixHistory: [[], [], [], []],
     };
     cards.set(scope, card);
@@ -279,7 +299,9 @@
       cells.tier.className = 'tier t' + (tier ? tier.tier : 0);
       cells.mode.textContent = tier ? tier.mode : view.error || 'unknown';
       cells.ttl.textContent = tier ? tier.ttl + ' s' : '—';
+      cells.served.textContent = state.shadow.served ? state.shadow.served.ttl + ' s' : '—';
     });
+    card.table.classList.toggle('shadow', state.shadow.active);
     renderTierChips(card.rates, view.decisionsPerSecond.byTier);
     card.failsafe.textContent = view.failSafe.active ? 'fail-safe: ' + view.failSafe.reason : 'fail-safe: off';
     card.failsafe.classList.toggle('on', view.failSafe.active);

@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveCache, InvalidInputError, LoaderTimeoutError, MemoryCacheStore, MemoryPanicClock, VixCircuitBreaker } from '../../src/index.js';
+import { AdaptiveCache, InvalidInputError, LoaderTimeoutError, MarketChangePublisher, MemoryCacheStore, MemoryPanicClock, RedisCacheStore, VixCircuitBreaker } from '../../src/index.js';
 import { cacheMetricsHooks } from '../../src/server/index.js';
+import { RedisServer } from '../support/redis-server.js';
 
 describe('cacheMetricsHooks: prom-client counters on a given registry', () => {
   it('counts hits, misses by reason, loads, stale served and coalesced waits', async () => {
@@ -47,6 +48,32 @@ describe('cacheMetricsHooks: prom-client counters on a given registry', () => {
     expect(text).toContain('vix_ttl_cache_load_duration_seconds_count{cache="odds",outcome="timeout"} 1');
     expect(text).toContain('vix_ttl_cache_load_duration_seconds_sum{cache="odds",outcome="timeout"} 0.05');
     expect(cache.stats()).toMatchObject({ loads: 1, loadTimeouts: 1, lateLoads: 1, loadErrors: 0 });
+  });
+
+  it('shows every market_overflow reason at 0 before the first overflow, and counts a real one (the publisher overflowed: every market changed) by its reason', async () => {
+    const redis = await RedisServer.start();
+    const registry = new Registry();
+    const cache = new AdaptiveCache({ breaker: new VixCircuitBreaker({ clock: null }), store: new RedisCacheStore(redis.client()), invalidateOn: { marketChanges: true }, timeoutMs: 5000, hooks: cacheMetricsHooks({ registry, cache: 'odds' }) });
+    const publisher = new MarketChangePublisher(redis.client(), { windowMs: 60_000, maxPending: 2 });
+    try {
+      expect(await cache.ready()).toBe(true);
+      const before = await registry.metrics();
+      // An alert on increase() sees the first overflow only if the series was there at 0 before it.
+      for (const reason of ['unsettled_full', 'pending_full', 'market_flood', 'retries_exhausted', 'publisher_overflow']) {
+        expect(before).toContain(`vix_ttl_cache_events_total{cache="odds",type="market_overflow",detail="${reason}"} 0`);
+      }
+      for (const market of ['a', 'b', 'c']) publisher.changed(market); // c finds the pending set full
+      await publisher.flush();
+      const deadline = Date.now() + 10_000; // the bus's delivery is not the subject: generous
+      while (cache.stats().marketOverflows === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const after = await registry.metrics();
+      expect(after).toContain('vix_ttl_cache_events_total{cache="odds",type="market_overflow",detail="publisher_overflow"} 1');
+      expect(after).toContain('vix_ttl_cache_events_total{cache="odds",type="market_overflow",detail="market_flood"} 0');
+    } finally {
+      await publisher.close();
+      await cache.close();
+      await redis.stop();
+    }
   });
 
   it('reuses its metrics when called twice on one registry, and rejects what is not a registry', () => {

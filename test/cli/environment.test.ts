@@ -1,13 +1,20 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/free-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'a-token-of-thirty-two-characters';
 
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** `vix-ttl …` as a real process (from source through tsx) with exactly the variables given set: its exit code, stdout and stderr. */
-function vixTtl(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function vixTtlProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(REDIS_URL|PORT|LOG_LEVEL|VIX_TTL_.*)$/.test(name)));
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', ...args], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -23,7 +30,29 @@ function vixTtl(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
   );
 }
 
-describe('a variable set but empty is an error naming it (exit 2), never "unset": nothing fails open (real processes)', () => {
+/**
+ * `vix-ttl …` in this process, through the same `runCli` the binary calls, with exactly the
+ * variables given as its environment: the refusals below happen before anything starts, and
+ * a process per case would cost ~0.7 s of CPU each (the real process is proved once, first).
+ */
+async function vixTtl(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), env });
+  return { code, stdout, stderr };
+}
+
+describe('the binary itself (a real process)', () => {
+  it('REDIS_URL= vix-ttl serve exits 2 with the one-line message on stderr and nothing on stdout', async () => {
+    const port = await freePort();
+    const run = await vixTtlProcess(['serve', '--port', String(port)], { REDIS_URL: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^vix-ttl serve: REDIS_URL is set but empty: unset it to run the in-memory clock, or set it to a URL like redis:\/\/127\.0\.0\.1:6379\n$/);
+    expect(run.stdout).toBe('');
+  }, 60_000);
+});
+
+describe('a variable set but empty is an error naming it (exit 2), never "unset": nothing fails open', () => {
   it.concurrent.each([
     ['VIX_TTL_API_TOKEN', /^vix-ttl serve: VIX_TTL_API_TOKEN is set but empty: unset it to leave POST \/v1\/ttl and POST \/v1\/ticks open, or set a token of at least 16 characters\n$/],
     ['VIX_TTL_ADMIN_TOKEN', /^vix-ttl serve: VIX_TTL_ADMIN_TOKEN is set but empty: unset it to disable the admin routes, or set a token of at least 16 characters\n$/],
@@ -47,7 +76,7 @@ describe('a variable set but empty is an error naming it (exit 2), never "unset"
   }, 60_000);
 });
 
-describe('tokens and usage texts (real processes)', () => {
+describe('tokens and usage texts', () => {
   it.concurrent('an admin token equal to the API token (or to the metrics token) is refused, naming both variables and echoing neither', async () => {
     for (const [a, b] of [
       ['VIX_TTL_ADMIN_TOKEN', 'VIX_TTL_API_TOKEN'],

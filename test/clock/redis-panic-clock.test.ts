@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { panicClockContract } from '../contracts/panic-clock.contract.js';
 import { RedisServer } from '../support/redis-server.js';
 import { advanceRedis } from '../support/redis-time-machine.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
+import { monotonicNow } from '../../src/core/monotonic-now.js';
 
 function scripts(delta: Record<string, number>): number {
   return (delta.evalsha ?? 0) + (delta.eval ?? 0);
@@ -158,6 +159,85 @@ describe('compare-and-delete: a slow worker cannot delete a newer panic', () => 
     slow.release();
     await slow.settled();
     expect(await redis.exists(KEY)).toBe(0);
+  });
+});
+
+describe('a batched calm or panic is judged by when it was seen (issuedAtMs), as observe judges its own call', () => {
+  it('a calm seen before a new panic began, sent in a batch after it, leaves the new start; one stamped in the future counts as sent now', async () => {
+    const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000 });
+    await learnRedisClock(batchClock);
+    await clock.observe('x', 'panic');
+    await clock.observe('x', 'calm');
+    const seenMs = monotonicNow(); // the calm is seen; it then waits behind a batch in flight
+    await sleep(1000);
+    const newer = await clock.observe('x', 'panic');
+    const [calm] = await batchClock.observeMany!([{ scope: 'x', kind: 'calm', issuedAtMs: seenMs }]);
+    expect(calm).toMatchObject({ ok: true, observation: { active: true, startedAtMs: newer.startedAtMs } });
+    expect(await redis.exists(`${KEY}:x`)).toBe(1);
+    const [future] = await batchClock.observeMany!([{ scope: 'x', kind: 'calm', issuedAtMs: monotonicNow() + 3_600_000 }]);
+    expect(future).toMatchObject({ ok: true, observation: { active: false } });
+    expect(await redis.exists(`${KEY}:x`)).toBe(0);
+    // A stamp that is no time at all counts as the call's time too: a panic then writes, a calm then ends it.
+    for (const issuedAtMs of [Number.NaN, Number.NEGATIVE_INFINITY, '1' as unknown as number]) {
+      const [panic] = await batchClock.observeMany!([{ scope: 'x', kind: 'panic', issuedAtMs }]);
+      expect(panic, String(issuedAtMs)).toMatchObject({ ok: true, observation: { active: true, created: true } });
+      const [ended] = await batchClock.observeMany!([{ scope: 'x', kind: 'calm', issuedAtMs }]);
+      expect(ended, String(issuedAtMs)).toMatchObject({ ok: true, observation: { active: false } });
+    }
+  });
+
+  it('a panic seen longer ago than the staleness bound only reads; the others of the same script write', async () => {
+    const batchClock = new RedisPanicClock(redis, { timeoutMs: 100 }); // stale after max(1 s, 20 × 100 ms) = 2 s
+    await learnRedisClock(batchClock);
+    const results = await batchClock.observeMany!([
+      { scope: 'old', kind: 'panic', issuedAtMs: monotonicNow() - 60_000 },
+      { scope: 'fresh', kind: 'panic', issuedAtMs: monotonicNow() },
+      { scope: 'unstamped', kind: 'panic' },
+    ]);
+    expect(results.map((r) => r.ok && r.observation.active)).toEqual([false, true, true]);
+    expect(await redis.exists(`${KEY}:old`)).toBe(0);
+    expect(await redis.exists(`${KEY}:fresh`, `${KEY}:unstamped`)).toBe(2);
+  });
+});
+
+describe('a wall-clock step (NTP, a VM resumed) does not move the clock\'s idea of Redis TIME', () => {
+  it('after Date.now steps back 10 minutes, a panic (alone or in a batch) still writes its start, and a calm still ends one', async () => {
+    const stepped = new RedisPanicClock(redis, { timeoutMs: 5000 });
+    await learnRedisClock(stepped);
+    const wall = Date.now.bind(Date);
+    const step = vi.spyOn(Date, 'now').mockImplementation(() => wall() - 600_000);
+    try {
+      expect(await stepped.observe('single', 'panic')).toMatchObject({ active: true, created: true });
+      const [batch] = await stepped.observeMany!([{ scope: 'batch', kind: 'panic' }]);
+      expect(batch).toMatchObject({ ok: true, observation: { active: true, created: true } });
+      expect(await redis.exists(`${KEY}:single`, `${KEY}:batch`)).toBe(2);
+      step.mockImplementation(() => wall() + 600_000); // and forward: a calm still ends the panic it saw
+      expect(await stepped.observe('single', 'calm')).toMatchObject({ active: false });
+      expect(await redis.exists(`${KEY}:single`)).toBe(0);
+    } finally {
+      step.mockRestore();
+    }
+  });
+});
+
+describe('a read that repairs a corrupt start leaves it an expiry', () => {
+  it('a corrupt value without a TTL, read alone or in a batch, gets the dead man\'s switch; one with a TTL keeps it', async () => {
+    const repairing = new RedisPanicClock(redis, { timeoutMs: 5000, deadManSwitchSeconds: 3600 });
+    await redis.set(`${KEY}:single`, 'not-a-number');
+    await redis.set(`${KEY}:batch`, 'not-a-number');
+    await redis.set(`${KEY}:future`, String((await redisNowSeconds()) + 10 * 365 * 86_400));
+    await redis.set(`${KEY}:kept`, 'not-a-number', 'EX', 100);
+    expect((await repairing.observe('single', 'read')).repaired?.reason).toBe('unparsable');
+    const results = await repairing.observeMany!(['batch', 'future', 'kept'].map((scope) => ({ scope, kind: 'read' as const })));
+    expect(results.map((r) => r.ok && r.observation.repaired?.reason)).toEqual(['unparsable', 'future', 'unparsable']);
+    for (const scope of ['single', 'batch', 'future']) {
+      const ttl = await redis.ttl(`${KEY}:${scope}`);
+      expect(ttl, scope).toBeGreaterThan(3500);
+      expect(ttl, scope).toBeLessThanOrEqual(3600);
+    }
+    const kept = await redis.ttl(`${KEY}:kept`);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(100);
   });
 });
 

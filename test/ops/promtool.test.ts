@@ -10,6 +10,8 @@ import { createServer, type VixTtlServer } from '../../src/server/http/create-se
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { RedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
+import { alive, serve } from '../server/serve-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GRAFANA = `${ROOT}ops/grafana/vix-ttl.json`;
@@ -49,6 +51,23 @@ async function cacheScrape(): Promise<string> {
   await cache.getOrLoad('error', async () => Promise.reject(new Error('down')), calm).catch(() => {});
   await cache.getOrLoad('hung', () => new Promise<number>(() => {}), calm).catch(() => {});
   return registry.metrics();
+}
+
+/**
+ * What `serve --workers 2` answers on `GET /metrics`: the workers' metrics aggregated by the
+ * primary with its own (live and wanted workers, restarts, the crash budget, workers missing).
+ */
+async function clusterScrape(redisUrl: string): Promise<string> {
+  const port = await freePort();
+  const service = serve(['--workers', '2', '--redis', redisUrl, '--port', String(port), '--host', '127.0.0.1']);
+  try {
+    await service.waitFor('VIX_TTL_CLUSTER_READY', 60_000); // starting two workers on a loaded machine is not the subject: generous
+    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  } finally {
+    service.child.kill('SIGTERM');
+    await service.exited;
+    for (const line of service.lines) if (typeof line.pid === 'number' && line.pid !== service.child.pid && alive(line.pid)) process.kill(line.pid, 'SIGKILL');
+  }
 }
 
 describe('a real /metrics scrape', () => {
@@ -139,11 +158,19 @@ describe('a real /metrics scrape', () => {
     expect(scrape).toMatch(/^vix_ttl_vix_scopes 2$/m);
   });
 
-  it('every metric the Grafana dashboard and the alert rules use exists in the scrape (or, for the cache, in what cacheMetricsHooks exports)', async () => {
+  it('every metric the Grafana dashboard and the alert rules use exists in the scrape (or, for the cache, in what cacheMetricsHooks exports; for the cluster, in what serve --workers 2 exports)', async () => {
     const cacheText = await cacheScrape();
     expect(promtool(['check', 'metrics'], cacheText).status).toBe(0);
     expect(cacheText).toMatch(/^vix_ttl_cache_events_total\{cache="odds",type="load_timeout",detail=""\} 1$/m);
-    const names = new Set([...families(scrape), ...families(cacheText)]);
+    expect(cacheText).toMatch(/^vix_ttl_cache_events_total\{cache="odds",type="market_overflow",detail="publisher_overflow"\} 0$/m);
+    const clusterText = await clusterScrape(redis.url);
+    expect(promtool(['check', 'metrics'], clusterText).output.trim()).toBe('');
+    expect(clusterText).toMatch(/^vix_ttl_cluster_workers 2$/m);
+    expect(clusterText).toMatch(/^vix_ttl_cluster_workers_wanted 2$/m);
+    expect(clusterText).toMatch(/^vix_ttl_cluster_worker_exits_max 5$/m);
+    expect(clusterText).toMatch(/^vix_ttl_cluster_worker_exits_in_window 0$/m);
+    expect(clusterText).toMatch(/^vix_ttl_worker_restarts_total\{reason="crash"\} 0$/m);
+    const names = new Set([...families(scrape), ...families(cacheText), ...families(clusterText)]);
     const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as { panels: Array<{ title: string; type: string; targets?: Array<{ expr: string }> }> };
     const exprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => t.expr));
     const rules = readFileSync(ALERTS, 'utf8');
@@ -180,11 +207,44 @@ describe('a /metrics scrape in shadow mode', () => {
   });
 });
 
+/** A dashboard panel as the ops tests read it (rows carry their collapsed panels in `panels`). */
+interface DashboardPanel {
+  id: number;
+  title: string;
+  type: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets?: Array<{ expr: string; refId: string }>;
+  panels?: DashboardPanel[];
+}
+
+/**
+ * Every pair of panels whose grid rectangles share a cell, as "title A ↔ title B": Grafana
+ * silently pushes one of them down, so the layout shown is not the one written. The panels of
+ * a collapsed row are laid out on their own when it opens, so they are checked among themselves.
+ */
+function overlappingPanels(panels: readonly DashboardPanel[]): string[] {
+  const found: string[] = [];
+  for (const [i, a] of panels.entries()) {
+    for (const b of panels.slice(i + 1)) {
+      const { x: ax, y: ay, w: aw, h: ah } = a.gridPos;
+      const { x: bx, y: by, w: bw, h: bh } = b.gridPos;
+      if (ax < bx + bw && bx < ax + aw && ay < by + bh && by < ay + ah) found.push(`${a.title} (y ${ay}) ↔ ${b.title} (y ${by})`);
+    }
+  }
+  for (const row of panels) if (row.panels?.length) found.push(...overlappingPanels(row.panels));
+  return found;
+}
+
 describe('the Grafana dashboard', () => {
-  const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as {
-    uid: string;
-    panels: Array<{ id: number; title: string; type: string; gridPos: { x: number; w: number }; targets?: Array<{ expr: string; refId: string }> }>;
-  };
+  const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8')) as { uid: string; panels: DashboardPanel[] };
+
+  it('has no two panels overlapping on the grid (rows included; a collapsed row\'s own panels against each other)', () => {
+    const overlaps = overlappingPanels(dashboard.panels);
+    expect(overlaps).toEqual([]);
+    // The check itself sees an overlap: the HTTP row's last panel moved one unit up into the row above it.
+    const moved = dashboard.panels.map((p) => (p.id === 27 ? { ...p, gridPos: { ...p.gridPos, y: p.gridPos.y - 1 } } : p));
+    expect(overlappingPanels(moved).length).toBeGreaterThan(0);
+  });
 
   it('is valid JSON with a stable uid and unique panel ids inside a 24-column grid', () => {
     expect(dashboard.uid).toBe('vix-ttl');
@@ -212,6 +272,13 @@ describe('the Grafana dashboard', () => {
     ['log lines per decision', /rate\(vix_ttl_log_lines_total.*\/ sum by \(instance\) \(rate\(vix_ttl_decisions_total/],
     ['log lines by event', /sum by \(event, level\) \(rate\(vix_ttl_log_lines_total/],
     ['tier disagreement between instances', /max by \(scope, importance\) \(vix_ttl_current_tier.*- min by \(scope, importance\) \(vix_ttl_current_tier/],
+    ['market entries voided wholesale, by reason', /sum by \(cache, detail\) \(increase\(vix_ttl_cache_events_total\{[^}]*type="market_overflow"/],
+    ['live workers', /max by \(instance\) \(vix_ttl_cluster_workers\{/],
+    ['wanted workers', /max by \(instance\) \(vix_ttl_cluster_workers_wanted\{/],
+    ['worker restarts by reason', /sum by \(instance, reason\) \(increase\(vix_ttl_worker_restarts_total/],
+    ['crash budget used', /vix_ttl_cluster_worker_exits_in_window/],
+    ['crash budget', /vix_ttl_cluster_worker_exits_max/],
+    ['workers missing from the aggregated scrape', /vix_ttl_cluster_scrape_workers_missing/],
   ])('has a panel for the %s', (_name, pattern) => {
     const panel = dashboard.panels.find((p) => (p.targets ?? []).some((t) => pattern.test(t.expr)));
     expect(panel).toBeDefined();
@@ -221,11 +288,11 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus alert rules', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool(['check', 'rules', 'ops/prometheus/alerts.yml']);
-    expect(output).toContain('SUCCESS: 23 rules found');
+    expect(output).toContain('SUCCESS: 24 rules found');
     expect(status).toBe(0);
   });
 
-  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe (paging only live instances; a shadow one warns), the shadow recording rules (38 fresh minutes on two instances is 38, not 76), store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) , panics flapping, backend unshielded, log volume, instances disagreeing — and a big refresh’s busy writes never page as publish failures', () => {
+  it('pass their unit tests (promtool test rules): extended panic at tier ≥ 3, new normal, fail-safe (paging only live instances; a shadow one warns), the shadow recording rules (38 fresh minutes on two instances is 38, not 76), store errors, store down, VIX publisher failing, cache loader timeouts, cache overloaded, cache bus flapping, cache market entries voided (the first overflow included), panic scope limit, evicting maxmemory-policy, ticks from the future and from the past (stale_ts), panics held back by the publisher (limited) , panics flapping, backend unshielded, log volume, instances disagreeing — and a big refresh’s busy writes never page as publish failures', () => {
     const { status, output } = promtool(['test', 'rules', 'ops/prometheus/alerts.test.yml']);
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);

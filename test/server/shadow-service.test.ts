@@ -8,6 +8,7 @@ import { loadConfigFile } from '../../src/cli/config-file.js';
 import { parseFlags } from '../../src/cli/parse-flags.js';
 import { RedisPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/index.js';
+import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import { RedisServer, freePort } from '../support/redis-server.js';
 import { httpRequest, postJson } from './http-helpers.js';
 import { serve, type ServeProcess } from './serve-process.js';
@@ -115,6 +116,21 @@ describe('the service in shadow mode, on a real redis-server', () => {
     expect(sample(after, 'vix_ttl_fail_safe_total{reason="store_timeout"}')).toBe(1);
   });
 
+  it('GET /v1/state says shadow mode: what callers are served (the base TTL) next to the tier vix-ttl decides, and what shadow would have changed so far (time on the service clock)', async () => {
+    const body = { baseTtl: 60, vixStatus: 'panic', match: { importance: 'high_stakes' }, scope: 'state' };
+    expect(await decide(base, body)).toMatchObject({ ttl: 60, tier: 0, shadow: { ttl: 0, tier: 1 } });
+    now += 30_000; // the caller's copy (60 s) has been served for 30 s where vix-ttl would have served fresh data
+    const state = (await httpRequest(`${base}/v1/state`)).json() as unknown as ServiceStateSnapshot; // checked against the OpenAPI document, as every answer here
+    expect(state.shadow).toMatchObject({ active: true, served: { ttl: state.displayBaseTtl, mode: 'NORMAL', tier: 0 } });
+    expect(state.shadow.byImportance?.high_stakes).toEqual({ decisions: 1, fresherDecisions: 1, fresherMinutes: 0.5, freshMinutes: 0.5 });
+    // The tiers shown are the decision taken, not what was served.
+    expect(state.scopes.find((s) => s.scope === 'state')?.tiers?.high_stakes).toMatchObject({ tier: 1, ttl: 0 });
+  });
+
+  it('GET /v1/state on a live service: shadow off, nothing served instead of the tiers shown', async () => {
+    expect((await httpRequest(`${liveBase}/v1/state`)).json().shadow).toEqual({ active: false, served: null, byImportance: null });
+  });
+
   it('a live service has vix_ttl_shadow_mode 0 and no shadow series', async () => {
     const text = await scrape(liveBase);
     expect(sample(text, 'vix_ttl_shadow_mode')).toBe(0);
@@ -181,6 +197,7 @@ describe('serve --shadow, VIX_TTL_SHADOW and breaker.shadow', () => {
       const answer = (await postJson(`http://127.0.0.1:${port}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: `serve-${port}` }))).json();
       expect(answer).toMatchObject(shadow ? { ttl: 60, tier: 0, shadow: { ttl: 0, tier: 1 } } : { ttl: 0, tier: 1 });
       expect(sample((await httpRequest(`http://127.0.0.1:${port}/metrics`)).text, 'vix_ttl_shadow_mode')).toBe(shadow ? 1 : 0);
+      expect(((await httpRequest(`http://127.0.0.1:${port}/v1/state`)).json() as unknown as ServiceStateSnapshot).shadow.active).toBe(shadow);
       service.child.kill('SIGTERM');
       expect(await service.exited).toBe(0);
     });

@@ -174,6 +174,42 @@ describe('in a cluster worker, a busy primary is a 429 busy too', () => {
   });
 });
 
+describe('in a cluster worker, a big batch goes to the primary as bytes over the structured-clone channel', () => {
+  it('with serialization advanced, every part of a body over 64 KiB is the UTF-8 bytes of a JSON array (no text to escape), and together they are the ticks posted', async () => {
+    const { port1, port2 } = new MessageChannel(); // structured clone, as serve --workers sets up its IPC
+    const parts: unknown[] = [];
+    port2.on('message', (message: unknown) => {
+      if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
+      parts.push(message);
+      if (message.more !== true) port2.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, answer: { accepted: 0, rejected: 0, byReason: {}, rejections: [] } });
+    });
+    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
+    const remote = new RemoteVix({ timeoutMs: 5000, channel, serialization: 'advanced' });
+    const server = await createServer({ clock: new MemoryPanicClock(), vixSource: remote });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const from = Date.now() - 60_000;
+      const ticks = Array.from({ length: 3000 }, (_, i) => ({ market: `é-"q"-\\-😀-${i % 40}`, price: 2 + (i % 7) / 100, ts: from + i }));
+      const body = JSON.stringify({ ticks });
+      expect(Buffer.byteLength(body)).toBeGreaterThan(65_536);
+      expect((await postJson(`${server.app.listeningOrigin}/v1/ticks`, body)).status).toBe(200);
+      expect(parts).toHaveLength(6); // 500 ticks per message
+      const received: unknown[] = [];
+      for (const part of parts as Array<{ ticksBytes?: unknown; ticksText?: unknown }>) {
+        expect(part.ticksText).toBeUndefined();
+        expect(part.ticksBytes).toBeInstanceOf(Uint8Array);
+        received.push(...(JSON.parse(Buffer.from(part.ticksBytes as Uint8Array).toString('utf8')) as unknown[]));
+      }
+      expect(received).toEqual(ticks);
+    } finally {
+      await server.app.close();
+      await remote.close();
+      port1.close();
+      port2.close();
+    }
+  });
+});
+
 describe('a tick from the future, on the service (wall clock, real redis-server)', () => {
   let redisServer: RedisServer;
   let redis: Redis;

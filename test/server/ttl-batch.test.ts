@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock, RedisPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
-import { BATCH_BYTES_PER_ITEM, BATCH_MAX_DEPTH, BATCH_ROUND_TRIPS } from '../../src/server/http/ttl-batch.js';
+import { BATCH_BYTES_PER_ITEM, BATCH_MAX_DEPTH } from '../../src/server/http/ttl-batch.js';
+import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { checkResponse } from '../support/openapi-conformance.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -213,19 +214,51 @@ describe('POST /v1/ttl/batch against a hostile client', () => {
     expect(first.message).toBe(`${String(first.field)} is not a known field`);
   });
 
-  it('a flood of new scopes in one batch still meets maxPanicScopes (100) and maxTrackedScopes (50)', async () => {
+  it('a flood of new scopes in one batch still meets maxPanicScopes (100, a tenth of it per batch) and maxTrackedScopes (50)', async () => {
     const panics = Array.from({ length: 1000 }, (_, i) => `{"baseTtl":60,"vixStatus":"panic","scope":"flood-${i}"}`);
     const items = itemsOf(await postJson(`${base}/v1/ttl/batch`, batchOf(panics)));
     expect(items).toHaveLength(1000);
-    expect(items.filter((d) => d.failSafe === false && d.tier === 1)).toHaveLength(100);
-    expect(items.filter((d) => d.reason === 'scope_limit')).toHaveLength(900);
+    expect(items.filter((d) => d.failSafe === false && d.tier === 1)).toHaveLength(10);
+    expect(items.filter((d) => d.reason === 'scope_limit')).toHaveLength(990);
     expect(server.breaker.panicScopes.held).toBeLessThanOrEqual(100);
     const calms = Array.from({ length: 1000 }, (_, i) => `{"baseTtl":60,"vixStatus":"calm","scope":"calm-flood-${i}"}`);
     expect(itemsOf(await postJson(`${base}/v1/ttl/batch`, batchOf(calms))).every((d) => d.tier === 0)).toBe(true);
     expect(server.telemetry.scopes.list().length).toBeLessThanOrEqual(51); // global and at most maxTrackedScopes named ones
     const metrics = await server.telemetry.metrics.render();
     expect(new Set([...metrics.matchAll(/^vix_ttl_current_tier\{scope="([^"]+)"/gm)].map((m) => m[1])).size).toBeLessThanOrEqual(51);
-    expect(metrics).toMatch(/^vix_ttl_fail_safe_total\{reason="scope_limit"\} 900$/m);
+    expect(metrics).toMatch(/^vix_ttl_fail_safe_total\{reason="scope_limit"\} 990$/m);
+  });
+});
+
+describe('POST /v1/ttl/batch: one request takes at most a tenth of maxPanicScopes with new panic scopes', () => {
+  let server: VixTtlServer;
+  let base: string;
+  const clock = new MemoryPanicClock();
+  beforeAll(async () => {
+    server = await createServer({ clock, defaultMetrics: false }); // maxPanicScopes 1,000: 100 per batch
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    base = server.app.listeningOrigin;
+  });
+  afterAll(async () => server.app.close());
+
+  it('1,000 new panic scopes in one batch: 100 take a place, 900 answer scope_limit (counted), and a panic posted afterwards by anyone still gets its tier', async () => {
+    await clock.startPanic('started-elsewhere', { ageMs: 100 * 60_000 }); // another host's panic: read, never refused
+    const panics = Array.from({ length: 1000 }, (_, i) => `{"baseTtl":60,"vixStatus":"panic","scope":"lockout-${i}"}`);
+    panics[999] = '{"baseTtl":60,"vixStatus":"panic","scope":"started-elsewhere"}';
+    const items = itemsOf(await postJson(`${base}/v1/ttl/batch`, batchOf(panics)));
+    expect(items.slice(0, 100).every((d) => d.failSafe === false && d.tier === 1)).toBe(true);
+    expect(items.slice(100, 999).every((d) => d.failSafe === true && d.ttl === 0 && d.reason === 'scope_limit')).toBe(true);
+    expect(items[999]).toMatchObject({ failSafe: false, tier: 3 }); // 100 min into a medium_stakes panic
+    expect(server.breaker.panicScopes).toEqual({ held: 100, max: 1000 });
+    expect(await server.telemetry.metrics.render()).toMatch(/^vix_ttl_fail_safe_total\{reason="scope_limit"\} 899$/m);
+    const single = (await postJson(`${base}/v1/ttl`, '{"baseTtl":60,"vixStatus":"panic","scope":"after-the-flood"}')).json();
+    expect(single).toMatchObject({ failSafe: false, tier: 1, ttl: 0 });
+    expect(server.breaker.panicScopes.held).toBe(101);
+  });
+
+  it('items of scopes already held do not count: 1,000 panics of one scope are one place, all at their tier', async () => {
+    const items = itemsOf(await postJson(`${base}/v1/ttl/batch`, batchOf(Array.from({ length: 1000 }, () => '{"baseTtl":60,"vixStatus":"panic","scope":"one-scope"}'))));
+    expect(items.every((d) => d.failSafe === false && d.tier === 1)).toBe(true);
   });
 });
 
@@ -300,13 +333,14 @@ describe('POST /v1/ttl/batch with the API token (VIX_TTL_API_TOKEN)', () => {
   });
 });
 
-describe('POST /v1/ttl/batch on a real redis-server: many new scopes wait for the clock in waves', () => {
+describe('POST /v1/ttl/batch on a real redis-server: many new scopes wait for the clock together', () => {
   let redis: RedisServer;
   let server: VixTtlServer;
   beforeAll(async () => {
     redis = await RedisServer.start();
     // A generous store timeout: a slow answer on a loaded machine is not the subject; overrunning maxInFlight is.
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 10_000, maxInFlight: 64 }), timeoutMs: 10_000, defaultMetrics: false });
+    // maxPanicScopes 5,000: a batch may take 500 new panic scopes.
+    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 10_000, maxInFlight: 64 }), timeoutMs: 10_000, defaultMetrics: false, maxPanicScopes: 5000 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -315,9 +349,15 @@ describe('POST /v1/ttl/batch on a real redis-server: many new scopes wait for th
     await redis.stop();
   });
 
-  it(`500 panics in 500 new scopes: at most ${BATCH_ROUND_TRIPS} clock calls at once, so none fails safe store_busy (maxInFlight 64), and every start is written`, async () => {
+  it('500 panics in 500 new scopes are one clock round trip (one script), none fails safe store_busy (maxInFlight 64), and every start is written', async () => {
+    const origin = server.app.listeningOrigin;
+    await server.breaker.clock!.observeMany!([{ scope: 'warm-up', kind: 'read' }]); // the clock learns Redis's time, Redis the script (no scope of the breaker is due a refresh)
     const scopes = Array.from({ length: 500 }, (_, i) => `wave-${i}`);
-    const answer = await postJson(`${server.app.listeningOrigin}/v1/ttl/batch`, batchOf(scopes.map((scope) => `{"baseTtl":60,"vixStatus":"panic","scope":"${scope}"}`)));
+    const before = await commandCalls(redis.client());
+    const answer = await postJson(`${origin}/v1/ttl/batch`, batchOf(scopes.map((scope) => `{"baseTtl":60,"vixStatus":"panic","scope":"${scope}"}`)));
+    const calls = diffCalls(before, await commandCalls(redis.client()));
+    expect(calls).toMatchObject({ evalsha: 1 });
+    expect(calls.eval).toBeUndefined();
     const items = itemsOf(answer);
     expect(items.filter((d) => d.failSafe)).toEqual([]);
     expect(items.every((d) => d.tier === 1)).toBe(true);

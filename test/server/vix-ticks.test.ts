@@ -108,6 +108,17 @@ describe('POST /v1/ticks over a real socket', () => {
     expect(error.message).toMatch(new RegExp(`^${field.replace(/[.$]/g, '\\$&')} `));
   });
 
+  it('a deeply nested body is a 400 naming the field, before it is parsed (as POST /v1/ttl/batch refuses one), and the service keeps serving', async () => {
+    const depth = 200_000;
+    const deepTick = await postJson(`${base}/v1/ticks`, `{"ticks":[{"market":"m","price":2,"ts":1},{"market":"m","price":2,"ts":2,"x":${'['.repeat(depth)}${']'.repeat(depth)}}]}`);
+    expect(deepTick.status).toBe(400);
+    expect(deepTick.json()).toEqual({ error: 'invalid_body', field: 'ticks.1', message: 'ticks.1 must be a flat tick { market, price, ts, scope? }: it nests deeper than 2 levels' });
+    const deepField = await postJson(`${base}/v1/ticks`, `{"source":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},"ticks":[]}`);
+    expect(deepField.status).toBe(400);
+    expect(deepField.json()).toMatchObject({ error: 'invalid_body', field: 'body', message: expect.stringMatching(/nests deeper than 4 levels/) });
+    expect((await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: [] }))).status).toBe(200);
+  });
+
   it('400 naming the body when there is none at all (a POST without a content type), never a 500', async () => {
     for (const headers of [{}, { 'content-length': '0' }] as Array<Record<string, string>>) {
       const response = await httpRequest(`${base}/v1/ticks`, { method: 'POST', headers });

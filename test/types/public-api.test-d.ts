@@ -25,6 +25,7 @@ import {
   type DecisionEvent,
   type FailSafeReason,
   type GetTtlInput,
+  type GetTtlOptions,
   type Importance,
   type MatchContext,
   type PanicClock,
@@ -85,6 +86,8 @@ describe('the decision', () => {
     expectTypeOf(new AdaptivePanicQuota().calculateTtlStrategy).parameters.toEqualTypeOf<[baseTtl: number, panicDurationMinutes: number | null, match?: MatchContext | null]>();
     expectTypeOf<VixCircuitBreaker['getTtl']>().returns.toEqualTypeOf<Promise<TtlDecision>>();
     expectTypeOf<VixCircuitBreaker['getTtl']>().parameter(0).toEqualTypeOf<GetTtlInput>();
+    expectTypeOf<VixCircuitBreaker['getTtl']>().parameter(1).toEqualTypeOf<GetTtlOptions | undefined>();
+    expectTypeOf<GetTtlOptions['mayReservePanicScope']>().toEqualTypeOf<(() => boolean) | undefined>();
   });
 
   it('carries, in shadow mode only, the decision that would have applied: a whole decision without a shadow of its own', () => {

@@ -75,6 +75,9 @@ describe('the Brain Lab dashboard in headless Chromium', { timeout: 90_000 }, ()
     expect(await page.locator('[data-testid="alert-banner"]').isHidden()).toBe(true);
     expect(await text(page, 'store-status')).toContain('memory · up');
     expect(await text(page, 'worker-pid')).toBe(String(process.pid));
+    expect(await text(page, 'mode-label')).toBe('mode: live'); // callers get the tiers shown
+    expect(await page.locator('[data-testid="shadow-banner"]').isHidden()).toBe(true);
+    expect(await page.locator('[data-testid="served-global-medium_stakes"]').isHidden()).toBe(true); // live: callers get the TTL shown
     expect(await text(page, 'vix-summary')).toBe('no panic');
     expect(await text(page, 'vix-detail')).toContain('0 ticks');
     expect(await page.locator('[data-testid="vix-chart-global"]').isHidden()).toBe(true); // no ticks, no VIX chart
@@ -115,6 +118,64 @@ describe('the Brain Lab dashboard in headless Chromium', { timeout: 90_000 }, ()
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the dashboard of a service in shadow mode (serve --shadow) in headless Chromium', { timeout: 90_000 }, () => {
+  let server: VixTtlServer;
+  let base: string;
+  let now = Date.UTC(2026, 5, 14, 20, 0, 0);
+
+  beforeAll(async () => {
+    server = await createServer({ clock: new MemoryPanicClock({ now: () => now }), now: () => now, shadow: true, adminToken: TOKEN, eventIntervalMs: 500, vixSource: null });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    base = server.app.listeningOrigin;
+  });
+
+  afterAll(async () => {
+    await server?.app.close();
+  });
+
+  it('says shadow mode in the header and a banner, shows what callers are served next to the tier vix-ttl decides, the fresh minutes it would have served, and that the extended-panic banner is not applied', async () => {
+    const { page, errors } = await openDashboard(browser, `${base}/`, { width: 1280, height: 900 });
+    await page.waitForSelector('[data-testid="tier-global-medium_stakes"]');
+    expect(await text(page, 'mode-label')).toBe('SHADOW MODE');
+    expect(await page.locator('[data-testid="shadow-banner"]').isVisible()).toBe(true);
+    expect(await text(page, 'shadow-text')).toBe('Callers are served their own base TTL (60 s, NORMAL, tier 0). The tiers and TTLs below are what vix-ttl would decide: not applied.');
+
+    // A high-stakes caller in a panic: vix-ttl would say TTL 0; the caller keeps its 60 s copy for a minute of service clock.
+    const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { importance: 'high_stakes' }, scope: 'epl' }) });
+    expect(await response.json()).toMatchObject({ ttl: 60, tier: 0, shadow: { ttl: 0, tier: 1 } });
+    now += 60_000;
+    await page.waitForFunction(() => document.querySelector('[data-testid="shadow-totals"]')?.textContent?.includes('high 1.0 min'), undefined, { timeout: 20_000 });
+    expect(await text(page, 'shadow-totals')).toBe('Would have served fresher data so far: high 1.0 min (1.0 at TTL 0) · medium 0.0 min · low 0.0 min');
+    await page.waitForSelector('[data-testid="tier-epl-high_stakes"]');
+    expect(await text(page, 'tier-epl-high_stakes')).toBe('1');
+    expect(await text(page, 'ttl-epl-high_stakes')).toBe('0 s');
+    expect(await text(page, 'served-epl-high_stakes')).toBe('60 s');
+    expect(await page.locator('[data-testid="served-epl-high_stakes"]').isVisible()).toBe(true);
+
+    const drill = await fetch(`${base}/v1/admin/panic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ ageMinutes: 100 }) });
+    expect(drill.status).toBe(200);
+    await page.waitForSelector('[data-testid="alert-banner"]:not([hidden])', { timeout: 20_000 });
+    expect(await text(page, 'alert-title')).toBe('Extended panic · tier 4 · shadow: not applied');
+    expect(await text(page, 'tier-global-medium_stakes')).toBe('3');
+    expect(await text(page, 'served-global-medium_stakes')).toBe('60 s');
+
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-shadow.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone screen in shadow mode without horizontal scrolling', async () => {
+    const { page, errors } = await openDashboard(browser, `${base}/`, { width: 390, height: 844 });
+    await page.waitForSelector('[data-testid="served-global-medium_stakes"]');
+    expect(await page.locator('[data-testid="shadow-banner"]').isVisible()).toBe(true);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-shadow-phone.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

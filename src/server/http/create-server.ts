@@ -291,6 +291,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     vixSource: vix,
     maxVixScopes: o.maxTrackedScopes,
     vix: o.vix as VixProvider | undefined,
+    shadow: o.shadow ? telemetry.shadow : null,
   });
   const pageHeaders = await securityHeaders();
   const headers = apiHeaders();

@@ -3,7 +3,7 @@ import type { EvictionPolicy } from '../../clock/panic-clock.js';
 import { PanicMode } from '../../policy/panic-mode.js';
 import type { FailSafeReason, ShadowDecision, TtlDecision } from '../../policy/ttl-decision.js';
 import { REJECT_REASONS, type RejectReason } from '../../vix/tick.js';
-import type { ImportanceView, RatesView, ScopeStateView, ServiceStateSnapshot, VixSummary } from '../state/service-state.js';
+import type { ImportanceView, RatesView, ScopeStateView, ServiceStateSnapshot, ShadowImportanceView, ShadowView, VixSummary } from '../state/service-state.js';
 import type { StoreHealthReport } from '../state/store-health.js';
 import type { TickBatchAnswer, VixReading, VixTransitionView } from '../vix/vix-source.js';
 import { apiSchema } from './api-registry.js';
@@ -233,6 +233,35 @@ export const vixSummarySchema = apiSchema(
   }),
 );
 
+/** What shadow mode would have changed for one importance (`ServiceState.shadow.byImportance`). */
+export const shadowImportanceSchema = apiSchema(
+  'ShadowImportance',
+  'What shadow mode would have changed for one importance, in this process since it started.',
+  z.strictObject({
+    decisions: count().meta({ description: 'Shadow decisions taken.' }),
+    fresherDecisions: count().meta({ description: 'Of those, the ones whose TTL would have been shorter than the base TTL served.' }),
+    fresherMinutes: z.number().min(0).meta({ description: 'Time-weighted scope-minutes (service clock) during which callers served data vix-ttl would have served fresher.' }),
+    freshMinutes: z.number().min(0).meta({ description: 'Of those, the minutes at TTL 0 (tier 1, fail-safe included): fresh data.' }),
+  }),
+);
+
+/** Shadow mode in the service state. */
+export const shadowStateSchema = apiSchema(
+  'ShadowState',
+  'Whether the service runs in shadow mode (serve --shadow, VIX_TTL_SHADOW, breaker.shadow). In shadow mode callers are served their base TTL (served) while the tiers of the scopes are what vix-ttl decides; byImportance sums up what it would have changed. Live: served and byImportance are null, and callers get the tiers shown.',
+  z.strictObject({
+    active: z.boolean(),
+    served: z
+      .strictObject({ ttl: z.number().min(0), mode: z.literal('NORMAL'), tier: z.literal(0) })
+      .nullable()
+      .meta({ description: 'What callers get for displayBaseTtl in shadow mode: the base TTL, mode NORMAL, tier 0; null when live.' }),
+    byImportance: z
+      .strictObject({ high_stakes: shadowImportanceSchema, medium_stakes: shadowImportanceSchema, low_stakes: shadowImportanceSchema })
+      .nullable()
+      .meta({ description: 'What shadow would have changed so far, per importance; null when live.' }),
+  }),
+);
+
 /** `GET /v1/state`'s answer, also the data of the `state` event of `GET /v1/events`. */
 export const serviceStateSchema = apiSchema(
   'ServiceState',
@@ -244,6 +273,7 @@ export const serviceStateSchema = apiSchema(
     clock: z.strictObject({ kind: z.string(), timeScale: z.number(), accelerated: z.boolean(), label: z.string() }),
     store: storeHealthSchema,
     displayBaseTtl: z.number().meta({ description: 'Base TTL the per-importance TTLs are shown for.' }),
+    shadow: shadowStateSchema,
     decisionsPerSecond: ratesSchema,
     alert: z
       .strictObject({
@@ -346,4 +376,6 @@ export type _SchemasMatchTheCode = [
   Assert<SameKeys<VixSummary, typeof vixSummarySchema>>,
   Assert<SameKeys<ServiceStateSnapshot, typeof serviceStateSchema>>,
   Assert<SameKeys<ServiceStateSnapshot['alert'], typeof serviceStateSchema.shape.alert>>,
+  Assert<SameKeys<ShadowView, typeof shadowStateSchema>>,
+  Assert<SameKeys<ShadowImportanceView, typeof shadowImportanceSchema>>,
 ];

@@ -116,6 +116,9 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
       *texts() {
         for (const slice of slices) yield arrayText(bytes, slice.from, slice.to);
       },
+      *bytes() {
+        for (const slice of slices) yield arrayBytes(bytes, slice.from, slice.to);
+      },
     };
   }
 }
@@ -259,6 +262,15 @@ function arrayText(bytes: Buffer, from: number, to: number): string {
     bytes[from - 1] = before;
     bytes[to] = after;
   }
+}
+
+/** The ticks in bytes `[from, to)` as the UTF-8 bytes of a JSON array: a copy, bracketed. */
+function arrayBytes(bytes: Buffer, from: number, to: number): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(to - from + 2);
+  out[0] = OPEN_BRACKET;
+  bytes.copy(out, 1, from, to);
+  out[out.length - 1] = CLOSE_BRACKET;
+  return out;
 }
 
 function tooMany(maxTicks: number, count: number): HttpError {

@@ -11,12 +11,17 @@ import { checkTtlRequest } from './ttl-request.js';
 export const BATCH_BYTES_PER_ITEM = 1024;
 
 /**
- * Most items of one batch waiting for the clock at once. A batch of new scopes needs a
- * round trip per scope; sent all at once they would overrun the clock's `maxInFlight`
- * (64 by default) and fail safe `store_busy`, so they go in a few waves instead, each
- * bounded by the breaker's `timeoutMs`.
+ * The share of the breaker's `maxPanicScopes` one batch may take with panics in new
+ * scopes (100 of the default 1,000; at least 1): past it a new panic scope of the batch
+ * is refused as at the limit (read only; TTL 0 `scope_limit` without a start), so one
+ * request cannot lock new panics out for everyone for `panicScopeIdleMs`.
  */
-export const BATCH_ROUND_TRIPS = 32;
+export const BATCH_PANIC_SCOPE_SHARE = 0.1;
+
+/** New panic scopes one batch may reserve when the breaker holds at most `maxPanicScopes`: {@link BATCH_PANIC_SCOPE_SHARE} of it, at least 1. */
+export function batchPanicScopeCap(maxPanicScopes: number): number {
+  return Math.max(1, Math.floor(maxPanicScopes * BATCH_PANIC_SCOPE_SHARE));
+}
 
 /** Deepest nesting of a batch body larger than a single request's (a valid one nests 4: the body, `items`, an item, its `match`). */
 export const BATCH_MAX_DEPTH = 32;
@@ -77,9 +82,11 @@ function readSlowly(body: unknown, mayPollute: boolean): readonly unknown[] {
  * Decides every item of a batch, each on its own, and answers in input order: a valid
  * item gets the decision `POST /v1/ttl` would give it, an invalid one the error body
  * that route would answer for it sent alone. Items the breaker can decide from its sync
- * window are decided at once (`peekTtl`); the others wait for the clock, at most
- * {@link BATCH_ROUND_TRIPS} at a time (items of one scope share one call, as concurrent
- * requests do). Items are decided as concurrent requests would be: two items of one
+ * window are decided at once (`peekTtl`); the others all wait for the clock together:
+ * the breaker gathers them in one batch (one round trip; items of one scope share one
+ * observation), which counts as one command against the clock's `maxInFlight`. Panics in
+ * new scopes take at most {@link batchPanicScopeCap} `maxPanicScopes` places per batch;
+ * the rest answer `scope_limit` as at the limit. Items are decided as concurrent requests would be: two items of one
  * scope with different statuses race as two requests sent together would. `mayPollute`:
  * whether the body's text could spell a prototype-pollution key (else a refused item is
  * not walked for one).
@@ -106,19 +113,18 @@ export async function decideBatch(breaker: VixCircuitBreaker, items: readonly un
     }
   }
   if (waiting.length === 0) return answers;
-  let next = 0;
-  const wave = async (): Promise<void> => {
-    while (next < waiting.length) {
-      const index = waiting[next]!;
-      next += 1;
+  let newPanicScopes = batchPanicScopeCap(breaker.panicScopes.max);
+  const options = { mayReservePanicScope: () => newPanicScopes-- > 0 };
+  // Every getTtl is started now: their observations join one clock batch (the breaker's batcher).
+  await Promise.all(
+    waiting.map(async (index) => {
       try {
-        answers[index] = await breaker.getTtl(inputs[index]!);
+        answers[index] = await breaker.getTtl(inputs[index]!, options);
       } catch (error) {
         answers[index] = errorResponse(error).body;
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(BATCH_ROUND_TRIPS, waiting.length) }, wave));
+    }),
+  );
   return answers;
 }
 

@@ -20,6 +20,12 @@ export interface RemoteVixOptions {
   channel?: IpcChannel | undefined;
   /** Ticks per IPC message; a bigger batch is sent in several, yielding to the event loop between them. Default 500. */
   chunkTicks?: number | undefined;
+  /**
+   * The channel's serialization: `'advanced'` (structured clone, what `serve --workers`
+   * sets up) sends a batch that came as bytes as bytes, copied as they are; `'json'` (Node's
+   * default) as text. Default `'json'`.
+   */
+  serialization?: 'json' | 'advanced' | undefined;
 }
 
 interface Pending {
@@ -39,6 +45,7 @@ export class RemoteVix implements VixSource {
   readonly #channel: IpcChannel;
   readonly #timeoutMs: number;
   readonly #chunkTicks: number;
+  readonly #binary: boolean;
   readonly #pending = new Map<number, Pending>();
   readonly #transitions = new EventEmitter<VixTransitionView>();
   readonly #onMessage = (message: unknown) => this.#receive(message);
@@ -54,6 +61,7 @@ export class RemoteVix implements VixSource {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#chunkTicks = options.chunkTicks ?? 500;
+    this.#binary = options.serialization === 'advanced';
     this.#channel.on('message', this.#onMessage);
   }
 
@@ -81,10 +89,16 @@ export class RemoteVix implements VixSource {
   /** Sends a batch a slice (`chunkTicks` of an array) per message, yielding between them; stops if the batch timed out meanwhile. */
   async #send(channel: IpcChannel, id: number, ticks: readonly unknown[] | TickBatch): Promise<void> {
     const batch = Array.isArray(ticks) ? batchOf(ticks as readonly unknown[], this.#chunkTicks) : (ticks as TickBatch);
-    // Text as received when there is some: the primary parses it, this worker does not serialize ticks.
-    const parts: Iterator<readonly unknown[] | string> = (batch.texts ? batch.texts() : batch.slices())[Symbol.iterator]();
-    const message = (part: readonly unknown[] | string, more: boolean) =>
-      typeof part === 'string' ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more } : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
+    // The body as received when there is one (bytes over a structured-clone channel, else
+    // text): the primary parses it, this worker does not serialize ticks.
+    const source = this.#binary && batch.bytes ? batch.bytes() : batch.texts ? batch.texts() : batch.slices();
+    const parts: Iterator<readonly unknown[] | string | Uint8Array> = source[Symbol.iterator]();
+    const message = (part: readonly unknown[] | string | Uint8Array, more: boolean) =>
+      typeof part === 'string'
+        ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more }
+        : part instanceof Uint8Array
+          ? { type: VIX_TICKS_REQUEST, id, ticksBytes: part, more }
+          : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
     // A send that fails (the primary is gone) rejects the batch at once instead of waiting for the timeout.
     const post = (part: unknown) => sendToPrimary(part, (error) => this.#fail(id, error), channel);
     let current = parts.next();

@@ -182,7 +182,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
  * (24 clock hours are 12 real minutes at ×120, 8.6 s at ×10,000).
  */
 function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicClock, now: () => number, logger: Logger): VixSource {
-  if (cluster.isWorker) return new RemoteVix();
+  if (cluster.isWorker) return new RemoteVix({ serialization: 'advanced' }); // as runClusterPrimary forks the workers
   const publishTo = redis ? new RedisPanicClock(redis, { ...config.clock, timeoutMs: PUBLISH_TIMEOUT_MS }) : clock;
   const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
   const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;

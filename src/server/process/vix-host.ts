@@ -159,12 +159,14 @@ export async function startVixHost(
   };
 }
 
-/** The ticks of one part of a batch (an array, or the JSON text of one), or null when it is neither. */
-function partOf(message: { ticks?: unknown; ticksText?: unknown }): unknown[] | null {
+/** The ticks of one part of a batch (an array, or the JSON text of one, or that text's UTF-8 bytes), or null when it is neither. */
+function partOf(message: { ticks?: unknown; ticksText?: unknown; ticksBytes?: unknown }): unknown[] | null {
   if (Array.isArray(message.ticks)) return message.ticks as unknown[];
-  if (typeof message.ticksText !== 'string') return null;
+  const { ticksBytes } = message;
+  const text = ticksBytes instanceof Uint8Array ? Buffer.from(ticksBytes.buffer, ticksBytes.byteOffset, ticksBytes.byteLength).toString('utf8') : message.ticksText;
+  if (typeof text !== 'string') return null;
   try {
-    const parsed: unknown = JSON.parse(message.ticksText);
+    const parsed: unknown = JSON.parse(text);
     return Array.isArray(parsed) ? parsed : null;
   } catch {
     return null;

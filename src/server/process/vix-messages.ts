@@ -4,7 +4,8 @@ import type { TickBatchAnswer, VixView } from '../vix/vix-source.js';
  * A worker asks the primary to ingest a batch (`POST /v1/ticks` landed on the worker).
  * A big batch comes in several messages of the same id, all but the last with
  * `more: true`, so that neither side serializes it in one go; a part is either `ticks`
- * or `ticksText`, the JSON text of an array of ticks as the client sent it.
+ * or `ticksText`, the JSON text of an array of ticks as the client sent it, or
+ * `ticksBytes`, that text's UTF-8 bytes (over the service's structured-clone channel).
  */
 export const VIX_TICKS_REQUEST = 'vix-ttl:vix-ticks-req';
 /** The primary's answer to {@link VIX_TICKS_REQUEST}, with the same id. */
@@ -14,7 +15,7 @@ export const VIX_VIEW = 'vix-ttl:vix-view';
 
 /** IPC messages between a cluster worker and the primary about the VIX engine. */
 export type VixMessage =
-  | { type: typeof VIX_TICKS_REQUEST; id: number; ticks?: unknown[]; ticksText?: string; more?: boolean }
+  | { type: typeof VIX_TICKS_REQUEST; id: number; ticks?: unknown[]; ticksText?: string; ticksBytes?: Uint8Array; more?: boolean }
   | { type: typeof VIX_TICKS_RESPONSE; id: number; answer?: TickBatchAnswer; error?: string; busy?: boolean }
   | { type: typeof VIX_VIEW; view: VixView };
 

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { ShadowLedger } from '../../breaker/shadow-ledger.js';
 import type { PanicClock, PanicInspection } from '../../clock/panic-clock.js';
 import { monotonicNow } from '../../core/monotonic-now.js';
 import { withTimeout } from '../../core/with-timeout.js';
@@ -60,6 +61,32 @@ export interface ScopeStateView {
   vix: VixReading | null;
 }
 
+/** What shadow mode would have changed for one importance so far (this process, since it started). */
+export interface ShadowImportanceView {
+  /** Shadow decisions taken. */
+  decisions: number;
+  /** Of those, the ones whose TTL would have been shorter than the base TTL served. */
+  fresherDecisions: number;
+  /** Time-weighted scope-minutes (service clock) during which callers served data that vix-ttl would have served fresher. */
+  fresherMinutes: number;
+  /** Of those, the minutes at TTL 0 (tier 1, fail-safe included): fresh data. */
+  freshMinutes: number;
+}
+
+/**
+ * Whether the service runs in shadow mode (`serve --shadow`, `VIX_TTL_SHADOW`,
+ * `breaker.shadow`): then callers are `served` their base TTL while the tiers shown are
+ * what vix-ttl decides, and `byImportance` sums up what it would have changed. An operator
+ * must be able to tell, from the state alone, whether the tiers shown reach the callers.
+ */
+export interface ShadowView {
+  active: boolean;
+  /** What callers get for `displayBaseTtl` in shadow mode (the base TTL, mode NORMAL, tier 0); null when live: they get the tiers shown. */
+  served: { ttl: number; mode: 'NORMAL'; tier: 0 } | null;
+  /** What shadow would have changed so far, per importance; null when live. */
+  byImportance: Record<Importance, ShadowImportanceView> | null;
+}
+
 /** What `GET /v1/state` returns and `GET /v1/events` streams. */
 export interface ServiceStateSnapshot {
   generatedAt: string;
@@ -70,6 +97,8 @@ export interface ServiceStateSnapshot {
   store: StoreHealthReport;
   /** Base TTL the per-importance TTLs are shown for. */
   displayBaseTtl: number;
+  /** Shadow mode: whether the tiers shown reach the callers, and what they get instead. */
+  shadow: ShadowView;
   decisionsPerSecond: RatesView;
   /** An extended panic (tier 3 or 4) somewhere. */
   alert: { active: boolean; tier: Tier; scopes: Array<{ scope: string; importance: Importance; tier: Tier; mode: PanicMode }> };
@@ -99,6 +128,8 @@ export interface ServiceStateOptions {
   maxVixScopes?: number | undefined;
   /** Readings for scopes the engine does not follow (an external VIX). */
   vix?: VixProvider | undefined;
+  /** In shadow mode, the ledger of what the breaker served (the state shows its totals); absent or null: live. */
+  shadow?: ShadowLedger | null | undefined;
 }
 
 /** A reading younger than this (real ms) is shown without asking the store again. */
@@ -193,6 +224,7 @@ export class ServiceState {
       clock: { kind: clock.kind, timeScale, accelerated: timeScale !== 1, label: timeScale === 1 ? 'real time' : `accelerated clock ×${timeScale}` },
       store,
       displayBaseTtl,
+      shadow: shadowView(this.#options.shadow ?? null, displayBaseTtl),
       decisionsPerSecond: ratesView(tracker.totalRates().perSecond(nowMs)),
       alert: { active: alertScopes.length > 0, tier: alertScopes.reduce<Tier>((max, a) => (a.tier > max ? a.tier : max), 0), scopes: alertScopes },
       vix: vixView ? summaryOf(vixView, this.#options.vixSource!.location) : null,
@@ -291,4 +323,19 @@ function summaryOf(view: VixView, location: VixSummary['location']): VixSummary 
 
 function ratesView(byTier: TierRates): RatesView {
   return { total: Math.round(byTier.reduce((sum, rate) => sum + rate, 0) * 100) / 100, byTier };
+}
+
+/** The shadow part of the state: live (nothing instead of the tiers shown), or what callers get and the ledger's totals per importance. */
+function shadowView(ledger: ShadowLedger | null, displayBaseTtl: number): ShadowView {
+  if (ledger === null) return { active: false, served: null, byImportance: null };
+  const byImportance = Object.fromEntries(IMPORTANCES.map((i) => [i, { decisions: 0, fresherDecisions: 0, fresherMinutes: 0, freshMinutes: 0 }])) as Record<Importance, ShadowImportanceView>;
+  for (const total of ledger.totals()) {
+    const view = byImportance[total.importance];
+    view.decisions += total.decisions;
+    if (total.outcome !== 'fresher') continue;
+    view.fresherDecisions += total.decisions;
+    view.fresherMinutes += total.servedSeconds / 60;
+    if (total.tier === 1) view.freshMinutes += total.servedSeconds / 60;
+  }
+  return { active: true, served: { ttl: displayBaseTtl, mode: 'NORMAL', tier: 0 }, byImportance };
 }

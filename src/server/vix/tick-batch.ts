@@ -13,6 +13,12 @@ export interface TickBatch {
    * serializes them.
    */
   texts?(): Iterable<string>;
+  /**
+   * The same slices as the UTF-8 bytes of a JSON array each (a copy per slice), when the
+   * batch came as bytes: what a cluster worker forwards over a structured-clone IPC
+   * channel, which copies bytes as they are instead of escaping a string.
+   */
+  bytes?(): Iterable<Uint8Array>;
 }
 
 /** A batch of ticks already in memory, given `size` at a time. */

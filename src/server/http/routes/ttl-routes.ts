@@ -31,7 +31,7 @@ export const ttlOperations: readonly ApiOperation[] = [
     tag: 'decisions',
     summary: 'Decide how long to cache, for many requests at once',
     description:
-      'Up to 1,000 decision requests (maxBatchItems) in one round trip, answered in the same order: each item gets the TtlDecision POST /v1/ttl would give it, or, when it is not a valid decision request, the Error that route would answer for it alone (a bad item never costs the others their decisions). Items are decided as that many concurrent requests would be, with the same metrics, bounds (maxPanicScopes, maxTrackedScopes) and fail-safe. For workers that cannot keep a connection per decision (Python, PHP…). Needs the API token when the service has one.',
+      'Up to 1,000 decision requests (maxBatchItems) in one round trip, answered in the same order: each item gets the TtlDecision POST /v1/ttl would give it, or, when it is not a valid decision request, the Error that route would answer for it alone (a bad item never costs the others their decisions). Items are decided as that many concurrent requests would be, with the same metrics, bounds (maxPanicScopes, maxTrackedScopes) and fail-safe; panics in new scopes take at most a tenth of maxPanicScopes per request, and past it such an item answers as at the limit (a start that exists decides; without one TTL 0, failSafe, reason scope_limit). For workers that cannot keep a connection per decision (Python, PHP…). Needs the API token when the service has one.',
     security: 'api',
     body: { schema: ttlBatchRequestDocSchema, required: true },
     responses: { 200: { description: 'One answer per item, in order.', content: { 'application/json': ttlBatchAnswerSchema } } },
