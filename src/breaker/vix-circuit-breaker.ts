@@ -232,6 +232,8 @@ const DEAD_MAN_REFRESH_MAX_MS = 60_000;
 
 /** The `scope_limit` WARN is written at most this often (ms of the breaker's time source). */
 const SCOPE_LIMIT_LOG_INTERVAL_MS = 60_000;
+/** State-change lines (INFO `VIX_TTL_STATE_CHANGE`, WARN `PANIC_WITHOUT_RELIABLE_TIMESTAMP`) a breaker writes per second at most. */
+const MAX_STATE_LOGS_PER_SECOND = 100;
 
 /**
  * The imperative shell around {@link AdaptivePanicQuota}: it observes the shared
@@ -266,6 +268,8 @@ export class VixCircuitBreaker {
   readonly #shadow: boolean;
   /** Refusals (`scope_limit`) since the last WARN about them, and when that was. */
   #refusals = { count: 0, loggedAtMs: Number.NEGATIVE_INFINITY };
+  /** State-change log lines in the current second, and those left out of it by event. */
+  #stateLogs = { windowStartMs: Number.NEGATIVE_INFINITY, written: 0, skipped: 0, skippedByEvent: {} as Record<string, number> };
   #closed = false;
 
   /** Subscribes to every decision (a scope-limit refusal included). */
@@ -682,6 +686,32 @@ export class VixCircuitBreaker {
     if (this.#observations.size > 0) this.#observations.emit({ scope, kind, observation: obs.repaired ? { ...obs, repaired: null } : obs, localMs: state.syncedMs, refresh: true });
   }
 
+  /**
+   * Whether one more state-change line fits this second's budget. Thousands of scopes that
+   * change together (a round that outlasts `timeoutMs`, Redis gone) would otherwise write a
+   * line each; past {@link MAX_STATE_LOGS_PER_SECOND} they are counted, and the first line of
+   * a later second says how many were left out, by event.
+   */
+  #mayLogStateChange(event: string | null): boolean {
+    const logs = this.#stateLogs;
+    const nowMs = this.#now();
+    if (nowMs - logs.windowStartMs >= 1000) {
+      if (logs.skipped > 0) {
+        this.#logger.warn({ not_logged: logs.skipped, by_event: logs.skippedByEvent, max_per_second: MAX_STATE_LOGS_PER_SECOND }, 'VIX_TTL_STATE_CHANGES_NOT_LOGGED');
+      }
+      this.#stateLogs = { windowStartMs: nowMs, written: 0, skipped: 0, skippedByEvent: {} };
+    }
+    if (event === null) return false;
+    const current = this.#stateLogs;
+    if (current.written < MAX_STATE_LOGS_PER_SECOND) {
+      current.written += 1;
+      return true;
+    }
+    current.skipped += 1;
+    current.skippedByEvent[event] = (current.skippedByEvent[event] ?? 0) + 1;
+    return false;
+  }
+
   /** Whether the synced answer is young enough and serves the caller. */
   #fromSync(state: ScopeState, kind: ObservationKind, nowMs: number): boolean {
     return this.#syncIntervalMs > 0 && nowMs - state.syncedMs < this.#syncIntervalMs && agrees(kind, state.active);
@@ -694,6 +724,7 @@ export class VixCircuitBreaker {
    */
   #report(scope: string, state: ScopeState, decision: TtlDecision, served: TtlDecision, waitedMs?: number): void {
     if (this.#decisions.size > 0) this.#decisions.emit(served === decision ? { scope, decision, waitedMs } : { scope, decision, served, waitedMs });
+    if (this.#stateLogs.skipped > 0) this.#mayLogStateChange(null); // says what a past second left out
     const signature = logSignature(decision);
     const previous = decision.importance === 'high_stakes' ? state.loggedHigh : decision.importance === 'low_stakes' ? state.loggedLow : state.loggedMedium;
     if (previous === signature) {
@@ -703,6 +734,7 @@ export class VixCircuitBreaker {
     if (decision.importance === 'high_stakes') state.loggedHigh = signature;
     else if (decision.importance === 'low_stakes') state.loggedLow = signature;
     else state.loggedMedium = signature;
+    if (!this.#mayLogStateChange(decision.failSafe ? 'PANIC_WITHOUT_RELIABLE_TIMESTAMP' : 'VIX_TTL_STATE_CHANGE')) return;
     const fields = served === decision ? logFields(scope, decision) : { ...logFields(scope, decision), shadow: true, served_ttl: served.ttl };
     if (decision.failSafe) {
       const redisStatus = this.#clock === null ? 'not_configured' : decision.reason === 'corrupt_value_repaired' ? 'corrupt_value' : 'configured_but_error';

@@ -241,9 +241,11 @@ describe('hooks and close', () => {
 
   it('per-scope state is bounded: after 5,000 scopes a breaker of maxScopes 100 remembers exactly the 100 most recent', async () => {
     // What a breaker remembers of a scope shows in its log: a scope it remembers logs no new state
-    // change for the same decision; a scope it dropped logs one again.
+    // change for the same decision; a scope it dropped logs one again. Each decision is 11 ms
+    // of breaker time apart, within the 100 state-change lines a second a breaker writes.
     const { logger, lines } = captureLogger('info');
-    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), maxScopes: 100, maxPanicScopes: 10_000, logger });
+    let nowMs = Date.now();
+    const breaker = new VixCircuitBreaker({ clock: new MemoryPanicClock(), maxScopes: 100, maxPanicScopes: 10_000, logger, now: () => (nowMs += 11) });
     const decide = (i: number) => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: `match:${i}` });
     const changes = () => lines.filter((l) => l.msg === 'VIX_TTL_STATE_CHANGE').length;
     for (let i = 0; i < 5000; i += 1) await decide(i);
