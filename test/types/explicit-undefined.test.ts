@@ -26,12 +26,18 @@ import { cacheMetricsHooks, createServer, DemoFeed, LocalVix, openApiDocument, R
 import { instrumentOpenTelemetry, OpenTelemetryTracing } from '../../src/otel/index.js';
 import { optionalInputProperties } from '../support/public-input-types.js';
 
-// The types promise that every optional option takes an explicit `undefined`
-// (exact-optional-properties.test.ts); this is the runtime half of that promise: given
-// every top-level optional key as undefined, each constructor and function behaves as
-// if the keys were absent.
+// Every optional option takes an explicit `undefined`: the types say so (first), and at
+// run time, given every top-level optional key as undefined, each constructor and function
+// behaves as if the keys were absent. One TypeScript program of src/ serves both halves.
 
 const properties = optionalInputProperties();
+
+describe('the public types under exactOptionalPropertyTypes', () => {
+  it('every optional property a caller gives (options, inputs, hooks) accepts an explicit undefined', () => {
+    const rejecting = properties.filter((p) => !p.acceptsUndefined);
+    expect(rejecting.map((p) => `${p.path} (${p.at})`)).toEqual([]);
+  });
+});
 /** The top-level optional keys of one parameter, e.g. `new VixCircuitBreaker(options)`, all set to undefined. */
 function allUndefined(parameter: string): Record<string, undefined> {
   const names = properties.filter((p) => p.topLevelOf.includes(parameter)).map((p) => p.name);
