@@ -150,10 +150,12 @@ describe('POST /v1/ticks over a real socket', () => {
     expect(transition).toMatchObject({ scope: 'rma-bay', from: 'calm', to: 'panic', cause: 'index', seq: expect.any(Number) });
 
     let snapshot!: ServiceStateSnapshot;
+    // A state build is shared for a short while: one begun while the batch was still being
+    // ingested may show the panic before the last ticks are counted; wait for one that shows both.
     await eventually(async () => {
       snapshot = await state(base);
-      return snapshot.scopes.find((s) => s.scope === 'rma-bay')?.panic?.active === true;
-    }, 5000, 'the published panic');
+      return snapshot.scopes.find((s) => s.scope === 'rma-bay')?.panic?.active === true && (snapshot.vix?.ticks.accepted ?? 0) >= ticks.length;
+    }, 10_000, 'the published panic and every tick counted');
     const shocked = snapshot.scopes.find((s) => s.scope === 'rma-bay')!;
     expect(shocked.vix).toMatchObject({ status: 'panic', warm: true, pending: null });
     expect(shocked.vix!.index).toBeGreaterThan(4);
