@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
+import CostSequencer from './test/support/cost-sequencer.js';
 import { testFileNeeds } from './test/support/tools.js';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
@@ -13,6 +14,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    sequence: { sequencer: CostSequencer },
     reporters: ['./test/support/summary-reporter.ts', 'default'],
     // `fetch` checks every answer of the service against its OpenAPI document (the shared HTTP helpers do it themselves).
     setupFiles: ['./test/support/fetch-conformance.ts'],

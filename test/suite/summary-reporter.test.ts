@@ -21,6 +21,14 @@ function runFixture(name: string, config = 'vitest.config.ts'): Promise<{ code: 
   });
 }
 
+/** Each fixture runs once per file, however many tests read its output. */
+const runs = new Map<string, ReturnType<typeof runFixture>>();
+function fixtureRun(name: string): ReturnType<typeof runFixture> {
+  let run = runs.get(name);
+  if (run === undefined) runs.set(name, (run = runFixture(name)));
+  return run;
+}
+
 describe('the closing "N passed, N failed" line agrees with the exit code, whatever fails', () => {
   it.concurrent.each([
     ['passes', '2 passed, 0 failed, 1 skipped', 0],
@@ -33,7 +41,7 @@ describe('the closing "N passed, N failed" line agrees with the exit code, whate
     ['fails-at-collection', '0 passed, 1 failed', 1],
     ['unhandled-rejection', '1 passed, 1 failed', 1],
   ] as const)('%s: the last line is "%s" and the exit code %i', async (name, line, code) => {
-    const run = await runFixture(name);
+    const run = await fixtureRun(name);
     expect(run.lastLine, run.stdout).toBe(line);
     expect(run.code, run.stdout).toBe(code);
   });
@@ -45,7 +53,7 @@ describe('the closing "N passed, N failed" line agrees with the exit code, whate
   });
 
   it.concurrent('a failure outside a test body is named above the line', async () => {
-    const run = await runFixture('fails-in-before-all');
+    const run = await fixtureRun('fails-in-before-all');
     expect(run.stdout).toMatch(/Failed outside a test body:\n\s+✗ test\/fixtures\/reporter\/fails-in-before-all\.fixture\.ts > a suite whose setup fails: expected 'miss' to be 'hit'/);
   });
 });

@@ -4,9 +4,13 @@
 // either. Answers of other servers (a test's own Fastify app) are left alone, and so
 // are event streams, which do not end. The checker is loaded on first use only, so a
 // test file that never fetches does not pay for it.
+// Without isolation (the unit project) this file runs once per test file in the same
+// module graph: wrap `fetch` once, or each answer would be checked (and counted) again
+// per file loaded before.
+const WRAPPED = Symbol.for('vix-ttl.test.fetch-conformance');
 const originalFetch = globalThis.fetch;
 
-globalThis.fetch = async function checkedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+if (!(WRAPPED in originalFetch)) globalThis.fetch = Object.assign(async function checkedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await originalFetch(input, init);
   if (!response.headers.has('x-vix-ttl-worker') || response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
   const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
@@ -15,7 +19,7 @@ globalThis.fetch = async function checkedFetch(input: string | URL | Request, in
   const { checkResponse } = await import('./openapi-conformance.js');
   checkResponse({ method, url, status: response.status, headers: headersOf(response.headers), body });
   return response;
-};
+}, { [WRAPPED]: true });
 
 function headersOf(headers: Headers): Record<string, string> {
   const result: Record<string, string> = {};

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { scratchDir } from './scratch-dir.js';
 
 const run = promisify(execFile);
 /** The repository root. */
@@ -35,7 +35,7 @@ export interface PackedPackage {
  * in dist/ to prove the build removes it).
  */
 export async function packPackage(options: { beforeBuild?: (stage: string) => void } = {}): Promise<PackedPackage> {
-  const dir = mkdtempSync(join(tmpdir(), 'vix-ttl-pack-'));
+  const dir = mkdtempSync(join(scratchDir(), 'vix-ttl-pack-')); // a copy of the repository, a build and two unpacked copies: thousands of files
   const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
     const stage = join(dir, 'stage');

@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { scratchDir } from './scratch-dir.js';
 
 /** A PATH under which some programs cannot be found, and how to remove what it made. */
 export interface HiddenPath {
@@ -17,10 +17,16 @@ export interface HiddenPath {
 export function pathWithout(commands: readonly string[], path = process.env.PATH ?? ''): HiddenPath {
   const hidden = new Set(commands);
   const made: string[] = [];
+  const shadows = new Map<string, string>(); // real directory → its shadow (/bin and /usr/bin are often one)
+  const scratch = scratchDir();
   const dirs = path.split(delimiter).filter(Boolean).map((dir) => {
     if (!existsSync(dir) || !commands.some((command) => existsSync(join(dir, command)))) return dir;
-    const shadow = mkdtempSync(join(tmpdir(), 'vix-ttl-path-'));
+    const real = realpathSync(dir);
+    const known = shadows.get(real);
+    if (known !== undefined) return known;
+    const shadow = mkdtempSync(join(scratch, 'vix-ttl-path-'));
     made.push(shadow);
+    shadows.set(real, shadow);
     for (const name of readdirSync(dir)) if (!hidden.has(name)) symlinkSync(join(dir, name), join(shadow, name));
     return shadow;
   });
@@ -31,3 +37,4 @@ export function pathWithout(commands: readonly string[], path = process.env.PATH
     },
   };
 }
+

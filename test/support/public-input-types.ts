@@ -30,7 +30,7 @@ export interface OptionalInputProperty {
 export function optionalInputProperties(): OptionalInputProperty[] {
   const program = ts.createProgram(
     ENTRIES.map((entry) => `${ROOT}${entry}`),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, exactOptionalPropertyTypes: true, skipLibCheck: true, noEmit: true },
+    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts'], types: ['node'], strict: true, exactOptionalPropertyTypes: true, skipLibCheck: true, noEmit: true },
   );
   const checker = program.getTypeChecker();
   const found = new Map<string, OptionalInputProperty>();

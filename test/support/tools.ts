@@ -41,15 +41,24 @@ export function toolsNeededBy(file: string, root: string, seen = new Map<string,
   seen.set(path, needs);
   const source = readFileSync(path, 'utf8');
   for (const match of source.matchAll(RUNS_TOOL)) needs.add(match[1] as ToolName);
-  for (const match of source.matchAll(IMPORT)) {
-    const specifier = match[1] ?? match[2]!;
+  for (const specifier of importsOf(source)) {
     for (const tool of PACKAGE_TOOLS[specifier] ?? []) needs.add(tool);
-    if (!specifier.startsWith('.')) continue;
-    const target = localModule(resolve(dirname(path), specifier));
-    if (target === null || !target.startsWith(resolve(root, 'test'))) continue;
-    for (const tool of toolsNeededBy(target, root, seen)) needs.add(tool);
+    const target = testModule(specifier, path, root);
+    if (target !== null) for (const tool of toolsNeededBy(target, root, seen)) needs.add(tool);
   }
   return needs;
+}
+
+/** The module specifiers a source file imports (static, re-exports and `import()` of a literal). */
+export function importsOf(source: string): string[] {
+  return [...source.matchAll(IMPORT)].map((match) => match[1] ?? match[2]!);
+}
+
+/** The test-side `.ts` file a relative specifier in `from` names, or null (a package, or a module outside `test/`). */
+export function testModule(specifier: string, from: string, root: string): string | null {
+  if (!specifier.startsWith('.')) return null;
+  const target = localModule(resolve(dirname(from), specifier));
+  return target !== null && target.startsWith(resolve(root, 'test')) ? target : null;
 }
 
 /** Whether a command is on PATH. */
