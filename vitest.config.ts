@@ -7,6 +7,8 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 // Which test files need a program besides Node (redis-server, redis-cli, chromium, promtool) is read
 // from their code (test/support/tools.ts): no list to keep by hand.
 const needs = testFileNeeds(ROOT);
+// Tests that run `vix-ttl` as a real process run the built binary: dist/ is rebuilt first when src/ is newer.
+const BUILD = 'test/support/vix-ttl-bin.ts';
 const services = [...needs].filter(([, tools]) => tools.length > 0).map(([file]) => file);
 
 export default defineConfig({
@@ -26,9 +28,9 @@ export default defineConfig({
     },
     projects: [
       // `npm run test:unit`: every test that needs no program besides Node.
-      { extends: true, test: { name: 'unit', pool: 'threads', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...services] } },
+      { extends: true, test: { name: 'unit', pool: 'threads', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...services], globalSetup: [BUILD] } },
       // The rest: real Redis, Chromium and promtool. Stops at once, naming what is missing.
-      { extends: true, test: { name: 'services', include: services, globalSetup: ['test/support/prerequisites.ts'] } },
+      { extends: true, test: { name: 'services', include: services, globalSetup: ['test/support/prerequisites.ts', BUILD] } },
     ],
   },
 });

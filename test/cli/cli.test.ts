@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 import { cli } from './run-cli.js';
 
 const run = promisify(execFile);
@@ -73,24 +72,10 @@ describe('bad command lines: one line, exit code 2, no stack trace', () => {
 
 describe('the installed binary', () => {
   it('runs from bin/ through the built dist/ and exits 2 on a bad flag without a stack trace', async () => {
-    if (!distIsFresh()) await run('npm', ['run', 'build', '--silent']); // `npm ci` built it; rebuilt after an edit of src/
-    const ok = await run(process.execPath, ['bin/vix-ttl.js', 'decide', '--status', 'panic', '--minutes', '200', '--league', 'UCL', '--json']);
+    const ok = await run(process.execPath, [VIX_TTL_BIN, 'decide', '--status', 'panic', '--minutes', '200', '--league', 'UCL', '--json']);
     expect(JSON.parse(ok.stdout)).toMatchObject({ tier: 3, ttl: 30 });
-    const bad = await run(process.execPath, ['bin/vix-ttl.js', 'decide', '--minutes', 'x']).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(process.execPath, [VIX_TTL_BIN, 'decide', '--minutes', 'x']).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
-  }, 180_000); // a build of the whole package on a loaded machine: generous, the time is not the subject
+  }, 60_000); // the suite's global setup built dist/
 });
-
-/** Whether every TypeScript file under src/ has its JavaScript under dist/ compiled at or after its last change. */
-function distIsFresh(): boolean {
-  const sources = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
-  return sources('src').every((source) => {
-    try {
-      return statSync(join('dist', source.slice('src/'.length).replace(/\.ts$/, '.js'))).mtimeMs >= statSync(source).mtimeMs;
-    } catch {
-      return false;
-    }
-  });
-}

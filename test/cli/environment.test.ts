@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { freePort } from '../support/free-port.js';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'a-token-of-thirty-two-characters';
@@ -13,10 +14,10 @@ interface Run {
   stderr: string;
 }
 
-/** `vix-ttl …` as a real process (from source through tsx) with exactly the variables given set: its exit code, stdout and stderr. */
+/** `vix-ttl …` as a real process (the built binary) with exactly the variables given set: its exit code, stdout and stderr. */
 function vixTtlProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(REDIS_URL|PORT|LOG_LEVEL|VIX_TTL_.*)$/.test(name)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', ...args], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VIX_TTL_BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));

@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { cli } from './run-cli.js';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 
 describe('serve --log-format pretty: log lines for a person, scrubbed of secrets like the JSON ones', () => {
   it('prints pino-pretty lines (level, message, fields), never the Redis password, and stops on SIGTERM', async () => {
     const [port, closed] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', 'serve', '--port', String(port), '--log-format', 'pretty'], {
+    const child = spawn(process.execPath, [VIX_TTL_BIN, 'serve', '--port', String(port), '--log-format', 'pretty'], {
       env: { ...process.env, REDIS_URL: `redis://:s3cret-pw@127.0.0.1:${closed}`, LOG_LEVEL: 'info', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { hasCommand } from '../support/tools.js';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'vix-replay-stdin-'));
@@ -102,7 +103,7 @@ describe('vix-ttl replay - reads standard input', () => {
   });
 
   it('a real process reads a pipe: cat ticks | vix-ttl replay - --json, and with stderr a pipe writes nothing to it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', 'replay', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [VIX_TTL_BIN, 'replay', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
     createReadStream('examples/volatile-evening.csv').pipe(child.stdin);
     let out = '';
     let err = '';
@@ -118,7 +119,7 @@ describe('vix-ttl replay - reads standard input', () => {
 describe('vix-ttl replay shows progress on stderr only when stderr is a terminal (a pipe: see above)', () => {
   it.skipIf(!hasCommand('script'))('under a real pseudo-terminal (script): a progress line with the share of the file, erased at the end; stdout stays clean', async () => {
     const out = join(dir, 'replay.json');
-    const command = `${process.execPath} --import tsx test/fixtures/cli-entry.ts replay examples/volatile-evening.csv --json > ${out}`;
+    const command = `${process.execPath} ${VIX_TTL_BIN} replay examples/volatile-evening.csv --json > ${out}`;
     const { stdout: terminal } = await run('script', ['-qec', command, '/dev/null'], { env: { ...process.env, TERM: 'dumb' } });
     const erase = '\r\u001b[2K'; // carriage return, erase the line
     expect(terminal).toMatch(new RegExp(`${escape(erase)}replay examples/volatile-evening\\.csv: [\\d,]+ records · \\d+% of \\d+ KiB`));

@@ -5,14 +5,15 @@ import { startService } from '../../src/server/process/run-service.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
 import { eventually, httpRequest } from '../server/http-helpers.js';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'Sx9-never-print-me';
 const WRONG = 'Wq7-never-print-either';
 
-/** `vix-ttl …` as a real process (from source through tsx): everything it writes to stdout and stderr. */
+/** `vix-ttl …` as a real process (the built binary): everything it writes to stdout and stderr. */
 function vixTtl(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', ...args], {
+  const child = spawn(process.execPath, [VIX_TTL_BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, REDIS_URL: undefined, LOG_LEVEL: 'info', ...env }, // REDIS_URL unset (an empty one is refused)
     stdio: ['ignore', 'pipe', 'pipe'],

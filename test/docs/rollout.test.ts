@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer, freePort } from '../support/redis-server.js';
 import { serve, type ServeProcess } from '../server/serve-process.js';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 
 // Every shell command of docs/rollout.md is run as written, in document order, against a real
 // redis-server and two real services (a shadow one at $VIX_URL, a live canary at $CANARY_URL):
@@ -22,9 +23,9 @@ function blocks(language: string): string[] {
   return [...DOC.matchAll(new RegExp(String.raw`^( *)\`\`\`${language}\n([\s\S]*?)^\1\`\`\`$`, 'gm'))].map((m) => m[2]!.replace(new RegExp(`^${m[1]}`, 'gm'), ''));
 }
 
-/** `npx vix-ttl …` → this checkout's CLI from source; any other npx is refused (nothing is downloaded). */
+/** `npx vix-ttl …` → this checkout's built CLI; any other npx is refused (nothing is downloaded). */
 function npxFunction(exec: boolean): string {
-  const cli = `node --import ${pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href} ${join(ROOT, 'test/fixtures/cli-entry.ts')}`;
+  const cli = `${process.execPath} ${VIX_TTL_BIN}`;
   return `npx() { if [ "$1" = vix-ttl ]; then shift; ${exec ? 'exec ' : ''}${cli} "$@"; else echo "npx $1: not run by this test" >&2; return 127; fi; }`;
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { VIX_TTL_BIN } from '../support/vix-ttl-bin.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -14,9 +15,9 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** `vix-ttl serve …` as a real process tree (from source through tsx), its JSON log lines collected. */
+/** `vix-ttl serve …` as a real process tree (the built binary), its JSON log lines collected. */
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}): ServeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli-entry.ts', 'serve', ...args], {
+  const child = spawn(process.execPath, [VIX_TTL_BIN, 'serve', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
