@@ -1,5 +1,8 @@
 import { LUA_PARSE_START, RAW_EXCERPT_LENGTH, START_VALUE_MAX_LENGTH } from './start-value.js';
 
+/** Keys per `MGET` in {@link OBSERVE_MANY_SCRIPT}: well under the 8,000 values Lua's `unpack` can put on its stack. */
+const MGET_CHUNK = 1000;
+
 /**
  * The rule of one observation of one key, shared by {@link OBSERVE_SCRIPT} and
  * {@link OBSERVE_MANY_SCRIPT} so a scope observed alone or in a batch follows the
@@ -8,12 +11,16 @@ import { LUA_PARSE_START, RAW_EXCERPT_LENGTH, START_VALUE_MAX_LENGTH } from './s
  * already parsed as valid), check it is plausible against Redis's `now`, then
  * calm (compare-and-delete, or the calm grace), panic (first writer wins, dead
  * man's switch) or read (publisher mode). A corrupt value is replaced with now
- * (deleted on calm). Returns state, start (a number or nil), the value stored
- * afterwards (or nil), the corruption reason ('' if none) and the raw value found.
+ * (deleted on calm). `fetched` is the key's string value when the caller has
+ * just read it (by `MGET`); nil (or false) reads it here with `GET`, which also tells
+ * a missing key from one of another type. Returns state, start (a number or nil),
+ * the value stored afterwards (or nil), the corruption reason ('' if none) and the
+ * raw value found.
  */
 const LUA_OBSERVE_KEY = `
-local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, known)
-  local raw = redis.pcall('GET', key)
+local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, known, fetched)
+  local raw = fetched
+  if not raw then raw = redis.pcall('GET', key) end
   local corrupt = ''
   local start = nil
   if type(raw) == 'table' then
@@ -121,7 +128,7 @@ if kind == 'start' then
 end
 if kind == 'panic' and stale then kind = 'read' end
 
-local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, nil)
+local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, nil, nil)
 local startStr = ''
 if start then startStr = string.format('%.6f', start) end
 if corrupt == '' then return {state, startStr, nowStr, '', '', '0'} end
@@ -163,7 +170,18 @@ local out = {nowStr}
 -- Keys this script started a panic in: a later calm of the same key in the batch was
 -- seen after that panic (the batch's order), so compare-and-delete does not keep it.
 local created = {}
+-- Keys whose value this script changed (SET or DEL): a later entry of the same key reads it again.
+local changed = {}
+-- The values are read by one MGET per ${MGET_CHUNK} keys (unpack's limit is Lua's C stack), not one
+-- GET per key: a round of thousands of unchanged keys costs Redis one command per chunk.
+-- MGET answers false for a missing key and for one of another type: observeKey reads those with GET.
+local fetched = {}
+local fetchedFrom = 1
 for i = 1, #KEYS do
+  if (i - 1) % ${MGET_CHUNK} == 0 then
+    fetchedFrom = i
+    fetched = redis.call('MGET', unpack(KEYS, i, math.min(#KEYS, i + ${MGET_CHUNK - 1})))
+  end
   local code = string.byte(kinds, i)
   local kind
   if code == 112 then kind = 'panic' elseif code == 99 then kind = 'calm' elseif code == 114 then kind = 'read'
@@ -184,9 +202,13 @@ for i = 1, #KEYS do
   local tag = string.byte(expect, 1)
   local known = nil
   if tag == 97 then known = string.sub(expect, 2) end
-  if created[KEYS[i]] then issued = nil end
-  local state, start, stored, corrupt, raw = observeKey(KEYS[i], kind, now, nowStr, deadman, graceMs, maxSkew, issued, known)
-  if state == 'created' then created[KEYS[i]] = true end
+  local key = KEYS[i]
+  if created[key] then issued = nil end
+  local value = fetched[i - fetchedFrom + 1]
+  if changed[key] then value = nil end
+  local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issued, known, value)
+  if state == 'created' then created[key] = true end
+  if state == 'created' or state == 'ended' or corrupt ~= '' then changed[key] = true end
   local same = (tag == 97 and state == 'active' and stored == known) or (tag == 110 and state == 'none' and corrupt == '')
   if not same then
     local n = #out

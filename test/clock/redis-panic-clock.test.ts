@@ -255,6 +255,44 @@ describe('observeMany on Redis', () => {
     expect(again.map((r) => r.ok && r.observation.startedAtMs)).toEqual(started.map((r) => r.ok && r.observation.startedAtMs));
   });
 
+  it('a round of 2,500 keys reads their values with one MGET per 1,000 keys, not one GET per key; a missing key and one of another type are still told apart', async () => {
+    const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000, maxKeysPerScript: 2500 });
+    const scopes = Array.from({ length: 2500 }, (_, i) => `m-${i}`);
+    await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+    const before = await commandCalls(redis);
+    const reads = await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'read' as const })));
+    const delta = diffCalls(before, await commandCalls(redis));
+    expect(reads.every((r) => r.ok && r.observation.active)).toBe(true);
+    expect(delta.mget).toBe(3);
+    expect(delta.get ?? 0).toBe(0);
+    await redis.del(`${KEY}:m-1`);
+    await redis.del(`${KEY}:m-2`);
+    await redis.hset(`${KEY}:m-2`, 'start', '1700000000');
+    const [kept, gone, wrongType] = await batchClock.observeMany!(['m-0', 'm-1', 'm-2'].map((scope) => ({ scope, kind: 'read' as const })));
+    expect(kept).toMatchObject({ ok: true, observation: { active: true } });
+    expect(gone).toMatchObject({ ok: true, observation: { active: false, startedAtMs: null } });
+    expect(wrongType).toMatchObject({ ok: true, observation: { active: true, created: true, repaired: { reason: 'wrong_type' } } });
+  });
+
+  it('in one call, a key a former entry wrote is read again: a panic ended by a calm and started again has a new start, a repaired value is seen repaired', async () => {
+    const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000 });
+    const old = ((await redisNowSeconds()) - 3600).toFixed(6);
+    await redis.set(`${KEY}:x`, old, 'EX', 86_400);
+    await redis.set(`${KEY}:y`, 'garbage');
+    const [calm, panic, repaired, readAfter] = await batchClock.observeMany!([
+      { scope: 'x', kind: 'calm' },
+      { scope: 'x', kind: 'panic' },
+      { scope: 'y', kind: 'read' },
+      { scope: 'y', kind: 'read' },
+    ]);
+    expect(calm).toMatchObject({ ok: true, observation: { active: false } });
+    expect(panic).toMatchObject({ ok: true, observation: { active: true, created: true } });
+    expect(panic!.ok && panic.observation.startedAtMs).toBeGreaterThan(Number(old) * 1000 + 3_000_000);
+    expect(repaired).toMatchObject({ ok: true, observation: { created: true, repaired: { reason: 'unparsable' } } });
+    expect(readAfter).toMatchObject({ ok: true, observation: { active: true, created: false, repaired: null } });
+    expect(readAfter!.ok && readAfter.observation.startedAtMs).toBe(repaired!.ok && repaired.observation.startedAtMs);
+  });
+
   it('a start written by another writer between two calls is read (Python form, or an integer), never the one the clock saw before', async () => {
     const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000 });
     const [first] = await batchClock.observeMany!([{ scope: 'x', kind: 'panic' }]);
