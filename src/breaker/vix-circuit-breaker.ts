@@ -765,18 +765,30 @@ export class VixCircuitBreaker {
   }
 }
 
-/** The state of a scope seen for the first time (`scope` already validated). */
+/**
+ * The state of a scope seen for the first time (`scope` already validated). V8 lays the
+ * fields out in the order they are written here: what a decision from the synced answer
+ * reads and writes comes first, together, so with thousands of scopes (each state out of
+ * the CPU cache) it touches one or two cache lines of the state rather than four.
+ */
 function newState(scope: string): ScopeState {
   const never = Number.NEGATIVE_INFINITY;
   const state: ScopeState = {
+    epoch: 0,
+    held: false,
+    askedEpoch: -1,
+    panicAsked: false,
+    active: false,
+    syncedMs: never,
+    startedAtMs: null,
+    clockNowMs: 0,
+    loggedMedium: -1,
+    loggedHigh: -1,
+    loggedLow: -1,
     scope,
     newer: null,
     older: null,
-    epoch: 0,
-    active: false,
-    startedAtMs: null,
-    clockNowMs: 0,
-    syncedMs: never,
+    askedMs: never,
     failedSinceSync: false,
     pending: { panic: undefined, calm: undefined, read: undefined },
     kind: 'read',
@@ -784,15 +796,8 @@ function newState(scope: string): ScopeState {
     refresh: null,
     refreshFailure: null,
     refreshRepaired: false,
-    askedMs: never,
-    askedEpoch: -1,
-    panicAsked: false,
     deadManMs: never,
-    held: false,
     seenMs: never,
-    loggedHigh: -1,
-    loggedMedium: -1,
-    loggedLow: -1,
   };
   return state;
 }
