@@ -98,7 +98,7 @@ interface Known {
 interface ScriptGroup {
   lane: string;
   indices: number[];
-  keys: string[];
+  keys: readonly string[];
 }
 const INSPECT = new RedisScript(INSPECT_SCRIPT);
 const OBSERVE_STATES = new Set(['created', 'active', 'none', 'ended', 'grace']);
@@ -409,6 +409,8 @@ export class RedisPanicClock implements PanicClock {
     }
     const groups: ScriptGroup[] = [];
     for (const [lane, indices] of bySlot) {
+      // One script for the whole batch (a round within maxKeysPerScript): its keys are the batch's, not a copy.
+      if (bySlot.size === 1 && indices.length <= max) return [{ lane, indices, keys }];
       for (let from = 0; from < indices.length; from += max) {
         const part = indices.slice(from, from + max);
         groups.push({ lane, indices: part, keys: part.map((i) => keys[i]!) });

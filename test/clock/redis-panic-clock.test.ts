@@ -287,10 +287,10 @@ describe('observeMany on Redis', () => {
     ]);
     expect(calm).toMatchObject({ ok: true, observation: { active: false } });
     expect(panic).toMatchObject({ ok: true, observation: { active: true, created: true } });
-    expect(panic!.ok && panic.observation.startedAtMs).toBeGreaterThan(Number(old) * 1000 + 3_000_000);
+    expect(panic!.ok && panic!.observation.startedAtMs).toBeGreaterThan(Number(old) * 1000 + 3_000_000);
     expect(repaired).toMatchObject({ ok: true, observation: { created: true, repaired: { reason: 'unparsable' } } });
     expect(readAfter).toMatchObject({ ok: true, observation: { active: true, created: false, repaired: null } });
-    expect(readAfter!.ok && readAfter.observation.startedAtMs).toBe(repaired!.ok && repaired.observation.startedAtMs);
+    expect(readAfter!.ok && readAfter!.observation.startedAtMs).toBe(repaired!.ok && repaired!.observation.startedAtMs);
   });
 
   it('a start written by another writer between two calls is read (Python form, or an integer), never the one the clock saw before', async () => {
