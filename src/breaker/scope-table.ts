@@ -62,8 +62,12 @@ export class ScopeTable<T extends ScopeLinks<T>> {
     return this.#map.get(scope);
   }
 
-  /** Adds a new entry as the most recently used, dropping the least recently used one past `max`. */
-  add(entry: T): void {
+  /**
+   * Adds a new entry as the most recently used, dropping the least recently used one past
+   * `max`; returns the entry that left the table (that one, or one of the same scope it
+   * replaced), if any, so its owner can let go of what it holds.
+   */
+  add(entry: T): T | undefined {
     const existing = this.#map.get(entry.scope);
     if (existing !== undefined) this.#unlink(existing);
     this.#map.set(entry.scope, entry);
@@ -73,7 +77,9 @@ export class ScopeTable<T extends ScopeLinks<T>> {
       const dropped = this.#oldest;
       this.#unlink(dropped);
       this.#map.delete(dropped.scope);
+      return dropped;
     }
+    return existing;
   }
 
   /** The most recently used entry; follow `older` from it for the others, most recent first. */

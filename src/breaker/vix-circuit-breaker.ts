@@ -19,6 +19,7 @@ import type { Importance } from '../policy/importance.js';
 import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
 import { ObservationBatcher } from './observation-batcher.js';
 import { PanicScopeLimit, type PanicSlot } from './panic-scope-limit.js';
+import { CLOCK_NOW_MS, ScopeNumbers, slotOffset, STARTED_AT_MS, SYNCED_MS } from './scope-numbers.js';
 import { ScopeTable } from './scope-table.js';
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
@@ -144,56 +145,111 @@ export { optionsSchema as breakerOptionsSchema };
 /**
  * What a breaker keeps of one scope: what the clock said last (carried forward on
  * the breaker's time), the observations of it on their way, when it was asked,
- * and the last state logged per importance. Flat fields, one object per scope, so
- * a decision from the synced answer touches one object besides the LRU.
+ * and the last state logged per importance. One object per scope, its fields in the
+ * order a decision from the synced answer touches them (V8 lays them out so), and the
+ * three numbers it reads of the clock's answer in a slot of the breaker's
+ * {@link ScopeNumbers}, so with thousands of scopes out of the CPU cache such a
+ * decision reads two lines of the state and one of the numbers, not separately boxed
+ * numbers. A state dropped from the table keeps its numbers itself ({@link detach}).
  */
-interface ScopeState extends PanicSlot {
+class ScopeState implements PanicSlot {
+  /** The scope table's recency epoch (see {@link ScopeTable}). */
+  epoch = 0;
   readonly scope: string;
+  /** The state is its own place among the scopes held in panic (`maxPanicScopes`): see {@link PanicSlot}. */
+  held = false;
+  /**
+   * The scope table's epoch (one per sync round) when a decision first asked about the
+   * scope, and when that was, breaker time: the refresh keeps scopes asked within
+   * `scopeIdleMs`. Written once per round, not per decision, so a decision from the
+   * synced answer writes no time field: the cutoff is at most one round early, the
+   * order of the walk is the table's.
+   */
+  askedEpoch = -1;
+  /** A decision said panic since a panic observation last pushed the dead man's switch back (at `deadManMs`). */
+  panicAsked = false;
+  /** The clock's last answer: whether a panic runs (valid once syncedMs is finite; its start and time in the numbers' slot). */
+  active = false;
+  /** This state's slot in `numbers`, or -1 once dropped (or when none was free): then `#own` holds them. */
+  slot: number;
+  readonly numbers: ScopeNumbers;
+  /** Last logged state per importance (see {@link logSignature}), −1 for none, for log-on-change. */
+  loggedMedium = -1;
+  loggedHigh = -1;
+  loggedLow = -1;
   /** The scope table's recency list. */
-  newer: ScopeState | null;
-  older: ScopeState | null;
-  epoch: number;
-  /** The clock's last answer: whether a panic runs, since when and the clock's time then (valid once syncedMs is finite). */
-  active: boolean;
-  startedAtMs: number | null;
-  clockNowMs: number;
-  /** Breaker time the answer arrived; −∞ before the first one. */
-  syncedMs: number;
+  newer: ScopeState | null = null;
+  older: ScopeState | null = null;
+  askedMs = Number.NEGATIVE_INFINITY;
   /** A call to the clock for this scope failed after that answer: what the breaker knows is not current. */
-  failedSinceSync: boolean;
+  failedSinceSync = false;
   /** Observations of this scope asked by decisions, waiting in a batch (sent or not), one per kind: later callers join them. */
-  pending: Record<ObservationKind, PendingObservation | undefined>;
+  pending: Record<ObservationKind, PendingObservation | undefined> = { panic: undefined, calm: undefined, read: undefined };
   /**
    * The sync loop's refresh of this scope: the state itself goes in the batch as the
    * request (`scope`, `kind`), so a round allocates nothing per scope. `refresh` is
    * the batch's promise while one is on its way; `refreshFailure` why the last failed.
    */
-  kind: ObservationKind;
+  kind: ObservationKind = 'read';
   /** When the batcher took the refresh, for a panic one (see {@link ObservationBatcher.add}). */
-  issuedAtMs: number | undefined;
-  refresh: Promise<void> | null;
-  refreshFailure: FailSafeReason | null;
+  issuedAtMs: number | undefined = undefined;
+  refresh: Promise<void> | null = null;
+  refreshFailure: FailSafeReason | null = null;
   /** The last refresh found a corrupt start and repaired it. */
-  refreshRepaired: boolean;
-  /**
-   * When a decision first asked about the scope in the scope table's current epoch
-   * (one per sync round), breaker time: the refresh keeps scopes asked within
-   * `scopeIdleMs`. Written once per round, not per decision (`askedEpoch` says
-   * when), so a decision from the synced answer writes no time field: the cutoff
-   * is at most one round early, the order of the walk is the table's.
-   */
-  askedMs: number;
-  askedEpoch: number;
-  /** A decision said panic since a panic observation last pushed the dead man's switch back (at `deadManMs`). */
-  panicAsked: boolean;
-  deadManMs: number;
-  /** The state is its own place among the scopes held in panic (`maxPanicScopes`): see {@link PanicSlot}. */
-  held: boolean;
-  seenMs: number;
-  /** Last logged state per importance (see {@link logSignature}), −1 for none, for log-on-change. */
-  loggedHigh: number;
-  loggedMedium: number;
-  loggedLow: number;
+  refreshRepaired = false;
+  deadManMs = Number.NEGATIVE_INFINITY;
+  seenMs = Number.NEGATIVE_INFINITY;
+  /** The numbers while the state has no slot: synced, clock's now, start (NaN for none). */
+  #own: [number, number, number] | null = null;
+
+  constructor(scope: string, numbers: ScopeNumbers) {
+    this.scope = scope;
+    this.numbers = numbers;
+    this.slot = numbers.take(Number.NEGATIVE_INFINITY, 0, Number.NaN);
+    if (this.slot < 0) this.#own = [Number.NEGATIVE_INFINITY, 0, Number.NaN];
+  }
+
+  /** Breaker time the clock's last answer arrived; −∞ before the first one. */
+  get syncedMs(): number {
+    return this.slot >= 0 ? this.numbers.data[slotOffset(this.slot) + SYNCED_MS]! : this.#own![0];
+  }
+
+  set syncedMs(value: number) {
+    if (this.slot >= 0) this.numbers.data[slotOffset(this.slot) + SYNCED_MS] = value;
+    else this.#own![0] = value;
+  }
+
+  /** The clock's time when it gave its last answer. */
+  get clockNowMs(): number {
+    return this.slot >= 0 ? this.numbers.data[slotOffset(this.slot) + CLOCK_NOW_MS]! : this.#own![1];
+  }
+
+  set clockNowMs(value: number) {
+    if (this.slot >= 0) this.numbers.data[slotOffset(this.slot) + CLOCK_NOW_MS] = value;
+    else this.#own![1] = value;
+  }
+
+  /** The start of the panic the clock's last answer showed, or null. */
+  get startedAtMs(): number | null {
+    const value = this.slot >= 0 ? this.numbers.data[slotOffset(this.slot) + STARTED_AT_MS]! : this.#own![2];
+    return Number.isNaN(value) ? null : value;
+  }
+
+  set startedAtMs(value: number | null) {
+    const stored = value ?? Number.NaN;
+    if (this.slot >= 0) this.numbers.data[slotOffset(this.slot) + STARTED_AT_MS] = stored;
+    else this.#own![2] = stored;
+  }
+
+  /** The state leaves the breaker's table: it keeps its numbers itself and gives its slot back (for a new state). */
+  detach(): void {
+    if (this.slot < 0) return;
+    const at = slotOffset(this.slot);
+    const data = this.numbers.data;
+    this.#own = [data[at + SYNCED_MS]!, data[at + CLOCK_NOW_MS]!, data[at + STARTED_AT_MS]!];
+    this.numbers.release(this.slot);
+    this.slot = -1;
+  }
 }
 
 /** One observation a decision asked for, on its way to the clock, and (once its batch has settled) what came of it. */
@@ -263,6 +319,8 @@ export class VixCircuitBreaker {
   #roundMs = 0;
   readonly #now: () => number;
   readonly #scopes: ScopeTable<ScopeState>;
+  /** The numbers a decision reads of each scope state's synced answer, side by side (see {@link ScopeState}). */
+  readonly #numbers: ScopeNumbers;
   readonly #panicScopes: PanicScopeLimit;
   readonly #lateObservations: Disposable | undefined;
   readonly #shadow: boolean;
@@ -305,6 +363,8 @@ export class VixCircuitBreaker {
           );
     this.#now = resolved.now ?? monotonicNow;
     this.#scopes = new ScopeTable(resolved.maxScopes);
+    // One slot more than the table holds: a new state takes its slot before the oldest one is dropped.
+    this.#numbers = new ScopeNumbers(resolved.maxScopes + 1);
     this.#shadow = resolved.shadow;
     const panicScopeIdleMs = Math.min(resolved.panicScopeIdleMs, deadManSeconds * 1000);
     this.#panicScopes = new PanicScopeLimit(resolved.maxPanicScopes, panicScopeIdleMs);
@@ -358,11 +418,11 @@ export class VixCircuitBreaker {
     const classified = CLASSIFIED[importance];
     if (this.#clock === null) {
       const decision = kind === 'panic' ? this.policy.failSafeDecision(baseTtl, classified, 'no_clock') : this.policy.calculateTtlStrategy(baseTtl, null, classified);
-      return this.#answer(scope, known ?? this.#remember(newState(scope)), decision, baseTtl);
+      return this.#answer(scope, known ?? this.#remember(this.#newState(scope)), decision, baseTtl);
     }
     const nowMs = this.#now();
     // A new scope's state is made first (it is its own panic slot) and kept only if admitted.
-    const state = known ?? newState(scope);
+    const state = known ?? this.#newState(scope);
     const admission = kind !== 'panic' ? null : state.held ? 'held' : this.#panicScopes.admit(scope, nowMs, state, mayReserve);
     if (known === undefined) this.#remember(state);
     this.#asked(state, nowMs);
@@ -432,6 +492,7 @@ export class VixCircuitBreaker {
     this.#closed = true;
     await this.#batcher?.drain();
     this.#lateObservations?.dispose();
+    for (let state = this.#scopes.newest; state !== null; state = state.older) state.detach();
     this.#scopes.clear();
     this.#panicScopes.clear();
   }
@@ -760,46 +821,14 @@ export class VixCircuitBreaker {
 
   /** Keeps a new scope's state, dropping the least recently used one past `maxScopes`. */
   #remember(state: ScopeState): ScopeState {
-    this.#scopes.add(state);
+    this.#scopes.add(state)?.detach();
     return state;
   }
-}
 
-/**
- * The state of a scope seen for the first time (`scope` already validated). V8 lays the
- * fields out in the order they are written here: what a decision from the synced answer
- * reads and writes comes first, together, so with thousands of scopes (each state out of
- * the CPU cache) it touches one or two cache lines of the state rather than four.
- */
-function newState(scope: string): ScopeState {
-  const never = Number.NEGATIVE_INFINITY;
-  const state: ScopeState = {
-    epoch: 0,
-    held: false,
-    askedEpoch: -1,
-    panicAsked: false,
-    active: false,
-    syncedMs: never,
-    startedAtMs: null,
-    clockNowMs: 0,
-    loggedMedium: -1,
-    loggedHigh: -1,
-    loggedLow: -1,
-    scope,
-    newer: null,
-    older: null,
-    askedMs: never,
-    failedSinceSync: false,
-    pending: { panic: undefined, calm: undefined, read: undefined },
-    kind: 'read',
-    issuedAtMs: undefined,
-    refresh: null,
-    refreshFailure: null,
-    refreshRepaired: false,
-    deadManMs: never,
-    seenMs: never,
-  };
-  return state;
+  /** The state of a scope seen for the first time (`scope` already validated), with a slot for its numbers. */
+  #newState(scope: string): ScopeState {
+    return new ScopeState(scope, this.#numbers);
+  }
 }
 
 /** The match context of each importance, built once: a decision from the synced answer allocates none. */
@@ -819,7 +848,7 @@ function logSignature(decision: TtlDecision): number {
 }
 
 function isScopeState(entry: PendingObservation | ScopeState): entry is ScopeState {
-  return (entry as Partial<ScopeState>).pending !== undefined;
+  return entry instanceof ScopeState;
 }
 
 /** What a fail-safe decision did: TTL 0, or in shadow mode nothing (the base TTL was served). */

@@ -220,3 +220,41 @@ describe('what the sync loop refreshes, and how', () => {
     }
   });
 });
+
+describe('a scope dropped past maxScopes', () => {
+  it('gives its synced numbers nothing of the scope that took its place: an answer for the dropped scope, arriving once a new scope holds its slot, does not make the new one look synced', async () => {
+    let now = Date.UTC(2026, 5, 14, 20, 0, 0);
+    const inner = new MemoryPanicClock({ now: () => now });
+    await inner.startPanic('c', { ageMs: 60 * MIN }); // c is in panic; a and b are not
+    const gates = new Map<string, () => void>();
+    const held = (scope: string) => new Promise<void>((resolve) => gates.set(scope, resolve));
+    const gateA = held('a');
+    const gateC = held('c');
+    const clock: PanicClock = Object.assign(Object.create(inner) as PanicClock, {
+      observeMany: async (requests: readonly ObservationRequest[]) => {
+        if (requests.some((r) => r.scope === 'a')) await gateA;
+        if (requests.some((r) => r.scope === 'c')) await gateC;
+        return inner.observeMany(requests);
+      },
+    });
+    const breaker = new VixCircuitBreaker({ clock, maxScopes: 1, syncIntervalMs: 60_000, timeoutMs: 10_000, now: () => now });
+    const sent = () => new Promise((resolve) => setImmediate(resolve));
+    const decisionA = breaker.getTtl(read('a')); // its batch is sent, and held
+    await sent();
+    const decisionB = breaker.getTtl(read('b')); // a is dropped (one scope kept)
+    const decisionC = breaker.getTtl(read('c')); // b is dropped; c is new: both wait for the next batch
+    gates.get('a')!();
+    expect((await decisionA).mode).toBe('NORMAL');
+    now += 1;
+    // a's answer has been applied; c's is still on its way: c has no synced answer to decide from.
+    expect(breaker.peekTtl(read('c'))).toBeNull();
+    expect(breaker.isSynced('c')).toBe(false);
+    gates.get('c')!();
+    const [b, c] = await Promise.all([decisionB, decisionC]);
+    expect(b.mode).toBe('NORMAL');
+    expect(c.mode).not.toBe('NORMAL');
+    expect(c.panicDurationMin).toBeGreaterThanOrEqual(60);
+    expect(breaker.peekTtl(read('c'))).toMatchObject({ mode: c.mode, tier: c.tier });
+    await breaker.close();
+  });
+});
