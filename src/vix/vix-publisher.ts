@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ObservationKind, PanicClock, PanicObservation } from '../clock/panic-clock.js';
 import { GLOBAL_SCOPE } from '../clock/scope.js';
-import { messageOf } from '../core/errors.js';
+import { messageOf, StoreError } from '../core/errors.js';
 import { EventEmitter, subscribeHooks, type Disposable, type Event } from '../core/event.js';
 import { loggerOption, SILENT_LOGGER, type Logger } from '../core/logger.js';
 import { hooksOption, parseOptions } from '../core/parse-options.js';
@@ -375,7 +375,15 @@ export class VixPublisher {
     const startedAt = performance.now();
     this.#active += 1;
     // A clock that throws synchronously becomes a rejected write, not an exception in ingest().
-    const write = new Promise<PanicObservation>((resolve) => resolve(this.#clock.observe(scope, kind)));
+    const write = new Promise<PanicObservation>((resolve) => resolve(this.#clock.observe(scope, kind))).then((observation) => {
+      // A panic write that waited in Redis's queue past the staleness bound is only read
+      // (the market may have calmed since): with no start there, nothing was published.
+      // Retried like a failure, not left to the next refresh a minute later.
+      if (kind === 'panic' && isObservation(observation) && !observation.active) {
+        throw new StoreError(`the store did not write the panic of ${scope}: the command waited past its staleness bound and was only read`);
+      }
+      return observation;
+    });
     entry.inflight = withTimeout(write, this.#options.timeoutMs)
       .then(
         (observation) => {

@@ -147,6 +147,24 @@ describe('publisher mode: the engine writes its panics to the shared clock', () 
     expect((await inner.inspect()).active).toBe(true);
   });
 
+  it('a panic the clock only read (the request went stale in a queue, as the PanicClock contract allows) is not published: it is retried at once, not left to the next refresh', async () => {
+    const inner = new MemoryPanicClock();
+    const clock = Object.create(inner) as PanicClock;
+    let panics = 0;
+    // The first panic write is answered as a stale request is: read, and there is no start.
+    clock.observe = async (scope, kind) => (kind === 'panic' && ++panics === 1 ? { ...(await inner.observe(scope, 'read')) } : inner.observe(scope, kind));
+    const engine = new VixEngine();
+    const events: PublishEvent[] = [];
+    const p = publisher({ engine, clock, refreshIntervalMs: 3_600_000, retryDelayMs: 10, hooks: { onPublish: (e) => events.push(e) } });
+    feedUntil(engine, stream({ seed: 81, durationMs: 40 * MINUTE, events: [SHOCK] }), (e) => e.status('a') === 'panic');
+    await vi.waitFor(async () => expect((await inner.inspect('a')).active).toBe(true), { timeout: 5000 });
+    await p.idle();
+    const mine = events.filter((e) => e.scope === 'a');
+    expect(mine.map((e) => `${e.kind}/${e.reason}/${e.outcome}`)).toEqual(['panic/transition/error', 'panic/retry/ok']);
+    expect(mine[0]!.error).toMatch(/did not write the panic of a: .*only read/);
+    expect(p.published().get('a')).toBe('panic');
+  });
+
   it('a warm calm scope is written calm once, ending a panic left by an earlier publisher; a scope still warming up is left alone', async () => {
     const clock = new MemoryPanicClock();
     await clock.startPanic('a', { ageMs: 30 * MINUTE });
