@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,21 +14,121 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 export const VIX_TTL_BIN = join(ROOT, 'bin', 'vix-ttl.js');
 
-/** Vitest global setup: runs `npm run build` when a file of src/ is newer than its build (`npm ci` built it; an edit of src/ did not). */
-export default async function buildDistIfStale(): Promise<void> {
-  if (distIsFresh()) return;
-  await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+/** What the build reads besides src/: a change to one of them changes dist/ too. */
+const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
+
+/** Vitest global setup (called with the project, which it does not need): {@link buildDistIfStale} of this repository. */
+export default async function setup(): Promise<void> {
+  await buildDistIfStale(ROOT);
 }
 
-/** Whether every TypeScript file under src/ has its JavaScript under dist/ compiled at or after its last change. */
-export function distIsFresh(): boolean {
-  const sources = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
-  return sources(join(ROOT, 'src')).every((source) => {
+/**
+ * Rebuilds dist/ when it is not the build of src/ as it is now
+ * (`npm ci` built it; an edit of src/ did not). Runs that overlap (two terminals, a
+ * run and an editor's test runner) build one at a time, and a build never empties
+ * the dist/ another run's processes are loading: it is made beside it and swapped in.
+ */
+export async function buildDistIfStale(root: string): Promise<void> {
+  if (distIsFresh(root)) return;
+  const release = await lockBuild(root);
+  try {
+    if (!distIsFresh(root)) await buildDist(root);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Whether dist/ is the build of src/ as it is now: every TypeScript file under src/
+ * has its JavaScript, every JavaScript file has its source (a file deleted or renamed
+ * leaves none behind), and no source nor build setting (tsconfig, package.json)
+ * changed after the oldest file of the build was written.
+ */
+export function distIsFresh(root = ROOT): boolean {
+  const src = join(root, 'src');
+  const dist = join(root, 'dist');
+  const files = (dir: string, ext: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name), ext).map((file) => join(entry.name, file)) : entry.name.endsWith(ext) && !entry.name.endsWith('.d.ts') ? [entry.name] : []));
+  try {
+    const sources = files(src, '.ts').map((file) => file.replace(/\.ts$/, ''));
+    const outputs = files(dist, '.js').map((file) => file.replace(/\.js$/, ''));
+    const built = new Set(outputs);
+    if (sources.length !== outputs.length || !sources.every((file) => built.has(file))) return false;
+    const oldestOutput = Math.min(...outputs.map((file) => statSync(join(dist, `${file}.js`)).mtimeMs));
+    const inputs = [...sources.map((file) => join(src, `${file}.ts`)), ...BUILD_INPUTS.map((file) => join(root, file)).filter((file) => existsSync(file))];
+    return inputs.every((file) => statSync(file).mtimeMs <= oldestOutput);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm run build` without emptying dist/ first: tsc writes a new build beside it (at the
+ * same depth, so the source maps' relative paths hold), whose files are dated when the
+ * build began (a source edited while tsc ran is newer than its output: the next run
+ * builds again), then the new build replaces dist/ by two renames.
+ */
+async function buildDist(root: string): Promise<void> {
+  const next = join(root, `.dist-build-${process.pid}`);
+  const old = join(root, `.dist-old-${process.pid}`);
+  rmSync(next, { recursive: true, force: true });
+  // The filesystem's clock runs a few milliseconds behind Date.now(): date the build a little earlier.
+  const began = (Date.now() - 50) / 1000;
+  try {
+    await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--noCheck', '--outDir', next], { cwd: root });
+    const date = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) date(join(dir, entry.name));
+        else utimesSync(join(dir, entry.name), began, began);
+      }
+    };
+    date(next);
+    if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+    renameSync(next, join(root, 'dist'));
+  } finally {
+    rmSync(next, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
+}
+
+/** Waits until no other run is building dist/ and takes the turn; returns how to give it back. A lock left by a run that died is taken over. */
+async function lockBuild(root: string): Promise<() => void> {
+  const lock = join(root, 'node_modules', '.cache', 'vix-ttl-dist.lock');
+  mkdirSync(join(lock, '..'), { recursive: true });
+  const deadline = Date.now() + 300_000;
+  for (;;) {
     try {
-      return statSync(join(ROOT, 'dist', source.slice(join(ROOT, 'src').length + 1).replace(/\.ts$/, '.js'))).mtimeMs >= statSync(source).mtimeMs;
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (!holderAlive(lock)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`dist/ is being built by process ${readFileSync(join(lock, 'pid'), 'utf8')} for 5 minutes; remove ${lock} if no build runs`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function holderAlive(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    // Just made, its pid not written yet: alive unless it stays so for a second.
+    try {
+      return Date.now() - statSync(lock).mtimeMs < 1000;
     } catch {
       return false;
     }
-  });
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scratchDir } from '../support/scratch-dir.js';
+import { buildDistIfStale, distIsFresh } from '../support/vix-ttl-bin.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+// A repository in miniature: src/ and dist/ of two modules and the build's settings, each file dated by hand (seconds).
+let root: string;
+
+function file(path: string, at: number): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), '');
+  utimesSync(join(root, path), at, at);
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(scratchDir(), 'vix-ttl-bin-'));
+  for (const path of ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'src/index.ts', 'src/core/errors.ts']) file(path, 1_000);
+  for (const path of ['dist/index.js', 'dist/core/errors.js']) file(path, 2_000);
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('distIsFresh: the suite runs the built binary only when dist/ is the build of src/ as it is now', () => {
+  it('a build newer than every source and setting is fresh; a source edited after it is not', () => {
+    expect(distIsFresh(root)).toBe(true);
+    file('src/core/errors.ts', 3_000);
+    expect(distIsFresh(root)).toBe(false);
+  });
+
+  it('a source deleted or renamed leaves stale JavaScript in dist/: not fresh', () => {
+    rmSync(join(root, 'src/core/errors.ts'));
+    expect(distIsFresh(root)).toBe(false);
+    file('src/core/failures.ts', 1_000);
+    expect(distIsFresh(root)).toBe(false);
+  });
+
+  it('a change of tsconfig.json, tsconfig.build.json or package.json (the build’s settings) is not fresh', () => {
+    for (const setting of ['tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+      file(setting, 3_000);
+      expect(distIsFresh(root), setting).toBe(false);
+      file(setting, 1_000);
+    }
+  });
+
+  it('a source edited while tsc was writing (after one output, before its own) is not fresh', () => {
+    file('dist/core/errors.js', 2_000);
+    file('src/index.ts', 2_500);
+    file('dist/index.js', 2_600);
+    expect(distIsFresh(root)).toBe(false);
+  });
+
+  it('no dist/ at all is not fresh', () => {
+    rmSync(join(root, 'dist'), { recursive: true });
+    expect(distIsFresh(root)).toBe(false);
+  });
+});
+
+describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written under another run', () => {
+  it('two runs rebuilding at once while a third keeps loading dist/index.js: every read finds the whole module, and dist/ ends fresh', async () => {
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+      utimesSync(join(root, path), 1_000, 1_000);
+    };
+    rmSync(join(root, 'dist'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+    write('package.json', '{ "type": "module" }');
+    write('tsconfig.json', '{}');
+    write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', rootDir: 'src', outDir: 'dist', sourceMap: true }, include: ['src'] }));
+    write('src/core/errors.ts', 'export const code = "E";\n');
+    write('src/index.ts', `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`);
+    await buildDistIfStale(root);
+    expect(distIsFresh(root)).toBe(true);
+
+    writeFileSync(join(root, 'src/core/errors.ts'), 'export const code = "F";\n');
+    let reads = 0;
+    const broken: string[] = [];
+    let building = true;
+    const reader = (async () => {
+      while (building) {
+        const path = join(root, 'dist', 'index.js');
+        if (!existsSync(path)) broken.push('dist/index.js missing');
+        else if (!readFileSync(path, 'utf8').includes('// end')) broken.push('dist/index.js half-written');
+        reads++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await Promise.all([buildDistIfStale(root), buildDistIfStale(root)]);
+    building = false;
+    await reader;
+    expect(reads).toBeGreaterThan(0);
+    expect(broken).toEqual([]);
+    expect(distIsFresh(root)).toBe(true);
+    expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
+    expect(readFileSync(join(root, 'dist', 'index.js.map'), 'utf8')).toContain('"../src/index.ts"');
+  });
+});
