@@ -70,7 +70,7 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
     write('package.json', '{ "type": "module" }');
     write('tsconfig.json', '{}');
-    write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', rootDir: 'src', outDir: 'dist', sourceMap: true }, include: ['src'] }));
+    write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], rootDir: 'src', outDir: 'dist', sourceMap: true }, include: ['src'] }));
     write('src/core/errors.ts', 'export const code = "E";\n');
     write('src/index.ts', `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`);
     await buildDistIfStale(root);
