@@ -97,5 +97,5 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     expect(distIsFresh(root)).toBe(true);
     expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
     expect(readFileSync(join(root, 'dist', 'index.js.map'), 'utf8')).toContain('"../src/index.ts"');
-  });
+  }, 120_000); // two real tsc builds (about 1 s each at rest): generous, the time is not the subject
 });

@@ -63,7 +63,8 @@ export function distIsFresh(root = ROOT): boolean {
 }
 
 /**
- * `npm run build` without emptying dist/ first: tsc writes a new build beside it (at the
+ * `npm run build` without emptying dist/ first (its tsc command, kept in step with the
+ * package.json script by hand: the script's clean step is what this replaces): tsc writes a new build beside it (at the
  * same depth, so the source maps' relative paths hold), whose files are dated when the
  * build began (a source edited while tsc ran is newer than its output: the next run
  * builds again), then the new build replaces dist/ by two renames.
