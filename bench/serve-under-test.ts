@@ -24,7 +24,8 @@ export async function startServe(redisUrl: string, workers: number, flags: strin
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
   const readyMessage = workers > 1 ? 'VIX_TTL_CLUSTER_READY' : 'VIX_TTL_LISTENING';
-  const child: ChildProcess = spawn(process.execPath, ['bin/vix-ttl.js', 'serve', '--workers', String(workers), '--redis', redisUrl, '--port', String(port), ...flags], {
+  // SERVE_NODE_ARGS: node flags for the service (its workers inherit them), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean), 'bin/vix-ttl.js', 'serve', '--workers', String(workers), '--redis', redisUrl, '--port', String(port), ...flags], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

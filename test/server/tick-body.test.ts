@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/server/http/http-error.js';
 import { MAX_TICK_BYTES, parseTicksBody, type TicksBodyOptions } from '../../src/server/http/tick-body.js';
+import { sliceText } from '../../src/server/vix/tick-batch.js';
 
 /** Every tick of a parsed body, slice after slice; the count must match. */
 async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promise<unknown[]> {
@@ -11,6 +12,8 @@ async function ticksOf(text: string | Buffer, options: TicksBodyOptions): Promis
   expect(batch.count).toBe(ticks.length);
   // What a cluster worker forwards: the same slices, as text.
   if (batch.texts) expect([...batch.texts()].flatMap((text) => JSON.parse(text) as unknown[])).toEqual(ticks);
+  // And as bytes: views into the body with their delimiters, read as brackets.
+  if (batch.bytes) expect([...batch.bytes()].flatMap((bytes) => JSON.parse(sliceText(bytes)) as unknown[])).toEqual(ticks);
   return ticks;
 }
 
@@ -123,5 +126,26 @@ describe('POST /v1/ticks bodies are parsed a slice at a time, with the result of
     expect(batch.count).toBe(10_000);
     expect([...batch.slices()].map((slice) => slice.length)).toEqual(Array(20).fill(500)); // parsed again, a slice at a time
     expect(turns).toBeGreaterThanOrEqual(19); // one turn per slice of 500 ticks
+  });
+});
+
+describe('checkSlices: false (a cluster worker, whose primary parses every slice before ingesting any) only scans a large body', () => {
+  const ticks = Array.from({ length: 40 }, (_, i) => ({ market: `m${i}`, price: 2, ts: 1_700_000_000_000 + i }));
+  const bad = JSON.stringify({ ticks }).replace('"market":"m39","price":2,', '"market":"m39","price":2,,');
+
+  it('a slice that is not valid JSON is left to the primary: the scan gives the batch with its count, and its bytes as sent', async () => {
+    expect((await refusal(bad)).error).toBe('invalid_json'); // checked here by default
+    const batch = await parseTicksBody(bad, { ...sliced(), checkSlices: false });
+    expect(batch.count).toBe(40);
+    expect([...batch.bytes!()].map((bytes) => sliceText(bytes).slice(1, -1)).join(',')).toBe(bad.slice('{"ticks":['.length, -2));
+  });
+
+  it('the scan’s own bounds still hold: a tick nested too deep or too large, more than maxTicks, an unclosed array', async () => {
+    const deep = JSON.stringify({ ticks: [...ticks.slice(0, 10), { market: 'm', price: 2, ts: 1, x: [[1]] }] });
+    expect(await refusal(deep, { ...sliced(), checkSlices: false })).toMatchObject({ error: 'invalid_body', field: 'ticks.10' });
+    const large = JSON.stringify({ ticks: [...ticks.slice(0, 10), { market: 'm'.repeat(MAX_TICK_BYTES), price: 2, ts: 1 }] });
+    expect(await refusal(large, { ...sliced(), checkSlices: false })).toMatchObject({ error: 'invalid_body', field: 'ticks.10' });
+    expect(await refusal(JSON.stringify({ ticks }), { ...sliced(3, 39), checkSlices: false })).toMatchObject({ status: 413, error: 'too_many_ticks' });
+    expect(await refusal(JSON.stringify({ ticks }).slice(0, -2), { ...sliced(), checkSlices: false })).toMatchObject({ error: 'invalid_json' });
   });
 });

@@ -13,6 +13,14 @@ export interface TicksBodyOptions {
   sliceTicks?: number;
   /** Bodies up to this many bytes are parsed at once (it costs less than a slice). Default 64 KiB. */
   wholeUpTo?: number;
+  /**
+   * Whether the slices of a large body are parsed here to check them (JSON syntax, empty
+   * ticks, prototype-pollution keys). False only when whoever ingests the batch parses
+   * and checks every slice before ingesting any (the cluster primary does): a cluster
+   * worker then only scans the bytes, and each tick is parsed once in the service.
+   * Default true.
+   */
+  checkSlices?: boolean;
 }
 
 /**
@@ -61,6 +69,7 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
   if (typeof body !== 'string' && !Buffer.isBuffer(body)) throw invalidBody('body', `must be a JSON object { ticks: [...] }, got ${describeValue(body)}`);
   const { maxTicks } = options;
   const sliceTicks = options.sliceTicks ?? 500;
+  const checkSlices = options.checkSlices ?? true;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const head = HEAD.exec(bytes.toString('latin1', 0, 256)); // latin1: one character per byte, so offsets are byte offsets
   if (head === null) {
@@ -84,7 +93,7 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
       continue;
     }
     if (stop === 'slice') {
-      parseSlice(bytes, sliceStart, scan.at, scan.commas, checked);
+      if (checkSlices) parseSlice(bytes, sliceStart, scan.at, scan.commas, checked);
       slices.push({ from: sliceStart, to: scan.at, count: scan.commas });
       checked += scan.commas;
       sliceStart = scan.at + 1;
@@ -103,7 +112,7 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
     const elements = scan.elements + (empty ? 0 : 1);
     if (elements > maxTicks) throw tooMany(maxTicks, elements);
     if (!empty) {
-      parseSlice(bytes, sliceStart, end, scan.commas + 1, checked);
+      if (checkSlices) parseSlice(bytes, sliceStart, end, scan.commas + 1, checked);
       slices.push({ from: sliceStart, to: end, count: scan.commas + 1 });
       checked += scan.commas + 1;
     }
@@ -227,23 +236,40 @@ function parseWhole(bytes: Buffer, maxTicks: number): unknown[] {
 
 /** Parses and checks bytes `[from, to)`: `count` ticks between top-level commas, the first of them tick number `first`. */
 function parseSlice(bytes: Buffer, from: number, to: number, count: number, first: number): void {
-  const part = arrayText(bytes, from, to);
+  parseTickSlice(arrayText(bytes, from, to), first, count);
+}
+
+/**
+ * Parses and checks the JSON text of one slice of a tick batch (an array): its syntax,
+ * its prototype-pollution keys, and, when `count` is given, that it holds that many
+ * ticks (a count that differs is an empty element, `[1,,2]` or a trailing comma, that the
+ * slice's brackets hid). `first` is the slice's first tick's number in the batch, for the
+ * messages. What a cluster primary runs on each slice a worker forwards unparsed.
+ * @throws HttpError 400 `invalid_json` / `invalid_body` naming the tick.
+ */
+export function parseTickSlice(text: string, first: number, count?: number): unknown[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(part);
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new HttpError('invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (in ticks ${first}–${first + count - 1})`);
+    throw new HttpError('invalid_json', 'body', `body is not valid JSON: ${(error as Error).message} (${count === undefined ? `from tick ${first} on` : `in ticks ${first}–${first + count - 1}`})`);
   }
+  if (!Array.isArray(parsed)) throw invalidBody(`ticks.${first}`, `must be a slice of ticks (an array), got ${describeValue(parsed)}`);
   const slice = parsed as unknown[];
-  // A count that differs is an empty element (`[1,,2]`, a trailing comma) that the slice's brackets hid.
-  if (slice.length !== count) throw new HttpError('invalid_json', 'body', `body is not valid JSON: an empty tick near tick ${first + slice.length}`);
-  if (mayPollute(part)) {
+  if (count !== undefined && slice.length !== count) throw emptyTick(first + slice.length);
+  if (mayPollute(text)) {
     const path = pollutionPath(slice);
     if (path !== null) {
       const dot = path.indexOf('.');
       throw invalidBody(`ticks.${first + Number(path.slice(0, dot))}${path.slice(dot)}`, 'is a forbidden key (prototype pollution)');
     }
   }
+  return slice;
+}
+
+/** The 400 for an empty element of the ticks array (`[1,,2]`, a trailing comma) near tick `index`. */
+export function emptyTick(index: number): HttpError {
+  return new HttpError('invalid_json', 'body', `body is not valid JSON: an empty tick near tick ${index}`);
 }
 
 /**
@@ -264,13 +290,13 @@ function arrayText(bytes: Buffer, from: number, to: number): string {
   }
 }
 
-/** The ticks in bytes `[from, to)` as the UTF-8 bytes of a JSON array: a copy, bracketed. */
+/**
+ * The ticks in bytes `[from, to)` with the delimiter on either side (the body's `[` or a
+ * comma before, a comma or `]` after), to be read as an array's brackets: a view into the
+ * body, no copy (a structured-clone IPC channel copies only the view's bytes).
+ */
 function arrayBytes(bytes: Buffer, from: number, to: number): Uint8Array {
-  const out = Buffer.allocUnsafeSlow(to - from + 2);
-  out[0] = OPEN_BRACKET;
-  bytes.copy(out, 1, from, to);
-  out[out.length - 1] = CLOSE_BRACKET;
-  return out;
+  return bytes.subarray(from - 1, to + 1);
 }
 
 function tooMany(maxTicks: number, count: number): HttpError {

@@ -2,6 +2,7 @@ import { EventEmitter, type Event } from '../../core/event.js';
 import { sendToPrimary } from './ipc-send.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { batchOf } from '../vix/tick-batch.js';
+import { HttpError } from '../http/http-error.js';
 import { VixBusyError, VixUnavailableError, type TickBatch, type TickBatchAnswer, type VixSource, type VixTransitionView, type VixView } from '../vix/vix-source.js';
 
 /** The IPC channel to the primary; `process` in a cluster worker. */
@@ -42,6 +43,8 @@ interface Pending {
  */
 export class RemoteVix implements VixSource {
   readonly location = 'primary';
+  /** The primary parses and checks a batch's text whole before ingesting any of it: the route need only scan it. */
+  readonly checksSlices = true;
   readonly #channel: IpcChannel;
   readonly #timeoutMs: number;
   readonly #chunkTicks: number;
@@ -93,12 +96,15 @@ export class RemoteVix implements VixSource {
     // text): the primary parses it, this worker does not serialize ticks.
     const source = this.#binary && batch.bytes ? batch.bytes() : batch.texts ? batch.texts() : batch.slices();
     const parts: Iterator<readonly unknown[] | string | Uint8Array> = source[Symbol.iterator]();
-    const message = (part: readonly unknown[] | string | Uint8Array, more: boolean) =>
-      typeof part === 'string'
-        ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more }
+    // The last part says how many ticks the batch holds: the primary checks its parse against it.
+    const message = (part: readonly unknown[] | string | Uint8Array, more: boolean) => {
+      const count = more ? undefined : batch.count;
+      return typeof part === 'string'
+        ? { type: VIX_TICKS_REQUEST, id, ticksText: part, more, count }
         : part instanceof Uint8Array
-          ? { type: VIX_TICKS_REQUEST, id, ticksBytes: part, more }
-          : { type: VIX_TICKS_REQUEST, id, ticks: part, more };
+          ? { type: VIX_TICKS_REQUEST, id, ticksBytes: part, more, count }
+          : { type: VIX_TICKS_REQUEST, id, ticks: part, more, count };
+    };
     // A send that fails (the primary is gone) rejects the batch at once instead of waiting for the timeout.
     const post = (part: unknown) => sendToPrimary(part, (error) => this.#fail(id, error), channel);
     let current = parts.next();
@@ -147,7 +153,9 @@ export class RemoteVix implements VixSource {
       this.#pending.delete(message.id);
       clearTimeout(pending.timer);
       if (message.answer) pending.resolve(message.answer);
-      else if (message.busy === true) pending.reject(new VixBusyError(`the cluster primary is busy: ${message.error ?? 'too many tick batches queued'}`));
+      else if (message.invalid && (message.invalid.error === 'invalid_json' || message.invalid.error === 'invalid_body')) {
+        pending.reject(new HttpError(message.invalid.error, message.invalid.field ?? null, String(message.invalid.message)));
+      } else if (message.busy === true) pending.reject(new VixBusyError(`the cluster primary is busy: ${message.error ?? 'too many tick batches queued'}`));
       else pending.reject(new VixUnavailableError(`the cluster primary could not ingest the ticks: ${message.error ?? 'no answer'}`));
       return;
     }

@@ -7,13 +7,19 @@ import { LocalVix, type LocalVixOptions } from '../vix/local-vix.js';
 import { MarketChangePublisher } from '../../cache/market-change-publisher.js';
 import { connectStore, quitRedis } from './store-connection.js';
 import { sendToWorker } from './ipc-send.js';
-import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
+import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW, type InvalidTicks } from './vix-messages.js';
+import { HttpError } from '../http/http-error.js';
+import { emptyTick, parseTickSlice } from '../http/tick-body.js';
+import { sliceText } from '../vix/tick-batch.js';
 import { VixBusyError } from '../vix/vix-source.js';
 import type { LogVolume } from '../state/log-volume.js';
 import { PanicEpisodes } from '../state/panic-episodes.js';
 
 /** Batches of one worker the primary keeps half-received; past it the oldest is dropped (its sender timed out). */
 const MAX_PARTIAL_BATCHES = 16;
+
+/** A half-received batch already refused: its remaining parts are dropped. */
+const FAILED = Symbol('failed');
 
 /** How long the publisher waits for Redis per write; it is off the request path, so longer than a decision's 50 ms. */
 export const PUBLISH_TIMEOUT_MS = 1000;
@@ -42,27 +48,58 @@ export function hostClusterVix(options: ClusterVixHostOptions): () => void {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker) sendView(worker);
   };
   // Batches arriving in several messages, per worker and id; a few per worker at most.
-  const parts = new Map<number, Map<number, unknown[]>>();
+  // A batch refused midway is remembered as FAILED until its last part, so that the parts
+  // still on their way are dropped instead of starting a batch of their own.
+  const parts = new Map<number, Map<number, unknown[] | typeof FAILED>>();
+  const keep = (workerId: number, id: number, value: unknown[] | typeof FAILED) => {
+    let mine = parts.get(workerId);
+    if (!mine) parts.set(workerId, (mine = new Map()));
+    mine.delete(id);
+    mine.set(id, value);
+    if (mine.size > MAX_PARTIAL_BATCHES) mine.delete(mine.keys().next().value!); // a batch whose sender gave up
+  };
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
-    const part = partOf(message);
-    if (!part) {
-      parts.get(worker.id)?.delete(message.id);
-      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
+    const mine = parts.get(worker.id);
+    const earlier = mine?.get(message.id);
+    const more = message.more === true;
+    if (earlier === FAILED) {
+      if (!more) mine!.delete(message.id);
       return;
     }
-    let mine = parts.get(worker.id);
-    const earlier = mine?.get(message.id);
+    const refuse = (invalid: InvalidTicks) => {
+      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, invalid }, logger);
+      if (more) keep(worker.id, message.id, FAILED);
+      else mine?.delete(message.id);
+    };
+    let part: unknown[] | null;
+    try {
+      // The worker only scanned a part that comes as text: it is parsed (once) and checked here.
+      part = partOf(message, earlier?.length ?? 0);
+    } catch (error) {
+      if (error instanceof HttpError && (error.error === 'invalid_json' || error.error === 'invalid_body')) refuse({ error: error.error, field: error.field, message: error.message });
+      else refuse({ error: 'invalid_body', field: 'ticks', message: (error as Error).message });
+      return;
+    }
+    if (!part) {
+      send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, error: 'ticks must be an array' }, logger);
+      if (more) keep(worker.id, message.id, FAILED);
+      else mine?.delete(message.id);
+      return;
+    }
     const ticks = earlier ?? part;
     if (earlier) for (const tick of part) earlier.push(tick);
-    if (message.more === true) {
-      if (!mine) parts.set(worker.id, (mine = new Map()));
-      mine.delete(message.id);
-      mine.set(message.id, ticks);
-      if (mine.size > MAX_PARTIAL_BATCHES) mine.delete(mine.keys().next().value!); // a batch whose sender gave up
+    if (more) {
+      keep(worker.id, message.id, ticks);
       return;
     }
     mine?.delete(message.id);
+    // A count that differs from the worker's is an empty element its scan counted (a trailing comma).
+    if (typeof message.count === 'number' && message.count !== ticks.length) {
+      const error = emptyTick(Math.min(ticks.length, message.count));
+      refuse({ error: 'invalid_json', field: error.field, message: error.message });
+      return;
+    }
     // Chunked and queued (bounded), so a flood of batches does not starve the primary's own event loop.
     local.ingest(ticks).then(
       (answer) => send(worker, { type: VIX_TICKS_RESPONSE, id: message.id, answer }, logger),
@@ -159,18 +196,18 @@ export async function startVixHost(
   };
 }
 
-/** The ticks of one part of a batch (an array, or the JSON text of one, or that text's UTF-8 bytes), or null when it is neither. */
-function partOf(message: { ticks?: unknown; ticksText?: unknown; ticksBytes?: unknown }): unknown[] | null {
+/**
+ * The ticks of one part of a batch (an array, or the JSON text of one, or the bytes of
+ * a slice with its delimiters, see `TickBatch.bytes`), or null when it is none of these; text is parsed and checked as the
+ * worker's route would have (`first`: how many ticks came before, for the messages).
+ * @throws HttpError 400 `invalid_json` / `invalid_body` for text that is not a valid slice of ticks.
+ */
+function partOf(message: { ticks?: unknown; ticksText?: unknown; ticksBytes?: unknown }, first: number): unknown[] | null {
   if (Array.isArray(message.ticks)) return message.ticks as unknown[];
   const { ticksBytes } = message;
-  const text = ticksBytes instanceof Uint8Array ? Buffer.from(ticksBytes.buffer, ticksBytes.byteOffset, ticksBytes.byteLength).toString('utf8') : message.ticksText;
+  const text = ticksBytes instanceof Uint8Array ? sliceText(ticksBytes) : message.ticksText;
   if (typeof text !== 'string') return null;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
+  return parseTickSlice(text, first);
 }
 
 /** Sends to a worker that may be gone (see {@link sendToWorker}): a failure is logged at debug, never thrown or emitted. */

@@ -14,9 +14,11 @@ export interface TickBatch {
    */
   texts?(): Iterable<string>;
   /**
-   * The same slices as the UTF-8 bytes of a JSON array each (a copy per slice), when the
-   * batch came as bytes: what a cluster worker forwards over a structured-clone IPC
-   * channel, which copies bytes as they are instead of escaping a string.
+   * The same slices as UTF-8 bytes, when the batch came as bytes: each a view into the
+   * body holding the slice's ticks and the delimiter on either side (a `[` or comma
+   * before, a comma or `]` after), which {@link sliceText} reads as the brackets of a JSON
+   * array. What a cluster worker forwards over a structured-clone IPC channel, which
+   * copies a view's bytes as they are: no copy of the body, no string to escape.
    */
   bytes?(): Iterable<Uint8Array>;
 }
@@ -29,4 +31,10 @@ export function batchOf(ticks: readonly unknown[], size = 500): TickBatch {
       for (let from = 0; from < ticks.length; from += size) yield ticks.slice(from, from + size);
     },
   };
+}
+
+/** The JSON text of a slice given by {@link TickBatch.bytes}: its first and last bytes (delimiters) read as `[` and `]`. */
+export function sliceText(bytes: Uint8Array): string {
+  if (bytes.byteLength < 2) return '[]'.slice(0, bytes.byteLength); // not a slice: its parse fails
+  return `[${Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 2).toString('utf8')}]`;
 }

@@ -78,6 +78,13 @@ export interface VixSource {
   /** `engine`: in this process; `primary`: in the cluster primary. */
   readonly location: 'engine' | 'primary';
   /**
+   * True when `ingest` parses and checks the text of a batch's slices (`TickBatch.bytes`
+   * or `texts`) whole before ingesting any, refusing a bad one with a 400 `HttpError`:
+   * `POST /v1/ticks` then only scans the body, and each tick is parsed once (the cluster
+   * primary, seen from a worker). Absent or false: the route parses every slice first.
+   */
+  readonly checksSlices?: boolean;
+  /**
    * Ingests a batch of ticks in order; bad ticks are counted, never thrown.
    * @throws VixUnavailableError when the engine cannot be reached (a cluster primary that does not answer).
    * @throws VixBusyError when the engine already has as many batches waiting as it takes.

@@ -70,8 +70,9 @@ export function registerTickRoutes(app: FastifyInstance, source: VixSource, limi
     if (inFlight >= limits.maxConcurrent) throw busy(reply, tooMany());
     inFlight += 1;
     try {
-      // Parsed here, a slice at a time, rather than by the server's JSON parser in one go.
-      const ticks = await parseTicksBody(request.body as Buffer | undefined, { maxTicks: limits.maxTicks });
+      // Parsed here, a slice at a time, rather than by the server's JSON parser in one go;
+      // only scanned when the engine parses (and checks) the slices before ingesting any.
+      const ticks = await parseTicksBody(request.body as Buffer | undefined, { maxTicks: limits.maxTicks, checkSlices: source.checksSlices !== true });
       budget.charge(ticks.count);
       void reply.header('cache-control', 'no-store');
       return await source.ingest(ticks);

@@ -1,0 +1,82 @@
+import cluster from 'node:cluster';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostClusterVix } from '../../src/server/process/vix-host.js';
+import { VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, isVixMessage } from '../../src/server/process/vix-messages.js';
+import { LocalVix } from '../../src/server/vix/local-vix.js';
+
+/** `count` ticks of one market, a millisecond apart, ending a minute ago (as JSON text, one per tick). */
+function tickTexts(count: number, market = 'ars-che/1x2:home'): string[] {
+  const from = Date.now() - 60_000 - count;
+  return Array.from({ length: count }, (_, i) => JSON.stringify({ market, price: 2 + (i % 9) / 100, ts: from + i, scope: 'ars-che' }));
+}
+
+/** The bytes of a JSON array of ticks with its brackets, as a worker forwards a slice (see TickBatch.bytes). */
+const sliceBytes = (ticks: string[]) => Buffer.from(`[${ticks.join(',')}]`);
+
+describe('in a cluster primary, each forwarded slice is parsed once and checked before any tick of its batch is ingested', () => {
+  // The real host on the real cluster module's events, with a worker whose IPC channel keeps what it is sent.
+  const local = new LocalVix({ clock: null });
+  let stop: () => void = () => {};
+  const answers: unknown[] = [];
+  const worker = { id: 9001, process: { pid: 9001 }, isConnected: () => true, send: (message: unknown, callback?: (error: Error | null) => void) => (answers.push(message), callback?.(null), true) };
+  const deliver = (message: unknown) => cluster.emit('message', worker, message);
+  const answerTo = async (id: number) => {
+    for (let i = 0; i < 200; i += 1) {
+      const answer = answers.find((a) => isVixMessage(a, VIX_TICKS_RESPONSE) && a.id === id);
+      if (answer) return answer as { answer?: { accepted: number }; invalid?: { error: string; field: string | null; message: string }; error?: string };
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no answer to batch ${id}`);
+  };
+
+  beforeAll(() => {
+    stop = hostClusterVix({ local, broadcastMs: 60_000 });
+  });
+  afterAll(async () => {
+    stop();
+    await local.close();
+  });
+
+  it('a slice that is not valid JSON is a 400 invalid_json naming where it is, its batch ingests nothing, and the parts still on their way are dropped', async () => {
+    const ticks = tickTexts(1500);
+    deliver({ type: VIX_TICKS_REQUEST, id: 1, ticksBytes: sliceBytes(ticks.slice(0, 500)), more: true });
+    deliver({ type: VIX_TICKS_REQUEST, id: 1, ticksBytes: Buffer.from(`[${ticks.slice(500, 999).join(',')},{"market":"x","price":2,]`), more: true });
+    deliver({ type: VIX_TICKS_REQUEST, id: 1, ticksBytes: sliceBytes(ticks.slice(1000)), more: false, count: 1500 });
+    const answer = await answerTo(1);
+    expect(answer.answer).toBeUndefined();
+    expect(answer.invalid).toMatchObject({ error: 'invalid_json', field: 'body' });
+    expect(answer.invalid!.message).toMatch(/not valid JSON.*from tick 500 on/);
+    // The last part (sent before the worker heard of the refusal) neither started a batch nor got an answer of its own.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answers.filter((a) => isVixMessage(a, VIX_TICKS_RESPONSE) && a.id === 1)).toHaveLength(1);
+    expect(local.view().ticks.accepted).toBe(0);
+  });
+
+  it('a prototype-pollution key is a 400 invalid_body naming the tick by its number in the batch', async () => {
+    const ticks = tickTexts(1000);
+    ticks[700] = '{"market":"m","price":2,"ts":1,"__proto__":{"polluted":true}}';
+    deliver({ type: VIX_TICKS_REQUEST, id: 2, ticksBytes: sliceBytes(ticks.slice(0, 500)), more: true });
+    deliver({ type: VIX_TICKS_REQUEST, id: 2, ticksBytes: sliceBytes(ticks.slice(500)), more: false, count: 1000 });
+    expect((await answerTo(2)).invalid).toMatchObject({ error: 'invalid_body', field: 'ticks.700.__proto__' });
+    expect(local.view().ticks.accepted).toBe(0);
+  });
+
+  it('a batch whose parse finds fewer ticks than the worker counted (an empty element its scan counted) is a 400 invalid_json', async () => {
+    const ticks = tickTexts(600);
+    deliver({ type: VIX_TICKS_REQUEST, id: 3, ticksBytes: sliceBytes(ticks.slice(0, 500)), more: true });
+    deliver({ type: VIX_TICKS_REQUEST, id: 3, ticksBytes: sliceBytes(ticks.slice(500)), more: false, count: 601 });
+    expect((await answerTo(3)).invalid).toMatchObject({ error: 'invalid_json', field: 'body', message: expect.stringMatching(/empty tick/) as unknown });
+    expect(local.view().ticks.accepted).toBe(0);
+  });
+
+  it('a valid batch in parts whose bytes carry the slice delimiters (a comma or bracket on either side) is ingested whole', async () => {
+    const ticks = tickTexts(1000, 'liv-eve/1x2:home');
+    const body = Buffer.from(`{"ticks":[${ticks.join(',')}]}`);
+    const head = body.indexOf('[');
+    const cut = head + 1 + ticks.slice(0, 500).join(',').length; // the comma between tick 499 and tick 500
+    deliver({ type: VIX_TICKS_REQUEST, id: 4, ticksBytes: body.subarray(head, cut + 1), more: true });
+    deliver({ type: VIX_TICKS_REQUEST, id: 4, ticksBytes: body.subarray(cut, body.length - 1), more: false, count: 1000 });
+    expect((await answerTo(4)).answer).toMatchObject({ accepted: 1000 });
+    expect(local.view().ticks.accepted).toBe(1000);
+  });
+});
