@@ -1,5 +1,6 @@
 import { configFlag } from './config-flag.js';
 import type { FlagTable } from './flag-spec.js';
+import { DEFAULT_MAX_TICKS_PER_SECOND } from '../server/http/tick-budget.js';
 
 /** The longest `--workers`: more processes than this on one host is a mistake, not a need. */
 export const MAX_WORKERS = 64;
@@ -106,9 +107,9 @@ export const SERVE_FLAGS = {
     value: 'N',
     min: 1,
     max: 100_000_000,
-    default: 100_000,
+    default: DEFAULT_MAX_TICKS_PER_SECOND,
     file: 'server.maxTicksPerSecond',
-    meaning: 'Ticks per second one process takes on POST /v1/ticks (a token bucket of two full batches); past it a 429 busy.',
+    meaning: 'Ticks per second the service takes on POST /v1/ticks (with --workers N, each worker takes 1/N, in a token bucket of two full batches); past it a 429 busy with Retry-After.',
   },
   'publish-market-changes': {
     type: 'boolean',

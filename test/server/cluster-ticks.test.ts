@@ -1,8 +1,14 @@
 import cluster from 'node:cluster';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostClusterVix } from '../../src/server/process/vix-host.js';
 import { VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, isVixMessage } from '../../src/server/process/vix-messages.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
+import { freePort, RedisServer } from '../support/redis-server.js';
+import { postJson, type HttpResult } from './http-helpers.js';
+import { alive, serve, type ServeProcess } from './serve-process.js';
 
 /** `count` ticks of one market, a millisecond apart, ending a minute ago (as JSON text, one per tick). */
 function tickTexts(count: number, market = 'ars-che/1x2:home'): string[] {
@@ -78,5 +84,67 @@ describe('in a cluster primary, each forwarded slice is parsed once and checked 
     deliver({ type: VIX_TICKS_REQUEST, id: 4, ticksBytes: body.subarray(cut, body.length - 1), more: false, count: 1000 });
     expect((await answerTo(4)).answer).toMatchObject({ accepted: 1000 });
     expect(local.view().ticks.accepted).toBe(1000);
+  });
+});
+
+/** Sums the accepted ticks of every 200 answer, and counts the 429 busy answers (each with Retry-After). */
+function tally(results: HttpResult[]): { accepted: number; busy: number } {
+  let accepted = 0;
+  let busy = 0;
+  for (const result of results) {
+    if (result.status === 200) accepted += Number(result.json().accepted) + Number(result.json().rejected);
+    else if (result.status === 429) {
+      expect(result.json().error).toBe('busy');
+      expect(result.headers['retry-after']).toBe('1');
+      busy += 1;
+    } else throw new Error(`unexpected ${result.status}: ${result.text}`);
+  }
+  return { accepted, busy };
+}
+
+describe('serve --workers 2: --max-ticks-per-second is the service’s, each worker taking its share', () => {
+  const RATE = 400; // ticks per second, the whole service
+  const BATCH = 100; // maxTicksPerBatch: each worker's bucket holds two batches
+  let redis: RedisServer;
+  let service: ServeProcess;
+  let base: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    dir = mkdtempSync(join(tmpdir(), 'vix-ttl-ticks-'));
+    const config = join(dir, 'vix-ttl.json');
+    writeFileSync(config, JSON.stringify({ server: { maxTicksPerBatch: BATCH } }));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    service = serve(['--workers', '2', '--redis', redis.url, '--port', String(port), '--config', config, '--max-ticks-per-second', String(RATE)]);
+    await service.waitFor('VIX_TTL_CLUSTER_READY');
+  });
+
+  afterAll(async () => {
+    if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    for (const line of service.lines) if (typeof line.pid === 'number' && line.pid !== service.child.pid && alive(line.pid)) process.kill(line.pid, 'SIGKILL');
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('clients posting as fast as they can on new connections (spread over both workers) get at most the service’s rate, past the buckets, and 429 busy beyond', async () => {
+    const body = JSON.stringify({ ticks: tickTexts(BATCH).map((t) => JSON.parse(t) as unknown) });
+    const results: HttpResult[] = [];
+    const started = performance.now();
+    const until = started + 3000;
+    const client = async () => {
+      while (performance.now() < until) results.push(await postJson(`${base}/v1/ticks`, body));
+    };
+    await Promise.all(Array.from({ length: 4 }, client));
+    const seconds = (performance.now() - started) / 1000;
+    const { accepted, busy } = tally(results);
+    // Each worker: a full bucket (two batches) at the start, one batch of debt (paid once parsed), and RATE / 2 a second.
+    const bound = 2 * (2 * BATCH + BATCH) + RATE * seconds;
+    expect(accepted).toBeGreaterThan(0);
+    expect(busy).toBeGreaterThan(0);
+    expect(accepted).toBeLessThanOrEqual(bound);
+    // Both workers took part (the primary hands each new connection to the next worker): more than one worker's share went through.
+    expect(accepted).toBeGreaterThan(2 * BATCH + BATCH + (RATE / 2) * seconds);
   });
 });

@@ -32,6 +32,7 @@ import { StoreHealth } from '../state/store-health.js';
 import { LogVolume } from '../state/log-volume.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { registerTickRoutes } from './routes/tick-routes.js';
+import { DEFAULT_MAX_TICKS_PER_SECOND } from './tick-budget.js';
 import { openApiDocumentText } from './openapi-document.js';
 import { registerOpenApiRoutes } from './routes/openapi-routes.js';
 import { registerTtlRoutes } from './routes/ttl-routes.js';
@@ -224,7 +225,7 @@ const optionsSchema = z.strictObject({
   ticksBodyLimit: z.number().int().min(256).max(104_857_600).default(1_048_576),
   maxTicksPerBatch: z.number().int().min(1).max(1_000_000).default(10_000),
   maxConcurrentTickBatches: z.number().int().min(1).max(1000).default(1),
-  maxTicksPerSecond: z.number().positive().max(100_000_000).default(100_000),
+  maxTicksPerSecond: z.number().positive().max(100_000_000).default(DEFAULT_MAX_TICKS_PER_SECOND),
   maxTickSkewMs: z.number().min(0).max(86_400_000).optional(),
   maxTickAgeMs: z.number().min(1000).max(86_400_000).optional(),
   vixEngine: z.custom<VixEngineOptions>((v) => v === undefined || (typeof v === 'object' && v !== null), { message: 'must be the options of a VixEngine' }).optional(),

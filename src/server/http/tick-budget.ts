@@ -1,4 +1,10 @@
 /**
+ * Ticks per second a service takes on `POST /v1/ticks` by default (`--max-ticks-per-second`):
+ * with `--workers N` each worker takes 1/N of it, so the service as a whole takes this many.
+ */
+export const DEFAULT_MAX_TICKS_PER_SECOND = 100_000;
+
+/**
  * A token bucket of ticks per second for one process's `POST /v1/ticks`: a batch is
  * let in while the bucket is not empty and pays for its ticks once parsed (the bucket
  * may go into debt by one batch). Bounding the rate, not only the batches at once,

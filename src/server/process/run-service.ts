@@ -10,6 +10,7 @@ import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
+import { DEFAULT_MAX_TICKS_PER_SECOND } from '../http/tick-budget.js';
 import { DemoFeed } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
@@ -51,7 +52,11 @@ export interface ServiceConfig {
   maxTickAgeMs?: number | undefined;
   /** Most `POST /v1/ticks` batches one process takes at once (429 `busy` past it). Default 1. */
   maxTickBatches?: number | undefined;
-  /** Most ticks per second one process takes on `POST /v1/ticks` (429 `busy` past it). Default 100,000. */
+  /**
+   * Most ticks per second the service takes on `POST /v1/ticks` (429 `busy` past it): with
+   * `workers` N, each worker takes 1/N of it, so the primary's one engine never gets more.
+   * Default 100,000.
+   */
   maxTicksPerSecond?: number | undefined;
   /**
    * The panic clock's options: for Redis all of them (the decisions' clock takes
@@ -143,7 +148,8 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     timeScale: config.demo ? config.demoSpeed : 1,
     vixSource: vix,
     maxConcurrentTickBatches: config.maxTickBatches,
-    maxTicksPerSecond: config.maxTicksPerSecond,
+    // The service's budget, shared out: each of N workers takes 1/N (the engine is one, in the primary).
+    maxTicksPerSecond: (config.maxTicksPerSecond ?? DEFAULT_MAX_TICKS_PER_SECOND) / (cluster.isWorker ? Math.max(1, config.workers) : 1),
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
   const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
