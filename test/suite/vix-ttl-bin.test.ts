@@ -96,12 +96,15 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     write('package.json', JSON.stringify({ type: 'module', scripts: { build: 'node scripts/clean-dist.js && tsc -p tsconfig.build.json' } }));
     write('tsconfig.json', '{}');
     write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], rootDir: 'src', outDir: 'dist', sourceMap: true }, include: ['src'] }));
-    write('src/core/errors.ts', 'export const code = "E";\n');
-    write('src/index.ts', `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`);
-    await buildDistIfStale(root);
-    expect(distIsFresh(root)).toBe(true);
+    const index = `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`;
+    write('src/core/errors.ts', 'export const code = "F";\n');
+    write('src/index.ts', index);
+    // The build before the edit of errors.ts (written by hand: one real tsc is enough), now stale.
+    write('dist/core/errors.js', 'export const code = "E";\n');
+    write('dist/index.js', index);
+    utimesSync(join(root, 'src/core/errors.ts'), 2_000, 2_000);
+    expect(distIsFresh(root)).toBe(false);
 
-    writeFileSync(join(root, 'src/core/errors.ts'), 'export const code = "F";\n');
     let reads = 0;
     const broken: string[] = [];
     let building = true;
@@ -122,5 +125,5 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     expect(distIsFresh(root)).toBe(true);
     expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
     expect(readFileSync(join(root, 'dist', 'index.js.map'), 'utf8')).toContain('"../src/index.ts"');
-  }, 120_000); // two real tsc builds (about 1 s each at rest): generous, the time is not the subject
+  }, 120_000); // a real tsc build (about 1 s at rest), the other run waiting for it: generous, the time is not the subject
 });
