@@ -10,7 +10,7 @@ import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
-import { DemoFeed } from './demo-feed.js';
+import { DemoFeed, demoRoundMs } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
@@ -146,7 +146,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     maxTicksPerSecond: config.maxTicksPerSecond,
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
-  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed), onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
   try {
     await server.app.listen({ port: config.port, host: config.host });
   } catch (error) {
