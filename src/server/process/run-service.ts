@@ -27,6 +27,10 @@ export interface ServiceConfig {
   /** Redis URL of the shared clock; undefined runs the in-memory clock (one process). */
   redisUrl: string | undefined;
   workers: number;
+  /** With workers: the crash budget, most unrequested worker exits within `restartWindowMs` (default 5); one more stops the service. */
+  maxWorkerRestarts?: number | undefined;
+  /** The window `maxWorkerRestarts` counts exits in, ms (default 30,000). */
+  restartWindowMs?: number | undefined;
   demo: boolean;
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
