@@ -11,7 +11,7 @@ import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
 import { DEFAULT_MAX_TICKS_PER_SECOND } from '../http/tick-budget.js';
-import { DemoFeed } from './demo-feed.js';
+import { DemoFeed, demoRoundMs } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
@@ -28,6 +28,10 @@ export interface ServiceConfig {
   /** Redis URL of the shared clock; undefined runs the in-memory clock (one process). */
   redisUrl: string | undefined;
   workers: number;
+  /** With workers: the crash budget, most unrequested worker exits within `restartWindowMs` (default 5); one more stops the service. */
+  maxWorkerRestarts?: number | undefined;
+  /** The window `maxWorkerRestarts` counts exits in, ms (default 30,000). */
+  restartWindowMs?: number | undefined;
   demo: boolean;
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
@@ -152,7 +156,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     maxTicksPerSecond: (config.maxTicksPerSecond ?? DEFAULT_MAX_TICKS_PER_SECOND) / (cluster.isWorker ? Math.max(1, config.workers) : 1),
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
-  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed), onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
   try {
     await server.app.listen({ port: config.port, host: config.host });
   } catch (error) {
