@@ -10,6 +10,8 @@ export interface ServeUnderTest {
   url: string;
   /** Worker pids, from the primary's VIX_TTL_CLUSTER_READY line (the one process's pid for one worker). */
   pids: number[];
+  /** The pid of the process started: the cluster primary with workers, else the one process (also in `pids`). */
+  mainPid: number;
   /** Every JSON log line seen so far. */
   lines: Array<Record<string, unknown>>;
   stderr: () => string;
@@ -53,6 +55,7 @@ export async function startServe(redisUrl: string, workers: number, flags: strin
   return {
     url: `http://127.0.0.1:${port}`,
     pids: (readyLine.pids as number[] | undefined) ?? [child.pid!],
+    mainPid: child.pid!,
     lines,
     stderr: () => stderr,
     stop: async () => {

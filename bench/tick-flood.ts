@@ -6,7 +6,7 @@
 // version; saves bench/results/tick-flood.json. The goal: a median ratio within 3×.
 // The flood's clients run at nice 10 (see startFlood).
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,6 +50,24 @@ interface Phase {
   /** The service's own event-loop delay over the phase (prom-client's, max over processes), ms. */
   loopLagP99Ms: number;
   loopLagMaxMs: number;
+  /** CPU the service's processes used over the phase, in % of one core: the primary (with workers) and all workers; null off Linux. */
+  cpu: { primary: number | null; workers: number } | null;
+}
+
+/** CPU seconds a process has used so far (user + system, from /proc), or null where there is no /proc. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ, 100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** The service's processes: the primary (null for one process) and the workers. */
+interface ServicePids {
+  primary: number | null;
+  workers: number[];
 }
 
 /** Scrapes the service's event-loop delay (prom-client resets it on each scrape), in ms. */
@@ -71,8 +89,10 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
  * was due (or sent, if earlier), so a caller held up by a slow answer counts the wait
  * (no coordinated omission).
  */
-async function ttlLoad(url: string, seconds: number): Promise<Phase> {
+async function ttlLoad(url: string, seconds: number, pids: ServicePids): Promise<Phase> {
   await loopLag(url); // resets it
+  const cpuAt = () => ({ at: performance.now(), primary: pids.primary === null ? null : cpuSeconds(pids.primary), workers: pids.workers.map(cpuSeconds) });
+  const cpuBefore = cpuAt();
   const LOOPS = 10;
   const agent = new Agent({ keepAlive: true, maxSockets: LOOPS });
   const latencies: number[] = [];
@@ -100,7 +120,11 @@ async function ttlLoad(url: string, seconds: number): Promise<Phase> {
   };
   await Promise.all(Array.from({ length: LOOPS }, (_, i) => loop(i)));
   agent.destroy();
+  const cpuAfter = cpuAt();
   const lag = await loopLag(url);
+  const wallS = (cpuAfter.at - cpuBefore.at) / 1000;
+  const share = (after: number | null, before: number | null) => (after === null || before === null ? null : round2(((after - before) / wallS) * 100));
+  const workerShares = cpuAfter.workers.map((after, i) => share(after, cpuBefore.workers[i]!));
   latencies.sort((a, b) => a - b);
   return {
     p50: round2(percentile(latencies, 0.5)),
@@ -110,6 +134,7 @@ async function ttlLoad(url: string, seconds: number): Promise<Phase> {
     failed,
     loopLagP99Ms: lag.p99,
     loopLagMaxMs: lag.max,
+    cpu: workerShares.every((x) => x !== null) ? { primary: share(cpuAfter.primary, cpuBefore.primary), workers: round2(workerShares.reduce((a, b) => a! + b!, 0)!) } : null,
   };
 }
 
@@ -140,6 +165,16 @@ async function startFlood(url: string): Promise<{ stop(): Promise<Record<string,
   };
 }
 
+/** Median CPU of the service's processes per phase (% of one core), quiet and flood, or null off Linux. */
+const cpuStats = (rounds: Array<{ quiet: Phase; flood: Phase }>) => {
+  if (rounds.some((r) => r.quiet.cpu === null || r.flood.cpu === null)) return null;
+  const median = (xs: number[]) => stats(xs).median;
+  const of = (phase: 'quiet' | 'flood') => ({ primary: rounds[0]![phase].cpu!.primary === null ? null : median(rounds.map((r) => r[phase].cpu!.primary!)), workers: median(rounds.map((r) => r[phase].cpu!.workers)) });
+  return { quiet: of('quiet'), flood: of('flood') };
+};
+
+const cpuText = (cpu: Phase['cpu']) => (cpu === null ? 'n/a' : `${cpu.primary ?? '-'}/${cpu.workers}`);
+
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { min: round2(s[0]!), median: round2(s[Math.floor((s.length - 1) / 2)]!), max: round2(s.at(-1)!) };
@@ -151,18 +186,19 @@ const modes: Array<Record<string, unknown>> = [];
 try {
   for (const workers of MODES) {
     const service = await startServe(redisServer.url, workers, values['serve-flags'].split(' ').filter(Boolean));
+    const pids: ServicePids = { primary: workers > 1 ? service.mainPid : null, workers: service.pids };
     try {
       // Warm-up: the decisions, and one flood (the engine's first sight of its markets and scopes, the JIT).
-      await ttlLoad(service.url, 2);
+      await ttlLoad(service.url, 2, pids);
       const warmFlood = await startFlood(service.url);
-      await ttlLoad(service.url, 3);
+      await ttlLoad(service.url, 3, pids);
       await warmFlood.stop();
       const rounds: Array<{ round: number; quiet: Phase; flood: Phase; ratio: number; flooded: Record<string, number> }> = [];
       for (let round = 1; round <= ROUNDS; round += 1) {
-        const runQuiet = () => ttlLoad(service.url, PHASE_S);
+        const runQuiet = () => ttlLoad(service.url, PHASE_S, pids);
         const runFlood = async () => {
           const flood = await startFlood(service.url);
-          const phase = await ttlLoad(service.url, PHASE_S);
+          const phase = await ttlLoad(service.url, PHASE_S, pids);
           return { phase, flooded: await flood.stop() };
         };
         // Alternate which phase goes first, so a drift of the machine's load favours neither.
@@ -178,10 +214,11 @@ try {
         rounds.push({ round, quiet, flood: flooded.phase, ratio: round2(flooded.phase.p99 / quiet.p99), flooded: flooded.flooded });
         console.log(
           `workers ${workers}, round ${round}: p99 ${quiet.p99} ms quiet, ${flooded.phase.p99} ms under the flood (×${round2(flooded.phase.p99 / quiet.p99)}); ` +
-            `service loop lag p99/max ${quiet.loopLagP99Ms}/${quiet.loopLagMaxMs} ms quiet, ${flooded.phase.loopLagP99Ms}/${flooded.phase.loopLagMaxMs} ms flood; flood: ${JSON.stringify(flooded.flooded)}`,
+            `service loop lag p99/max ${quiet.loopLagP99Ms}/${quiet.loopLagMaxMs} ms quiet, ${flooded.phase.loopLagP99Ms}/${flooded.phase.loopLagMaxMs} ms flood; ` +
+            `service CPU % of a core (primary/workers) ${cpuText(quiet.cpu)} quiet, ${cpuText(flooded.phase.cpu)} flood; flood: ${JSON.stringify(flooded.flooded)}`,
         );
       }
-      modes.push({ workers, rounds, p99Ratio: stats(rounds.map((r) => r.ratio)), floodTicksAcceptedPerS: stats(rounds.map((r) => (r.flooded.accepted ?? 0) / PHASE_S)), floodTicksTakenPerS: stats(rounds.map((r) => ((r.flooded.accepted ?? 0) + (r.flooded.rejected ?? 0)) / PHASE_S)), quietP99Ms: stats(rounds.map((r) => r.quiet.p99)), floodP99Ms: stats(rounds.map((r) => r.flood.p99)) });
+      modes.push({ workers, rounds, p99Ratio: stats(rounds.map((r) => r.ratio)), floodTicksAcceptedPerS: stats(rounds.map((r) => (r.flooded.accepted ?? 0) / PHASE_S)), floodTicksTakenPerS: stats(rounds.map((r) => ((r.flooded.accepted ?? 0) + (r.flooded.rejected ?? 0)) / PHASE_S)), quietP99Ms: stats(rounds.map((r) => r.quiet.p99)), floodP99Ms: stats(rounds.map((r) => r.flood.p99)), serviceCpuPercent: cpuStats(rounds) });
     } finally {
       await service.stop();
     }
@@ -204,7 +241,7 @@ const summary = {
 };
 console.log(`\n/v1/ttl at ${RATE} requests/s, ${PHASE_S} s per phase, ${ROUNDS} alternating rounds; flood: ${CLIENTS} clients × 10,000-tick batches (a client told busy waits ${BUSY_PAUSE_MS > 0 ? `${BUSY_PAUSE_MS} ms` : 'its Retry-After'})\n`);
 printTable(
-  ['workers', 'p99 quiet ms (min/med/max)', 'p99 flood ms (min/med/max)', 'p99 ratio min', 'median', 'max', 'batches/s taken (median round)', 'ticks/s taken / accepted (median round)'],
+  ['workers', 'p99 quiet ms (min/med/max)', 'p99 flood ms (min/med/max)', 'p99 ratio min', 'median', 'max', 'batches/s taken (median round)', 'ticks/s taken / accepted (median round)', 'service CPU % of a core, quiet → flood (primary/workers, medians)'],
   modes.map((m) => {
     const rounds = m.rounds as Array<{ flooded: Record<string, number> }>;
     const batches = stats(rounds.map((r) => (r.flooded.batches ?? 0) / PHASE_S)).median;
@@ -213,7 +250,9 @@ printTable(
     const r = m.p99Ratio as ReturnType<typeof stats>;
     const taken = (m.floodTicksTakenPerS as ReturnType<typeof stats>).median;
     const accepted = (m.floodTicksAcceptedPerS as ReturnType<typeof stats>).median;
-    return [m.workers as number, `${q.min} / ${q.median} / ${q.max}`, `${f.min} / ${f.median} / ${f.max}`, r.min, r.median, r.max, batches, `${Math.round(taken)} / ${Math.round(accepted)}`];
+    const cpu = m.serviceCpuPercent as ReturnType<typeof cpuStats>;
+    const cpuCell = cpu === null ? 'n/a' : `${cpuText(cpu.quiet)} → ${cpuText(cpu.flood)}`;
+    return [m.workers as number, `${q.min} / ${q.median} / ${q.max}`, `${f.min} / ${f.median} / ${f.max}`, r.min, r.median, r.max, batches, `${Math.round(taken)} / ${Math.round(accepted)}`, cpuCell];
   }),
 );
 console.log(`\nload average ${summary.loadavg.before.join(' ')} → ${summary.loadavg.after.join(' ')}, Node ${process.version}`);
