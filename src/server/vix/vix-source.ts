@@ -83,7 +83,7 @@ export interface VixSource {
    * `POST /v1/ticks` then only scans the body, and each tick is parsed once (the cluster
    * primary, seen from a worker). Absent or false: the route parses every slice first.
    */
-  readonly checksSlices?: boolean;
+  readonly checksSlices?: boolean | undefined;
   /**
    * Ingests a batch of ticks in order; bad ticks are counted, never thrown.
    * @throws VixUnavailableError when the engine cannot be reached (a cluster primary that does not answer).
