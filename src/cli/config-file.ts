@@ -80,6 +80,8 @@ export const configFileSchema = z.strictObject({
       host: flagKey('host'),
       port: flagKey('port'),
       workers: flagKey('workers'),
+      maxWorkerRestarts: flagKey('max-worker-restarts'),
+      restartWindowMs: flagKey('restart-window-ms'),
       requestTimeoutMs: flagKey('request-timeout-ms'),
       maxConnections: flagKey('max-connections'),
       keepAliveTimeoutMs: flagKey('keep-alive-timeout-ms'),

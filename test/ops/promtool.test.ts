@@ -59,7 +59,7 @@ async function cacheScrape(): Promise<string> {
  */
 async function clusterScrape(redisUrl: string): Promise<string> {
   const port = await freePort();
-  const service = serve(['--workers', '2', '--redis', redisUrl, '--port', String(port), '--host', '127.0.0.1']);
+  const service = serve(['--workers', '2', '--redis', redisUrl, '--port', String(port), '--host', '127.0.0.1', '--max-worker-restarts', '7', '--restart-window-ms', '60000']);
   try {
     await service.waitFor('VIX_TTL_CLUSTER_READY', 60_000); // starting two workers on a loaded machine is not the subject: generous
     return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -167,7 +167,8 @@ describe('a real /metrics scrape', () => {
     expect(promtool(['check', 'metrics'], clusterText).output.trim()).toBe('');
     expect(clusterText).toMatch(/^vix_ttl_cluster_workers 2$/m);
     expect(clusterText).toMatch(/^vix_ttl_cluster_workers_wanted 2$/m);
-    expect(clusterText).toMatch(/^vix_ttl_cluster_worker_exits_max 5$/m);
+    expect(clusterText).toMatch(/^vix_ttl_cluster_worker_exits_max 7$/m); // --max-worker-restarts reaches the primary…
+    expect(clusterText).toMatch(/^# HELP vix_ttl_cluster_worker_exits_in_window .*within the last 60 s/m); // …and --restart-window-ms
     expect(clusterText).toMatch(/^vix_ttl_cluster_worker_exits_in_window 0$/m);
     expect(clusterText).toMatch(/^vix_ttl_worker_restarts_total\{reason="crash"\} 0$/m);
     const names = new Set([...families(scrape), ...families(cacheText), ...families(clusterText)]);

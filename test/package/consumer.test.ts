@@ -63,7 +63,7 @@ let packed: PackedPackage;
 let server: RedisServer;
 beforeAll(async () => {
   [packed, server] = await Promise.all([packPackage(), RedisServer.start()]);
-}, 300_000); // copies the repository, compiles src/ and packs it: tens of seconds on a loaded machine; the time is not the subject
+}, 300_000); // packs and unpacks thousands of files (and builds dist/ first if src/ changed): seconds, more on a loaded machine; the time is not the subject
 afterAll(async () => {
   await server?.stop();
   packed?.remove();

@@ -1,28 +1,22 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerProject, packPackage, ROOT, type PackedPackage } from '../support/packed-package.js';
+import { scratchDir } from '../support/scratch-dir.js';
+import { buildScriptTscArguments } from '../support/vix-ttl-bin.js';
 
 const run = promisify(execFile);
 /** Packages only the service may load. */
 const SERVER_PACKAGES = /\/node_modules\/(fastify|@fastify\/[^/]+|prom-client|uplot)\//;
-/** A file the restructure could leave in dist/: a module that no longer exists in src/. */
-const STALE = 'dist/moved-away/old-module.js';
-
 let packed: PackedPackage;
 let consumer: string;
 beforeAll(async () => {
-  packed = await packPackage({
-    beforeBuild: (stage) => {
-      mkdirSync(join(stage, dirname(STALE)), { recursive: true });
-      writeFileSync(join(stage, STALE), 'export const stale = true;\n');
-    },
-  });
+  packed = await packPackage();
   consumer = consumerProject(packed, 'consumer', 'ioredis6');
-}, 300_000); // copies the repository, compiles src/ and packs it: tens of seconds on a loaded machine; the time is not the subject
+}, 300_000); // packs and unpacks thousands of files (and builds dist/ first if src/ changed): seconds, more on a loaded machine; the time is not the subject
 afterAll(() => packed?.remove());
 
 /** Runs a script in the consumer project with Node, ESM or CommonJS; resolves with stdout, rejects with the process's error. */
@@ -57,11 +51,29 @@ describe('the packed files', () => {
     expect(changelog).toMatch(/^## \[Unreleased\]$/m);
   });
 
-  it('dist/ holds only what src/ compiles to: the build starts from an empty dist/', () => {
-    expect(packed.files).not.toContain(STALE);
-    const built = packed.files.filter((file) => file.startsWith('dist/') && file.endsWith('.js'));
-    expect(built.length).toBeGreaterThan(50);
-    expect(built.filter((file) => !packed.files.includes(file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')))).toEqual([]);
+  it('dist/ holds only what src/ compiles to: a .js, a .d.ts and their maps per module, nothing else', () => {
+    const built = packed.files.filter((file) => file.startsWith('dist/'));
+    const sources = new Set(packed.files.filter((file) => file.startsWith('src/') && file.endsWith('.ts')).map((file) => file.replace(/^src\//, '').replace(/\.ts$/, '')));
+    expect(sources.size).toBeGreaterThan(50);
+    expect(built.filter((file) => !sources.has(file.replace(/^dist\//, '').replace(/\.(?:js|d\.ts)(?:\.map)?$/, '')))).toEqual([]);
+    expect(built.length).toBe(4 * sources.size);
+  });
+
+  it('npm run build empties dist/ first (a module moved away in src/ leaves nothing behind), then runs the tsc the suite builds with', () => {
+    expect(buildScriptTscArguments(ROOT)).toContain('tsconfig.build.json');
+    const repository = mkdtempSync(join(scratchDir(), 'vix-ttl-clean-'));
+    try {
+      mkdirSync(join(repository, 'scripts'));
+      copyFileSync(join(ROOT, 'scripts', 'clean-dist.js'), join(repository, 'scripts', 'clean-dist.js'));
+      mkdirSync(join(repository, 'dist', 'moved-away'), { recursive: true });
+      writeFileSync(join(repository, 'dist', 'moved-away', 'old-module.js'), 'export const stale = true;\n');
+      writeFileSync(join(repository, 'dist', 'index.js'), '');
+      execFileSync(process.execPath, ['scripts/clean-dist.js'], { cwd: repository });
+      expect(existsSync(join(repository, 'dist'))).toBe(false);
+      expect(existsSync(join(repository, 'scripts', 'clean-dist.js'))).toBe(true);
+    } finally {
+      rmSync(repository, { recursive: true, force: true });
+    }
   });
 
   it('every source map resolves: each file it maps from is in the package', () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock, VixCircuitBreaker, type GetTtlInput, type TtlDecision } from '../../src/index.js';
 import { acceleratedTime } from '../../src/server/process/accelerated-time.js';
-import { DemoFeed } from '../../src/server/process/demo-feed.js';
+import { DemoFeed, demoRoundMs } from '../../src/server/process/demo-feed.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 
 const START = Date.parse('2026-05-01T18:00:00Z');
@@ -118,5 +118,47 @@ describe('the accelerated clock', () => {
     expect(fast()).toBe(1_000_000 + 360 * MIN);
     expect(acceleratedTime(1, () => real)()).toBe(real);
     expect(() => acceleratedTime(0)).toThrow(/speed must be/);
+  });
+});
+
+describe('the demo at any allowed speed feeds the engine ticks it takes', () => {
+  /** Rounds of a real feed and a real engine on a clock that runs `speed` × each round's real interval, as `serve --demo` runs them; the engine's `stale_ts` refusals over `rounds`. */
+  async function staleAt(speed: number, tickMs: number, rounds: number): Promise<{ accepted: number; stale: number }> {
+    let now = START;
+    const local = new LocalVix({ clock: new MemoryPanicClock({ now: () => now }), now: () => now, idleCheckMs: 0 });
+    let accepted = 0;
+    let stale = 0;
+    const feed = new DemoFeed({
+      ticks: {
+        ingest: async (ticks) => {
+          const answer = local.ingestNow(ticks);
+          accepted += answer.accepted;
+          stale += answer.byReason.stale_ts ?? 0;
+        },
+      },
+      breaker: { getTtl: async () => ({}) as TtlDecision },
+      now: () => now,
+      tickMs,
+    });
+    for (let round = 0; round < rounds; round += 1) {
+      now += tickMs * speed;
+      await feed.tick();
+    }
+    await local.close();
+    return { accepted, stale };
+  }
+
+  it('a round spans at most 30 clock seconds (at most 100 at ×10,000): no tick of the feed is 5 clock minutes old when it arrives', async () => {
+    expect([1, 120, 1_200, 10_000].map(demoRoundMs)).toEqual([250, 250, 25, 10]);
+    for (const speed of [120, 1_200, 10_000]) {
+      const { accepted, stale } = await staleAt(speed, demoRoundMs(speed), 60);
+      expect(stale, `×${speed}`).toBe(0);
+      expect(accepted, `×${speed}`).toBeGreaterThan(100);
+    }
+  });
+
+  it('with a round of 250 real ms at ×10,000 (42 clock minutes a round), most of its ticks would be refused as stale', async () => {
+    const { accepted, stale } = await staleAt(10_000, 250, 10);
+    expect(stale).toBeGreaterThan(accepted);
   });
 });

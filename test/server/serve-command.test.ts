@@ -54,6 +54,19 @@ describe('vix-ttl serve: bad flags and environment are one line, exit code 2', (
     expect(serviceConfig(flags, {})).toMatchObject({ maxTickSkewMs: 5000, maxTickBatches: 4, maxTicksPerSecond: 5000 });
   });
 
+  it('--max-worker-restarts and --restart-window-ms (server.maxWorkerRestarts, server.restartWindowMs) reach the configuration (5 in 30 s by default); with one process they are refused', () => {
+    const redis = ['--workers', '2', '--redis', 'redis://127.0.0.1:6391'];
+    expect(serviceConfig(parseFlags(SERVE_SPEC, redis), {})).toMatchObject({ maxWorkerRestarts: 5, restartWindowMs: 30_000 });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, [...redis, '--max-worker-restarts', '0', '--restart-window-ms', '600000']), {})).toMatchObject({ maxWorkerRestarts: 0, restartWindowMs: 600_000 });
+    const file = { server: { workers: 3, maxWorkerRestarts: 20, restartWindowMs: 120_000 }, redis: { url: 'redis://127.0.0.1:6391' } } as ConfigFile;
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {}, file)).toMatchObject({ workers: 3, maxWorkerRestarts: 20, restartWindowMs: 120_000 });
+    expect(serviceConfig(parseFlags(SERVE_SPEC, ['--max-worker-restarts', '2']), {}, file)).toMatchObject({ maxWorkerRestarts: 2 });
+    for (const flag of ['--max-worker-restarts', '--restart-window-ms']) {
+      expect(() => serviceConfig(parseFlags(SERVE_SPEC, [flag, '10000']), {})).toThrow(new RegExp(`^${flag} only applies with --workers 2 or more`));
+    }
+    expect(() => parseFlags(SERVE_SPEC, ['--restart-window-ms', '999'])).toThrow(/--restart-window-ms/);
+  });
+
   it('--tick-max-age-ms and --vix-warmup-ms reach the configuration (5 min each by default)', () => {
     expect(serviceConfig(parseFlags(SERVE_SPEC, []), {})).toMatchObject({ maxTickAgeMs: 300_000, vix: undefined });
     expect(serviceConfig(parseFlags(SERVE_SPEC, ['--tick-max-age-ms', '60000', '--vix-warmup-ms', '0']), {})).toMatchObject({ maxTickAgeMs: 60_000, vix: { warmupMs: 0 } });

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scratchDir } from '../support/scratch-dir.js';
-import { buildDistIfStale, distIsFresh } from '../support/vix-ttl-bin.js';
+import { buildDistIfStale, buildScriptTscArguments, distIsFresh } from '../support/vix-ttl-bin.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -53,9 +53,34 @@ describe('distIsFresh: the suite runs the built binary only when dist/ is the bu
     expect(distIsFresh(root)).toBe(false);
   });
 
+  it('a stray file in dist/ (no source of its name, or not something tsc writes) is not fresh; the maps and declarations of a source are', () => {
+    for (const path of ['dist/index.js.map', 'dist/index.d.ts', 'dist/index.d.ts.map']) file(path, 2_000);
+    expect(distIsFresh(root)).toBe(true);
+    for (const stray of ['dist/moved-away/old-module.d.ts', 'dist/core/errors.js.orig', 'dist/notes.txt']) {
+      file(stray, 2_000);
+      expect(distIsFresh(root), stray).toBe(false);
+      rmSync(join(root, stray));
+    }
+    expect(distIsFresh(root)).toBe(true);
+  });
+
   it('no dist/ at all is not fresh', () => {
     rmSync(join(root, 'dist'), { recursive: true });
     expect(distIsFresh(root)).toBe(false);
+  });
+});
+
+describe('buildScriptTscArguments: the suite builds with the tsc arguments of package.json\'s build script', () => {
+  it('reads them from this repository\'s script', () => {
+    const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
+    expect(script).toBe(`node scripts/clean-dist.js && tsc ${buildScriptTscArguments(REPO).join(' ')}`);
+  });
+
+  it('a script of another shape (no clean step, another compiler, shell syntax) is refused, naming scripts.build', () => {
+    for (const build of ['tsc -p tsconfig.build.json', 'node scripts/clean-dist.js && tsup', 'node scripts/clean-dist.js && tsc -p x.json && cp a b', 'node scripts/clean-dist.js && tsc $(cat args)', undefined]) {
+      writeFileSync(join(root, 'package.json'), JSON.stringify({ scripts: { build } }));
+      expect(() => buildScriptTscArguments(root), String(build)).toThrow(/scripts\.build/);
+    }
   });
 });
 
@@ -68,15 +93,18 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     };
     rmSync(join(root, 'dist'), { recursive: true });
     symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    write('package.json', '{ "type": "module" }');
+    write('package.json', JSON.stringify({ type: 'module', scripts: { build: 'node scripts/clean-dist.js && tsc -p tsconfig.build.json' } }));
     write('tsconfig.json', '{}');
     write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], rootDir: 'src', outDir: 'dist', sourceMap: true }, include: ['src'] }));
-    write('src/core/errors.ts', 'export const code = "E";\n');
-    write('src/index.ts', `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`);
-    await buildDistIfStale(root);
-    expect(distIsFresh(root)).toBe(true);
+    const index = `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`;
+    write('src/core/errors.ts', 'export const code = "F";\n');
+    write('src/index.ts', index);
+    // The build before the edit of errors.ts (written by hand: one real tsc is enough), now stale.
+    write('dist/core/errors.js', 'export const code = "E";\n');
+    write('dist/index.js', index);
+    utimesSync(join(root, 'src/core/errors.ts'), 2_000, 2_000);
+    expect(distIsFresh(root)).toBe(false);
 
-    writeFileSync(join(root, 'src/core/errors.ts'), 'export const code = "F";\n');
     let reads = 0;
     const broken: string[] = [];
     let building = true;
@@ -97,5 +125,5 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     expect(distIsFresh(root)).toBe(true);
     expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
     expect(readFileSync(join(root, 'dist', 'index.js.map'), 'utf8')).toContain('"../src/index.ts"');
-  }, 120_000); // two real tsc builds (about 1 s each at rest): generous, the time is not the subject
+  }, 120_000); // a real tsc build (about 1 s at rest), the other run waiting for it: generous, the time is not the subject
 });

@@ -1,17 +1,16 @@
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { scratchDir } from './scratch-dir.js';
+import { withFreshDist } from './vix-ttl-bin.js';
 
 const run = promisify(execFile);
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** What a copy of the repository leaves out: installed, built or produced by runs, and git's own. */
-const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'coverage', 'test-artifacts']);
 
-/** The package as `npm pack` makes it from the current sources. */
+/** The package as `npm pack` makes it from the current sources and their build. */
 export interface PackedPackage {
   /** A scratch directory holding everything below; `remove()` deletes it. */
   dir: string;
@@ -27,23 +26,16 @@ export interface PackedPackage {
 }
 
 /**
- * Builds and packs the package from the current sources without touching the
- * repository's own dist/: the repository is copied (without node_modules, dist, .git)
- * into a scratch directory whose node_modules links the repository's, `npm run build`
- * runs there (the real build script, cleaning included), then `npm pack`, and the
- * tarball is unpacked. `beforeBuild` may change the copy first (e.g. leave a stale file
- * in dist/ to prove the build removes it).
+ * Packs the package as `npm pack` does from the repository, over a dist/ that is the
+ * build of the current sources (`npm ci` made it with `npm run build`, or the suite's
+ * global setup rebuilt it with the same tsc arguments; see `withFreshDist`), and unpacks
+ * the tarball into a scratch directory. No other run replaces dist/ while npm reads it.
  */
-export async function packPackage(options: { beforeBuild?: (stage: string) => void } = {}): Promise<PackedPackage> {
-  const dir = mkdtempSync(join(scratchDir(), 'vix-ttl-pack-')); // a copy of the repository, a build and two unpacked copies: thousands of files
+export async function packPackage(): Promise<PackedPackage> {
+  const dir = mkdtempSync(join(scratchDir(), 'vix-ttl-pack-')); // the tarball and the unpacked copies: thousands of files
   const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
-    const stage = join(dir, 'stage');
-    cpSync(ROOT, stage, { recursive: true, filter: (source) => !NOT_COPIED.has(basename(source)) || source === ROOT.replace(/\/$/, '') });
-    symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
-    options.beforeBuild?.(stage);
-    await run('npm', ['run', 'build', '--silent'], { cwd: stage });
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: stage });
+    const { stdout } = await withFreshDist(ROOT, () => run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT }));
     const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const tarball = join(dir, packed!.filename);
     const unpacked = join(dir, 'unpacked');

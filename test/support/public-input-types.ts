@@ -2,9 +2,10 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SRC = `${ROOT}src/`;
-/** The package's entry points: `vix-ttl`, `vix-ttl/server` and `vix-ttl/opentelemetry`. */
-const ENTRIES = ['src/index.ts', 'src/server/index.ts', 'src/otel/index.ts'];
+/** The build's declarations, which the suite's global setup keeps in step with src/. */
+const DIST = `${ROOT}dist/`;
+/** The declarations of the package's entry points: `vix-ttl`, `vix-ttl/server` and `vix-ttl/opentelemetry`. */
+const ENTRIES = ['dist/index.d.ts', 'dist/server/index.d.ts', 'dist/otel/index.d.ts'];
 
 /** An optional property of a type a caller builds and hands to vix-ttl. */
 export interface OptionalInputProperty {
@@ -14,15 +15,16 @@ export interface OptionalInputProperty {
   topLevelOf: string[];
   /** The property's name. */
   name: string;
-  /** `file:line` of its declaration. */
+  /** `file:line` of its declaration in the build's `.d.ts` (the source has the same name under src/). */
   at: string;
   /** Whether its declared type admits `undefined`, so that `{ name: undefined }` compiles under `exactOptionalPropertyTypes`. */
   acceptsUndefined: boolean;
 }
 
 /**
- * Every optional property a caller can give vix-ttl, read from the compiled types of both
- * entry points: in the parameters of exported functions, constructors and public
+ * Every optional property a caller can give vix-ttl, read from the compiled types of the
+ * entry points, the `.d.ts` files a consumer's compiler reads (a tenth of the checker's
+ * work of reading src/, whose types it would infer from bodies): in the parameters of exported functions, constructors and public
  * methods, in exported `…Options` types, and in the object types they hold (not in
  * instances of our classes, and not in the parameters of callbacks, which we build).
  * A new option is found without a list to keep.
@@ -34,7 +36,7 @@ export function optionalInputProperties(): OptionalInputProperty[] {
   );
   const checker = program.getTypeChecker();
   const found = new Map<string, OptionalInputProperty>();
-  const ours = (node: ts.Node | undefined): node is ts.Node => node !== undefined && node.getSourceFile().fileName.startsWith(SRC);
+  const ours = (node: ts.Node | undefined): node is ts.Node => node !== undefined && node.getSourceFile().fileName.startsWith(DIST);
   const where = (node: ts.Node) => {
     const file = node.getSourceFile();
     return `${file.fileName.slice(ROOT.length)}:${file.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;

@@ -38,24 +38,29 @@ export async function buildDistIfStale(root: string): Promise<void> {
   }
 }
 
+/** What tsc writes for a module `m` of src/: `m.js`, `m.d.ts` and their maps. */
+const BUILT_FROM_SOURCE = /\.(?:js|d\.ts)(?:\.map)?$/;
+
 /**
  * Whether dist/ is the build of src/ as it is now: every TypeScript file under src/
- * has its JavaScript, every JavaScript file has its source (a file deleted or renamed
- * leaves none behind), and no source nor build setting (tsconfig, package.json)
- * changed after the oldest file of the build was written.
+ * has its JavaScript, every file of dist/ is written from a source (a file deleted or
+ * renamed leaves none of its four behind, a stray file is not there), and no source nor
+ * build setting (tsconfig, package.json) changed after the oldest JavaScript of the
+ * build was written.
  */
 export function distIsFresh(root = ROOT): boolean {
   const src = join(root, 'src');
   const dist = join(root, 'dist');
-  const files = (dir: string, ext: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name), ext).map((file) => join(entry.name, file)) : entry.name.endsWith(ext) && !entry.name.endsWith('.d.ts') ? [entry.name] : []));
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name)).map((file) => join(entry.name, file)) : [entry.name]));
   try {
-    const sources = files(src, '.ts').map((file) => file.replace(/\.ts$/, ''));
-    const outputs = files(dist, '.js').map((file) => file.replace(/\.js$/, ''));
-    const built = new Set(outputs);
-    if (sources.length !== outputs.length || !sources.every((file) => built.has(file))) return false;
-    const oldestOutput = Math.min(...outputs.map((file) => statSync(join(dist, `${file}.js`)).mtimeMs));
-    const inputs = [...sources.map((file) => join(src, `${file}.ts`)), ...BUILD_INPUTS.map((file) => join(root, file)).filter((file) => existsSync(file))];
+    const sources = new Set(files(src).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')).map((file) => file.replace(/\.ts$/, '')));
+    const built = files(dist);
+    if (!built.every((file) => BUILT_FROM_SOURCE.test(file) && sources.has(file.replace(BUILT_FROM_SOURCE, '')))) return false;
+    const outputs = built.filter((file) => file.endsWith('.js'));
+    if (outputs.length !== sources.size) return false;
+    const oldestOutput = Math.min(...outputs.map((file) => statSync(join(dist, file)).mtimeMs));
+    const inputs = [...[...sources].map((file) => join(src, `${file}.ts`)), ...BUILD_INPUTS.map((file) => join(root, file)).filter((file) => existsSync(file))];
     return inputs.every((file) => statSync(file).mtimeMs <= oldestOutput);
   } catch {
     return false;
@@ -63,8 +68,38 @@ export function distIsFresh(root = ROOT): boolean {
 }
 
 /**
- * `npm run build` without emptying dist/ first (its tsc command, kept in step with the
- * package.json script by hand: the script's clean step is what this replaces): tsc writes a new build beside it (at the
+ * Runs `use` over a dist/ that is the build of src/ as it is now and that no other run
+ * replaces meanwhile (it holds the build's turn): e.g. `npm pack`, which must read one
+ * build whole.
+ */
+export async function withFreshDist<T>(root: string, use: () => Promise<T>): Promise<T> {
+  const release = await lockBuild(root);
+  try {
+    if (!distIsFresh(root)) await buildDist(root);
+    return await use();
+  } finally {
+    release();
+  }
+}
+
+/**
+ * The arguments of tsc in package.json's `build` script, which must read
+ * `node scripts/clean-dist.js && tsc <arguments>`: the suite builds with them, so what
+ * it runs and packs is what `npm run build` makes. Throws, naming the script, when it
+ * has another shape.
+ */
+export function buildScriptTscArguments(root = ROOT): string[] {
+  const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { build?: unknown } }).scripts?.build;
+  const match = typeof script === 'string' ? /^node scripts\/clean-dist\.js && tsc((?: [\w./=-]+)*)$/.exec(script) : null;
+  if (match === null) {
+    throw new Error(`package.json's scripts.build is ${JSON.stringify(script)}: the suite builds dist/ as "node scripts/clean-dist.js && tsc <arguments>" would (test/support/vix-ttl-bin.ts); make them agree`);
+  }
+  return match[1]!.split(' ').filter(Boolean);
+}
+
+/**
+ * `npm run build` without emptying dist/ first (its tsc command, read from package.json,
+ * with the clean step replaced): tsc writes a new build beside it (at the
  * same depth, so the source maps' relative paths hold), whose files are dated when the
  * build began (a source edited while tsc ran is newer than its output: the next run
  * builds again), then the new build replaces dist/ by two renames.
@@ -76,7 +111,7 @@ async function buildDist(root: string): Promise<void> {
   // The filesystem's clock runs a few milliseconds behind Date.now(): date the build a little earlier.
   const began = (Date.now() - 50) / 1000;
   try {
-    await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--noCheck', '--outDir', next], { cwd: root });
+    await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ...buildScriptTscArguments(root), '--outDir', next], { cwd: root });
     const date = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         if (entry.isDirectory()) date(join(dir, entry.name));

@@ -90,7 +90,7 @@ async function servePrimary(config: ServiceConfig, logger: Logger, io: CliIo, lo
     stop.dispose();
     throw error;
   });
-  const primary = runClusterPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, primaryRegistry: vix.registry });
+  const primary = runClusterPrimary({ workers: config.workers, maxRestarts: config.maxWorkerRestarts, restartWindowMs: config.restartWindowMs, logger, shutdownTimeoutMs: config.shutdownTimeoutMs, primaryRegistry: vix.registry });
   void stop.requested.then(() => primary.shutdown());
   try {
     return await primary.done;
@@ -165,6 +165,9 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
   if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
   const workersFrom = parsed.given.has('workers') ? '--workers' : 'server.workers in the config file';
   if (demo && workers > 1) throw new CliUsageError(`--demo runs in one process; drop --workers (${workers}, from ${workersFrom})`);
+  for (const flag of ['max-worker-restarts', 'restart-window-ms'] as const) {
+    if (parsed.given.has(flag) && workers === 1) throw new CliUsageError(`--${flag} only applies with --workers 2 or more (one process has no worker to restart)`);
+  }
   const redisUrl = demo ? undefined : (redisUrlFrom(flags.redis, env) ?? file?.redis?.url);
   if (workers > 1 && redisUrl === undefined) {
     const given = parsed.given.has('workers') ? `--workers ${workers}` : `${workers} workers (${workersFrom})`;
@@ -183,6 +186,8 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
     host: setting('host')!,
     redisUrl,
     workers,
+    maxWorkerRestarts: setting('max-worker-restarts'),
+    restartWindowMs: setting('restart-window-ms'),
     demo,
     demoSpeed: flags['demo-speed']!,
     maxPanicScopes: setting('max-panic-scopes'),

@@ -34,7 +34,7 @@ export interface DemoFeedOptions {
   now: () => number;
   /** Seed of the odds and of the traffic; cycle `n` uses `seed + n`. Default 2024. */
   seed?: number | undefined;
-  /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250. */
+  /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250 ({@link demoRoundMs} at ×120). */
   tickMs?: number | undefined;
   /** Length of one scenario cycle in clock minutes; it then starts over. Default 480. */
   cycleMin?: number | undefined;
@@ -61,6 +61,16 @@ export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
 
 const MINUTE = 60_000;
 const GOAL_MIN = 3;
+
+/**
+ * Real ms between two rounds of the demo at `speed` (its clock's ms per real ms): a round
+ * carries the ticks of the clock time since the last one, and the engine refuses a tick
+ * 5 clock minutes old (`stale_ts`), so a round spans at most 30 clock seconds (250 ms at
+ * ×120; 25 ms at ×1,200), and never less than 10 real ms (100 clock seconds at ×10,000).
+ */
+export function demoRoundMs(speed: number): number {
+  return Math.max(10, Math.min(250, Math.floor(30_000 / speed)));
+}
 
 /**
  * The demo's odds feed: seeded odds ticks ({@link simulateTicks}) on the injected

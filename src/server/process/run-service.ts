@@ -10,7 +10,7 @@ import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
-import { DemoFeed } from './demo-feed.js';
+import { DemoFeed, demoRoundMs } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
@@ -27,6 +27,10 @@ export interface ServiceConfig {
   /** Redis URL of the shared clock; undefined runs the in-memory clock (one process). */
   redisUrl: string | undefined;
   workers: number;
+  /** With workers: the crash budget, most unrequested worker exits within `restartWindowMs` (default 5); one more stops the service. */
+  maxWorkerRestarts?: number | undefined;
+  /** The window `maxWorkerRestarts` counts exits in, ms (default 30,000). */
+  restartWindowMs?: number | undefined;
   demo: boolean;
   /** How much faster than real time the demo's clock runs. */
   demoSpeed: number;
@@ -146,7 +150,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     maxTicksPerSecond: config.maxTicksPerSecond,
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
-  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed), onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
   try {
     await server.app.listen({ port: config.port, host: config.host });
   } catch (error) {
