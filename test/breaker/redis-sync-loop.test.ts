@@ -4,6 +4,7 @@ import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
+import { untilDecided, untilSettled } from '../support/until-settled.js';
 
 const KEY = 'brain:panic_start_ts';
 const INTERVAL = 100;
@@ -75,7 +76,7 @@ describe('the sync loop on a real redis-server', () => {
     await presetPanics(admin, 1000);
     const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 50 }), syncIntervalMs: INTERVAL, timeoutMs: 50, maxPanicScopes: 10_000 });
     const scopes = Array.from({ length: 1000 }, (_, i) => `m-${i}`);
-    for (let i = 0; i < 100 && (await sweep(breaker, scopes, 300)).some((d) => d.failSafe); i += 1); // synced, however loaded the machine
+    await untilSettled(() => sweep(breaker, scopes, 300), (decisions) => !decisions.some((d) => d.failSafe)); // synced, however loaded the machine
     const before = await commandCalls(admin);
     server.pause();
     await server.stopped();
@@ -109,8 +110,8 @@ describe('an answer that comes after its decision failed safe', () => {
       const clock = new RedisPanicClock(server.client(), { timeoutMs: 50 });
       const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 5000, timeoutMs: 50 });
       const decide = () => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' }, scope: 'late' });
-      for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope: 'warm' })).failSafe; i += 1); // scripts loaded
-      for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' })).failSafe; i += 1);
+      await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope: 'warm' })); // scripts loaded
+      await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' }));
       while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
       server.pause();
       await server.stopped();
