@@ -54,7 +54,7 @@ describe('distIsFresh: the suite runs the built binary only when dist/ is the bu
   });
 
   it('a stray file in dist/ (no source of its name, or not something tsc writes) is not fresh; the maps and declarations of a source are', () => {
-    for (const path of ['dist/index.js.map', 'dist/index.d.ts', 'dist/index.d.ts.map']) file(path, 2_000);
+    for (const module of ['dist/index', 'dist/core/errors']) for (const kind of ['.js.map', '.d.ts', '.d.ts.map']) file(`${module}${kind}`, 2_000);
     expect(distIsFresh(root)).toBe(true);
     for (const stray of ['dist/moved-away/old-module.d.ts', 'dist/core/errors.js.orig', 'dist/notes.txt']) {
       file(stray, 2_000);
@@ -62,6 +62,24 @@ describe('distIsFresh: the suite runs the built binary only when dist/ is the bu
       rmSync(join(root, stray));
     }
     expect(distIsFresh(root)).toBe(true);
+  });
+
+  it('a module without the declaration or map every other module has (an interrupted build, a file deleted) is not fresh, nor a declaration older than its source', () => {
+    const outputs = ['dist/index.js.map', 'dist/index.d.ts', 'dist/index.d.ts.map', 'dist/core/errors.js.map', 'dist/core/errors.d.ts', 'dist/core/errors.d.ts.map'];
+    for (const path of outputs) file(path, 2_000);
+    expect(distIsFresh(root)).toBe(true);
+    for (const missing of outputs) {
+      rmSync(join(root, missing));
+      expect(distIsFresh(root), missing).toBe(false);
+      file(missing, 2_000);
+    }
+    // The JavaScript rewritten after an edit, the declaration left from before it (the suite reads the public types from dist/*.d.ts).
+    file('src/core/errors.ts', 2_500);
+    file('dist/core/errors.js', 3_000);
+    file('dist/core/errors.js.map', 3_000);
+    file('dist/index.js', 3_000);
+    file('dist/index.js.map', 3_000);
+    expect(distIsFresh(root)).toBe(false);
   });
 
   it('no dist/ at all is not fresh', () => {

@@ -43,10 +43,11 @@ const BUILT_FROM_SOURCE = /\.(?:js|d\.ts)(?:\.map)?$/;
 
 /**
  * Whether dist/ is the build of src/ as it is now: every TypeScript file under src/
- * has its JavaScript, every file of dist/ is written from a source (a file deleted or
- * renamed leaves none of its four behind, a stray file is not there), and no source nor
- * build setting (tsconfig, package.json) changed after the oldest JavaScript of the
- * build was written.
+ * has its JavaScript and the declaration and maps the other modules have (an interrupted
+ * build or a deleted file leaves one short: the suite reads the public types from
+ * dist/*.d.ts), every file of dist/ is written from a source (a file deleted or renamed
+ * leaves none of its four behind, a stray file is not there), and no source nor build
+ * setting (tsconfig, package.json) changed after the oldest file of the build was written.
  */
 export function distIsFresh(root = ROOT): boolean {
   const src = join(root, 'src');
@@ -57,9 +58,10 @@ export function distIsFresh(root = ROOT): boolean {
     const sources = new Set(files(src).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')).map((file) => file.replace(/\.ts$/, '')));
     const built = files(dist);
     if (!built.every((file) => BUILT_FROM_SOURCE.test(file) && sources.has(file.replace(BUILT_FROM_SOURCE, '')))) return false;
-    const outputs = built.filter((file) => file.endsWith('.js'));
-    if (outputs.length !== sources.size) return false;
-    const oldestOutput = Math.min(...outputs.map((file) => statSync(join(dist, file)).mtimeMs));
+    // Every module has every kind of output the build writes (its .js, and the .d.ts and maps when any module has them).
+    const kinds = new Set(built.map((file) => BUILT_FROM_SOURCE.exec(file)![0])).add('.js');
+    if (built.length !== kinds.size * sources.size) return false;
+    const oldestOutput = Math.min(...built.map((file) => statSync(join(dist, file)).mtimeMs));
     const inputs = [...[...sources].map((file) => join(src, `${file}.ts`)), ...BUILD_INPUTS.map((file) => join(root, file)).filter((file) => existsSync(file))];
     return inputs.every((file) => statSync(file).mtimeMs <= oldestOutput);
   } catch {
