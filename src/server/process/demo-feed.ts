@@ -37,7 +37,7 @@ export interface DemoFeedOptions {
   /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250 ({@link demoRoundMs} at ×120). */
   tickMs?: number | undefined;
   /**
-   * The engine's `maxTickAgeMs` (clock ms): a tick more than half of it old when its round
+   * The engine's `maxTickAgeMs` (clock ms): a tick more than nine tenths of it old when its round
    * comes (a late round: a busy event loop, a GC pause) is skipped, not handed to the engine
    * to refuse as `stale_ts`. Default 300,000, the engine's.
    */
@@ -151,16 +151,19 @@ export class DemoFeed {
     return inside(spec.elevated) ? 'elevated' : 'calm';
   }
 
-  /** Ticks skipped because their round came too late for the engine to take them (more than half of `maxTickAgeMs` old). */
+  /** Ticks skipped because their round came too late for the engine to take them (more than nine tenths of `maxTickAgeMs` old). */
   get skippedLate(): number {
     return this.#skipped;
   }
 
   /** One round: the ticks up to now go to the engine, then (every {@link DECISION_ROUND_MS} real ms) the decision traffic. */
   async tick(): Promise<void> {
-    const batch = this.#ticksUntil(this.#now());
-    // Read the clock again: starting a cycle simulates all of it, real ms that are clock minutes at ×10,000.
-    const notBefore = this.#now() - this.#maxTickAgeMs / 2;
+    const oldest = () => this.#now() - this.#maxTickAgeMs * 0.9;
+    // A late round brings many ticks too old to take: they are passed over, not collected.
+    const batch = this.#ticksUntil(this.#now(), oldest());
+    // Read the clock again (simulating a round, a new cycle's start above all, takes real ms that are
+    // clock minutes at ×10,000); the engine reads it microseconds later: a tenth of the age is margin enough.
+    const notBefore = oldest();
     const fresh = batch.filter((tick) => (tick.ts as number) >= notBefore);
     this.#skipped += batch.length - fresh.length;
     try {
@@ -198,13 +201,14 @@ export class DemoFeed {
     await this.#ticking;
   }
 
-  /** The simulated ticks with a timestamp at or before `untilMs`, across cycles. */
-  #ticksUntil(untilMs: number): Array<Record<string, unknown>> {
+  /** The simulated ticks with a timestamp at or before `untilMs` and not before `notBeforeMs` (those are counted as skipped), across cycles. */
+  #ticksUntil(untilMs: number, notBeforeMs: number): Array<Record<string, unknown>> {
     const batch: Array<Record<string, unknown>> = [];
     for (;;) {
       const next = this.#peek(untilMs);
       if (next === null || (next.ts as number) > untilMs) return batch;
-      batch.push(next);
+      if ((next.ts as number) >= notBeforeMs) batch.push(next);
+      else this.#skipped += 1;
       this.#next = null;
     }
   }
