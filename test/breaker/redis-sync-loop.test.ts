@@ -137,7 +137,7 @@ describe('3 real processes serving 500 scopes each, in publisher mode', () => {
   });
   afterAll(async () => server.stop());
 
-  it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; each makes at most two round trips per interval', async () => {
+  it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; the sync loop of each makes at most two rounds per interval', async () => {
     await presetPanics(admin, 500);
     const workers = await startWorkers('scope-sweep-worker.ts', 3, [server.url, String(INTERVAL), '500']);
     try {
@@ -147,12 +147,16 @@ describe('3 real processes serving 500 scopes each, in publisher mode', () => {
       await new Promise((r) => setTimeout(r, 1000));
       await admin.del(`${KEY}:m-7`); // the publisher saw calm
       const endedAt = Date.now();
-      const reports = (await Promise.all(workers.map((w) => w.next()))) as Array<{ lastPanicAt: number; firstCalmAt: number | null; maxWatchedBatchMs: number; roundTripsPerSecond: number; failSafe: number }>;
+      const reports = (await Promise.all(workers.map((w) => w.next()))) as Array<{ lastPanicAt: number; firstCalmAt: number | null; maxWatchedBatchMs: number; roundTripsPerSecond: number; syncRoundsPerSecond: number; failSafe: number }>;
       for (const report of reports) {
         expect(report.firstCalmAt).not.toBeNull();
         // A decision that still shows the panic used an answer younger than INTERVAL, read before the DEL.
         expect(report.lastPanicAt).toBeLessThanOrEqual(endedAt + INTERVAL + report.maxWatchedBatchMs + 5);
-        expect(report.roundTripsPerSecond).toBeLessThanOrEqual(1000 / (0.5 * INTERVAL) + 2);
+        // The sync loop's rounds: at most two per interval, whatever the number of scopes. (A process starved of CPU
+        // also sends the reads of decisions whose synced answer got older than the interval meanwhile, one batch in
+        // flight at a time: freshness first. Those are not rounds.)
+        expect(report.syncRoundsPerSecond, JSON.stringify(report)).toBeLessThanOrEqual(1000 / (0.5 * INTERVAL) + 2);
+        expect(report.syncRoundsPerSecond).toBeGreaterThan(0);
         expect(report.failSafe).toBe(0);
       }
     } finally {

@@ -32,15 +32,17 @@ function calmDown(engine: VixEngine, scopes: string[]): void {
 }
 
 /** A real clock whose writes are counted as they go out and come back: how many were in flight at most, and when each started. */
-function countingClock(inner: PanicClock): PanicClock & { maxInFlight: number; starts: number[] } {
-  const clock = Object.create(inner) as PanicClock & { maxInFlight: number; starts: number[] };
+function countingClock(inner: PanicClock): PanicClock & { maxInFlight: number; starts: number[]; scopes: string[] } {
+  const clock = Object.create(inner) as PanicClock & { maxInFlight: number; starts: number[]; scopes: string[] };
   let inFlight = 0;
   clock.maxInFlight = 0;
   clock.starts = [];
+  clock.scopes = [];
   clock.observe = async (scope, kind) => {
     inFlight += 1;
     clock.maxInFlight = Math.max(clock.maxInFlight, inFlight);
     clock.starts.push(performance.now());
+    clock.scopes.push(scope ?? '');
     try {
       return await inner.observe(scope, kind);
     } finally {
@@ -106,10 +108,15 @@ describe('the publisher paces its writes below the clock’s own bound (real red
     publishers.push(p);
     await p.idle();
     clock.starts.length = 0;
+    clock.scopes.length = 0;
     await p.refresh();
-    expect(clock.starts).toHaveLength(101);
+    // On a starved machine the publisher's own timer (every 2 s) may start a refresh of its own during this one: it
+    // writes some scopes twice and paces the rest again from then, so each scope's first write is what is measured.
+    const firstWrite = new Map<string, number>();
+    clock.scopes.forEach((scope, i) => firstWrite.has(scope) || firstWrite.set(scope, clock.starts[i]!));
+    expect(firstWrite.size).toBe(101);
     // 101 writes, one every 1000 / 101 ms: the last goes out about a second after the first (timers never fire early).
-    expect(clock.starts.at(-1)! - clock.starts[0]!).toBeGreaterThan(800);
+    expect(Math.max(...firstWrite.values()) - Math.min(...firstWrite.values())).toBeGreaterThan(800);
   });
 
   it('a write the clock refuses as busy (store_busy) is reported busy, not error, and retried until it is written', async () => {
