@@ -30,19 +30,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `serve --workers 2` on the test's redis-server with `config` as its config file and `flags`, once both workers listen. */
-async function cluster(name: string, config: unknown, flags: string[]): Promise<ServeProcess> {
+/** `serve --workers 2` on the test's redis-server with `config` as its config file and `flags`, once both workers listen; with their pids. */
+async function cluster(name: string, config: unknown, flags: string[]): Promise<ServeProcess & { workers: number[] }> {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));
   const service = serve(['--config', file, '--redis', redis.url, '--workers', '2', '--port', String(await freePort()), '--host', '127.0.0.1', ...flags]);
   services.push(service);
-  await service.waitFor('VIX_TTL_CLUSTER_READY', 60_000); // starting two workers on a loaded machine is not the subject: generous
-  return service;
-}
-
-/** The pids of the workers listening now (a killed one's replacement included once it listens). */
-function listeningWorkers(service: ServeProcess, killed: ReadonlySet<number>): number[] {
-  return service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING' && !killed.has(l.pid as number)).map((l) => l.pid as number);
+  const ready = await service.waitFor('VIX_TTL_CLUSTER_READY', 60_000); // starting two workers on a loaded machine is not the subject: generous
+  // The primary's line, not the workers' own VIX_TTL_LISTENING lines, which may come after it.
+  const workers = ready.pids as number[];
+  expect(workers).toHaveLength(2);
+  return Object.assign(service, { workers });
 }
 
 /** SIGKILLs a worker and waits for the primary's line about its exit (the primary dates the exit then). */
@@ -55,33 +53,29 @@ async function killWorker(service: ServeProcess, pid: number): Promise<Record<st
 describe('serve --workers 2 --max-worker-restarts / --restart-window-ms: the primary spends the budget it is given (real processes, real redis-server)', () => {
   it('--max-worker-restarts 1 over a file saying 10: the first SIGKILLed worker is replaced, the second stops the service (exit 1, VIX_TTL_CRASH_LOOP)', async () => {
     const service = await cluster('max', { server: { maxWorkerRestarts: 10 } }, ['--max-worker-restarts', '1']);
-    const killed = new Set<number>();
-    const [first] = listeningWorkers(service, killed);
-    killed.add(first!);
+    const [first, second] = service.workers;
     expect(await killWorker(service, first!)).toMatchObject({ msg: 'VIX_TTL_WORKER_CRASHED: restarting it', signal: 'SIGKILL' });
-    const [second] = listeningWorkers(service, killed);
     expect(await killWorker(service, second!)).toMatchObject({ msg: 'VIX_TTL_CRASH_LOOP: workers keep exiting; stopping', exits: 2 });
     expect(await service.exited).toBe(1);
   }, 120_000);
 
   it('server.maxWorkerRestarts 0 in the file, no flag: the first SIGKILLed worker stops the service', async () => {
     const service = await cluster('file-max', { server: { maxWorkerRestarts: 0 } }, []);
-    const [first] = listeningWorkers(service, new Set());
+    const [first] = service.workers;
     expect(await killWorker(service, first!)).toMatchObject({ msg: 'VIX_TTL_CRASH_LOOP: workers keep exiting; stopping', exits: 1 });
     expect(await service.exited).toBe(1);
   }, 120_000);
 
   it('--restart-window-ms 1000 over a file saying 600000 (budget 1): a second worker killed 2 s after the first is replaced, the service runs on', async () => {
     const service = await cluster('window', { server: { maxWorkerRestarts: 1, restartWindowMs: 600_000 } }, ['--restart-window-ms', '1000']);
-    const killed = new Set<number>();
-    const [first, second] = listeningWorkers(service, killed);
-    killed.add(first!);
+    const [first, second] = service.workers;
     const crashed = await killWorker(service, first!);
     expect(crashed).toMatchObject({ msg: 'VIX_TTL_WORKER_CRASHED: restarting it' });
     // The primary dated the first exit when it logged it: wait until that is twice the window past.
     await eventually(async () => Date.now() - (crashed.time as number) > 2000, 10_000, 'two windows after the first exit');
     expect(await killWorker(service, second!)).toMatchObject({ msg: 'VIX_TTL_WORKER_CRASHED: restarting it', signal: 'SIGKILL' });
-    await eventually(async () => listeningWorkers(service, new Set([first!, second!])).length === 2, 60_000, 'both replacements listening');
+    const replacements = () => service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING' && l.pid !== first && l.pid !== second);
+    await eventually(async () => replacements().length === 2, 60_000, 'both replacements listening');
     expect(service.child.exitCode).toBeNull();
     expect(service.lines.some((l) => String(l.msg).startsWith('VIX_TTL_CRASH_LOOP'))).toBe(false);
   }, 120_000);
