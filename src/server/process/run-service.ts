@@ -10,7 +10,7 @@ import type { VixEngineOptions } from '../../vix/vix-options.js';
 import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
-import { DemoFeed, demoRoundMs } from './demo-feed.js';
+import { DemoFeed, demoRoundMs, type TickSink } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
@@ -150,7 +150,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     maxTicksPerSecond: config.maxTicksPerSecond,
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
-  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed), onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: demoTicksOf(vix), breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed, config.maxTickAgeMs), maxTickAgeMs: config.maxTickAgeMs, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
   try {
     await server.app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -191,6 +191,16 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
   const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
   return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, marketChanges, ...vixOptionsOf(config) });
+}
+
+/**
+ * Where the demo's rounds go: the engine at once ({@link LocalVix.ingestNow}), on the same
+ * clock reading the feed just took. Through the queue, a round waited behind the one before
+ * and yielded between slices: at ×10,000 a few real ms of that are clock minutes, and the
+ * engine refused the round's ticks as `stale_ts`. A round is small (a tenth of `maxTickAgeMs`).
+ */
+function demoTicksOf(vix: LocalVix): TickSink {
+  return { ingest: (ticks) => vix.ingestNow(ticks) };
 }
 
 /**
