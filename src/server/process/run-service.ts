@@ -100,6 +100,8 @@ export type ServiceLimits = Partial<
 
 /** The decisions' store timeout when none is configured, ms. */
 const DECISION_TIMEOUT_MS = 50;
+/** An admin call's store timeout when `server.adminTimeoutMs` is not set (createServer's default), ms. */
+const ADMIN_TIMEOUT_MS = 2000;
 
 /** A running single-process service. */
 export interface RunningService {
@@ -126,6 +128,8 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     ? new RedisPanicClock(redis, { ...clockOptions, timeoutMs })
     : new MemoryPanicClock({ now, deadManSwitchSeconds: clockOptions.deadManSwitchSeconds, calmGraceSeconds: clockOptions.calmGraceSeconds, maxScopes: clockOptions.maxScopes });
   const vix = vixSourceFor(config, redis, clock, now, logger);
+  // An operator's admin call is not a decision: it may wait for Redis as long as adminTimeoutMs, not the decisions' 50 ms.
+  const adminClock = redis ? new RedisPanicClock(redis, { ...clockOptions, timeoutMs: config.limits?.adminTimeoutMs ?? ADMIN_TIMEOUT_MS }) : undefined;
   const server = await createServer({
     ...config.limits,
     clock,
@@ -136,6 +140,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     logger,
     logVolume: options.logVolume,
     adminToken: config.adminToken,
+    adminClock,
     apiToken: config.apiToken,
     metricsToken: config.metricsToken ?? null,
     requestTimeoutMs: config.requestTimeoutMs,
