@@ -2,12 +2,15 @@
 export const SYNCED_MS = 0;
 export const CLOCK_NOW_MS = 1;
 export const STARTED_AT_MS = 2;
+/** When a decision first asked about the scope in the current sync round (the refresh walk reads it for every scope). */
+export const ASKED_MS = 3;
 const STRIDE = 4;
 const FIRST_SLOTS = 1024;
 
 /**
  * The numbers of the breaker's scope states that a decision from the synced answer reads
- * (when the answer arrived, the clock's time then, the panic's start), side by side in one
+ * (when the answer arrived, the clock's time then, the panic's start) and the sync loop
+ * reads of every scope each round (when it was asked), side by side in one
  * `Float64Array`, {@link STRIDE} per slot. An object field holding a fractional number
  * points to a separate heap box in V8, so reading three of them from 10,000 states out of
  * the CPU cache costs up to three more cache misses per decision; here they share one line.
@@ -28,7 +31,7 @@ export class ScopeNumbers {
   }
 
   /** A free slot, its numbers set to `values`; -1 when all `maxSlots` are taken (the state then keeps its numbers itself). */
-  take(syncedMs: number, clockNowMs: number, startedAtMs: number): number {
+  take(syncedMs: number, clockNowMs: number, startedAtMs: number, askedMs = Number.NEGATIVE_INFINITY): number {
     let slot = this.#free.pop();
     if (slot === undefined) {
       if (this.#used >= this.#maxSlots) return -1;
@@ -39,6 +42,7 @@ export class ScopeNumbers {
     this.data[at + SYNCED_MS] = syncedMs;
     this.data[at + CLOCK_NOW_MS] = clockNowMs;
     this.data[at + STARTED_AT_MS] = startedAtMs;
+    this.data[at + ASKED_MS] = askedMs;
     return slot;
   }
 

@@ -19,7 +19,7 @@ import type { Importance } from '../policy/importance.js';
 import type { BreakerHooks, BreakerLogger, DecisionEvent, ObservationEvent, RepairEvent, StoreCallEvent } from './breaker-hooks.js';
 import { ObservationBatcher } from './observation-batcher.js';
 import { PanicScopeLimit, type PanicSlot } from './panic-scope-limit.js';
-import { CLOCK_NOW_MS, ScopeNumbers, slotOffset, STARTED_AT_MS, SYNCED_MS } from './scope-numbers.js';
+import { ASKED_MS, CLOCK_NOW_MS, ScopeNumbers, slotOffset, STARTED_AT_MS, SYNCED_MS } from './scope-numbers.js';
 import { ScopeTable } from './scope-table.js';
 
 /** Input of {@link VixCircuitBreaker.getTtl}. */
@@ -180,7 +180,8 @@ class ScopeState implements PanicSlot {
   /** The scope table's recency list. */
   newer: ScopeState | null = null;
   older: ScopeState | null = null;
-  askedMs = Number.NEGATIVE_INFINITY;
+  /** Observations of this scope in `pending` (0–3): the sync loop skips a scope with one on its way without reading `pending`. */
+  waiting = 0;
   /** A call to the clock for this scope failed after that answer: what the breaker knows is not current. */
   failedSinceSync = false;
   /** Observations of this scope asked by decisions, waiting in a batch (sent or not), one per kind: later callers join them. */
@@ -199,14 +200,24 @@ class ScopeState implements PanicSlot {
   refreshRepaired = false;
   deadManMs = Number.NEGATIVE_INFINITY;
   seenMs = Number.NEGATIVE_INFINITY;
-  /** The numbers while the state has no slot: synced, clock's now, start (NaN for none). */
-  #own: [number, number, number] | null = null;
+  /** The numbers while the state has no slot: synced, clock's now, start (NaN for none), asked. */
+  #own: [number, number, number, number] | null = null;
 
   constructor(scope: string, numbers: ScopeNumbers) {
     this.scope = scope;
     this.numbers = numbers;
     this.slot = numbers.take(Number.NEGATIVE_INFINITY, 0, Number.NaN);
-    if (this.slot < 0) this.#own = [Number.NEGATIVE_INFINITY, 0, Number.NaN];
+    if (this.slot < 0) this.#own = [Number.NEGATIVE_INFINITY, 0, Number.NaN, Number.NEGATIVE_INFINITY];
+  }
+
+  /** Breaker time of the scope's first decision in the scope table's epoch (see `askedEpoch`); −∞ before any. */
+  get askedMs(): number {
+    return this.slot >= 0 ? this.numbers.data[slotOffset(this.slot) + ASKED_MS]! : this.#own![3];
+  }
+
+  set askedMs(value: number) {
+    if (this.slot >= 0) this.numbers.data[slotOffset(this.slot) + ASKED_MS] = value;
+    else this.#own![3] = value;
   }
 
   /** Breaker time the clock's last answer arrived; −∞ before the first one. */
@@ -246,7 +257,7 @@ class ScopeState implements PanicSlot {
     if (this.slot < 0) return;
     const at = slotOffset(this.slot);
     const data = this.numbers.data;
-    this.#own = [data[at + SYNCED_MS]!, data[at + CLOCK_NOW_MS]!, data[at + STARTED_AT_MS]!];
+    this.#own = [data[at + SYNCED_MS]!, data[at + CLOCK_NOW_MS]!, data[at + STARTED_AT_MS]!, data[at + ASKED_MS]!];
     this.numbers.release(this.slot);
     this.slot = -1;
   }
@@ -635,6 +646,7 @@ export class VixCircuitBreaker {
   #request(state: ScopeState, kind: ObservationKind, quiet = false, seenMs?: number): PendingObservation {
     const pending: PendingObservation = { ...ANSWER, scope: state.scope, kind, state, quiet, issuedAtMs: seenMs };
     state.pending[kind] = pending;
+    state.waiting += 1;
     pending.done = this.#batcher!.add(pending);
     return pending;
   }
@@ -658,9 +670,8 @@ export class VixCircuitBreaker {
     const batcher = this.#batcher!;
     for (let state = this.#scopes.newest; state !== null; state = state.older) {
       if (nowMs - state.askedMs > this.#scopeIdleMs) break;
-      const { pending } = state;
       // A scope never answered yet is observed by its own decisions, as the caller says.
-      if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || pending.read || pending.panic || pending.calm) continue;
+      if (state.syncedMs === Number.NEGATIVE_INFINITY || state.refresh !== null || state.waiting !== 0) continue;
       state.kind = this.#renewalKind(state, nowMs);
       state.issuedAtMs = undefined; // a panic refresh is stamped as it joins the batch
       state.refresh = batcher.add(state);
@@ -681,7 +692,10 @@ export class VixCircuitBreaker {
       const state = isRefresh ? entry : entry.state;
       if (isRefresh) state.refresh = null;
       else {
-        if (state.pending[kind] === entry) state.pending[kind] = undefined;
+        if (state.pending[kind] === entry) {
+          state.pending[kind] = undefined;
+          state.waiting -= 1;
+        }
         entry.localMs = localMs;
       }
       const result = results[i];

@@ -81,7 +81,11 @@ type ResolvedOptions = z.output<typeof optionsSchema>;
 
 const OBSERVE = new RedisScript(OBSERVE_SCRIPT);
 const OBSERVE_MANY = new RedisScript(OBSERVE_MANY_SCRIPT);
-const KIND_CODES: Readonly<Record<string, string | undefined>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, { panic: 'p', calm: 'c', read: 'r' }));
+const READ_CODE = 'r';
+/** The batch script's letter for an observation kind; undefined for anything else (a plain comparison: no lookup per key). */
+function codeOf(kind: unknown): string | undefined {
+  return kind === 'read' ? READ_CODE : kind === 'panic' ? 'p' : kind === 'calm' ? 'c' : undefined;
+}
 const UNKNOWN_TAG = 'u';
 const NONE_TAG = 'n';
 /** Fields per changed key in an OBSERVE_MANY reply. */
@@ -189,11 +193,13 @@ export class RedisPanicClock implements PanicClock {
     const keys = new Array<string>(count);
     // When each calm or panic was seen (monotonicNow), for the ones that say so: sent per key.
     let seenAt: Array<number | undefined> | null = null;
+    // Every request a read (the sync loop's steady state): the kinds argument is one repeated letter.
+    let reads = true;
     for (let i = 0; i < count; i += 1) {
       const request = requests[i];
       const kind = request?.kind;
       const scope = request?.scope;
-      const seen = kind !== undefined && KIND_CODES[kind] !== undefined && typeof scope === 'string' ? this.#known.get(scope) : undefined;
+      const seen = codeOf(kind) !== undefined && typeof scope === 'string' ? this.#known.get(scope) : undefined;
       if (seen === undefined) {
         scopes[i] = checkObservationRequest(request, `requests[${i}]`);
         known[i] = null;
@@ -204,7 +210,9 @@ export class RedisPanicClock implements PanicClock {
         keys[i] = seen.key;
       }
       kinds[i] = kind!;
-      const at: unknown = kind === 'read' ? undefined : request!.issuedAtMs;
+      if (kind === 'read') continue;
+      reads = false;
+      const at: unknown = request!.issuedAtMs;
       if (typeof at === 'number') (seenAt ??= new Array<number | undefined>(count))[i] = at;
     }
     if (count === 0) return [];
@@ -236,15 +244,16 @@ export class RedisPanicClock implements PanicClock {
             const nowMs = monotonicNow();
             const issuedAt = offsetMs === null ? '' : ((nowMs + offsetMs) / 1000).toFixed(6);
             const { indices } = group;
-            const codes = new Array<string>(indices.length);
             const tags = new Array<string>(indices.length);
-            for (let k = 0; k < indices.length; k += 1) {
-              const i = indices[k]!;
-              codes[k] = KIND_CODES[kinds[i]!]!;
-              tags[k] = known[i]?.tag ?? UNKNOWN_TAG;
+            for (let k = 0; k < indices.length; k += 1) tags[k] = known[indices[k]!]?.tag ?? UNKNOWN_TAG;
+            let codes = READ_CODE.repeat(indices.length);
+            if (!reads) {
+              const letters = new Array<string>(indices.length);
+              for (let k = 0; k < indices.length; k += 1) letters[k] = codeOf(kinds[indices[k]!])!;
+              codes = letters.join('');
             }
             // What the clock knows of every key in one argument, joined flat: the client encodes each argument on its own.
-            const args = [...fixed, issuedAt, staleAfter, codes.join(''), tags.join(',')];
+            const args = [...fixed, issuedAt, staleAfter, codes, tags.join(',')];
             // Each calm or panic stamped when it was seen, on Redis's clock as the batch's own
             // issuedAt: one that waited behind the batch in flight keeps the single path's rule.
             if (seenAt !== null && offsetMs !== null) for (const i of indices) args.push(issuedAtOf(seenAt[i], nowMs, offsetMs));
@@ -268,7 +277,8 @@ export class RedisPanicClock implements PanicClock {
       try {
         const observations = this.#readMany(reply.value, group, scopes, keys, known);
         this.#learnOffset(group.keys[0]!, observations[0]!.clockNowMs, sentMs, receivedMs);
-        group.indices.forEach((i, k) => (results[i] = { ok: true, observation: observations[k]! }));
+        const { indices } = group;
+        for (let k = 0; k < indices.length; k += 1) results[indices[k]!] = { ok: true, observation: observations[k]! };
       } catch (error) {
         for (const i of group.indices) results[i] = { ok: false, error: asError(error) };
       }
@@ -405,7 +415,14 @@ export class RedisPanicClock implements PanicClock {
         else bySlot.set(lane, [i]);
       });
     } else {
-      bySlot.set('batch', keys.map((_, i) => i));
+      // One lane: the scripts are runs of consecutive requests, no index list to build and look through.
+      if (keys.length <= max) return [{ lane: 'batch', indices: range(0, keys.length), keys }];
+      const groups: ScriptGroup[] = [];
+      for (let from = 0; from < keys.length; from += max) {
+        const to = Math.min(keys.length, from + max);
+        groups.push({ lane: 'batch', indices: range(from, to), keys: keys.slice(from, to) });
+      }
+      return groups;
     }
     const groups: ScriptGroup[] = [];
     for (const [lane, indices] of bySlot) {
@@ -445,12 +462,13 @@ export class RedisPanicClock implements PanicClock {
       else if (stateText === 'none' || stateText === 'ended') this.#remember(scope, { key: keys[i]!, tag: NONE_TAG, startMs: null });
       else this.#known.delete(scope);
     }
-    group.indices.forEach((i, position) => {
-      if (observations[position] !== undefined) return;
-      const was = known[i];
+    const { indices } = group;
+    for (let position = 0; position < indices.length; position += 1) {
+      if (observations[position] !== undefined) continue;
+      const was = known[indices[position]!];
       if (!was) throw new StoreError('the panic clock batch reply left out a key the clock did not know');
       observations[position] = { active: was.startMs !== null, startedAtMs: was.startMs, clockNowMs, created: false, repaired: null };
-    });
+    }
     return observations;
   }
 
@@ -512,6 +530,13 @@ function parseObservation(reply: unknown): PanicObservation {
     created: stateText === 'created',
     repaired: reason === '' ? null : corruptValue(reason as CorruptionReason, raw, Number(lengthText)),
   };
+}
+
+/** The integers from `from` to `to` (excluded). */
+function range(from: number, to: number): number[] {
+  const out = new Array<number>(to - from);
+  for (let i = from; i < to; i += 1) out[i - from] = i;
+  return out;
 }
 
 /**

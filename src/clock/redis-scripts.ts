@@ -77,6 +77,42 @@ local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, iss
 end
 `;
 
+/**
+ * The steady state of a sync round, answered before {@link OBSERVE_MANY_SCRIPT}'s
+ * loop: every entry a read (`r`), no calm grace, and every key (read by one `MGET`
+ * per ${MGET_CHUNK}) still holding the start the caller knows (its tag `a<start>`),
+ * a number that passes the checks {@link LUA_OBSERVE_KEY} applies to a known value
+ * (not NaN, not before 2001, not past now + maxSkew). Then `observeKey` would answer
+ * every key 'active' from that start, writing nothing, and the reply leaves them
+ * all out: `{now}`. The first key that differs in any way (another value, a missing
+ * key, another type, a failed check, a tag that is not `a`) returns false before
+ * anything is written, and the loop judges the whole batch as before. It saves the
+ * loop's per-key work (tag parsing, `observeKey`'s call and returns, the tables of
+ * keys written), which is most of Redis's CPU per round at thousands of scopes.
+ */
+const LUA_UNCHANGED_READS = `
+local function unchangedReads()
+  if graceMs > 0 or #kinds ~= #KEYS or string.find(kinds, '[^r]') then return false end
+  local limit = now + maxSkew
+  local at = 1
+  for from = 1, #KEYS, ${MGET_CHUNK} do
+    local values = redis.call('MGET', unpack(KEYS, from, math.min(#KEYS, from + ${MGET_CHUNK - 1})))
+    for j = 1, #values do
+      if string.byte(tags, at) ~= 97 then return false end
+      local comma = string.find(tags, ',', at, true)
+      local last = #tags
+      if comma then last = comma - 1 end
+      local value = values[j]
+      if value ~= string.sub(tags, at + 1, last) then return false end
+      local start = tonumber(value)
+      if start == nil or start ~= start or start < 1000000000 or start > limit then return false end
+      at = last + 2
+    end
+  end
+  return true
+end
+`;
+
 /** The arguments both observation scripts start with, read into locals, and Redis `TIME`. */
 const LUA_PRELUDE = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -141,7 +177,9 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
  * Cluster every key of one call must be in one hash slot (the clock groups them).
  * The caller says what it last knew of each key, and the reply carries only the
  * keys whose state differs from that, so a refresh of thousands of unchanged
- * scopes answers a few bytes.
+ * scopes answers a few bytes; such a round (every entry a read of a key still
+ * holding the start the caller knows, no calm grace) is recognised before the loop
+ * ({@link LUA_UNCHANGED_READS}) and costs Redis its `MGET`s and one comparison per key.
  *
  * KEYS     the scopes' keys
  * ARGV[1]  unused ('' : keeps ARGV[2..6] where {@link OBSERVE_SCRIPT} has them)
@@ -165,6 +203,8 @@ export const OBSERVE_MANY_SCRIPT = `
 ${LUA_PRELUDE}
 local kinds = ARGV[7]
 local tags = ARGV[8] or ''
+${LUA_UNCHANGED_READS}
+if unchangedReads() then return {nowStr} end
 local at = 1
 local out = {nowStr}
 -- Keys this script started a panic in: a later calm of the same key in the batch was

@@ -4,6 +4,7 @@ import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
+import { untilDecided, untilSettled } from '../support/until-settled.js';
 
 const KEY = 'brain:panic_start_ts';
 const INTERVAL = 100;
@@ -75,7 +76,7 @@ describe('the sync loop on a real redis-server', () => {
     await presetPanics(admin, 1000);
     const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 50 }), syncIntervalMs: INTERVAL, timeoutMs: 50, maxPanicScopes: 10_000 });
     const scopes = Array.from({ length: 1000 }, (_, i) => `m-${i}`);
-    for (let i = 0; i < 100 && (await sweep(breaker, scopes, 300)).some((d) => d.failSafe); i += 1); // synced, however loaded the machine
+    await untilSettled(() => sweep(breaker, scopes, 300), (decisions) => !decisions.some((d) => d.failSafe)); // synced, however loaded the machine
     const before = await commandCalls(admin);
     server.pause();
     await server.stopped();
@@ -109,8 +110,8 @@ describe('an answer that comes after its decision failed safe', () => {
       const clock = new RedisPanicClock(server.client(), { timeoutMs: 50 });
       const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 5000, timeoutMs: 50 });
       const decide = () => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' }, scope: 'late' });
-      for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope: 'warm' })).failSafe; i += 1); // scripts loaded
-      for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' })).failSafe; i += 1);
+      await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope: 'warm' })); // scripts loaded
+      await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' }));
       while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
       server.pause();
       await server.stopped();
@@ -137,7 +138,7 @@ describe('3 real processes serving 500 scopes each, in publisher mode', () => {
   });
   afterAll(async () => server.stop());
 
-  it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; each makes at most two round trips per interval', async () => {
+  it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; the sync loop of each makes at most two rounds per interval', async () => {
     await presetPanics(admin, 500);
     const workers = await startWorkers('scope-sweep-worker.ts', 3, [server.url, String(INTERVAL), '500']);
     try {
@@ -147,12 +148,16 @@ describe('3 real processes serving 500 scopes each, in publisher mode', () => {
       await new Promise((r) => setTimeout(r, 1000));
       await admin.del(`${KEY}:m-7`); // the publisher saw calm
       const endedAt = Date.now();
-      const reports = (await Promise.all(workers.map((w) => w.next()))) as Array<{ lastPanicAt: number; firstCalmAt: number | null; maxWatchedBatchMs: number; roundTripsPerSecond: number; failSafe: number }>;
+      const reports = (await Promise.all(workers.map((w) => w.next()))) as Array<{ lastPanicAt: number; firstCalmAt: number | null; maxWatchedBatchMs: number; roundTripsPerSecond: number; syncRoundsPerSecond: number; failSafe: number }>;
       for (const report of reports) {
         expect(report.firstCalmAt).not.toBeNull();
         // A decision that still shows the panic used an answer younger than INTERVAL, read before the DEL.
         expect(report.lastPanicAt).toBeLessThanOrEqual(endedAt + INTERVAL + report.maxWatchedBatchMs + 5);
-        expect(report.roundTripsPerSecond).toBeLessThanOrEqual(1000 / (0.5 * INTERVAL) + 2);
+        // The sync loop's rounds: at most two per interval, whatever the number of scopes. (A process starved of CPU
+        // also sends the reads of decisions whose synced answer got older than the interval meanwhile, one batch in
+        // flight at a time: freshness first. Those are not rounds.)
+        expect(report.syncRoundsPerSecond, JSON.stringify(report)).toBeLessThanOrEqual(1000 / (0.5 * INTERVAL) + 2);
+        expect(report.syncRoundsPerSecond).toBeGreaterThan(0);
         expect(report.failSafe).toBe(0);
       }
     } finally {

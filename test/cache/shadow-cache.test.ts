@@ -129,7 +129,8 @@ describe('AdaptiveCache in shadow mode on a real redis-server', () => {
     server.pause();
     try {
       const served = await cache.getOrLoadWithMeta('k', async () => 'reloaded', panic);
-      expect(served).toMatchObject({ value: 'calm value', status: 'hit', decision: { ttl: 60, failSafe: false, shadow: { ttl: 0, failSafe: true, reason: 'store_timeout' } } });
+      // store_timeout, or on a loaded machine store_busy: the calm observation above, answered after its 50 ms, may still be out.
+      expect(served).toMatchObject({ value: 'calm value', status: 'hit', decision: { ttl: 60, failSafe: false, shadow: { ttl: 0, failSafe: true, reason: expect.stringMatching(/^store_(timeout|busy)$/) } } });
     } finally {
       server.resume();
     }

@@ -7,6 +7,7 @@ import { RedisServer } from '../support/redis-server.js';
 import { advanceRedis } from '../support/redis-time-machine.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { monotonicNow } from '../../src/core/monotonic-now.js';
+import { OBSERVE_MANY_SCRIPT } from '../../src/clock/redis-scripts.js';
 
 function scripts(delta: Record<string, number>): number {
   return (delta.evalsha ?? 0) + (delta.eval ?? 0);
@@ -307,6 +308,72 @@ describe('observeMany on Redis', () => {
     await redis.del(`${KEY}:x`);
     const [gone] = await batchClock.observeMany!([{ scope: 'x', kind: 'read' }]);
     expect(gone).toMatchObject({ ok: true, observation: { active: false, startedAtMs: null } });
+  });
+
+  describe('a round whose keys all still hold the starts the clock knows (the batch script\'s fast path) is answered as observe would answer each', () => {
+    it('a read of a key in the calm grace is not a running panic, though its value is the one the clock knows', async () => {
+      const a = new RedisPanicClock(redis, { timeoutMs: 5000, calmGraceSeconds: 30 });
+      const b = new RedisPanicClock(redis, { timeoutMs: 5000, calmGraceSeconds: 30 });
+      const [started] = await a.observeMany!([{ scope: 'x', kind: 'panic' }, { scope: 'y', kind: 'panic' }]);
+      expect(started).toMatchObject({ ok: true, observation: { active: true, created: true } });
+      expect(await b.observe('x', 'calm')).toMatchObject({ active: false });
+      const stored = await redis.get(`${KEY}:x`);
+      const [x, y] = await a.observeMany!([{ scope: 'x', kind: 'read' }, { scope: 'y', kind: 'read' }]);
+      expect(await redis.get(`${KEY}:x`)).toBe(stored); // the value a knows, unchanged: only its expiry says grace
+      expect(x).toMatchObject({ ok: true, observation: { active: false } });
+      expect(y).toMatchObject({ ok: true, observation: { active: true, startedAtMs: started!.ok ? started!.observation.startedAtMs : -1 } });
+    });
+
+    it('a start the caller says it knows is never exempt from the checks: equal to it, a future, implausible or NaN start is still repaired', async () => {
+      const future = ((await redisNowSeconds()) + 10 * 365 * 86_400).toFixed(6);
+      const values = { f: future, i: '5.000000', n: 'nan' };
+      for (const [scope, value] of Object.entries(values)) await redis.set(`${KEY}:${scope}`, value, 'EX', 86_400);
+      await redis.set(`${KEY}:ok`, ((await redisNowSeconds()) - 60).toFixed(6), 'EX', 86_400);
+      for (const scope of Object.keys(values)) {
+        const scopes = ['ok', scope]; // every other key unchanged: only this one can make the round leave the fast path
+        const tags = await Promise.all(scopes.map(async (name) => `a${await redis.get(`${KEY}:${name}`)}`));
+        const reply = (await redis.eval(OBSERVE_MANY_SCRIPT, scopes.length, ...scopes.map((name) => `${KEY}:${name}`), '', '86400', '0', '300', '', '60', 'rr', tags.join(','))) as string[];
+        expect(reply.length).toBe(8); // now, then the one key that differs
+        expect([reply[1], reply[5]]).toEqual(['2', { f: 'future', i: 'implausible', n: 'unparsable' }[scope]]);
+        expect(await redis.get(`${KEY}:${scope}`)).not.toBe(values[scope as keyof typeof values]);
+      }
+    });
+
+    it('a panic among unchanged reads still pushes its dead man\'s switch back (no panic, calm or read-repair is skipped)', async () => {
+      const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000 });
+      const scopes = ['a', 'b', 'c'];
+      await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+      for (const scope of scopes) await redis.expire(`${KEY}:${scope}`, 100);
+      const results = await batchClock.observeMany!([{ scope: 'a', kind: 'read' }, { scope: 'b', kind: 'panic' }, { scope: 'c', kind: 'read' }]);
+      expect(results.every((r) => r.ok && r.observation.active)).toBe(true);
+      expect(await redis.ttl(`${KEY}:b`)).toBeGreaterThan(86_000);
+      expect(await redis.ttl(`${KEY}:a`)).toBeLessThanOrEqual(100);
+      const [calm] = await batchClock.observeMany!([{ scope: 'c', kind: 'calm' }, { scope: 'a', kind: 'read' }]);
+      expect(calm).toMatchObject({ ok: true, observation: { active: false } });
+      expect(await redis.exists(`${KEY}:c`)).toBe(0);
+    });
+
+    it('a change anywhere in 2,500 known keys (the third MGET of the script) is answered, the others as known, and nothing else is written', async () => {
+      const batchClock = new RedisPanicClock(redis, { timeoutMs: 5000, maxKeysPerScript: 2500 });
+      const scopes = Array.from({ length: 2500 }, (_, i) => `m-${i}`);
+      const started = await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+      const earlier = ((await redisNowSeconds()) - 45 * 60).toFixed(6);
+      await redis.set(`${KEY}:m-2499`, earlier, 'KEEPTTL');
+      await redis.del(`${KEY}:m-1500`);
+      const reads = await batchClock.observeMany!(scopes.map((scope) => ({ scope, kind: 'read' as const })));
+      expect(reads[2499]).toMatchObject({ ok: true, observation: { active: true, startedAtMs: Number(earlier) * 1000 } });
+      expect(reads[1500]).toMatchObject({ ok: true, observation: { active: false, startedAtMs: null } });
+      const others = (results: typeof reads) => results.filter((_, i) => i !== 1500 && i !== 2499).map((r) => r.ok && r.observation.startedAtMs);
+      expect(others(reads)).toEqual(others(started));
+      expect(await redis.exists(`${KEY}:m-1500`)).toBe(0); // a read writes no start
+    });
+
+    it('a kinds argument shorter than the keys is refused, even when every key is unchanged', async () => {
+      const start = ((await redisNowSeconds()) - 60).toFixed(6);
+      await redis.set(`${KEY}:a`, start, 'EX', 86_400);
+      await redis.set(`${KEY}:b`, start, 'EX', 86_400);
+      await expect(redis.eval(OBSERVE_MANY_SCRIPT, 2, `${KEY}:a`, `${KEY}:b`, '', '86400', '0', '300', '', '60', 'r', `a${start},a${start}`)).rejects.toThrow(/observation kind 2 must be p, c or r/);
+    });
   });
 
   it('maxKeysPerScript is validated, naming the field', () => {

@@ -4,6 +4,7 @@ import { AdaptiveCache, InvalidConfigError, RedisCacheStore, RedisPanicClock, St
 import { StoreGuard } from '../../src/core/store-guard.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
+import { untilDecided } from '../support/until-settled.js';
 
 let server: RedisServer;
 let admin: Redis;
@@ -115,7 +116,7 @@ describe('the panic clock bounds its commands in flight (maxInFlight), per clock
   it('the breaker sends one batch to a hung Redis, and turns the next, refused unsent, into store_busy fail-safe decisions', async () => {
     const clock = new RedisPanicClock(server.client(), { timeoutMs: 50, maxInFlight: 1 });
     const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, timeoutMs: 50 });
-    for (let i = 0; i < 100 && (await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' })).failSafe; i += 1) await new Promise((r) => setTimeout(r, 50));
+    await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' }));
     await settle(() => clock.inFlight === 0);
     const before = await commandCalls(admin);
     server.pause();

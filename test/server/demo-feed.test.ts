@@ -122,12 +122,18 @@ describe('the accelerated clock', () => {
 });
 
 describe('the demo at any allowed speed feeds the engine ticks it takes', () => {
-  /** Rounds of a real feed and a real engine on a clock that runs `speed` × each round's real interval, as `serve --demo` runs them; the engine's `stale_ts` refusals over `rounds`. */
-  async function staleAt(speed: number, tickMs: number, rounds: number): Promise<{ accepted: number; stale: number }> {
+  /**
+   * Rounds of a real feed and a real engine on a clock that runs `speed` × each round's real
+   * interval, as `serve --demo` runs them (`late`: real ms by which given rounds come late, as
+   * a busy event loop makes them); the engine's `stale_ts` refusals and the feed's decision
+   * calls over `rounds`.
+   */
+  async function staleAt(speed: number, tickMs: number, rounds: number, options: { maxTickAgeMs?: number; late?: Record<number, number> } = {}): Promise<{ accepted: number; stale: number; skipped: number; decisions: number }> {
     let now = START;
-    const local = new LocalVix({ clock: new MemoryPanicClock({ now: () => now }), now: () => now, idleCheckMs: 0 });
+    const local = new LocalVix({ clock: new MemoryPanicClock({ now: () => now }), now: () => now, idleCheckMs: 0, maxTickAgeMs: options.maxTickAgeMs });
     let accepted = 0;
     let stale = 0;
+    let decisions = 0;
     const feed = new DemoFeed({
       ticks: {
         ingest: async (ticks) => {
@@ -136,20 +142,26 @@ describe('the demo at any allowed speed feeds the engine ticks it takes', () => 
           stale += answer.byReason.stale_ts ?? 0;
         },
       },
-      breaker: { getTtl: async () => ({}) as TtlDecision },
+      breaker: {
+        getTtl: async () => {
+          decisions += 1;
+          return {} as TtlDecision;
+        },
+      },
       now: () => now,
       tickMs,
+      maxTickAgeMs: options.maxTickAgeMs,
     });
     for (let round = 0; round < rounds; round += 1) {
-      now += tickMs * speed;
+      now += (tickMs + (options.late?.[round] ?? 0)) * speed;
       await feed.tick();
     }
     await local.close();
-    return { accepted, stale };
+    return { accepted, stale, skipped: feed.skippedLate, decisions };
   }
 
   it('a round spans at most 30 clock seconds (at most 100 at ×10,000): no tick of the feed is 5 clock minutes old when it arrives', async () => {
-    expect([1, 120, 1_200, 10_000].map(demoRoundMs)).toEqual([250, 250, 25, 10]);
+    expect([1, 120, 1_200, 10_000].map((speed) => demoRoundMs(speed))).toEqual([250, 250, 25, 10]);
     for (const speed of [120, 1_200, 10_000]) {
       const { accepted, stale } = await staleAt(speed, demoRoundMs(speed), 60);
       expect(stale, `×${speed}`).toBe(0);
@@ -157,8 +169,44 @@ describe('the demo at any allowed speed feeds the engine ticks it takes', () => 
     }
   });
 
-  it('with a round of 250 real ms at ×10,000 (42 clock minutes a round), most of its ticks would be refused as stale', async () => {
-    const { accepted, stale } = await staleAt(10_000, 250, 10);
-    expect(stale).toBeGreaterThan(accepted);
+  it('with a round of 250 real ms at ×10,000 (42 clock minutes a round), most of its ticks would be too old: the feed skips them instead of handing them to the engine', async () => {
+    const { accepted, stale, skipped } = await staleAt(10_000, 250, 10);
+    expect(stale).toBe(0);
+    expect(skipped).toBeGreaterThan(accepted);
+  });
+
+  it('a round that comes late (the event loop held 40 real ms at ×10,000: 400 clock seconds) hands the engine no tick it refuses as stale; the feed goes on', async () => {
+    const late = { 20: 40, 40: 100 };
+    const { accepted, stale, skipped } = await staleAt(10_000, demoRoundMs(10_000), 60, { late });
+    expect(stale).toBe(0);
+    expect(skipped).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThan(3_000);
+  });
+
+  it('a shorter --tick-max-age-ms shortens the round (a tenth of the age on the clock), and what is still too old is skipped, not refused', async () => {
+    expect(demoRoundMs(120, 300_000)).toBe(250);
+    expect(demoRoundMs(120, 60_000)).toBe(50);
+    expect(demoRoundMs(10_000, 60_000)).toBe(10);
+    for (const [speed, maxTickAgeMs] of [[120, 60_000], [1_200, 60_000], [10_000, 60_000], [10_000, 1_000], [120, 1_000]] as const) {
+      const { accepted, stale } = await staleAt(speed, demoRoundMs(speed, maxTickAgeMs), 60, { maxTickAgeMs });
+      expect(stale, `×${speed}, ${maxTickAgeMs} ms`).toBe(0);
+      expect(accepted, `×${speed}, ${maxTickAgeMs} ms`).toBeGreaterThan(0);
+    }
+  });
+
+  it('the decision traffic per real second is the same at every speed (9 to 27 calls every 250 real ms), not one burst per shorter round', async () => {
+    const perRealSecond = async (speed: number) => {
+      const tickMs = demoRoundMs(speed);
+      const rounds = Math.round(10_000 / tickMs); // 10 real seconds
+      return (await staleAt(speed, tickMs, rounds)).decisions / 10;
+    };
+    const atDefault = await perRealSecond(120);
+    expect(atDefault).toBeGreaterThanOrEqual(4 * 9);
+    expect(atDefault).toBeLessThanOrEqual(4 * 27);
+    for (const speed of [1_200, 10_000]) {
+      const rate = await perRealSecond(speed);
+      expect(rate, `×${speed}`).toBeGreaterThanOrEqual(4 * 9);
+      expect(rate, `×${speed}`).toBeLessThanOrEqual(4 * 27);
+    }
   });
 });

@@ -46,8 +46,8 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     base = `http://127.0.0.1:${port}`;
     // --vix-warmup-ms 0: the engine warms a scope up on its own time (the wall clock), so the history posted below could not warm it.
     service = serve(['--workers', '2', '--redis', redis.url, '--port', String(port), '--vix-warmup-ms', '0']);
-    await service.waitFor('VIX_TTL_CLUSTER_READY');
-  });
+    await service.waitFor('VIX_TTL_CLUSTER_READY', 60_000); // starting two workers on a loaded machine is not the subject: generous
+  }, 90_000);
 
   afterAll(async () => {
     if (service.child.exitCode === null) service.child.kill('SIGKILL');

@@ -49,8 +49,10 @@ describe(`one anonymous client cannot fill Redis: a real serve process (--max-pa
     const [seconds] = await admin.time();
     const liveStart = (Number(seconds) - 100 * 60).toFixed(6);
     await admin.set(`${PREFIX}:epl-live`, liveStart, 'EX', 86_400);
-    await eventually(async () => !(await post(live)).failSafe, 5000, 'the live scope decided');
-    expect(await post(live)).toMatchObject({ tier: 3, ttl: 30, failSafe: false });
+    // On a loaded machine any one decision may fail safe (the service's 50 ms budget): the first that does not is read.
+    let decided = await post(live);
+    await eventually(async () => !(decided = await post(live)).failSafe, 5000, 'the live scope decided');
+    expect(decided).toMatchObject({ tier: 3, ttl: 30, failSafe: false });
 
     let next = 0;
     const reasons: Record<string, number> = {};
@@ -87,8 +89,8 @@ describe(`one anonymous client cannot fill Redis: a real serve process (--max-pa
     expect(floodKeys).toBeGreaterThanOrEqual(written);
     expect(await admin.get(`${PREFIX}:epl-live`)).toBe(liveStart);
     expect(liveDuring).toBe(FLOOD / 250);
-    await eventually(async () => !(await post(live)).failSafe, 5000, 'a live decision');
-    expect(await post(live)).toMatchObject({ tier: 3, ttl: 30 });
+    await eventually(async () => !(decided = await post(live)).failSafe, 5000, 'a live decision');
+    expect(decided).toMatchObject({ tier: 3, ttl: 30, failSafe: false });
 
     expect(counter(metrics, /^vix_ttl_fail_safe_total\{reason="scope_limit"\} (\d+)$/m)).toBe(refused);
     expect(metrics).toMatch(new RegExp(`^vix_ttl_panic_scopes ${MAX_PANIC_SCOPES}$`, 'm'));

@@ -134,7 +134,9 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     expect(requests).toBeGreaterThan(5 * MAX_IN_FLIGHT);
     expect(reasons.not_fail_safe ?? 0).toBe(0);
     expect(reasons.store_busy).toBeGreaterThan(requests * 0.9);
-    expect(samples.length).toBeGreaterThanOrEqual(10);
+    // Samples across the pause (one a second at rest; a starved machine answers fewer scrapes under the flood).
+    expect(samples.length).toBeGreaterThanOrEqual(4);
+    expect(samples.at(-1)!.atMs).toBeGreaterThan(PAUSE_MS / 2);
     for (const sample of samples) expect(sample.inFlight).toBeLessThanOrEqual(MAX_IN_FLIGHT);
     // What queued is what Redis runs after SIGCONT: at most the bound, whatever the number of requests.
     expect(scripts).toBeLessThanOrEqual(MAX_IN_FLIGHT);

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scratchDir } from '../support/scratch-dir.js';
-import { buildDistIfStale, buildScriptTscArguments, distIsFresh } from '../support/vix-ttl-bin.js';
+import { buildDistIfStale, buildScriptTscArguments, distIsFresh, useDist, withFreshDist } from '../support/vix-ttl-bin.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -54,7 +55,7 @@ describe('distIsFresh: the suite runs the built binary only when dist/ is the bu
   });
 
   it('a stray file in dist/ (no source of its name, or not something tsc writes) is not fresh; the maps and declarations of a source are', () => {
-    for (const path of ['dist/index.js.map', 'dist/index.d.ts', 'dist/index.d.ts.map']) file(path, 2_000);
+    for (const module of ['dist/index', 'dist/core/errors']) for (const kind of ['.js.map', '.d.ts', '.d.ts.map']) file(`${module}${kind}`, 2_000);
     expect(distIsFresh(root)).toBe(true);
     for (const stray of ['dist/moved-away/old-module.d.ts', 'dist/core/errors.js.orig', 'dist/notes.txt']) {
       file(stray, 2_000);
@@ -62,6 +63,24 @@ describe('distIsFresh: the suite runs the built binary only when dist/ is the bu
       rmSync(join(root, stray));
     }
     expect(distIsFresh(root)).toBe(true);
+  });
+
+  it('a module without the declaration or map every other module has (an interrupted build, a file deleted) is not fresh, nor a declaration older than its source', () => {
+    const outputs = ['dist/index.js.map', 'dist/index.d.ts', 'dist/index.d.ts.map', 'dist/core/errors.js.map', 'dist/core/errors.d.ts', 'dist/core/errors.d.ts.map'];
+    for (const path of outputs) file(path, 2_000);
+    expect(distIsFresh(root)).toBe(true);
+    for (const missing of outputs) {
+      rmSync(join(root, missing));
+      expect(distIsFresh(root), missing).toBe(false);
+      file(missing, 2_000);
+    }
+    // The JavaScript rewritten after an edit, the declaration left from before it (the suite reads the public types from dist/*.d.ts).
+    file('src/core/errors.ts', 2_500);
+    file('dist/core/errors.js', 3_000);
+    file('dist/core/errors.js.map', 3_000);
+    file('dist/index.js', 3_000);
+    file('dist/index.js.map', 3_000);
+    expect(distIsFresh(root)).toBe(false);
   });
 
   it('no dist/ at all is not fresh', () => {
@@ -126,4 +145,59 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
     expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
     expect(readFileSync(join(root, 'dist', 'index.js.map'), 'utf8')).toContain('"../src/index.ts"');
   }, 120_000); // a real tsc build (about 1 s at rest), the other run waiting for it: generous, the time is not the subject
+});
+
+describe('a rebuild never replaces the dist/ a test run uses: its processes would link half of one build to half of the other', () => {
+  /** The scratch project of two modules, its dist/ the build before an edit of errors.ts (written by hand), now stale. */
+  function staleProject(): void {
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+      utimesSync(join(root, path), 1_000, 1_000);
+    };
+    rmSync(join(root, 'dist'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+    write('package.json', JSON.stringify({ type: 'module', scripts: { build: 'node scripts/clean-dist.js && tsc -p tsconfig.build.json' } }));
+    write('tsconfig.json', '{}');
+    write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], rootDir: 'src', outDir: 'dist' }, include: ['src'] }));
+    write('src/core/errors.ts', 'export const code = "F";\n');
+    write('src/index.ts', "export { code } from './core/errors.js';\n");
+    write('dist/core/errors.js', 'export const code = "E";\n');
+    write('dist/index.js', "export { code } from './core/errors.js';\n");
+    utimesSync(join(root, 'src/core/errors.ts'), 2_000, 2_000);
+    expect(distIsFresh(root)).toBe(false);
+  }
+
+  it('another run using dist/ (a live process, registered as its global setup does): the rebuild waits for it to end, then swaps the new build in', async () => {
+    staleProject();
+    const otherRun = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const ended = new Promise((resolve) => otherRun.once('exit', resolve));
+    const unuse = useDist(root, otherRun.pid!);
+    try {
+      const build = buildDistIfStale(root).then(() => 'built');
+      // Without the wait, a real tsc of two modules replaced dist/ in about a second.
+      expect(await Promise.race([build, new Promise((resolve) => setTimeout(() => resolve('waiting'), 5_000))])).toBe('waiting');
+      expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"E"');
+      otherRun.kill('SIGKILL');
+      await ended;
+      expect(await build).toBe('built');
+      expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
+      expect(distIsFresh(root)).toBe(true);
+    } finally {
+      otherRun.kill('SIGKILL');
+      unuse(); // its registration lives in this repository's node_modules (linked)
+    }
+  }, 120_000); // a real tsc build after the other run ends: generous, the time is not the subject
+
+  it('this run using dist/ (a source edited during the run): a rebuild, or npm pack over it, is refused naming the reason, and dist/ is left as it is', async () => {
+    staleProject();
+    const unuse = useDist(root);
+    try {
+      await expect(buildDistIfStale(root)).rejects.toThrow(/src\/ changed while this test run uses .*dist\/.*run the tests again/);
+      await expect(withFreshDist(root, async () => 'packed')).rejects.toThrow(/src\/ changed while this test run uses/);
+      expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"E"');
+    } finally {
+      unuse();
+    }
+  });
 });

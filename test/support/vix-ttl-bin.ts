@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -17,24 +18,117 @@ export const VIX_TTL_BIN = join(ROOT, 'bin', 'vix-ttl.js');
 /** What the build reads besides src/: a change to one of them changes dist/ too. */
 const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
-/** Vitest global setup (called with the project, which it does not need): {@link buildDistIfStale} of this repository. */
-export default async function setup(): Promise<void> {
-  await buildDistIfStale(ROOT);
+/**
+ * Vitest global setup (called with the project, which it does not need): {@link buildDistIfStale}
+ * of this repository, then this run is registered as a user of dist/ until its teardown, so
+ * that no other run replaces dist/ under the processes this one starts.
+ */
+export default async function setup(): Promise<() => void> {
+  const release = await lockBuild(ROOT);
+  try {
+    if (!distIsFresh(ROOT)) await rebuild(ROOT);
+    return useDist(ROOT);
+  } finally {
+    release();
+  }
 }
 
 /**
  * Rebuilds dist/ when it is not the build of src/ as it is now
  * (`npm ci` built it; an edit of src/ did not). Runs that overlap (two terminals, a
- * run and an editor's test runner) build one at a time, and a build never empties
- * the dist/ another run's processes are loading: it is made beside it and swapped in.
+ * run and an editor's test runner) build one at a time, and a build never replaces
+ * the dist/ another run uses (see {@link useDist}): it waits until that run ends, then
+ * the new build, made beside dist/, is swapped in. Throws when the run this process
+ * belongs to uses dist/ itself (a source edited during the run).
  */
 export async function buildDistIfStale(root: string): Promise<void> {
   if (distIsFresh(root)) return;
   const release = await lockBuild(root);
   try {
-    if (!distIsFresh(root)) await buildDist(root);
+    if (!distIsFresh(root)) await rebuild(root);
   } finally {
     release();
+  }
+}
+
+/** Builds dist/ anew (under the build's turn): never under this run's own processes, and only once no other run uses it. */
+async function rebuild(root: string): Promise<void> {
+  if (distUsers(root).some(ofThisRun)) {
+    throw new Error(`src/ changed while this test run uses ${join(root, 'dist')}/ (its processes load it): replacing it now would mix two builds under them; run the tests again`);
+  }
+  await noOtherDistUsers(root);
+  await buildDist(root);
+}
+
+/**
+ * Registers the run of this process as a user of root's dist/ (the processes it starts
+ * load it): until the returned function is called or this process ends, no build replaces
+ * it. A process loading modules from a dist/ that is swapped under it links half of one
+ * build to half of the other ("does not provide an export named …").
+ */
+export function useDist(root: string, pid = process.pid): () => void {
+  const dir = distUsersDir(root);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, String(pid));
+  const count = (registered.get(file) ?? 0) + 1; // both projects of `npm test` register the same process
+  registered.set(file, count);
+  if (count === 1) writeFileSync(file, '');
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const left = registered.get(file)! - 1;
+    registered.set(file, left);
+    if (left > 0) return;
+    rmSync(file, { force: true });
+    try {
+      rmdirSync(dir); // the last user: a scratch project's registrations leave no directory behind
+    } catch {
+      // another run is registered
+    }
+  };
+}
+
+const registered = new Map<string, number>();
+
+/** Where the runs using root's dist/ are registered, a file per process id (keyed by root: a scratch project may link this repository's node_modules). */
+function distUsersDir(root: string): string {
+  return join(root, 'node_modules', '.cache', `vix-ttl-dist-users-${rootKey(root)}`);
+}
+
+function rootKey(root: string): string {
+  return createHash('sha256').update(resolve(root)).digest('hex').slice(0, 12);
+}
+
+/** The live processes registered as users of root's dist/; a registration left by a process that died is removed. */
+function distUsers(root: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(distUsersDir(root));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return [pid];
+    rmSync(join(distUsersDir(root), name), { force: true });
+    return [];
+  });
+}
+
+/** Whether `pid` is the run this process belongs to: this process (a worker thread's too), or the parent of a forked test worker. */
+function ofThisRun(pid: number): boolean {
+  return pid === process.pid || pid === process.ppid;
+}
+
+/** Waits until no other run uses root's dist/ (a run takes a few minutes at most). */
+async function noOtherDistUsers(root: string): Promise<void> {
+  const deadline = Date.now() + 900_000;
+  for (;;) {
+    const others = distUsers(root).filter((pid) => !ofThisRun(pid));
+    if (others.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`dist/ is used by the test runs of processes ${others.join(', ')} for 15 minutes; remove ${distUsersDir(root)} if none runs`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -43,10 +137,11 @@ const BUILT_FROM_SOURCE = /\.(?:js|d\.ts)(?:\.map)?$/;
 
 /**
  * Whether dist/ is the build of src/ as it is now: every TypeScript file under src/
- * has its JavaScript, every file of dist/ is written from a source (a file deleted or
- * renamed leaves none of its four behind, a stray file is not there), and no source nor
- * build setting (tsconfig, package.json) changed after the oldest JavaScript of the
- * build was written.
+ * has its JavaScript and the declaration and maps the other modules have (an interrupted
+ * build or a deleted file leaves one short: the suite reads the public types from
+ * dist/*.d.ts), every file of dist/ is written from a source (a file deleted or renamed
+ * leaves none of its four behind, a stray file is not there), and no source nor build
+ * setting (tsconfig, package.json) changed after the oldest file of the build was written.
  */
 export function distIsFresh(root = ROOT): boolean {
   const src = join(root, 'src');
@@ -57,9 +152,10 @@ export function distIsFresh(root = ROOT): boolean {
     const sources = new Set(files(src).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')).map((file) => file.replace(/\.ts$/, '')));
     const built = files(dist);
     if (!built.every((file) => BUILT_FROM_SOURCE.test(file) && sources.has(file.replace(BUILT_FROM_SOURCE, '')))) return false;
-    const outputs = built.filter((file) => file.endsWith('.js'));
-    if (outputs.length !== sources.size) return false;
-    const oldestOutput = Math.min(...outputs.map((file) => statSync(join(dist, file)).mtimeMs));
+    // Every module has every kind of output the build writes (its .js, and the .d.ts and maps when any module has them).
+    const kinds = new Set(built.map((file) => BUILT_FROM_SOURCE.exec(file)![0])).add('.js');
+    if (built.length !== kinds.size * sources.size) return false;
+    const oldestOutput = Math.min(...built.map((file) => statSync(join(dist, file)).mtimeMs));
     const inputs = [...[...sources].map((file) => join(src, `${file}.ts`)), ...BUILD_INPUTS.map((file) => join(root, file)).filter((file) => existsSync(file))];
     return inputs.every((file) => statSync(file).mtimeMs <= oldestOutput);
   } catch {
@@ -69,16 +165,28 @@ export function distIsFresh(root = ROOT): boolean {
 
 /**
  * Runs `use` over a dist/ that is the build of src/ as it is now and that no other run
- * replaces meanwhile (it holds the build's turn): e.g. `npm pack`, which must read one
- * build whole.
+ * replaces meanwhile: e.g. `npm pack`, which must read one build whole. Inside a test run
+ * (registered by the global setup) dist/ is the run's own and no other run replaces it;
+ * a source edited since is refused (see {@link buildDistIfStale}). Outside one, it holds
+ * the build's turn.
  */
 export async function withFreshDist<T>(root: string, use: () => Promise<T>): Promise<T> {
+  if (distUsers(root).some(ofThisRun)) {
+    if (!distIsFresh(root)) await rebuild(root); // refused: this run's processes load dist/
+    return use();
+  }
   const release = await lockBuild(root);
+  let unuse: (() => void) | null = null;
   try {
-    if (!distIsFresh(root)) await buildDist(root);
-    return await use();
+    if (!distIsFresh(root)) await rebuild(root);
+    unuse = useDist(root);
   } finally {
     release();
+  }
+  try {
+    return await use();
+  } finally {
+    unuse();
   }
 }
 
@@ -129,9 +237,9 @@ async function buildDist(root: string): Promise<void> {
 
 /** Waits until no other run is building dist/ and takes the turn; returns how to give it back. A lock left by a run that died is taken over. */
 async function lockBuild(root: string): Promise<() => void> {
-  const lock = join(root, 'node_modules', '.cache', 'vix-ttl-dist.lock');
+  const lock = join(root, 'node_modules', '.cache', `vix-ttl-dist-${rootKey(root)}.lock`);
   mkdirSync(join(lock, '..'), { recursive: true });
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + 1_200_000; // a build may wait for another run to end (15 min at most)
   for (;;) {
     try {
       mkdirSync(lock);
@@ -144,7 +252,7 @@ async function lockBuild(root: string): Promise<() => void> {
       rmSync(lock, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`dist/ is being built by process ${readFileSync(join(lock, 'pid'), 'utf8')} for 5 minutes; remove ${lock} if no build runs`);
+    if (Date.now() > deadline) throw new Error(`dist/ is being built by process ${readFileSync(join(lock, 'pid'), 'utf8')} for 20 minutes; remove ${lock} if no build runs`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -161,6 +269,10 @@ function holderAlive(lock: string): boolean {
       return false;
     }
   }
+  return processAlive(pid);
+}
+
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -122,6 +122,12 @@ export interface VixTtlServerOptions {
   healthIntervalMs?: number | undefined;
   /** Longest wait for the store in an admin call. Default 2,000 ms. */
   adminTimeoutMs?: number | undefined;
+  /**
+   * The clock the admin routes write through; default `clock`. A `RedisPanicClock` bounds each
+   * command by its own `timeoutMs` (the decisions' 50 ms): give one with a timeout near
+   * `adminTimeoutMs` on the same connection, so an operator's reset still lands on a loaded service.
+   */
+  adminClock?: PanicClock | undefined;
   /** Base TTL the dashboard shows per-importance TTLs for. Default 60 s. */
   displayBaseTtl?: number | undefined;
   /**
@@ -213,6 +219,7 @@ const optionsSchema = z.strictObject({
   readyTimeoutMs: z.number().int().min(1).max(60_000).default(250),
   healthIntervalMs: z.number().int().min(100).max(600_000).default(5000),
   adminTimeoutMs: z.number().int().min(1).max(60_000).default(2000),
+  adminClock: z.custom<PanicClock>((v) => typeof v === 'object' && v !== null && typeof (v as PanicClock).reset === 'function', { message: 'must be a PanicClock' }).optional(),
   displayBaseTtl: z.number().min(0).default(60),
   now: fn('must be a function returning ms'),
   timeScale: z.number().min(1).max(1_000_000).default(1),
@@ -358,7 +365,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
   });
   registerHealthRoutes(app, health);
   registerAdminRoutes(app, {
-    clock: o.clock,
+    clock: o.adminClock ?? o.clock,
     adminToken: o.adminToken,
     timeoutMs: o.adminTimeoutMs,
     onChange: (scope) => {

@@ -36,6 +36,12 @@ export interface DemoFeedOptions {
   seed?: number | undefined;
   /** Real ms between two rounds when started with {@link DemoFeed.start}. Default 250 ({@link demoRoundMs} at ×120). */
   tickMs?: number | undefined;
+  /**
+   * The engine's `maxTickAgeMs` (clock ms): a tick more than nine tenths of it old when its round
+   * comes (a late round: a busy event loop, a GC pause) is skipped, not handed to the engine
+   * to refuse as `stale_ts`. Default 300,000, the engine's.
+   */
+  maxTickAgeMs?: number | undefined;
   /** Length of one scenario cycle in clock minutes; it then starts over. Default 480. */
   cycleMin?: number | undefined;
   scopes?: readonly DemoScope[] | undefined;
@@ -61,15 +67,20 @@ export const DEFAULT_DEMO_SCOPES: readonly DemoScope[] = [
 
 const MINUTE = 60_000;
 const GOAL_MIN = 3;
+/** The engine's default `maxTickAgeMs`: it refuses a tick 5 clock minutes old (`stale_ts`). */
+const DEFAULT_MAX_TICK_AGE_MS = 300_000;
+/** Real ms between two rounds of the demo's decision traffic, whatever the speed: the rate a dashboard shows stays that of ×120. */
+const DECISION_ROUND_MS = 250;
 
 /**
  * Real ms between two rounds of the demo at `speed` (its clock's ms per real ms): a round
  * carries the ticks of the clock time since the last one, and the engine refuses a tick
- * 5 clock minutes old (`stale_ts`), so a round spans at most 30 clock seconds (250 ms at
- * ×120; 25 ms at ×1,200), and never less than 10 real ms (100 clock seconds at ×10,000).
+ * `maxTickAgeMs` old (`stale_ts`, 5 clock minutes by default), so a round spans at most a
+ * tenth of it (30 clock seconds: 250 ms at ×120; 25 ms at ×1,200), and never less than
+ * 10 real ms (100 clock seconds at ×10,000; the feed skips what a round brings too old).
  */
-export function demoRoundMs(speed: number): number {
-  return Math.max(10, Math.min(250, Math.floor(30_000 / speed)));
+export function demoRoundMs(speed: number, maxTickAgeMs = DEFAULT_MAX_TICK_AGE_MS): number {
+  return Math.max(10, Math.min(DECISION_ROUND_MS, Math.floor(maxTickAgeMs / 10 / speed)));
 }
 
 /**
@@ -86,6 +97,11 @@ export class DemoFeed {
   readonly #seed: number;
   readonly #random: SeededRandom;
   readonly #tickMs: number;
+  readonly #maxTickAgeMs: number;
+  /** Decision traffic goes out every this many rounds: every {@link DECISION_ROUND_MS} real ms, however short a round is. */
+  readonly #decisionEvery: number;
+  #round = 0;
+  #skipped = 0;
   readonly #cycleMs: number;
   readonly #scopes: readonly DemoScope[];
   readonly #markets: number;
@@ -104,7 +120,9 @@ export class DemoFeed {
     this.#now = options.now;
     this.#seed = options.seed ?? 2024;
     this.#random = new SeededRandom(this.#seed);
-    this.#tickMs = options.tickMs ?? 250;
+    this.#tickMs = options.tickMs ?? DECISION_ROUND_MS;
+    this.#maxTickAgeMs = options.maxTickAgeMs ?? DEFAULT_MAX_TICK_AGE_MS;
+    this.#decisionEvery = Math.max(1, Math.round(DECISION_ROUND_MS / this.#tickMs));
     this.#cycleMs = (options.cycleMin ?? 480) * MINUTE;
     this.#scopes = options.scopes ?? DEFAULT_DEMO_SCOPES;
     this.#markets = options.markets ?? 6;
@@ -133,14 +151,28 @@ export class DemoFeed {
     return inside(spec.elevated) ? 'elevated' : 'calm';
   }
 
-  /** One round: the ticks up to now go to the engine, then the decision traffic. */
+  /** Ticks skipped because their round came too late for the engine to take them (more than nine tenths of `maxTickAgeMs` old). */
+  get skippedLate(): number {
+    return this.#skipped;
+  }
+
+  /** One round: the ticks up to now go to the engine, then (every {@link DECISION_ROUND_MS} real ms) the decision traffic. */
   async tick(): Promise<void> {
-    const batch = this.#ticksUntil(this.#now());
+    const oldest = () => this.#now() - this.#maxTickAgeMs * 0.9;
+    // A late round brings many ticks too old to take: they are passed over, not collected.
+    const batch = this.#ticksUntil(this.#now(), oldest());
+    // Read the clock again (simulating a round, a new cycle's start above all, takes real ms that are
+    // clock minutes at ×10,000); the engine reads it microseconds later: a tenth of the age is margin enough.
+    const notBefore = oldest();
+    const fresh = batch.filter((tick) => (tick.ts as number) >= notBefore);
+    this.#skipped += batch.length - fresh.length;
     try {
-      if (batch.length > 0) await this.#sink.ingest(batch);
+      if (fresh.length > 0) await this.#sink.ingest(fresh);
     } catch (error) {
       this.#onError(error);
     }
+    this.#round += 1;
+    if ((this.#round - 1) % this.#decisionEvery !== 0) return;
     const calls: Array<Promise<unknown>> = [];
     for (const { scope } of this.#scopes) {
       for (const importance of IMPORTANCES) {
@@ -169,13 +201,14 @@ export class DemoFeed {
     await this.#ticking;
   }
 
-  /** The simulated ticks with a timestamp at or before `untilMs`, across cycles. */
-  #ticksUntil(untilMs: number): Array<Record<string, unknown>> {
+  /** The simulated ticks with a timestamp at or before `untilMs` and not before `notBeforeMs` (those are counted as skipped), across cycles. */
+  #ticksUntil(untilMs: number, notBeforeMs: number): Array<Record<string, unknown>> {
     const batch: Array<Record<string, unknown>> = [];
     for (;;) {
       const next = this.#peek(untilMs);
       if (next === null || (next.ts as number) > untilMs) return batch;
-      batch.push(next);
+      if ((next.ts as number) >= notBeforeMs) batch.push(next);
+      else this.#skipped += 1;
       this.#next = null;
     }
   }

@@ -11,7 +11,7 @@ import { acceleratedTime } from './accelerated-time.js';
 import { clusterMetricsOf } from './cluster-metrics.js';
 import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../http/create-server.js';
 import { DEFAULT_MAX_TICKS_PER_SECOND } from '../http/tick-budget.js';
-import { DemoFeed, demoRoundMs } from './demo-feed.js';
+import { DemoFeed, demoRoundMs, type TickSink } from './demo-feed.js';
 import { LocalVix } from '../vix/local-vix.js';
 import { RemoteVix } from './remote-vix.js';
 import { redactUrl } from '../../core/redact-url.js';
@@ -105,6 +105,8 @@ export type ServiceLimits = Partial<
 
 /** The decisions' store timeout when none is configured, ms. */
 const DECISION_TIMEOUT_MS = 50;
+/** An admin call's store timeout when `server.adminTimeoutMs` is not set (createServer's default), ms. */
+const ADMIN_TIMEOUT_MS = 2000;
 
 /** A running single-process service. */
 export interface RunningService {
@@ -131,6 +133,8 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     ? new RedisPanicClock(redis, { ...clockOptions, timeoutMs })
     : new MemoryPanicClock({ now, deadManSwitchSeconds: clockOptions.deadManSwitchSeconds, calmGraceSeconds: clockOptions.calmGraceSeconds, maxScopes: clockOptions.maxScopes });
   const vix = vixSourceFor(config, redis, clock, now, logger);
+  // An operator's admin call is not a decision: it may wait for Redis as long as adminTimeoutMs, not the decisions' 50 ms.
+  const adminClock = redis ? new RedisPanicClock(redis, { ...clockOptions, timeoutMs: config.limits?.adminTimeoutMs ?? ADMIN_TIMEOUT_MS }) : undefined;
   const server = await createServer({
     ...config.limits,
     clock,
@@ -141,6 +145,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     logger,
     logVolume: options.logVolume,
     adminToken: config.adminToken,
+    adminClock,
     apiToken: config.apiToken,
     metricsToken: config.metricsToken ?? null,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -156,7 +161,7 @@ export async function startService(config: ServiceConfig, logger: Logger, option
     maxTicksPerSecond: (config.maxTicksPerSecond ?? DEFAULT_MAX_TICKS_PER_SECOND) / (cluster.isWorker ? Math.max(1, config.workers) : 1),
     aggregateMetrics: cluster.isWorker ? (registry) => clusterMetricsOf(registry) : undefined,
   });
-  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: vix, breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed), onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
+  const feed = config.demo && vix instanceof LocalVix ? new DemoFeed({ ticks: demoTicksOf(vix), breaker: server.breaker, now, tickMs: demoRoundMs(config.demoSpeed, config.maxTickAgeMs), maxTickAgeMs: config.maxTickAgeMs, onError: (error) => logger.warn({ err: error }, 'VIX_TTL_DEMO_FEED_ERROR') }) : null;
   try {
     await server.app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -197,6 +202,16 @@ function vixSourceFor(config: ServiceConfig, redis: Redis | null, clock: PanicCl
   const refreshIntervalMs = publisherRefreshMs(config.clock?.deadManSwitchSeconds, config.demo ? config.demoSpeed : 1);
   const marketChanges = redis && config.publishMarketChanges ? new MarketChangePublisher(redis) : null;
   return new LocalVix({ clock: publishTo, logger, now, refreshIntervalMs, marketChanges, ...vixOptionsOf(config) });
+}
+
+/**
+ * Where the demo's rounds go: the engine at once ({@link LocalVix.ingestNow}), on the same
+ * clock reading the feed just took. Through the queue, a round waited behind the one before
+ * and yielded between slices: at ×10,000 a few real ms of that are clock minutes, and the
+ * engine refused the round's ticks as `stale_ts`. A round is small (a tenth of `maxTickAgeMs`).
+ */
+function demoTicksOf(vix: LocalVix): TickSink {
+  return { ingest: (ticks) => vix.ingestNow(ticks) };
 }
 
 /**
