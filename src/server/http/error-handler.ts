@@ -46,17 +46,32 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
 /**
  * Fastify error handler: JSON for every error, a log line with the stack only for
  * server faults. An error answered before the request's body has all arrived (a
- * refusal in `onRequest`, a declared length over the limit) closes the connection:
- * Node would otherwise read and discard the rest of the body, as long as the client
- * sends it.
+ * refusal in `onRequest`, a declared length over the limit) closes the connection
+ * without reading more of the body (see {@link closeUnread}).
  */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = errorResponse(error);
   if (status >= 500) request.log.error({ reqId: request.id, err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
   else request.log.debug({ reqId: request.id, status, field: body.field, url: request.url }, body.message);
-  if (hasBody(request) && !request.raw.complete) void reply.header('connection', 'close');
+  if (hasBody(request) && !request.raw.complete) closeUnread(request, reply);
   if (error instanceof HttpError) void reply.headers(error.headers);
   void reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Ends the connection of a request answered before its body has all arrived, reading
+ * none of the rest: the socket stops reading now, and is closed once the answer is
+ * written. Why: Node would otherwise read, and throw away, whatever the client has
+ * sent meanwhile (on loopback ~130 KB more of each refused 1 MB tick batch): a flood
+ * of refused batches would still cost the reading and the garbage collection of all
+ * those bytes, the very work the refusal is there to spare. The close is the one Node
+ * makes after a `Connection: close` answer anyway, with the rest of the body unread.
+ */
+function closeUnread(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('connection', 'close');
+  const socket = request.raw.socket;
+  socket.pause();
+  reply.raw.once('finish', () => socket.destroy());
 }
 
 /** The request declares a body (a length over 0, or a transfer encoding). */
