@@ -75,6 +75,11 @@ export function mayPollute(text: string): boolean {
   return MAY_POLLUTE.test(text) || (CONSTRUCTOR.test(text) && PROTOTYPE.test(text));
 }
 
+/** {@link mayPollute} for UTF-8 bytes, without decoding them (the words and `\\u` are ASCII, which UTF-8 never hides inside another character). */
+export function bytesMayPollute(bytes: Buffer): boolean {
+  return bytes.includes('__proto__') || bytes.includes('\\u') || (bytes.includes('constructor') && bytes.includes('prototype'));
+}
+
 /**
  * The dotted path of the first `__proto__` or `constructor.prototype` key, or null.
  * Iterative, so deep nesting cannot overflow the stack; an array is walked by index

@@ -1,6 +1,7 @@
 import { describeValue } from '../../core/errors.js';
 import { HttpError, invalidBody } from './http-error.js';
-import { mayPollute, parseJsonBody, pollutionPath } from './json-body-parser.js';
+import { bytesMayPollute, mayPollute, parseJsonBody, pollutionPath } from './json-body-parser.js';
+import { isJsonValueList } from './json-value-list.js';
 import { parseBody } from './parse-body.js';
 import { ticksRequestSchema } from './request-schemas.js';
 import { batchOf, type TickBatch } from '../vix/tick-batch.js';
@@ -93,7 +94,7 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
       continue;
     }
     if (stop === 'slice') {
-      if (checkSlices) parseSlice(bytes, sliceStart, scan.at, scan.commas, checked);
+      if (checkSlices) checkSlice(bytes, sliceStart, scan.at, scan.commas, checked);
       slices.push({ from: sliceStart, to: scan.at, count: scan.commas });
       checked += scan.commas;
       sliceStart = scan.at + 1;
@@ -112,7 +113,7 @@ export async function parseTicksBody(body: Buffer | string | undefined, options:
     const elements = scan.elements + (empty ? 0 : 1);
     if (elements > maxTicks) throw tooMany(maxTicks, elements);
     if (!empty) {
-      if (checkSlices) parseSlice(bytes, sliceStart, end, scan.commas + 1, checked);
+      if (checkSlices) checkSlice(bytes, sliceStart, end, scan.commas + 1, checked);
       slices.push({ from: sliceStart, to: end, count: scan.commas + 1 });
       checked += scan.commas + 1;
     }
@@ -232,6 +233,17 @@ function parseWhole(bytes: Buffer, maxTicks: number): unknown[] {
   const ticks = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { ticks?: unknown }).ticks : undefined;
   if (Array.isArray(ticks) && ticks.length > maxTicks) throw tooMany(maxTicks, ticks.length);
   return parseBody(ticksRequestSchema, body).ticks;
+}
+
+/**
+ * Checks bytes `[from, to)`: `count` ticks between top-level commas, the first of them
+ * tick number `first`. The JSON grammar is checked on the bytes, building neither text
+ * nor objects (the slice is parsed again when it is ingested); only a slice that fails,
+ * or that could spell a forbidden key, is parsed here, to word the error or find the key.
+ */
+function checkSlice(bytes: Buffer, from: number, to: number, count: number, first: number): void {
+  if (isJsonValueList(bytes, from, to, count, MAX_TICK_DEPTH) && !bytesMayPollute(bytes.subarray(from, to))) return;
+  parseSlice(bytes, from, to, count, first);
 }
 
 /** Parses and checks bytes `[from, to)`: `count` ticks between top-level commas, the first of them tick number `first`. */
