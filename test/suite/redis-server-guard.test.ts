@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { processRuns, processStartTime } from '../support/process-start.js';
 import { RedisServer } from '../support/redis-server.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -12,7 +14,22 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
  * A real Node process (as a vitest worker is) that starts what `start` names from
  * test/support and prints the pids of the redis-servers it started, then idles.
  */
-function starter(start: 'one' | 'cluster'): { child: ReturnType<typeof spawn>; pids: Promise<number[]> } {
+function starter(start: 'one' | 'cluster' | 'forked'): { child: ReturnType<typeof spawn>; pids: Promise<number[]> } {
+  if (start === 'forked') {
+    // A run's process forking a worker with an IPC channel (vitest's pool: forks); the worker starts the server.
+    const dir = mkdtempSync(join(scratchDir(), 'vix-redis-guard-'));
+    const worker = join(dir, 'worker.mjs');
+    writeFileSync(worker, [`const { RedisServer } = await import(${JSON.stringify(`${REPO}test/support/redis-server.ts`)});`, 'const server = await RedisServer.start();', 'process.send([server.pid, process.pid]);', 'setInterval(() => {}, 1000);'].join('\n'));
+    const run = [
+      "const { fork } = await import('node:child_process');",
+      `const worker = fork(${JSON.stringify(worker)}, [], { execArgv: ['--import', 'tsx'], cwd: ${JSON.stringify(REPO)} });`,
+      "worker.once('message', (pids) => console.log(JSON.stringify(pids)));",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const started = watch(spawn(process.execPath, ['--input-type=module', '-e', run], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }));
+    started.child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return started;
+  }
   const code = [
     `const { RedisServer } = await import(${JSON.stringify(`${REPO}test/support/redis-server.ts`)});`,
     `const { RedisClusterFixture } = await import(${JSON.stringify(`${REPO}test/support/redis-cluster.ts`)});`,
@@ -20,7 +37,11 @@ function starter(start: 'one' | 'cluster'): { child: ReturnType<typeof spawn>; p
     'console.log(JSON.stringify(servers.map((s) => s.pid)));',
     'setInterval(() => {}, 1000);',
   ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** The first line of the starter's output: the pids it printed. */
+function watch(child: ReturnType<typeof spawn>): { child: ReturnType<typeof spawn>; pids: Promise<number[]> } {
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
   const pids = new Promise<number[]>((resolve, reject) => {
@@ -68,6 +89,26 @@ describe('a redis-server started by the tests never outlives the process that st
   it('the same for the nodes of a RedisClusterFixture (redis-cluster.ts; redis-sentinel.ts starts its servers as RedisServer too)', async () => {
     await sigkillAndWatch('cluster', 3);
   }, 90_000);
+
+  it('the run\'s process is SIGKILLed while its forked worker (IPC, as vitest\'s pool: forks) holds a RedisServer: its redis-server is gone within 20 s (the orphaned worker may live on, idle)', async () => {
+    const { child, pids: started } = starter('forked');
+    let redisPid: number | undefined;
+    let workerPid: number | undefined;
+    let start: string | undefined;
+    try {
+      [redisPid, workerPid] = await started;
+      start = processStartTime(redisPid!);
+      expect(processRuns(redisPid!, start)).toBe(true);
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+      expect(await waitGone([redisPid!], [start], 20_000)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      if (workerPid !== undefined && processRuns(workerPid)) process.kill(workerPid, 'SIGKILL'); // the orphaned worker is this test's to end
+      if (redisPid !== undefined && processRuns(redisPid, start)) process.kill(redisPid, 'SIGKILL');
+    }
+  }, 60_000);
 
   it('a server stopped the usual way takes its guard along (no process is left behind, none is killed later)', async () => {
     const server = await RedisServer.start();

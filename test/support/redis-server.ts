@@ -8,9 +8,14 @@ import { freePort } from './free-port.js';
 import { processStartTime } from './process-start.js';
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+const killRunning = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.once('exit', killRunning);
+// A test worker forked by vitest (pool: forks) talks to the run over IPC. When the run's process is
+// SIGKILLed the worker lives on, idle, forever (and so would its servers, whose guards watch the
+// worker): the channel's end tells it the run is gone.
+if (process.connected) process.once('disconnect', killRunning);
 
 /**
  * The guard of a redis-server (`sh -c GUARD guard <pid> <start time>`): it reads its stdin, a
