@@ -1,0 +1,171 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisPanicClock, type ObservationResult } from '../../src/index.js';
+import { RedisServer } from '../support/redis-server.js';
+
+// Hostile writers against the batch script's fast path (a round of reads of keys all still
+// holding the starts the clock knows, answered after the MGETs). The oracle is the per-key
+// loop itself: the same writes are made under a second key prefix, read by a fresh clock
+// (it knows no key, so every key is tagged 'u' and judged one by one). Whatever a writer
+// does, the clock that knows the keys must answer, and leave in Redis, what the loop does.
+
+const SCOPES = 1200; // two MGETs in one script
+const KNOWN = 'atk:known';
+const ORACLE = 'atk:oracle';
+const options = { timeoutMs: 5000, maxKeysPerScript: 2000 };
+const scopes = Array.from({ length: SCOPES }, (_, i) => `s-${i}`);
+const reads = scopes.map((scope) => ({ scope, kind: 'read' as const }));
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = server.client();
+});
+afterAll(async () => server.stop());
+beforeEach(async () => {
+  await redis.flushall();
+});
+
+async function redisNow(): Promise<number> {
+  const [s] = await redis.time();
+  return Number(s);
+}
+
+/**
+ * What a round answers for one scope. A start the script wrote (Redis's now, which
+ * differs between two scripts) is 'written', in this round or, for `writtenBefore`,
+ * the one before.
+ */
+function summary(result: ObservationResult | undefined, writtenBefore: number | null = null): unknown {
+  if (!result?.ok) return { ok: false, error: result?.error.message };
+  const { active, created, repaired, startedAtMs } = result.observation;
+  const written = created || (startedAtMs !== null && startedAtMs === writtenBefore);
+  return { active, created, repaired: repaired?.reason ?? null, startedAtMs: written ? 'written' : startedAtMs };
+}
+
+/** The start a round wrote for a scope, or null. */
+function writtenIn(round: readonly ObservationResult[] | undefined, i: number): number | null {
+  const result = round?.[i];
+  return result?.ok && result.observation.created ? result.observation.startedAtMs : null;
+}
+
+/** One key as Redis holds it: type, value ('written' for a start the script wrote) and whether it expires. */
+async function keyState(key: string, written: boolean): Promise<unknown> {
+  const type = await redis.type(key);
+  const pttl = await redis.pttl(key);
+  const value = type === 'string' ? await redis.get(key) : null;
+  return { type, value: written ? 'written' : value, expires: pttl === -2 ? 'missing' : pttl === -1 ? 'never' : 'yes' };
+}
+
+/**
+ * Seeds both prefixes with the same starts (half as integers, half as the clock
+ * writes them), lets the known clock learn every key, and returns the values
+ * written. Every scope holds a start: a round with one scope known as 'none' never
+ * takes the fast path.
+ */
+async function seed(known: RedisPanicClock): Promise<string[]> {
+  const now = await redisNow();
+  const values = scopes.map((_, i) => (i % 2 === 1 ? String(now - 60 - i) : (now - 60 - i + 0.25).toFixed(6)));
+  const batch = redis.pipeline();
+  for (const prefix of [KNOWN, ORACLE]) values.forEach((value, i) => batch.set(`${prefix}:${scopes[i]}`, value, 'EX', 86_400));
+  await batch.exec();
+  const learnt = await known.observeMany(reads);
+  expect(learnt.map((r) => r.ok && r.observation.startedAtMs)).toEqual(values.map((value) => Number(value) * 1000));
+  return values;
+}
+
+interface Rounds {
+  fast: ObservationResult[];
+  loop: ObservationResult[];
+}
+
+/**
+ * Runs one round on both prefixes and expects the same answers for every scope and
+ * the same keys in Redis for `watched`; `before` is the previous such round.
+ */
+async function expectSameAsLoop(known: RedisPanicClock, watched: number[], label: string, before?: Rounds): Promise<Rounds> {
+  const fast = await known.observeMany(reads);
+  const loop = await new RedisPanicClock(redis, { ...options, keyPrefix: ORACLE }).observeMany(reads);
+  const fastOf = (i: number) => summary(fast[i], writtenIn(before?.fast, i));
+  const loopOf = (i: number) => summary(loop[i], writtenIn(before?.loop, i));
+  const differing = scopes.flatMap((scope, i) => (JSON.stringify(fastOf(i)) === JSON.stringify(loopOf(i)) ? [] : [{ scope, fast: fastOf(i), loop: loopOf(i) }]));
+  expect(differing, label).toEqual([]);
+  for (const i of watched) {
+    const written = (fastOf(i) as { startedAtMs?: unknown }).startedAtMs === 'written';
+    expect(await keyState(`${KNOWN}:${scopes[i]}`, written), `${label}: key of ${scopes[i]}`).toEqual(await keyState(`${ORACLE}:${scopes[i]}`, written));
+  }
+  return { fast, loop };
+}
+
+describe('hostile writers against the batch fast path: a clock that knows every key answers as the per-key loop does', () => {
+  // Each rewrite is made alone (one key of 1,200 in the second MGET, every other key still as known),
+  // so it alone decides whether the round may stay on the fast path.
+  const rewrites: Array<[name: string, index: number, rewrite: (value: string, nextKeys: string) => string]> = [
+    // The same number in forms the grammar refuses: Lua's tonumber reads them all as the known start.
+    ['an integer start with a trailing dot', 1001, (v) => `${v}.`],
+    ['an integer start with an exponent', 1003, (v) => `${v}e0`],
+    ['an integer start with a leading +', 1005, (v) => `+${v}`],
+    ['an integer start in hex', 1007, (v) => `0x${Number(v).toString(16)}`],
+    ['a start as 1.7e9-style scientific notation', 1009, (v) => `${Number(v) / 1e9}e9`],
+    ['a start followed by a non-breaking space', 1011, (v) => `${v}\u00a0`],
+    ['a start followed by a NUL byte', 1013, (v) => `${v}\0`],
+    ['a start padded past 64 characters', 1015, (v) => `${v}.`.padEnd(65, '0')],
+    // The same number in forms the grammar accepts: the start the clock knows, in another string.
+    ['trailing zeros', 1002, (v) => `${v}000`],
+    ['leading spaces', 1006, (v) => `   ${v}`],
+    ['surrounding tabs and CRLF', 1010, (v) => `\t${v}\r\n`],
+    ['64 characters of precision', 1014, (v) => `${v}${v.includes('.') ? '' : '.'}`.padEnd(64, '0')],
+    // Other values and types.
+    ['an empty string', 1017, () => ''],
+    ['garbage', 1019, () => 'garbage'],
+    ['a hex float', 1021, () => '0x1.9p30'],
+    ['a start one second later', 1023, (v) => String(Number(v) + 1)],
+    // Commas: the tags are sent comma-joined; a value holding the next key's tag must not shift them.
+    ['the start, a comma and the next key\'s tag', 1025, (v, n) => `${v},a${n}`],
+    ['a comma alone', 1027, () => ','],
+  ];
+
+  it.each(rewrites)('%s is answered and repaired as the loop does, then the next round agrees too', async (_name, index, rewrite) => {
+    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
+    const values = await seed(known);
+    const written = rewrite(values[index]!, values[index + 1]!);
+    for (const prefix of [KNOWN, ORACLE]) await redis.set(`${prefix}:${scopes[index]}`, written, 'KEEPTTL');
+    const first = await expectSameAsLoop(known, [index, index + 1], 'the round after the write');
+    await expectSameAsLoop(known, [index, index + 1], 'the round after that', first);
+  });
+
+  it('another key type (a hash, a list, a set) under a known start is repaired as the loop does', async () => {
+    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
+    await seed(known);
+    for (const prefix of [KNOWN, ORACLE]) {
+      await redis.del(`${prefix}:s-1001`, `${prefix}:s-1002`, `${prefix}:s-1003`);
+      await redis.hset(`${prefix}:s-1001`, 'start', '1700000000');
+      await redis.rpush(`${prefix}:s-1002`, '1700000000');
+      await redis.sadd(`${prefix}:s-1003`, '1700000000');
+    }
+    const round = await expectSameAsLoop(known, [1001, 1002, 1003], 'the round after the writes');
+    expect(round.fast.slice(1001, 1004).map((r) => summary(r))).toEqual(Array.from({ length: 3 }, () => ({ active: true, created: true, repaired: 'wrong_type', startedAtMs: 'written' })));
+    await expectSameAsLoop(known, [1001, 1002, 1003], 'the round after that', round);
+  });
+
+  it('a key deleted, expired or re-created with the same start (with and without expiry) is answered as the loop does', async () => {
+    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
+    const values = await seed(known);
+    const now = await redisNow();
+    for (const prefix of [KNOWN, ORACLE]) {
+      await redis.del(`${prefix}:s-1001`);
+      await redis.pexpire(`${prefix}:s-1002`, 1);
+      await redis.del(`${prefix}:s-1003`);
+      await redis.set(`${prefix}:s-1003`, values[1003]!, 'EX', 60);
+      await redis.del(`${prefix}:s-1005`);
+      await redis.set(`${prefix}:s-1005`, values[1005]!);
+      await redis.set(`${prefix}:s-1004`, String(now - 5), 'KEEPTTL');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20)); // past the 1 ms expiry
+    const round = await expectSameAsLoop(known, [1001, 1002, 1003, 1004, 1005], 'the round after the writes');
+    expect(round.fast.slice(1001, 1006).map((r) => r.ok && r.observation.startedAtMs)).toEqual([null, null, Number(values[1003]) * 1000, (now - 5) * 1000, Number(values[1005]) * 1000]);
+    await expectSameAsLoop(known, [1001, 1002, 1003, 1004, 1005], 'the round after that', round);
+  });
+});
