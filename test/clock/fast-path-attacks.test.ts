@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisPanicClock, type ObservationResult } from '../../src/index.js';
 import { RedisServer } from '../support/redis-server.js';
+import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
 
 // Hostile writers against the batch script's fast path (a round of reads of keys all still
 // holding the starts the clock knows, answered after the MGETs). The oracle is the per-key
@@ -167,5 +168,91 @@ describe('hostile writers against the batch fast path: a clock that knows every 
     const round = await expectSameAsLoop(known, [1001, 1002, 1003, 1004, 1005], 'the round after the writes');
     expect(round.fast.slice(1001, 1006).map((r) => r.ok && r.observation.startedAtMs)).toEqual([null, null, Number(values[1003]) * 1000, (now - 5) * 1000, Number(values[1005]) * 1000]);
     await expectSameAsLoop(known, [1001, 1002, 1003, 1004, 1005], 'the round after that', round);
+  });
+});
+
+describe('three real processes refreshing the same 1,500 scopes while another process corrupts and deletes keys', () => {
+  const PREFIX = 'atk:mp';
+  const COUNT = 1500;
+  const PROCESSES = 3;
+  let workers: Worker[];
+
+  beforeAll(async () => {
+    workers = await startWorkers('clock-round-worker.ts', PROCESSES, [server.url, PREFIX]);
+  }, 60_000);
+  afterAll(() => stopWorkers(workers));
+
+  /** One read round of every scope in every process at the same instant: each process's starts, and its repairs. */
+  async function round(): Promise<Array<{ starts: unknown[]; repaired: number }>> {
+    const at = Date.now() + 200;
+    for (const worker of workers) worker.send({ count: COUNT, at });
+    return (await Promise.all(workers.map((w) => w.next()))).map((line) => ({ starts: line.starts as unknown[], repaired: line.repaired as number }));
+  }
+
+  /** What the per-key loop reads now: a fresh clock knows no key. */
+  async function loopReads(): Promise<unknown[]> {
+    const fresh = new RedisPanicClock(redis, { keyPrefix: PREFIX, timeoutMs: 5000, maxKeysPerScript: 2000 });
+    const results = await fresh.observeMany(Array.from({ length: COUNT }, (_, i) => ({ scope: `s-${i}`, kind: 'read' as const })));
+    return results.map((r) => (r.ok ? r.observation.startedAtMs : `error: ${r.error.message}`));
+  }
+
+  it('every process answers, in the round after each change, what the per-key loop reads; each corrupt value is repaired once', async () => {
+    const now = await redisNow();
+    const seeded = Array.from({ length: COUNT }, (_, i) => String(now - 60 - i));
+    const batch = redis.pipeline();
+    seeded.forEach((value, i) => batch.set(`${PREFIX}:s-${i}`, value, 'EX', 86_400));
+    await batch.exec();
+    for (const { starts } of await round()) expect(starts).toEqual(seeded.map((value) => Number(value) * 1000)); // every process learns every key
+    // What another process writes, and whether the value is corrupt (then exactly one of the readers repairs it).
+    type Write = [name: string, write: (key: string, value: string) => Promise<unknown>, corrupt: boolean];
+    const later: Write = ['a later start', (key, value) => redis.set(key, String(Number(value) + 7), 'KEEPTTL'), false];
+    const zeros: Write = ['the same start with trailing zeros', (key, value) => redis.set(key, `${value}.000`, 'KEEPTTL'), false];
+    const dot: Write = ['the same start with a trailing dot', (key, value) => redis.set(key, `${value}.`, 'KEEPTTL'), true];
+    const hex: Write = ['the same start in hex', (key, value) => redis.set(key, `0x${Number(value).toString(16)}`, 'KEEPTTL'), true];
+    const plus: Write = ['the same start with a +', (key, value) => redis.set(key, `+${value}`, 'KEEPTTL'), true];
+    const recreated: Write = ['the same start re-created without expiry', async (key, value) => redis.multi().del(key).set(key, value).exec(), false];
+    const garbage: Write = ['garbage', (key) => redis.set(key, 'garbage', 'KEEPTTL'), true];
+    const hash: Write = ['a hash', async (key) => redis.multi().del(key).hset(key, 'start', '1700000000').exec(), true];
+    const empty: Write = ['an empty string', (key) => redis.set(key, '', 'KEEPTTL'), true];
+    const deleted: Write = ['a delete', (key) => redis.del(key), false];
+    // Each step's writes alone are all a round sees: the first ones leave every other key as known, so the
+    // fast path's comparison alone must send the round through the loop. A delete comes last: a scope known
+    // as 'none' keeps every later round off the fast path.
+    const steps: Array<{ writes: Write[]; racing: boolean }> = [
+      { writes: [later], racing: false },
+      { writes: [zeros, recreated], racing: false },
+      { writes: [dot], racing: false },
+      { writes: [hex, plus], racing: false },
+      { writes: [later, zeros, dot, hex, plus, recreated, garbage, hash, empty], racing: true },
+      { writes: [garbage, hash, empty, later, deleted], racing: false },
+    ];
+    for (const [step, { writes, racing }] of steps.entries()) {
+      const touched = Array.from({ length: 27 }, (_, j) => j * 55 + step);
+      const corrupt = async (): Promise<number> => {
+        let corrupted = 0;
+        for (const [j, i] of touched.entries()) {
+          const [, write, isCorrupt] = writes[j % writes.length]!;
+          await write(`${PREFIX}:s-${i}`, seeded[i]!);
+          if (isCorrupt) corrupted += 1;
+        }
+        return corrupted;
+      };
+      const label = `step ${step} (${writes.map(([name]) => name).join(', ')})`;
+      if (racing) {
+        // The writes race the round: it may see any of them, and must answer every scope; the next round must agree.
+        const [answers] = await Promise.all([round(), corrupt()]);
+        for (const { starts } of answers) expect(starts.filter((start) => typeof start === 'string')).toEqual([]);
+      } else {
+        const corrupted = await corrupt();
+        const answers = await round();
+        const truth = await loopReads();
+        for (const [w, { starts }] of answers.entries()) expect(starts, `process ${w} in ${label}`).toEqual(truth);
+        expect(answers.reduce((sum, { repaired }) => sum + repaired, 0), `repairs in ${label}`).toBe(corrupted);
+      }
+      const answers = await round();
+      const truth = await loopReads();
+      for (const [w, { starts }] of answers.entries()) expect(starts, `process ${w} after ${label}`).toEqual(truth);
+      expect(answers.map(({ repaired }) => repaired), `repairs after ${label}`).toEqual(workers.map(() => 0));
+    }
   });
 });
