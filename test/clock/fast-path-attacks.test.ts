@@ -102,30 +102,26 @@ async function expectSameAsLoop(known: RedisPanicClock, watched: number[], label
 
 describe('hostile writers against the batch fast path: a clock that knows every key answers as the per-key loop does', () => {
   // Each rewrite is made alone (one key of 1,200 in the second MGET, every other key still as known),
-  // so it alone decides whether the round may stay on the fast path.
+  // so the fast path's checks alone decide whether the round goes through the loop. Each case fails with
+  // a weaker check: comparing by number (Lua's tonumber reads the refused forms as the known start), by
+  // prefix (a truncated start), by prefix without the plausibility check (the comma case), or not at all
+  // (a later start, a hex float). Tried and held too, left out as they fail none of those: the same start
+  // in accepted forms (trailing zeros, spaces, tabs and CRLF, 64 digits), an empty string, garbage, a
+  // non-breaking space, a comma alone, another key type (hash, list, set), a key deleted, expired or
+  // re-created with the same start (with and without expiry).
   const rewrites: Array<[name: string, index: number, rewrite: (value: string, nextKeys: string) => string]> = [
-    // The same number in forms the grammar refuses: Lua's tonumber reads them all as the known start.
     ['an integer start with a trailing dot', 1001, (v) => `${v}.`],
     ['an integer start with an exponent', 1003, (v) => `${v}e0`],
     ['an integer start with a leading +', 1005, (v) => `+${v}`],
     ['an integer start in hex', 1007, (v) => `0x${Number(v).toString(16)}`],
     ['a start as 1.7e9-style scientific notation', 1009, (v) => `${Number(v) / 1e9}e9`],
-    ['a start followed by a non-breaking space', 1011, (v) => `${v}\u00a0`],
     ['a start followed by a NUL byte', 1013, (v) => `${v}\0`],
     ['a start padded past 64 characters', 1015, (v) => `${v}.`.padEnd(65, '0')],
-    // The same number in forms the grammar accepts: the start the clock knows, in another string.
-    ['trailing zeros', 1002, (v) => `${v}000`],
-    ['leading spaces', 1006, (v) => `   ${v}`],
-    ['surrounding tabs and CRLF', 1010, (v) => `\t${v}\r\n`],
-    ['64 characters of precision', 1014, (v) => `${v}${v.includes('.') ? '' : '.'}`.padEnd(64, '0')],
-    // Other values and types.
-    ['an empty string', 1017, () => ''],
-    ['garbage', 1019, () => 'garbage'],
     ['a hex float', 1021, () => '0x1.9p30'],
     ['a start one second later', 1023, (v) => String(Number(v) + 1)],
-    // Commas: the tags are sent comma-joined; a value holding the next key's tag must not shift them.
-    ['the start, a comma and the next key\'s tag', 1025, (v, n) => `${v},a${n}`],
-    ['a comma alone', 1027, () => ','],
+    ['a truncated start (a prefix of the one known)', 1024, (v) => v.slice(0, -5)],
+    // The tags are sent comma-joined: a value holding a comma and the next key's tag must not shift them.
+    ["the start, a comma and the next key's tag", 1025, (v, n) => `${v},a${n}`],
   ];
 
   it.each(rewrites)('%s is answered and repaired as the loop does, then the next round agrees too', async (_name, index, rewrite) => {
@@ -135,39 +131,6 @@ describe('hostile writers against the batch fast path: a clock that knows every 
     for (const prefix of [KNOWN, ORACLE]) await redis.set(`${prefix}:${scopes[index]}`, written, 'KEEPTTL');
     const first = await expectSameAsLoop(known, [index, index + 1], 'the round after the write');
     await expectSameAsLoop(known, [index, index + 1], 'the round after that', first);
-  });
-
-  it('another key type (a hash, a list, a set) under a known start is repaired as the loop does', async () => {
-    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
-    await seed(known);
-    for (const prefix of [KNOWN, ORACLE]) {
-      await redis.del(`${prefix}:s-1001`, `${prefix}:s-1002`, `${prefix}:s-1003`);
-      await redis.hset(`${prefix}:s-1001`, 'start', '1700000000');
-      await redis.rpush(`${prefix}:s-1002`, '1700000000');
-      await redis.sadd(`${prefix}:s-1003`, '1700000000');
-    }
-    const round = await expectSameAsLoop(known, [1001, 1002, 1003], 'the round after the writes');
-    expect(round.fast.slice(1001, 1004).map((r) => summary(r))).toEqual(Array.from({ length: 3 }, () => ({ active: true, created: true, repaired: 'wrong_type', startedAtMs: 'written' })));
-    await expectSameAsLoop(known, [1001, 1002, 1003], 'the round after that', round);
-  });
-
-  it('a key deleted, expired or re-created with the same start (with and without expiry) is answered as the loop does', async () => {
-    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
-    const values = await seed(known);
-    const now = await redisNow();
-    for (const prefix of [KNOWN, ORACLE]) {
-      await redis.del(`${prefix}:s-1001`);
-      await redis.pexpire(`${prefix}:s-1002`, 1);
-      await redis.del(`${prefix}:s-1003`);
-      await redis.set(`${prefix}:s-1003`, values[1003]!, 'EX', 60);
-      await redis.del(`${prefix}:s-1005`);
-      await redis.set(`${prefix}:s-1005`, values[1005]!);
-      await redis.set(`${prefix}:s-1004`, String(now - 5), 'KEEPTTL');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20)); // past the 1 ms expiry
-    const round = await expectSameAsLoop(known, [1001, 1002, 1003, 1004, 1005], 'the round after the writes');
-    expect(round.fast.slice(1001, 1006).map((r) => r.ok && r.observation.startedAtMs)).toEqual([null, null, Number(values[1003]) * 1000, (now - 5) * 1000, Number(values[1005]) * 1000]);
-    await expectSameAsLoop(known, [1001, 1002, 1003, 1004, 1005], 'the round after that', round);
   });
 });
 
