@@ -1,9 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { MessageChannel } from 'node:worker_threads';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/clock/memory-panic-clock.js';
-import { RedisPanicClock } from '../../src/clock/redis-panic-clock.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
 import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.js';
@@ -12,7 +10,7 @@ import { VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, isVixMessage } from '../../src/s
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { sliceText } from '../../src/server/vix/tick-batch.js';
 import { checkResponse } from '../support/openapi-conformance.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useServiceOnRedis } from '../support/use-service-on-redis.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 
 const MINUTE = 60_000;
@@ -212,22 +210,8 @@ describe('in a cluster worker, a big batch goes to the primary as bytes over the
 });
 
 describe('a tick from the future, on the service (wall clock, real redis-server)', () => {
-  let redisServer: RedisServer;
-  let redis: Redis;
-  let server: VixTtlServer;
-  let base: string;
-  beforeAll(async () => {
-    redisServer = await RedisServer.start();
-    redis = redisServer.client();
-    // warmupMs 0: the engine warms a scope up on its own time (the wall clock here), so the history below could not warm it.
-    server = await createServer({ clock: new RedisPanicClock(redisServer.client(), { timeoutMs: 1000 }), maxTickSkewMs: 5000, vixEngine: { warmupMs: 0 } });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    base = server.app.listeningOrigin;
-  });
-  afterAll(async () => {
-    await server?.app.close();
-    await redisServer?.stop();
-  });
+  // warmupMs 0: the engine warms a scope up on its own time (the wall clock here), so the history below could not warm it.
+  const served = useServiceOnRedis({ clockTimeoutMs: 1000, maxTickSkewMs: 5000, vixEngine: { warmupMs: 0 } });
 
   it('live panics published to Redis stay, start unchanged, after a 9999-12-31 tick and a microseconds tick', async () => {
     const end = Date.now() - 5000;
@@ -237,32 +221,32 @@ describe('a tick from the future, on the service (wall clock, real redis-server)
     ];
     // The last four minutes (the service takes no tick older than five): three calm, then a shock everywhere.
     const ticks = [...simulateTicks({ seed: 9, startMs: end - 4 * MINUTE, durationMs: 4 * MINUTE, scopes, events: [{ atMs: 3 * MINUTE, durationMs: MINUTE, volatility: 10 }] })].map((r) => r.tick);
-    for (let i = 0; i < ticks.length; i += 5000) expect((await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: ticks.slice(i, i + 5000) }))).status).toBe(200);
+    for (let i = 0; i < ticks.length; i += 5000) expect((await postJson(`${served.base}/v1/ticks`, JSON.stringify({ ticks: ticks.slice(i, i + 5000) }))).status).toBe(200);
     const keys = ['brain:panic_start_ts', 'brain:panic_start_ts:rma-bay', 'brain:panic_start_ts:psg-bvb'];
-    await eventually(async () => (await redis.exists(...keys)) === 3, 5000, 'the published panics');
-    const starts = await redis.mget(...keys);
-    const timeBefore = (server.vix as LocalVix).engine.stats().timeMs!;
+    await eventually(async () => (await served.client.exists(...keys)) === 3, 5000, 'the published panics');
+    const starts = await served.client.mget(...keys);
+    const timeBefore = (served.service.vix as LocalVix).engine.stats().timeMs!;
 
     const attack = [
       { market: 'rma-bay/m1', price: 3, ts: '9999-12-31T23:59:59Z', scope: 'rma-bay' },
       { market: 'psg-bvb/m1', price: 3, ts: Date.now() * 1000, scope: 'psg-bvb' },
     ];
-    const answer = (await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: attack }))).json() as unknown as TickBatchAnswer;
+    const answer = (await postJson(`${served.base}/v1/ticks`, JSON.stringify({ ticks: attack }))).json() as unknown as TickBatchAnswer;
     expect(answer).toMatchObject({ accepted: 0, rejected: 2, byReason: { future_ts: 2 } });
-    expect((server.vix as LocalVix).engine.stats().timeMs).toBe(timeBefore);
-    await (server.vix as LocalVix).publisher!.refresh();
-    expect(['global', 'rma-bay', 'psg-bvb'].map((s) => (server.vix as LocalVix).engine.status(s))).toEqual(['panic', 'panic', 'panic']);
-    expect(await redis.mget(...keys)).toEqual(starts);
-    const decision = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, scope: 'rma-bay' }));
+    expect((served.service.vix as LocalVix).engine.stats().timeMs).toBe(timeBefore);
+    await (served.service.vix as LocalVix).publisher!.refresh();
+    expect(['global', 'rma-bay', 'psg-bvb'].map((s) => (served.service.vix as LocalVix).engine.status(s))).toEqual(['panic', 'panic', 'panic']);
+    expect(await served.client.mget(...keys)).toEqual(starts);
+    const decision = await postJson(`${served.base}/v1/ttl`, JSON.stringify({ baseTtl: 60, scope: 'rma-bay' }));
     expect(decision.json()).toMatchObject({ tier: 1, ttl: 0, mode: 'PANIC_FULL' });
   });
 
   it('a tick more than maxTickSkewMs ahead of the wall clock is future_ts, counted in /v1/state and /metrics', async () => {
     const now = Date.now();
-    const response = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: [{ market: 'w', price: 2, ts: now + 60_000 }, { market: 'w', price: 2, ts: now - 1000 }] }));
+    const response = await postJson(`${served.base}/v1/ticks`, JSON.stringify({ ticks: [{ market: 'w', price: 2, ts: now + 60_000 }, { market: 'w', price: 2, ts: now - 1000 }] }));
     expect(response.json()).toEqual({ accepted: 1, rejected: 1, byReason: { future_ts: 1 }, rejections: [{ index: 0, reason: 'future_ts', rule: 'reject' }] });
-    const state = (await httpRequest(`${base}/v1/state`)).json() as { vix: { ticks: { byReason: Record<string, number> } } };
+    const state = (await httpRequest(`${served.base}/v1/state`)).json() as { vix: { ticks: { byReason: Record<string, number> } } };
     expect(state.vix.ticks.byReason.future_ts).toBe(3); // and the two of the attack above
-    expect((await httpRequest(`${base}/metrics`)).text).toMatch(/^vix_ttl_vix_ticks_total\{result="future_ts"\} 3$/m);
+    expect((await httpRequest(`${served.base}/metrics`)).text).toMatch(/^vix_ttl_vix_ticks_total\{result="future_ts"\} 3$/m);
   });
 });
