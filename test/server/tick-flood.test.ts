@@ -1,16 +1,15 @@
 import { request, type ClientRequest } from 'node:http';
-import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/clock/memory-panic-clock.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
-import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.js';
 import { VixBusyError, type TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, isVixMessage } from '../../src/server/process/vix-messages.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { sliceText } from '../../src/server/vix/tick-batch.js';
 import { checkResponse } from '../support/openapi-conformance.js';
 import { useServiceOnRedis } from '../support/use-service-on-redis.js';
+import { startWorkerService } from '../support/worker-service.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 
 const MINUTE = 60_000;
@@ -53,12 +52,8 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
 
   it('past maxConcurrentTickBatches a batch is a 429 busy with Retry-After and the service’s error shape, and /v1/ttl still answers', async () => {
     // A batch held in work: the engine is in a cluster primary that does not answer.
-    const { port1, port2 } = new MessageChannel();
-    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
-    const remote = new RemoteVix({ timeoutMs: 60_000, channel });
-    const held = await createServer({ clock: new MemoryPanicClock(), vixSource: remote, maxConcurrentTickBatches: 1 });
-    await held.app.listen({ port: 0, host: '127.0.0.1' });
-    const url = held.app.listeningOrigin;
+    const held = await startWorkerService({ timeoutMs: 60_000 }, { maxConcurrentTickBatches: 1 });
+    const url = held.origin;
     try {
       const first = postJson(`${url}/v1/ticks`, batch(10));
       let refused!: Awaited<ReturnType<typeof postJson>>;
@@ -70,13 +65,11 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
       const big = await postJson(`${url}/v1/ticks`, batch(10_000));
       expect(big.status).toBe(429);
       expect((await postJson(`${url}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }))).status).toBe(200);
-      await remote.close(); // the first batch ends (503), and gives its place back
+      await held.remote.close(); // the first batch ends (503), and gives its place back
       expect((await first).status).toBe(503);
       expect((await postJson(`${url}/v1/ticks`, batch(10))).json()).toMatchObject({ error: 'vix_unavailable' });
     } finally {
-      await held.app.close();
-      port1.close();
-      port2.close();
+      await held.close();
     }
   });
 
@@ -151,47 +144,38 @@ describe('LocalVix ingests a big batch in chunks, one batch after another, with 
 
 describe('in a cluster worker, a busy primary is a 429 busy too', () => {
   it('the primary’s busy answer becomes 429 busy with Retry-After', async () => {
-    const { port1, port2 } = new MessageChannel();
-    port2.on('message', (message: unknown) => {
-      if (isVixMessage(message, VIX_TICKS_REQUEST)) port2.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, error: 'the VIX engine already has 16 tick batches queued (at most 16); retry in a moment', busy: true });
+    const worker = await startWorkerService({ timeoutMs: 5000 });
+    const { primary } = worker;
+    primary.on('message', (message: unknown) => {
+      if (isVixMessage(message, VIX_TICKS_REQUEST)) primary.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, error: 'the VIX engine already has 16 tick batches queued (at most 16); retry in a moment', busy: true });
     });
-    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
-    const remote = new RemoteVix({ timeoutMs: 5000, channel });
-    const server = await createServer({ clock: new MemoryPanicClock(), vixSource: remote });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const response = await postJson(`${server.app.listeningOrigin}/v1/ticks`, batch(3));
+      const response = await postJson(`${worker.origin}/v1/ticks`, batch(3));
       expect(response.status).toBe(429);
       expect(response.headers['retry-after']).toBe('1');
       expect(response.json()).toMatchObject({ error: 'busy', field: null, message: expect.stringMatching(/^the cluster primary is busy: /) });
     } finally {
-      await server.app.close();
-      await remote.close();
-      port1.close();
-      port2.close();
+      await worker.close();
     }
   });
 });
 
 describe('in a cluster worker, a big batch goes to the primary as bytes over the structured-clone channel', () => {
   it('with serialization advanced, every part of a body over 64 KiB is the UTF-8 bytes of a slice with its delimiters (no text to escape, no copy), and together they are the ticks posted', async () => {
-    const { port1, port2 } = new MessageChannel(); // structured clone, as serve --workers sets up its IPC
+    const worker = await startWorkerService({ timeoutMs: 5000, serialization: 'advanced' }); // structured clone, as serve --workers sets up its IPC
+    const { primary } = worker;
     const parts: unknown[] = [];
-    port2.on('message', (message: unknown) => {
+    primary.on('message', (message: unknown) => {
       if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
       parts.push(message);
-      if (message.more !== true) port2.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, answer: { accepted: 0, rejected: 0, byReason: {}, rejections: [] } });
+      if (message.more !== true) primary.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, answer: { accepted: 0, rejected: 0, byReason: {}, rejections: [] } });
     });
-    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
-    const remote = new RemoteVix({ timeoutMs: 5000, channel, serialization: 'advanced' });
-    const server = await createServer({ clock: new MemoryPanicClock(), vixSource: remote });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const from = Date.now() - 60_000;
       const ticks = Array.from({ length: 3000 }, (_, i) => ({ market: `é-"q"-\\-😀-${i % 40}`, price: 2 + (i % 7) / 100, ts: from + i }));
       const body = JSON.stringify({ ticks });
       expect(Buffer.byteLength(body)).toBeGreaterThan(65_536);
-      expect((await postJson(`${server.app.listeningOrigin}/v1/ticks`, body)).status).toBe(200);
+      expect((await postJson(`${worker.origin}/v1/ticks`, body)).status).toBe(200);
       expect(parts).toHaveLength(6); // 500 ticks per message
       const received: unknown[] = [];
       for (const part of parts as Array<{ ticksBytes?: unknown; ticksText?: unknown }>) {
@@ -201,10 +185,7 @@ describe('in a cluster worker, a big batch goes to the primary as bytes over the
       }
       expect(received).toEqual(ticks);
     } finally {
-      await server.app.close();
-      await remote.close();
-      port1.close();
-      port2.close();
+      await worker.close();
     }
   });
 });
