@@ -137,6 +137,73 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
     expect(decision).toMatchObject({ tier: 1, failSafe: false });
     await breaker.close();
   });
+
+  it('a fast-path round of 600 known scopes in one slot while that slot migrates: a round answers every scope as its keys hold it, or fails', async () => {
+    const clock = new RedisPanicClock(client, { timeoutMs: 5000, keyPrefix: '{migrating}:panic', maxKeysPerScript: 2000 });
+    const scopes = Array.from({ length: 600 }, (_, i) => `s-${i}`);
+    const keys = scopes.map((scope) => clock.keyFor(scope));
+    const reads = scopes.map((scope) => ({ scope, kind: 'read' as const }));
+    const started = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
+    expect(started.every((r) => r.ok && r.observation.created)).toBe(true);
+    const slot = redisKeySlot(keys[0]!);
+    const source = await cluster.ownerOf(keys[0]!);
+    const target = cluster.nodes.find((node) => node !== source)!;
+    const [from, to] = [source.client(), target.client()];
+    const [fromId, toId] = [String(await from.call('CLUSTER', 'MYID')), String(await to.call('CLUSTER', 'MYID'))];
+    /** Each key's start as the node holding it has it (ms), or null: found by SCAN (no redirection), read after ASKING. */
+    const held = async (): Promise<Array<number | null>> => {
+      const found = new Map<string, number>();
+      for (const node of [from, to]) {
+        let cursor = '0';
+        do {
+          const [next, batch] = await node.scan(cursor, 'MATCH', '{migrating}:panic:*', 'COUNT', 1000);
+          cursor = next;
+          for (const key of batch) {
+            const [, [, value]] = (await node.pipeline().call('ASKING').get(key).exec())! as [unknown, [unknown, string]];
+            found.set(key, Number(value) * 1000);
+          }
+        } while (cursor !== '0');
+      }
+      return keys.map((key) => found.get(key) ?? null);
+    };
+    /** A round whose answered scopes (a failed one fails safe) each say what their key holds; how many were answered. */
+    const expectHeld = async (label: string): Promise<number> => {
+      const results = await clock.observeMany(reads);
+      const truth = await held();
+      const wrong = results.flatMap((r, i) => (r.ok && r.observation.startedAtMs !== truth[i] ? [{ scope: scopes[i], answered: r.observation.startedAtMs, held: truth[i] }] : []));
+      expect(wrong, label).toEqual([]);
+      return results.filter((r) => r.ok).length;
+    };
+    const later = (value: number | null): string => String((value ?? 0) / 1000 + 7);
+    try {
+      expect(await expectHeld('before the migration')).toBe(600);
+      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+      // Half the keys moved (one of them with a later start on the way): a script over both halves gets TRYAGAIN.
+      await from.set(keys[10]!, later((await held())[10]!), 'KEEPTTL');
+      await from.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5000, 'KEYS', ...keys.slice(0, 300));
+      await expectHeld('half the keys migrated'); // TRYAGAIN: each scope answered as held, or failed (fail-safe)
+      // Every key moved, one of them rewritten on the target to a later start: the script follows ASK there.
+      await from.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5000, 'KEYS', ...keys.slice(300));
+      const rewritten = later((await held())[450]!);
+      expect(await to.pipeline().call('ASKING').set(keys[450]!, rewritten, 'KEEPTTL').exec()).toEqual([[null, 'OK'], [null, 'OK']]);
+      expect(await expectHeld('every key migrated, the slot still migrating')).toBe(600);
+      for (const node of cluster.nodes) {
+        const c = node.client();
+        await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+        c.disconnect();
+      }
+      // The slot is the target's: a change there is answered on the next round (MOVED, then the fast path on the target).
+      expect(await expectHeld('the slot moved')).toBe(600);
+      await to.set(keys[599]!, later((await held())[599]!), 'KEEPTTL');
+      expect(await expectHeld('a change after the move')).toBe(600);
+      expect(await expectHeld('and the round after')).toBe(600);
+    } finally {
+      from.disconnect();
+      to.disconnect();
+      await cluster.waitUntilOk();
+    }
+  }, 40_000);
 });
 
 describe('AdaptiveCache tags on a real 3-master Redis Cluster', () => {
