@@ -139,15 +139,15 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
   });
 
   it('a fast-path round of 600 known scopes in one slot while that slot migrates: a round answers every scope as its keys hold it, or fails', async () => {
-    const clock = new RedisPanicClock(client, { timeoutMs: 5000, keyPrefix: '{migrating}:panic', maxKeysPerScript: 2000 });
+    const clock = new RedisPanicClock(redis.client, { timeoutMs: 5000, keyPrefix: '{migrating}:panic', maxKeysPerScript: 2000 });
     const scopes = Array.from({ length: 600 }, (_, i) => `s-${i}`);
     const keys = scopes.map((scope) => clock.keyFor(scope));
     const reads = scopes.map((scope) => ({ scope, kind: 'read' as const }));
     const started = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
     expect(started.every((r) => r.ok && r.observation.created)).toBe(true);
     const slot = redisKeySlot(keys[0]!);
-    const source = await cluster.ownerOf(keys[0]!);
-    const target = cluster.nodes.find((node) => node !== source)!;
+    const source = await redis.cluster.ownerOf(keys[0]!);
+    const target = redis.cluster.nodes.find((node) => node !== source)!;
     const [from, to] = [source.client(), target.client()];
     const [fromId, toId] = [String(await from.call('CLUSTER', 'MYID')), String(await to.call('CLUSTER', 'MYID'))];
     /** Each key's start as the node holding it has it (ms), or null: found by SCAN (no redirection), read after ASKING. */
@@ -188,7 +188,7 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
       const rewritten = later((await held())[450]!);
       expect(await to.pipeline().call('ASKING').set(keys[450]!, rewritten, 'KEEPTTL').exec()).toEqual([[null, 'OK'], [null, 'OK']]);
       expect(await expectHeld('every key migrated, the slot still migrating')).toBe(600);
-      for (const node of cluster.nodes) {
+      for (const node of redis.cluster.nodes) {
         const c = node.client();
         await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
         c.disconnect();
@@ -201,7 +201,7 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
     } finally {
       from.disconnect();
       to.disconnect();
-      await cluster.waitUntilOk();
+      await redis.cluster.waitUntilOk();
     }
   }, 40_000);
 });
