@@ -210,3 +210,76 @@ describe('the demo at any allowed speed feeds the engine ticks it takes', () => 
     }
   });
 });
+
+describe('a late round never makes the demo panic a scope its script keeps out of panic', () => {
+  /**
+   * Two cycles of the demo, rounds of 30 clock seconds as at ×120, on a real engine publishing to a real
+   * clock and a real breaker; at cycle minute `lateAt` of each cycle one round comes `lateMs` (clock) late,
+   * as when the event loop or the machine holds the process (400 clock seconds: 3.3 real s at ×120,
+   * 40 real ms at ×10,000), so the feed skips the ticks that became too old.
+   */
+  async function lateRounds(lateAt: number, lateMs: number): Promise<{ statuses: Array<{ cycle: number; minute: number; status: string }>; tiers: number[]; skipped: number; transitions: Array<{ scope: string; to: string; minute: number }> }> {
+    let now = START;
+    const clock = new MemoryPanicClock({ now: () => now });
+    const local = new LocalVix({ clock, now: () => now, idleCheckMs: 0 });
+    const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 0, now: () => now });
+    const transitions: Array<{ scope: string; to: string; minute: number }> = [];
+    local.engine.onTransition((t) => transitions.push({ scope: t.scope, to: t.to, minute: (t.ts - START) / MIN }));
+    const tiers: number[] = [];
+    const feed = new DemoFeed({
+      ticks: {
+        ingest: async (ticks) => {
+          local.ingestNow(ticks);
+          await local.publisher!.idle();
+        },
+      },
+      breaker: {
+        getTtl: async (input) => {
+          const decision = await breaker.getTtl(input);
+          if (input.scope === 'ligue-2') tiers.push(decision.tier);
+          return decision;
+        },
+      },
+      now: () => now,
+    });
+    const statuses: Array<{ cycle: number; minute: number; status: string }> = [];
+    let late = new Set([lateAt, 480 + lateAt]);
+    for (let t = 0; t <= 2 * 480 * MIN; ) {
+      const due = [...late].find((m) => t >= m * MIN);
+      t += 30_000 + (due === undefined ? 0 : lateMs);
+      if (due !== undefined) late = new Set([...late].filter((m) => m !== due));
+      now = START + t;
+      await feed.tick();
+      const minute = t / MIN;
+      statuses.push({ cycle: Math.floor(minute / 480), minute: minute % 480, status: local.engine.status('ligue-2') });
+    }
+    await local.close();
+    await breaker.close();
+    return { statuses, tiers, skipped: feed.skippedLate, transitions };
+  }
+
+  it('a round 400 clock seconds late in Ligue 2’s nervous stretch (minute 150 of the first and the second cycle): Ligue 2 stays elevated, never panics, its decisions stay at tier 0', async () => {
+    const { statuses, tiers, skipped, transitions } = await lateRounds(150, 400_000);
+    expect(skipped).toBeGreaterThan(1_000); // the late rounds did cost the feed ticks (those of 130 clock seconds, 18 markets)
+    expect(transitions.filter((t) => t.scope === 'ligue-2' && t.to === 'panic')).toEqual([]);
+    expect(statuses.filter((s) => s.status === 'panic')).toEqual([]);
+    expect(tiers.length).toBeGreaterThan(1_000);
+    expect(tiers.every((tier) => tier === 0)).toBe(true);
+    // The script still shows: Ligue 2 elevated in its nervous stretch of both cycles, right after the late round too.
+    for (const cycle of [0, 1]) {
+      const stretch = statuses.filter((s) => s.cycle === cycle && s.minute > 160 && s.minute < 195);
+      expect(stretch.length, `cycle ${cycle}`).toBeGreaterThan(40);
+      expect(stretch.every((s) => s.status === 'elevated'), `cycle ${cycle}`).toBe(true);
+    }
+    // And the goals still make the engine panic the Champions League and the Premier League in both cycles.
+    for (const scope of ['champions-league', 'premier-league']) expect(transitions.filter((t) => t.scope === scope && t.to === 'panic').length, scope).toBe(2);
+  });
+
+  it('late rounds in calm stretches and around the start of the second cycle (minutes 300 and 478): no panic of Ligue 2 either', async () => {
+    for (const lateAt of [300, 478]) {
+      const { transitions, skipped } = await lateRounds(lateAt, 400_000);
+      expect(skipped, `minute ${lateAt}`).toBeGreaterThan(1_000);
+      expect(transitions.filter((t) => t.scope === 'ligue-2' && t.to === 'panic'), `minute ${lateAt}`).toEqual([]);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, RedisServer } from '../support/redis-server.js';
 import { scratchDir } from '../support/scratch-dir.js';
@@ -61,6 +62,7 @@ describe('serve --workers 2 --max-worker-restarts / --restart-window-ms: the pri
 
   it('server.maxWorkerRestarts 0 in the file, no flag: the first SIGKILLed worker stops the service', async () => {
     const service = await cluster('file-max', { server: { maxWorkerRestarts: 0 } }, []);
+    expect(service.lines.filter(unusedWarning)).toEqual([]); // with workers, the key is in force: no warning
     const [first] = service.workers;
     expect(await killWorker(service, first!)).toMatchObject({ msg: 'VIX_TTL_CRASH_LOOP: workers keep exiting; stopping', exits: 1 });
     expect(await service.exited).toBe(1);
@@ -78,5 +80,51 @@ describe('serve --workers 2 --max-worker-restarts / --restart-window-ms: the pri
     await eventually(async () => replacements().length === 2, 60_000, 'both replacements listening');
     expect(service.child.exitCode).toBeNull();
     expect(service.lines.some((l) => String(l.msg).startsWith('VIX_TTL_CRASH_LOOP'))).toBe(false);
+  }, 120_000);
+});
+
+/** The warning `serve` logs for crash-budget keys of the config file that one process ignores. */
+const unusedWarning = (line: Record<string, unknown>) => String(line.msg).startsWith('VIX_TTL_CONFIG_UNUSED');
+
+describe('server.maxWorkerRestarts / server.restartWindowMs in the config file with one process: not refused (the example sets them with workers: 1), but one WARN says they are ignored', () => {
+  /** `serve` of one process with `config` as its config file (plus `flags`), once it listens; then SIGTERMed, its exit code checked. */
+  async function oneProcess(config: string, flags: string[] = []): Promise<Array<Record<string, unknown>>> {
+    const service = serve(['--config', config, '--port', String(await freePort()), '--host', '127.0.0.1', ...flags]);
+    services.push(service);
+    await service.waitFor('VIX_TTL_LISTENING', 60_000); // starting a process on a loaded machine is not the subject: generous
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    return service.lines;
+  }
+
+  function file(name: string, config: unknown): string {
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(config));
+    return path;
+  }
+
+  it('both keys and server.workers 1: one WARN before VIX_TTL_LISTENING naming both keys and --workers > 1; the service starts and stops as usual', async () => {
+    const lines = await oneProcess(file('one-both', { server: { workers: 1, maxWorkerRestarts: 3, restartWindowMs: 60_000 } }));
+    const warnings = lines.filter(unusedWarning);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 40, keys: ['server.maxWorkerRestarts', 'server.restartWindowMs'], workers: 1 });
+    expect(warnings[0]!.msg).toMatch(/server\.maxWorkerRestarts and server\.restartWindowMs .*only with --workers > 1/);
+    expect(lines.indexOf(warnings[0]!)).toBeLessThan(lines.findIndex((l) => l.msg === 'VIX_TTL_LISTENING'));
+  }, 90_000);
+
+  it('one key, no server.workers (the default, one process): the WARN names that key alone', async () => {
+    const warnings = (await oneProcess(file('one-window', { server: { restartWindowMs: 60_000 } }))).filter(unusedWarning);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 40, keys: ['server.restartWindowMs'] });
+    expect(warnings[0]!.msg).not.toMatch(/maxWorkerRestarts/);
+  }, 90_000);
+
+  it('the shipped examples/vix-ttl.json (workers: 1, both keys set) starts, with the WARN; a file without the keys logs none', async () => {
+    const example = fileURLToPath(new URL('../../examples/vix-ttl.json', import.meta.url));
+    // --redis: the test's own redis-server, never the example's 127.0.0.1:6379.
+    const warnings = (await oneProcess(example, ['--redis', redis.url])).filter(unusedWarning);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ keys: ['server.maxWorkerRestarts', 'server.restartWindowMs'] });
+    expect((await oneProcess(file('one-none', { server: { workers: 1, requestTimeoutMs: 30_000 } }))).filter(unusedWarning)).toEqual([]);
   }, 120_000);
 });

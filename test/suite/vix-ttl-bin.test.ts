@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeDated, writeStaleProject } from '../support/mini-project.js';
+import { processStartTime } from '../support/process-start.js';
 import { scratchDir } from '../support/scratch-dir.js';
 import { buildDistIfStale, buildScriptTscArguments, distIsFresh, useDist, withFreshDist } from '../support/vix-ttl-bin.js';
 
@@ -158,6 +160,43 @@ describe('a rebuild never replaces the dist/ a test run uses: its processes woul
       unuse(); // its registration lives in this repository's node_modules (linked)
     }
   }, 120_000); // a real tsc build after the other run ends: generous, the time is not the subject
+
+  it('a run that died, its pid since given to an unrelated live process (same pid, another start time): the rebuild does not wait for it', async () => {
+    staleProject();
+    const unrelated = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const start = processStartTime(unrelated.pid!);
+    expect(start).toMatch(/^\d+$/);
+    // The registration the dead run left: the pid that is now the unrelated process's, the start time of the run.
+    const unuse = useDist(root, unrelated.pid!, String(Number(start) - 1));
+    try {
+      // Taken for the run, it made the rebuild wait 15 minutes; a real tsc of two modules takes about a second.
+      const build = buildDistIfStale(root).then(() => 'built');
+      expect(await Promise.race([build, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 60_000))])).toBe('built');
+      expect(readFileSync(join(root, 'dist', 'core', 'errors.js'), 'utf8')).toContain('"F"');
+      expect(unrelated.exitCode).toBeNull(); // it was alive all along
+    } finally {
+      unrelated.kill('SIGKILL');
+      unuse();
+    }
+  }, 120_000); // a real tsc build: generous, the time is not the subject
+
+  it('the build\'s turn held by a build that died, its pid since given to an unrelated live process: taken over, not waited for', async () => {
+    staleProject();
+    const unrelated = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const start = processStartTime(unrelated.pid!);
+    const lock = join(root, 'node_modules', '.cache', `vix-ttl-dist-${createHash('sha256').update(resolve(root)).digest('hex').slice(0, 12)}.lock`);
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(lock, 'pid'), `${unrelated.pid} ${Number(start) - 1}`);
+    try {
+      const build = buildDistIfStale(root).then(() => 'built');
+      expect(await Promise.race([build, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 60_000))])).toBe('built');
+      expect(existsSync(lock)).toBe(false);
+      expect(unrelated.exitCode).toBeNull();
+    } finally {
+      unrelated.kill('SIGKILL');
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('this run using dist/ (a source edited during the run): a rebuild, or npm pack over it, is refused naming the reason, and dist/ is left as it is', async () => {
     staleProject();

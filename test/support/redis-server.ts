@@ -5,11 +5,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './free-port.js';
+import { processStartTime } from './process-start.js';
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+const killRunning = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.once('exit', killRunning);
+// A test worker forked by vitest (pool: forks) talks to the run over IPC. When the run's process is
+// SIGKILLed the worker lives on, idle, forever (and so would its servers, whose guards watch the
+// worker): the channel's end tells it the run is gone.
+if (process.connected) process.once('disconnect', killRunning);
+
+/**
+ * The guard of a redis-server (`sh -c GUARD guard <pid> <start time>`): it reads its stdin, a
+ * pipe whose only writing end this process holds, and when that ends it SIGKILLs the server
+ * if the server is still the process that started then. The kernel closes the pipe whenever
+ * this process ends, a SIGKILL or an OOM kill included, when no `exit` handler runs: the
+ * server never outlives the process that started it. (Linux's PR_SET_PDEATHSIG is not
+ * reachable from Node, and redis-server has no option to watch its parent.)
+ */
+const GUARD = [
+  'while read -r _; do :; done',
+  // With the start time known, only the process that started then (not a later one given its pid) is killed.
+  'if [ -n "$2" ]; then',
+  '  stat=$(cat "/proc/$1/stat" 2>/dev/null) || exit 0',
+  '  set -- "$1" "$2" ${stat##*) }',
+  '  [ "${22}" = "$2" ] || exit 0',
+  'fi',
+  'kill -9 "$1" 2>/dev/null',
+].join('\n');
+
+/** Starts the guard of `child` (see {@link GUARD}); it does not keep this process's event loop alive. */
+function guard(child: ChildProcess): ChildProcess {
+  const pid = child.pid!;
+  const watchdog = spawn('sh', ['-c', GUARD, 'vix-ttl-redis-guard', String(pid), processStartTime(pid) ?? ''], { stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.on('error', () => {});
+  watchdog.stdin!.on('error', () => {});
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref(): void }).unref();
+  return watchdog;
+}
 
 export { freePort } from './free-port.js';
 export { hasCommand } from './tools.js';
@@ -138,7 +174,12 @@ export class RedisServer {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     running.add(child);
-    child.once('exit', () => running.delete(child));
+    const watchdog = child.pid === undefined ? null : guard(child);
+    // Once the server is gone, its guard goes too: the pid it holds may soon be another process's.
+    child.once('exit', () => {
+      running.delete(child);
+      watchdog?.kill('SIGKILL');
+    });
     let stderr = '';
     child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
     this.#process = child;

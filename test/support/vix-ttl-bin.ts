@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { processRuns, processStartTime } from './process-start.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,15 +65,17 @@ async function rebuild(root: string): Promise<void> {
  * Registers the run of this process as a user of root's dist/ (the processes it starts
  * load it): until the returned function is called or this process ends, no build replaces
  * it. A process loading modules from a dist/ that is swapped under it links half of one
- * build to half of the other ("does not provide an export named …").
+ * build to half of the other ("does not provide an export named …"). The registration
+ * holds the process's start time besides its pid (`startTime`, read from /proc by default):
+ * once the run is gone, an unrelated process given the same pid is not taken for it.
  */
-export function useDist(root: string, pid = process.pid): () => void {
+export function useDist(root: string, pid = process.pid, startTime = processStartTime(pid)): () => void {
   const dir = distUsersDir(root);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, String(pid));
   const count = (registered.get(file) ?? 0) + 1; // both projects of `npm test` register the same process
   registered.set(file, count);
-  if (count === 1) writeFileSync(file, '');
+  if (count === 1) writeFileSync(file, startTime ?? '');
   let done = false;
   return () => {
     if (done) return;
@@ -100,7 +103,11 @@ function rootKey(root: string): string {
   return createHash('sha256').update(resolve(root)).digest('hex').slice(0, 12);
 }
 
-/** The live processes registered as users of root's dist/; a registration left by a process that died is removed. */
+/**
+ * The live processes registered as users of root's dist/; a registration left by a process
+ * that died is removed, and so is one whose pid now belongs to a process that started at
+ * another time (the run died, the kernel gave its pid to another process).
+ */
 function distUsers(root: string): number[] {
   let names: string[];
   try {
@@ -110,10 +117,19 @@ function distUsers(root: string): number[] {
   }
   return names.flatMap((name) => {
     const pid = Number(name);
-    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return [pid];
+    if (Number.isInteger(pid) && pid > 0 && processRuns(pid, registeredStart(join(distUsersDir(root), name)))) return [pid];
     rmSync(join(distUsersDir(root), name), { force: true });
     return [];
   });
+}
+
+/** The start time a registration holds, or undefined (none known: not Linux, or a registration written before start times were). */
+function registeredStart(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `pid` is the run this process belongs to: this process (a worker thread's too), or the parent of a forked test worker. */
@@ -243,7 +259,7 @@ async function lockBuild(root: string): Promise<() => void> {
   for (;;) {
     try {
       mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
+      writeFileSync(join(lock, 'pid'), `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim());
       return () => rmSync(lock, { recursive: true, force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -252,31 +268,27 @@ async function lockBuild(root: string): Promise<() => void> {
       rmSync(lock, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`dist/ is being built by process ${readFileSync(join(lock, 'pid'), 'utf8')} for 20 minutes; remove ${lock} if no build runs`);
+    if (Date.now() > deadline) throw new Error(`dist/ is being built by process ${readFileSync(join(lock, 'pid'), 'utf8').split(' ')[0]} for 20 minutes; remove ${lock} if no build runs`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
+/** Whether the build's turn is held by a live process: by its pid and start time, as for the registrations of {@link useDist}. */
 function holderAlive(lock: string): boolean {
-  let pid: number;
+  let holder: string[] = [];
   try {
-    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    holder = readFileSync(join(lock, 'pid'), 'utf8').trim().split(' ');
   } catch {
-    // Just made, its pid not written yet: alive unless it stays so for a second.
+    // not written yet (below)
+  }
+  const pid = Number(holder[0]);
+  if (!(Number.isInteger(pid) && pid > 0)) {
+    // Just made, its pid not written yet (or being written): alive unless it stays so for a second.
     try {
       return Date.now() - statSync(lock).mtimeMs < 1000;
     } catch {
       return false;
     }
   }
-  return processAlive(pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processRuns(pid, holder[1] || undefined);
 }

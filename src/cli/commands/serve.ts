@@ -53,6 +53,10 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const logVolume = new LogVolume();
   const logger = pino({ level, name: 'vix-ttl', hooks: logVolume.hooks }, { write: (line: string) => io.out(show(scrub(line.replace(/\n$/, '')))) });
   if (config.demo && (io.env.REDIS_URL || file?.redis?.url)) logger.info('VIX_TTL_DEMO: REDIS_URL and redis.url ignored, the demo runs the in-memory clock');
+  const unused = unusedWorkerSettings(config.workers, file);
+  if (unused.length > 0) {
+    logger.warn({ keys: unused, workers: config.workers }, `VIX_TTL_CONFIG_UNUSED: ${unused.join(' and ')} in the config file apply only with --workers > 1 (one process has no worker to restart); ignored`);
+  }
   if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, logger, io, logVolume);
   return serveOne(config, logger, io, logVolume);
 }
@@ -150,6 +154,22 @@ function secretScrubber(redisUrl: string | undefined): (line: string) => string 
   };
 }
 
+/** The crash-budget flags, which mean nothing to one process: given on the command line with one worker, refused. */
+const WORKER_ONLY_FLAGS = ['max-worker-restarts', 'restart-window-ms'] as const;
+
+/**
+ * The crash-budget keys the config file sets (`server.maxWorkerRestarts`, `server.restartWindowMs`)
+ * when the service runs one process, which has no worker to restart: not refused, as the same
+ * flags are (a file may serve several deployments, the shipped example sets them with one
+ * worker), but worth a warning, or a reader of the file believes a budget is in force.
+ */
+function unusedWorkerSettings(workers: number, file: ConfigFile | undefined): string[] {
+  const server = file?.server;
+  if (workers > 1 || server === undefined) return [];
+  const set = { 'max-worker-restarts': server.maxWorkerRestarts, 'restart-window-ms': server.restartWindowMs };
+  return WORKER_ONLY_FLAGS.filter((flag) => set[flag] !== undefined).map((flag) => SERVE_FLAGS[flag].file);
+}
+
 /**
  * Validates flags, environment and config file into a service configuration, by
  * precedence flags > environment > file > defaults. A usage error names the flag
@@ -165,7 +185,7 @@ export function serviceConfig(parsed: ParsedFlags<typeof SERVE_FLAGS>, env: Node
   if (demo && flags.redis !== undefined) throw new CliUsageError('--demo runs the in-memory clock on an accelerated time source; it cannot use --redis');
   const workersFrom = parsed.given.has('workers') ? '--workers' : 'server.workers in the config file';
   if (demo && workers > 1) throw new CliUsageError(`--demo runs in one process; drop --workers (${workers}, from ${workersFrom})`);
-  for (const flag of ['max-worker-restarts', 'restart-window-ms'] as const) {
+  for (const flag of WORKER_ONLY_FLAGS) {
     if (parsed.given.has(flag) && workers === 1) throw new CliUsageError(`--${flag} only applies with --workers 2 or more (one process has no worker to restart)`);
   }
   const redisUrl = demo ? undefined : (redisUrlFrom(flags.redis, env) ?? file?.redis?.url);

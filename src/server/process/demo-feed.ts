@@ -111,6 +111,10 @@ export class DemoFeed {
   #cycle = -1;
   #source: Iterator<SimulatedRecord> | null = null;
   #next: Record<string, unknown> | null = null;
+  /** Markets (of the current and the previous cycle) that lost ticks to a late round since their last tick went out. */
+  readonly #lostTicks = new Set<string>();
+  /** How many times a market lost ticks: its ticks go out under a new name each time (see {@link DemoFeed.tick}). */
+  readonly #restarts = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
 
@@ -156,7 +160,13 @@ export class DemoFeed {
     return this.#skipped;
   }
 
-  /** One round: the ticks up to now go to the engine, then (every {@link DECISION_ROUND_MS} real ms) the decision traffic. */
+  /**
+   * One round: the ticks up to now go to the engine, then (every {@link DECISION_ROUND_MS} real ms) the decision traffic.
+   * A market that lost ticks to a late round goes on under a new name (`…~r1`, `…~r2`): the engine starts it afresh.
+   * Under its old name, its next price would be one return spanning every move it lost (the walk went on meanwhile),
+   * ten times a calm one or more, in all the scope's markets at once: a panic the scenario does not contain (Ligue 2
+   * panicked whenever a round came late in its nervous stretch).
+   */
   async tick(): Promise<void> {
     const oldest = () => this.#now() - this.#maxTickAgeMs * 0.9;
     // A late round brings many ticks too old to take: they are passed over, not collected.
@@ -164,8 +174,11 @@ export class DemoFeed {
     // Read the clock again (simulating a round, a new cycle's start above all, takes real ms that are
     // clock minutes at ×10,000); the engine reads it microseconds later: a tenth of the age is margin enough.
     const notBefore = oldest();
-    const fresh = batch.filter((tick) => (tick.ts as number) >= notBefore);
-    this.#skipped += batch.length - fresh.length;
+    const fresh: Array<Record<string, unknown>> = [];
+    for (const tick of batch) {
+      if ((tick.ts as number) >= notBefore) fresh.push(this.#named(tick));
+      else this.#lose(tick);
+    }
     try {
       if (fresh.length > 0) await this.#sink.ingest(fresh);
     } catch (error) {
@@ -208,7 +221,7 @@ export class DemoFeed {
       const next = this.#peek(untilMs);
       if (next === null || (next.ts as number) > untilMs) return batch;
       if ((next.ts as number) >= notBeforeMs) batch.push(next);
-      else this.#skipped += 1;
+      else this.#lose(next);
       this.#next = null;
     }
   }
@@ -223,9 +236,30 @@ export class DemoFeed {
       const nextStartMs = this.#originMs + (this.#cycle + 1) * this.#cycleMs;
       if (nextStartMs > untilMs) return null;
       this.#cycle += 1;
+      this.#forgetCycle(`~c${this.#cycle - 2}`); // its markets tick no more (a batch may still hold the previous cycle's)
       this.#source = this.#cycleTicks(this.#cycle, nextStartMs);
     }
     return this.#next;
+  }
+
+  /** A tick skipped as too old: its market lost a move the engine will not see. */
+  #lose(tick: Record<string, unknown>): void {
+    this.#skipped += 1;
+    this.#lostTicks.add(tick.market as string);
+  }
+
+  /** The tick as it goes out: under a new name of its market when the market lost ticks since its last one went out. */
+  #named(tick: Record<string, unknown>): Record<string, unknown> {
+    const market = tick.market as string;
+    if (this.#lostTicks.delete(market)) this.#restarts.set(market, (this.#restarts.get(market) ?? 0) + 1);
+    const restarts = this.#restarts.get(market);
+    return restarts === undefined ? tick : { ...tick, market: `${market}~r${restarts}` };
+  }
+
+  /** Drops what the feed remembers of the markets of a cycle (names ending in `suffix`): both tables stay as small as two cycles' markets. */
+  #forgetCycle(suffix: string): void {
+    for (const market of this.#lostTicks) if (market.endsWith(suffix)) this.#lostTicks.delete(market);
+    for (const market of this.#restarts.keys()) if (market.endsWith(suffix)) this.#restarts.delete(market);
   }
 
   /** One cycle of the scenario as a seeded tick stream; markets are named per cycle, so no return spans two cycles. */
