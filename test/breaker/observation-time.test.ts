@@ -1,21 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisPanicClock, VixCircuitBreaker, type PanicClock } from '../../src/index.js';
 import { DelayProxy } from '../support/delay-proxy.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const KEY = 'brain:panic_start_ts';
 
-let server: RedisServer;
-let admin: Redis;
-beforeAll(async () => {
-  server = await RedisServer.start();
-  admin = server.client();
-});
-afterAll(async () => server.stop());
-beforeEach(async () => {
-  await admin.flushall();
-});
+const redis = useRedisServer({ flushBeforeEach: true });
 
 describe('a calm that waits behind the batch in flight is judged by when it was seen', () => {
   // Worker A's link is slow (1 s each way, through a real TCP proxy), so its calm waits about 2 s behind a
@@ -25,12 +16,12 @@ describe('a calm that waits behind the batch in flight is judged by when it was 
     ['behind another scope\'s batch in flight', 60_000],
     ['for the refresh of its own scope, then behind it', 100],
   ])('a newer panic that began while the calm waited %s is kept (compare-and-delete, as for a single observation)', async (_, syncIntervalMs) => {
-    const proxy = await DelayProxy.start(server.port);
+    const proxy = await DelayProxy.start(redis.server.port);
     const slow = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true });
     slow.on('error', () => undefined);
     const clockA = new RedisPanicClock(slow, { timeoutMs: 20_000 });
     const a = new VixCircuitBreaker({ clock: clockA, timeoutMs: 20_000, syncIntervalMs });
-    const other = new RedisPanicClock(server.client(), { timeoutMs: 5000 });
+    const other = new RedisPanicClock(redis.server.client(), { timeoutMs: 5000 });
     try {
       const scope = 'match-7';
       await other.observe(scope, 'panic');
@@ -44,9 +35,9 @@ describe('a calm that waits behind the batch in flight is judged by when it was 
       await other.observe(scope, 'calm'); // another worker ends that panic…
       const newer = await other.observe(scope, 'panic'); // …and a new one begins, after A's calm was seen
       expect(newer.created).toBe(true);
-      const stored = await admin.get(`${KEY}:${scope}`);
+      const stored = await redis.client.get(`${KEY}:${scope}`);
       await Promise.all([busy, calm]);
-      expect(await admin.get(`${KEY}:${scope}`)).toBe(stored);
+      expect(await redis.client.get(`${KEY}:${scope}`)).toBe(stored);
     } finally {
       await a.close();
       slow.disconnect();
@@ -77,7 +68,7 @@ describe('a panic the clock only read (it judged it stale) is never answered as 
     ['observeMany', (clock: RedisPanicClock): PanicClock => clock],
     ['observe per scope', withoutObserveMany],
   ])('through %s: TTL 0, failSafe, reason store_timeout, nothing written; the next panic decision writes', async (_, make) => {
-    const clock = new RedisPanicClock(server.client(), { timeoutMs: 5000 });
+    const clock = new RedisPanicClock(redis.server.client(), { timeoutMs: 5000 });
     const breaker = new VixCircuitBreaker({ clock: make(clock), timeoutMs: 5000, syncIntervalMs: 100 });
     await breaker.getTtl({ baseTtl: 60, scope: 'warm-up', vixStatus: 'calm' }); // the clock learns Redis's time
     const monotonic = performance.now.bind(performance);
@@ -86,11 +77,11 @@ describe('a panic the clock only read (it judged it stale) is never answered as 
     try {
       const first = await breaker.getTtl({ baseTtl: 60, scope: 'match-2', vixStatus: 'panic' });
       expect(first).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_timeout' });
-      expect(await admin.exists(`${KEY}:match-2`)).toBe(0);
+      expect(await redis.client.exists(`${KEY}:match-2`)).toBe(0);
       expect(breaker.panicScopes.held).toBe(0); // it wrote nothing: its place is given back
       const next = await breaker.getTtl({ baseTtl: 60, scope: 'match-2', vixStatus: 'panic' });
       expect(next).toMatchObject({ ttl: 0, failSafe: false, tier: 1 });
-      expect(await admin.exists(`${KEY}:match-2`)).toBe(1);
+      expect(await redis.client.exists(`${KEY}:match-2`)).toBe(1);
     } finally {
       for (const step of steps) step.mockRestore();
       await breaker.close();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, MemoryPanicClock, RedisPanicClock, VixCircuitBreaker, type TtlDecision } from '../../src/index.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { RedisServer } from '../support/redis-server.js';
+import { thrown } from '../support/thrown.js';
 
 const MINUTE = 60_000;
 
@@ -143,25 +144,17 @@ describe('maxPanicScopes: clients cannot create panic starts without bound', () 
 
   it('panicScopeIdleMs is validated, naming the field', () => {
     for (const panicScopeIdleMs of [0, 999, -1, 1500.5, '600000', Number.NaN]) {
-      try {
-        new VixCircuitBreaker({ clock: null, panicScopeIdleMs } as never);
-        expect.unreachable(`accepted ${String(panicScopeIdleMs)}`);
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidConfigError);
-        expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.panicScopeIdleMs');
-      }
+      const error = thrown(() => new VixCircuitBreaker({ clock: null, panicScopeIdleMs } as never));
+      expect(error, `accepted ${String(panicScopeIdleMs)}`).toBeInstanceOf(InvalidConfigError);
+      expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.panicScopeIdleMs');
     }
   });
 
   it('maxPanicScopes is validated, naming the field', () => {
     for (const maxPanicScopes of [0, -5, 2.5, '1000', Number.POSITIVE_INFINITY]) {
-      try {
-        new VixCircuitBreaker({ clock: null, maxPanicScopes } as never);
-        expect.unreachable(`accepted ${String(maxPanicScopes)}`);
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidConfigError);
-        expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.maxPanicScopes');
-      }
+      const error = thrown(() => new VixCircuitBreaker({ clock: null, maxPanicScopes } as never));
+      expect(error, `accepted ${String(maxPanicScopes)}`).toBeInstanceOf(InvalidConfigError);
+      expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.maxPanicScopes');
     }
   });
 });

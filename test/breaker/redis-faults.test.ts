@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
 const CALM = { baseTtl: 60, vixStatus: 'calm', match: { league: 'Ligue 1' } } as const;
@@ -28,15 +28,11 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Pr
 }
 
 describe('a burst against a real redis-server', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => server.stop());
+  const redis = useRedisServer();
 
   it('1,000 concurrent panic calls cost one Redis round trip', async () => {
-    const admin = server.client();
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 1000 }), syncIntervalMs: 0, timeoutMs: 1000 });
+    const admin = redis.server.client();
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 1000 }), syncIntervalMs: 0, timeoutMs: 1000 });
     await admin.flushall();
     await breaker.getTtl({ ...CALM, scope: 'warm-up' }); // loads the script once (EVALSHA, then EVAL on NOSCRIPT)
     const before = await commandCalls(admin);
@@ -51,25 +47,22 @@ describe.each([
   ['paused (SIGSTOP)', 'pause'],
   ['killed (SIGKILL)', 'kill'],
 ] as const)('redis-server %s', (_label, fault) => {
-  let server: RedisServer;
-  let redis: Redis;
+  const redis = useRedisServer();
   let breaker: VixCircuitBreaker;
   let lines: Array<Record<string, unknown>>;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
     const captured = captureLogger('info');
     lines = captured.lines;
-    breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50, logger: captured.logger });
+    breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.client, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50, logger: captured.logger });
     await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe); // the panic is stored before the fault
-    if (fault === 'pause') server.pause();
-    else await server.kill();
+    if (fault === 'pause') redis.server.pause();
+    else await redis.server.kill();
   });
   afterEach(() => undefined);
+  // Registered after the server's hooks: Vitest runs after-hooks in reverse, so the breaker closes first.
   afterAll(async () => {
     await breaker.close();
-    await server.stop();
   });
 
   it(`a panic decision resolves fail-safe (TTL 0) in under ${BOUND_MS} ms with timeoutMs 50`, async () => {
@@ -95,8 +88,8 @@ describe.each([
   });
 
   it('once redis-server is back, the same breaker recovers without a restart', async () => {
-    if (fault === 'pause') server.resume();
-    else await server.restart();
+    if (fault === 'pause') redis.server.resume();
+    else await redis.server.restart();
     await eventually(async () => !(await breaker.getTtl(PANIC)).failSafe);
     const decision = await breaker.getTtl(PANIC);
     expect(decision).toMatchObject({ tier: 1, ttl: 0, failSafe: false });

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
-import { RedisServer } from '../support/redis-server.js';
 import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
 import { untilDecided, untilSettled } from '../support/until-settled.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const KEY = 'brain:panic_start_ts';
 const INTERVAL = 100;
@@ -41,29 +41,23 @@ async function sweep(breaker: VixCircuitBreaker, scopes: string[], ms: number) {
 }
 
 describe('the sync loop on a real redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = server.client();
-  });
-  afterAll(async () => server.stop());
+  const redis = useRedisServer();
 
   for (const n of [10, 1000]) {
     it(`${n.toLocaleString('en-US')} scopes in panic: Redis scripts stay at one per refresh round — at most two per syncIntervalMs — whatever the number of scopes`, async () => {
-      await admin.flushall();
-      await presetPanics(admin, n);
-      const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 2000 }), syncIntervalMs: INTERVAL, timeoutMs: 2000, maxPanicScopes: 10_000 });
+      await redis.client.flushall();
+      await presetPanics(redis.client, n);
+      const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 2000 }), syncIntervalMs: INTERVAL, timeoutMs: 2000, maxPanicScopes: 10_000 });
       const scopes = Array.from({ length: n }, (_, i) => `m-${i}`);
       // Each scope's first observation is its own (one batch per decision of this sequential loop): every
       // scope is asked once, whatever the machine's load, before the count starts.
       for (const scope of scopes) await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' }, scope });
       await sweep(breaker, scopes, 300);
-      const before = await commandCalls(admin);
+      const before = await commandCalls(redis.client);
       const started = performance.now();
       const decisions = await sweep(breaker, scopes, 1500);
       const elapsedMs = performance.now() - started;
-      const sent = scripts(diffCalls(before, await commandCalls(admin)));
+      const sent = scripts(diffCalls(before, await commandCalls(redis.client)));
       expect(sent).toBeLessThanOrEqual(Math.ceil(elapsedMs / (0.5 * INTERVAL)) + 2); // rounds start 0.8 × interval apart, 0.5 × when slow
       expect(decisions.length).toBeGreaterThan(sent * 10);
       expect(decisions.every((d) => d.tier === 2 && !d.failSafe)).toBe(true);
@@ -72,20 +66,20 @@ describe('the sync loop on a real redis-server', () => {
   }
 
   it(`Redis paused while 1,000 scopes are synced: every decision returns within ${BOUND_MS} ms, fail-safe once its answer is older than syncIntervalMs, and no more than a few batches are sent`, async () => {
-    await admin.flushall();
-    await presetPanics(admin, 1000);
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 50 }), syncIntervalMs: INTERVAL, timeoutMs: 50, maxPanicScopes: 10_000 });
+    await redis.client.flushall();
+    await presetPanics(redis.client, 1000);
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 50 }), syncIntervalMs: INTERVAL, timeoutMs: 50, maxPanicScopes: 10_000 });
     const scopes = Array.from({ length: 1000 }, (_, i) => `m-${i}`);
     await untilSettled(() => sweep(breaker, scopes, 300), (decisions) => !decisions.some((d) => d.failSafe)); // synced, however loaded the machine
-    const before = await commandCalls(admin);
-    server.pause();
-    await server.stopped();
+    const before = await commandCalls(redis.client);
+    redis.server.pause();
+    await redis.server.stopped();
     const pausedAt = Date.now();
     let decisions;
     try {
       decisions = await sweep(breaker, scopes, 1200);
     } finally {
-      server.resume();
+      redis.server.resume();
     }
     expect(decisions.reduce((max, d) => Math.max(max, d.ms), 0)).toBeLessThan(BOUND_MS);
     // An answer read before the pause serves for syncIntervalMs after it arrived; a margin for a late reply.
@@ -93,7 +87,7 @@ describe('the sync loop on a real redis-server', () => {
     expect(decisions.filter((d) => d.at > pausedAt + INTERVAL + 300).length).toBeGreaterThan(100);
     await new Promise((r) => setTimeout(r, 300));
     // One batch when the pause began, one more once abandonAfterMs (1 s) has passed; each is one script.
-    expect(scripts(diffCalls(before, await commandCalls(admin)))).toBeLessThanOrEqual(3);
+    expect(scripts(diffCalls(before, await commandCalls(redis.client)))).toBeLessThanOrEqual(3);
     const deadline = Date.now() + 10_000;
     let after = await sweep(breaker, scopes, 200);
     while (after.some((d) => d.failSafe) && Date.now() < deadline) after = await sweep(breaker, scopes, 200);
@@ -103,50 +97,40 @@ describe('the sync loop on a real redis-server', () => {
 });
 
 describe('an answer that comes after its decision failed safe', () => {
+  const redis = useRedisServer();
+
   it('is kept as the synced answer: the next decision uses it without another round trip', async () => {
-    const server = await RedisServer.start();
-    try {
-      const admin = server.client();
-      const clock = new RedisPanicClock(server.client(), { timeoutMs: 50 });
-      const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 5000, timeoutMs: 50 });
-      const decide = () => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' }, scope: 'late' });
-      await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope: 'warm' })); // scripts loaded
-      await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' }));
-      while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
-      server.pause();
-      await server.stopped();
-      expect(await decide()).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_timeout' });
-      await new Promise((r) => setTimeout(r, 200)); // well inside the staleness bound (1 s): Redis will write the start
-      server.resume();
-      while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
-      const before = await commandCalls(admin);
-      expect(await decide()).toMatchObject({ tier: 1, failSafe: false });
-      expect(scripts(diffCalls(before, await commandCalls(admin)))).toBe(0);
-      await breaker.close();
-    } finally {
-      await server.stop();
-    }
+    const clock = new RedisPanicClock(redis.server.client(), { timeoutMs: 50 });
+    const breaker = new VixCircuitBreaker({ clock, syncIntervalMs: 5000, timeoutMs: 50 });
+    const decide = () => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' }, scope: 'late' });
+    await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'calm', scope: 'warm' })); // scripts loaded
+    await untilDecided(() => breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', scope: 'warm' }));
+    while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    redis.server.pause();
+    await redis.server.stopped();
+    expect(await decide()).toMatchObject({ ttl: 0, failSafe: true, reason: 'store_timeout' });
+    await new Promise((r) => setTimeout(r, 200)); // well inside the staleness bound (1 s): Redis will write the start
+    redis.server.resume();
+    while (clock.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    const before = await commandCalls(redis.client);
+    expect(await decide()).toMatchObject({ tier: 1, failSafe: false });
+    expect(scripts(diffCalls(before, await commandCalls(redis.client)))).toBe(0);
+    await breaker.close();
   });
 });
 
 describe('3 real processes serving 500 scopes each, in publisher mode', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = server.client();
-  });
-  afterAll(async () => server.stop());
+  const redis = useRedisServer();
 
   it('when a panic ends, no process decides from the old start later than one sync interval (plus its round trip) after; the sync loop of each makes at most two rounds per interval', async () => {
-    await presetPanics(admin, 500);
-    const workers = await startWorkers('scope-sweep-worker.ts', 3, [server.url, String(INTERVAL), '500']);
+    await presetPanics(redis.client, 500);
+    const workers = await startWorkers('scope-sweep-worker.ts', 3, [redis.server.url, String(INTERVAL), '500']);
     try {
       for (const w of workers) w.send({ ms: 1000, watch: 'm-7' }); // warm: every scope synced
       await Promise.all(workers.map((w) => w.next()));
       for (const w of workers) w.send({ ms: 2500, watch: 'm-7' });
       await new Promise((r) => setTimeout(r, 1000));
-      await admin.del(`${KEY}:m-7`); // the publisher saw calm
+      await redis.client.del(`${KEY}:m-7`); // the publisher saw calm
       const endedAt = Date.now();
       const reports = (await Promise.all(workers.map((w) => w.next()))) as Array<{ lastPanicAt: number; firstCalmAt: number | null; maxWatchedBatchMs: number; roundTripsPerSecond: number; syncRoundsPerSecond: number; failSafe: number }>;
       for (const report of reports) {

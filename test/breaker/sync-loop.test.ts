@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, MemoryPanicClock, VixCircuitBreaker, type ObservationKind, type ObservationRequest, type PanicClock } from '../../src/index.js';
+import { thrown } from '../support/thrown.js';
 
 const MIN = 60_000;
 const INTERVAL = 100;
@@ -210,13 +211,9 @@ describe('what the sync loop refreshes, and how', () => {
 
   it('scopeIdleMs is validated, naming the field', () => {
     for (const scopeIdleMs of [0, -1, Number.NaN, '100', 3_600_001]) {
-      try {
-        new VixCircuitBreaker({ clock: null, scopeIdleMs } as never);
-        expect.unreachable(`accepted ${String(scopeIdleMs)}`);
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidConfigError);
-        expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.scopeIdleMs');
-      }
+      const error = thrown(() => new VixCircuitBreaker({ clock: null, scopeIdleMs } as never));
+      expect(error, `accepted ${String(scopeIdleMs)}`).toBeInstanceOf(InvalidConfigError);
+      expect((error as InvalidConfigError).field).toBe('VixCircuitBreaker.scopeIdleMs');
     }
   });
 });

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RedisPanicClock, VixCircuitBreaker, type TtlDecision } from '../../src/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const KEY = 'brain:panic_start_ts';
 const HOUR_MS = 3_600_000;
@@ -38,27 +38,21 @@ async function until(breaker: VixCircuitBreaker, scope: string, ms: number, done
 }
 
 describe('a wall-clock step does not freeze or expire what the breaker synced (default time source)', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = server.client();
-  });
-  afterAll(async () => server.stop());
+  const redis = useRedisServer();
   afterEach(() => {
     vi.restoreAllMocks();
   });
 
   it('after Date.now steps back one hour, a tier boundary is still crossed on time and a start deleted by another writer is seen within a sync interval', async () => {
-    await admin.flushall();
+    await redis.client.flushall();
     const interval = 200;
     const toBoundaryMs = 2_000;
     // A panic that reaches 30 minutes (tier 2 for medium stakes) 2 s from now on Redis's clock.
-    const startMs = (await redisNowMs(admin)) - 30 * 60_000 + toBoundaryMs;
+    const startMs = (await redisNowMs(redis.client)) - 30 * 60_000 + toBoundaryMs;
     const boundaryAt = performance.now() + toBoundaryMs;
-    await admin.set(`${KEY}:m-back`, (startMs / 1000).toFixed(3), 'EX', 86_400);
+    await redis.client.set(`${KEY}:m-back`, (startMs / 1000).toFixed(3), 'EX', 86_400);
     const wall = steppableWallClock();
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 2000 }), syncIntervalMs: interval, timeoutMs: 2000 });
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 2000 }), syncIntervalMs: interval, timeoutMs: 2000 });
     try {
       expect((await breaker.getTtl({ baseTtl: 60, match: MEDIUM, scope: 'm-back' })).tier).toBe(1);
       wall.step(-HOUR_MS);
@@ -67,7 +61,7 @@ describe('a wall-clock step does not freeze or expire what the breaker synced (d
       expect(crossed.atMs).toBeGreaterThanOrEqual(boundaryAt - 500); // not early: the duration was carried forward, not reset
       expect(crossed.atMs).toBeLessThan(boundaryAt + MARGIN_MS);
       // Another writer ends the panic: the breaker's refresh sees it within a sync interval (plus a margin).
-      await admin.del(`${KEY}:m-back`);
+      await redis.client.del(`${KEY}:m-back`);
       const deletedAt = performance.now();
       const calm = await until(breaker, 'm-back', 5 * MARGIN_MS, (d) => d.tier === 0);
       expect(calm.decision).toMatchObject({ tier: 0, failSafe: false });
@@ -78,13 +72,13 @@ describe('a wall-clock step does not freeze or expire what the breaker synced (d
   });
 
   it('after Date.now steps forward one hour, decisions still come from the synced answer: none waits, none is fail-safe, the held panic scope stays held', async () => {
-    await admin.flushall();
+    await redis.client.flushall();
     // A long sync interval, so the decisions below come well inside it however loaded the machine is.
     const wall = steppableWallClock();
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 2000 }), syncIntervalMs: 10_000, timeoutMs: 2000 });
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 2000 }), syncIntervalMs: 10_000, timeoutMs: 2000 });
     const events: Array<{ waitedMs: number | undefined; failSafe: boolean; tier: number }> = [];
     try {
-      await admin.set(`${KEY}:m-fwd`, String(Math.floor((await redisNowMs(admin)) / 1000) - 45 * 60), 'EX', 86_400);
+      await redis.client.set(`${KEY}:m-fwd`, String(Math.floor((await redisNowMs(redis.client)) / 1000) - 45 * 60), 'EX', 86_400);
       expect((await breaker.getTtl({ baseTtl: 60, vixStatus: 'panic', match: MEDIUM, scope: 'm-fwd' })).tier).toBe(2);
       breaker.onDecision(({ decision, waitedMs }) => events.push({ waitedMs, failSafe: decision.failSafe, tier: decision.tier }));
       wall.step(HOUR_MS);
@@ -100,16 +94,16 @@ describe('a wall-clock step does not freeze or expire what the breaker synced (d
   });
 
   it('after Date.now steps back one hour, a new panic still writes its start: the clock does not take its own commands for ones held in a queue for an hour', async () => {
-    await admin.flushall();
+    await redis.client.flushall();
     const wall = steppableWallClock();
-    const clock = new RedisPanicClock(server.client(), { timeoutMs: 2000 });
+    const clock = new RedisPanicClock(redis.server.client(), { timeoutMs: 2000 });
     await clock.observe('m-seen', 'read'); // Redis's clock against ours is learned here
     wall.step(-HOUR_MS);
     const observation = await clock.observe('m-new', 'panic');
     expect(observation).toMatchObject({ active: true, created: true });
-    expect(await admin.exists(`${KEY}:m-new`)).toBe(1);
+    expect(await redis.client.exists(`${KEY}:m-new`)).toBe(1);
     const [many] = await clock.observeMany([{ scope: 'm-many', kind: 'panic' }]);
     expect(many).toMatchObject({ ok: true, observation: { active: true, created: true } });
-    expect(await admin.exists(`${KEY}:m-many`)).toBe(1);
+    expect(await redis.client.exists(`${KEY}:m-many`)).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ import {
   type GetTtlInput,
   type PanicPolicyOptions,
 } from '../../src/index.js';
+import { thrown } from '../support/thrown.js';
 
 const SECOND = 1000;
 const MEDIUM = { league: 'Ligue 1' } as const;
@@ -514,12 +515,7 @@ describe('keys, options and hooks', () => {
 describe('contradictory or idle option combinations are refused at construction, naming the field', () => {
   const base = () => ({ breaker: new VixCircuitBreaker({ clock: null }), store: new MemoryCacheStore({ max: 10 }) });
   const refused = (options: object, field: string) => {
-    let error: unknown;
-    try {
-      new AdaptiveCache({ ...base(), ...options });
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() => new AdaptiveCache({ ...base(), ...options }));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect((error as InvalidConfigError).message).toContain(`AdaptiveCache.${field}`);
   };

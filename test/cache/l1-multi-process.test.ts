@@ -1,8 +1,6 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdaptiveCache, encodeMarketChange, RedisCacheStore, RedisPanicClock, VixCircuitBreaker } from '../../src/index.js';
-import { RedisServer } from '../support/redis-server.js';
-import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { useRedisWorkers } from '../support/use-redis-workers.js';
 
 const PROCESSES = 3;
 const SYNC_MS = 100;
@@ -17,32 +15,19 @@ interface Report {
 }
 
 describe(`${PROCESSES} real processes with an in-process tier on one redis-server`, () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let workers: Worker[];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    workers = await startWorkers('l1-worker.ts', PROCESSES, [server.url, String(SYNC_MS)]);
-  }, 60_000);
-
-  afterAll(async () => {
-    stopWorkers(workers);
-    await server.stop();
-  });
+  const fleet = useRedisWorkers('l1-worker.ts', PROCESSES, (url) => [url, String(SYNC_MS)]);
 
   async function run(key: string, ms: number, tags?: string[]): Promise<Report[]> {
     const until = Date.now() + ms;
-    for (const worker of workers) worker.send({ cmd: 'run', until, key, tags });
-    return (await Promise.all(workers.map((w) => w.next()))) as unknown as Report[];
+    for (const worker of fleet.workers) worker.send({ cmd: 'run', until, key, tags });
+    return (await Promise.all(fleet.workers.map((w) => w.next()))) as unknown as Report[];
   }
 
   it(
     'through calm, a panic written by another process and tiers 1–4: no value is ever served older than the decision allowed, and the panic voids every copy within one sync interval',
     async () => {
-      await redis.flushall();
-      const clock = new RedisPanicClock(redis, { timeoutMs: 2000 });
+      await fleet.client.flushall();
+      const clock = new RedisPanicClock(fleet.client, { timeoutMs: 2000 });
       const running = run('odds:psg-om', 14_000);
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // calm: copies everywhere
       const panicAt = (await clock.startPanic()).startedAtMs!;
@@ -73,23 +58,23 @@ describe(`${PROCESSES} real processes with an in-process tier on one redis-serve
   );
 
   it('delete, invalidateTags and a market change in one process drop the copies of every other process, and the next reads load again', async () => {
-    await redis.flushall();
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis, { timeoutMs: 2000 }), timeoutMs: 2000 });
-    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(redis), timeoutMs: 2000, l1: { max: 100 } });
+    await fleet.client.flushall();
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(fleet.client, { timeoutMs: 2000 }), timeoutMs: 2000 });
+    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(fleet.client), timeoutMs: 2000, l1: { max: 100 } });
     expect(await cache.ready()).toBe(true);
     const tags = ['match:psg-om', 'market:psg-om:1x2'];
     for (const [label, invalidate] of [
       ['delete', () => cache.delete('odds:k')],
       ['invalidateTags', () => cache.invalidateTags(['match:psg-om'])],
-      ['market change', () => redis.publish('vix-ttl:market-changes', encodeMarketChange({ id: `m${Date.now()}`, markets: ['psg-om:1x2'] }))],
+      ['market change', () => fleet.client.publish('vix-ttl:market-changes', encodeMarketChange({ id: `m${Date.now()}`, markets: ['psg-om:1x2'] }))],
     ] as const) {
       const warm = await run('odds:k', 300, tags);
       expect(warm.every((r) => r.rows.some(([, status, l1]) => status === 'hit' && l1)), label).toBe(true);
-      for (const worker of workers) worker.send({ cmd: 'arm' });
-      expect((await Promise.all(workers.map((w) => w.next()))).every((a) => a.armed === true)).toBe(true);
+      for (const worker of fleet.workers) worker.send({ cmd: 'arm' });
+      expect((await Promise.all(fleet.workers.map((w) => w.next()))).every((a) => a.armed === true)).toBe(true);
       const sentAt = Date.now();
       await invalidate();
-      const received = await Promise.all(workers.map((w) => w.next()));
+      const received = await Promise.all(fleet.workers.map((w) => w.next()));
       expect(received.every((r) => (r.received as number) >= sentAt), label).toBe(true);
       expect(received.every((r) => (r.dropped as number) === 1), label).toBe(true);
       // Once told, no process serves the dropped copy: the first read of each loads (or shares a load) anew.

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AdaptiveCache, RedisCacheStore, RedisPanicClock, VixCircuitBreaker, type CacheEvent } from '../../src/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CALM = { baseTtl: 60, vixStatus: 'calm' } as const;
@@ -10,23 +9,18 @@ const busyFor = (ms: number) =>
   `local t=redis.call('TIME') local s=tonumber(t[1])*1000000+tonumber(t[2]) while true do local n=redis.call('TIME') if tonumber(n[1])*1000000+tonumber(n[2])-s > ${ms * 1000} then break end end return 1`;
 
 describe('market changes survive store failures and floods (a flood costs loads, never a stale value)', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = useRedisServer({ args: ['--busy-reply-threshold', '100'] });
   const caches: AdaptiveCache[] = [];
 
-  beforeAll(async () => {
-    server = await RedisServer.start(['--busy-reply-threshold', '100']);
-    admin = server.client();
-  });
+  // Registered after the server's hooks: Vitest runs after-hooks in reverse, so the caches close first.
   afterAll(async () => {
     await Promise.all(caches.map((c) => c.close()));
-    await server.stop();
   });
 
   async function make(events: CacheEvent[] = [], l1 = false) {
     const cache = new AdaptiveCache({
       breaker: new VixCircuitBreaker({ clock: null }),
-      store: new RedisCacheStore(server.client()),
+      store: new RedisCacheStore(redis.server.client()),
       invalidateOn: { marketChanges: true },
       timeoutMs: 200,
       ...(l1 ? { l1: { max: 100 } } : {}),
@@ -38,7 +32,7 @@ describe('market changes survive store failures and floods (a flood costs loads,
   }
 
   it('a store side that fails (Redis BUSY 1.5 s) keeps the tag unsettled and is retried until done: the old odds are never served again', async () => {
-    await admin.flushall();
+    await redis.client.flushall();
     const events: CacheEvent[] = [];
     const cache = await make(events);
     const input = { ...CALM, tags: ['market:M1'] };
@@ -46,7 +40,7 @@ describe('market changes survive store failures and floods (a flood costs loads,
     const load = () => ({ price });
     expect((await cache.getOrLoadWithMeta('odds:M1', load, input)).status).toBe('miss');
     price = 2.4;
-    await admin.pipeline().publish('vix-ttl:market-changes', JSON.stringify({ v: 1, id: 'chg1', markets: ['M1'] })).eval(busyFor(1500), 0).exec();
+    await redis.client.pipeline().publish('vix-ttl:market-changes', JSON.stringify({ v: 1, id: 'chg1', markets: ['M1'] })).eval(busyFor(1500), 0).exec();
     const seen: number[] = [];
     for (let i = 0; i < 12; i += 1) {
       await sleep(250); // through the BUSY second and past the 2 s unsettled window
@@ -54,19 +48,19 @@ describe('market changes survive store failures and floods (a flood costs loads,
     }
     expect(seen.every((p) => p === 2.4)).toBe(true);
     expect(events.some((e) => e.type === 'store_error' && e.operation === 'invalidate')).toBe(true); // the first attempt did fail
-    expect(await admin.get('vix-ttl:cache.tag:{market:M1}:inv')).toMatch(/:chg1$/); // a retry did the store side
+    expect(await redis.client.get('vix-ttl:cache.tag:{market:M1}:inv')).toMatch(/:chg1$/); // a retry did the store side
     expect(events.some((e) => e.type === 'market_overflow')).toBe(false); // one by one, not by voiding everything
   });
 
   it('a flood on the invalidation bus does not crowd out a market change: its store side is done and the old odds never come back into l1', async () => {
-    await admin.flushall();
+    await redis.client.flushall();
     const cache = await make([], true);
     const input = { ...CALM, tags: ['market:M'] };
     let price = 1.85;
     await cache.getOrLoad('odds:M', () => ({ price }), input);
     price = 2.4;
     const noise = JSON.stringify({ v: 1, src: 'attacker', id: 'n', keys: ['unrelated'], tags: [] });
-    const pipeline = admin.pipeline();
+    const pipeline = redis.client.pipeline();
     for (let i = 0; i < 15_000; i += 1) pipeline.publish('vix-ttl:cache.bus', noise);
     pipeline.publish('vix-ttl:market-changes', JSON.stringify({ v: 1, id: 'chg', markets: ['M'] }));
     for (let i = 0; i < 15_000; i += 1) pipeline.publish('vix-ttl:cache.bus', noise);
@@ -80,7 +74,7 @@ describe('market changes survive store failures and floods (a flood costs loads,
   });
 
   it('past the market tables’ bound every market-tagged entry written before is voided (counted), never served stale; other entries keep hitting', async () => {
-    await admin.flushall();
+    await redis.client.flushall();
     const events: CacheEvent[] = [];
     const cache = await make(events);
     let version = 1;
@@ -89,7 +83,7 @@ describe('market changes survive store failures and floods (a flood costs loads,
     await cache.getOrLoad('page:home', () => ({ version }), CALM);
     version = 2;
     // 15,000 distinct markets in one burst (a tick flood), the probe last: more than the 10,000 tracked one by one.
-    const pipeline = admin.pipeline();
+    const pipeline = redis.client.pipeline();
     for (let m = 0; m < 15; m += 1) {
       const markets = Array.from({ length: 1000 }, (_, i) => (m === 14 && i === 999 ? 'probe' : `flood-${m}-${i}`));
       pipeline.publish('vix-ttl:market-changes', JSON.stringify({ v: 1, id: `flood${m}`, markets }));
@@ -108,15 +102,11 @@ describe('market changes survive store failures and floods (a flood costs loads,
 });
 
 describe('invalidateTags touches only the cache’s own keys', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => server.stop());
+  const db = useRedisServer();
 
   it('a tag index member outside the namespace (the panic start, another app’s key, another index) is left alone and counted as corrupt', async () => {
-    const redis = server.client();
-    const admin = server.client();
+    const redis = db.server.client();
+    const admin = db.server.client();
     const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis, { timeoutMs: 1000 }), timeoutMs: 1000 });
     const events: CacheEvent[] = [];
     // The cache's own breaker has no clock: a calm read through a clock would end the panic this test checks.

@@ -1,12 +1,20 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../support/redis-server.js';
-import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { describe, expect, it } from 'vitest';
+import type { Worker } from '../support/spawn-workers.js';
+import { useRedisWorkers } from '../support/use-redis-workers.js';
 
 const PROCESSES = 4;
 const CONCURRENCY = 25;
 const ROUNDS = 5;
 const LOAD_MS = 200;
+
+/** Resolves once some process holds the Redis lock of `key` (a holder that never takes it fails the test after 20 s of polling). */
+async function untilLocked(redis: Redis, key: string): Promise<void> {
+  for (let waited = 0; (await redis.exists(`vix-ttl:cache.lock:${key}`)) === 0; waited += 5) {
+    if (waited > 20_000) throw new Error('the holder never took the lock');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 interface Answer {
   pid: number;
@@ -17,30 +25,17 @@ interface Answer {
 }
 
 describe(`${PROCESSES} real processes × ${CONCURRENCY} concurrent getOrLoad of one key at TTL 0`, () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let workers: Worker[];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    workers = await startWorkers('cache-worker.ts', PROCESSES, [server.url]);
-  }, 60_000);
-
-  afterAll(async () => {
-    stopWorkers(workers);
-    await server.stop();
-  });
+  const fleet = useRedisWorkers('cache-worker.ts', PROCESSES);
 
   /** Every process fires its burst at the same instant; returns the loader calls of each round. */
   async function rounds(crossProcess: boolean): Promise<{ perRound: number[]; answers: Answer[][] }> {
     const perRound: number[] = [];
     const all: Answer[][] = [];
     for (let i = 0; i < ROUNDS; i += 1) {
-      await redis.del('brain:panic_start_ts');
+      await fleet.client.del('brain:panic_start_ts');
       const at = Date.now() + 300;
-      for (const worker of workers) worker.send({ at, key: `odds:${crossProcess}:${i}`, concurrency: CONCURRENCY, loadMs: LOAD_MS, crossProcess });
-      const answers = (await Promise.all(workers.map((w) => w.next()))) as unknown as Answer[];
+      for (const worker of fleet.workers) worker.send({ at, key: `odds:${crossProcess}:${i}`, concurrency: CONCURRENCY, loadMs: LOAD_MS, crossProcess });
+      const answers = (await Promise.all(fleet.workers.map((w) => w.next()))) as unknown as Answer[];
       expect(new Set(answers.map((a) => a.pid)).size).toBe(PROCESSES);
       expect(answers.every((a) => a.ttls.length === 1 && a.ttls[0] === 0)).toBe(true); // tier 1 (TTL 0) everywhere
       perRound.push(answers.reduce((sum, a) => sum + a.loads, 0));
@@ -73,32 +68,16 @@ describe('2 real processes: one holds the key’s lock with a loader that never 
   const HARD_MS = 1000;
   /** The waiter's waitTimeoutMs and the lock TTL: longer than the test may run, so only the holder's timeout can free the waiter. */
   const WAIT_MS = 120_000;
-  let server: RedisServer;
-  let redis: Redis;
-  let workers: Worker[];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    workers = await startWorkers('hung-loader-worker.ts', 2, [server.url]);
-  }, 60_000);
-
-  afterAll(async () => {
-    stopWorkers(workers);
-    await server.stop();
-  });
+  const fleet = useRedisWorkers('hung-loader-worker.ts', 2);
 
   /** Sends the holder a hung load of `key` and resolves once its Redis lock exists. */
   async function holdLock(holder: Worker, key: string): Promise<void> {
     holder.send({ key, loader: 'hang', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
-    for (let waited = 0; (await redis.exists(`vix-ttl:cache.lock:${key}`)) === 0; waited += 5) {
-      if (waited > 20_000) throw new Error('the holder never took the lock');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await untilLocked(fleet.client, key);
   }
 
   it('the holder fails with VIX_TTL_LOAD_TIMEOUT after loadTimeout.hard and deletes its lock; the other process stops waiting and loads itself; the holder’s next call loads again', async () => {
-    const [holder, other] = workers as [Worker, Worker];
+    const [holder, other] = fleet.workers as [Worker, Worker];
     await holdLock(holder, 'odds:hung-1');
     other.send({ key: 'odds:hung-1', loader: 'value', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
     const [held, waited] = await Promise.all([holder.next(), other.next()]);
@@ -107,14 +86,14 @@ describe('2 real processes: one holds the key’s lock with a loader that never 
     expect(held.elapsedMs as number).toBeGreaterThanOrEqual(HARD_MS - 1);
     expect(waited).toMatchObject({ ok: true, status: 'miss', value: `loaded by ${other.child.pid}` });
     expect(waited.elapsedMs as number).toBeLessThan(20_000); // far below its 120 s waitTimeoutMs and lock TTL
-    expect(await redis.exists('vix-ttl:cache.lock:odds:hung-1')).toBe(0);
+    expect(await fleet.client.exists('vix-ttl:cache.lock:odds:hung-1')).toBe(0);
 
     holder.send({ key: 'odds:hung-1', loader: 'value', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
     expect(await holder.next()).toMatchObject({ ok: true, status: 'miss', value: `loaded by ${holder.child.pid}` });
   });
 
   it('when the other process’s loader hangs as well, it fails by its own bound once it has taken the lock over', async () => {
-    const [holder, other] = workers as [Worker, Worker];
+    const [holder, other] = fleet.workers as [Worker, Worker];
     await holdLock(holder, 'odds:hung-2');
     other.send({ key: 'odds:hung-2', loader: 'hang', hardMs: HARD_MS, waitTimeoutMs: WAIT_MS });
     const [held, waited] = await Promise.all([holder.next(), other.next()]);
@@ -123,36 +102,20 @@ describe('2 real processes: one holds the key’s lock with a loader that never 
     expect(waited).toMatchObject({ ok: false, code: 'VIX_TTL_LOAD_TIMEOUT', aborted: true });
     expect(waited.elapsedMs as number).toBeGreaterThanOrEqual(HARD_MS - 1); // its own whole bound, after the holder's
     expect(waited.elapsedMs as number).toBeLessThan(20_000);
-    expect(await redis.exists('vix-ttl:cache.lock:odds:hung-2')).toBe(0);
+    expect(await fleet.client.exists('vix-ttl:cache.lock:odds:hung-2')).toBe(0);
   });
 });
 
 describe('3 real processes: a load slower than the old 5 s wait, inside loadTimeout.hard', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let workers: Worker[];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    workers = await startWorkers('hung-loader-worker.ts', 3, [server.url]);
-  }, 60_000);
-
-  afterAll(async () => {
-    stopWorkers(workers);
-    await server.stop();
-  });
+  const fleet = useRedisWorkers('hung-loader-worker.ts', 3);
 
   it('with the defaults the waiters keep waiting as long as the holder may load (waitTimeoutMs follows hard): one backend call, not three', async () => {
-    const [holder, ...waiters] = workers as [Worker, Worker, Worker];
+    const [holder, ...waiters] = fleet.workers as [Worker, Worker, Worker];
     const key = 'odds:slow-6s';
     holder.send({ key, loader: 'slow', loadMs: 6000 });
-    for (let waited = 0; (await redis.exists(`vix-ttl:cache.lock:${key}`)) === 0; waited += 5) {
-      if (waited > 20_000) throw new Error('the holder never took the lock');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await untilLocked(fleet.client, key);
     for (const waiter of waiters) waiter.send({ key, loader: 'slow', loadMs: 6000 });
-    const answers = await Promise.all(workers.map((w) => w.next()));
+    const answers = await Promise.all(fleet.workers.map((w) => w.next()));
     expect(answers[0]).toMatchObject({ ok: true, status: 'miss', value: `loaded by ${holder.child.pid}` });
     for (const answer of answers.slice(1)) expect(answer).toMatchObject({ ok: true, status: 'coalesced', value: `loaded by ${holder.child.pid}` });
     expect(answers.reduce((n, a) => n + ((a.stats as { loads: number }).loads ?? 0), 0)).toBe(1);

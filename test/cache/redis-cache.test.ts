@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AdaptiveCache,
   InvalidConfigError,
@@ -13,7 +13,7 @@ import {
   type GetTtlInput,
 } from '../../src/index.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const MIN = 60_000;
 const MEDIUM = { league: 'Premier League' } as const;
@@ -37,17 +37,7 @@ async function redisNowMs(redis: Redis): Promise<number> {
 }
 
 describe('AdaptiveCache on a real redis-server', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-  });
-  afterAll(async () => server.stop());
-  beforeEach(async () => {
-    await redis.flushall();
-  });
+  const redis = useRedisServer({ flushBeforeEach: true });
 
   /** A cache on Redis whose decisions follow a hand-moved panic clock; entry ages are real Redis time. */
   function onFakeDecisionTime(options: Partial<AdaptiveCacheOptions> = {}) {
@@ -57,7 +47,7 @@ describe('AdaptiveCache on a real redis-server', () => {
     const events: CacheEvent[] = [];
     // The store shares the test's connected client, so no command waits for a connection
     // and commands of caches built one after the other reach Redis in that order.
-    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(redis), timeoutMs: 1000, hooks: { onCacheEvent: (e) => events.push(e) }, ...options });
+    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(redis.client), timeoutMs: 1000, hooks: { onCacheEvent: (e) => events.push(e) }, ...options });
     return { cache, clock, events, advance: (ms: number) => (now += ms) };
   }
 
@@ -65,7 +55,7 @@ describe('AdaptiveCache on a real redis-server', () => {
     it('an entry written 20 s before a panic is not served at tier 1 (nor tier 2), and is served again at tier 4 (60 s)', async () => {
       const { cache, advance } = onFakeDecisionTime();
       await cache.getOrLoad('odds:ars-che', async () => ({ home: 2.1 }), calm(60));
-      await backdate(redis, 'vix-ttl:cache:odds:ars-che', 20_000); // written 20 s ago; the goal is now
+      await backdate(redis.client, 'vix-ttl:cache:odds:ars-che', 20_000); // written 20 s ago; the goal is now
 
       const probe = vi.fn(async () => {
         throw new Error('probe');
@@ -88,10 +78,10 @@ describe('AdaptiveCache on a real redis-server', () => {
       vi.useFakeTimers({ toFake: ['Date'] });
       try {
         vi.setSystemTime(Date.now() - 60 * MIN); // this host's clock is an hour behind
-        const before = await redisNowMs(redis);
+        const before = await redisNowMs(redis.client);
         await cache.getOrLoad('k', async () => 1, calm(60));
-        const after = await redisNowMs(redis);
-        const stamp = Number((await redis.get('vix-ttl:cache:k'))!.split(':')[0]);
+        const after = await redisNowMs(redis.client);
+        const stamp = Number((await redis.client.get('vix-ttl:cache:k'))!.split(':')[0]);
         expect(stamp).toBeGreaterThanOrEqual(before);
         expect(stamp).toBeLessThanOrEqual(after);
         const hit = await cache.getOrLoadWithMeta('k', async () => 2, calm(60));
@@ -105,9 +95,9 @@ describe('AdaptiveCache on a real redis-server', () => {
     it('a hit costs one Redis round trip (GET and TIME in one script)', async () => {
       const { cache } = onFakeDecisionTime();
       await cache.getOrLoad('k', async () => 1, calm(60));
-      const before = await commandCalls(redis);
+      const before = await commandCalls(redis.client);
       expect((await cache.getOrLoadWithMeta('k', async () => 2, calm(60))).status).toBe('hit');
-      const delta = diffCalls(before, await commandCalls(redis));
+      const delta = diffCalls(before, await commandCalls(redis.client));
       expect(delta.evalsha).toBe(1);
       expect(delta.set ?? 0).toBe(0);
     });
@@ -115,8 +105,8 @@ describe('AdaptiveCache on a real redis-server', () => {
 
   describe('coalescing', () => {
     it('100 concurrent getOrLoad at TTL 0 make one loader call', async () => {
-      const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(server.client(), { timeoutMs: 1000 }), timeoutMs: 1000 });
-      const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(server.client()), timeoutMs: 1000 });
+      const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 1000 }), timeoutMs: 1000 });
+      const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(redis.server.client()), timeoutMs: 1000 });
       let calls = 0;
       const loader = async () => {
         calls += 1;
@@ -127,7 +117,7 @@ describe('AdaptiveCache on a real redis-server', () => {
       expect(calls).toBe(1);
       expect(results.every((r) => r.decision.ttl === 0 && r.decision.tier === 1 && r.value.price === 1.91)).toBe(true);
       expect(results.filter((r) => r.status === 'coalesced')).toHaveLength(99);
-      expect(await redis.exists('vix-ttl:cache:odds:live')).toBe(0); // TTL 0, no stale window: nothing kept
+      expect(await redis.client.exists('vix-ttl:cache:odds:live')).toBe(0); // TTL 0, no stale window: nothing kept
     });
 
     it('cross-process mode: a second cache (another process’s view) waits for the lock holder’s entry instead of loading', async () => {
@@ -146,7 +136,7 @@ describe('AdaptiveCache on a real redis-server', () => {
       expect(ra.value).toBe(rb.value);
       // Released after the write, in the background (the answer does not wait for it; its first use may cost
       // a NOSCRIPT round trip), so the test waits for the release rather than racing it.
-      await vi.waitFor(async () => expect(await redis.exists('vix-ttl:cache.lock:odds')).toBe(0), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(async () => expect(await redis.client.exists('vix-ttl:cache.lock:odds')).toBe(0), { timeout: 10_000, interval: 20 });
     });
 
     it('cross-process mode: a waiter whose lock holder fails takes over and loads itself', async () => {
@@ -190,7 +180,7 @@ describe('AdaptiveCache on a real redis-server', () => {
         () => null,
         (e: unknown) => ({ error: e, atMs: performance.now() - started }),
       );
-      await until(async () => (await redis.exists('vix-ttl:cache.lock:odds')) === 1, 'the holder’s lock');
+      await until(async () => (await redis.client.exists('vix-ttl:cache.lock:odds')) === 1, 'the holder’s lock');
 
       const served = await waiter.cache.getOrLoadWithMeta('odds', async () => 'loaded by the waiter', panic());
       const servedAtMs = performance.now() - started;
@@ -201,7 +191,7 @@ describe('AdaptiveCache on a real redis-server', () => {
       expect(served).toMatchObject({ status: 'miss', value: 'loaded by the waiter' });
       expect(servedAtMs).toBeGreaterThanOrEqual(timedOut!.atMs - 50); // it waited for the holder (polls every ≤ 50 ms)…
       expect(servedAtMs).toBeLessThan(10_000); // …but not for its 30 s waitTimeoutMs, nor the 30 s lock TTL
-      expect(await redis.exists('vix-ttl:cache.lock:odds')).toBe(0);
+      expect(await redis.client.exists('vix-ttl:cache.lock:odds')).toBe(0);
       expect(waiter.events.some((e) => e.type === 'store_error')).toBe(false);
 
       // The holder's own single flight is free again: its next call loads.
@@ -214,7 +204,7 @@ describe('AdaptiveCache on a real redis-server', () => {
       const holder = onFakeDecisionTime(options);
       const waiter = onFakeDecisionTime(options);
       const first = holder.cache.getOrLoad('odds', never, panic()).catch((e: unknown) => e);
-      await until(async () => (await redis.exists('vix-ttl:cache.lock:odds')) === 1, 'the holder’s lock');
+      await until(async () => (await redis.client.exists('vix-ttl:cache.lock:odds')) === 1, 'the holder’s lock');
       const started = performance.now();
       const second = await waiter.cache.getOrLoad('odds', never, panic()).catch((e: unknown) => e);
       const elapsedMs = performance.now() - started;
@@ -222,7 +212,7 @@ describe('AdaptiveCache on a real redis-server', () => {
       expect(second).toBeInstanceOf(LoaderTimeoutError);
       expect(elapsedMs).toBeGreaterThanOrEqual(HARD_MS - 1); // its own full bound, after taking the lock over
       expect(elapsedMs).toBeLessThan(10_000);
-      expect(await redis.exists('vix-ttl:cache.lock:odds')).toBe(0);
+      expect(await redis.client.exists('vix-ttl:cache.lock:odds')).toBe(0);
     });
 
     it('a value that arrives after the timeout never overwrites the newer entry in Redis', async () => {
@@ -233,7 +223,7 @@ describe('AdaptiveCache on a real redis-server', () => {
       await cache.getOrLoad('odds', async () => 'newer', calm(60));
       answer('older');
       await until(async () => events.some((e) => e.type === 'late_load'), 'the late settlement');
-      expect((await redis.get('vix-ttl:cache:odds'))?.replace(/^\d+:/, '')).toBe('"newer"');
+      expect((await redis.client.get('vix-ttl:cache:odds'))?.replace(/^\d+:/, '')).toBe('"newer"');
       expect(await cache.getOrLoadWithMeta('odds', async () => 'unused', calm(60))).toMatchObject({ status: 'hit', value: 'newer' });
     });
   });
@@ -249,7 +239,7 @@ describe('AdaptiveCache on a real redis-server', () => {
     it('rethrows the loader error unchanged once the entry is older than the window', async () => {
       const { cache } = onFakeDecisionTime({ staleIfErrorSeconds: 30 });
       await cache.getOrLoad('odds', async () => 'last good', calm(60));
-      await backdate(redis, 'vix-ttl:cache:odds', 31_000);
+      await backdate(redis.client, 'vix-ttl:cache:odds', 31_000);
       const error = new RangeError('503');
       await expect(cache.getOrLoad('odds', async () => Promise.reject(error), panic())).rejects.toBe(error);
     });
@@ -263,7 +253,7 @@ describe('AdaptiveCache on a real redis-server', () => {
     ] as const)('%s: the key expires after the expected ms', async (_label, input, staleIfErrorSeconds, expected) => {
       const { cache } = onFakeDecisionTime({ staleIfErrorSeconds });
       await cache.getOrLoad('k', async () => 1, input);
-      const pttl = await redis.pttl('vix-ttl:cache:k');
+      const pttl = await redis.client.pttl('vix-ttl:cache:k');
       expect(pttl).toBeGreaterThan(expected - 1000);
       expect(pttl).toBeLessThanOrEqual(expected);
     });
@@ -271,13 +261,13 @@ describe('AdaptiveCache on a real redis-server', () => {
     it('tier 1 without a stale window writes nothing at all', async () => {
       const { cache } = onFakeDecisionTime();
       await cache.getOrLoad('k', async () => 1, panic());
-      expect(await redis.dbsize()).toBe(0);
+      expect(await redis.client.dbsize()).toBe(0);
     });
 
     it('in cross-process mode a TTL-0 entry is kept only waitTimeoutMs, for the waiters', async () => {
       const { cache } = onFakeDecisionTime({ coalesce: { crossProcess: true, waitTimeoutMs: 800 }, loadTimeout: { hard: 800 } });
       await cache.getOrLoad('k', async () => 1, panic());
-      const pttl = await redis.pttl('vix-ttl:cache:k');
+      const pttl = await redis.client.pttl('vix-ttl:cache:k');
       expect(pttl).toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(800);
     });
@@ -285,10 +275,10 @@ describe('AdaptiveCache on a real redis-server', () => {
 
   describe('values Redis holds that the cache did not write', () => {
     it.each([
-      ['garbage without a stamp', (k: string) => redis.set(k, 'garbage')],
-      ['a stamp in the far future', (k: string) => redis.set(k, `${Date.now() + 10 * 86_400_000}:1`)],
-      ['a stamp with a payload that is not JSON', (k: string) => redis.set(k, `${Date.now()}:{not json`)],
-      ['a list (wrong type)', (k: string) => redis.rpush(k, 'a')],
+      ['garbage without a stamp', (k: string) => redis.client.set(k, 'garbage')],
+      ['a stamp in the far future', (k: string) => redis.client.set(k, `${Date.now() + 10 * 86_400_000}:1`)],
+      ['a stamp with a payload that is not JSON', (k: string) => redis.client.set(k, `${Date.now()}:{not json`)],
+      ['a list (wrong type)', (k: string) => redis.client.rpush(k, 'a')],
     ])('%s is a counted miss, and the loader’s value is returned', async (_label, plant) => {
       const { cache, events } = onFakeDecisionTime();
       await plant('vix-ttl:cache:k');

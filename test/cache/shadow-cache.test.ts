@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdaptiveCache, InvalidConfigError, MemoryCacheStore, RedisCacheStore, RedisPanicClock, VixCircuitBreaker, type CacheEvent, type GetTtlInput } from '../../src/index.js';
-import { RedisServer } from '../support/redis-server.js';
 import { advanceRedis, cacheStoreValueAged } from '../support/redis-time-machine.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 const BASE_TTL = 60;
 const EPL = { league: 'Premier League' } as const;
@@ -31,20 +31,10 @@ function backend() {
 }
 
 describe('AdaptiveCache in shadow mode on a real redis-server', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-  });
-  afterAll(async () => server.stop());
-  beforeEach(async () => {
-    await redis.flushall();
-  });
+  const redis = useRedisServer({ flushBeforeEach: true });
 
   /** A breaker on Redis's panic clock (timeouts generous: not the subject). */
-  const breakerOnRedis = (shadow = false) => new VixCircuitBreaker({ clock: new RedisPanicClock(redis, { timeoutMs: 5000 }), timeoutMs: 5000, syncIntervalMs: 0, shadow });
+  const breakerOnRedis = (shadow = false) => new VixCircuitBreaker({ clock: new RedisPanicClock(redis.client, { timeoutMs: 5000 }), timeoutMs: 5000, syncIntervalMs: 0, shadow });
 
   /** What a caller does without vix-ttl: GET, else load and SET EX its base TTL. */
   function plainTtlCache() {
@@ -52,10 +42,10 @@ describe('AdaptiveCache in shadow mode on a real redis-server', () => {
     return {
       source,
       get: async (key: string) => {
-        const raw = await redis.get(`plain:${key}`);
+        const raw = await redis.client.get(`plain:${key}`);
         if (raw !== null) return JSON.parse(raw) as { version: number };
         const value = await source.load();
-        await redis.set(`plain:${key}`, JSON.stringify(value), 'EX', BASE_TTL);
+        await redis.client.set(`plain:${key}`, JSON.stringify(value), 'EX', BASE_TTL);
         return value;
       },
     };
@@ -68,8 +58,8 @@ describe('AdaptiveCache in shadow mode on a real redis-server', () => {
     const events: CacheEvent[] = [];
     const shadowSource = backend();
     const liveSource = backend();
-    const shadow = new AdaptiveCache({ breaker: breakerOnRedis(breakerShadow), store: new RedisCacheStore(redis), namespace: 'shadow:', timeoutMs: 5000, shadow: cacheShadow, hooks: { onCacheEvent: (e) => events.push(e) } });
-    const live = new AdaptiveCache({ breaker: breakerOnRedis(), store: new RedisCacheStore(redis), namespace: 'live:', timeoutMs: 5000 });
+    const shadow = new AdaptiveCache({ breaker: breakerOnRedis(breakerShadow), store: new RedisCacheStore(redis.client), namespace: 'shadow:', timeoutMs: 5000, shadow: cacheShadow, hooks: { onCacheEvent: (e) => events.push(e) } });
+    const live = new AdaptiveCache({ breaker: breakerOnRedis(), store: new RedisCacheStore(redis.client), namespace: 'live:', timeoutMs: 5000 });
     const plain = plainTtlCache();
 
     // [seconds to let pass before the read, input] — a goal at the 2nd read, reads through tiers 1, 2 and 3.
@@ -88,7 +78,7 @@ describe('AdaptiveCache in shadow mode on a real redis-server', () => {
     ];
     const rows: Array<{ shadow: number; plain: number; live: number; tier: number | undefined; ttl: number }> = [];
     for (const [seconds, input] of script) {
-      if (seconds > 0) await elapse(redis, seconds * 1000);
+      if (seconds > 0) await elapse(redis.client, seconds * 1000);
       const served = await shadow.getOrLoadWithMeta('odds:ars-che', shadowSource.load, input);
       rows.push({
         shadow: served.value.version,
@@ -112,27 +102,27 @@ describe('AdaptiveCache in shadow mode on a real redis-server', () => {
   });
 
   it('entries written in shadow mode live as long as the base TTL says, whatever the tier (Redis PTTL)', async () => {
-    const cache = new AdaptiveCache({ breaker: breakerOnRedis(), store: new RedisCacheStore(redis), timeoutMs: 5000, shadow: true });
+    const cache = new AdaptiveCache({ breaker: breakerOnRedis(), store: new RedisCacheStore(redis.client), timeoutMs: 5000, shadow: true });
     await cache.getOrLoad('k', async () => 1, panic); // tier 1: a live cache would not store it at all
-    const pttl = await redis.pttl('vix-ttl:cache:k');
+    const pttl = await redis.client.pttl('vix-ttl:cache:k');
     expect(pttl).toBeGreaterThan(55_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
   });
 
   it('fail-safe in shadow mode: with Redis paused the shadow says failSafe, the caller is served as without vix-ttl', async () => {
     const store = new MemoryCacheStore(); // the cache's own store stays up: only the panic clock fails
-    const clockClient = server.client({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    const clockClient = redis.server.client({ maxRetriesPerRequest: null, enableOfflineQueue: true });
     await clockClient.ping();
     const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(clockClient, { timeoutMs: 50 }), timeoutMs: 50, syncIntervalMs: 0 });
     const cache = new AdaptiveCache({ breaker, store, shadow: true });
     await cache.getOrLoad('k', async () => 'calm value', calm);
-    server.pause();
+    redis.server.pause();
     try {
       const served = await cache.getOrLoadWithMeta('k', async () => 'reloaded', panic);
       // store_timeout, or on a loaded machine store_busy: the calm observation above, answered after its 50 ms, may still be out.
       expect(served).toMatchObject({ value: 'calm value', status: 'hit', decision: { ttl: 60, failSafe: false, shadow: { ttl: 0, failSafe: true, reason: expect.stringMatching(/^store_(timeout|busy)$/) } } });
     } finally {
-      server.resume();
+      redis.server.resume();
     }
   });
 

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { IMPORTANCES } from '../../src/policy/importance.js';
 import { PanicMode } from '../../src/policy/panic-mode.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 import { cli } from './run-cli.js';
 
 // The one shape of each command's --json output, as README documents it. Strict: a key
@@ -135,32 +135,28 @@ describe('--json: one stable shape per command', () => {
   });
 
   describe('on a real redis-server', () => {
-    let redis: RedisServer;
-    beforeAll(async () => {
-      redis = await RedisServer.start();
-    });
-    afterAll(async () => redis.stop());
+    const redis = useRedisServer();
 
     it('status: the same shape calm, in panic and with a corrupt value', async () => {
-      const admin = redis.client();
-      const calm = statusShape.parse(await json(['status', '--redis', redis.url, '--json']));
+      const admin = redis.server.client();
+      const calm = statusShape.parse(await json(['status', '--redis', redis.server.url, '--json']));
       expect(calm).toMatchObject({ scope: 'global', active: false, startedAtMs: null, corrupt: null, baseTtl: 60 });
       const [seconds] = await admin.time();
       await admin.set('brain:panic_start_ts:ucl', String(Number(seconds) - 600), 'EX', 86_400);
-      const panic = statusShape.parse(await json(['status', '--redis', redis.url, '--scope', 'ucl', '--base-ttl', '30', '--json']));
+      const panic = statusShape.parse(await json(['status', '--redis', redis.server.url, '--scope', 'ucl', '--base-ttl', '30', '--json']));
       expect(panic).toMatchObject({ active: true, baseTtl: 30 });
       expect(panic.decisions.map((d) => d.importance)).toEqual(IMPORTANCES);
       await admin.set('brain:panic_start_ts:bad', 'garbage');
-      expect(statusShape.parse(await json(['status', '--redis', redis.url, '--scope', 'bad', '--json'])).corrupt).toMatchObject({ reason: 'unparsable' });
+      expect(statusShape.parse(await json(['status', '--redis', redis.server.url, '--scope', 'bad', '--json'])).corrupt).toMatchObject({ reason: 'unparsable' });
     });
 
     it('reset: the same shape whether there was a panic or not; --key-prefix and the file’s redis.keyPrefix choose the key', async () => {
-      expect(resetShape.parse(await json(['reset', '--redis', redis.url, '--scope', 'ucl', '--json']))).toEqual({ scope: 'ucl', key: 'brain:panic_start_ts:ucl', ended: true });
-      expect(resetShape.parse(await json(['reset', '--redis', redis.url, '--scope', 'ucl', '--json']))).toEqual({ scope: 'ucl', key: 'brain:panic_start_ts:ucl', ended: false });
-      expect(resetShape.parse(await json(['reset', '--redis', redis.url, '--key-prefix', 'other:p', '--json']))).toMatchObject({ key: 'other:p' });
+      expect(resetShape.parse(await json(['reset', '--redis', redis.server.url, '--scope', 'ucl', '--json']))).toEqual({ scope: 'ucl', key: 'brain:panic_start_ts:ucl', ended: true });
+      expect(resetShape.parse(await json(['reset', '--redis', redis.server.url, '--scope', 'ucl', '--json']))).toEqual({ scope: 'ucl', key: 'brain:panic_start_ts:ucl', ended: false });
+      expect(resetShape.parse(await json(['reset', '--redis', redis.server.url, '--key-prefix', 'other:p', '--json']))).toMatchObject({ key: 'other:p' });
       const file = join(mkdtempSync(join(tmpdir(), 'vix-reset-')), 'vix-ttl.json');
-      writeFileSync(file, JSON.stringify({ redis: { url: redis.url, keyPrefix: 'cfg:p' } }));
-      await redis.client().set('cfg:p:ucl', '1', 'EX', 60);
+      writeFileSync(file, JSON.stringify({ redis: { url: redis.server.url, keyPrefix: 'cfg:p' } }));
+      await redis.server.client().set('cfg:p:ucl', '1', 'EX', 60);
       expect(await json(['reset', '--config', file, '--scope', 'ucl', '--json'])).toEqual({ scope: 'ucl', key: 'cfg:p:ucl', ended: true }); // the file's URL and prefix
       expect(await json(['reset', '--config', file, '--key-prefix', 'flag:p', '--scope', 'ucl', '--json'])).toMatchObject({ key: 'flag:p:ucl', ended: false }); // the flag wins
       rmSync(dirname(file), { recursive: true, force: true });

@@ -1,14 +1,13 @@
 import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveCache, RedisCacheStore, RedisPanicClock, VixCircuitBreaker, type RedisPubSubClient } from '../../src/index.js';
 import { cacheStoreContract } from '../contracts/cache-store.contract.js';
 import { panicClockContract } from '../contracts/panic-clock.contract.js';
-import { RedisServer } from '../support/redis-server.js';
 import { advanceRedis, cacheStoreValueAged } from '../support/redis-time-machine.js';
 import { untilDecided } from '../support/until-settled.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 
 // ioredis is a peer dependency, 5 or 6. ioredis 6 speaks RESP3 by default and can map
 // RESP3 replies to JS maps and numbers (`replyMapping: 'resp3'`); the clock and the cache
@@ -28,14 +27,8 @@ const CLIENTS: Array<{ name: string; major: 5 | 6; connect(port: number): RedisP
   { name: 'ioredis 6 (RESP2)', major: 6, connect: (port) => new Redis6({ host: '127.0.0.1', port, protocol: 2 }) },
 ];
 
-let server: RedisServer;
-/** The test's own hands on the store (dev ioredis): resets, corrupt values, time travel. */
-let admin: Redis;
-beforeAll(async () => {
-  server = await RedisServer.start();
-  admin = server.client();
-});
-afterAll(async () => server.stop());
+/** The redis-server of every client below; its `client` (dev ioredis) is the test's own hands on the store: resets, corrupt values, time travel. */
+const redis = useRedisServer();
 
 it('the aliases are the real packages of each major', () => {
   expect(require('ioredis5/package.json')).toMatchObject({ name: 'ioredis', version: expect.stringMatching(/^5\./) });
@@ -46,7 +39,7 @@ for (const { name, major, connect } of CLIENTS) {
   describe(name, () => {
     let client: ReturnType<typeof connect>;
     beforeAll(() => {
-      client = connect(server.port);
+      client = connect(redis.server.port);
       client.on('error', () => {});
     });
     afterAll(() => client.disconnect());
@@ -58,22 +51,22 @@ for (const { name, major, connect } of CLIENTS) {
 
     panicClockContract(`RedisPanicClock on ${name}`, {
       clock: (options) => new RedisPanicClock(client, { timeoutMs: 5000, ...options }),
-      advance: (ms) => advanceRedis(admin, ms, (value) => (Number(value) >= 1e9 ? (Number(value) - ms / 1000).toFixed(6) : null)),
-      reset: async () => void (await admin.flushall()),
+      advance: (ms) => advanceRedis(redis.client, ms, (value) => (Number(value) >= 1e9 ? (Number(value) - ms / 1000).toFixed(6) : null)),
+      reset: async () => void (await redis.client.flushall()),
       corrupt: async (scope, kind) => {
         const key = scope === undefined ? KEY : `${KEY}:${scope}`;
-        const [seconds] = await admin.time();
+        const [seconds] = await redis.client.time();
         const values: Record<string, () => Promise<unknown>> = {
-          garbage: () => admin.set(key, 'garbage'),
-          empty: () => admin.set(key, ''),
-          nan: () => admin.set(key, 'nan'),
-          negative: () => admin.set(key, '-5'),
-          zero: () => admin.set(key, '0'),
-          infinite: () => admin.set(key, 'inf'),
-          'hex float': () => admin.set(key, '0x1.9p30'),
-          'far future': () => admin.set(key, String(Number(seconds) + 10 * 365 * 86_400)),
-          'a hash': () => admin.hset(key, 'start', '1700000000'),
-          'a list': () => admin.rpush(key, '1700000000'),
+          garbage: () => redis.client.set(key, 'garbage'),
+          empty: () => redis.client.set(key, ''),
+          nan: () => redis.client.set(key, 'nan'),
+          negative: () => redis.client.set(key, '-5'),
+          zero: () => redis.client.set(key, '0'),
+          infinite: () => redis.client.set(key, 'inf'),
+          'hex float': () => redis.client.set(key, '0x1.9p30'),
+          'far future': () => redis.client.set(key, String(Number(seconds) + 10 * 365 * 86_400)),
+          'a hash': () => redis.client.hset(key, 'start', '1700000000'),
+          'a list': () => redis.client.rpush(key, '1700000000'),
         };
         await values[kind]!();
       },
@@ -81,23 +74,23 @@ for (const { name, major, connect } of CLIENTS) {
 
     cacheStoreContract(`RedisCacheStore on ${name}`, {
       store: () => new RedisCacheStore(client),
-      advance: (ms) => advanceRedis(admin, ms, cacheStoreValueAged(ms)),
-      reset: async () => void (await admin.flushall()),
+      advance: (ms) => advanceRedis(redis.client, ms, cacheStoreValueAged(ms)),
+      reset: async () => void (await redis.client.flushall()),
     });
 
     it("reads Redis's maxmemory-policy, whatever the shape of the CONFIG GET reply", async () => {
       const clock = new RedisPanicClock(client, { timeoutMs: 5000 });
       try {
         expect(await clock.evictionPolicy()).toEqual({ policy: 'noeviction', canEvictPanicStarts: false, detail: null });
-        await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+        await redis.client.config('SET', 'maxmemory-policy', 'allkeys-lru');
         expect(await clock.evictionPolicy()).toEqual({ policy: 'allkeys-lru', canEvictPanicStarts: true, detail: null });
       } finally {
-        await admin.config('SET', 'maxmemory-policy', 'noeviction');
+        await redis.client.config('SET', 'maxmemory-policy', 'noeviction');
       }
     });
 
     it('the adaptive cache coalesces and serves through this client', async () => {
-      await admin.flushall();
+      await redis.client.flushall();
       const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { timeoutMs: 5000 }), timeoutMs: 5000 });
       const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(client), timeoutMs: 5000 });
       let loads = 0;
@@ -120,11 +113,11 @@ for (const { name, major, connect } of CLIENTS) {
       try {
         const warm = await untilDecided(() => breaker.getTtl(PANIC)); // the script is loaded before the fault
         expect(warm.failSafe).toBe(false);
-        server.pause();
+        redis.server.pause();
         const started = performance.now();
         const decision = await breaker.getTtl(PANIC);
         const ms = performance.now() - started;
-        server.resume();
+        redis.server.resume();
         expect(decision).toMatchObject({ ttl: 0, mode: 'PANIC_FULL', tier: 1, failSafe: true });
         expect(ms).toBeLessThan(BOUND_MS);
         let after = await breaker.getTtl(PANIC);
@@ -134,7 +127,7 @@ for (const { name, major, connect } of CLIENTS) {
         }
         expect(after).toMatchObject({ tier: 1, failSafe: false });
       } finally {
-        server.resume();
+        redis.server.resume();
         await breaker.close();
       }
     });

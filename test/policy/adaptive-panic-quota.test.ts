@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptivePanicQuota, InvalidConfigError, InvalidInputError, MatchImportance, PanicMode } from '../../src/index.js';
+import { thrown } from '../support/thrown.js';
 
 const quota = new AdaptivePanicQuota();
 const EPS = 1e-6;
@@ -192,12 +193,7 @@ describe('a configurable policy', () => {
   ];
   for (const [name, options, field] of rejected) {
     it(`rejects ${name} at construction, naming ${field}`, () => {
-      let caught: unknown;
-      try {
-        new AdaptivePanicQuota(options as never);
-      } catch (error) {
-        caught = error;
-      }
+      const caught = thrown(() => new AdaptivePanicQuota(options as never));
       expect(caught).toBeInstanceOf(InvalidConfigError);
       expect((caught as InvalidConfigError).field).toBe(field);
       expect((caught as Error).message.startsWith(field)).toBe(true);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptivePanicQuota, InvalidConfigError, MatchImportance, type Importance } from '../../src/index.js';
 import { nameVariants, withoutEdition } from '../../src/policy/name-variants.js';
+import { thrown } from '../support/thrown.js';
 
 const HIGH = 'high_stakes';
 const MEDIUM = 'medium_stakes';
@@ -184,12 +185,7 @@ describe('match-type words are configurable', () => {
     ['two words', { matchTypeWords: { high_stakes: ['big match'] } }, 'policy.matchTypeWords.high_stakes.0'],
     ['a word listed under two importances', { matchTypeWords: { low_stakes: ['derby'] } }, 'policy.matchTypeWords.low_stakes'],
   ])('rejects %s at construction, naming %s', (_label, options, field) => {
-    let caught: unknown;
-    try {
-      new AdaptivePanicQuota(options as never);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = thrown(() => new AdaptivePanicQuota(options as never));
     expect(caught).toBeInstanceOf(InvalidConfigError);
     expect((caught as InvalidConfigError).field).toBe(field);
   });
@@ -253,12 +249,7 @@ describe('ignored affixes are configurable', () => {
     ['an affix that is not a string', { ignoredAffixes: [42] }, 'policy.ignoredAffixes.0'],
     ['a list that is not an array', { ignoredAffixes: 'UEFA' }, 'policy.ignoredAffixes'],
   ])('rejects %s at construction, naming %s', (_label, options, field) => {
-    let caught: unknown;
-    try {
-      new AdaptivePanicQuota(options as never);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = thrown(() => new AdaptivePanicQuota(options as never));
     expect(caught).toBeInstanceOf(InvalidConfigError);
     expect((caught as InvalidConfigError).field).toBe(field);
   });

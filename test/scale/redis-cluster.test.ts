@@ -1,38 +1,30 @@
-import type { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdaptiveCache, RedisCacheStore, RedisPanicClock, tagIndexKey, VixCircuitBreaker } from '../../src/index.js';
 import { redisKeySlot } from '../../src/core/redis-key-slot.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
-import { RedisClusterFixture } from '../support/redis-cluster.js';
 import { startWorkers, stopWorkers } from '../support/spawn-workers.js';
 import { untilDecided } from '../support/until-settled.js';
+import { useRedisCluster } from '../support/use-redis-cluster.js';
 
 const KEY = 'brain:panic_start_ts';
 const PANIC = { baseTtl: 60, vixStatus: 'panic', match: { league: 'Ligue 1' } } as const;
 const CALM = { baseTtl: 60, vixStatus: 'calm', match: { league: 'Ligue 1' } } as const;
 
 describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
-  let cluster: RedisClusterFixture;
-  let client: Cluster;
-
-  beforeAll(async () => {
-    cluster = await RedisClusterFixture.start(3);
-    client = cluster.client();
-  }, 40_000);
-  afterAll(async () => cluster.stop());
+  const redis = useRedisCluster(3);
 
   it('keeps each scope in one slot: the script runs, and named scopes spread over the masters', async () => {
-    const clock = new RedisPanicClock(client, { timeoutMs: 1000 });
+    const clock = new RedisPanicClock(redis.client, { timeoutMs: 1000 });
     const scopes = Array.from({ length: 12 }, (_, i) => `league-${i}`);
     for (const scope of scopes) expect((await clock.observe(scope, 'panic')).created).toBe(true);
-    const owners = new Set(await Promise.all(scopes.map(async (s) => (await cluster.ownerOf(clock.keyFor(s))).port)));
+    const owners = new Set(await Promise.all(scopes.map(async (s) => (await redis.cluster.ownerOf(clock.keyFor(s))).port)));
     expect(owners.size).toBeGreaterThan(1);
     for (const scope of scopes) expect((await clock.observe(scope, 'calm')).active).toBe(false);
   });
 
   it('8 real processes racing on a fresh panic leave one start and all decide tier 1', async () => {
-    await client.del(KEY);
-    const workers = await startWorkers('breaker-worker.ts', 8, [cluster.url, '0']);
+    await redis.client.del(KEY);
+    const workers = await startWorkers('breaker-worker.ts', 8, [redis.cluster.url, '0']);
     try {
       const at = Date.now() + 300;
       for (const w of workers) w.send({ at, observe: true, input: { baseTtl: 60, vixStatus: 'panic' } });
@@ -48,18 +40,18 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
   }, 40_000);
 
   it('computes the hash slot of a key as the cluster does (hash tags included)', async () => {
-    const probe = cluster.nodes[0]!.client();
+    const probe = redis.cluster.nodes[0]!.client();
     const keys = ['brain:panic_start_ts', 'brain:panic_start_ts:ligue-1', '{brain}:panic_start_ts:m-7', 'a{}b', 'a{b', '{}', 'x{y}z{w}', ...Array.from({ length: 50 }, (_, i) => `brain:panic_start_ts:m-${i}`)];
     for (const key of keys) expect(redisKeySlot(key), key).toBe(Number(await probe.call('CLUSTER', 'KEYSLOT', key)));
     probe.disconnect();
   });
 
   it('observeMany splits a batch by hash slot: 60 scopes over the three masters, each answered as observe would', async () => {
-    const clock = new RedisPanicClock(client, { timeoutMs: 2000 });
+    const clock = new RedisPanicClock(redis.client, { timeoutMs: 2000 });
     const scopes = Array.from({ length: 60 }, (_, i) => `batch-${i}`);
     const started = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
     expect(started.every((r) => r.ok && r.observation.created)).toBe(true);
-    const owners = new Set(await Promise.all(scopes.map(async (s) => (await cluster.ownerOf(clock.keyFor(s))).port)));
+    const owners = new Set(await Promise.all(scopes.map(async (s) => (await redis.cluster.ownerOf(clock.keyFor(s))).port)));
     expect(owners.size).toBe(3);
     const read = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'read' as const })));
     expect(read.map((r) => r.ok && r.observation.startedAtMs)).toEqual(started.map((r) => r.ok && r.observation.startedAtMs));
@@ -70,11 +62,11 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
 
   it('with a hash-tagged keyPrefix every scope is in one slot: a breaker refreshing 500 scopes sends one script per round, to one master', async () => {
     const keyPrefix = '{vix}:panic_start_ts';
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { keyPrefix, timeoutMs: 2000 }), syncIntervalMs: 100, timeoutMs: 2000, maxPanicScopes: 10_000 });
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.client, { keyPrefix, timeoutMs: 2000 }), syncIntervalMs: 100, timeoutMs: 2000, maxPanicScopes: 10_000 });
     const scopes = Array.from({ length: 500 }, (_, i) => `tagged-${i}`);
     await Promise.all(scopes.map((scope) => breaker.getTtl({ ...PANIC, scope })));
-    const owner = await cluster.ownerOf(`${keyPrefix}:tagged-0`);
-    const admins = cluster.nodes.map((node) => node.client());
+    const owner = await redis.cluster.ownerOf(`${keyPrefix}:tagged-0`);
+    const admins = redis.cluster.nodes.map((node) => node.client());
     const before = await Promise.all(admins.map((admin) => commandCalls(admin)));
     let next = 0;
     const until = performance.now() + 1000;
@@ -86,7 +78,7 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
       const delta = diffCalls(before[i]!, await commandCalls(admin));
       return (delta.evalsha ?? 0) + (delta.eval ?? 0);
     }));
-    const ownerIndex = cluster.nodes.indexOf(owner);
+    const ownerIndex = redis.cluster.nodes.indexOf(owner);
     expect(sent.filter((_, i) => i !== ownerIndex).every((n) => n === 0)).toBe(true);
     expect(sent[ownerIndex]).toBeGreaterThan(0);
     expect(sent[ownerIndex]).toBeLessThanOrEqual(Math.ceil(1000 / 50) + 2); // one script (500 keys) per round, at most two rounds per interval
@@ -99,13 +91,13 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
   const BOUND_MS = 1000;
 
   it(`observeMany while one master is paused: the scopes of its slots fail within ${BOUND_MS} ms, the others are answered`, async () => {
-    const clock = new RedisPanicClock(client, { timeoutMs: 50 });
+    const clock = new RedisPanicClock(redis.client, { timeoutMs: 50 });
     const scopes = Array.from({ length: 30 }, (_, i) => `paused-${i}`);
     for (let i = 0; i < 100 && !(await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'read' as const })))).every((r) => r.ok); i += 1) {
       await new Promise((r) => setTimeout(r, 50)); // connected to every master and scripts loaded, however loaded the machine
     }
-    const owner = await cluster.ownerOf(clock.keyFor('paused-0'));
-    const onOwner = await Promise.all(scopes.map(async (s) => (await cluster.ownerOf(clock.keyFor(s))) === owner));
+    const owner = await redis.cluster.ownerOf(clock.keyFor('paused-0'));
+    const onOwner = await Promise.all(scopes.map(async (s) => (await redis.cluster.ownerOf(clock.keyFor(s))) === owner));
     owner.pause();
     try {
       const started = performance.now();
@@ -121,9 +113,9 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
   });
 
   it(`fails safe within ${BOUND_MS} ms while the master of the key is paused, and recovers after`, async () => {
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.client, { timeoutMs: 50 }), syncIntervalMs: 0, timeoutMs: 50 });
     expect(await untilDecided(() => breaker.getTtl(PANIC))).toMatchObject({ failSafe: false }); // the panic is stored before the fault
-    const owner = await cluster.ownerOf(KEY);
+    const owner = await redis.cluster.ownerOf(KEY);
     owner.pause();
     try {
       for (let i = 0; i < 5; i += 1) {
@@ -147,15 +139,15 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
   });
 
   it('a fast-path round of 600 known scopes in one slot while that slot migrates: a round answers every scope as its keys hold it, or fails', async () => {
-    const clock = new RedisPanicClock(client, { timeoutMs: 5000, keyPrefix: '{migrating}:panic', maxKeysPerScript: 2000 });
+    const clock = new RedisPanicClock(redis.client, { timeoutMs: 5000, keyPrefix: '{migrating}:panic', maxKeysPerScript: 2000 });
     const scopes = Array.from({ length: 600 }, (_, i) => `s-${i}`);
     const keys = scopes.map((scope) => clock.keyFor(scope));
     const reads = scopes.map((scope) => ({ scope, kind: 'read' as const }));
     const started = await clock.observeMany(scopes.map((scope) => ({ scope, kind: 'panic' as const })));
     expect(started.every((r) => r.ok && r.observation.created)).toBe(true);
     const slot = redisKeySlot(keys[0]!);
-    const source = await cluster.ownerOf(keys[0]!);
-    const target = cluster.nodes.find((node) => node !== source)!;
+    const source = await redis.cluster.ownerOf(keys[0]!);
+    const target = redis.cluster.nodes.find((node) => node !== source)!;
     const [from, to] = [source.client(), target.client()];
     const [fromId, toId] = [String(await from.call('CLUSTER', 'MYID')), String(await to.call('CLUSTER', 'MYID'))];
     /** Each key's start as the node holding it has it (ms), or null: found by SCAN (no redirection), read after ASKING. */
@@ -196,7 +188,7 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
       const rewritten = later((await held())[450]!);
       expect(await to.pipeline().call('ASKING').set(keys[450]!, rewritten, 'KEEPTTL').exec()).toEqual([[null, 'OK'], [null, 'OK']]);
       expect(await expectHeld('every key migrated, the slot still migrating')).toBe(600);
-      for (const node of cluster.nodes) {
+      for (const node of redis.cluster.nodes) {
         const c = node.client();
         await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
         c.disconnect();
@@ -209,32 +201,25 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
     } finally {
       from.disconnect();
       to.disconnect();
-      await cluster.waitUntilOk();
+      await redis.cluster.waitUntilOk();
     }
   }, 40_000);
 });
 
 describe('AdaptiveCache tags on a real 3-master Redis Cluster', () => {
-  let cluster: RedisClusterFixture;
-  let client: Cluster;
-
-  beforeAll(async () => {
-    cluster = await RedisClusterFixture.start(3);
-    client = cluster.client();
-  }, 40_000);
-  afterAll(async () => cluster.stop());
+  const redis = useRedisCluster(3);
 
   it('entries spread over the masters; a tag’s index, tombstone and scratch keys share one slot; invalidateTags removes exactly its entries', async () => {
-    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(client, { timeoutMs: 2000 }), timeoutMs: 2000 });
-    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(client), timeoutMs: 2000 });
+    const breaker = new VixCircuitBreaker({ clock: new RedisPanicClock(redis.client, { timeoutMs: 2000 }), timeoutMs: 2000 });
+    const cache = new AdaptiveCache({ breaker, store: new RedisCacheStore(redis.client), timeoutMs: 2000 });
     const keys = Array.from({ length: 30 }, (_, i) => `odds:match-${i}`);
     for (const [i, key] of keys.entries()) {
       await cache.getOrLoad(key, async () => i, { ...CALM, tags: [`league:l${i % 2}`, `match:match-${i}`] });
     }
-    const owners = new Set(await Promise.all(keys.map(async (k) => (await cluster.ownerOf(`vix-ttl:cache:${k}`)).port)));
+    const owners = new Set(await Promise.all(keys.map(async (k) => (await redis.cluster.ownerOf(`vix-ttl:cache:${k}`)).port)));
     expect(owners.size).toBeGreaterThan(1);
     const index = tagIndexKey('vix-ttl:cache:', 'league:l0');
-    expect((await cluster.ownerOf(index)).port).toBe((await cluster.ownerOf(`${index}:inv`)).port);
+    expect((await redis.cluster.ownerOf(index)).port).toBe((await redis.cluster.ownerOf(`${index}:inv`)).port);
     expect(await cache.invalidateTags(['league:l0'])).toBe(15);
     for (const [i, key] of keys.entries()) {
       const status = (await cache.getOrLoadWithMeta(key, async () => -1, CALM)).status;

@@ -1,12 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, RedisServer } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useServeOnRedis } from '../support/use-serve-on-redis.js';
 import { eventually, httpRequest } from './http-helpers.js';
-import { alive, serve, type ServeProcess } from './serve-process.js';
 
 const MAX_PANIC_SCOPES = 1000;
 const FLOOD = 5000;
 const CONNECTIONS = 32;
 const PREFIX = 'brain:panic_start_ts';
+
+/** What the tests read of a `POST /v1/ttl` answer. */
+interface Decision {
+  tier: number;
+  ttl: number;
+  failSafe: boolean;
+  reason?: string;
+}
 
 function counter(text: string, pattern: RegExp): number {
   const match = pattern.exec(text);
@@ -14,34 +21,20 @@ function counter(text: string, pattern: RegExp): number {
 }
 
 describe(`one anonymous client cannot fill Redis: a real serve process (--max-panic-scopes ${MAX_PANIC_SCOPES}), ${FLOOD} panics with new scope names`, () => {
-  let redis: RedisServer;
-  let service: ServeProcess;
-  let base: string;
+  // An evicting policy, as in the report: the service warns about it at start.
+  const served = useServeOnRedis({ redisArgs: ['--maxmemory-policy', 'allkeys-lru'], args: ['--max-panic-scopes', String(MAX_PANIC_SCOPES)], env: { LOG_LEVEL: 'info' } });
 
-  beforeAll(async () => {
-    // An evicting policy, as in the report: the service warns about it at start.
-    redis = await RedisServer.start(['--maxmemory-policy', 'allkeys-lru']);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    service = serve(['--redis', redis.url, '--port', String(port), '--max-panic-scopes', String(MAX_PANIC_SCOPES)], { LOG_LEVEL: 'info' });
-    await eventually(async () => (await httpRequest(`${base}/readyz`).catch(() => ({ status: 0 }))).status === 200, 20_000, 'serve ready');
-  });
-
-  afterAll(async () => {
-    if (service.child.exitCode === null) service.child.kill('SIGKILL');
-    if (service.child.pid && alive(service.child.pid)) process.kill(service.child.pid, 'SIGKILL');
-    await redis.stop();
-  });
+  /** A decision of the service, which answers every one 200 (fail-safe or not). */
+  const post = async (body: object): Promise<Decision> => {
+    const response = await fetch(`${served.base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Decision;
+  };
 
   it('at most maxPanicScopes starts are written, the rest fail safe (scope_limit), counted, logged once; a live tier-3 scope keeps its start and its tier', async () => {
-    const admin = redis.client();
-    const post = async (body: object) => {
-      const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      expect(response.status).toBe(200);
-      return (await response.json()) as { tier: number; ttl: number; failSafe: boolean; reason?: string };
-    };
+    const admin = served.client;
     /** The live scope: tier 3 — or, on a loaded machine, a store timeout (the service's 50 ms budget) — never refused. */
-    const expectLive = (decision: { tier: number; ttl: number; failSafe: boolean; reason?: string }) => {
+    const expectLive = (decision: Decision) => {
       if (decision.failSafe) expect(['store_timeout', 'store_busy']).toContain(decision.reason);
       else expect(decision).toMatchObject({ tier: 3, ttl: 30 });
     };
@@ -72,8 +65,8 @@ describe(`one anonymous client cannot fill Redis: a real serve process (--max-pa
     await Promise.all(Array.from({ length: CONNECTIONS }, lane));
 
     const floodKeys = (await admin.keys(`${PREFIX}:flood-*`)).length;
-    const metrics = (await httpRequest(`${base}/metrics`)).text;
-    const limitLines = service.lines.filter((l) => l.msg === 'VIX_TTL_PANIC_SCOPE_LIMIT');
+    const metrics = (await httpRequest(`${served.base}/metrics`)).text;
+    const limitLines = served.service.lines.filter((l) => l.msg === 'VIX_TTL_PANIC_SCOPE_LIMIT');
     console.log(JSON.stringify({ flood: FLOOD, reasons, floodKeys, dbsize: await admin.dbsize(), limitLogLines: limitLines.length }));
 
     // One slot is the live scope's: at most 999 flood scopes were written (on a loaded machine a few
@@ -101,19 +94,14 @@ describe(`one anonymous client cannot fill Redis: a real serve process (--max-pa
     expect(metrics).toMatch(/^vix_ttl_current_tier\{scope="epl-live",importance="medium_stakes"\} 3$/m);
 
     // The evicting maxmemory-policy was reported at start, and is in /readyz and the metrics.
-    expect(service.lines.some((l) => String(l.msg).startsWith('VIX_TTL_STORE_CAN_EVICT_PANIC_STARTS') && l.policy === 'allkeys-lru')).toBe(true);
-    expect((await httpRequest(`${base}/readyz`)).json()).toMatchObject({ status: 'ready', store: { eviction: { policy: 'allkeys-lru', canEvictPanicStarts: true } } });
+    expect(served.service.lines.some((l) => String(l.msg).startsWith('VIX_TTL_STORE_CAN_EVICT_PANIC_STARTS') && l.policy === 'allkeys-lru')).toBe(true);
+    expect((await httpRequest(`${served.base}/readyz`)).json()).toMatchObject({ status: 'ready', store: { eviction: { policy: 'allkeys-lru', canEvictPanicStarts: true } } });
     expect(metrics).toContain('vix_ttl_store_maxmemory_policy{policy="allkeys-lru",evicts_panic_starts="true"} 1');
   }, 90_000);
 
   it('with every slot taken by the flood, a panic live in Redis (tier 3, begun by another host) is read and decided from its start, not locked out; a new panic with no start is scope_limit and writes nothing', async () => {
-    const admin = redis.client();
-    const post = async (body: object) => {
-      const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      expect(response.status).toBe(200);
-      return (await response.json()) as { tier: number; ttl: number; failSafe: boolean; reason?: string };
-    };
-    expect((await httpRequest(`${base}/metrics`)).text).toMatch(new RegExp(`^vix_ttl_panic_scopes ${MAX_PANIC_SCOPES}$`, 'm'));
+    const admin = served.client;
+    expect((await httpRequest(`${served.base}/metrics`)).text).toMatch(new RegExp(`^vix_ttl_panic_scopes ${MAX_PANIC_SCOPES}$`, 'm'));
     const [seconds] = await admin.time();
     const start = (Number(seconds) - 100 * 60).toFixed(6);
     await admin.set(`${PREFIX}:ucl`, start, 'EX', 86_400);
@@ -128,6 +116,6 @@ describe(`one anonymous client cannot fill Redis: a real serve process (--max-pa
     expect(await admin.exists(`${PREFIX}:real-new`)).toBe(0);
     expect(await admin.dbsize()).toBe(dbsize);
     // A scrape may show a render up to 1 s old (renders are shared and reused for a second).
-    await eventually(async () => /^vix_ttl_current_tier\{scope="ucl",importance="medium_stakes"\} 3$/m.test((await httpRequest(`${base}/metrics`)).text), 5000, 'ucl at tier 3 in the metrics');
+    await eventually(async () => /^vix_ttl_current_tier\{scope="ucl",importance="medium_stakes"\} 3$/m.test((await httpRequest(`${served.base}/metrics`)).text), 5000, 'ucl at tier 3 in the metrics');
   }, 60_000);
 });

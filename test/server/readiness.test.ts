@@ -1,63 +1,50 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { createServer } from '../../src/server/http/create-server.js';
 import { RedisServer } from '../support/redis-server.js';
+import { useServiceOnRedis } from '../support/use-service-on-redis.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 
 describe('/readyz follows a real redis-server', () => {
-  let redis: RedisServer;
-  let server: VixTtlServer;
-  let base: string;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    // The store timeouts are not the subject (ready or not is): generous, so a loaded machine still answers 200.
-    // A ping is bounded by the clock's own timeout as well as by readyTimeoutMs, so both are seconds.
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 2000 }), timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 3000, metricsMaxAgeMs: 0 });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    base = server.app.listeningOrigin;
-  });
-
-  afterAll(async () => {
-    await server.app.close();
-    await redis.stop();
-  });
+  // The store timeouts are not the subject (ready or not is): generous, so a loaded machine still answers 200.
+  // A ping is bounded by the clock's own timeout as well as by readyTimeoutMs, so both are seconds.
+  const served = useServiceOnRedis({ clockTimeoutMs: 2000, timeoutMs: 50, syncIntervalMs: 0, readyTimeoutMs: 3000, metricsMaxAgeMs: 0 });
 
   it('is 200 while Redis answers', async () => {
-    const ready = await httpRequest(`${base}/readyz`);
+    const ready = await httpRequest(`${served.base}/readyz`);
     expect(ready.status).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', store: { kind: 'redis', up: true, error: null } });
   });
 
   it('is 503 while redis-server is SIGSTOPped, decisions fail safe instead of failing, and it is 200 again after SIGCONT', async () => {
-    await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'epl' }));
-    redis.pause();
+    await postJson(`${served.base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'epl' }));
+    served.server.pause();
     try {
-      const unready = await httpRequest(`${base}/readyz`);
+      const unready = await httpRequest(`${served.base}/readyz`);
       expect(unready.status).toBe(503);
       expect(unready.json()).toMatchObject({ status: 'unready', store: { kind: 'redis', up: false } });
       expect(['store_timeout', 'store_busy']).toContain((unready.json().store as { error: string }).error);
 
-      const decision = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'epl' }));
+      const decision = await postJson(`${served.base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'epl' }));
       expect(decision.status).toBe(200);
       expect(decision.json()).toMatchObject({ ttl: 0, tier: 1, failSafe: true });
 
-      const state = await httpRequest(`${base}/v1/state`);
+      const state = await httpRequest(`${served.base}/v1/state`);
       expect(state.status).toBe(200);
       const epl = (state.json().scopes as Array<{ scope: string; error: string | null; tiers: unknown; failSafe: { active: boolean } }>).find((s) => s.scope === 'epl')!;
       expect(epl.error).not.toBeNull();
       expect(epl.tiers).toBeNull();
       expect(epl.failSafe.active).toBe(true);
 
-      const metrics = (await httpRequest(`${base}/metrics`)).text;
+      const metrics = (await httpRequest(`${served.base}/metrics`)).text;
       expect(metrics).toMatch(/^vix_ttl_store_up 0$/m);
       expect(metrics).toMatch(/^vix_ttl_fail_safe_total\{reason="store_(timeout|busy)"\} [1-9]/m);
       expect(metrics).toMatch(/^vix_ttl_store_latency_seconds_count\{kind="ping",outcome="(timeout|busy)"\} [1-9]/m);
     } finally {
-      redis.resume();
+      served.server.resume();
     }
-    await eventually(async () => (await httpRequest(`${base}/readyz`)).status === 200, 15_000, '/readyz 200 after SIGCONT');
-    expect((await httpRequest(`${base}/metrics`)).text).toMatch(/^vix_ttl_store_up 1$/m);
+    await eventually(async () => (await httpRequest(`${served.base}/readyz`)).status === 200, 15_000, '/readyz 200 after SIGCONT');
+    expect((await httpRequest(`${served.base}/metrics`)).text).toMatch(/^vix_ttl_store_up 1$/m);
   });
 });
 

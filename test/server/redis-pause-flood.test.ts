@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
-import { freePort, RedisServer } from '../support/redis-server.js';
+import { useServeOnRedis } from '../support/use-serve-on-redis.js';
 import { eventually, httpRequest } from './http-helpers.js';
-import { alive, serve, type ServeProcess } from './serve-process.js';
 
 const PAUSE_MS = 15_000;
 const CONNECTIONS = 32;
@@ -37,38 +36,21 @@ interface Sample {
 }
 
 describe('nothing queues behind a hung Redis: a real serve process, a new panic scope on every request, redis-server SIGSTOPped for 15 s', () => {
-  let redis: RedisServer;
-  let service: ServeProcess;
-  let base: string;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    service = serve(['--redis', redis.url, '--port', String(port)], { LOG_LEVEL: 'warn', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_BUDGET_MB}` });
-    await eventually(async () => (await httpRequest(`${base}/readyz`).catch(() => ({ status: 0 }))).status === 200, 20_000, 'serve ready');
-  });
-
-  afterAll(async () => {
-    redis.resume();
-    if (service.child.exitCode === null) service.child.kill('SIGKILL');
-    if (service.child.pid && alive(service.child.pid)) process.kill(service.child.pid, 'SIGKILL');
-    await redis.stop();
-  });
+  const served = useServeOnRedis({ env: { LOG_LEVEL: 'warn', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_BUDGET_MB}` } });
 
   it(`at most ${MAX_IN_FLIGHT} commands in flight, decisions fail safe (store_busy) at once, memory flat, and nothing is written after SIGCONT`, async () => {
-    const admin = redis.client();
-    const pid = service.child.pid!;
+    const admin = served.server.client();
+    const pid = served.service.child.pid!;
     // Warm up: the script is loaded and the clock knows Redis's time.
     for (let i = 0; i < 20; i += 1) {
-      const warm = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: `warm-${i}` }) });
+      const warm = await fetch(`${served.base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: `warm-${i}` }) });
       expect(warm.status).toBe(200);
     }
     const keysBefore = await admin.dbsize();
     const callsBefore = await commandCalls(admin);
 
-    redis.pause();
-    await redis.stopped();
+    served.server.pause();
+    await served.server.stopped();
     const pausedAt = Date.now();
     let sent = 0;
     let stop = false;
@@ -77,7 +59,7 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     const loop = async (lane: number) => {
       while (!stop) {
         const scope = `flood-${lane}-${(sent += 1)}`;
-        const response = await fetch(`${base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope }) });
+        const response = await fetch(`${served.base}/v1/ttl`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope }) });
         statuses[response.status] = (statuses[response.status] ?? 0) + 1;
         const decision = (await response.json()) as { failSafe?: boolean; reason?: string };
         const key = decision.failSafe ? (decision.reason ?? 'unknown') : 'not_fail_safe';
@@ -87,7 +69,7 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     const samples: Sample[] = [];
     const sampler = (async () => {
       while (!stop) {
-        const text = await (await fetch(`${base}/metrics`)).text();
+        const text = await (await fetch(`${served.base}/metrics`)).text();
         samples.push({ atMs: Date.now() - pausedAt, inFlight: gauge(text, 'vix_ttl_store_in_flight'), heapUsedMb: gauge(text, 'nodejs_heap_size_used_bytes') / 2 ** 20, rssMb: rssMb(pid) });
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -102,8 +84,8 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     // seen less than a second ago and may be written, by design. The subject is what queued during
     // the pause, so Redis resumes once every queued command is past that age, whatever the scheduler did.
     await new Promise((r) => setTimeout(r, 3 * STALE_AFTER_MS));
-    redis.resume();
-    await eventually(async () => gauge(await (await fetch(`${base}/metrics`)).text(), 'vix_ttl_store_in_flight') === 0, 10_000, 'the commands in flight answered');
+    served.server.resume();
+    await eventually(async () => gauge(await (await fetch(`${served.base}/metrics`)).text(), 'vix_ttl_store_in_flight') === 0, 10_000, 'the commands in flight answered');
     const delta = diffCalls(callsBefore, await commandCalls(admin));
     const scripts = (delta.evalsha ?? 0) + (delta.eval ?? 0);
     const keysAfter = await admin.dbsize();
@@ -144,8 +126,8 @@ describe('nothing queues behind a hung Redis: a real serve process, a new panic 
     expect(floodKeys).toBe(0);
     expect(keysAfter).toBe(keysBefore);
     // Memory stays bounded: the process served every request inside its heap budget and is still up.
-    expect(service.child.exitCode).toBeNull();
+    expect(served.service.child.exitCode).toBeNull();
     expect(peakHeap).toBeLessThan(HEAP_BUDGET_MB);
-    expect((await httpRequest(`${base}/healthz`)).status).toBe(200);
+    expect((await httpRequest(`${served.base}/healthz`)).status).toBe(200);
   }, 90_000);
 });

@@ -1,10 +1,7 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useServiceOnRedis } from '../support/use-service-on-redis.js';
 import { httpRequest, postJson } from './http-helpers.js';
 
 const SCOPES = 400;
@@ -19,36 +16,23 @@ function commands(delta: Record<string, number>): number {
 }
 
 describe(`a scrape costs Redis nothing per scope: ${SCOPES} tracked scopes on a real redis-server`, () => {
-  let redis: RedisServer;
-  let admin: Redis;
-  let server: VixTtlServer;
-  let base: string;
+  const served = useServiceOnRedis({ clockTimeoutMs: 1000, timeoutMs: 1000, maxTrackedScopes: SCOPES, vixSource: null });
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
-    admin = redis.client();
-    server = await createServer({ clock: new RedisPanicClock(redis.client(), { timeoutMs: 1000 }), timeoutMs: 1000, maxTrackedScopes: SCOPES, vixSource: null });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    base = server.app.listeningOrigin;
     for (let batch = 0; batch < SCOPES; batch += 50) {
       const responses = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: `s-${batch + i}` }))),
+        Array.from({ length: 50 }, (_, i) => postJson(`${served.base}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'panic', match: { league: 'Premier League' }, scope: `s-${batch + i}` }))),
       );
       for (const response of responses) expect(response.status).toBe(200);
     }
   }, 60_000);
 
-  afterAll(async () => {
-    await server.app.close();
-    await redis.stop();
-  });
-
   it('one scrape shows every scope and runs O(1) Redis commands (INFO commandstats), 20 scrapes in a row too', async () => {
-    const before = await commandCalls(admin);
-    const first = (await httpRequest(`${base}/metrics`)).text;
-    const afterOne = diffCalls(before, await commandCalls(admin));
-    for (let i = 0; i < 19; i += 1) await httpRequest(`${base}/metrics`);
-    const afterTwenty = diffCalls(before, await commandCalls(admin));
+    const before = await commandCalls(served.client);
+    const first = (await httpRequest(`${served.base}/metrics`)).text;
+    const afterOne = diffCalls(before, await commandCalls(served.client));
+    for (let i = 0; i < 19; i += 1) await httpRequest(`${served.base}/metrics`);
+    const afterTwenty = diffCalls(before, await commandCalls(served.client));
     console.log(JSON.stringify({ scopes: SCOPES, oneScrape: afterOne, twentyScrapes: afterTwenty }));
 
     const tracked = new Set([...first.matchAll(/^vix_ttl_current_tier\{scope="(s-\d+)",importance="medium_stakes"\} 1$/gm)].map((m) => m[1]));
@@ -63,9 +47,9 @@ describe(`a scrape costs Redis nothing per scope: ${SCOPES} tracked scopes on a 
   it('GET /v1/state and the event stream inspect at most 16 scopes per build, whatever the number of scopes', async () => {
     // Decisions made the readings; once they are older than 1 s a build re-reads the stalest 16.
     await new Promise((r) => setTimeout(r, 1200));
-    const before = await commandCalls(admin);
-    const state = (await httpRequest(`${base}/v1/state`)).json() as unknown as ServiceStateSnapshot;
-    const one = diffCalls(before, await commandCalls(admin));
+    const before = await commandCalls(served.client);
+    const state = (await httpRequest(`${served.base}/v1/state`)).json() as unknown as ServiceStateSnapshot;
+    const one = diffCalls(before, await commandCalls(served.client));
     expect(state.scopes.length).toBe(SCOPES + 1);
     const epl = state.scopes.find((s) => s.scope === 's-7')!;
     expect(epl.panic).toMatchObject({ active: true });
@@ -74,14 +58,14 @@ describe(`a scrape costs Redis nothing per scope: ${SCOPES} tracked scopes on a 
     expect(scripts(one)).toBeGreaterThan(0);
 
     // A flood of state requests shares builds (250 ms) and each build stays bounded.
-    const flood = await commandCalls(admin);
+    const flood = await commandCalls(served.client);
     const started = Date.now();
     let requests = 0;
     while (Date.now() - started < 2000) {
-      await Promise.all(Array.from({ length: 10 }, () => httpRequest(`${base}/v1/state`)));
+      await Promise.all(Array.from({ length: 10 }, () => httpRequest(`${served.base}/v1/state`)));
       requests += 10;
     }
-    const floodDelta = diffCalls(flood, await commandCalls(admin));
+    const floodDelta = diffCalls(flood, await commandCalls(served.client));
     const builds = Math.ceil((Date.now() - started) / 250) + 1;
     console.log(JSON.stringify({ stateRequests: requests, scripts: scripts(floodDelta), boundBuilds: builds }));
     expect(scripts(floodDelta)).toBeLessThanOrEqual(builds * 16 + 2);

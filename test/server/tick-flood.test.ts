@@ -1,18 +1,15 @@
 import { request, type ClientRequest } from 'node:http';
-import { MessageChannel } from 'node:worker_threads';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/clock/memory-panic-clock.js';
-import { RedisPanicClock } from '../../src/clock/redis-panic-clock.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
 import { LocalVix } from '../../src/server/vix/local-vix.js';
-import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.js';
 import { VixBusyError, type TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, isVixMessage } from '../../src/server/process/vix-messages.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { sliceText } from '../../src/server/vix/tick-batch.js';
 import { checkResponse } from '../support/openapi-conformance.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useServiceOnRedis } from '../support/use-service-on-redis.js';
+import { startWorkerService } from '../support/worker-service.js';
 import { eventually, httpRequest, postJson } from './http-helpers.js';
 
 const MINUTE = 60_000;
@@ -55,12 +52,8 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
 
   it('past maxConcurrentTickBatches a batch is a 429 busy with Retry-After and the service’s error shape, and /v1/ttl still answers', async () => {
     // A batch held in work: the engine is in a cluster primary that does not answer.
-    const { port1, port2 } = new MessageChannel();
-    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
-    const remote = new RemoteVix({ timeoutMs: 60_000, channel });
-    const held = await createServer({ clock: new MemoryPanicClock(), vixSource: remote, maxConcurrentTickBatches: 1 });
-    await held.app.listen({ port: 0, host: '127.0.0.1' });
-    const url = held.app.listeningOrigin;
+    const held = await startWorkerService({ timeoutMs: 60_000 }, { maxConcurrentTickBatches: 1 });
+    const url = held.origin;
     try {
       const first = postJson(`${url}/v1/ticks`, batch(10));
       let refused!: Awaited<ReturnType<typeof postJson>>;
@@ -72,13 +65,11 @@ describe('a tick flood cannot starve decisions: POST /v1/ticks takes a bounded n
       const big = await postJson(`${url}/v1/ticks`, batch(10_000));
       expect(big.status).toBe(429);
       expect((await postJson(`${url}/v1/ttl`, JSON.stringify({ baseTtl: 60, vixStatus: 'calm' }))).status).toBe(200);
-      await remote.close(); // the first batch ends (503), and gives its place back
+      await held.remote.close(); // the first batch ends (503), and gives its place back
       expect((await first).status).toBe(503);
       expect((await postJson(`${url}/v1/ticks`, batch(10))).json()).toMatchObject({ error: 'vix_unavailable' });
     } finally {
-      await held.app.close();
-      port1.close();
-      port2.close();
+      await held.close();
     }
   });
 
@@ -153,47 +144,38 @@ describe('LocalVix ingests a big batch in chunks, one batch after another, with 
 
 describe('in a cluster worker, a busy primary is a 429 busy too', () => {
   it('the primary’s busy answer becomes 429 busy with Retry-After', async () => {
-    const { port1, port2 } = new MessageChannel();
-    port2.on('message', (message: unknown) => {
-      if (isVixMessage(message, VIX_TICKS_REQUEST)) port2.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, error: 'the VIX engine already has 16 tick batches queued (at most 16); retry in a moment', busy: true });
+    const worker = await startWorkerService({ timeoutMs: 5000 });
+    const { primary } = worker;
+    primary.on('message', (message: unknown) => {
+      if (isVixMessage(message, VIX_TICKS_REQUEST)) primary.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, error: 'the VIX engine already has 16 tick batches queued (at most 16); retry in a moment', busy: true });
     });
-    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
-    const remote = new RemoteVix({ timeoutMs: 5000, channel });
-    const server = await createServer({ clock: new MemoryPanicClock(), vixSource: remote });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const response = await postJson(`${server.app.listeningOrigin}/v1/ticks`, batch(3));
+      const response = await postJson(`${worker.origin}/v1/ticks`, batch(3));
       expect(response.status).toBe(429);
       expect(response.headers['retry-after']).toBe('1');
       expect(response.json()).toMatchObject({ error: 'busy', field: null, message: expect.stringMatching(/^the cluster primary is busy: /) });
     } finally {
-      await server.app.close();
-      await remote.close();
-      port1.close();
-      port2.close();
+      await worker.close();
     }
   });
 });
 
 describe('in a cluster worker, a big batch goes to the primary as bytes over the structured-clone channel', () => {
   it('with serialization advanced, every part of a body over 64 KiB is the UTF-8 bytes of a slice with its delimiters (no text to escape, no copy), and together they are the ticks posted', async () => {
-    const { port1, port2 } = new MessageChannel(); // structured clone, as serve --workers sets up its IPC
+    const worker = await startWorkerService({ timeoutMs: 5000, serialization: 'advanced' }); // structured clone, as serve --workers sets up its IPC
+    const { primary } = worker;
     const parts: unknown[] = [];
-    port2.on('message', (message: unknown) => {
+    primary.on('message', (message: unknown) => {
       if (!isVixMessage(message, VIX_TICKS_REQUEST)) return;
       parts.push(message);
-      if (message.more !== true) port2.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, answer: { accepted: 0, rejected: 0, byReason: {}, rejections: [] } });
+      if (message.more !== true) primary.postMessage({ type: VIX_TICKS_RESPONSE, id: message.id, answer: { accepted: 0, rejected: 0, byReason: {}, rejections: [] } });
     });
-    const channel: IpcChannel = { send: (m) => (port1.postMessage(m), true), connected: true, on: (e, l) => port1.on(e, l), off: (e, l) => port1.off(e, l) };
-    const remote = new RemoteVix({ timeoutMs: 5000, channel, serialization: 'advanced' });
-    const server = await createServer({ clock: new MemoryPanicClock(), vixSource: remote });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const from = Date.now() - 60_000;
       const ticks = Array.from({ length: 3000 }, (_, i) => ({ market: `é-"q"-\\-😀-${i % 40}`, price: 2 + (i % 7) / 100, ts: from + i }));
       const body = JSON.stringify({ ticks });
       expect(Buffer.byteLength(body)).toBeGreaterThan(65_536);
-      expect((await postJson(`${server.app.listeningOrigin}/v1/ticks`, body)).status).toBe(200);
+      expect((await postJson(`${worker.origin}/v1/ticks`, body)).status).toBe(200);
       expect(parts).toHaveLength(6); // 500 ticks per message
       const received: unknown[] = [];
       for (const part of parts as Array<{ ticksBytes?: unknown; ticksText?: unknown }>) {
@@ -203,31 +185,14 @@ describe('in a cluster worker, a big batch goes to the primary as bytes over the
       }
       expect(received).toEqual(ticks);
     } finally {
-      await server.app.close();
-      await remote.close();
-      port1.close();
-      port2.close();
+      await worker.close();
     }
   });
 });
 
 describe('a tick from the future, on the service (wall clock, real redis-server)', () => {
-  let redisServer: RedisServer;
-  let redis: Redis;
-  let server: VixTtlServer;
-  let base: string;
-  beforeAll(async () => {
-    redisServer = await RedisServer.start();
-    redis = redisServer.client();
-    // warmupMs 0: the engine warms a scope up on its own time (the wall clock here), so the history below could not warm it.
-    server = await createServer({ clock: new RedisPanicClock(redisServer.client(), { timeoutMs: 1000 }), maxTickSkewMs: 5000, vixEngine: { warmupMs: 0 } });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    base = server.app.listeningOrigin;
-  });
-  afterAll(async () => {
-    await server?.app.close();
-    await redisServer?.stop();
-  });
+  // warmupMs 0: the engine warms a scope up on its own time (the wall clock here), so the history below could not warm it.
+  const served = useServiceOnRedis({ clockTimeoutMs: 1000, maxTickSkewMs: 5000, vixEngine: { warmupMs: 0 } });
 
   it('live panics published to Redis stay, start unchanged, after a 9999-12-31 tick and a microseconds tick', async () => {
     const end = Date.now() - 5000;
@@ -237,32 +202,32 @@ describe('a tick from the future, on the service (wall clock, real redis-server)
     ];
     // The last four minutes (the service takes no tick older than five): three calm, then a shock everywhere.
     const ticks = [...simulateTicks({ seed: 9, startMs: end - 4 * MINUTE, durationMs: 4 * MINUTE, scopes, events: [{ atMs: 3 * MINUTE, durationMs: MINUTE, volatility: 10 }] })].map((r) => r.tick);
-    for (let i = 0; i < ticks.length; i += 5000) expect((await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: ticks.slice(i, i + 5000) }))).status).toBe(200);
+    for (let i = 0; i < ticks.length; i += 5000) expect((await postJson(`${served.base}/v1/ticks`, JSON.stringify({ ticks: ticks.slice(i, i + 5000) }))).status).toBe(200);
     const keys = ['brain:panic_start_ts', 'brain:panic_start_ts:rma-bay', 'brain:panic_start_ts:psg-bvb'];
-    await eventually(async () => (await redis.exists(...keys)) === 3, 5000, 'the published panics');
-    const starts = await redis.mget(...keys);
-    const timeBefore = (server.vix as LocalVix).engine.stats().timeMs!;
+    await eventually(async () => (await served.client.exists(...keys)) === 3, 5000, 'the published panics');
+    const starts = await served.client.mget(...keys);
+    const timeBefore = (served.service.vix as LocalVix).engine.stats().timeMs!;
 
     const attack = [
       { market: 'rma-bay/m1', price: 3, ts: '9999-12-31T23:59:59Z', scope: 'rma-bay' },
       { market: 'psg-bvb/m1', price: 3, ts: Date.now() * 1000, scope: 'psg-bvb' },
     ];
-    const answer = (await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: attack }))).json() as unknown as TickBatchAnswer;
+    const answer = (await postJson(`${served.base}/v1/ticks`, JSON.stringify({ ticks: attack }))).json() as unknown as TickBatchAnswer;
     expect(answer).toMatchObject({ accepted: 0, rejected: 2, byReason: { future_ts: 2 } });
-    expect((server.vix as LocalVix).engine.stats().timeMs).toBe(timeBefore);
-    await (server.vix as LocalVix).publisher!.refresh();
-    expect(['global', 'rma-bay', 'psg-bvb'].map((s) => (server.vix as LocalVix).engine.status(s))).toEqual(['panic', 'panic', 'panic']);
-    expect(await redis.mget(...keys)).toEqual(starts);
-    const decision = await postJson(`${base}/v1/ttl`, JSON.stringify({ baseTtl: 60, scope: 'rma-bay' }));
+    expect((served.service.vix as LocalVix).engine.stats().timeMs).toBe(timeBefore);
+    await (served.service.vix as LocalVix).publisher!.refresh();
+    expect(['global', 'rma-bay', 'psg-bvb'].map((s) => (served.service.vix as LocalVix).engine.status(s))).toEqual(['panic', 'panic', 'panic']);
+    expect(await served.client.mget(...keys)).toEqual(starts);
+    const decision = await postJson(`${served.base}/v1/ttl`, JSON.stringify({ baseTtl: 60, scope: 'rma-bay' }));
     expect(decision.json()).toMatchObject({ tier: 1, ttl: 0, mode: 'PANIC_FULL' });
   });
 
   it('a tick more than maxTickSkewMs ahead of the wall clock is future_ts, counted in /v1/state and /metrics', async () => {
     const now = Date.now();
-    const response = await postJson(`${base}/v1/ticks`, JSON.stringify({ ticks: [{ market: 'w', price: 2, ts: now + 60_000 }, { market: 'w', price: 2, ts: now - 1000 }] }));
+    const response = await postJson(`${served.base}/v1/ticks`, JSON.stringify({ ticks: [{ market: 'w', price: 2, ts: now + 60_000 }, { market: 'w', price: 2, ts: now - 1000 }] }));
     expect(response.json()).toEqual({ accepted: 1, rejected: 1, byReason: { future_ts: 1 }, rejections: [{ index: 0, reason: 'future_ts', rule: 'reject' }] });
-    const state = (await httpRequest(`${base}/v1/state`)).json() as { vix: { ticks: { byReason: Record<string, number> } } };
+    const state = (await httpRequest(`${served.base}/v1/state`)).json() as { vix: { ticks: { byReason: Record<string, number> } } };
     expect(state.vix.ticks.byReason.future_ts).toBe(3); // and the two of the attack above
-    expect((await httpRequest(`${base}/metrics`)).text).toMatch(/^vix_ttl_vix_ticks_total\{result="future_ts"\} 3$/m);
+    expect((await httpRequest(`${served.base}/metrics`)).text).toMatch(/^vix_ttl_vix_ticks_total\{result="future_ts"\} 3$/m);
   });
 });

@@ -1,11 +1,10 @@
-import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
 import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
-import { RemoteVix, type IpcChannel } from '../../src/server/process/remote-vix.js';
 import type { ServiceStateSnapshot } from '../../src/server/state/service-state.js';
 import type { TickBatchAnswer } from '../../src/server/vix/vix-source.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
+import { startWorkerService } from '../support/worker-service.js';
 import { eventually, httpRequest, postJson, readEvents } from './http-helpers.js';
 
 const MINUTE = 60_000;
@@ -200,26 +199,14 @@ describe('POST /v1/ticks over a real socket', () => {
 
 describe('POST /v1/ticks when the engine runs in a cluster primary that does not answer', () => {
   it('is a 503 with a clear JSON error after the timeout, never a 500', async () => {
-    const { port1, port2 } = new MessageChannel(); // a real channel; nobody answers on port2
-    const channel: IpcChannel = {
-      send: (message) => (port1.postMessage(message), true),
-      connected: true,
-      on: (event, listener) => port1.on(event, listener),
-      off: (event, listener) => port1.off(event, listener),
-    };
-    const remote = new RemoteVix({ timeoutMs: 200, channel });
-    const server = await createServer({ clock: new MemoryPanicClock(), vixSource: remote });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const worker = await startWorkerService({ timeoutMs: 200 }); // a real channel; nobody answers on its primary end
     try {
-      const response = await postJson(`${server.app.listeningOrigin}/v1/ticks`, JSON.stringify({ ticks: [{ market: 'm', price: 2, ts: Date.now() }] }));
+      const response = await postJson(`${worker.origin}/v1/ticks`, JSON.stringify({ ticks: [{ market: 'm', price: 2, ts: Date.now() }] }));
       expect(response.status).toBe(503);
       expect(response.json()).toEqual({ error: 'vix_unavailable', field: null, message: 'the cluster primary did not answer within 200 ms; the ticks may not have been ingested' });
-      expect((await state(server.app.listeningOrigin)).vix).toBeNull(); // no sample from the primary yet
+      expect((await state(worker.origin)).vix).toBeNull(); // no sample from the primary yet
     } finally {
-      await server.app.close();
-      await remote.close();
-      port1.close();
-      port2.close();
+      await worker.close();
     }
   });
 });

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeDated, writeStaleProject } from '../support/mini-project.js';
 import { processStartTime } from '../support/process-start.js';
 import { scratchDir } from '../support/scratch-dir.js';
 import { buildDistIfStale, buildScriptTscArguments, distIsFresh, useDist, withFreshDist } from '../support/vix-ttl-bin.js';
@@ -14,9 +15,7 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let root: string;
 
 function file(path: string, at: number): void {
-  mkdirSync(dirname(join(root, path)), { recursive: true });
-  writeFileSync(join(root, path), '');
-  utimesSync(join(root, path), at, at);
+  writeDated(root, path, at);
 }
 
 beforeEach(() => {
@@ -107,23 +106,8 @@ describe('buildScriptTscArguments: the suite builds with the tsc arguments of pa
 
 describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written under another run', () => {
   it('two runs rebuilding at once while a third keeps loading dist/index.js: every read finds the whole module, and dist/ ends fresh', async () => {
-    const write = (path: string, text: string) => {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), text);
-      utimesSync(join(root, path), 1_000, 1_000);
-    };
-    rmSync(join(root, 'dist'), { recursive: true });
-    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    write('package.json', JSON.stringify({ type: 'module', scripts: { build: 'node scripts/clean-dist.js && tsc -p tsconfig.build.json' } }));
-    write('tsconfig.json', '{}');
-    write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], rootDir: 'src', outDir: 'dist', sourceMap: true }, include: ['src'] }));
-    const index = `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`;
-    write('src/core/errors.ts', 'export const code = "F";\n');
-    write('src/index.ts', index);
-    // The build before the edit of errors.ts (written by hand: one real tsc is enough), now stale.
-    write('dist/core/errors.js', 'export const code = "E";\n');
-    write('dist/index.js', index);
-    utimesSync(join(root, 'src/core/errors.ts'), 2_000, 2_000);
+    // A large index.ts, so a reader can catch it half-written; dist/ the build before the edit of errors.ts (written by hand: one real tsc is enough), now stale.
+    writeStaleProject(root, { index: `import { code } from './core/errors.js';\nexport const answer = code + "${'x'.repeat(200_000)}";\n// end\n`, sourceMap: true });
     expect(distIsFresh(root)).toBe(false);
 
     let reads = 0;
@@ -152,21 +136,7 @@ describe('buildDistIfStale: a rebuild never leaves dist/ empty or half-written u
 describe('a rebuild never replaces the dist/ a test run uses: its processes would link half of one build to half of the other', () => {
   /** The scratch project of two modules, its dist/ the build before an edit of errors.ts (written by hand), now stale. */
   function staleProject(): void {
-    const write = (path: string, text: string) => {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), text);
-      utimesSync(join(root, path), 1_000, 1_000);
-    };
-    rmSync(join(root, 'dist'), { recursive: true });
-    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-    write('package.json', JSON.stringify({ type: 'module', scripts: { build: 'node scripts/clean-dist.js && tsc -p tsconfig.build.json' } }));
-    write('tsconfig.json', '{}');
-    write('tsconfig.build.json', JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], rootDir: 'src', outDir: 'dist' }, include: ['src'] }));
-    write('src/core/errors.ts', 'export const code = "F";\n');
-    write('src/index.ts', "export { code } from './core/errors.js';\n");
-    write('dist/core/errors.js', 'export const code = "E";\n');
-    write('dist/index.js', "export { code } from './core/errors.js';\n");
-    utimesSync(join(root, 'src/core/errors.ts'), 2_000, 2_000);
+    writeStaleProject(root, { index: "export { code } from './core/errors.js';\n" });
     expect(distIsFresh(root)).toBe(false);
   }
 

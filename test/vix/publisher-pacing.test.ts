@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/clock/memory-panic-clock.js';
 import type { PanicClock } from '../../src/clock/panic-clock.js';
 import { RedisPanicClock } from '../../src/clock/redis-panic-clock.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 import { VixPublisher, type PublishEvent } from '../../src/vix/vix-publisher.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 import { START } from './vix-streams.js';
 
 /**
@@ -58,20 +58,11 @@ afterEach(async () => {
 });
 
 describe('the publisher paces its writes below the clock’s own bound (real redis-server)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  beforeEach(async () => {
-    await server.client().flushall();
-  });
+  const redis = useRedisServer({ flushBeforeEach: true });
 
   it('300 scopes in panic: every transition and every refresh write succeeds on a RedisPanicClock (maxInFlight 64), never more than maxConcurrentWrites at once, no busy, no error', async () => {
     const engine = panickingEngine(300);
-    const clock = countingClock(new RedisPanicClock(server.client(), { timeoutMs: 1000 }));
+    const clock = countingClock(new RedisPanicClock(redis.server.client(), { timeoutMs: 1000 }));
     const events: PublishEvent[] = [];
     const { logger, lines } = captureLogger('info');
     // A refresh every 2 s, its writes spread over 1 s.
@@ -84,12 +75,12 @@ describe('the publisher paces its writes below the clock’s own bound (real red
     expect(new Set(events.map((e) => e.outcome))).toEqual(new Set(['ok']));
     expect(clock.maxInFlight).toBeLessThanOrEqual(8);
     expect(lines.filter((l) => l.msg === 'VIX_STATUS_PUBLISH_FAILED')).toEqual([]);
-    expect(await server.client().keys('brain:panic_start_ts*')).toHaveLength(301);
+    expect(await redis.server.client().keys('brain:panic_start_ts*')).toHaveLength(301);
   });
 
   it('maxConcurrentWrites bounds the writes in flight (2 here); 0 or a fraction is refused at construction, naming the option', async () => {
     const engine = panickingEngine(40);
-    const clock = countingClock(new RedisPanicClock(server.client(), { timeoutMs: 1000 }));
+    const clock = countingClock(new RedisPanicClock(redis.server.client(), { timeoutMs: 1000 }));
     const events: PublishEvent[] = [];
     // A short refresh interval: a refresh's 41 writes are spread over half of it (over 30 s with the default minute).
     // Its own timer may then refresh again during the test; the bound holds across refreshes.
@@ -107,7 +98,7 @@ describe('the publisher paces its writes below the clock’s own bound (real red
 
   it('a refresh of many scopes is spread over half the refresh interval', async () => {
     const engine = panickingEngine(100);
-    const clock = countingClock(new RedisPanicClock(server.client(), { timeoutMs: 1000 }));
+    const clock = countingClock(new RedisPanicClock(redis.server.client(), { timeoutMs: 1000 }));
     const p = new VixPublisher({ engine, clock, refreshIntervalMs: 2000 });
     publishers.push(p);
     await p.idle();
@@ -127,19 +118,19 @@ describe('the publisher paces its writes below the clock’s own bound (real red
     const engine = panickingEngine(20);
     const events: PublishEvent[] = [];
     // The clock's own bound below the publisher's: a paused Redis fills it, the rest are refused at once.
-    const clock = new RedisPanicClock(server.client(), { timeoutMs: 100, maxInFlight: 4 });
-    server.pause();
+    const clock = new RedisPanicClock(redis.server.client(), { timeoutMs: 100, maxInFlight: 4 });
+    redis.server.pause();
     let p: VixPublisher;
     try {
       p = new VixPublisher({ engine, clock, retryDelayMs: 50, maxConcurrentWrites: 8, hooks: { onPublish: (e) => events.push(e) } });
       publishers.push(p);
       await p.idle();
     } finally {
-      server.resume();
+      redis.server.resume();
     }
     expect(events.some((e) => e.outcome === 'busy' && /unanswered/.test(e.error ?? ''))).toBe(true);
     expect(events.filter((e) => e.outcome === 'busy').every((e) => e.error !== undefined)).toBe(true);
-    await expect.poll(async () => (await server.client().keys('brain:panic_start_ts*')).length, { timeout: 15_000 }).toBe(21);
+    await expect.poll(async () => (await redis.server.client().keys('brain:panic_start_ts*')).length, { timeout: 15_000 }).toBe(21);
   });
 });
 
@@ -172,22 +163,16 @@ describe('failures are logged one line per round, with counts', () => {
 });
 
 describe('the publisher holds at most maxPanicScopes scopes in panic on the clock (real redis-server)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const redis = useRedisServer();
 
   it('1,200 scopes in panic write 1,001 keys (1,000 and global); the rest are limited, logged once, and written when held panics end', async () => {
     const engine = panickingEngine(1200, { exitDelayMs: 0 });
     const events: PublishEvent[] = [];
     const { logger, lines } = captureLogger('info');
-    const p = new VixPublisher({ engine, clock: new RedisPanicClock(server.client(), { timeoutMs: 1000 }), logger, refreshIntervalMs: 2000, hooks: { onPublish: (e) => events.push(e) } });
+    const p = new VixPublisher({ engine, clock: new RedisPanicClock(redis.server.client(), { timeoutMs: 1000 }), logger, refreshIntervalMs: 2000, hooks: { onPublish: (e) => events.push(e) } });
     publishers.push(p);
     await p.idle();
-    const keys = async () => (await server.client().keys('brain:panic_start_ts*')).length;
+    const keys = async () => (await redis.server.client().keys('brain:panic_start_ts*')).length;
     expect(await keys()).toBe(1001);
     expect(p.panicScopes).toEqual({ held: 1000, max: 1000 });
     const limited = events.filter((e) => e.outcome === 'limited');

@@ -1,10 +1,8 @@
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPanicClock } from '../../src/clock/redis-panic-clock.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 import { VixPublisher } from '../../src/vix/vix-publisher.js';
-import { RedisServer } from '../support/redis-server.js';
-import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { useRedisWorkers } from '../support/use-redis-workers.js';
 import { MINUTE, stream } from './vix-streams.js';
 
 const SCOPE = 'rma-bay';
@@ -19,32 +17,25 @@ interface Decision {
 }
 
 describe('publisher mode across processes: two real workers read the status the engine publishes on a real redis-server', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let workers: Worker[];
+  const fleet = useRedisWorkers('vix-reader-worker.ts', 2);
   let engine: VixEngine;
   let publisher: VixPublisher;
   let ticks: unknown[];
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    workers = await startWorkers('vix-reader-worker.ts', 2, [server.url]);
     engine = new VixEngine();
-    publisher = new VixPublisher({ engine, clock: new RedisPanicClock(server.client(), { timeoutMs: 1000 }) });
+    publisher = new VixPublisher({ engine, clock: new RedisPanicClock(fleet.server.client(), { timeoutMs: 1000 }) });
     ticks = stream({ seed: 91, durationMs: 45 * MINUTE, scopes: [{ scope: SCOPE, markets: 4, meanGapMs: 2000 }, { scope: 'psg-bvb', markets: 4, meanGapMs: 2000 }], events: [{ scope: SCOPE, atMs: 20 * MINUTE, durationMs: 4 * MINUTE, volatility: 10, jump: 0.3 }] });
   }, 60_000);
 
   afterAll(async () => {
     await publisher?.close();
-    if (workers) stopWorkers(workers);
-    await server?.stop();
   });
 
   /** Both workers decide for the same input (no vixStatus: publisher mode); returns both decisions. */
   async function ask(input: object): Promise<Decision[]> {
-    for (const worker of workers) worker.send(input);
-    const answers = await Promise.all(workers.map((w) => w.next()));
+    for (const worker of fleet.workers) worker.send(input);
+    const answers = await Promise.all(fleet.workers.map((w) => w.next()));
     expect(new Set(answers.map((a) => a.pid)).size).toBe(2);
     return answers.map((a) => a.decision as Decision);
   }
@@ -69,7 +60,7 @@ describe('publisher mode across processes: two real workers read the status the 
   it('after the engine publishes a panic, both read tier 1 (TTL 0) from the same start', async () => {
     ingestUntil(() => engine.status(SCOPE) === 'panic');
     await publisher.idle();
-    expect(await redis.exists(KEY)).toBe(1);
+    expect(await fleet.client.exists(KEY)).toBe(1);
     const decisions = await ask({ baseTtl: 60, scope: SCOPE, match: { league: 'Premier League' } });
     expect(decisions.map((d) => [d.tier, d.ttl, d.mode, d.failSafe])).toEqual([
       [1, 0, 'PANIC_FULL', false],
@@ -81,7 +72,7 @@ describe('publisher mode across processes: two real workers read the status the 
 
   it('with the start backdated 100 minutes, both agree on the later tier for each importance, and a refresh keeps that start', async () => {
     await publisher.idle();
-    await new RedisPanicClock(redis, { timeoutMs: 5000 }).startPanic(SCOPE, { ageMs: 100 * MINUTE });
+    await new RedisPanicClock(fleet.client, { timeoutMs: 5000 }).startPanic(SCOPE, { ageMs: 100 * MINUTE });
     await publisher.refresh();
     const medium = await ask({ baseTtl: 60, scope: SCOPE, match: { league: 'Premier League' } });
     expect(medium.map((d) => [d.tier, d.ttl, d.mode])).toEqual([
@@ -94,13 +85,13 @@ describe('publisher mode across processes: two real workers read the status the 
       [2, 5],
       [2, 5],
     ]);
-    expect(await redis.ttl(KEY)).toBeGreaterThan(86_000);
+    expect(await fleet.client.ttl(KEY)).toBeGreaterThan(86_000);
   });
 
   it('after the engine publishes calm, the key is gone and both read tier 0 again', async () => {
     ingestUntil(() => engine.status(SCOPE) === 'calm');
     await publisher.idle();
-    expect(await redis.exists(KEY)).toBe(0);
+    expect(await fleet.client.exists(KEY)).toBe(0);
     const decisions = await ask({ baseTtl: 60, scope: SCOPE, match: { league: 'Premier League' } });
     expect(decisions.map((d) => [d.tier, d.ttl, d.mode])).toEqual([
       [0, 60, 'NORMAL'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/core/errors.js';
 import { VixEngine } from '../../src/vix/vix-engine.js';
 import type { VixEngineOptions } from '../../src/vix/vix-options.js';
+import { thrown } from '../support/thrown.js';
 
 describe('VixEngine options', () => {
   it('have defaults, are frozen, and merge a partial level', () => {
@@ -49,12 +50,7 @@ describe('VixEngine options', () => {
   ];
   for (const [what, options, field, message] of BAD) {
     it(`rejects ${what} with an InvalidConfigError naming ${field}`, () => {
-      let error: unknown;
-      try {
-        new VixEngine(options as VixEngineOptions);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(() => new VixEngine(options as VixEngineOptions));
       expect(error).toBeInstanceOf(InvalidConfigError);
       expect((error as InvalidConfigError).field).toBe(field);
       expect((error as InvalidConfigError).code).toBe('VIX_TTL_INVALID_CONFIG');
