@@ -313,7 +313,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     // No child logger per request (pino's child() allocates and serializes its bindings):
     // a request's log lines are few (errors, refusals, admin calls) and name it themselves (reqId).
     childLoggerFactory: (parent) => parent,
-    ...httpServerOptions(o.requestTimeoutMs),
+    ...httpServerOptions(o.requestTimeoutMs, Math.min(o.eventIntervalMs, o.heartbeatMs)),
     keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),

@@ -3,6 +3,27 @@ import type { ServerOptions } from 'node:http';
 /** Default of `requestTimeoutMs`: the longest a request may take to arrive, headers and body. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/** Shortest {@link stalledConnectionTimeoutMs}. */
+const MIN_STALLED_CONNECTION_TIMEOUT_MS = 5000;
+
+/**
+ * How long a connection may stand still — nothing read from it, nothing written to it —
+ * before it is closed: twice the longer of the request timeout and `streamSilenceMs` (the
+ * longest an event stream goes without writing: its event interval or its heartbeat,
+ * whichever is shorter), at least 5 s; 60 s by default.
+ * Why: the request timeout bounds a request on its way in, the keep-alive timeout an idle
+ * connection, but nothing bounded an answer on its way out. A client that sends requests
+ * and never reads the answers (200 pipelined `GET /openapi.json`) held its connection for
+ * good: Node stops reading it once the answers back up, and the connection limit never
+ * closes a connection with a request under way to make room, so 10,000 such clients
+ * would have kept every other client out. A connection in use is never still that long:
+ * a request is answered within its clock's timeouts, and an event stream writes at least
+ * every `streamSilenceMs`.
+ */
+export function stalledConnectionTimeoutMs(requestTimeoutMs: number, streamSilenceMs: number): number {
+  return Math.max(MIN_STALLED_CONNECTION_TIMEOUT_MS, 2 * requestTimeoutMs, 2 * streamSilenceMs);
+}
+
 /**
  * Node's HTTP server options that make `requestTimeoutMs` the real bound on a slow
  * request (slowloris headers, a dripping body, a silent new connection), answered
@@ -14,12 +35,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * `connectionsCheckingInterval` (30 s by default) — a 30 s setting cut bodies at
  * ~90 s. Here `headersTimeout` equals the request timeout and the check runs every
  * tenth of it (between 50 ms and 1 s), so a request is cut at most that long after
- * its timeout. `requireHostHeader` is off so that
+ * its timeout. A connection standing still for {@link stalledConnectionTimeoutMs} is
+ * closed (Fastify's `connectionTimeout`, Node's socket timeout). `requireHostHeader` is off so that
  * the service answers a missing Host with its own JSON 400 instead of Node's empty one.
  */
-export function httpServerOptions(requestTimeoutMs: number): { requestTimeout: number; http: ServerOptions } {
+export function httpServerOptions(requestTimeoutMs: number, streamSilenceMs: number): { requestTimeout: number; connectionTimeout: number; http: ServerOptions } {
   return {
     requestTimeout: requestTimeoutMs,
+    connectionTimeout: stalledConnectionTimeoutMs(requestTimeoutMs, streamSilenceMs),
     http: {
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 10))),
