@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { HTTP_ERRORS, httpErrorOf, httpStatusOf } from '../../core/error-catalogue.js';
@@ -80,6 +81,7 @@ export const UNREAD_LINGER_MS = 1000;
 function closeUnread(request: FastifyRequest, reply: FastifyReply): void {
   void reply.header('connection', 'close');
   const socket = request.raw.socket;
+  if (!(socket instanceof Socket)) return; // a request injected in-process (`app.inject`) has no connection
   socket.pause();
   socket.on('resume', () => socket.pause());
   // Node ends a `Connection: close` answer's socket with destroySoon(): the FIN, then destroy() at once.
