@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RedisPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer } from '../../src/server/http/create-server.js';
+import { useRedisServer } from '../support/use-redis-server.js';
 import { useServeOnRedis } from '../support/use-serve-on-redis.js';
+import { httpRequest } from './http-helpers.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const STALL_MS = 400;
+const LONG_STALL_MS = 6500;
 
 describe('an admin call waits for Redis as long as adminTimeoutMs, not the decisions’ 50 ms (a real serve process)', () => {
   const served = useServeOnRedis({ env: { VIX_TTL_ADMIN_TOKEN: TOKEN } });
@@ -25,4 +30,48 @@ describe('an admin call waits for Redis as long as adminTimeoutMs, not the decis
     }
     expect(await admin.exists('brain:panic_start_ts:drill')).toBe(0);
   });
+});
+
+describe('a call waiting on a stalled Redis within its own timeout keeps its connection, whatever requestTimeoutMs (a real server, real sockets)', () => {
+  const redis = useRedisServer();
+  let server: VixTtlServer | undefined;
+
+  afterEach(async () => {
+    await server?.app.close();
+    server = undefined;
+  });
+
+  it(`an admin call (adminTimeoutMs 8 s) and a decision (timeoutMs 8 s) waiting ${LONG_STALL_MS / 1000} s on a paused redis-server get their answers, with requestTimeoutMs 1 s`, async () => {
+    const client = redis.server.client();
+    await redis.client.set('brain:panic_start_ts:drill', String(Date.now() / 1000 - 600));
+    server = await createServer({
+      clock: new RedisPanicClock(client, { timeoutMs: 8000 }),
+      adminClock: new RedisPanicClock(client, { timeoutMs: 8000 }),
+      timeoutMs: 8000,
+      adminTimeoutMs: 8000,
+      requestTimeoutMs: 1000, // a connection standing still was closed after max(5 s, 2 x 1 s)
+      syncIntervalMs: 0,
+      adminToken: TOKEN,
+      vixSource: null,
+      defaultMetrics: false,
+    });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
+    redis.server.pause();
+    const resumed = new Promise<void>((resolve) => setTimeout(() => (redis.server.resume(), resolve()), LONG_STALL_MS));
+    try {
+      const json = { 'content-type': 'application/json' };
+      const [reset, decision] = await Promise.all([
+        httpRequest(`${base}/v1/admin/reset`, { method: 'POST', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ scope: 'drill' }) }).catch((error: Error) => error),
+        httpRequest(`${base}/v1/ttl`, { method: 'POST', headers: json, body: JSON.stringify({ baseTtl: 60, vixStatus: 'panic', scope: 'other' }) }).catch((error: Error) => error),
+      ]);
+      // Before: both connections closed unanswered after 5 s standing still ('socket hang up').
+      expect(reset instanceof Error ? reset.message : reset.status).toBe(200);
+      expect(decision instanceof Error ? decision.message : decision.status).toBe(200);
+    } finally {
+      await resumed;
+    }
+    expect(await redis.client.exists('brain:panic_start_ts:drill')).toBe(0);
+    await client.quit();
+  }, 30_000);
 });

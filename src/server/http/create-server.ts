@@ -313,7 +313,9 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     // No child logger per request (pino's child() allocates and serializes its bindings):
     // a request's log lines are few (errors, refusals, admin calls) and name it themselves (reqId).
     childLoggerFactory: (parent) => parent,
-    ...httpServerOptions(o.requestTimeoutMs, Math.min(o.eventIntervalMs, o.heartbeatMs)),
+    // The longest this service itself leaves a connection in use unwritten: an event stream's
+    // silence, or a route's wait for the store (an admin call, a decision, a readiness probe).
+    ...httpServerOptions(o.requestTimeoutMs, Math.max(Math.min(o.eventIntervalMs, o.heartbeatMs), o.adminTimeoutMs, o.timeoutMs ?? 0, o.readyTimeoutMs)),
     keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),

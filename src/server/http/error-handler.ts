@@ -85,9 +85,12 @@ function closeUnread(request: FastifyRequest, reply: FastifyReply): void {
   socket.pause();
   socket.on('resume', () => socket.pause());
   // Node ends a `Connection: close` answer's socket with destroySoon(): the FIN, then destroy() at once.
+  // The timer keeps the process alive (1 s at most): a paused socket whose FIN is out holds nothing
+  // in the event loop, so with it unref'd a process with nothing else to do exited in the middle of
+  // `app.close()`, which waits for this socket.
   socket.destroySoon = () => {
     socket.end();
-    setTimeout(() => socket.destroy(), UNREAD_LINGER_MS).unref();
+    setTimeout(() => socket.destroy(), UNREAD_LINGER_MS);
   };
 }
 

@@ -8,20 +8,23 @@ const MIN_STALLED_CONNECTION_TIMEOUT_MS = 5000;
 
 /**
  * How long a connection may stand still — nothing read from it, nothing written to it —
- * before it is closed: twice the longer of the request timeout and `streamSilenceMs` (the
- * longest an event stream goes without writing: its event interval or its heartbeat,
- * whichever is shorter), at least 5 s; 60 s by default.
+ * before it is closed: twice the longest of the request timeout and `longestWaitMs` (the
+ * longest the service itself may go without writing to a connection in use: an event
+ * stream's silence — its event interval or its heartbeat, whichever is shorter — and the
+ * longest wait for the store before an answer: `adminTimeoutMs`, the decisions'
+ * `timeoutMs`, `readyTimeoutMs`), at least 5 s; 60 s by default.
  * Why: the request timeout bounds a request on its way in, the keep-alive timeout an idle
  * connection, but nothing bounded an answer on its way out. A client that sends requests
  * and never reads the answers (200 pipelined `GET /openapi.json`) held its connection for
  * good: Node stops reading it once the answers back up, and the connection limit never
  * closes a connection with a request under way to make room, so 10,000 such clients
  * would have kept every other client out. A connection in use is never still that long:
- * a request is answered within its clock's timeouts, and an event stream writes at least
- * every `streamSilenceMs`.
+ * a request is answered within its own timeouts, and an event stream writes at least
+ * every event interval or heartbeat. (Counting only the stream's silence closed, unanswered, an
+ * admin call waiting its 8 s `adminTimeoutMs` on a stalled Redis with a 1 s request timeout.)
  */
-export function stalledConnectionTimeoutMs(requestTimeoutMs: number, streamSilenceMs: number): number {
-  return Math.max(MIN_STALLED_CONNECTION_TIMEOUT_MS, 2 * requestTimeoutMs, 2 * streamSilenceMs);
+export function stalledConnectionTimeoutMs(requestTimeoutMs: number, longestWaitMs: number): number {
+  return Math.max(MIN_STALLED_CONNECTION_TIMEOUT_MS, 2 * requestTimeoutMs, 2 * longestWaitMs);
 }
 
 /**
@@ -39,10 +42,10 @@ export function stalledConnectionTimeoutMs(requestTimeoutMs: number, streamSilen
  * closed (Fastify's `connectionTimeout`, Node's socket timeout). `requireHostHeader` is off so that
  * the service answers a missing Host with its own JSON 400 instead of Node's empty one.
  */
-export function httpServerOptions(requestTimeoutMs: number, streamSilenceMs: number): { requestTimeout: number; connectionTimeout: number; http: ServerOptions } {
+export function httpServerOptions(requestTimeoutMs: number, longestWaitMs: number): { requestTimeout: number; connectionTimeout: number; http: ServerOptions } {
   return {
     requestTimeout: requestTimeoutMs,
-    connectionTimeout: stalledConnectionTimeoutMs(requestTimeoutMs, streamSilenceMs),
+    connectionTimeout: stalledConnectionTimeoutMs(requestTimeoutMs, longestWaitMs),
     http: {
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 10))),
