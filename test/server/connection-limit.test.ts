@@ -116,31 +116,6 @@ describe('open connections are bounded (maxConnections) and idle keep-alive conn
     expect(idle.closedAtMs()! - started).toBeGreaterThanOrEqual(400); // not before its timeout (timer granularity aside)
   });
 
-  it('a client that asks and never reads the answers is closed once its connection has stood still for twice requestTimeoutMs (at least 5 s), not held for good', async () => {
-    const port = await start({ requestTimeoutMs: 2500 }); // stands still for 5 s at most
-    const served = new Promise<Socket>((resolve) => server!.app.server.once('connection', resolve));
-    const client = connect(port, '127.0.0.1');
-    sockets.push(client);
-    client.on('error', () => {});
-    client.pause(); // reads nothing: the answers back up in the kernel, then in the server
-    // 400 answers of the OpenAPI document (~70 KB each) are far more than the socket buffers hold.
-    client.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(400));
-    const socket = await served;
-    const openedAt = Date.now();
-    const closedAt = await new Promise<number | null>((resolve) => {
-      const giveUp = setTimeout(() => resolve(null), 60_000);
-      socket.once('close', () => {
-        clearTimeout(giveUp);
-        resolve(Date.now());
-      });
-    });
-    // Before: still open after a minute (Node stops reading the client, and the connection
-    // limit never closes a connection with an answer under way).
-    expect(closedAt, 'the server closed the stalled connection').not.toBeNull();
-    expect(closedAt! - openedAt).toBeGreaterThanOrEqual(4000); // not before it stood still 5 s (timer granularity aside)
-    expect(socket.bytesWritten).toBeGreaterThan(1_000_000); // it did answer while the client's buffers took the answers
-  }, 90_000);
-
   it('defaults: 10,000 connections, 5 s keep-alive (Fastify alone kept idle connections 72 s); bad values are refused naming the option', async () => {
     await start({});
     expect(server!.app.server.maxConnections).toBe(10_000);

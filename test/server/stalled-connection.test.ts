@@ -1,0 +1,48 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryPanicClock } from '../../src/index.js';
+import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../../src/server/http/create-server.js';
+
+// Apart from connection-limit.test.ts: this test waits 5-10 s on the clock, and a file of its
+// own runs beside the others instead of after them.
+describe('a connection standing still is closed (real sockets)', () => {
+  let server: VixTtlServer | undefined;
+  const sockets: Socket[] = [];
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await server?.app.close();
+    server = undefined;
+  });
+
+  async function start(options: Partial<VixTtlServerOptions>): Promise<number> {
+    server = await createServer({ clock: new MemoryPanicClock(), vixSource: null, metricsMaxAgeMs: 0, ...options });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    return (server.app.server.address() as { port: number }).port;
+  }
+
+  it('a client that asks and never reads the answers is closed once its connection has stood still for twice requestTimeoutMs (at least 5 s), not held for good', async () => {
+    const port = await start({ requestTimeoutMs: 2500 }); // stands still for 5 s at most
+    const served = new Promise<Socket>((resolve) => server!.app.server.once('connection', resolve));
+    const client = connect(port, '127.0.0.1');
+    sockets.push(client);
+    client.on('error', () => {});
+    client.pause(); // reads nothing: the answers back up in the kernel, then in the server
+    // 400 answers of the OpenAPI document (~70 KB each) are far more than the socket buffers hold.
+    client.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(400));
+    const socket = await served;
+    const openedAt = Date.now();
+    const closedAt = await new Promise<number | null>((resolve) => {
+      const giveUp = setTimeout(() => resolve(null), 60_000);
+      socket.once('close', () => {
+        clearTimeout(giveUp);
+        resolve(Date.now());
+      });
+    });
+    // Before: still open after a minute (Node stops reading the client, and the connection
+    // limit never closes a connection with an answer under way).
+    expect(closedAt, 'the server closed the stalled connection').not.toBeNull();
+    expect(closedAt! - openedAt).toBeGreaterThanOrEqual(4000); // not before it stood still 5 s (timer granularity aside)
+    expect(socket.bytesWritten).toBeGreaterThan(1_000_000); // it did answer while the client's buffers took the answers
+  }, 90_000);
+});
