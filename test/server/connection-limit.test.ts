@@ -1,9 +1,10 @@
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../../src/server/http/create-server.js';
+import { createServer } from '../../src/server/http/create-server.js';
 import { captureLogger } from '../support/capture-logger.js';
+import { useListeningService } from '../support/use-listening-service.js';
 import { eventually, httpRequest } from './http-helpers.js';
 
 const MAX = 20;
@@ -29,23 +30,10 @@ function metric(text: string, name: string): number {
 }
 
 describe('open connections are bounded (maxConnections) and idle keep-alive connections are not kept long (keepAliveTimeoutMs): real sockets', () => {
-  let server: VixTtlServer | undefined;
-  const sockets: Socket[] = [];
-
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.destroy();
-    await server?.app.close();
-    server = undefined;
-  });
+  const { start, server, sockets } = useListeningService();
 
   function openConnections(): Promise<number> {
-    return new Promise((resolve, reject) => server!.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
-  }
-
-  async function start(options: Partial<VixTtlServerOptions>): Promise<number> {
-    server = await createServer({ clock: new MemoryPanicClock(), vixSource: null, metricsMaxAgeMs: 0, ...options });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    return (server.app.server.address() as { port: number }).port;
+    return new Promise((resolve, reject) => server().app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
   }
 
   it('past maxConnections a new connection is closed at once, counted and logged once; idle connections are closed to make room, so the next client is served', async () => {
@@ -53,7 +41,7 @@ describe('open connections are bounded (maxConnections) and idle keep-alive conn
     const port = await start({ maxConnections: MAX, keepAliveTimeoutMs: 600_000, logger });
     const held = await Promise.all(Array.from({ length: MAX }, (_, i) => idleConnection(port, i % 2 === 0))); // kept alive after a request, or never asked
     sockets.push(...held.map((h) => h.socket));
-    await eventually(async () => server!.telemetry.metrics.registry.getSingleMetricAsString('vix_ttl_http_connections').then((t) => metric(t, 'vix_ttl_http_connections') === MAX), 10_000, `${MAX} open connections`);
+    await eventually(async () => server().telemetry.metrics.registry.getSingleMetricAsString('vix_ttl_http_connections').then((t) => metric(t, 'vix_ttl_http_connections') === MAX), 10_000, `${MAX} open connections`);
 
     const extra = await idleConnection(port, false);
     sockets.push(extra.socket);
@@ -75,7 +63,7 @@ describe('open connections are bounded (maxConnections) and idle keep-alive conn
     const port = await start({ maxConnections: MAX, keepAliveTimeoutMs: 600_000, logger });
     const flood = await Promise.all(Array.from({ length: 10 * MAX }, () => idleConnection(port, false)));
     sockets.push(...flood.map((h) => h.socket));
-    const refused = async () => metric(await server!.telemetry.metrics.registry.getSingleMetricAsString('vix_ttl_http_connections_refused_total'), 'vix_ttl_http_connections_refused_total');
+    const refused = async () => metric(await server().telemetry.metrics.registry.getSingleMetricAsString('vix_ttl_http_connections_refused_total'), 'vix_ttl_http_connections_refused_total');
     // The server accepts what the kernel queued at its own pace: wait until the clients see at most MAX still open.
     await eventually(async () => flood.filter((h) => !h.closed()).length <= MAX, 10_000, `at most ${MAX} connections of the flood left open`);
     expect(await openConnections()).toBeLessThanOrEqual(MAX);
@@ -118,9 +106,9 @@ describe('open connections are bounded (maxConnections) and idle keep-alive conn
 
   it('defaults: 10,000 connections, 5 s keep-alive (Fastify alone kept idle connections 72 s); bad values are refused naming the option', async () => {
     await start({});
-    expect(server!.app.server.maxConnections).toBe(10_000);
-    expect(server!.app.server.keepAliveTimeout).toBe(5000);
-    expect(server!.app.server.timeout).toBe(60_000); // a connection standing still: twice the 30 s request timeout
+    expect(server().app.server.maxConnections).toBe(10_000);
+    expect(server().app.server.keepAliveTimeout).toBe(5000);
+    expect(server().app.server.timeout).toBe(60_000); // a connection standing still: twice the 30 s request timeout
     await expect(createServer({ clock: new MemoryPanicClock(), maxConnections: 0 })).rejects.toThrow(/createServer\.maxConnections/);
     await expect(createServer({ clock: new MemoryPanicClock(), keepAliveTimeoutMs: -1 })).rejects.toThrow(/createServer\.keepAliveTimeoutMs/);
   });

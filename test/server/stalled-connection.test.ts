@@ -1,29 +1,15 @@
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryPanicClock } from '../../src/index.js';
-import { createServer, type VixTtlServer, type VixTtlServerOptions } from '../../src/server/http/create-server.js';
+import { describe, expect, it } from 'vitest';
+import { useListeningService } from '../support/use-listening-service.js';
 
 // Apart from connection-limit.test.ts: this test waits 5-10 s on the clock, and a file of its
 // own runs beside the others instead of after them.
 describe('a connection standing still is closed (real sockets)', () => {
-  let server: VixTtlServer | undefined;
-  const sockets: Socket[] = [];
-
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.destroy();
-    await server?.app.close();
-    server = undefined;
-  });
-
-  async function start(options: Partial<VixTtlServerOptions>): Promise<number> {
-    server = await createServer({ clock: new MemoryPanicClock(), vixSource: null, metricsMaxAgeMs: 0, ...options });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    return (server.app.server.address() as { port: number }).port;
-  }
+  const { start, server, sockets } = useListeningService();
 
   it('a client that asks and never reads the answers is closed once its connection has stood still for twice requestTimeoutMs (at least 5 s), not held for good', async () => {
     const port = await start({ requestTimeoutMs: 2500 }); // stands still for 5 s at most
-    const served = new Promise<Socket>((resolve) => server!.app.server.once('connection', resolve));
+    const served = new Promise<Socket>((resolve) => server().app.server.once('connection', resolve));
     const client = connect(port, '127.0.0.1');
     sockets.push(client);
     client.on('error', () => {});
