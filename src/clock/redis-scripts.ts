@@ -116,8 +116,8 @@ end
  * most of Redis's CPU per round at thousands of scopes.
  *
  * Why `PTTL` on the `A` keys only (1 in ${EXPIRY_CHECK_EVERY} per round), not on every key: a
- * `PTTL` per key costs about as much again as the rest of the fast path (0.50 → 0.88 ms
- * of Redis CPU per 1,000 keys; 0.56 ms at 1 in 8). A tag `a<start>` means a round of
+ * `PTTL` per key costs Redis 1.75× the fast path's CPU, 1 in ${EXPIRY_CHECK_EVERY} costs 1.04×
+ * (0.53 → 0.92 or 0.55 ms per 1,000 keys, `bench/expiry-check.bench.ts`). A tag `a<start>` means a round of
  * this caller saw that very value, and every observation that sees a valid start
  * without expiry gives it the switch, so the key had one then. Nothing of ours takes it
  * away: every write of a start here sets EX or KEEPTTL. What can leave the same value
