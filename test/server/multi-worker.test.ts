@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKER_HEAP_GROWING_PERCENT } from '../../src/server/process/worker-exec-argv.js';
 import { simulateTicks } from '../../src/vix/simulate-ticks.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
 import { eventually, httpRequest, postJson, type HttpResult } from './http-helpers.js';
@@ -225,6 +227,14 @@ describe('serve --workers 2 --redis: every worker decides alike', () => {
     expect(posted.json()).toMatchObject({ accepted: 4000, rejected: 0 });
     // The same bytes again: every tick a duplicate or out of order for its market, none taken twice.
     expect((await postJson(`${base}/v1/ticks`, body)).json()).toMatchObject({ accepted: 0, rejected: 4000 });
+  });
+
+  it(`every worker runs with --heap-growing-percent=${WORKER_HEAP_GROWING_PERCENT} (Buffers a tick flood passes through count against its small heap), the primary without it`, () => {
+    const argvOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const workers = [...new Set(service.lines.filter((l) => l.msg === 'VIX_TTL_LISTENING').map((l) => l.pid as number))].filter(alive);
+    expect(workers.length).toBeGreaterThanOrEqual(2); // the replacements of the workers killed above among them
+    for (const pid of workers) expect(argvOf(pid)).toContain(`--heap-growing-percent=${WORKER_HEAP_GROWING_PERCENT}`);
+    expect(argvOf(service.child.pid!).some((arg) => arg.startsWith('--heap-growing-percent'))).toBe(false);
   });
 
   it('SIGTERM drains the workers, closes the publisher, quits Redis and exits 0', async () => {

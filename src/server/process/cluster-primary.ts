@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { answerClusterMetrics } from './cluster-metrics.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 /** Options of {@link runClusterPrimary}. */
 export interface ClusterPrimaryOptions {
@@ -91,7 +92,8 @@ export function runClusterPrimary(options: ClusterPrimaryOptions): ClusterPrimar
   // Structured-clone IPC: a worker forwards tick slices as bytes, copied as they are,
   // where the default JSON channel escaped every quote of them in the worker and parsed
   // the envelope again in the primary (CPU and garbage on both sides, per 500 ticks).
-  cluster.setupPrimary({ serialization: 'advanced' });
+  // The workers' heap grows further between full collections (see workerExecArgv).
+  cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) });
   const fork = () => {
     if (stopping) return;
     try {
