@@ -526,6 +526,8 @@ export class VixCircuitBreaker {
    * safe — `scope_limit`, or the store's reason when the read itself failed.
    */
   async #readAtLimit(state: ScopeState, baseTtl: number, match: MatchContext, nowMs: number): Promise<TtlDecision> {
+    // The count that refused it: by the time the read answers, places may have been given back.
+    const held = this.#panicScopes.size;
     let decision: TtlDecision | null = null;
     let failure: FailSafeReason = 'scope_limit';
     let waitedMs: number | undefined;
@@ -538,19 +540,19 @@ export class VixCircuitBreaker {
       if (answer.obs === null) failure = answer.failure ?? 'store_error';
       else if (answer.obs.active && answer.obs.startedAtMs !== null) decision = this.#decide(baseTtl, match, 'read', answer, state);
     }
-    if (decision === null) return this.#refuse(state.scope, this.policy.failSafeDecision(baseTtl, match, failure), baseTtl);
+    if (decision === null) return this.#refuse(state.scope, this.policy.failSafeDecision(baseTtl, match, failure), baseTtl, held);
     return this.#answer(state.scope, state, decision, baseTtl, waitedMs);
   }
 
   /** A panic refused past `maxPanicScopes`, with no start to read: counted through `onDecision`, logged at most once a minute, no per-scope log line. */
-  #refuse(scope: string, decision: TtlDecision, baseTtl: number): TtlDecision {
+  #refuse(scope: string, decision: TtlDecision, baseTtl: number, held: number): TtlDecision {
     const served = this.#served(decision, baseTtl);
     this.#decisions.emit(served === decision ? { scope, decision } : { scope, decision, served });
     this.#refusals.count += 1;
     const nowMs = this.#now();
     if (nowMs - this.#refusals.loggedAtMs >= SCOPE_LIMIT_LOG_INTERVAL_MS) {
       this.#logger.warn(
-        { scope, max_panic_scopes: this.#panicScopes.max, held: this.#panicScopes.size, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: actionOf(decision, served) },
+        { scope, max_panic_scopes: this.#panicScopes.max, held, refused_since_last_log: this.#refusals.count, reason: 'scope_limit', action: actionOf(decision, served) },
         'VIX_TTL_PANIC_SCOPE_LIMIT',
       );
       this.#refusals = { count: 0, loggedAtMs: nowMs };

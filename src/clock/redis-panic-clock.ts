@@ -24,7 +24,7 @@ import {
   type StartPanicOptions,
 } from './panic-clock.js';
 import { assertRedisClient, RedisScript, type RedisClient } from '../core/redis-script.js';
-import { INSPECT_SCRIPT, OBSERVE_MANY_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
+import { EXPIRY_CHECK_EVERY, INSPECT_SCRIPT, OBSERVE_MANY_SCRIPT, OBSERVE_SCRIPT } from './redis-scripts.js';
 import { redisKeySlot } from '../core/redis-key-slot.js';
 import { GLOBAL_SCOPE, normalizeScope } from './scope.js';
 import { corruptValue, parseStartValue, rawExcerpt, rawToText } from './start-value.js';
@@ -88,6 +88,8 @@ function codeOf(kind: unknown): string | undefined {
 }
 const UNKNOWN_TAG = 'u';
 const NONE_TAG = 'n';
+/** The tag of a known start whose expiry the batch script checks this round (`a` → `A`). */
+const CHECK_TAG = 'A';
 /** Fields per changed key in an OBSERVE_MANY reply. */
 const CHANGE_FIELDS = 7;
 
@@ -96,6 +98,13 @@ interface Known {
   readonly key: string;
   readonly tag: string;
   readonly startMs: number | null;
+  /**
+   * Rounds that send this start before one tags it `A<raw>` (the script checks its
+   * expiry: a start stripped of it by a foreign `PERSIST` or `SET` gets the dead man's
+   * switch back). Counted per key, not per call, so every start is checked once every
+   * {@link EXPIRY_CHECK_EVERY} rounds that send it, whatever else the clock is asked between.
+   */
+  untilCheck: number;
 }
 
 /** One script of a batch: the requests it carries (indices into the batch) and their keys. */
@@ -129,6 +138,8 @@ export class RedisPanicClock implements PanicClock {
    * whole), so a plain Map dropping its oldest entry past `maxScopes` is enough.
    */
   readonly #known = new Map<string, Known>();
+  /** The last {@link Known.untilCheck} given to a start learnt (see {@link #nextCheck}). */
+  #checkPhase = 0;
   readonly #late = new EventEmitter<LateObservation>();
 
   /**
@@ -245,7 +256,15 @@ export class RedisPanicClock implements PanicClock {
             const issuedAt = offsetMs === null ? '' : ((nowMs + offsetMs) / 1000).toFixed(6);
             const { indices } = group;
             const tags = new Array<string>(indices.length);
-            for (let k = 0; k < indices.length; k += 1) tags[k] = known[indices[k]!]?.tag ?? UNKNOWN_TAG;
+            for (let k = 0; k < indices.length; k += 1) {
+              const was = known[indices[k]!];
+              if (!was) tags[k] = UNKNOWN_TAG;
+              else if (was.startMs === null || (was.untilCheck -= 1) > 0) tags[k] = was.tag;
+              else {
+                was.untilCheck = EXPIRY_CHECK_EVERY;
+                tags[k] = CHECK_TAG + was.tag.slice(1);
+              }
+            }
             let codes = READ_CODE.repeat(indices.length);
             if (!reads) {
               const letters = new Array<string>(indices.length);
@@ -458,8 +477,8 @@ export class RedisPanicClock implements PanicClock {
       observations[position] = observation;
       const i = group.indices[position]!;
       const scope = scopes[i]!;
-      if (observation.active && stored !== '' && observation.startedAtMs !== null && !stored.includes(',')) this.#remember(scope, { key: keys[i]!, tag: `a${stored}`, startMs: observation.startedAtMs });
-      else if (stateText === 'none' || stateText === 'ended') this.#remember(scope, { key: keys[i]!, tag: NONE_TAG, startMs: null });
+      if (observation.active && stored !== '' && observation.startedAtMs !== null && !stored.includes(',')) this.#remember(scope, { key: keys[i]!, tag: `a${stored}`, startMs: observation.startedAtMs, untilCheck: this.#nextCheck() });
+      else if (stateText === 'none' || stateText === 'ended') this.#remember(scope, { key: keys[i]!, tag: NONE_TAG, startMs: null, untilCheck: 0 });
       else this.#known.delete(scope);
     }
     const { indices } = group;
@@ -470,6 +489,16 @@ export class RedisPanicClock implements PanicClock {
       observations[position] = { active: was.startMs !== null, startedAtMs: was.startMs, clockNowMs, created: false, repaired: null };
     }
     return observations;
+  }
+
+  /**
+   * Rounds until a start just learnt is checked again: 1 to {@link EXPIRY_CHECK_EVERY}
+   * in turn, so the starts learnt in one round are checked over the next rounds, a
+   * few per round, not all in one. The round that learnt it checked its expiry already.
+   */
+  #nextCheck(): number {
+    this.#checkPhase = (this.#checkPhase % EXPIRY_CHECK_EVERY) + 1;
+    return this.#checkPhase;
   }
 
   #remember(scope: string, known: Known): void {

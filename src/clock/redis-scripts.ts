@@ -4,6 +4,13 @@ import { LUA_PARSE_START, RAW_EXCERPT_LENGTH, START_VALUE_MAX_LENGTH } from './s
 const MGET_CHUNK = 1000;
 
 /**
+ * How often, in rounds that send it, a batch caller tags a start it knows `A` (check its
+ * expiry) instead of `a` (its expiry was checked): {@link OBSERVE_MANY_SCRIPT}'s fast
+ * path checks `PTTL` only on `A` keys. See {@link LUA_UNCHANGED_READS} for why that is enough.
+ */
+export const EXPIRY_CHECK_EVERY = 16;
+
+/**
  * The rule of one observation of one key, shared by {@link OBSERVE_SCRIPT} and
  * {@link OBSERVE_MANY_SCRIPT} so a scope observed alone or in a batch follows the
  * same steps: read the value (a key of another type is corrupt), parse it by
@@ -11,14 +18,19 @@ const MGET_CHUNK = 1000;
  * already parsed as valid), check it is plausible against Redis's `now`, then
  * calm (compare-and-delete, or the calm grace), panic (first writer wins, dead
  * man's switch) or read (publisher mode). A corrupt value is replaced with now
- * (deleted on calm). `fetched` is the key's string value when the caller has
+ * (deleted on calm). A valid start found without an expiry (an operator's `SET`, a
+ * foreign writer, a `PERSIST`) gets the dead man's switch whatever the kind, so a panic
+ * nobody confirms cannot live forever even where only readers look; a start with an
+ * expiry keeps it (a read never extends a panic). `checked` (the caller's tag `a`, not
+ * `A`) says the caller saw `known` with an expiry in a recent round: a read that finds
+ * that value again skips the `PTTL` (see {@link LUA_UNCHANGED_READS}). `fetched` is the key's string value when the caller has
  * just read it (by `MGET`); nil (or false) reads it here with `GET`, which also tells
  * a missing key from one of another type. Returns state, start (a number or nil),
  * the value stored afterwards (or nil), the corruption reason ('' if none) and the
  * raw value found.
  */
 const LUA_OBSERVE_KEY = `
-local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, known, fetched)
+local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, known, fetched, checked)
   local raw = fetched
   if not raw then raw = redis.pcall('GET', key) end
   local corrupt = ''
@@ -41,8 +53,12 @@ local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, iss
       redis.call('DEL', key)
       return 'none', nil, nil, corrupt, raw
     end
-    -- Compare-and-delete: a panic that began after this calm was seen is newer; keep it.
-    if issuedAt and start > issuedAt then return 'active', start, raw, '', nil end
+    -- Compare-and-delete: a panic that began after this calm was seen is newer; keep it
+    -- (with the dead man's switch, if whoever wrote it gave it no expiry).
+    if issuedAt and start > issuedAt then
+      if redis.call('PTTL', key) == -1 then redis.call('EXPIRE', key, deadman) end
+      return 'active', start, raw, '', nil
+    end
     if graceMs > 0 then
       local pttl = redis.call('PTTL', key)
       if pttl < 0 or pttl > graceMs then redis.call('PEXPIRE', key, graceMs) end
@@ -69,9 +85,16 @@ local function observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, iss
     redis.call('EXPIRE', key, deadman)
     return 'active', start, raw, '', nil
   end
-  if graceMs > 0 then
+  -- A read: a start without expiry gets the dead man's switch (from now: the time it had left
+  -- before a PERSIST is gone), one with an expiry keeps it. Skipped for the value the caller
+  -- checked in a recent round (tag 'a'), as the fast path skips it.
+  if graceMs > 0 or not (checked and raw == known) then
     local pttl = redis.call('PTTL', key)
-    if pttl >= 0 and pttl <= graceMs then return 'grace', start, raw, '', nil end
+    if pttl == -1 then
+      redis.call('EXPIRE', key, deadman)
+    elseif graceMs > 0 and pttl >= 0 and pttl <= graceMs then
+      return 'grace', start, raw, '', nil
+    end
   end
   return 'active', start, raw, '', nil
 end
@@ -80,15 +103,31 @@ end
 /**
  * The steady state of a sync round, answered before {@link OBSERVE_MANY_SCRIPT}'s
  * loop: every entry a read (`r`), no calm grace, and every key (read by one `MGET`
- * per ${MGET_CHUNK}) still holding the start the caller knows (its tag `a<start>`),
- * a number that passes the checks {@link LUA_OBSERVE_KEY} applies to a known value
- * (not NaN, not before 2001, not past now + maxSkew). Then `observeKey` would answer
- * every key 'active' from that start, writing nothing, and the reply leaves them
- * all out: `{now}`. The first key that differs in any way (another value, a missing
- * key, another type, a failed check, a tag that is not `a`) returns false before
- * anything is written, and the loop judges the whole batch as before. It saves the
- * loop's per-key work (tag parsing, `observeKey`'s call and returns, the tables of
- * keys written), which is most of Redis's CPU per round at thousands of scopes.
+ * per ${MGET_CHUNK}) still holding the start the caller knows (its tag `a<start>` or
+ * `A<start>`), a number that passes the checks {@link LUA_OBSERVE_KEY} applies to a
+ * known value (not NaN, not before 2001, not past now + maxSkew), and every `A` key
+ * still expiring. Then `observeKey` would answer every key 'active' from that start,
+ * writing nothing, and the reply leaves them all out: `{now}`. The first key that
+ * differs in any way (another value, a missing key, another type, a failed check, a
+ * tag that is neither `a` nor `A`, an `A` key without expiry) returns false before
+ * anything is written, and the loop judges the whole batch as before (and gives a
+ * start without expiry the dead man's switch). It saves the loop's per-key work (tag
+ * parsing, `observeKey`'s call and returns, the tables of keys written), which is
+ * most of Redis's CPU per round at thousands of scopes.
+ *
+ * Why `PTTL` on the `A` keys only (1 in ${EXPIRY_CHECK_EVERY} per round), not on every key: a
+ * `PTTL` per key costs Redis 1.75× the fast path's CPU, 1 in ${EXPIRY_CHECK_EVERY} costs 1.04×
+ * (0.53 → 0.92 or 0.55 ms per 1,000 keys, `bench/expiry-check.bench.ts`). A tag `a<start>` means a round of
+ * this caller saw that very value, and every observation that sees a valid start
+ * without expiry gives it the switch, so the key had one then. Nothing of ours takes it
+ * away: every write of a start here sets EX or KEEPTTL. What can leave the same value
+ * without expiry between two rounds is a writer outside the clock: `PERSIST`, a `SET`
+ * (or `DEL` then `SET`, `RESTORE`) of the same bytes without EX. Checking only keys
+ * whose value the caller never saw would miss those forever in a quiet fleet, so the
+ * caller tags each start it knows `A` once every ${EXPIRY_CHECK_EVERY} rounds that send it (spread
+ * over rounds, not all in one): such a start gets the switch back within ${EXPIRY_CHECK_EVERY} rounds of
+ * any one reader (1.6 s at the breaker's 100 ms sync), then expires a dead man's switch
+ * later unless a panic observation pushes it back.
  */
 const LUA_UNCHANGED_READS = `
 local function unchangedReads()
@@ -98,7 +137,8 @@ local function unchangedReads()
   for from = 1, #KEYS, ${MGET_CHUNK} do
     local values = redis.call('MGET', unpack(KEYS, from, math.min(#KEYS, from + ${MGET_CHUNK - 1})))
     for j = 1, #values do
-      if string.byte(tags, at) ~= 97 then return false end
+      local code = string.byte(tags, at)
+      if code ~= 97 and code ~= 65 then return false end
       local comma = string.find(tags, ',', at, true)
       local last = #tags
       if comma then last = comma - 1 end
@@ -106,6 +146,7 @@ local function unchangedReads()
       if value ~= string.sub(tags, at + 1, last) then return false end
       local start = tonumber(value)
       if start == nil or start ~= start or start < 1000000000 or start > limit then return false end
+      if code == 65 and redis.call('PTTL', KEYS[from + j - 1]) == -1 then return false end
       at = last + 2
     end
   end
@@ -164,7 +205,7 @@ if kind == 'start' then
 end
 if kind == 'panic' and stale then kind = 'read' end
 
-local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, nil, nil)
+local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issuedAt, nil, nil, false)
 local startStr = ''
 if start then startStr = string.format('%.6f', start) end
 if corrupt == '' then return {state, startStr, nowStr, '', '', '0'} end
@@ -186,8 +227,10 @@ return {state, startStr, nowStr, corrupt, string.sub(raw, 1, ${RAW_EXCERPT_LENGT
  * ARGV[2..6]  as in {@link OBSERVE_SCRIPT}
  * ARGV[7]  one character per key: 'p' panic, 'c' calm, 'r' read
  * ARGV[8]  what the caller knows of each key, comma-separated, in KEYS order: 'a'
- *          followed by the valid start it read (a panic running from it), 'n' (no
- *          panic stored), or 'u' (unknown; so is a missing one). One argument, not
+ *          followed by the valid start it read with an expiry (a panic running from it),
+ *          'A' followed by such a start whose expiry to check this round (a start found
+ *          without one gets the dead man's switch), 'n' (no panic stored), or 'u'
+ *          (unknown; so is a missing one). One argument, not
  *          one per key: a round of 1,000 keys costs the client half the arguments
  *          to encode. A valid start holds no comma (digits, '.', '-', whitespace).
  * ARGV[8 + i]  optional: when the observation of KEYS[i] was seen, Unix seconds
@@ -241,15 +284,15 @@ for i = 1, #KEYS do
   end
   local tag = string.byte(expect, 1)
   local known = nil
-  if tag == 97 then known = string.sub(expect, 2) end
+  if tag == 97 or tag == 65 then known = string.sub(expect, 2) end
   local key = KEYS[i]
   if created[key] then issued = nil end
   local value = fetched[i - fetchedFrom + 1]
   if changed[key] then value = nil end
-  local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issued, known, value)
+  local state, start, stored, corrupt, raw = observeKey(key, kind, now, nowStr, deadman, graceMs, maxSkew, issued, known, value, tag == 97)
   if state == 'created' then created[key] = true end
   if state == 'created' or state == 'ended' or corrupt ~= '' then changed[key] = true end
-  local same = (tag == 97 and state == 'active' and stored == known) or (tag == 110 and state == 'none' and corrupt == '')
+  local same = (known ~= nil and state == 'active' and stored == known) or (tag == 110 and state == 'none' and corrupt == '')
   if not same then
     local n = #out
     out[n + 1] = tostring(i)

@@ -25,6 +25,20 @@ describe('vix-ttl status and reset against a real redis-server', () => {
     expect((await cli(['reset', '--redis', db.server.url, '--scope', 'ucl'])).out).toContain('no panic to end');
   });
 
+  it('status says when a start has no expiry (an operator\'s SET): the next observation gives it the dead man\'s switch', async () => {
+    const redis = db.server.client();
+    const [seconds] = await redis.time();
+    await redis.set('brain:panic_start_ts:bare', String(Number(seconds) - 60));
+    const readable = await cli(['status', '--redis', db.server.url, '--scope', 'bare']);
+    expect(readable.code).toBe(0);
+    expect(readable.out).toContain('PANIC');
+    expect(readable.out).toContain('no expiry');
+    expect(await redis.ttl('brain:panic_start_ts:bare')).toBe(-1); // status only looks
+    await redis.expire('brain:panic_start_ts:bare', 600);
+    expect((await cli(['status', '--redis', db.server.url, '--scope', 'bare'])).out).toMatch(/expires in \d+ s/);
+    redis.disconnect();
+  });
+
   it('REDIS_URL is read from the environment', async () => {
     expect((await cli(['status'], { REDIS_URL: db.server.url })).code).toBe(0);
     expect((await cli(['reset'], { REDIS_URL: db.server.url })).code).toBe(0);

@@ -108,7 +108,9 @@ describe('hostile writers against the batch fast path: a clock that knows every 
   // (a later start, a hex float). Tried and held too, left out as they fail none of those: the same start
   // in accepted forms (trailing zeros, spaces, tabs and CRLF, 64 digits), an empty string, garbage, a
   // non-breaking space, a comma alone, another key type (hash, list, set), a key deleted, expired or
-  // re-created with the same start (with and without expiry).
+  // re-created with the same start with expiry. Re-created without expiry (or PERSISTed), the answer is
+  // the loop's, but the key gets its dead man's switch back only in the round that checks its expiry (1 in
+  // EXPIRY_CHECK_EVERY): test/clock/start-without-expiry.test.ts.
   const rewrites: Array<[name: string, index: number, rewrite: (value: string, nextKeys: string) => string]> = [
     ['an integer start with a trailing dot', 1001, (v) => `${v}.`],
     ['an integer start with an exponent', 1003, (v) => `${v}e0`],

@@ -52,7 +52,11 @@ export async function statusCommand(argv: string[], io: CliIo): Promise<number> 
       [
         `scope ${view.scope} (${view.location}): ${state}`,
         view.startedAtMs !== null ? `started ${new Date(view.startedAtMs).toISOString()}, ${formatMinutes(minutes ?? view.durationMs! / 60_000)} ago` : '',
-        view.expiresInMs !== null ? `expires in ${Math.round(view.expiresInMs / 1000)} s unless a panic is observed` : '',
+        view.expiresInMs !== null
+          ? `expires in ${Math.round(view.expiresInMs / 1000)} s unless a panic is observed`
+          : view.startedAtMs !== null
+            ? 'no expiry (written by another writer or PERSISTed): the next observation of this scope gives it the dead man\'s switch'
+            : '',
         '',
         formatTable(
           ['importance', 'mode', 'tier', `ttl (base ${baseTtl})`, 'next tier in'],
