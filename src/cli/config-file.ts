@@ -31,6 +31,8 @@ export const SERVER_LIMITS = [
   'healthIntervalMs',
   'adminTimeoutMs',
   'metricsMaxAgeMs',
+  'stalledConnectionFloorMs',
+  'unreadLingerMs',
 ] as const;
 
 /** The value rule of a flag, as a schema: the file is held to what the command line is. */

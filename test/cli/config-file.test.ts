@@ -167,6 +167,13 @@ describe('the config file: what it sets reaches the command', () => {
     expect(serviceConfig(parseFlags(SERVE_SPEC, []), { REDIS_URL: 'redis://127.0.0.1:6392' }, file).redisUrl).toBe('redis://127.0.0.1:6392');
   });
 
+  it('serve: server.stalledConnectionFloorMs and server.unreadLingerMs of the file land in the limits; out of range they are refused naming the key', () => {
+    const file = loadConfigFile(configFile({ server: { stalledConnectionFloorMs: 2000, unreadLingerMs: 250 } }));
+    expect(serviceConfig(parseFlags(SERVE_SPEC, []), {}, file)).toMatchObject({ limits: { stalledConnectionFloorMs: 2000, unreadLingerMs: 250 } });
+    expect(() => loadConfigFile(configFile({ server: { stalledConnectionFloorMs: 99 } }))).toThrow(/server\.stalledConnectionFloorMs/);
+    expect(() => loadConfigFile(configFile({ server: { unreadLingerMs: 60_001 } }))).toThrow(/server\.unreadLingerMs/);
+  });
+
   it('serve with workers from the file and no Redis is refused, naming the file', async () => {
     const { code, err } = await cli(['serve', '--config', configFile({ server: { workers: 3 } })]);
     expect(code).toBe(2);

@@ -17,10 +17,10 @@ import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, installConnecti
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { clientErrorHandler, installServerLevelErrors } from './client-error-handler.js';
-import { handleError, handleFrameworkError } from './error-handler.js';
+import { DEFAULT_UNREAD_LINGER_MS, handleError, handleFrameworkError } from './error-handler.js';
 import { EventStream } from './event-stream.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, httpServerOptions } from './http-timeouts.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STALLED_CONNECTION_FLOOR_MS, httpServerOptions } from './http-timeouts.js';
 import { apiHeaders, securityHeaders } from './security-headers.js';
 import { parseJsonBody } from './json-body-parser.js';
 import { importOpenTelemetryApi, traceService } from './request-tracing.js';
@@ -108,6 +108,22 @@ export interface VixTtlServerOptions {
    * is closed. Default 30,000 ms.
    */
   requestTimeoutMs?: number | undefined;
+  /**
+   * Shortest time a connection may stand still — nothing read from it, nothing written
+   * to it (a client that sends requests and never reads the answers) — before it is
+   * closed, ms; the time is twice the longest of `requestTimeoutMs` and the service's own
+   * waits, at least this. Lower it only where clients are known to read at once (tests,
+   * a sidecar on loopback). 100–600,000; default 5,000.
+   */
+  stalledConnectionFloorMs?: number | undefined;
+  /**
+   * How long the connection of a request refused before its body arrived (401, 413,
+   * 429 `busy`…) stays open, unread, after the answer and the end of the stream are
+   * sent, ms: the time the client has to read the answer before the close resets the
+   * connection. Too short and a client still sending its body loses the answer to the
+   * reset. 10–60,000; default 1,000.
+   */
+  unreadLingerMs?: number | undefined;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
   maxTrackedScopes?: number | undefined;
   /** Most dashboards on the event stream at once. Default 100. */
@@ -212,6 +228,8 @@ const optionsSchema = z.strictObject({
   maxConnections: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
   keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  stalledConnectionFloorMs: z.number().int().min(100).max(600_000).default(DEFAULT_STALLED_CONNECTION_FLOOR_MS),
+  unreadLingerMs: z.number().int().min(10).max(60_000).default(DEFAULT_UNREAD_LINGER_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
   eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
@@ -315,13 +333,13 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     childLoggerFactory: (parent) => parent,
     // The longest this service itself leaves a connection in use unwritten: an event stream's
     // silence, or a route's wait for the store (an admin call, a decision, a readiness probe).
-    ...httpServerOptions(o.requestTimeoutMs, Math.max(Math.min(o.eventIntervalMs, o.heartbeatMs), o.adminTimeoutMs, o.timeoutMs ?? 0, o.readyTimeoutMs)),
+    ...httpServerOptions(o.requestTimeoutMs, Math.max(Math.min(o.eventIntervalMs, o.heartbeatMs), o.adminTimeoutMs, o.timeoutMs ?? 0, o.readyTimeoutMs), o.stalledConnectionFloorMs),
     keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),
     frameworkErrors: (error, request, reply) => {
       void reply.headers(headers);
-      handleFrameworkError(error, request, reply);
+      handleFrameworkError(error, request, reply, o.unreadLingerMs);
     },
     genReqId: requestIdGenerator(),
   });
@@ -339,7 +357,7 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
 
   installJsonParser(app, o.bodyLimit);
   installHooks(app, telemetry, headers);
-  app.setErrorHandler(handleError);
+  app.setErrorHandler((error, request, reply) => handleError(error, request, reply, o.unreadLingerMs));
   app.setNotFoundHandler((request) => {
     throw new HttpError('not_found', null, `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}`);
   });

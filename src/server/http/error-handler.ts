@@ -50,27 +50,28 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
  * refusal in `onRequest`, a declared length over the limit) closes the connection
  * without reading more of the body (see {@link closeUnread}).
  */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, unreadLingerMs: number): void {
   const { status, body } = errorResponse(error);
   if (status >= 500) request.log.error({ reqId: request.id, err: error, url: request.url }, 'VIX_TTL_HTTP_ERROR');
   else request.log.debug({ reqId: request.id, status, field: body.field, url: request.url }, body.message);
-  if (hasBody(request) && !request.raw.complete) closeUnread(request, reply);
+  if (hasBody(request) && !request.raw.complete) closeUnread(request, reply, unreadLingerMs);
   if (error instanceof HttpError) void reply.headers(error.headers);
   void reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
 /**
- * How long the connection of a request answered before its body arrived stays open,
- * unread, once the answer and the end of the stream (FIN) are sent: the time the client
- * has to read the answer before the close resets the connection.
+ * Default of `unreadLingerMs`: how long the connection of a request answered before its
+ * body arrived stays open, unread, once the answer and the end of the stream (FIN) are
+ * sent. Why 1 s: it is the time the client has to read the answer before the close
+ * resets the connection (a loaded client process needs it; see {@link closeUnread}).
  */
-export const UNREAD_LINGER_MS = 1000;
+export const DEFAULT_UNREAD_LINGER_MS = 1000;
 
 /**
  * Ends the connection of a request answered before its body has all arrived, reading
  * none of the rest: the socket stops reading now (and stays stopped: Node resumes it to
  * discard the body once the answer is written), the answer is followed by the end of
- * the stream, and the socket is destroyed {@link UNREAD_LINGER_MS} later. Why: Node
+ * the stream, and the socket is destroyed `unreadLingerMs` later ({@link DEFAULT_UNREAD_LINGER_MS} by default). Why: Node
  * would otherwise read, and throw away, whatever the client has sent meanwhile (on
  * loopback ~130 KB more of each refused 1 MB tick batch), the very work the refusal is
  * there to spare; and closing a socket with unread bytes resets the connection, which
@@ -78,19 +79,19 @@ export const UNREAD_LINGER_MS = 1000;
  * client: 8 in 30 refused 4 MB batches ended in ECONNRESET without the 401) when the
  * socket was destroyed as soon as the answer was written, or by Node right after the FIN.
  */
-function closeUnread(request: FastifyRequest, reply: FastifyReply): void {
+function closeUnread(request: FastifyRequest, reply: FastifyReply, unreadLingerMs: number): void {
   void reply.header('connection', 'close');
   const socket = request.raw.socket;
   if (!(socket instanceof Socket)) return; // a request injected in-process (`app.inject`) has no connection
   socket.pause();
   socket.on('resume', () => socket.pause());
   // Node ends a `Connection: close` answer's socket with destroySoon(): the FIN, then destroy() at once.
-  // The timer keeps the process alive (1 s at most): a paused socket whose FIN is out holds nothing
+  // The timer keeps the process alive (`unreadLingerMs` at most): a paused socket whose FIN is out holds nothing
   // in the event loop, so with it unref'd a process with nothing else to do exited in the middle of
   // `app.close()`, which waits for this socket.
   socket.destroySoon = () => {
     socket.end();
-    setTimeout(() => socket.destroy(), UNREAD_LINGER_MS);
+    setTimeout(() => socket.destroy(), unreadLingerMs);
   };
 }
 
@@ -105,11 +106,11 @@ function hasBody(request: FastifyRequest): boolean {
  * shape. A path that is not valid percent-encoding (`/%`) names no route: 404
  * `not_found`. Others (a parameter over the length limit) map like any error.
  */
-export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, unreadLingerMs: number): void {
   if (error.code === 'FST_ERR_BAD_URL') {
     const path = request.url.split('?')[0]!.slice(0, 100);
-    handleError(new HttpError('not_found', null, `no route ${request.method} ${path}: the path is not valid percent-encoding`), request, reply);
+    handleError(new HttpError('not_found', null, `no route ${request.method} ${path}: the path is not valid percent-encoding`), request, reply, unreadLingerMs);
     return;
   }
-  handleError(error, request, reply);
+  handleError(error, request, reply, unreadLingerMs);
 }

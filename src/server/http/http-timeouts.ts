@@ -3,8 +3,12 @@ import type { ServerOptions } from 'node:http';
 /** Default of `requestTimeoutMs`: the longest a request may take to arrive, headers and body. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-/** Shortest {@link stalledConnectionTimeoutMs}. */
-const MIN_STALLED_CONNECTION_TIMEOUT_MS = 5000;
+/**
+ * Default of `stalledConnectionFloorMs`: the shortest {@link stalledConnectionTimeoutMs}.
+ * Why 5 s: with a short request timeout and short waits, a connection is still given
+ * time to take its answers on a slow network before it counts as standing still.
+ */
+export const DEFAULT_STALLED_CONNECTION_FLOOR_MS = 5000;
 
 /**
  * How long a connection may stand still — nothing read from it, nothing written to it —
@@ -12,7 +16,7 @@ const MIN_STALLED_CONNECTION_TIMEOUT_MS = 5000;
  * longest the service itself may go without writing to a connection in use: an event
  * stream's silence — its event interval or its heartbeat, whichever is shorter — and the
  * longest wait for the store before an answer: `adminTimeoutMs`, the decisions'
- * `timeoutMs`, `readyTimeoutMs`), at least 5 s; 60 s by default.
+ * `timeoutMs`, `readyTimeoutMs`), at least `floorMs` (`stalledConnectionFloorMs`, 5 s by default); 60 s by default.
  * Why: the request timeout bounds a request on its way in, the keep-alive timeout an idle
  * connection, but nothing bounded an answer on its way out. A client that sends requests
  * and never reads the answers (200 pipelined `GET /openapi.json`) held its connection for
@@ -23,8 +27,8 @@ const MIN_STALLED_CONNECTION_TIMEOUT_MS = 5000;
  * every event interval or heartbeat. (Counting only the stream's silence closed, unanswered, an
  * admin call waiting its 8 s `adminTimeoutMs` on a stalled Redis with a 1 s request timeout.)
  */
-export function stalledConnectionTimeoutMs(requestTimeoutMs: number, longestWaitMs: number): number {
-  return Math.max(MIN_STALLED_CONNECTION_TIMEOUT_MS, 2 * requestTimeoutMs, 2 * longestWaitMs);
+export function stalledConnectionTimeoutMs(requestTimeoutMs: number, longestWaitMs: number, floorMs: number = DEFAULT_STALLED_CONNECTION_FLOOR_MS): number {
+  return Math.max(floorMs, 2 * requestTimeoutMs, 2 * longestWaitMs);
 }
 
 /**
@@ -42,10 +46,10 @@ export function stalledConnectionTimeoutMs(requestTimeoutMs: number, longestWait
  * closed (Fastify's `connectionTimeout`, Node's socket timeout). `requireHostHeader` is off so that
  * the service answers a missing Host with its own JSON 400 instead of Node's empty one.
  */
-export function httpServerOptions(requestTimeoutMs: number, longestWaitMs: number): { requestTimeout: number; connectionTimeout: number; http: ServerOptions } {
+export function httpServerOptions(requestTimeoutMs: number, longestWaitMs: number, stalledFloorMs: number = DEFAULT_STALLED_CONNECTION_FLOOR_MS): { requestTimeout: number; connectionTimeout: number; http: ServerOptions } {
   return {
     requestTimeout: requestTimeoutMs,
-    connectionTimeout: stalledConnectionTimeoutMs(requestTimeoutMs, longestWaitMs),
+    connectionTimeout: stalledConnectionTimeoutMs(requestTimeoutMs, longestWaitMs, stalledFloorMs),
     http: {
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 10))),

@@ -100,6 +100,8 @@ export type ServiceLimits = Partial<
     | 'healthIntervalMs'
     | 'adminTimeoutMs'
     | 'metricsMaxAgeMs'
+    | 'stalledConnectionFloorMs'
+    | 'unreadLingerMs'
   >
 >;
 
