@@ -332,8 +332,10 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     // a request's log lines are few (errors, refusals, admin calls) and name it themselves (reqId).
     childLoggerFactory: (parent) => parent,
     // The longest this service itself leaves a connection in use unwritten: an event stream's
-    // silence, or a route's wait for the store (an admin call, a decision, a readiness probe).
-    ...httpServerOptions(o.requestTimeoutMs, Math.max(Math.min(o.eventIntervalMs, o.heartbeatMs), o.adminTimeoutMs, o.timeoutMs ?? 0, o.readyTimeoutMs), o.stalledConnectionFloorMs),
+    // silence, or a route's wait for the store (an admin call, a decision, a readiness probe)
+    // or for the VIX engine (a worker's batch forwarded to the cluster primary: 5 s, as long as
+    // a worker's /metrics waits for the primary's aggregation).
+    ...httpServerOptions(o.requestTimeoutMs, Math.max(Math.min(o.eventIntervalMs, o.heartbeatMs), o.adminTimeoutMs, o.timeoutMs ?? 0, o.readyTimeoutMs, (vix as VixSource | null)?.longestWaitMs ?? 0), o.stalledConnectionFloorMs),
     keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours
     clientErrorHandler: clientErrorHandler({ requestTimeoutMs: o.requestTimeoutMs, logger: logger as FastifyBaseLogger }),

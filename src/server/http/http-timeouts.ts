@@ -16,7 +16,8 @@ export const DEFAULT_STALLED_CONNECTION_FLOOR_MS = 5000;
  * longest the service itself may go without writing to a connection in use: an event
  * stream's silence — its event interval or its heartbeat, whichever is shorter — and the
  * longest wait for the store before an answer: `adminTimeoutMs`, the decisions'
- * `timeoutMs`, `readyTimeoutMs`), at least `floorMs` (`stalledConnectionFloorMs`, 5 s by default); 60 s by default.
+ * `timeoutMs`, `readyTimeoutMs`, and a worker's wait for the cluster primary's answer to
+ * a tick batch, 5 s), at least `floorMs` (`stalledConnectionFloorMs`, 5 s by default); 60 s by default.
  * Why: the request timeout bounds a request on its way in, the keep-alive timeout an idle
  * connection, but nothing bounded an answer on its way out. A client that sends requests
  * and never reads the answers (200 pipelined `GET /openapi.json`) held its connection for

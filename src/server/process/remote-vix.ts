@@ -60,6 +60,11 @@ export class RemoteVix implements VixSource {
   /** Subscribes to the primary's status changes, as its samples bring them. */
   readonly onTransition: Event<VixTransitionView> = this.#transitions.event;
 
+  /** The primary's answer to a batch is awaited this long (`timeoutMs`): the server counts it among its waits. */
+  get longestWaitMs(): number {
+    return this.#timeoutMs;
+  }
+
   constructor(options: RemoteVixOptions = {}) {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
     this.#timeoutMs = options.timeoutMs ?? 5000;

@@ -15,9 +15,11 @@ export const WORKER_HEAP_GROWING_PERCENT = 300;
 /**
  * The Node flags a cluster worker starts with: the primary's own (`process.execArgv`),
  * and {@link WORKER_HEAP_GROWING_PERCENT} unless the primary was given a
- * `--heap-growing-percent` of its own (an operator's choice wins).
+ * `--heap-growing-percent` of its own (an operator's choice wins), in any spelling V8
+ * reads: one dash or two, `-` or `_` between the words (`-heap_growing_percent=50`; V8
+ * keeps the last of two, so a missed spelling of the operator's lost to ours).
  */
 export function workerExecArgv(primaryExecArgv: readonly string[]): string[] {
-  const own = primaryExecArgv.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg));
+  const own = primaryExecArgv.some((arg) => /^--?heap[-_]growing[-_]percent(=|$)/.test(arg));
   return own ? [...primaryExecArgv] : [...primaryExecArgv, `--heap-growing-percent=${WORKER_HEAP_GROWING_PERCENT}`];
 }

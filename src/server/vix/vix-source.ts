@@ -85,6 +85,13 @@ export interface VixSource {
    */
   readonly checksSlices?: boolean | undefined;
   /**
+   * Longest `ingest` may wait before it answers or throws, ms (the cluster primary's answer
+   * to a forwarded batch); absent: it does not wait on anything outside this process. Why:
+   * the server counts it among its own waits, so a connection whose batch is waiting is not
+   * closed as stalled before its answer (see `stalledConnectionTimeoutMs`).
+   */
+  readonly longestWaitMs?: number | undefined;
+  /**
    * Ingests a batch of ticks in order; bad ticks are counted, never thrown.
    * @throws VixUnavailableError when the engine cannot be reached (a cluster primary that does not answer).
    * @throws VixBusyError when the engine already has as many batches waiting as it takes.
