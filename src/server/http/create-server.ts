@@ -121,7 +121,7 @@ export interface VixTtlServerOptions {
    * 429 `busy`…) stays open, unread, after the answer and the end of the stream are
    * sent, ms: the time the client has to read the answer before the close resets the
    * connection. Too short and a client still sending its body loses the answer to the
-   * reset. 10–60,000; default 1,000.
+   * reset. 100–60,000; default 1,000.
    */
   unreadLingerMs?: number | undefined;
   /** Most named scopes the dashboard and the per-scope metrics follow. Default 200. */
@@ -229,7 +229,7 @@ const optionsSchema = z.strictObject({
   keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   stalledConnectionFloorMs: z.number().int().min(100).max(600_000).default(DEFAULT_STALLED_CONNECTION_FLOOR_MS),
-  unreadLingerMs: z.number().int().min(10).max(60_000).default(DEFAULT_UNREAD_LINGER_MS),
+  unreadLingerMs: z.number().int().min(100).max(60_000).default(DEFAULT_UNREAD_LINGER_MS),
   maxTrackedScopes: z.number().int().min(1).max(100_000).default(200),
   maxEventClients: z.number().int().min(1).max(100_000).default(100),
   eventIntervalMs: z.number().int().min(50).max(60_000).default(1000),
@@ -333,8 +333,8 @@ export async function createServer(options: VixTtlServerOptions): Promise<VixTtl
     childLoggerFactory: (parent) => parent,
     // The longest this service itself leaves a connection in use unwritten: an event stream's
     // silence, or a route's wait for the store (an admin call, a decision, a readiness probe)
-    // or for the VIX engine (a worker's batch forwarded to the cluster primary: 5 s, as long as
-    // a worker's /metrics waits for the primary's aggregation).
+    // or for the VIX engine (a worker's batch forwarded to the cluster primary: the same
+    // PRIMARY_ANSWER_TIMEOUT_MS a worker's /metrics waits for the primary's aggregation).
     ...httpServerOptions(o.requestTimeoutMs, Math.max(Math.min(o.eventIntervalMs, o.heartbeatMs), o.adminTimeoutMs, o.timeoutMs ?? 0, o.readyTimeoutMs, (vix as VixSource | null)?.longestWaitMs ?? 0), o.stalledConnectionFloorMs),
     keepAliveTimeout: o.keepAliveTimeoutMs,
     return503OnClosing: false, // its 503 has Fastify's body; the onRequest hook answers ours

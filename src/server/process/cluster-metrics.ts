@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, Gauge, type Registry } from 'prom-client';
 import { VixTtlError } from '../../core/errors.js';
-import { sendToPrimary, sendToWorker } from './ipc-send.js';
+import { PRIMARY_ANSWER_TIMEOUT_MS, sendToPrimary, sendToWorker } from './ipc-send.js';
 
 /** A worker asks the primary for the whole service's metrics (its `GET /metrics`). */
 const REQUEST = 'vix-ttl:metrics-req';
@@ -176,7 +176,7 @@ export function answerClusterMetrics(options: ClusterMetricsOptions = {}): () =>
  * returns the function that `GET /metrics` uses to ask the primary for every
  * worker's metrics (rejecting after `timeoutMs` without an answer).
  */
-export function clusterMetricsOf(registry: Registry, timeoutMs = 5000): () => Promise<string> {
+export function clusterMetricsOf(registry: Registry, timeoutMs = PRIMARY_ANSWER_TIMEOUT_MS): () => Promise<string> {
   const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
   let next = 0;
   process.on('message', (message: MetricsMessage) => {

@@ -1,5 +1,13 @@
 import type { Worker } from 'node:cluster';
 
+/**
+ * Longest a cluster worker waits for the primary's answer: to a forwarded tick batch
+ * (`RemoteVix`) and to an aggregated `/metrics` (`clusterMetricsOf`). One figure for
+ * both, because the server's stalled-connection bound counts it once, through
+ * `RemoteVix.longestWaitMs`: a connection waiting on the primary is not closed as stalled.
+ */
+export const PRIMARY_ANSWER_TIMEOUT_MS = 5000;
+
 /** Why an IPC message was not delivered: the other side is gone, or the write failed. */
 export type IpcSendFailure = (error: Error) => void;
 

@@ -1,5 +1,5 @@
 import { EventEmitter, type Event } from '../../core/event.js';
-import { sendToPrimary } from './ipc-send.js';
+import { PRIMARY_ANSWER_TIMEOUT_MS, sendToPrimary } from './ipc-send.js';
 import { isVixMessage, VIX_TICKS_REQUEST, VIX_TICKS_RESPONSE, VIX_VIEW } from './vix-messages.js';
 import { batchOf } from '../vix/tick-batch.js';
 import { HttpError } from '../http/http-error.js';
@@ -67,7 +67,7 @@ export class RemoteVix implements VixSource {
 
   constructor(options: RemoteVixOptions = {}) {
     this.#channel = options.channel ?? (process as unknown as IpcChannel);
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#timeoutMs = options.timeoutMs ?? PRIMARY_ANSWER_TIMEOUT_MS;
     this.#chunkTicks = options.chunkTicks ?? 500;
     this.#binary = options.serialization === 'advanced';
     this.#channel.on('message', this.#onMessage);
