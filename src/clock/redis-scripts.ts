@@ -102,14 +102,18 @@ end
 
 /**
  * The steady state of a sync round, answered before {@link OBSERVE_MANY_SCRIPT}'s
- * loop: every entry a read (`r`), no calm grace, and every key (read by one `MGET`
- * per ${MGET_CHUNK}) still holding the start the caller knows (its tag `a<start>` or
+ * loop: every entry a read (`r`), no calm grace, every key (read by one `MGET` per
+ * ${MGET_CHUNK}) still holding the start the caller knows (its tag `a<start>` or
  * `A<start>`), a number that passes the checks {@link LUA_OBSERVE_KEY} applies to a
- * known value (not NaN, not before 2001, not past now + maxSkew), and every `A` key
- * still expiring. Then `observeKey` would answer every key 'active' from that start,
- * writing nothing, and the reply leaves them all out: `{now}`. The first key that
- * differs in any way (another value, a missing key, another type, a failed check, a
- * tag that is neither `a` nor `A`, an `A` key without expiry) returns false before
+ * known value (not NaN, not before 2001, not past now + maxSkew), every `A` key still
+ * expiring, and every key the caller knows calm (its tag exactly `n`) still missing —
+ * `MGET` answers nil for a key of another type too, so one `EXISTS` per chunk over those
+ * keys must count none. Then `observeKey` would answer every start 'active' and every
+ * calm key 'none', writing nothing, and the reply leaves them all out: `{now}`. Calm
+ * scopes are most of a real fleet's; without them the loop judged every round that held
+ * one. The first key that differs in any way (another value, a key now present or of
+ * another type, a failed check, a tag that is neither `a`, `A` nor `n`, an `A` key
+ * without expiry) returns false before
  * anything is written, and the loop judges the whole batch as before (and gives a
  * start without expiry the dead man's switch). It saves the loop's per-key work (tag
  * parsing, `observeKey`'s call and returns, the tables of keys written), which is
@@ -136,19 +140,26 @@ local function unchangedReads()
   local at = 1
   for from = 1, #KEYS, ${MGET_CHUNK} do
     local values = redis.call('MGET', unpack(KEYS, from, math.min(#KEYS, from + ${MGET_CHUNK - 1})))
+    local calm = {}
     for j = 1, #values do
       local code = string.byte(tags, at)
-      if code ~= 97 and code ~= 65 then return false end
       local comma = string.find(tags, ',', at, true)
       local last = #tags
       if comma then last = comma - 1 end
       local value = values[j]
-      if value ~= string.sub(tags, at + 1, last) then return false end
-      local start = tonumber(value)
-      if start == nil or start ~= start or start < 1000000000 or start > limit then return false end
-      if code == 65 and redis.call('PTTL', KEYS[from + j - 1]) == -1 then return false end
+      if code == 110 then
+        if value or last ~= at then return false end
+        calm[#calm + 1] = KEYS[from + j - 1]
+      else
+        if code ~= 97 and code ~= 65 then return false end
+        if value ~= string.sub(tags, at + 1, last) then return false end
+        local start = tonumber(value)
+        if start == nil or start ~= start or start < 1000000000 or start > limit then return false end
+        if code == 65 and redis.call('PTTL', KEYS[from + j - 1]) == -1 then return false end
+      end
       at = last + 2
     end
+    if #calm > 0 and redis.call('EXISTS', unpack(calm)) > 0 then return false end
   end
   return true
 end

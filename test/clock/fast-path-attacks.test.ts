@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisPanicClock, type ObservationResult } from '../../src/index.js';
+import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
 import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
 
@@ -63,8 +64,7 @@ async function keyState(key: string, written: boolean): Promise<unknown> {
 /**
  * Seeds both prefixes with the same starts (half as integers, half as the clock
  * writes them), lets the known clock learn every key, and returns the values
- * written. Every scope holds a start: a round with one scope known as 'none' never
- * takes the fast path.
+ * written. Every scope holds a start (calm scopes: the describe after this one).
  */
 async function seed(known: RedisPanicClock): Promise<string[]> {
   const now = await redisNow();
@@ -136,6 +136,56 @@ describe('hostile writers against the batch fast path: a clock that knows every 
   });
 });
 
+describe('calm scopes on the batch fast path: answered without the loop while their keys stay missing; any write to one is judged as the loop judges it', () => {
+  /** Odd scopes hold a start, even ones none (calm): the clock that knows them tags the even ones 'n'. */
+  async function seedMixed(known: RedisPanicClock): Promise<Array<number | null>> {
+    const now = await redisNow();
+    const values = scopes.map((_, i) => (i % 2 === 1 ? String(now - 60 - i) : null));
+    const batch = redis.pipeline();
+    for (const prefix of [KNOWN, ORACLE]) values.forEach((value, i) => value !== null && batch.set(`${prefix}:${scopes[i]}`, value, 'EX', 86_400));
+    await batch.exec();
+    const expected = values.map((value) => (value === null ? null : Number(value) * 1000));
+    const learnt = await known.observeMany(reads);
+    expect(learnt.map((r) => r.ok && r.observation.startedAtMs)).toEqual(expected);
+    return expected;
+  }
+
+  it('the steady state of a fleet half calm: one MGET and one EXISTS per 1,000 keys, no GET, nothing written, the same answers', async () => {
+    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
+    const expected = await seedMixed(known);
+    for (let round = 0; round < 3; round += 1) {
+      const before = await commandCalls(redis);
+      const results = await known.observeMany(reads);
+      const delta = diffCalls(before, await commandCalls(redis));
+      expect(results.map((r) => r.ok && r.observation.startedAtMs)).toEqual(expected);
+      expect(results.filter((r) => r.ok && r.observation.active).length).toBe(SCOPES / 2);
+      // Two chunks of 1,000 keys; the loop would have read each missing key again (GET) and the chunks twice.
+      expect({ mget: delta.mget ?? 0, exists: delta.exists ?? 0, get: delta.get ?? 0 }).toEqual({ mget: 2, exists: 2, get: 0 });
+      for (const write of ['set', 'del', 'expire', 'pexpire']) expect(delta[write] ?? 0, write).toBe(0);
+    }
+  });
+
+  // Written to one calm key (index 1000, in the second MGET) while every other key stays as known.
+  const calmWrites: Array<[name: string, write: (key: string, now: number) => Promise<unknown>]> = [
+    ["another host's panic start (with expiry)", (key, now) => redis.set(key, String(now - 30), 'EX', 86_400)],
+    ['a start without expiry', (key, now) => redis.set(key, String(now - 30))],
+    ['a start in the far future', (key, now) => redis.set(key, String(now + 1_000_000), 'EX', 86_400)],
+    ['garbage', (key) => redis.set(key, 'garbage', 'EX', 86_400)],
+    ['an empty string', (key) => redis.set(key, '')],
+    ['a hash (MGET answers nil, as for a missing key)', (key) => redis.hset(key, 'start', '1700000000')],
+    ['a list', (key) => redis.rpush(key, '1700000000')],
+  ];
+
+  it.each(calmWrites)('%s on a calm scope is answered and left in Redis as the loop does, then the next round agrees too', async (_name, write) => {
+    const known = new RedisPanicClock(redis, { ...options, keyPrefix: KNOWN });
+    await seedMixed(known);
+    const now = await redisNow();
+    for (const prefix of [KNOWN, ORACLE]) await write(`${prefix}:${scopes[1000]}`, now);
+    const first = await expectSameAsLoop(known, [1000, 1001], 'the round after the write');
+    await expectSameAsLoop(known, [1000, 1001], 'the round after that', first);
+  });
+});
+
 describe('three real processes refreshing the same 1,500 scopes while another process corrupts and deletes keys', () => {
   const PREFIX = 'atk:mp';
   const COUNT = 1500;
@@ -181,8 +231,8 @@ describe('three real processes refreshing the same 1,500 scopes while another pr
     const empty: Write = ['an empty string', (key) => redis.set(key, '', 'KEEPTTL'), true];
     const deleted: Write = ['a delete', (key) => redis.del(key), false];
     // Each step's writes alone are all a round sees: the first ones leave every other key as known, so the
-    // fast path's comparison alone must send the round through the loop. A delete comes last: a scope known
-    // as 'none' keeps every later round off the fast path.
+    // fast path's comparison alone must send the round through the loop. A delete comes last: from then on
+    // that scope is known as 'none', and the fast path also checks that its key is still missing.
     const steps: Array<{ writes: Write[]; racing: boolean }> = [
       { writes: [later], racing: false },
       { writes: [zeros, recreated], racing: false },
