@@ -86,6 +86,31 @@ describe('RedisPanicClock on a real 3-master Redis Cluster', () => {
     await breaker.close();
   });
 
+  it('calm scopes on the batch fast path: one EXISTS over many keys of one slot (hash-tagged prefix) and over scopes spread on every master, no error, answered as a fresh clock reads', async () => {
+    const admins = redis.cluster.nodes.map((node) => node.client());
+    for (const keyPrefix of ['{calm}:panic_start_ts', 'calm:panic_start_ts']) {
+      const scopes = Array.from({ length: 300 }, (_, i) => `calm-${i}`);
+      const reads = scopes.map((scope) => ({ scope, kind: 'read' as const }));
+      const clock = new RedisPanicClock(redis.client, { keyPrefix, timeoutMs: 2000 });
+      const [s] = await redis.client.time();
+      // Odd scopes hold a start, even ones are calm (no key): the clock learns them 'n'.
+      for (let i = 1; i < scopes.length; i += 2) await redis.client.set(clock.keyFor(scopes[i]!), String(Number(s) - 60 - i), 'EX', 86_400);
+      const truth = async () => (await new RedisPanicClock(redis.client, { keyPrefix, timeoutMs: 2000 }).observeMany(reads)).map((r) => (r.ok ? r.observation.startedAtMs : r.error.message));
+      const startsOf = async () => (await clock.observeMany(reads)).map((r) => (r.ok ? r.observation.startedAtMs : r.error.message));
+      expect(await startsOf(), keyPrefix).toEqual(await truth());
+      const before = await Promise.all(admins.map((admin) => commandCalls(admin)));
+      expect(await startsOf(), keyPrefix).toEqual(await truth());
+      const exists = await Promise.all(admins.map(async (admin, i) => diffCalls(before[i]!, await commandCalls(admin)).exists ?? 0));
+      expect(exists.reduce((a, b) => a + b, 0), `EXISTS calls under ${keyPrefix}`).toBeGreaterThan(0);
+      // A hash on a calm key (MGET answers nil for it): judged as the loop judges it, on whichever master holds it.
+      await redis.client.hset(clock.keyFor(scopes[0]!), 'start', '1700000000');
+      const answered = await startsOf();
+      expect(answered[0], keyPrefix).toEqual(expect.any(Number));
+      expect(answered, keyPrefix).toEqual(await truth());
+    }
+    for (const admin of admins) admin.disconnect();
+  });
+
   // timeoutMs 50 plus a margin that holds on a loaded 2-core machine; without the timeout a decision
   // would wait for the paused master.
   const BOUND_MS = 1000;
