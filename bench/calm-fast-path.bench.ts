@@ -8,9 +8,9 @@
 // flock /work/wt/bench.lock npx tsx bench/calm-fast-path.bench.ts → bench/results/calm-fast-path.json
 // (BENCH_CALM_ROUNDS, default 7; BENCH_CALM_SCRIPTS per variant and round, default 300)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { OBSERVE_MANY_SCRIPT } from '../src/clock/redis-scripts.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { compareScriptVariants } from './script-variants.js';
 
 const KEYS = 1000;
 const ROUNDS = Number(process.env.BENCH_CALM_ROUNDS ?? 7);
@@ -32,34 +32,26 @@ const variants: Record<string, { keys: string[]; tags: string; loop: boolean }> 
   'half calm, fast path (now)': { keys: mixedKeys, tags: mixedTags.join(','), loop: false },
   'half calm, the loop (before)': { keys: mixedKeys, tags: ['u', ...mixedTags.slice(1)].join(','), loop: true },
 };
-const redisCpuMs = async () => {
-  const info = await redis.info('cpu');
-  return (Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1])) * 1000;
-};
-const perScript: Record<string, number[]> = {};
-const loads: number[] = [];
-for (let round = 0; round < ROUNDS; round += 1) {
-  const names = Object.keys(variants);
-  if (round % 2 === 1) names.reverse();
-  for (const name of names) {
-    const { keys, tags, loop } = variants[name]!;
-    const before = await redisCpuMs();
-    for (let i = 0; i < SCRIPTS; i += 1) {
-      const reply = (await redis.evalsha(sha, KEYS, ...keys, '', '86400', '0', '300', '', '60', 'r'.repeat(KEYS), tags)) as unknown[];
-      // The fast path answers {now}; the loop also lists the key tagged 'u' (7 fields).
-      if (reply.length !== (loop ? 8 : 1)) throw new Error(`${name}: ${reply.length} fields, not the path this variant measures`);
-    }
-    (perScript[name] ??= []).push(((await redisCpuMs()) - before) / SCRIPTS);
-    loads.push(loadavg()[0]!);
-  }
-}
-const stats = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
-};
-const before = stats(perScript['half calm, the loop (before)']!).median;
-const rows = Object.entries(perScript).map(([name, values]) => ({ variant: name, redisCpuMsPerScript: stats(values), ratioToLoop: stats(values).median / before }));
-const context = { node: process.version, redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1], loadavg1: { min: Math.min(...loads), max: Math.max(...loads) }, rounds: ROUNDS, scriptsPerRound: SCRIPTS, keysPerScript: KEYS };
+const { rows: measured, load } = await compareScriptVariants(
+  redis,
+  Object.fromEntries(
+    Object.entries(variants).map(([name, { keys, tags, loop }]) => [
+      name,
+      {
+        run: () => redis.evalsha(sha, KEYS, ...keys, '', '86400', '0', '300', '', '60', 'r'.repeat(KEYS), tags),
+        // The fast path answers {now}; the loop also lists the key tagged 'u' (7 fields).
+        check: (reply: unknown) => {
+          if ((reply as unknown[]).length !== (loop ? 8 : 1)) throw new Error(`${name}: ${(reply as unknown[]).length} fields, not the path this variant measures`);
+        },
+      },
+    ]),
+  ),
+  ROUNDS,
+  SCRIPTS,
+);
+const before = measured.find((row) => row.variant === 'half calm, the loop (before)')!.redisCpuMsPerScript.median;
+const rows = measured.map((row) => ({ ...row, ratioToLoop: row.redisCpuMsPerScript.median / before }));
+const context = { node: process.version, redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1], loadavg1: load, rounds: ROUNDS, scriptsPerRound: SCRIPTS, keysPerScript: KEYS };
 for (const row of rows) {
   const { min, median, max } = row.redisCpuMsPerScript;
   console.log(`${row.variant.padEnd(30)} ${min.toFixed(3)} / ${median.toFixed(3)} / ${max.toFixed(3)} ms Redis CPU per script  ×${row.ratioToLoop.toFixed(2)} of the loop`);

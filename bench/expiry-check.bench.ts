@@ -6,9 +6,9 @@
 // Run: flock /work/wt/bench.lock npx tsx bench/expiry-check.bench.ts → bench/results/expiry-check.json
 // (BENCH_EXPIRY_ROUNDS, default 7; BENCH_EXPIRY_SCRIPTS per variant and round, default 300)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { EXPIRY_CHECK_EVERY, OBSERVE_MANY_SCRIPT } from '../src/clock/redis-scripts.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { compareScriptVariants } from './script-variants.js';
 
 const KEYS = 1000;
 const ROUNDS = Number(process.env.BENCH_EXPIRY_ROUNDS ?? 7);
@@ -29,32 +29,18 @@ const variants: Record<string, string> = {
   [`1 key in ${EXPIRY_CHECK_EVERY} checked (the clock)`]: tags(EXPIRY_CHECK_EVERY),
   'every key checked': tags(1),
 };
-const redisCpuMs = async () => {
-  const info = await redis.info('cpu');
-  return (Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1])) * 1000;
+const expectFast = (name: string) => (reply: unknown) => {
+  if ((reply as unknown[]).length !== 1) throw new Error(`${name}: the round left the fast path`);
 };
-const perScript: Record<string, number[]> = {};
-const loads: number[] = [];
-for (let round = 0; round < ROUNDS; round += 1) {
-  const names = Object.keys(variants);
-  if (round % 2 === 1) names.reverse();
-  for (const name of names) {
-    const before = await redisCpuMs();
-    for (let i = 0; i < SCRIPTS; i += 1) {
-      const reply = (await redis.evalsha(sha, KEYS, ...keys, '', '86400', '0', '300', '', '60', 'r'.repeat(KEYS), variants[name]!)) as unknown[];
-      if (reply.length !== 1) throw new Error(`${name}: the round left the fast path`);
-    }
-    (perScript[name] ??= []).push(((await redisCpuMs()) - before) / SCRIPTS);
-    loads.push(loadavg()[0]!);
-  }
-}
-const stats = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
-};
-const baseline = stats(perScript['no expiry check']!).median;
-const rows = Object.entries(perScript).map(([name, values]) => ({ variant: name, redisCpuMsPerScript: stats(values), ratio: stats(values).median / baseline }));
-const context = { node: process.version, redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1], loadavg1: { min: Math.min(...loads), max: Math.max(...loads) }, rounds: ROUNDS, scriptsPerRound: SCRIPTS, keysPerScript: KEYS };
+const { rows: measured, load } = await compareScriptVariants(
+  redis,
+  Object.fromEntries(Object.entries(variants).map(([name, tagged]) => [name, { run: () => redis.evalsha(sha, KEYS, ...keys, '', '86400', '0', '300', '', '60', 'r'.repeat(KEYS), tagged), check: expectFast(name) }])),
+  ROUNDS,
+  SCRIPTS,
+);
+const baseline = measured.find((row) => row.variant === 'no expiry check')!.redisCpuMsPerScript.median;
+const rows = measured.map((row) => ({ ...row, ratio: row.redisCpuMsPerScript.median / baseline }));
+const context = { node: process.version, redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1], loadavg1: load, rounds: ROUNDS, scriptsPerRound: SCRIPTS, keysPerScript: KEYS };
 for (const row of rows) {
   const { min, median, max } = row.redisCpuMsPerScript;
   console.log(`${row.variant.padEnd(36)} ${min.toFixed(3)} / ${median.toFixed(3)} / ${max.toFixed(3)} ms Redis CPU per script  ×${row.ratio.toFixed(2)}`);

@@ -61,40 +61,36 @@ describe('serve --workers 2 with short timeouts: a request waiting on a stuck pr
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('POST /v1/ticks on a worker while the primary is stopped (SIGSTOP): 503 vix_unavailable after the forward timeout, on the open connection', async () => {
+  /**
+   * Sends `request` on a connection a worker already holds (a first request lands it there
+   * while the primary still accepts), with the primary stopped (SIGSTOP, then SIGCONT):
+   * what comes back, whether the connection was closed, and how long it took.
+   */
+  async function askWhilePrimaryStopped(request: string): Promise<{ text: string; closed: boolean; waitedMs: number }> {
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     try {
-      // The connection is handed to a worker while the primary still runs (it accepts for them).
       const first = await exchange(socket, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', answered);
       expect(first.text).toMatch(/^HTTP\/1\.1 200 /);
       process.kill(service.child.pid!, 'SIGSTOP');
-      const body = JSON.stringify({ ticks: [{ market: 'm', price: 2.1, ts: Date.now() - 1000, scope: 'stalled-forward' }] });
       const startedAt = Date.now();
-      const second = await exchange(socket, `POST /v1/ticks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, answered);
-      const waitedMs = Date.now() - startedAt;
-      expect({ closed: second.closed, text: second.text.slice(0, 20), waitedMs: waitedMs >= 4000 }).toEqual({ closed: false, text: 'HTTP/1.1 503 Service', waitedMs: true });
-      expect(second.text).toContain('"vix_unavailable"');
+      const answer = await exchange(socket, request, answered);
+      return { ...answer, waitedMs: Date.now() - startedAt };
     } finally {
       process.kill(service.child.pid!, 'SIGCONT');
       socket.destroy();
     }
+  }
+
+  it('POST /v1/ticks on a worker while the primary is stopped (SIGSTOP): 503 vix_unavailable after the forward timeout, on the open connection', async () => {
+    const body = JSON.stringify({ ticks: [{ market: 'm', price: 2.1, ts: Date.now() - 1000, scope: 'stalled-forward' }] });
+    const answer = await askWhilePrimaryStopped(`POST /v1/ticks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    expect({ closed: answer.closed, text: answer.text.slice(0, 20), waitedMs: answer.waitedMs >= 4000 }).toEqual({ closed: false, text: 'HTTP/1.1 503 Service', waitedMs: true });
+    expect(answer.text).toContain('"vix_unavailable"');
   }, 60_000);
 
   it('GET /metrics on a worker while the primary is stopped: the worker\'s answer after the aggregation timeout, on the open connection', async () => {
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    try {
-      const first = await exchange(socket, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', answered);
-      expect(first.text).toMatch(/^HTTP\/1\.1 200 /);
-      process.kill(service.child.pid!, 'SIGSTOP');
-      const startedAt = Date.now();
-      const second = await exchange(socket, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n', answered);
-      const waitedMs = Date.now() - startedAt;
-      expect({ closed: second.closed, text: second.text.slice(0, 9), waitedMs: waitedMs >= 4000 }).toEqual({ closed: false, text: 'HTTP/1.1 ', waitedMs: true });
-    } finally {
-      process.kill(service.child.pid!, 'SIGCONT');
-      socket.destroy();
-    }
+    const answer = await askWhilePrimaryStopped('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect({ closed: answer.closed, text: answer.text.slice(0, 9), waitedMs: answer.waitedMs >= 4000 }).toEqual({ closed: false, text: 'HTTP/1.1 ', waitedMs: true });
   }, 60_000);
 });
