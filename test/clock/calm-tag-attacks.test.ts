@@ -1,10 +1,9 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OBSERVE_MANY_SCRIPT } from '../../src/clock/redis-scripts.js';
-import { RedisPanicClock } from '../../src/index.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
-import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { useClockRoundWorkers } from '../support/use-clock-round-workers.js';
 
 // Hostile tag strings sent straight to OBSERVE_MANY_SCRIPT (no clock in between), against the fast path's
 // calm tag ('n': the caller knows no key is stored). The oracle is the per-key loop: the same keys are written
@@ -175,26 +174,7 @@ describe('calm keys over several MGET chunks (2,500 keys, one script)', () => {
 describe('three real processes that know 1,500 scopes calm while another process writes to their keys', () => {
   const PREFIX = 'ct:mp';
   const COUNT = 1500;
-  let workers: Worker[];
-
-  beforeAll(async () => {
-    workers = await startWorkers('clock-round-worker.ts', 3, [server.url, PREFIX]);
-  }, 60_000);
-  afterAll(() => stopWorkers(workers));
-
-  /** One read round of every scope in every process at the same instant. */
-  async function round(): Promise<Array<{ starts: unknown[]; repaired: number }>> {
-    const at = Date.now() + 200;
-    for (const worker of workers) worker.send({ count: COUNT, at });
-    return (await Promise.all(workers.map((w) => w.next()))).map((line) => ({ starts: line.starts as unknown[], repaired: line.repaired as number }));
-  }
-
-  /** What the per-key loop reads now: a fresh clock knows no key. */
-  async function loopReads(): Promise<unknown[]> {
-    const fresh = new RedisPanicClock(redis, { keyPrefix: PREFIX, timeoutMs: 5000, maxKeysPerScript: 2000 });
-    const results = await fresh.observeMany(Array.from({ length: COUNT }, (_, i) => ({ scope: `s-${i}`, kind: 'read' as const })));
-    return results.map((r) => (r.ok ? r.observation.startedAtMs : `error: ${r.error.message}`));
-  }
+  const { round, loopReads } = useClockRoundWorkers(() => server, () => redis, PREFIX, 3, COUNT);
 
   it('every process answers, in the round after each write, what the per-key loop reads; each corrupt value is repaired once', async () => {
     for (const { starts } of await round()) expect(starts).toEqual(Array.from({ length: COUNT }, () => null)); // every process learns every scope calm
@@ -223,7 +203,7 @@ describe('three real processes that know 1,500 scopes calm while another process
       expect(answers.reduce((sum, { repaired }) => sum + repaired, 0), `repairs of ${name}`).toBe(corrupted);
       const again = await round();
       for (const [w, { starts }] of again.entries()) expect(starts, `process ${w} in the round after ${name}`).toEqual(await loopReads());
-      expect(again.map(({ repaired }) => repaired)).toEqual(workers.map(() => 0));
+      expect(again.map(({ repaired }) => repaired)).toEqual(Array.from({ length: 3 }, () => 0));
       await redis.del(...touched.map((i) => `${PREFIX}:s-${i}`)); // calm again: the next step writes to keys known 'n'
       for (const { starts } of await round()) expect(starts).toEqual(Array.from({ length: COUNT }, () => null));
     }

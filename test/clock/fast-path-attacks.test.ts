@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisPanicClock, type ObservationResult } from '../../src/index.js';
 import { commandCalls, diffCalls } from '../support/commandstats.js';
 import { RedisServer } from '../support/redis-server.js';
-import { startWorkers, stopWorkers, type Worker } from '../support/spawn-workers.js';
+import { useClockRoundWorkers } from '../support/use-clock-round-workers.js';
 
 // Hostile writers against the batch script's fast path (a round of reads of keys all still
 // holding the starts the clock knows, answered after the MGETs). The oracle is the per-key
@@ -190,26 +190,7 @@ describe('three real processes refreshing the same 1,500 scopes while another pr
   const PREFIX = 'atk:mp';
   const COUNT = 1500;
   const PROCESSES = 3;
-  let workers: Worker[];
-
-  beforeAll(async () => {
-    workers = await startWorkers('clock-round-worker.ts', PROCESSES, [server.url, PREFIX]);
-  }, 60_000);
-  afterAll(() => stopWorkers(workers));
-
-  /** One read round of every scope in every process at the same instant: each process's starts, and its repairs. */
-  async function round(): Promise<Array<{ starts: unknown[]; repaired: number }>> {
-    const at = Date.now() + 200;
-    for (const worker of workers) worker.send({ count: COUNT, at });
-    return (await Promise.all(workers.map((w) => w.next()))).map((line) => ({ starts: line.starts as unknown[], repaired: line.repaired as number }));
-  }
-
-  /** What the per-key loop reads now: a fresh clock knows no key. */
-  async function loopReads(): Promise<unknown[]> {
-    const fresh = new RedisPanicClock(redis, { keyPrefix: PREFIX, timeoutMs: 5000, maxKeysPerScript: 2000 });
-    const results = await fresh.observeMany(Array.from({ length: COUNT }, (_, i) => ({ scope: `s-${i}`, kind: 'read' as const })));
-    return results.map((r) => (r.ok ? r.observation.startedAtMs : `error: ${r.error.message}`));
-  }
+  const { round, loopReads } = useClockRoundWorkers(() => server, () => redis, PREFIX, PROCESSES, COUNT);
 
   it('every process answers, in the round after each change, what the per-key loop reads; each corrupt value is repaired once', async () => {
     const now = await redisNow();
@@ -267,7 +248,7 @@ describe('three real processes refreshing the same 1,500 scopes while another pr
       const answers = await round();
       const truth = await loopReads();
       for (const [w, { starts }] of answers.entries()) expect(starts, `process ${w} after ${label}`).toEqual(truth);
-      expect(answers.map(({ repaired }) => repaired), `repairs after ${label}`).toEqual(workers.map(() => 0));
+      expect(answers.map(({ repaired }) => repaired), `repairs after ${label}`).toEqual(Array.from({ length: PROCESSES }, () => 0));
     }
   });
 });
